@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package prkit needs to build, test and fuzz.
+# Idempotent: installs only what is missing. Runs apt-get as root (directly,
+# or through sudo when not root).
+set -euo pipefail
+
+packages=(
+	gcc pkg-config meson ninja-build python3
+	libcmocka-dev                   # unit tests
+	clang libclang-rt-14-dev        # libFuzzer targets and their sanitizers
+	clang-format                    # the style check in CI
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+	sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
