@@ -1,0 +1,117 @@
+/* A logical unit: the SCSI device server (SPC-4/SBC-3 emulation) over a
+ * backstore, with the PR engine's access check on every command and unit
+ * attentions kept per I_T nexus.
+ *
+ * The transport (src/iscsi) hands over one complete command at a time: the
+ * CDB, and for writes every byte of data-out already gathered (EDTL
+ * bytes). The LU completes it, possibly asynchronously, by calling
+ * cmd->done() from the event-loop thread. Everything runs on one event
+ * loop thread per LU; the LU takes no locks. */
+#ifndef PRKIT_LU_H
+#define PRKIT_LU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prkit/pr.h"
+#include "prkit/scsi_sense.h"
+
+struct prk_bs;
+
+struct prk_lu_config {
+	uint32_t block_size; /* 512 or 4096 */
+	uint64_t num_blocks; /* capacity in blocks */
+	bool thin;           /* thin provisioned: UNMAP, GET LBA STATUS, VPD B2h */
+	char serial[33];     /* unit serial number (VPD 80h), printable ASCII */
+	char vendor[9];      /* T10 vendor id, default "PRKIT" */
+	char product[17];    /* default "prkit LU" */
+	char revision[5];    /* default "0001" */
+	uint64_t naa;        /* NAA identifier (VPD 83h); 0 = derive from serial */
+	bool write_cache;    /* WCE in the caching mode page; default on */
+	bool readonly;
+	uint32_t max_xfer_blocks; /* VPD B0h MAXIMUM TRANSFER LENGTH; 0 = 65536 */
+	struct prk_pr_config pr;
+};
+
+/* The target port a command came through (VPD 83h designators, REPORT
+ * TARGET PORT GROUPS). */
+struct prk_lu_port {
+	uint16_t rtpi;           /* relative target port identifier, 1.. */
+	uint16_t tpg;            /* target port group */
+	const char *target_name; /* the iSCSI target name */
+	uint16_t tpgt;           /* iSCSI target portal group tag */
+};
+
+struct prk_lu_cmd {
+	/* in */
+	const struct prk_nexus *nx;
+	const struct prk_lu_port *port;
+	uint8_t cdb[16];
+	uint8_t cdb_len;
+	uint32_t edtl;            /* expected data transfer length (iSCSI) */
+	bool dir_read, dir_write; /* R and W bits of the iSCSI command */
+	const uint8_t *data_out;  /* write data (edtl bytes when dir_write) */
+	uint32_t data_out_len;
+	/* out */
+	uint8_t status; /* enum prk_status */
+	/* Fixed format (18 bytes), or descriptor format (up to 28 bytes) when
+	 * the control mode page's D_SENSE bit is set. */
+	uint8_t sense[PRK_SENSE_DESC_MAX_LEN];
+	uint8_t sense_len;    /* 0 when no sense data */
+	uint8_t *data_in;     /* malloc'ed by the LU; the transport frees it */
+	uint32_t data_in_len; /* bytes of data-in (<= edtl) */
+	/* The SCSI-protocol data transfer length (SAM-5 "SPDTL"): the bytes
+	 * the command called for in its own direction (data-in produced
+	 * before truncation to EDTL, or the CDB's write/parameter length).
+	 * spdtl > edtl: residual overflow of spdtl - edtl; spdtl < edtl:
+	 * residual underflow of edtl - spdtl (RFC 7143 11.4.5). 0 on errors. */
+	uint32_t spdtl;
+	/* completion: called exactly once, possibly before prk_lu_submit returns */
+	void (*done)(struct prk_lu_cmd *cmd);
+	void *priv;
+	/* LU-private bookkeeping (do not touch) */
+	void *lu_priv[8];
+};
+
+struct prk_lu;
+
+/* Creates a LU over bs (which it does not own). Returns NULL with a message
+ * naming the bad field in err. */
+struct prk_lu *prk_lu_new(const struct prk_lu_config *cfg, struct prk_bs *bs, char *err,
+                          size_t errlen);
+void prk_lu_free(struct prk_lu *lu);
+
+/* Executes a command. */
+void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+
+/* An I_T nexus logs in / goes away. The first login of each nexus
+ * identity after start gets the power-on UA (29/00). Nexus loss releases
+ * the nexus's SPC-2 reservation (PR registrations stay). */
+void prk_lu_nexus_up(struct prk_lu *lu, const struct prk_nexus *nx);
+void prk_lu_nexus_down(struct prk_lu *lu, const struct prk_nexus *nx);
+
+/* LOGICAL UNIT RESET (and target resets): the caller has aborted the
+ * tasks; this releases the SPC-2 reservation and queues 29/03 for every
+ * nexus. */
+void prk_lu_reset(struct prk_lu *lu);
+
+/* Queues a unit attention for every nexus in the set (except `except`,
+ * when not NULL). Used for PR effects and for capacity / mode / LUN
+ * inventory changes. */
+void prk_lu_queue_ua(struct prk_lu *lu, const struct prk_nexus_set *to,
+                     const struct prk_nexus *except, uint16_t asc);
+/* Queues a UA for every known nexus (e.g. 2A/09 CAPACITY DATA HAS CHANGED,
+ * 3F/0E REPORTED LUNS DATA HAS CHANGED). */
+void prk_lu_queue_ua_all(struct prk_lu *lu, uint16_t asc);
+
+/* Commands submitted and not yet completed. */
+unsigned prk_lu_inflight(const struct prk_lu *lu);
+
+const struct prk_lu_config *prk_lu_config(const struct prk_lu *lu);
+struct prk_pr_state *prk_lu_pr(struct prk_lu *lu);
+
+/* The control mode page's TAS bit (for the transport's abort handling). */
+bool prk_lu_tas(const struct prk_lu *lu);
+
+#endif

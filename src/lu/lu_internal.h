@@ -1,0 +1,263 @@
+/* State and helpers shared by the files of the device server (src/lu).
+ * Nothing here is part of the public API (lu.h). */
+#ifndef PRKIT_SRC_LU_INTERNAL_H
+#define PRKIT_SRC_LU_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "backstore.h"
+#include "lu.h"
+
+/* ---- Limits reported in VPD B0h and enforced by the commands ---- */
+#define PRK_LU_DEFAULT_MAX_XFER 65536u
+#define PRK_LU_MAX_CAW_BLOCKS 128u      /* MAXIMUM COMPARE AND WRITE LENGTH (<= 255) */
+#define PRK_LU_MAX_UNMAP_LBAS 0x400000u /* MAXIMUM UNMAP LBA COUNT (per descriptor) */
+#define PRK_LU_MAX_UNMAP_DESCS 256u     /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+#define PRK_LU_MAX_WRITE_SAME 0x400000u /* MAXIMUM WRITE SAME LENGTH */
+#define PRK_LU_WS_CHUNK (1u << 20)      /* WRITE SAME pattern buffer */
+#define PRK_LU_UA_QUEUE 16              /* unit attentions kept per I_T nexus */
+#define PRK_LU_MAX_SET_UAS 256          /* set UAs kept for nexuses not yet seen */
+#define PRK_LU_DEFAULT_OUI 0x000000u    /* NAA 6 company id when cfg.naa is 0 */
+
+/* ---- Big-endian access (SCSI fields are big-endian and unaligned) ---- */
+static inline uint16_t prk_lu_get16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+static inline uint32_t prk_lu_get24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+static inline uint32_t prk_lu_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t prk_lu_get64(const uint8_t *p)
+{
+	return (uint64_t)prk_lu_get32(p) << 32 | prk_lu_get32(p + 4);
+}
+static inline void prk_lu_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+static inline void prk_lu_put24(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 16);
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)v;
+}
+static inline void prk_lu_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+static inline void prk_lu_put64(uint8_t *p, uint64_t v)
+{
+	prk_lu_put32(p, (uint32_t)(v >> 32));
+	prk_lu_put32(p + 4, (uint32_t)v);
+}
+
+/* ---- Unit attentions (ua.c) ---- */
+
+/* One I_T nexus identity ever seen by this LU. Records are never freed
+ * before the LU: UAs of a nexus that logged out wait for its return. */
+struct prk_lu_nexus {
+	struct prk_nexus nx;
+	struct prk_lu_nexus *next; /* hash chain */
+	uint16_t ua[PRK_LU_UA_QUEUE];
+	uint8_t n_ua;
+	bool logged_in;
+};
+
+/* A UA whose set may name nexuses the LU has never seen (an any-ISID or
+ * ALL_TG_PT registration made through SPEC_I_PT): kept and matched when a
+ * new identity first logs in. */
+struct prk_lu_set_ua {
+	struct prk_nexus_set to;
+	uint16_t asc;
+};
+
+struct prk_lu_ua_table {
+	struct prk_lu_nexus **bucket;
+	size_t n_bucket; /* power of two */
+	size_t n;        /* records */
+	size_t pending;  /* UAs queued over all records: 0 makes the check free */
+	struct prk_lu_set_ua *set_ua;
+	size_t n_set_ua;
+};
+
+/* ---- Range lock (rangelock.c) ----
+ * Every medium write takes an exclusive lock on its block range so that a
+ * COMPARE AND WRITE's read-compare-write sequence is atomic against every
+ * write to an overlapping range (and writes to overlapping ranges run in
+ * arrival order). Reads take no lock. */
+struct prk_lu_range {
+	uint64_t lba, n;
+	struct prk_lu_range *prev, *next;
+	void (*granted)(struct prk_lu_range *r); /* when it had to wait */
+	void *priv;
+};
+struct prk_lu_rlock {
+	struct prk_lu_range *held, *wait_head, *wait_tail;
+};
+/* Returns true when granted at once; otherwise r waits (FIFO among
+ * overlapping requests) and r->granted(r) is called from a later
+ * prk_lu_rlock_release(). */
+bool prk_lu_rlock_acquire(struct prk_lu_rlock *l, struct prk_lu_range *r);
+void prk_lu_rlock_release(struct prk_lu_rlock *l, struct prk_lu_range *r);
+/* Drops a waiting (not granted) request. */
+void prk_lu_rlock_cancel(struct prk_lu_rlock *l, struct prk_lu_range *r);
+bool prk_lu_rlock_idle(const struct prk_lu_rlock *l);
+
+/* ---- Mode parameters (mode.c) ---- */
+struct prk_lu_mode {
+	bool wce;     /* caching page: write cache enabled */
+	bool d_sense; /* control page: descriptor format sense data */
+	bool tas;     /* control page: task aborted status */
+};
+
+/* ---- The logical unit ---- */
+struct prk_lu {
+	struct prk_lu_config cfg;
+	struct prk_bs *bs;
+	struct prk_pr_state *pr;
+	size_t align;
+	unsigned inflight;
+	uint8_t naa[16]; /* NAA 6 designator, computed once */
+	struct prk_lu_mode mode;
+	struct prk_lu_ua_table ua;
+	struct prk_lu_rlock rlock;
+};
+
+/* ---- Commands (lu.c) ---- */
+
+/* Ends a command: sets data_in_len from spdtl and EDTL, calls done(). */
+void prk_lu_finish(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* CHECK CONDITION with sense (format chosen by D_SENSE), then finish. */
+void prk_lu_fail(struct prk_lu *lu, struct prk_lu_cmd *cmd, const struct prk_sense *s);
+void prk_lu_fail_asc(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint8_t key, uint16_t asc);
+/* ILLEGAL REQUEST with a field pointer (bit -1: whole byte). */
+void prk_lu_fail_field(struct prk_lu *lu, struct prk_lu_cmd *cmd, bool in_cdb, size_t byte, int bit,
+                       uint16_t asc);
+static inline void prk_lu_fail_cdb(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t byte, int bit)
+{
+	prk_lu_fail_field(lu, cmd, true, byte, bit, PRK_ASC_INVALID_FIELD_IN_CDB);
+}
+static inline void prk_lu_fail_param(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t byte,
+                                     int bit)
+{
+	prk_lu_fail_field(lu, cmd, false, byte, bit, PRK_ASC_INVALID_FIELD_IN_PARAM_LIST);
+}
+/* Encodes s into cmd->sense in the current format. */
+void prk_lu_encode_sense(const struct prk_lu *lu, struct prk_lu_cmd *cmd,
+                         const struct prk_sense *s);
+/* Allocates cmd->data_in (zeroed, aligned for the backstore; freed by the
+ * transport with free()). On NULL the caller fails the command with
+ * prk_lu_fail_nomem(). */
+uint8_t *prk_lu_data_in(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t len);
+void prk_lu_fail_nomem(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* Copies len bytes of a locally built reply as data-in, truncated to
+ * alloc (the CDB's ALLOCATION LENGTH), and finishes with GOOD. */
+void prk_lu_reply(struct prk_lu *lu, struct prk_lu_cmd *cmd, const void *buf, size_t len,
+                  size_t alloc);
+/* The parameter data of a MODE SELECT / PR OUT / UNMAP: the first
+ * min(param_len, data_out_len) bytes of data-out. */
+size_t prk_lu_params(const struct prk_lu_cmd *cmd, size_t param_len, const uint8_t **out);
+
+/* Handlers: each completes the command exactly once. */
+void prk_lu_inquiry(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_mode_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_mode_select(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_mode_reset(struct prk_lu *lu);
+void prk_lu_test_unit_ready(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_request_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_start_stop(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_rsoc(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_rstmf(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_rtpg(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_read_capacity10(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_read_capacity16(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_read(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_write(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_verify(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_prefetch(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_sync_cache(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_write_same(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_unmap(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_get_lba_status(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_compare_and_write(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+
+/* Is the command (opcode + service action) implemented by this LU? Used
+ * by REPORT SUPPORTED OPERATION CODES and by the dispatcher's tests. */
+bool prk_lu_cmd_supported(const struct prk_lu *lu, uint8_t op, int sa);
+/* For the tests: every command REPORT SUPPORTED OPERATION CODES lists is
+ * dispatched, with the CDB length of its group. */
+bool prk_lu_rsoc_consistent(const struct prk_lu *lu);
+
+/* ---- Unit attentions (ua.c) ---- */
+int prk_lu_ua_init(struct prk_lu_ua_table *t);
+void prk_lu_ua_free(struct prk_lu_ua_table *t);
+/* The oldest-highest-priority pending UA of nx without removing it, or 0. */
+uint16_t prk_lu_ua_peek(struct prk_lu *lu, const struct prk_nexus *nx);
+/* Removes and returns it (0 when none). */
+uint16_t prk_lu_ua_pop(struct prk_lu *lu, const struct prk_nexus *nx);
+
+/* ---- I/O plumbing (sbc_io.c) ---- */
+
+/* An asynchronous medium command in progress. */
+struct prk_lu_task {
+	struct prk_lu *lu;
+	struct prk_lu_cmd *cmd;
+	struct prk_bs_io io;
+	struct iovec iov;
+	uint8_t *buf;       /* owned: aligned bounce / compare / pattern buffer */
+	uint8_t *rdbuf;     /* owned: read-back buffer (VERIFY, CAW) */
+	const uint8_t *src; /* data to write (data-out, or buf) */
+	uint64_t lba, nblocks, done_blocks;
+	uint64_t chunk_blocks;
+	uint32_t n_desc, desc_i; /* UNMAP descriptors */
+	const uint8_t *desc;
+	bool fua, locked, zero, unmap;
+	struct prk_lu_range range;
+	void (*step)(struct prk_lu_task *t); /* continuation after io completes */
+};
+struct prk_lu_task *prk_lu_task_new(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* Finishes the task's command (releasing its range lock) and frees it. */
+void prk_lu_task_end(struct prk_lu_task *t);
+void prk_lu_task_fail(struct prk_lu_task *t, uint8_t key, uint16_t asc);
+void prk_lu_task_fail_sense(struct prk_lu_task *t, const struct prk_sense *s);
+/* MISCOMPARE 1D/00 with the data-out offset of the first differing byte. */
+void prk_lu_task_miscompare(struct prk_lu_task *t, uint64_t off);
+/* Submits one backstore op; t->step runs when it completed successfully,
+ * an error fails the command with MEDIUM ERROR / WRITE ERROR or READ
+ * ERROR (or LBA OUT OF RANGE for -EINVAL). */
+void prk_lu_task_io(struct prk_lu_task *t, enum prk_bs_op op, uint64_t lba, uint64_t nblocks,
+                    void *buf);
+/* Takes the range lock for [lba, lba+n) then runs t->step (now or later). */
+void prk_lu_task_lock(struct prk_lu_task *t, uint64_t lba, uint64_t n);
+/* Write-type commands write through when the write cache is off. */
+static inline bool prk_lu_fua(const struct prk_lu *lu, bool cdb_fua)
+{
+	return cdb_fua || !lu->mode.wce;
+}
+/* LBA range check: lba..lba+n within the capacity (n = 0: lba itself must
+ * be a valid LBA). */
+static inline bool prk_lu_range_ok(const struct prk_lu *lu, uint64_t lba, uint64_t n)
+{
+	return lba < lu->cfg.num_blocks && n <= lu->cfg.num_blocks - lba;
+}
+/* Data-out as a buffer aligned for the backstore: data_out itself when it
+ * already is, else a copy owned by t (t->buf). NULL on allocation failure. */
+const uint8_t *prk_lu_task_aligned_out(struct prk_lu_task *t, const uint8_t *p, size_t len);
+void *prk_lu_alloc(const struct prk_lu *lu, size_t len);
+
+#endif

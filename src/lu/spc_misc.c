@@ -1,0 +1,84 @@
+/* Small SPC commands: TEST UNIT READY, REQUEST SENSE, START STOP UNIT,
+ * REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS and REPORT TARGET PORT
+ * GROUPS. */
+#include "lu_internal.h"
+
+void prk_lu_test_unit_ready(struct prk_lu *lu, struct prk_lu_cmd *cmd)
+{
+	prk_lu_finish(lu, cmd);
+}
+
+/* The medium is always ready: START STOP UNIT (power conditions, LOEJ,
+ * IMMED) completes with GOOD and changes nothing. */
+void prk_lu_start_stop(struct prk_lu *lu, struct prk_lu_cmd *cmd)
+{
+	prk_lu_finish(lu, cmd);
+}
+
+/* A pending unit attention is returned as the sense data (and cleared);
+ * otherwise NO SENSE. DESC=1 asks for descriptor format. The command
+ * itself completes with GOOD (SPC-4 6.39). */
+void prk_lu_request_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd)
+{
+	const uint8_t *c = cmd->cdb;
+	struct prk_sense s;
+	uint8_t buf[PRK_SENSE_DESC_MAX_LEN];
+	uint16_t asc = prk_lu_ua_pop(lu, cmd->nx);
+
+	if (asc)
+		prk_sense_set(&s, PRK_SK_UNIT_ATTENTION, asc);
+	else
+		prk_sense_set(&s, PRK_SK_NO_SENSE, PRK_ASC_NONE);
+	size_t n = (c[1] & 0x01) ? prk_sense_encode_desc(&s, buf, sizeof(buf))
+	                         : prk_sense_encode_fixed(&s, buf, sizeof(buf));
+	prk_lu_reply(lu, cmd, buf, n, c[4]);
+}
+
+/* ABORT TASK, ABORT TASK SET, CLEAR TASK SET, LOGICAL UNIT RESET; no
+ * I_T NEXUS RESET, no QUERY TASK. REPT=1 returns the 16-byte extended
+ * format (SPC-4 6.36). */
+void prk_lu_rstmf(struct prk_lu *lu, struct prk_lu_cmd *cmd)
+{
+	const uint8_t *c = cmd->cdb;
+	uint8_t d[16] = {0};
+	bool rept = c[2] & 0x80;
+
+	d[0] = 0x80 | 0x40 | 0x10 | 0x08; /* ATS, ATSS, CTSS, LURS */
+	if (rept)
+		d[3] = 0x0c; /* ADDITIONAL DATA LENGTH */
+	prk_lu_reply(lu, cmd, d, rept ? 16 : 4, prk_lu_get32(c + 6));
+}
+
+/* One target port group: the group and port of the command's own I_T
+ * nexus, active/optimized, AO_SUP only (the LU implements no other state).
+ * The target will later pass the full list of ports; until then other
+ * ports of the LU are not listed. PARAMETER DATA FORMAT 000b (length-only
+ * header) or 001b (extended header); others are 24/00. */
+void prk_lu_rtpg(struct prk_lu *lu, struct prk_lu_cmd *cmd)
+{
+	const uint8_t *c = cmd->cdb;
+	uint8_t d[8 + 8 + 4] = {0};
+	uint8_t fmt = c[1] >> 5;
+	size_t off;
+
+	if (fmt > 1) {
+		prk_lu_fail_cdb(lu, cmd, 1, 7);
+		return;
+	}
+	off = fmt ? 8 : 4;
+	if (fmt) {
+		d[4] = 0x10; /* FORMAT TYPE 001b */
+		d[5] = 0;    /* IMPLICIT TRANSITION TIME */
+	}
+	if (cmd->port) {
+		uint8_t *g = d + off;
+		g[0] = 0x80 | 0x00; /* PREF, ASYMMETRIC ACCESS STATE active/optimized */
+		g[1] = 0x01;        /* AO_SUP */
+		prk_lu_put16(g + 2, cmd->port->tpg);
+		g[7] = 1; /* TARGET PORT COUNT */
+		prk_lu_put16(g + 10, cmd->port->rtpi);
+		off += 12;
+	}
+	prk_lu_put32(d, (uint32_t)(off - 4));
+	prk_lu_reply(lu, cmd, d, off, prk_lu_get32(c + 6));
+}
