@@ -1,0 +1,677 @@
+/* One iSCSI connection: reading PDUs off the socket (BHS, AHS, digests,
+ * data), the login phase, and the dispatch of full-feature-phase PDUs;
+ * writing the transmit queue with writev. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "prkit/crc32c.h"
+#include "srv_internal.h"
+
+static void on_io(void *arg, uint32_t events);
+
+/* ---- login environment: the configuration as the login sees it ---- */
+
+static enum prk_login_lookup login_lookup(void *ctx, const char *target_name,
+                                          const char *initiator_name, uint16_t tpgt,
+                                          struct prk_chap_creds *creds)
+{
+	struct prk_conn *c = ctx;
+	(void)tpgt; /* every portal serves every target for now */
+	memset(creds, 0, sizeof(*creds));
+	if (!target_name) {
+		*creds = c->srv->opts.discovery_chap;
+		return PRK_LOOKUP_OK;
+	}
+	struct prk_iscsi_target *t = prk_srv_find_target(c->srv, target_name);
+	if (!t)
+		return PRK_LOOKUP_NOT_FOUND;
+	*creds = t->chap;
+	if (!t->n_acls)
+		return PRK_LOOKUP_OK;
+	for (size_t i = 0; i < t->n_acls; i++)
+		if (strcasecmp(t->acls[i].initiator, initiator_name) == 0) {
+			if (t->acls[i].chap.user[0] || t->acls[i].chap.required)
+				*creds = t->acls[i].chap;
+			return PRK_LOOKUP_OK;
+		}
+	return PRK_LOOKUP_NOT_AUTHORIZED;
+}
+
+static void login_random(void *ctx, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	while (len) {
+		ssize_t n = getrandom(buf, len, 0);
+		if (n <= 0)
+			continue;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Creates the session, closing an older one with the same session identity
+ * first (session reinstatement, RFC 7143 6.3.5). The identity is initiator
+ * name + ISID + target + portal group: the same ISID through another portal
+ * group is another session (another I_T nexus), as multipath hosts use it. */
+static uint16_t login_enter_ffp(void *ctx, const struct prk_iscsi_params *p, uint64_t isid)
+{
+	struct prk_conn *c = ctx;
+	struct prk_iscsi_server *s = c->srv;
+	for (struct prk_session *ss = s->sessions; ss;) {
+		struct prk_session *next = ss->next;
+		if (ss->isid == isid && ss->port.tpgt == c->portal->tpgt &&
+		    strcasecmp(ss->params.initiator_name, p->initiator_name) == 0 &&
+		    strcasecmp(ss->params.target_name, p->target_name) == 0 &&
+		    ss->params.discovery == p->discovery) {
+			prk_info("reinstating session of %s isid 0x%012llx", p->initiator_name,
+			         (unsigned long long)isid);
+			prk_srv_session_close(ss);
+		}
+		ss = next;
+	}
+	if (s->n_sessions >= s->opts.max_sessions) {
+		prk_warn("login from %s refused: %u sessions is the limit", c->peer, s->n_sessions);
+		return 0;
+	}
+	struct prk_session *ss = calloc(1, sizeof(*ss));
+	if (!ss)
+		return 0;
+	ss->srv = s;
+	ss->params = *p;
+	ss->isid = isid;
+	ss->tgt = p->discovery ? NULL : prk_srv_find_target(s, p->target_name);
+	if (prk_nexus_init(&ss->nexus, p->initiator_name, isid, c->portal->rtpi)) {
+		free(ss);
+		return 0;
+	}
+	ss->port.rtpi = c->portal->rtpi;
+	ss->port.tpg = c->portal->tpgt;
+	ss->port.tpgt = c->portal->tpgt;
+	ss->port.target_name = ss->tgt ? ss->tgt->name : "";
+	do {
+		ss->tsih = s->next_tsih++;
+	} while (!ss->tsih);
+	ss->conn = c;
+	ss->next = s->sessions;
+	s->sessions = ss;
+	s->n_sessions++;
+	c->sess = ss;
+	return ss->tsih;
+}
+
+static void send_targets(void *ctx, const char *initiator, const char *which,
+                         struct prk_text_buf *out)
+{
+	struct prk_conn *c = ctx;
+	struct prk_iscsi_server *s = c->srv;
+	for (size_t i = 0; i < s->n_targets; i++) {
+		struct prk_iscsi_target *t = s->targets[i];
+		if (strcmp(which, "All") != 0) {
+			const char *want = which[0] ? which : c->params.target_name;
+			if (strcasecmp(want, t->name) != 0)
+				continue;
+		}
+		if (t->n_acls) {
+			bool ok = false;
+			for (size_t a = 0; a < t->n_acls; a++)
+				ok |= strcasecmp(t->acls[a].initiator, initiator) == 0;
+			if (!ok)
+				continue;
+		}
+		prk_text_buf_add(out, "TargetName", t->name);
+		for (struct prk_portal *p = s->portals; p; p = p->next) {
+			char addr[96];
+			bool v6 = strchr(p->addr, ':') != NULL;
+			snprintf(addr, sizeof(addr), v6 ? "[%s]:%u,%u" : "%s:%u,%u", p->addr,
+			         p->port, p->tpgt);
+			prk_text_buf_add(out, "TargetAddress", addr);
+		}
+	}
+}
+
+/* ---- connection life cycle ---- */
+
+void prk_conn_accept(struct prk_portal *p, int fd, const char *peer)
+{
+	struct prk_iscsi_server *s = p->srv;
+	struct prk_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->portal = p;
+	c->fd = fd;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->state = CONN_LOGIN;
+	c->last_rx_ms = prk_now_ms();
+	c->next_ttt = 1;
+	struct prk_login_env env = {
+	    .ctx = c,
+	    .lookup = login_lookup,
+	    .enter_ffp = login_enter_ffp,
+	    .random = login_random,
+	    .limits = s->opts.limits,
+	};
+	c->login = prk_login_new(&env, p->tpgt);
+	c->h = c->login ? prk_loop_add(s->loop, fd, EPOLLIN, on_io, c) : NULL;
+	if (!c->h) {
+		prk_login_free(c->login);
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = s->conns;
+	s->conns = c;
+	prk_debug("connection from %s on portal %s:%u", peer, p->addr, p->port);
+}
+
+static void tx_free(struct prk_tx *t)
+{
+	free(t->owner);
+	free(t);
+}
+
+void prk_conn_close(struct prk_conn *c, const char *why)
+{
+	struct prk_iscsi_server *s = c->srv;
+	prk_info("closing connection %s: %s", c->peer, why);
+	for (struct prk_conn **pp = &s->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	prk_tasks_orphan(c);
+	for (struct prk_tmf *t = c->tmfs; t; t = t->next)
+		t->conn = NULL; /* it completes, and answers no one */
+	c->tmfs = NULL;
+	struct prk_session *ss = c->sess;
+	if (ss) {
+		if (ss->tgt)
+			for (size_t i = 0; i < ss->tgt->n_luns; i++)
+				prk_lu_nexus_down(ss->tgt->luns[i].lu, &ss->nexus);
+		for (struct prk_session **pp = &s->sessions; *pp; pp = &(*pp)->next)
+			if (*pp == ss) {
+				*pp = ss->next;
+				break;
+			}
+		s->n_sessions--;
+		free(ss);
+	}
+	while (c->txq) {
+		struct prk_tx *t = c->txq;
+		c->txq = t->next;
+		tx_free(t);
+	}
+	prk_loop_del(s->loop, c->h);
+	close(c->fd);
+	prk_login_free(c->login);
+	prk_text_free(c->text);
+	free(c->tail);
+	free(c);
+}
+
+/* ---- transmit ---- */
+
+void prk_conn_fill_sn(struct prk_conn *c, struct prk_iscsi_sn *sn, bool advance_statsn)
+{
+	sn->statsn = c->statsn;
+	if (advance_statsn)
+		c->statsn++;
+	uint32_t exp = c->sess ? c->sess->expcmdsn : 0;
+	sn->expcmdsn = exp;
+	sn->maxcmdsn = exp + c->srv->opts.limits.cmdsn_window - 1;
+}
+
+static void update_events(struct prk_conn *c)
+{
+	bool want = c->txq != NULL;
+	if (want == c->want_out)
+		return;
+	c->want_out = want;
+	prk_loop_mod(c->srv->loop, c->h, EPOLLIN | (want ? EPOLLOUT : 0));
+}
+
+/* Writes as much of the queue as the socket takes. Returns -1 when the
+ * connection was closed. */
+static int flush_tx(struct prk_conn *c)
+{
+	while (c->txq) {
+		struct iovec iov[3 * 16];
+		int n = 0;
+		for (struct prk_tx *t = c->txq; t && n < 3 * 16 - 3; t = t->next) {
+			size_t skip = t == c->txq ? t->sent : 0;
+			const uint8_t *parts[3] = {t->hdr, t->data, t->trailer};
+			size_t lens[3] = {t->hdr_len, t->dlen, t->trailer_len};
+			for (int k = 0; k < 3; k++) {
+				if (skip >= lens[k]) {
+					skip -= lens[k];
+					continue;
+				}
+				iov[n].iov_base = (void *)(parts[k] + skip);
+				iov[n].iov_len = lens[k] - skip;
+				skip = 0;
+				n++;
+			}
+		}
+		ssize_t w = writev(c->fd, iov, n);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			prk_conn_close(c, strerror(errno));
+			return -1;
+		}
+		size_t left = (size_t)w;
+		while (c->txq && left) {
+			struct prk_tx *t = c->txq;
+			size_t total = t->hdr_len + t->dlen + t->trailer_len;
+			size_t take = total - t->sent < left ? total - t->sent : left;
+			t->sent += take;
+			left -= take;
+			if (t->sent == total) {
+				c->txq = t->next;
+				if (!c->txq)
+					c->txq_tail = NULL;
+				void (*cb)(void *) = t->sent_cb;
+				void *arg = t->sent_arg;
+				tx_free(t);
+				if (cb) {
+					cb(arg);
+					return -1; /* the callback closes the connection */
+				}
+			}
+		}
+	}
+	if (c->state == CONN_CLOSING && !c->txq) {
+		prk_conn_close(c, "closed after logout or failed login");
+		return -1;
+	}
+	update_events(c);
+	return 0;
+}
+
+struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data,
+                             size_t dlen, void *owner)
+{
+	struct prk_tx *t = calloc(1, sizeof(*t));
+	if (!t) {
+		free(owner);
+		return NULL;
+	}
+	memcpy(t->hdr, bhs, PRK_ISCSI_BHS_LEN);
+	/* The data segment length is always the data we send. */
+	t->hdr[5] = (uint8_t)(dlen >> 16);
+	t->hdr[6] = (uint8_t)(dlen >> 8);
+	t->hdr[7] = (uint8_t)dlen;
+	t->hdr_len = PRK_ISCSI_BHS_LEN;
+	if (c->params.header_digest) {
+		uint32_t d = prk_crc32c(0, t->hdr, PRK_ISCSI_BHS_LEN);
+		memcpy(t->hdr + PRK_ISCSI_BHS_LEN, &d, 4); /* digests are little-endian */
+		t->hdr_len += 4;
+	}
+	t->data = data;
+	t->dlen = dlen;
+	size_t pad = prk_iscsi_pad4(dlen) - dlen;
+	t->trailer_len = pad;
+	if (dlen && c->params.data_digest) {
+		static const uint8_t zeros[3];
+		uint32_t d = prk_crc32c(0, data, dlen);
+		d = prk_crc32c(d, zeros, pad);
+		memcpy(t->trailer + pad, &d, 4);
+		t->trailer_len += 4;
+	}
+	t->owner = owner;
+	if (c->txq_tail)
+		c->txq_tail->next = t;
+	else
+		c->txq = t;
+	c->txq_tail = t;
+	update_events(c);
+	return t;
+}
+
+void prk_conn_reject(struct prk_conn *c, const uint8_t *bhs, uint8_t reason)
+{
+	uint8_t *copy = malloc(PRK_ISCSI_BHS_LEN);
+	if (!copy)
+		return;
+	memcpy(copy, bhs, PRK_ISCSI_BHS_LEN);
+	struct prk_iscsi_reject r = {.reason = reason, .dlen = PRK_ISCSI_BHS_LEN};
+	prk_conn_fill_sn(c, &r.sn, true);
+	uint8_t out[PRK_ISCSI_BHS_LEN];
+	prk_iscsi_reject_encode(&r, out);
+	prk_conn_send(c, out, copy, PRK_ISCSI_BHS_LEN, copy);
+	prk_warn("rejected a PDU (opcode 0x%02x) from %s: reason 0x%02x", bhs[0] & 0x3f, c->peer,
+	         reason);
+}
+
+/* ---- full feature phase PDUs other than SCSI commands and data ---- */
+
+static void close_after_sent(void *arg)
+{
+	prk_conn_close(arg, "logout");
+}
+
+static void handle_logout(struct prk_conn *c, const uint8_t *bhs)
+{
+	struct prk_iscsi_logout_req req;
+	uint8_t reason;
+	if (prk_iscsi_logout_req_decode(bhs, &req, &reason)) {
+		prk_conn_reject(c, bhs, reason);
+		return;
+	}
+	struct prk_iscsi_logout_rsp rsp = {.itt = req.h.itt};
+	if (req.reason == 2)
+		rsp.response = 2; /* connection recovery needs ERL 2 */
+	if (!req.h.immediate && c->sess)
+		c->sess->expcmdsn = req.cmdsn + 1;
+	prk_conn_fill_sn(c, &rsp.sn, true);
+	uint8_t out[PRK_ISCSI_BHS_LEN];
+	prk_iscsi_logout_rsp_encode(&rsp, out);
+	struct prk_tx *t = prk_conn_send(c, out, NULL, 0, NULL);
+	if (t && rsp.response == 0) {
+		t->sent_cb = close_after_sent;
+		t->sent_arg = c;
+		c->state = CONN_CLOSING;
+	}
+}
+
+static void handle_nop_out(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen)
+{
+	struct prk_iscsi_nop_out n;
+	uint8_t reason;
+	if (prk_iscsi_nop_out_decode(bhs, &n, &reason)) {
+		prk_conn_reject(c, bhs, reason);
+		free(data);
+		return;
+	}
+	if (!n.h.immediate && c->sess)
+		c->sess->expcmdsn = n.cmdsn + 1;
+	if (n.h.itt == PRK_ISCSI_RSVD_TAG) {
+		/* The answer to our ping, or a plain CmdSN update. */
+		if (n.ttt == c->ping_ttt)
+			c->ping_ttt = 0;
+		free(data);
+		return;
+	}
+	struct prk_iscsi_nop_in r = {.itt = n.h.itt, .ttt = PRK_ISCSI_RSVD_TAG, .lun = n.h.lun};
+	prk_conn_fill_sn(c, &r.sn, true);
+	uint8_t out[PRK_ISCSI_BHS_LEN];
+	prk_iscsi_nop_in_encode(&r, out);
+	prk_conn_send(c, out, data, dlen, data); /* the ping data is echoed */
+}
+
+static void handle_text(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen)
+{
+	if (!c->text) {
+		struct prk_text_env env = {.ctx = c, .send_targets = send_targets};
+		c->text = prk_text_new(&env, &c->params);
+	}
+	struct prk_iscsi_text_req req;
+	uint8_t reason = PRK_REJECT_PROTOCOL_ERROR;
+	if (!c->text || prk_iscsi_text_req_decode(bhs, &req, &reason)) {
+		prk_conn_reject(c, bhs, reason);
+		free(data);
+		return;
+	}
+	if (!req.h.immediate && c->sess)
+		c->sess->expcmdsn = req.cmdsn + 1;
+	struct prk_iscsi_sn sn;
+	prk_conn_fill_sn(c, &sn, true);
+	uint8_t out[PRK_ISCSI_BHS_LEN];
+	uint8_t *rsp = NULL;
+	size_t rlen = 0;
+	if (prk_text_step(c->text, bhs, data, dlen, &sn, out, &rsp, &rlen, &reason)) {
+		c->statsn--; /* a Reject carries its own StatSN */
+		prk_conn_reject(c, bhs, reason);
+	} else {
+		prk_conn_send(c, out, rsp, rlen, rsp);
+	}
+	free(data);
+}
+
+static void enter_ffp(struct prk_conn *c)
+{
+	c->state = CONN_FFP;
+	c->params = *prk_login_params(c->login);
+	c->cid = prk_login_cid(c->login);
+	c->statsn = prk_login_next_statsn(c->login);
+	struct prk_session *ss = c->sess;
+	ss->expcmdsn = prk_login_expcmdsn(c->login);
+	ss->params = c->params;
+	prk_login_free(c->login);
+	c->login = NULL;
+	if (ss->tgt)
+		for (size_t i = 0; i < ss->tgt->n_luns; i++)
+			prk_lu_nexus_up(ss->tgt->luns[i].lu, &ss->nexus);
+	prk_info("login: %s isid 0x%012llx -> %s via %s:%u (tsih %u)%s", c->params.initiator_name,
+	         (unsigned long long)ss->isid,
+	         c->params.discovery ? "discovery" : c->params.target_name, c->portal->addr,
+	         c->portal->port, ss->tsih, c->params.header_digest ? " header digest" : "");
+}
+
+static void handle_login(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen)
+{
+	uint8_t out[PRK_ISCSI_BHS_LEN];
+	uint8_t *rsp = NULL;
+	size_t rlen = 0;
+	enum prk_login_result r = prk_login_step(c->login, bhs, data, dlen, out, &rsp, &rlen);
+	free(data);
+	prk_conn_send(c, out, rsp, rlen, rsp);
+	if (r == PRK_LOGIN_DONE) {
+		enter_ffp(c);
+	} else if (r == PRK_LOGIN_FAIL) {
+		c->state = CONN_CLOSING;
+		if (c->sess) {
+			/* enter_ffp created a session the login then failed. */
+			prk_srv_session_close(c->sess);
+		}
+	}
+}
+
+/* One complete PDU: BHS in c->bhs, the data segment in data (malloc'ed,
+ * ownership passes to the handler). */
+static void dispatch(struct prk_conn *c, uint8_t *data, size_t dlen)
+{
+	const uint8_t *bhs = c->bhs;
+	uint8_t op = bhs[0] & 0x3f;
+	if (c->state == CONN_LOGIN) {
+		if (op != PRK_ISCSI_OP_LOGIN_REQ) {
+			free(data);
+			prk_conn_close(c, "PDU other than Login during login");
+			return;
+		}
+		handle_login(c, bhs, data, dlen);
+		return;
+	}
+	if (c->state != CONN_FFP) {
+		free(data);
+		return;
+	}
+	bool discovery = c->params.discovery;
+	switch (op) {
+	case PRK_ISCSI_OP_SCSI_CMD:
+		if (discovery)
+			break;
+		prk_task_scsi_cmd(c, bhs, data, dlen);
+		return;
+	case PRK_ISCSI_OP_DATA_OUT:
+		if (discovery)
+			break;
+		prk_task_data_out(c, bhs, data, dlen);
+		free(data);
+		return;
+	case PRK_ISCSI_OP_NOP_OUT:
+		handle_nop_out(c, bhs, data, dlen);
+		return;
+	case PRK_ISCSI_OP_TEXT_REQ:
+		handle_text(c, bhs, data, dlen);
+		return;
+	case PRK_ISCSI_OP_LOGOUT_REQ:
+		free(data);
+		handle_logout(c, bhs);
+		return;
+	case PRK_ISCSI_OP_TMF_REQ:
+		free(data);
+		if (discovery)
+			break;
+		prk_tmf_request(c, bhs);
+		return;
+	case PRK_ISCSI_OP_LOGIN_REQ:
+		free(data);
+		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
+		return;
+	default:
+		free(data);
+		prk_conn_reject(c, bhs, PRK_REJECT_CMD_NOT_SUPPORTED);
+		return;
+	}
+	/* Discovery sessions carry only Text, NOP, and Logout. */
+	free(data);
+	prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
+}
+
+/* ---- receive ---- */
+
+static bool digest_ok(const uint8_t *p, size_t len, const uint8_t *want)
+{
+	uint32_t d = prk_crc32c(0, p, len), w;
+	memcpy(&w, want, 4);
+	return d == w;
+}
+
+/* The BHS is complete: decide how much follows. Returns -1 to close. */
+static int start_tail(struct prk_conn *c)
+{
+	struct prk_iscsi_hdr h;
+	if (prk_iscsi_hdr_decode(c->bhs, &h)) {
+		if (c->state == CONN_LOGIN)
+			return -1;
+		/* Still read the tail so that the stream stays in step. */
+	}
+	h.ahs_words = c->bhs[4];
+	h.dlen = (uint32_t)c->bhs[5] << 16 | (uint32_t)c->bhs[6] << 8 | c->bhs[7];
+	uint32_t limit = c->state == CONN_LOGIN ? 65536 : c->params.max_recv_dsl;
+	if (h.dlen > limit) {
+		prk_warn("%s sent a %u-byte data segment (limit %u)", c->peer, h.dlen, limit);
+		return -1;
+	}
+	bool hd = c->state == CONN_FFP && c->params.header_digest;
+	bool dd = c->state == CONN_FFP && c->params.data_digest;
+	c->tail_len = prk_iscsi_pdu_tail_len(&h, hd, dd);
+	c->tail_have = 0;
+	free(c->tail);
+	c->tail = c->tail_len ? malloc(c->tail_len) : NULL;
+	if (c->tail_len && !c->tail)
+		return -1;
+	return 0;
+}
+
+/* The whole PDU is in: check digests, cut out the data segment, dispatch. */
+static int finish_pdu(struct prk_conn *c)
+{
+	size_t ahs = (size_t)c->bhs[4] * 4;
+	uint32_t dlen = (uint32_t)c->bhs[5] << 16 | (uint32_t)c->bhs[6] << 8 | c->bhs[7];
+	bool hd = c->state == CONN_FFP && c->params.header_digest;
+	bool dd = c->state == CONN_FFP && c->params.data_digest;
+	size_t off = ahs;
+	if (hd) {
+		uint32_t d = prk_crc32c(0, c->bhs, PRK_ISCSI_BHS_LEN);
+		d = prk_crc32c(d, c->tail, ahs);
+		uint32_t w;
+		memcpy(&w, c->tail + off, 4);
+		if (d != w) {
+			prk_warn("%s: header digest error", c->peer);
+			return -1; /* ERL 0: the connection cannot be trusted */
+		}
+		off += 4;
+	}
+	uint8_t *data = NULL;
+	if (dlen) {
+		if (dd && !digest_ok(c->tail + off, prk_iscsi_pad4(dlen),
+		                     c->tail + off + prk_iscsi_pad4(dlen))) {
+			prk_conn_reject(c, c->bhs, PRK_REJECT_DIGEST_ERROR);
+			return 0; /* the PDU is discarded; the initiator recovers */
+		}
+		data = malloc(dlen);
+		if (!data)
+			return -1;
+		memcpy(data, c->tail + off, dlen);
+	}
+	c->last_rx_ms = prk_now_ms();
+	dispatch(c, data, dlen);
+	return 0;
+}
+
+static void on_io(void *arg, uint32_t events)
+{
+	struct prk_conn *c = arg;
+	struct prk_iscsi_server *s = c->srv;
+	if (events & EPOLLOUT) {
+		if (flush_tx(c))
+			return;
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	for (int rounds = 0; rounds < 64; rounds++) {
+		uint8_t *dst;
+		size_t want;
+		if (c->bhs_have < PRK_ISCSI_BHS_LEN) {
+			dst = c->bhs + c->bhs_have;
+			want = PRK_ISCSI_BHS_LEN - c->bhs_have;
+		} else {
+			dst = c->tail + c->tail_have;
+			want = c->tail_len - c->tail_have;
+		}
+		ssize_t n = want ? recv(c->fd, dst, want, 0) : 0;
+		if (want && n == 0) {
+			prk_conn_close(c, "peer closed the connection");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			prk_conn_close(c, strerror(errno));
+			return;
+		}
+		if (c->bhs_have < PRK_ISCSI_BHS_LEN) {
+			c->bhs_have += (size_t)n;
+			if (c->bhs_have < PRK_ISCSI_BHS_LEN)
+				continue;
+			if (start_tail(c)) {
+				prk_conn_close(c, "malformed PDU header");
+				return;
+			}
+		} else {
+			c->tail_have += (size_t)n;
+		}
+		if (c->tail_have < c->tail_len)
+			continue;
+		/* A complete PDU. The handler may close c: check it survives. */
+		struct prk_conn *probe;
+		for (probe = s->conns; probe && probe != c; probe = probe->next)
+			;
+		if (finish_pdu(c)) {
+			prk_conn_close(c, "protocol error");
+			return;
+		}
+		for (probe = s->conns; probe && probe != c; probe = probe->next)
+			;
+		if (!probe)
+			return;
+		c->bhs_have = 0;
+		c->tail_have = c->tail_len = 0;
+		if (c->state == CONN_CLOSING)
+			break;
+	}
+	flush_tx(c);
+}

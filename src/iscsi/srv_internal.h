@@ -1,0 +1,186 @@
+/* Internal shape of the iSCSI runtime: server, portals, sessions,
+ * connections and tasks. */
+#ifndef PRKIT_ISCSI_SRV_INTERNAL_H
+#define PRKIT_ISCSI_SRV_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "lu.h"
+#include "login.h"
+#include "pdu.h"
+#include "prkit/pr.h"
+#include "server.h"
+
+struct prk_loop;
+struct prk_loop_fd;
+struct prk_conn;
+
+struct prk_portal {
+	struct prk_iscsi_server *srv;
+	char addr[64];
+	uint16_t port; /* as bound */
+	uint16_t tpgt, rtpi;
+	int fd;
+	struct prk_loop_fd *h;
+	struct prk_portal *next;
+};
+
+struct prk_session {
+	struct prk_iscsi_server *srv;
+	struct prk_iscsi_target *tgt; /* NULL for discovery */
+	struct prk_iscsi_params params;
+	uint64_t isid;
+	uint16_t tsih;
+	struct prk_nexus nexus;
+	struct prk_lu_port port;
+	uint32_t expcmdsn;
+	struct prk_conn *conn; /* MaxConnections=1 */
+	struct prk_session *next;
+};
+
+/* One item of a connection's transmit queue: a header (BHS + digest) and
+ * an optional data segment (padded, + digest). */
+struct prk_tx {
+	struct prk_tx *next;
+	uint8_t hdr[PRK_ISCSI_BHS_LEN + PRK_ISCSI_DIGEST_LEN];
+	size_t hdr_len;
+	const uint8_t *data;
+	size_t dlen;
+	uint8_t trailer[3 + PRK_ISCSI_DIGEST_LEN]; /* padding + data digest */
+	size_t trailer_len;
+	size_t sent;                /* bytes of hdr+data+trailer already written */
+	void *owner;                /* freed after this item is sent */
+	void (*sent_cb)(void *arg); /* called after this item is sent (e.g. logout) */
+	void *sent_arg;
+};
+
+enum prk_task_state {
+	TASK_DATA_OUT, /* waiting for write data */
+	TASK_IN_LU,    /* submitted to the LU */
+};
+
+struct prk_tmf;
+
+struct prk_task {
+	struct prk_conn *conn; /* NULL once the connection is gone */
+	struct prk_task *next;
+	enum prk_task_state state;
+	uint32_t itt;
+	uint32_t cmdsn;
+	uint16_t lun;
+	uint32_t edtl;
+	bool aborted;        /* answer nothing when the LU completes */
+	struct prk_tmf *tmf; /* the TMF waiting for this task */
+	struct prk_lu *lu;   /* NULL: LUN does not exist */
+	/* write data */
+	uint8_t *buf;
+	uint32_t received;        /* bytes of write data in buf */
+	uint32_t unsolicited_end; /* immediate + unsolicited data must end here */
+	uint32_t r2t_offset;      /* next byte to ask for */
+	uint32_t burst_end;       /* end of the R2T burst in flight */
+	uint32_t ttt;
+	uint32_t r2tsn;
+	uint32_t next_datasn; /* expected DataSN within the current sequence */
+	struct prk_lu_cmd cmd;
+};
+
+struct prk_tmf {
+	struct prk_conn *conn; /* NULL once the connection is gone */
+	struct prk_tmf *next;  /* in conn->tmfs */
+	uint32_t itt;
+	uint8_t function;
+	uint8_t response;
+	unsigned waiting; /* aborted tasks still in the LU */
+	bool lu_reset_pending;
+	struct prk_lu *reset_lu;
+	struct prk_iscsi_target *reset_target;
+	bool drop_after; /* target cold reset */
+};
+
+enum prk_conn_state {
+	CONN_LOGIN,
+	CONN_FFP,
+	CONN_CLOSING, /* drain the transmit queue, then close */
+};
+
+struct prk_conn {
+	struct prk_iscsi_server *srv;
+	struct prk_portal *portal;
+	int fd;
+	struct prk_loop_fd *h;
+	char peer[64];
+	enum prk_conn_state state;
+	struct prk_login *login;
+	struct prk_text *text;
+	struct prk_session *sess;
+	struct prk_iscsi_params params;
+	uint16_t cid;
+	uint32_t statsn;
+	/* receive */
+	uint8_t bhs[PRK_ISCSI_BHS_LEN];
+	size_t bhs_have;
+	uint8_t *tail;
+	size_t tail_len, tail_have;
+	/* transmit */
+	struct prk_tx *txq, *txq_tail;
+	bool want_out;
+	/* tasks, and task management functions waiting for the LU */
+	struct prk_tmf *tmfs;
+	struct prk_task *tasks;
+	unsigned n_tasks;
+	uint32_t next_ttt;
+	/* liveness */
+	uint64_t last_rx_ms;
+	uint32_t ping_ttt; /* outstanding NOP-In ping, 0 = none */
+	uint64_t ping_sent_ms;
+	struct prk_conn *next;
+};
+
+struct prk_iscsi_server {
+	struct prk_loop *loop;
+	struct prk_iscsi_server_opts opts;
+	struct prk_iscsi_target **targets;
+	size_t n_targets;
+	struct prk_portal *portals;
+	struct prk_session *sessions;
+	unsigned n_sessions;
+	struct prk_conn *conns;
+	uint16_t next_tsih;
+	struct prk_loop_fd *timer;
+	struct prk_loop_fd **bs_watch; /* unused here: backstores are watched by the target */
+};
+
+/* server.c */
+struct prk_iscsi_target *prk_srv_find_target(struct prk_iscsi_server *s, const char *name);
+struct prk_lu *prk_srv_find_lu(struct prk_iscsi_target *t, uint16_t lun);
+void prk_srv_session_close(struct prk_session *sess);
+uint64_t prk_now_ms(void);
+
+/* conn.c */
+void prk_conn_accept(struct prk_portal *p, int fd, const char *peer);
+void prk_conn_close(struct prk_conn *c, const char *why);
+/* Queues a PDU: bhs (48 bytes), data (dlen bytes, not copied: stays valid
+ * until `owner` is freed after sending; owner may be NULL when data is
+ * static or owned elsewhere). */
+struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data,
+                             size_t dlen, void *owner);
+void prk_conn_fill_sn(struct prk_conn *c, struct prk_iscsi_sn *sn, bool advance_statsn);
+void prk_conn_reject(struct prk_conn *c, const uint8_t *bhs, uint8_t reason);
+
+/* task.c */
+void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen);
+void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen);
+void prk_task_free(struct prk_task *t);
+void prk_task_unlink(struct prk_conn *c, struct prk_task *t);
+/* The connection is going away: abandon its tasks (those in the LU finish
+ * later and are then freed). */
+void prk_tasks_orphan(struct prk_conn *c);
+
+/* tmf.c */
+void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs);
+void prk_tmf_task_done(struct prk_tmf *tmf);
+
+#endif

@@ -1,0 +1,469 @@
+/* SCSI commands on an iSCSI connection: CmdSN checks, gathering write data
+ * (immediate, unsolicited, R2T-solicited Data-Out with offset and DataSN
+ * checks), handing complete commands to the LU, and answering with
+ * Data-In (status collapsed into the last one when possible) or a SCSI
+ * Response with sense data and residuals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "prkit/scsi_cdb.h"
+#include "srv_internal.h"
+
+static void task_done(struct prk_lu_cmd *cmd);
+
+void prk_task_unlink(struct prk_conn *c, struct prk_task *t)
+{
+	for (struct prk_task **pp = &c->tasks; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			c->n_tasks--;
+			return;
+		}
+}
+
+void prk_task_free(struct prk_task *t)
+{
+	free(t->buf);
+	free(t->cmd.data_in);
+	free(t);
+}
+
+void prk_tasks_orphan(struct prk_conn *c)
+{
+	while (c->tasks) {
+		struct prk_task *t = c->tasks;
+		c->tasks = t->next;
+		t->conn = NULL;
+		/* A task inside the LU keeps its TMF: the TMF (of this or another
+		 * connection) must still wait until the LU is done with it. */
+		if (t->state != TASK_IN_LU)
+			prk_task_free(t);
+		/* else: freed when the LU completes it (task_done) */
+	}
+	c->n_tasks = 0;
+}
+
+/* ---- responses ---- */
+
+static void send_status(struct prk_conn *c, struct prk_task *t, uint8_t status,
+                        const uint8_t *sense, size_t sense_len, uint32_t residual, bool under,
+                        bool over)
+{
+	struct prk_iscsi_scsi_rsp r = {
+	    .itt = t->itt,
+	    .status = status,
+	    .residual = residual,
+	    .underflow = under,
+	    .overflow = over,
+	};
+	uint8_t *data = NULL;
+	size_t dlen = 0;
+	if (sense_len) {
+		dlen = 2 + sense_len;
+		data = malloc(dlen);
+		if (data) {
+			data[0] = (uint8_t)(sense_len >> 8);
+			data[1] = (uint8_t)sense_len;
+			memcpy(data + 2, sense, sense_len);
+		} else {
+			dlen = 0;
+		}
+	}
+	r.dlen = (uint32_t)dlen;
+	prk_conn_fill_sn(c, &r.sn, true);
+	uint8_t bhs[PRK_ISCSI_BHS_LEN];
+	prk_iscsi_scsi_rsp_encode(&r, bhs);
+	prk_conn_send(c, bhs, data, dlen, data);
+}
+
+static void send_check(struct prk_conn *c, struct prk_task *t, uint8_t key, uint16_t asc)
+{
+	struct prk_sense s;
+	uint8_t buf[PRK_SENSE_FIXED_LEN];
+	prk_sense_set(&s, key, asc);
+	size_t n = prk_sense_encode_fixed(&s, buf, sizeof(buf));
+	send_status(c, t, PRK_STATUS_CHECK_CONDITION, buf, n, 0, false, false);
+}
+
+/* Data-In PDUs of at most MaxRecvDataSegmentLength (the initiator's), the
+ * last one carrying GOOD status when there is no sense data. */
+/* Residuals (RFC 7143 11.4.5): the LU says how many bytes the command
+ * called for (spdtl); the initiator said how many it expected (EDTL). */
+static void residual_of(const struct prk_task *t, uint32_t *res, bool *under, bool *over)
+{
+	const struct prk_lu_cmd *cmd = &t->cmd;
+	*res = 0;
+	*under = *over = false;
+	if (cmd->status != PRK_STATUS_GOOD && !cmd->spdtl)
+		return;
+	if (cmd->spdtl > t->edtl) {
+		*over = true;
+		*res = cmd->spdtl - t->edtl;
+	} else if (cmd->spdtl < t->edtl) {
+		*under = true;
+		*res = t->edtl - cmd->spdtl;
+	}
+}
+
+/* Data-In PDUs of at most MaxRecvDataSegmentLength (the initiator's), the
+ * last one carrying GOOD status when there is no sense data. */
+static void send_data_in(struct prk_conn *c, struct prk_task *t)
+{
+	struct prk_lu_cmd *cmd = &t->cmd;
+	uint32_t len = cmd->data_in_len < t->edtl ? cmd->data_in_len : t->edtl;
+	uint32_t residual;
+	bool under, over;
+	residual_of(t, &residual, &under, &over);
+	bool collapse = cmd->status == PRK_STATUS_GOOD && !cmd->sense_len;
+	uint32_t max = c->params.max_send_dsl ? c->params.max_send_dsl : 8192;
+	uint8_t *owner = cmd->data_in;
+	cmd->data_in = NULL; /* the last Data-In PDU frees it once sent */
+	uint32_t datasn = 0;
+	for (uint32_t off = 0; off < len; datasn++) {
+		uint32_t n = len - off < max ? len - off : max;
+		bool last = off + n == len;
+		struct prk_iscsi_data_in d = {
+		    .itt = t->itt,
+		    .lun = prk_iscsi_lun_encode(t->lun),
+		    .final = last,
+		    .ttt = PRK_ISCSI_RSVD_TAG,
+		    .datasn = datasn,
+		    .offset = off,
+		    .dlen = n,
+		};
+		if (last && collapse) {
+			/* Phase collapse: the status rides on the last Data-In. */
+			d.status = true;
+			d.scsi_status = PRK_STATUS_GOOD;
+			d.underflow = under;
+			d.overflow = over;
+			d.residual = residual;
+		}
+		prk_conn_fill_sn(c, &d.sn, last && collapse);
+		uint8_t bhs[PRK_ISCSI_BHS_LEN];
+		prk_iscsi_data_in_encode(&d, bhs);
+		prk_conn_send(c, bhs, owner + off, n, last ? owner : NULL);
+		off += n;
+	}
+	if (!collapse)
+		send_status(c, t, cmd->status, cmd->sense, cmd->sense_len, residual, under, over);
+}
+
+static void task_done(struct prk_lu_cmd *cmd)
+{
+	struct prk_task *t = cmd->priv;
+	struct prk_conn *c = t->conn;
+	if (t->tmf) {
+		struct prk_tmf *tmf = t->tmf;
+		t->tmf = NULL;
+		prk_tmf_task_done(tmf);
+	}
+	if (!c) {
+		prk_task_free(t); /* the connection went away meanwhile */
+		return;
+	}
+	prk_task_unlink(c, t);
+	if (!t->aborted) {
+		uint32_t len = cmd->data_in_len < t->edtl ? cmd->data_in_len : t->edtl;
+		if (cmd->dir_read && len) {
+			send_data_in(c, t);
+		} else {
+			uint32_t residual;
+			bool under, over;
+			residual_of(t, &residual, &under, &over);
+			send_status(c, t, cmd->status, cmd->sense, cmd->sense_len, residual, under,
+			            over);
+		}
+	}
+	prk_task_free(t);
+}
+
+/* ---- execution ---- */
+
+/* REPORT LUNS is the target's, not a LU's: it lists the target's LUNs
+ * whatever LUN the command was sent to. */
+static void report_luns(struct prk_conn *c, struct prk_task *t)
+{
+	struct prk_iscsi_target *tgt = c->sess->tgt;
+	const uint8_t *cdb = t->cmd.cdb;
+	uint32_t alloc =
+	    (uint32_t)cdb[6] << 24 | (uint32_t)cdb[7] << 16 | (uint32_t)cdb[8] << 8 | cdb[9];
+	uint8_t select = cdb[2];
+	if (select > 2 && select != 0x10 && select != 0x11 && select != 0x12) {
+		struct prk_field_err e;
+		struct prk_sense s;
+		uint8_t buf[PRK_SENSE_FIXED_LEN];
+		prk_field_err_set(&e, true, 2, -1, PRK_ASC_INVALID_FIELD_IN_CDB, "SELECT REPORT");
+		prk_sense_from_field_err(&s, &e);
+		size_t n = prk_sense_encode_fixed(&s, buf, sizeof(buf));
+		send_status(c, t, PRK_STATUS_CHECK_CONDITION, buf, n, 0, false, false);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+		return;
+	}
+	/* SELECT REPORT 01h (well known LUNs only) and 11h report none. */
+	size_t n = (select == 1 || select == 0x11) ? 0 : tgt->n_luns;
+	size_t full = 8 + 8 * n;
+	uint8_t *d = calloc(1, full);
+	if (!d) {
+		send_check(c, t, PRK_SK_HARDWARE_ERROR, PRK_ASC_INSUFFICIENT_RESOURCES);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+		return;
+	}
+	uint32_t list = (uint32_t)(8 * n);
+	d[0] = (uint8_t)(list >> 24);
+	d[1] = (uint8_t)(list >> 16);
+	d[2] = (uint8_t)(list >> 8);
+	d[3] = (uint8_t)list;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t raw = prk_iscsi_lun_encode(tgt->luns[i].lun);
+		for (int b = 0; b < 8; b++)
+			d[8 + 8 * i + (size_t)b] = (uint8_t)(raw >> (56 - 8 * b));
+	}
+	t->cmd.data_in = d;
+	t->cmd.data_in_len = (uint32_t)(full < alloc ? full : alloc);
+	t->cmd.spdtl = t->cmd.data_in_len;
+	if (t->cmd.data_in_len > t->edtl)
+		t->cmd.data_in_len = t->edtl;
+	t->cmd.status = PRK_STATUS_GOOD;
+	t->cmd.dir_read = true;
+	t->state = TASK_IN_LU;
+	task_done(&t->cmd);
+}
+
+/* Commands to a LUN that does not exist (SPC-4 4.6.4, SAM-5 5.8): INQUIRY
+ * answers with peripheral qualifier 011b, REQUEST SENSE reports LOGICAL UNIT
+ * NOT SUPPORTED as data, everything else fails with it. */
+static void no_such_lun(struct prk_conn *c, struct prk_task *t)
+{
+	uint8_t op = t->cmd.cdb[0];
+	if (op == PRK_OP_INQUIRY && !(t->cmd.cdb[1] & 1)) {
+		uint16_t alloc = (uint16_t)(t->cmd.cdb[3] << 8 | t->cmd.cdb[4]);
+		uint8_t *d = calloc(1, 36);
+		if (d) {
+			d[0] = 0x7f; /* qualifier 011b, device type 1Fh */
+			d[2] = 0x06;
+			d[3] = 0x02;
+			d[4] = 31;
+			t->cmd.data_in = d;
+			t->cmd.data_in_len = alloc < 36 ? alloc : 36;
+			t->cmd.spdtl = t->cmd.data_in_len;
+			if (t->cmd.data_in_len > t->edtl)
+				t->cmd.data_in_len = t->edtl;
+			t->cmd.status = PRK_STATUS_GOOD;
+			t->cmd.dir_read = true;
+			t->state = TASK_IN_LU;
+			task_done(&t->cmd);
+			return;
+		}
+	}
+	send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_LU_NOT_SUPPORTED);
+	prk_task_unlink(c, t);
+	prk_task_free(t);
+}
+
+static void execute(struct prk_conn *c, struct prk_task *t)
+{
+	t->state = TASK_IN_LU;
+	if (t->cmd.cdb[0] == PRK_OP_REPORT_LUNS) {
+		report_luns(c, t);
+		return;
+	}
+	if (!t->lu) {
+		no_such_lun(c, t);
+		return;
+	}
+	t->cmd.data_out = t->buf;
+	t->cmd.data_out_len = t->received;
+	prk_lu_submit(t->lu, &t->cmd);
+}
+
+/* Asks for the next burst of write data (one R2T outstanding at a time:
+ * MaxOutstandingR2T is negotiated down to what we offer). */
+static void send_r2t(struct prk_conn *c, struct prk_task *t)
+{
+	uint32_t len = t->edtl - t->r2t_offset;
+	if (len > c->params.max_burst)
+		len = c->params.max_burst;
+	struct prk_iscsi_r2t r = {
+	    .itt = t->itt,
+	    .lun = prk_iscsi_lun_encode(t->lun),
+	    .ttt = t->ttt,
+	    .r2tsn = t->r2tsn++,
+	    .offset = t->r2t_offset,
+	    .length = len,
+	};
+	prk_conn_fill_sn(c, &r.sn, false);
+	t->burst_end = t->r2t_offset + len;
+	t->r2t_offset += len;
+	t->next_datasn = 0;
+	uint8_t bhs[PRK_ISCSI_BHS_LEN];
+	prk_iscsi_r2t_encode(&r, bhs);
+	prk_conn_send(c, bhs, NULL, 0, NULL);
+}
+
+static struct prk_task *find_by_ttt(struct prk_conn *c, uint32_t ttt, uint32_t itt)
+{
+	for (struct prk_task *t = c->tasks; t; t = t->next)
+		if (t->itt == itt && (ttt == PRK_ISCSI_RSVD_TAG || t->ttt == ttt))
+			return t;
+	return NULL;
+}
+
+void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen)
+{
+	struct prk_iscsi_scsi_cmd sc;
+	uint8_t reason;
+	if (prk_iscsi_scsi_cmd_decode(bhs, &sc, &reason)) {
+		free(data);
+		prk_conn_reject(c, bhs, reason);
+		return;
+	}
+	struct prk_session *ss = c->sess;
+	if (!sc.h.immediate) {
+		/* Outside the window: silently ignored (RFC 7143 3.2.2.1). */
+		uint32_t max = ss->expcmdsn + c->srv->opts.limits.cmdsn_window - 1;
+		if (prk_sn_lt(sc.cmdsn, ss->expcmdsn) || prk_sn_lt(max, sc.cmdsn)) {
+			prk_warn("%s: CmdSN %u outside [%u, %u]: ignored", c->peer, sc.cmdsn,
+			         ss->expcmdsn, max);
+			free(data);
+			return;
+		}
+		if (!prk_sn_lt(sc.cmdsn, ss->expcmdsn))
+			ss->expcmdsn = sc.cmdsn + 1;
+	}
+	for (struct prk_task *o = c->tasks; o; o = o->next)
+		if (o->itt == sc.h.itt) {
+			free(data);
+			prk_conn_reject(c, bhs, PRK_REJECT_TASK_IN_PROGRESS);
+			return;
+		}
+	if (c->n_tasks >= c->srv->opts.max_tasks) {
+		free(data);
+		struct prk_task tmp = {.itt = sc.h.itt};
+		send_status(c, &tmp, PRK_STATUS_TASK_SET_FULL, NULL, 0, 0, false, false);
+		return;
+	}
+	struct prk_task *t = calloc(1, sizeof(*t));
+	if (!t) {
+		free(data);
+		prk_conn_reject(c, bhs, PRK_REJECT_OUT_OF_RESOURCES);
+		return;
+	}
+	t->conn = c;
+	t->itt = sc.h.itt;
+	t->cmdsn = sc.cmdsn;
+	t->edtl = sc.edtl;
+	uint16_t lun = 0xffff;
+	if (prk_iscsi_lun_decode(sc.h.lun, &lun) == 0)
+		t->lun = lun;
+	t->lu = lun != 0xffff ? prk_srv_find_lu(ss->tgt, lun) : NULL;
+	t->ttt = 0x40000000u | (c->next_ttt++ & 0x3fffffffu);
+	memcpy(t->cmd.cdb, sc.cdb, 16);
+	t->cmd.cdb_len = 16;
+	t->cmd.nx = &ss->nexus;
+	t->cmd.port = &ss->port;
+	t->cmd.edtl = sc.edtl;
+	t->cmd.dir_read = sc.read;
+	t->cmd.dir_write = sc.write;
+	t->cmd.done = task_done;
+	t->cmd.priv = t;
+	t->next = c->tasks;
+	c->tasks = t;
+	c->n_tasks++;
+
+	if (!sc.write || sc.edtl == 0) {
+		free(data);
+		if (dlen) {
+			/* Immediate data without W: a protocol error (RFC 7143 11.3.4). */
+			prk_task_unlink(c, t);
+			prk_task_free(t);
+			prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
+			return;
+		}
+		execute(c, t);
+		return;
+	}
+	t->buf = malloc(sc.edtl);
+	if (!t->buf) {
+		free(data);
+		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+		return;
+	}
+	/* Immediate data counts against FirstBurstLength, as does unsolicited
+	 * Data-Out when InitialR2T=No. */
+	uint32_t first = c->params.first_burst < sc.edtl ? c->params.first_burst : sc.edtl;
+	if (dlen > first || (dlen && !c->params.immediate_data)) {
+		free(data);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
+		return;
+	}
+	memcpy(t->buf, data, dlen);
+	free(data);
+	t->received = (uint32_t)dlen;
+	t->unsolicited_end = c->params.initial_r2t ? t->received : first;
+	t->r2t_offset = t->unsolicited_end;
+	t->burst_end = t->unsolicited_end;
+	t->state = TASK_DATA_OUT;
+	if (t->received == sc.edtl) {
+		execute(c, t);
+	} else if (t->received == t->unsolicited_end) {
+		send_r2t(c, t);
+	}
+	/* else: unsolicited Data-Out PDUs follow */
+}
+
+void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen)
+{
+	struct prk_iscsi_data_out d;
+	uint8_t reason;
+	if (prk_iscsi_data_out_decode(bhs, &d, &reason)) {
+		prk_conn_reject(c, bhs, reason);
+		return;
+	}
+	struct prk_task *t = find_by_ttt(c, d.ttt, d.h.itt);
+	if (!t || t->state != TASK_DATA_OUT) {
+		/* Data for a task that was aborted meanwhile is dropped quietly;
+		 * data for a task that never existed is a protocol error. */
+		if (!t)
+			prk_conn_reject(c, bhs, PRK_REJECT_INVALID_PDU_FIELD);
+		return;
+	}
+	bool solicited = d.ttt != PRK_ISCSI_RSVD_TAG;
+	uint32_t end = solicited ? t->burst_end : t->unsolicited_end;
+	/* DataPDUInOrder=Yes: every PDU continues exactly where the last one
+	 * ended, inside the burst it belongs to, with the next DataSN. */
+	if (d.offset != t->received || d.offset + dlen > end || d.datasn != t->next_datasn) {
+		prk_warn("%s: Data-Out itt 0x%x offset %u len %zu datasn %u, expected offset %u "
+		         "datasn %u (burst end %u)",
+		         c->peer, d.h.itt, d.offset, dlen, d.datasn, t->received, t->next_datasn,
+		         end);
+		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
+		prk_conn_close(c, "Data-Out out of order");
+		return;
+	}
+	memcpy(t->buf + d.offset, data, dlen);
+	t->received += (uint32_t)dlen;
+	t->next_datasn++;
+	if (!d.h.final)
+		return;
+	if (t->received != end) {
+		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
+		prk_conn_close(c, "Data-Out sequence ended early");
+		return;
+	}
+	if (t->received == t->edtl) {
+		execute(c, t);
+		return;
+	}
+	if (!solicited)
+		t->next_datasn = 0;
+	send_r2t(c, t);
+}

@@ -1,0 +1,39 @@
+/* A small epoll event loop: file descriptors with callbacks, and timers
+ * (timerfd). One loop per thread; nothing here is thread-safe. */
+#ifndef PRKIT_LOOP_H
+#define PRKIT_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct prk_loop;
+struct prk_loop_fd;
+
+typedef void (*prk_loop_fd_cb)(void *arg, uint32_t events);
+
+struct prk_loop *prk_loop_new(void);
+void prk_loop_free(struct prk_loop *l);
+
+/* Watches fd for events (EPOLLIN / EPOLLOUT ...). Returns a handle or
+ * NULL. */
+struct prk_loop_fd *prk_loop_add(struct prk_loop *l, int fd, uint32_t events, prk_loop_fd_cb cb,
+                                 void *arg);
+/* As prk_loop_add, and the loop closes fd when the handle is deleted. */
+struct prk_loop_fd *prk_loop_add_owned(struct prk_loop *l, int fd, uint32_t events,
+                                       prk_loop_fd_cb cb, void *arg);
+int prk_loop_fd_number(const struct prk_loop_fd *h);
+int prk_loop_mod(struct prk_loop *l, struct prk_loop_fd *h, uint32_t events);
+/* Stops watching (safe inside a callback; the handle is freed later). */
+void prk_loop_del(struct prk_loop *l, struct prk_loop_fd *h);
+
+/* A periodic timer every `ms` milliseconds; returns a handle (delete with
+ * prk_loop_del) or NULL. */
+struct prk_loop_fd *prk_loop_timer(struct prk_loop *l, unsigned ms, void (*cb)(void *arg),
+                                   void *arg);
+
+/* Runs until prk_loop_stop(). Returns 0, or -1 on an epoll error. */
+int prk_loop_run(struct prk_loop *l);
+void prk_loop_stop(struct prk_loop *l);
+bool prk_loop_stopping(const struct prk_loop *l);
+
+#endif
