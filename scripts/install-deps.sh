@@ -7,6 +7,10 @@ set -euo pipefail
 packages=(
 	gcc pkg-config meson ninja-build python3
 	libcmocka-dev                   # unit tests
+	liburing-dev                    # backstore I/O
+	libjson-c-dev                   # prkitd configuration, JSON output
+	nettle-dev                      # MD5 for iSCSI CHAP
+	libiscsi-dev libiscsi-bin       # integration tests, iscsi-test-cu conformance
 	clang libclang-rt-14-dev        # libFuzzer targets and their sanitizers
 	clang-format                    # the style check in CI
 )

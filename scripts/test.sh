@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command of the README: installs dependencies, builds with
 # -Werror, runs every unit test and prints one summary line,
-# "tests: N passed, M failed", counted per test case.
+# "tests: N passed, M failed, K skipped", counted per test case.
 #   scripts/test.sh [BUILD_DIR [extra meson setup options...]]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,10 +21,11 @@ status=$?
 
 # Every test program speaks TAP; count the test cases, not the programs.
 log="$build/meson-logs/testlog.txt"
-passed=$(grep -cE '^ok [0-9]+' "$log" || true)
-failed=$(grep -cE '^not ok [0-9]+' "$log" || true)
+passed=$(grep -E '^ok [0-9]+' "$log" | grep -cv '# SKIP' || true)
+skipped=$(grep -E '^(not )?ok [0-9]+' "$log" | grep -c '# SKIP' || true)
+failed=$(grep -E '^not ok [0-9]+' "$log" | grep -cv '# SKIP' || true)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	failed=1 # a test program crashed or could not run
 fi
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,334 @@
+/* The admin socket: a unix stream socket; each connection carries one JSON
+ * request line and gets one JSON answer line:
+ *   {"cmd": "targets"}                  {"ok": true, "targets": [...]}
+ *   {"cmd": "sessions"} / "portals"
+ *   {"cmd": "add-lu", "target": T, "lun": {...same as a config luns[] entry...}}
+ *   {"cmd": "remove-lu", "target": T, "lun": N}
+ *   {"cmd": "add-portal", "address": A, "port": P, "tpgt": N, "rtpi": N}
+ *   {"cmd": "remove-portal", "address": A, "port": P}
+ * Errors: {"ok": false, "error": "message naming the field"}. Requests are
+ * small and local, so each is served synchronously on the event loop. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "backstore.h"
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+#include "lu.h"
+
+static json_object *err_reply(const char *msg)
+{
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "ok", json_object_new_boolean(0));
+	json_object_object_add(r, "error", json_object_new_string(msg));
+	return r;
+}
+
+static json_object *ok_reply(void)
+{
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "ok", json_object_new_boolean(1));
+	return r;
+}
+
+static const struct prk_dlu *find_dlu(const struct daemon *d, const struct prk_lu *lu)
+{
+	for (size_t i = 0; i < d->n_lus; i++)
+		if (d->lus[i].lu == lu)
+			return &d->lus[i];
+	return NULL;
+}
+
+static json_object *list_targets(struct daemon *d)
+{
+	json_object *r = ok_reply(), *arr = json_object_new_array();
+	for (size_t i = 0; i < d->n_targets; i++) {
+		struct prk_iscsi_target *t = &d->targets[i];
+		json_object *o = json_object_new_object(), *luns = json_object_new_array();
+		json_object_object_add(o, "name", json_object_new_string(t->name));
+		json_object_object_add(o, "alias", json_object_new_string(t->alias));
+		json_object_object_add(o, "chap", json_object_new_boolean(t->chap.required));
+		json_object *acls = json_object_new_array();
+		for (size_t a = 0; a < t->n_acls; a++)
+			json_object_array_add(acls, json_object_new_string(t->acls[a].initiator));
+		json_object_object_add(o, "acls", acls);
+		for (size_t l = 0; l < t->n_luns; l++) {
+			const struct prk_dlu *x = find_dlu(d, t->luns[l].lu);
+			json_object *lo = json_object_new_object();
+			json_object_object_add(lo, "lun", json_object_new_int(t->luns[l].lun));
+			if (x) {
+				json_object_object_add(
+				    lo, "backstore",
+				    json_object_new_string(x->cfg.type == PRK_CFG_BS_RAM ? "ram"
+				                                                         : "file"));
+				if (x->cfg.type == PRK_CFG_BS_FILE)
+					json_object_object_add(lo, "path",
+					                       json_object_new_string(x->cfg.path));
+				json_object_object_add(
+				    lo, "size", json_object_new_int64((int64_t)prk_bs_size(x->bs)));
+				json_object_object_add(lo, "block_size",
+				                       json_object_new_int((int)x->cfg.block_size));
+				json_object_object_add(lo, "thin",
+				                       json_object_new_boolean(x->cfg.thin));
+				json_object_object_add(lo, "serial",
+				                       json_object_new_string(x->cfg.serial));
+			}
+			json_object_object_add(
+			    lo, "inflight",
+			    json_object_new_int((int)prk_lu_inflight(t->luns[l].lu)));
+			json_object_array_add(luns, lo);
+		}
+		json_object_object_add(o, "luns", luns);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(r, "targets", arr);
+	return r;
+}
+
+static json_object *list_sessions(struct daemon *d)
+{
+	struct prk_iscsi_session_info info[256];
+	size_t n = prk_iscsi_server_sessions(d->srv, info, 256);
+	json_object *r = ok_reply(), *arr = json_object_new_array();
+	for (size_t i = 0; i < n && i < 256; i++) {
+		json_object *o = json_object_new_object();
+		char isid[16];
+		snprintf(isid, sizeof(isid), "0x%012llx", (unsigned long long)info[i].isid);
+		json_object_object_add(o, "initiator", json_object_new_string(info[i].initiator));
+		json_object_object_add(o, "isid", json_object_new_string(isid));
+		json_object_object_add(o, "target", json_object_new_string(info[i].target));
+		json_object_object_add(o, "tsih", json_object_new_int(info[i].tsih));
+		json_object_object_add(o, "tpgt", json_object_new_int(info[i].tpgt));
+		json_object_object_add(o, "peer", json_object_new_string(info[i].peer));
+		json_object_object_add(o, "tasks", json_object_new_int((int)info[i].tasks));
+		json_object_object_add(o, "discovery", json_object_new_boolean(info[i].discovery));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(r, "sessions", arr);
+	return r;
+}
+
+static json_object *list_portals(struct daemon *d)
+{
+	struct prk_iscsi_portal_info info[64];
+	size_t n = prk_iscsi_server_portals(d->srv, info, 64);
+	json_object *r = ok_reply(), *arr = json_object_new_array();
+	for (size_t i = 0; i < n && i < 64; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "address", json_object_new_string(info[i].addr));
+		json_object_object_add(o, "port", json_object_new_int(info[i].port));
+		json_object_object_add(o, "tpgt", json_object_new_int(info[i].tpgt));
+		json_object_object_add(o, "rtpi", json_object_new_int(info[i].rtpi));
+		json_object_object_add(o, "connections",
+		                       json_object_new_int((int)info[i].connections));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(r, "portals", arr);
+	return r;
+}
+
+static int find_target(struct daemon *d, json_object *req, size_t *out, char *err, size_t len)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(req, "target", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		snprintf(err, len, "target: a target name is required");
+		return -1;
+	}
+	for (size_t i = 0; i < d->n_targets; i++)
+		if (strcasecmp(d->targets[i].name, json_object_get_string(v)) == 0) {
+			*out = i;
+			return 0;
+		}
+	snprintf(err, len, "target: no target named \"%s\"", json_object_get_string(v));
+	return -1;
+}
+
+/* The LU engines must know every relative target port id (REGISTER AND
+ * MOVE validation) after portals change. */
+static void update_ports(struct daemon *d)
+{
+	struct prk_iscsi_portal_info info[64];
+	size_t n = prk_iscsi_server_portals(d->srv, info, 64);
+	uint16_t rtpis[64];
+	for (size_t i = 0; i < n && i < 64; i++)
+		rtpis[i] = info[i].rtpi;
+	for (size_t i = 0; i < d->n_lus; i++)
+		prk_pr_set_ports(prk_lu_pr(d->lus[i].lu), rtpis, n < 64 ? n : 64);
+}
+
+static json_object *handle(struct daemon *d, json_object *req)
+{
+	char err[512];
+	json_object *v;
+	if (!json_object_is_type(req, json_type_object) ||
+	    !json_object_object_get_ex(req, "cmd", &v) || !json_object_is_type(v, json_type_string))
+		return err_reply("cmd: a command name is required");
+	const char *cmd = json_object_get_string(v);
+	if (strcmp(cmd, "targets") == 0)
+		return list_targets(d);
+	if (strcmp(cmd, "sessions") == 0)
+		return list_sessions(d);
+	if (strcmp(cmd, "portals") == 0)
+		return list_portals(d);
+	if (strcmp(cmd, "add-lu") == 0) {
+		size_t t;
+		if (find_target(d, req, &t, err, sizeof(err)))
+			return err_reply(err);
+		if (!json_object_object_get_ex(req, "lun", &v))
+			return err_reply("lun: the LUN description is required");
+		struct prk_cfg_lun cl;
+		if (prk_cfg_parse_lun_text(json_object_to_json_string(v), "lun",
+		                           d->targets[t].n_luns, &cl, err, sizeof(err)) ||
+		    prk_daemon_add_lun(d, t, &cl, err, sizeof(err)))
+			return err_reply(err);
+		prk_iscsi_server_luns_changed(d->srv, &d->targets[t]);
+		prk_info("admin: added LUN %u to %s", cl.lun, d->targets[t].name);
+		return ok_reply();
+	}
+	if (strcmp(cmd, "remove-lu") == 0) {
+		size_t t;
+		if (find_target(d, req, &t, err, sizeof(err)))
+			return err_reply(err);
+		if (!json_object_object_get_ex(req, "lun", &v) ||
+		    !json_object_is_type(v, json_type_int))
+			return err_reply("lun: a LUN number is required");
+		int lun = json_object_get_int(v);
+		if (lun < 0 || lun > 16383)
+			return err_reply("lun: must be 0..16383");
+		if (prk_daemon_remove_lun(d, t, (uint16_t)lun, err, sizeof(err)))
+			return err_reply(err);
+		prk_info("admin: removed LUN %d from %s", lun, d->targets[t].name);
+		return ok_reply();
+	}
+	if (strcmp(cmd, "add-portal") == 0 || strcmp(cmd, "remove-portal") == 0) {
+		json_object *a, *p, *tg, *rt;
+		if (!json_object_object_get_ex(req, "address", &a) ||
+		    !json_object_is_type(a, json_type_string))
+			return err_reply("address: an IP address is required");
+		if (!json_object_object_get_ex(req, "port", &p) ||
+		    !json_object_is_type(p, json_type_int) || json_object_get_int(p) < 0 ||
+		    json_object_get_int(p) > 65535)
+			return err_reply("port: a port number 0..65535 is required");
+		const char *addr = json_object_get_string(a);
+		uint16_t port = (uint16_t)json_object_get_int(p);
+		if (strcmp(cmd, "remove-portal") == 0) {
+			if (prk_iscsi_server_remove_portal(d->srv, addr, port))
+				return err_reply("no such portal");
+			update_ports(d);
+			return ok_reply();
+		}
+		struct prk_iscsi_portal_info info[64];
+		size_t n = prk_iscsi_server_portals(d->srv, info, 64);
+		uint16_t tpgt = 1, rtpi = 1;
+		for (size_t i = 0; i < n && i < 64; i++) {
+			if (info[i].tpgt >= tpgt)
+				tpgt = (uint16_t)(info[i].tpgt + 1);
+			if (info[i].rtpi >= rtpi)
+				rtpi = (uint16_t)(info[i].rtpi + 1);
+		}
+		if (json_object_object_get_ex(req, "tpgt", &tg))
+			tpgt = (uint16_t)json_object_get_int(tg);
+		if (json_object_object_get_ex(req, "rtpi", &rt))
+			rtpi = (uint16_t)json_object_get_int(rt);
+		if (!tpgt || !rtpi)
+			return err_reply("tpgt/rtpi: must be 1..65535");
+		if (prk_iscsi_server_add_portal(d->srv, addr, port, tpgt, rtpi, err, sizeof(err)))
+			return err_reply(err);
+		update_ports(d);
+		prk_info("admin: listening on %s:%u (tpgt %u, rtpi %u)", addr, port, tpgt, rtpi);
+		return ok_reply();
+	}
+	snprintf(err, sizeof(err), "cmd: unknown command \"%s\"", cmd);
+	return err_reply(err);
+}
+
+static void on_admin(void *arg, uint32_t events)
+{
+	struct daemon *d = arg;
+	(void)events;
+	int fd = accept4(d->admin_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	char buf[65536];
+	size_t len = 0;
+	while (len < sizeof(buf) - 1) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	buf[len] = 0;
+	json_object *req = json_tokener_parse(buf);
+	json_object *rsp = req ? handle(d, req) : err_reply("request: not valid JSON");
+	const char *out = json_object_to_json_string_ext(rsp, JSON_C_TO_STRING_PLAIN);
+	size_t olen = strlen(out);
+	if (write(fd, out, olen) != (ssize_t)olen || write(fd, "\n", 1) != 1)
+		prk_warn("admin: could not send the whole answer");
+	json_object_put(rsp);
+	if (req)
+		json_object_put(req);
+	close(fd);
+}
+
+int prk_admin_start(struct daemon *d, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "admin_socket %s: path too long", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "admin_socket %s: exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		snprintf(err, errlen, "admin_socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	chmod(path, 0600); /* the admin socket changes the target: owner only */
+	d->admin_fd = fd;
+	d->admin = prk_loop_add_owned(d->loop, fd, EPOLLIN, on_admin, d);
+	if (!d->admin) {
+		close(fd);
+		snprintf(err, errlen, "admin_socket %s: cannot watch it", path);
+		return -1;
+	}
+	return 0;
+}
+
+void prk_admin_stop(struct daemon *d)
+{
+	if (!d->admin)
+		return;
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	if (getsockname(d->admin_fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_path[0])
+		unlink(sa.sun_path);
+	prk_loop_del(d->loop, d->admin);
+	d->admin = NULL;
+}

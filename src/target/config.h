@@ -1,0 +1,87 @@
+/* prkitd's configuration: a JSON file (json-c), validated as a whole before
+ * anything starts, with errors that name the field by its JSON path
+ * ("targets[0].luns[1].backstore.size: ..."). */
+#ifndef PRKIT_CONFIG_H
+#define PRKIT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "login.h"
+
+struct prk_cfg_portal {
+	char address[64];
+	uint16_t port;
+	uint16_t tpgt; /* default: position + 1 */
+	uint16_t rtpi; /* default: position + 1 */
+};
+
+enum prk_cfg_bs_type { PRK_CFG_BS_RAM, PRK_CFG_BS_FILE };
+
+struct prk_cfg_lun {
+	uint16_t lun;
+	enum prk_cfg_bs_type type;
+	char path[4096]; /* file */
+	uint64_t size;   /* bytes; file: 0 = the file's size */
+	bool direct;     /* file: O_DIRECT */
+	unsigned queue_depth;
+	uint32_t block_size; /* 512 or 4096 */
+	bool thin;
+	bool readonly;
+	char serial[33];
+};
+
+struct prk_cfg_acl {
+	char initiator[PRK_ISCSI_NAME_LEN];
+	struct prk_chap_creds chap;
+};
+
+struct prk_cfg_target {
+	char name[PRK_ISCSI_NAME_LEN];
+	char alias[256];
+	struct prk_chap_creds chap;
+	struct prk_cfg_acl *acls;
+	size_t n_acls;
+	struct prk_cfg_lun *luns;
+	size_t n_luns;
+};
+
+struct prk_cfg {
+	char log_level[16];
+	char admin_socket[108];
+	char state_dir[4096]; /* APTPL records */
+	struct prk_cfg_portal *portals;
+	size_t n_portals;
+	struct prk_cfg_target *targets;
+	size_t n_targets;
+	struct prk_chap_creds discovery_chap;
+	unsigned max_sessions;
+	unsigned max_tasks;
+	uint32_t max_recv_dsl;
+	uint32_t max_burst;
+	uint32_t first_burst;
+	unsigned nop_interval_ms;
+	unsigned nop_timeout_ms;
+};
+
+/* Parses and validates JSON text. Returns 0, or -1 with a message naming
+ * the bad field in err. */
+int prk_cfg_parse(const char *json, struct prk_cfg *cfg, char *err, size_t errlen);
+/* Reads a file and parses it; the message names the file too. */
+int prk_cfg_load(const char *path, struct prk_cfg *cfg, char *err, size_t errlen);
+/* The --demo configuration: one 64 MiB RAM LU on 127.0.0.1:port. */
+void prk_cfg_demo(struct prk_cfg *cfg, uint16_t port);
+void prk_cfg_free(struct prk_cfg *cfg);
+
+/* Parses one LUN entry (the schema of targets[].luns[]) from JSON text, for
+ * LUNs added at run time. path names it in errors. */
+int prk_cfg_parse_lun_text(const char *json, const char *path, size_t index,
+                           struct prk_cfg_lun *out, char *err, size_t errlen);
+
+/* "64M", "1G", "4096", "512K" -> bytes. Returns 0 or -1. */
+int prk_cfg_parse_size(const char *s, uint64_t *out);
+
+#define PRK_DEMO_TARGET "iqn.2026-11.io.prkit:demo"
+
+#endif
