@@ -14,7 +14,7 @@ void prk_chap_init(struct prk_chap *c)
 }
 
 void prk_chap_md5(uint8_t id, const char *secret, const uint8_t *chal, size_t chal_len,
-		  uint8_t out[PRK_CHAP_DIGEST_LEN])
+                  uint8_t out[PRK_CHAP_DIGEST_LEN])
 {
 	struct md5_ctx ctx;
 
@@ -167,8 +167,8 @@ static bool list_has_md5(const char *list)
 }
 
 static enum prk_chap_result send_challenge(struct prk_chap *c,
-					   void (*random)(void *ctx, uint8_t *buf, size_t len),
-					   void *ctx, struct prk_text_buf *out)
+                                           void (*random)(void *ctx, uint8_t *buf, size_t len),
+                                           void *ctx, struct prk_text_buf *out)
 {
 	char hex[2 * PRK_CHAP_CHALLENGE_LEN + 3];
 	uint8_t rnd[1 + PRK_CHAP_CHALLENGE_LEN];
@@ -188,7 +188,7 @@ static enum prk_chap_result send_challenge(struct prk_chap *c,
 
 /* Checks CHAP_N / CHAP_R against our challenge. */
 static bool verify(const struct prk_chap *c, const struct prk_chap_creds *cr,
-		   const struct prk_chap_msg *m)
+                   const struct prk_chap_msg *m)
 {
 	uint8_t got[PRK_CHAP_BINARY_MAX], want[PRK_CHAP_DIGEST_LEN];
 	size_t len;
@@ -205,9 +205,8 @@ static bool verify(const struct prk_chap *c, const struct prk_chap_creds *cr,
 }
 
 /* Mutual CHAP: answers the initiator's CHAP_I / CHAP_C. */
-static enum prk_chap_result answer_mutual(const struct prk_chap *c,
-					  const struct prk_chap_creds *cr,
-					  const struct prk_chap_msg *m, struct prk_text_buf *out)
+static enum prk_chap_result answer_mutual(const struct prk_chap *c, const struct prk_chap_creds *cr,
+                                          const struct prk_chap_msg *m, struct prk_text_buf *out)
 {
 	uint8_t chal[PRK_CHAP_BINARY_MAX], rsp[PRK_CHAP_DIGEST_LEN];
 	char hex[2 * PRK_CHAP_DIGEST_LEN + 3];
@@ -225,15 +224,16 @@ static enum prk_chap_result answer_mutual(const struct prk_chap *c,
 		return PRK_CHAP_FAIL;
 	prk_chap_md5((uint8_t)id, cr->mutual_secret, chal, len, rsp);
 	prk_chap_encode_hex(rsp, sizeof(rsp), hex);
-	if (prk_text_buf_add(out, "CHAP_N", cr->mutual_user) || prk_text_buf_add(out, "CHAP_R", hex))
+	if (prk_text_buf_add(out, "CHAP_N", cr->mutual_user) ||
+	    prk_text_buf_add(out, "CHAP_R", hex))
 		return PRK_CHAP_NOMEM;
 	return PRK_CHAP_OK;
 }
 
 enum prk_chap_result prk_chap_step(struct prk_chap *c, const struct prk_chap_creds *cr,
-				   const struct prk_chap_msg *m,
-				   void (*random)(void *ctx, uint8_t *buf, size_t len), void *ctx,
-				   struct prk_text_buf *out)
+                                   const struct prk_chap_msg *m,
+                                   void (*random)(void *ctx, uint8_t *buf, size_t len), void *ctx,
+                                   struct prk_text_buf *out)
 {
 	bool other = m->i || m->c || m->n || m->r;
 	enum prk_chap_result r;

@@ -54,13 +54,13 @@ enum prk_chap_result {
 
 void prk_chap_init(struct prk_chap *c);
 enum prk_chap_result prk_chap_step(struct prk_chap *c, const struct prk_chap_creds *cr,
-				   const struct prk_chap_msg *m,
-				   void (*random)(void *ctx, uint8_t *buf, size_t len), void *ctx,
-				   struct prk_text_buf *out);
+                                   const struct prk_chap_msg *m,
+                                   void (*random)(void *ctx, uint8_t *buf, size_t len), void *ctx,
+                                   struct prk_text_buf *out);
 
 /* MD5(id || secret || challenge) (RFC 1994 4.1). */
 void prk_chap_md5(uint8_t id, const char *secret, const uint8_t *chal, size_t chal_len,
-		  uint8_t out[PRK_CHAP_DIGEST_LEN]);
+                  uint8_t out[PRK_CHAP_DIGEST_LEN]);
 /* Decodes a binary value, "0x<hex>" or "0b<base64>" (RFC 7143 6.1) of at
  * most cap bytes. Returns 0 or -1. */
 int prk_chap_decode_binary(const char *s, uint8_t *out, size_t cap, size_t *len);

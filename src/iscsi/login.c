@@ -67,10 +67,10 @@ struct prk_login {
 	struct prk_chap chap;
 	struct prk_chap_creds creds;
 	enum auth auth;
-	bool started;      /* the first request was seen */
-	bool identified;   /* names of the first complete request processed */
-	bool declared;     /* TargetPortalGroupTag sent */
-	bool finished;     /* PRK_LOGIN_DONE or PRK_LOGIN_FAIL returned */
+	bool started;    /* the first request was seen */
+	bool identified; /* names of the first complete request processed */
+	bool declared;   /* TargetPortalGroupTag sent */
+	bool finished;   /* PRK_LOGIN_DONE or PRK_LOGIN_FAIL returned */
 	bool statsn_set;
 	uint8_t stage;
 	uint64_t isid;
@@ -157,7 +157,8 @@ static void init_statsn(struct prk_login *l)
 	l->statsn = 1;
 	if (l->env.random) {
 		l->env.random(l->env.ctx, b, sizeof(b));
-		l->statsn = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		l->statsn =
+		    (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	}
 }
 
@@ -174,7 +175,7 @@ static void finish_rsp(struct prk_login *l, struct prk_iscsi_login_rsp *r, uint8
 }
 
 static enum prk_login_result fail_rsp(struct prk_login *l, struct prk_iscsi_login_rsp *r,
-				      uint8_t cls, uint8_t detail, uint8_t *rsp_bhs)
+                                      uint8_t cls, uint8_t detail, uint8_t *rsp_bhs)
 {
 	r->transit = false;
 	r->cont = false;
@@ -192,7 +193,7 @@ static enum prk_login_result fail_rsp(struct prk_login *l, struct prk_iscsi_logi
 
 /* Sends the next piece of l->out. */
 static enum prk_login_result send_piece(struct prk_login *l, struct prk_iscsi_login_rsp *r,
-				       uint8_t *rsp_bhs, uint8_t **rsp_data, size_t *rsp_dlen)
+                                        uint8_t *rsp_bhs, uint8_t **rsp_data, size_t *rsp_dlen)
 {
 	size_t left = l->out.len - l->out_off;
 	size_t n = left < PRK_NEG_DEFAULT_DSL ? left : PRK_NEG_DEFAULT_DSL;
@@ -295,7 +296,7 @@ static struct outcome identify(struct prk_login *l, const uint8_t *text, size_t 
 	memset(&l->creds, 0, sizeof(l->creds));
 	if (l->env.lookup)
 		lk = l->env.lookup(l->env.ctx, l->p.discovery ? NULL : l->p.target_name,
-				   l->p.initiator_name, l->tpgt, &l->creds);
+		                   l->p.initiator_name, l->tpgt, &l->creds);
 	switch (lk) {
 	case PRK_LOOKUP_OK:
 		break;
@@ -386,8 +387,8 @@ static bool known_chap_key(const struct prk_text_kv *kv)
 
 static bool is_leading_key(const struct prk_text_kv *kv)
 {
-	return kv_is(kv, "InitiatorName") || kv_is(kv, "TargetName") ||
-	       kv_is(kv, "SessionType") || kv_is(kv, "InitiatorAlias");
+	return kv_is(kv, "InitiatorName") || kv_is(kv, "TargetName") || kv_is(kv, "SessionType") ||
+	       kv_is(kv, "InitiatorAlias");
 }
 
 /* Keys only the target sends; from the initiator they are answered
@@ -401,13 +402,12 @@ static bool is_reject_key(const struct prk_text_kv *kv)
 static int add_key_value(struct prk_text_buf *out, const struct prk_text_kv *kv, const char *v)
 {
 	return prk_text_buf_addn(out, kv->key, kv->key_len) || prk_text_buf_add(out, "", v) ? -1
-											    : 0;
+	                                                                                    : 0;
 }
 
 /* Processes the keys of one complete request; appends the answers to
  * l->out. *complete: the current stage may end. */
-static struct outcome process(struct prk_login *l, const uint8_t *text, size_t len,
-			      bool *complete)
+static struct outcome process(struct prk_login *l, const uint8_t *text, size_t len, bool *complete)
 {
 	struct prk_chap_msg msg = {0};
 	struct prk_text_iter it;
@@ -468,7 +468,7 @@ static struct outcome process(struct prk_login *l, const uint8_t *text, size_t l
 			*complete = true;
 		} else {
 			switch (prk_chap_step(&l->chap, &l->creds, &msg, l->env.random, l->env.ctx,
-					      &l->out)) {
+			                      &l->out)) {
 			case PRK_CHAP_CONTINUE:
 				break;
 			case PRK_CHAP_OK:
@@ -529,8 +529,8 @@ static struct outcome check_request(struct prk_login *l, const struct prk_iscsi_
 }
 
 enum prk_login_result prk_login_step(struct prk_login *l, const uint8_t *bhs, const uint8_t *data,
-				     size_t dlen, uint8_t rsp_bhs[PRK_ISCSI_BHS_LEN],
-				     uint8_t **rsp_data, size_t *rsp_dlen)
+                                     size_t dlen, uint8_t rsp_bhs[PRK_ISCSI_BHS_LEN],
+                                     uint8_t **rsp_data, size_t *rsp_dlen)
 {
 	struct prk_iscsi_login_rsp r = {0};
 	struct prk_iscsi_login_req q;

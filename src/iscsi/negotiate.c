@@ -2,7 +2,8 @@
  *
  * What we enforce: numerical values inside the RFC range (else Reject),
  * Yes/No booleans (else Reject), digests from the list we support (else
- * Reject), each key at most once per login (else the login fails). What we
+ * Reject), each key at most once per login and a valid
+ * MaxRecvDataSegmentLength (else the login fails). What we
  * choose: CRC32C or None, whichever the initiator lists first; InitialR2T
  * is the initiator's choice (we offer No, OR function); ImmediateData is
  * AND with the configuration; DataPDUInOrder and DataSequenceInOrder are
@@ -42,25 +43,24 @@ struct keydef {
 };
 
 static const struct keydef keys[PRK_NK_COUNT] = {
-	[PRK_NK_HEADER_DIGEST] = {"HeaderDigest", K_DIGEST, 0, 0, false},
-	[PRK_NK_DATA_DIGEST] = {"DataDigest", K_DIGEST, 0, 0, false},
-	[PRK_NK_MAX_RECV_DSL] = {"MaxRecvDataSegmentLength", K_DECL, PRK_NEG_LEN_MIN, LEN_MAX,
-				 false},
-	[PRK_NK_MAX_BURST] = {"MaxBurstLength", K_MIN, PRK_NEG_LEN_MIN, LEN_MAX, true},
-	[PRK_NK_FIRST_BURST] = {"FirstBurstLength", K_MIN, PRK_NEG_LEN_MIN, LEN_MAX, true},
-	[PRK_NK_INITIAL_R2T] = {"InitialR2T", K_OR, 0, 0, true},
-	[PRK_NK_IMMEDIATE_DATA] = {"ImmediateData", K_AND, 0, 0, true},
-	[PRK_NK_MAX_OUTSTANDING_R2T] = {"MaxOutstandingR2T", K_MIN, 1, R2T_MAX, true},
-	[PRK_NK_DATA_PDU_IN_ORDER] = {"DataPDUInOrder", K_OR, 0, 0, true},
-	[PRK_NK_DATA_SEQ_IN_ORDER] = {"DataSequenceInOrder", K_OR, 0, 0, true},
-	[PRK_NK_TIME2WAIT] = {"DefaultTime2Wait", K_MAX, 0, TIME_MAX, false},
-	[PRK_NK_TIME2RETAIN] = {"DefaultTime2Retain", K_MIN, 0, TIME_MAX, false},
-	[PRK_NK_ERL] = {"ErrorRecoveryLevel", K_MIN, 0, ERL_MAX, false},
-	[PRK_NK_MAX_CONNECTIONS] = {"MaxConnections", K_MIN, 1, CONN_MAX, true},
-	[PRK_NK_IFMARKER] = {"IFMarker", K_MARKER, 0, 0, false},
-	[PRK_NK_OFMARKER] = {"OFMarker", K_MARKER, 0, 0, false},
-	[PRK_NK_IFMARKINT] = {"IFMarkInt", K_MARKINT, 0, 0, false},
-	[PRK_NK_OFMARKINT] = {"OFMarkInt", K_MARKINT, 0, 0, false},
+    [PRK_NK_HEADER_DIGEST] = {"HeaderDigest", K_DIGEST, 0, 0, false},
+    [PRK_NK_DATA_DIGEST] = {"DataDigest", K_DIGEST, 0, 0, false},
+    [PRK_NK_MAX_RECV_DSL] = {"MaxRecvDataSegmentLength", K_DECL, PRK_NEG_LEN_MIN, LEN_MAX, false},
+    [PRK_NK_MAX_BURST] = {"MaxBurstLength", K_MIN, PRK_NEG_LEN_MIN, LEN_MAX, true},
+    [PRK_NK_FIRST_BURST] = {"FirstBurstLength", K_MIN, PRK_NEG_LEN_MIN, LEN_MAX, true},
+    [PRK_NK_INITIAL_R2T] = {"InitialR2T", K_OR, 0, 0, true},
+    [PRK_NK_IMMEDIATE_DATA] = {"ImmediateData", K_AND, 0, 0, true},
+    [PRK_NK_MAX_OUTSTANDING_R2T] = {"MaxOutstandingR2T", K_MIN, 1, R2T_MAX, true},
+    [PRK_NK_DATA_PDU_IN_ORDER] = {"DataPDUInOrder", K_OR, 0, 0, true},
+    [PRK_NK_DATA_SEQ_IN_ORDER] = {"DataSequenceInOrder", K_OR, 0, 0, true},
+    [PRK_NK_TIME2WAIT] = {"DefaultTime2Wait", K_MAX, 0, TIME_MAX, false},
+    [PRK_NK_TIME2RETAIN] = {"DefaultTime2Retain", K_MIN, 0, TIME_MAX, false},
+    [PRK_NK_ERL] = {"ErrorRecoveryLevel", K_MIN, 0, ERL_MAX, false},
+    [PRK_NK_MAX_CONNECTIONS] = {"MaxConnections", K_MIN, 1, CONN_MAX, true},
+    [PRK_NK_IFMARKER] = {"IFMarker", K_MARKER, 0, 0, false},
+    [PRK_NK_OFMARKER] = {"OFMarker", K_MARKER, 0, 0, false},
+    [PRK_NK_IFMARKINT] = {"IFMarkInt", K_MARKINT, 0, 0, false},
+    [PRK_NK_OFMARKINT] = {"OFMarkInt", K_MARKINT, 0, 0, false},
 };
 
 void prk_iscsi_limits_default(struct prk_iscsi_limits *l)
@@ -83,8 +83,7 @@ static uint32_t min32(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
-void prk_neg_init(struct prk_neg *n, struct prk_iscsi_params *p,
-		  const struct prk_iscsi_limits *lim)
+void prk_neg_init(struct prk_neg *n, struct prk_iscsi_params *p, const struct prk_iscsi_limits *lim)
 {
 	memset(n, 0, sizeof(*n));
 	n->p = p;
@@ -248,8 +247,12 @@ int prk_neg_offer(struct prk_neg *n, enum prk_neg_key k, const char *value)
 			n->p->data_digest = b;
 		return 0;
 	case K_DECL:
+		/* Answering Reject would put the key twice in our response
+		 * (we declare our own MaxRecvDataSegmentLength), and the
+		 * initiator would still expect PDUs we cannot size: a protocol
+		 * error. */
 		if (prk_text_parse_u32(value, d->hi, &v) || v < d->lo)
-			goto reject;
+			return -1;
 		n->p->max_send_dsl = v;
 		return 0;
 	case K_MIN:
@@ -269,7 +272,8 @@ int prk_neg_offer(struct prk_neg *n, enum prk_neg_key k, const char *value)
 	case K_AND:
 		if (parse_bool(value, &b))
 			goto reject;
-		*bool_field(n->p, k) = d->kind == K_OR ? (b || our_bool(n, k)) : (b && our_bool(n, k));
+		*bool_field(n->p, k) =
+		    d->kind == K_OR ? (b || our_bool(n, k)) : (b && our_bool(n, k));
 		return 0;
 	case K_MARKER:
 		if (parse_bool(value, &b))

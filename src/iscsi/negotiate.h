@@ -46,23 +46,24 @@ enum prk_neg_key {
 #define PRK_NEG_DEFAULT_DSL 8192u
 
 struct prk_neg {
-	struct prk_iscsi_params *p;   /* results, RFC defaults until negotiated */
-	struct prk_iscsi_limits lim;  /* ours, clamped to the RFC ranges */
-	uint32_t done;                /* keys offered in an earlier request */
-	uint32_t offered;             /* keys offered in the current request */
-	uint32_t rejected;            /* ... whose value we answer with Reject */
-	bool declared;                /* our MaxRecvDataSegmentLength was declared */
+	struct prk_iscsi_params *p;  /* results, RFC defaults until negotiated */
+	struct prk_iscsi_limits lim; /* ours, clamped to the RFC ranges */
+	uint32_t done;               /* keys offered in an earlier request */
+	uint32_t offered;            /* keys offered in the current request */
+	uint32_t rejected;           /* ... whose value we answer with Reject */
+	bool declared;               /* our MaxRecvDataSegmentLength was declared */
 };
 
 /* Fills p with the RFC defaults of every operational key. */
 void prk_neg_init(struct prk_neg *n, struct prk_iscsi_params *p,
-		  const struct prk_iscsi_limits *lim);
+                  const struct prk_iscsi_limits *lim);
 /* The operational key called key (key_len bytes), or -1. */
 int prk_neg_find(const char *key, size_t key_len);
 /* Records the initiator's value of key. Invalid values are answered with
- * Reject and leave the default in force. Returns -1 when the key was
- * already negotiated in this login (RFC 7143 6.2: a protocol error; the
- * login fails with 02/00). */
+ * Reject and leave the default in force. Returns -1 for a protocol error,
+ * after which the login fails with 02/00: the key was already negotiated
+ * in this login (RFC 7143 6.2), or an invalid MaxRecvDataSegmentLength
+ * (declarative: it cannot be rejected, and we declare the same key). */
 int prk_neg_offer(struct prk_neg *n, enum prk_neg_key key, const char *value);
 /* Appends the answers to this request's offers, and when declare is set
  * and not done yet, our MaxRecvDataSegmentLength declaration. Returns 0 or

@@ -240,8 +240,7 @@ int prk_iscsi_text_req_decode(const uint8_t *bhs, struct prk_iscsi_text_req *t, 
 	return 0;
 }
 
-int prk_iscsi_logout_req_decode(const uint8_t *bhs, struct prk_iscsi_logout_req *l,
-				uint8_t *reason)
+int prk_iscsi_logout_req_decode(const uint8_t *bhs, struct prk_iscsi_logout_req *l, uint8_t *reason)
 {
 	memset(l, 0, sizeof(*l));
 	if (expect_opcode(bhs, PRK_ISCSI_OP_LOGOUT_REQ, &l->h, reason))
@@ -272,7 +271,7 @@ static void put_ini_hdr(uint8_t *bhs, const struct prk_iscsi_hdr *h, uint8_t op,
 void prk_iscsi_scsi_cmd_encode(const struct prk_iscsi_scsi_cmd *c, uint8_t *bhs)
 {
 	uint8_t b1 = (uint8_t)((c->h.final ? B1_F : 0) | (c->read ? B1_R : 0) |
-			       (c->write ? B1_W : 0) | (c->attr & B1_ATTR));
+	                       (c->write ? B1_W : 0) | (c->attr & B1_ATTR));
 
 	put_ini_hdr(bhs, &c->h, PRK_ISCSI_OP_SCSI_CMD, b1);
 	prk_is_put32(bhs + 20, c->edtl);
@@ -311,8 +310,8 @@ void prk_iscsi_tmf_req_encode(const struct prk_iscsi_tmf_req *t, uint8_t *bhs)
 
 void prk_iscsi_login_req_encode(const struct prk_iscsi_login_req *l, uint8_t *bhs)
 {
-	uint8_t b1 = (uint8_t)((l->transit ? B1_T : 0) | (l->cont ? B1_C : 0) |
-			       (l->csg & 3) << 2 | (l->nsg & 3));
+	uint8_t b1 = (uint8_t)((l->transit ? B1_T : 0) | (l->cont ? B1_C : 0) | (l->csg & 3) << 2 |
+	                       (l->nsg & 3));
 
 	put_ini_hdr(bhs, &l->h, PRK_ISCSI_OP_LOGIN_REQ, b1);
 	bhs[2] = l->version_max;
@@ -327,7 +326,7 @@ void prk_iscsi_login_req_encode(const struct prk_iscsi_login_req *l, uint8_t *bh
 void prk_iscsi_text_req_encode(const struct prk_iscsi_text_req *t, uint8_t *bhs)
 {
 	put_ini_hdr(bhs, &t->h, PRK_ISCSI_OP_TEXT_REQ,
-		    (uint8_t)((t->h.final ? B1_F : 0) | (t->cont ? B1_C : 0)));
+	            (uint8_t)((t->h.final ? B1_F : 0) | (t->cont ? B1_C : 0)));
 	prk_is_put32(bhs + 20, t->ttt);
 	prk_is_put32(bhs + 24, t->cmdsn);
 	prk_is_put32(bhs + 28, t->expstatsn);
@@ -346,7 +345,7 @@ void prk_iscsi_logout_req_encode(const struct prk_iscsi_logout_req *l, uint8_t *
 /* ---- target -> initiator ---- */
 
 static void put_tgt_hdr(uint8_t *bhs, uint8_t op, uint8_t b1, uint32_t dlen, uint64_t lun,
-			uint32_t itt)
+                        uint32_t itt)
 {
 	memset(bhs, 0, PRK_ISCSI_BHS_LEN);
 	bhs[0] = op;
@@ -390,8 +389,8 @@ void prk_iscsi_data_in_encode(const struct prk_iscsi_data_in *d, uint8_t *bhs)
 	/* O, U, status and StatSN are only meaningful (and only set) in the PDU
 	 * that carries the status (RFC 7143 11.7.3-11.7.5). */
 	if (d->status)
-		b1 |= (uint8_t)(B1_DI_S | (d->overflow ? B1_DI_O : 0) |
-				(d->underflow ? B1_DI_U : 0));
+		b1 |=
+		    (uint8_t)(B1_DI_S | (d->overflow ? B1_DI_O : 0) | (d->underflow ? B1_DI_U : 0));
 	put_tgt_hdr(bhs, PRK_ISCSI_OP_DATA_IN, b1, d->dlen, d->lun, d->itt);
 	if (d->status)
 		bhs[3] = d->scsi_status;
@@ -431,11 +430,11 @@ void prk_iscsi_tmf_rsp_encode(const struct prk_iscsi_tmf_rsp *t, uint8_t *bhs)
 
 void prk_iscsi_login_rsp_encode(const struct prk_iscsi_login_rsp *l, uint8_t *bhs)
 {
-	uint8_t b1 = (uint8_t)((l->transit ? B1_T : 0) | (l->cont ? B1_C : 0) |
-			       (l->csg & 3) << 2 | (l->nsg & 3));
+	uint8_t b1 = (uint8_t)((l->transit ? B1_T : 0) | (l->cont ? B1_C : 0) | (l->csg & 3) << 2 |
+	                       (l->nsg & 3));
 
 	put_tgt_hdr(bhs, PRK_ISCSI_OP_LOGIN_RSP, b1, l->dlen,
-		    (l->isid & 0xffffffffffffull) << 16 | l->tsih, l->itt);
+	            (l->isid & 0xffffffffffffull) << 16 | l->tsih, l->itt);
 	bhs[2] = l->version_max;
 	bhs[3] = l->version_active;
 	put_sn(bhs, &l->sn);
@@ -446,8 +445,8 @@ void prk_iscsi_login_rsp_encode(const struct prk_iscsi_login_rsp *l, uint8_t *bh
 void prk_iscsi_text_rsp_encode(const struct prk_iscsi_text_rsp *t, uint8_t *bhs)
 {
 	put_tgt_hdr(bhs, PRK_ISCSI_OP_TEXT_RSP,
-		    (uint8_t)((t->final ? B1_F : 0) | (t->cont ? B1_C : 0)), t->dlen, t->lun,
-		    t->itt);
+	            (uint8_t)((t->final ? B1_F : 0) | (t->cont ? B1_C : 0)), t->dlen, t->lun,
+	            t->itt);
 	prk_is_put32(bhs + 20, t->ttt);
 	put_sn(bhs, &t->sn);
 }

@@ -10,8 +10,8 @@
 
 #include "login.h"
 
-#define PRK_TEXT_KEY_MAX 63       /* RFC 7143 6.1 */
-#define PRK_TEXT_VALUE_MAX 255    /* default limit of a value (RFC 7143 6.1) */
+#define PRK_TEXT_KEY_MAX 63          /* RFC 7143 6.1 */
+#define PRK_TEXT_VALUE_MAX 255       /* default limit of a value (RFC 7143 6.1) */
 #define PRK_TEXT_LONG_VALUE_MAX 8192 /* CHAP_C / CHAP_R and the parser's hard limit */
 /* Largest key=value text (all PDUs of one request) we accept: ample for any
  * login or SendTargets request, and a bound on what an initiator can make
@@ -60,7 +60,7 @@ int prk_text_check(const uint8_t *data, size_t len);
  * SendTargets answers. Returns 0 or -1 (out of memory). */
 int prk_text_buf_addn(struct prk_text_buf *b, const void *data, size_t n);
 int prk_text_buf_addf(struct prk_text_buf *b, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Parses a numerical value (RFC 7143 6.1: decimal, or 0x hex) of at most
  * max. Returns 0 or -1. */

@@ -31,8 +31,8 @@ struct prk_text {
 	char initiator_name[PRK_ISCSI_NAME_LEN];
 	uint32_t max_send_dsl;
 	uint32_t next_ttt;
-	uint32_t ttt;         /* of the exchange in progress */
-	bool acc_active;      /* we acknowledged C=1 pieces */
+	uint32_t ttt;    /* of the exchange in progress */
+	bool acc_active; /* we acknowledged C=1 pieces */
 	struct prk_text_buf acc;
 	bool out_pending;
 	struct prk_text_buf out;
@@ -75,8 +75,8 @@ static uint32_t new_ttt(struct prk_text *t)
 static bool login_only_key(const struct prk_text_kv *kv)
 {
 	static const char *const names[] = {
-		"InitiatorName", "TargetName",    "SessionType",	  "InitiatorAlias",
-		"TargetAlias",   "TargetAddress", "TargetPortalGroupTag", "AuthMethod",
+	    "InitiatorName", "TargetName",    "SessionType",          "InitiatorAlias",
+	    "TargetAlias",   "TargetAddress", "TargetPortalGroupTag", "AuthMethod",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -100,21 +100,22 @@ static int answer(struct prk_text *t, const uint8_t *text, size_t len)
 			if (!t->discovery && strcmp(kv.value, "All") == 0)
 				v = "Reject";
 			else if (t->env.send_targets)
-				t->env.send_targets(t->env.ctx, t->initiator_name, kv.value, &t->out);
+				t->env.send_targets(t->env.ctx, t->initiator_name, kv.value,
+				                    &t->out);
 		} else if (login_only_key(&kv)) {
 			v = "Reject";
 		} else {
 			v = "NotUnderstood";
 		}
 		if (v && (prk_text_buf_addn(&t->out, kv.key, kv.key_len) ||
-			  prk_text_buf_add(&t->out, "", v)))
+		          prk_text_buf_add(&t->out, "", v)))
 			return -1;
 	}
 	return 0;
 }
 
 static int send_piece(struct prk_text *t, struct prk_iscsi_text_rsp *r, uint8_t *rsp_bhs,
-		      uint8_t **rsp_data, size_t *rsp_dlen, uint8_t *reject_reason)
+                      uint8_t **rsp_data, size_t *rsp_dlen, uint8_t *reject_reason)
 {
 	size_t left = t->out.len - t->out_off;
 	size_t n = left < t->max_send_dsl ? left : t->max_send_dsl;
@@ -155,8 +156,8 @@ static int reject(uint8_t *reject_reason, uint8_t reason)
 }
 
 int prk_text_step(struct prk_text *t, const uint8_t *bhs, const uint8_t *data, size_t dlen,
-		  const struct prk_iscsi_sn *sn, uint8_t rsp_bhs[PRK_ISCSI_BHS_LEN],
-		  uint8_t **rsp_data, size_t *rsp_dlen, uint8_t *reject_reason)
+                  const struct prk_iscsi_sn *sn, uint8_t rsp_bhs[PRK_ISCSI_BHS_LEN],
+                  uint8_t **rsp_data, size_t *rsp_dlen, uint8_t *reject_reason)
 {
 	struct prk_iscsi_text_rsp r = {0};
 	struct prk_iscsi_text_req q;

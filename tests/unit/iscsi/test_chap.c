@@ -131,9 +131,11 @@ static void challenge(struct fx *f)
 
 	assert_int_equal(step(f, &m), PRK_CHAP_CONTINUE);
 	assert_int_equal(f->c.state, PRK_CHAP_WAIT_R);
-	assert_int_equal(f->out.len, sizeof("CHAP_A=5\0CHAP_I=1\0CHAP_C=0x000102030405060708090a0b0c0d0e0f"));
-	assert_memory_equal(f->out.data, "CHAP_A=5\0CHAP_I=1\0CHAP_C=0x000102030405060708090a0b0c0d0e0f",
-			    f->out.len);
+	assert_int_equal(f->out.len,
+	                 sizeof("CHAP_A=5\0CHAP_I=1\0CHAP_C=0x000102030405060708090a0b0c0d0e0f"));
+	assert_memory_equal(f->out.data,
+	                    "CHAP_A=5\0CHAP_I=1\0CHAP_C=0x000102030405060708090a0b0c0d0e0f",
+	                    f->out.len);
 	f->out.len = 0;
 }
 
@@ -194,8 +196,7 @@ static void test_failures(void **state)
 	assert_memory_equal(f.out.data, "CHAP_A=Reject", 14);
 	/* Response before the challenge. */
 	fx_init(&f, false);
-	assert_int_equal(step(&f, &(struct prk_chap_msg){.n = "alice", .r = KAT1}),
-			 PRK_CHAP_FAIL);
+	assert_int_equal(step(&f, &(struct prk_chap_msg){.n = "alice", .r = KAT1}), PRK_CHAP_FAIL);
 	/* Mutual challenge although mutual CHAP is not configured. */
 	fx_init(&f, false);
 	challenge(&f);
@@ -215,26 +216,26 @@ static void test_failures(void **state)
 static void test_mutual(void **state)
 {
 	struct fx f = {0};
-	struct prk_chap_msg m = {.n = "alice", .r = KAT1, .i = "42",
-				 .c = "0xf0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"};
+	struct prk_chap_msg m = {
+	    .n = "alice", .r = KAT1, .i = "42", .c = "0xf0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"};
 
 	(void)state;
 	fx_init(&f, true);
 	challenge(&f);
 	assert_int_equal(step(&f, &m), PRK_CHAP_OK);
-	assert_int_equal(f.out.len, sizeof("CHAP_N=target1\0CHAP_R=0x5b3cddcf7c9bd49a19eab0cc5badc8f2"));
+	assert_int_equal(f.out.len,
+	                 sizeof("CHAP_N=target1\0CHAP_R=0x5b3cddcf7c9bd49a19eab0cc5badc8f2"));
 	assert_memory_equal(f.out.data, "CHAP_N=target1\0CHAP_R=0x5b3cddcf7c9bd49a19eab0cc5badc8f2",
-			    f.out.len);
+	                    f.out.len);
 	/* Mutual configured, initiator does not challenge. */
 	fx_init(&f, true);
 	challenge(&f);
-	assert_int_equal(step(&f, &(struct prk_chap_msg){.n = "alice", .r = KAT1}),
-			 PRK_CHAP_FAIL);
+	assert_int_equal(step(&f, &(struct prk_chap_msg){.n = "alice", .r = KAT1}), PRK_CHAP_FAIL);
 	/* CHAP_I without CHAP_C. */
 	fx_init(&f, true);
 	challenge(&f);
 	assert_int_equal(step(&f, &(struct prk_chap_msg){.n = "alice", .r = KAT1, .i = "1"}),
-			 PRK_CHAP_FAIL);
+	                 PRK_CHAP_FAIL);
 	/* Reflected challenge. */
 	fx_init(&f, true);
 	challenge(&f);
@@ -256,12 +257,12 @@ static void test_mutual(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_md5_known_answers),
-		cmocka_unit_test(test_binary),
-		cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_one_way),
-		cmocka_unit_test(test_failures),
-		cmocka_unit_test(test_mutual),
+	    cmocka_unit_test(test_md5_known_answers),
+	    cmocka_unit_test(test_binary),
+	    cmocka_unit_test(test_equal),
+	    cmocka_unit_test(test_one_way),
+	    cmocka_unit_test(test_failures),
+	    cmocka_unit_test(test_mutual),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

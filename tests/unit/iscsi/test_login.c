@@ -30,7 +30,7 @@ static const char *g_lookup_target;
 static uint8_t g_rand;
 
 static enum prk_login_lookup lookup(void *ctx, const char *target_name, const char *initiator_name,
-				    uint16_t tpgt, struct prk_chap_creds *creds)
+                                    uint16_t tpgt, struct prk_chap_creds *creds)
 {
 	(void)ctx;
 	assert_int_equal(tpgt, 1);
@@ -99,7 +99,7 @@ static void sim_free(struct sim *s)
 
 /* Sends one Login Request carrying raw text bytes. */
 static enum prk_login_result sim_raw(struct sim *s, int csg, int nsg, bool t, bool c,
-				     const uint8_t *text, size_t len)
+                                     const uint8_t *text, size_t len)
 {
 	struct prk_iscsi_login_req q = {0};
 	uint8_t bhs[PRK_ISCSI_BHS_LEN], rsp[PRK_ISCSI_BHS_LEN];
@@ -196,10 +196,10 @@ static int setup(void **state)
 
 #define OP_KEYS                                                                                    \
 	"HeaderDigest=None,CRC32C", "DataDigest=None", "DefaultTime2Wait=2",                       \
-		"DefaultTime2Retain=0", "IFMarker=No", "OFMarker=No", "ErrorRecoveryLevel=0",      \
-		"InitialR2T=No", "ImmediateData=Yes", "MaxBurstLength=16776192",                   \
-		"FirstBurstLength=262144", "MaxOutstandingR2T=1", "MaxConnections=1",              \
-		"DataPDUInOrder=Yes", "DataSequenceInOrder=Yes", "MaxRecvDataSegmentLength=262144"
+	    "DefaultTime2Retain=0", "IFMarker=No", "OFMarker=No", "ErrorRecoveryLevel=0",          \
+	    "InitialR2T=No", "ImmediateData=Yes", "MaxBurstLength=16776192",                       \
+	    "FirstBurstLength=262144", "MaxOutstandingR2T=1", "MaxConnections=1",                  \
+	    "DataPDUInOrder=Yes", "DataSequenceInOrder=Yes", "MaxRecvDataSegmentLength=262144"
 
 /* What libiscsi sends without CHAP: one request, operational stage
  * straight to full feature phase. */
@@ -211,8 +211,8 @@ static void test_libiscsi_login(void **state)
 	(void)state;
 	sim_init(&s);
 	sim_start(&s);
-	sim_send(&s, 1, 3, true, "InitiatorName=" INI, "InitiatorAlias=host1",
-		 "TargetName=" TGT, "SessionType=Normal", OP_KEYS, NULL);
+	sim_send(&s, 1, 3, true, "InitiatorName=" INI, "InitiatorAlias=host1", "TargetName=" TGT,
+	         "SessionType=Normal", OP_KEYS, NULL);
 	assert_status(&s, 0, 0);
 	assert_int_equal(s.res, PRK_LOGIN_DONE);
 	assert_true(s.r.transit);
@@ -288,12 +288,11 @@ static void test_every_key(void **state)
 	s.env.target_alias = "disk array";
 	sim_start(&s);
 	sim_send(&s, 1, 3, true, "InitiatorName=" INI, "TargetName=" TGT, "HeaderDigest=CRC32C",
-		 "DataDigest=CRC32C,None", "DefaultTime2Wait=10", "DefaultTime2Retain=30",
-		 "ErrorRecoveryLevel=2", "InitialR2T=Yes", "ImmediateData=Yes",
-		 "MaxBurstLength=65536", "FirstBurstLength=0x10000", "MaxOutstandingR2T=8",
-		 "MaxConnections=4", "DataPDUInOrder=No", "DataSequenceInOrder=No",
-		 "MaxRecvDataSegmentLength=4096", "IFMarkInt=2048~8192", "OFMarkInt=2048",
-		 NULL);
+	         "DataDigest=CRC32C,None", "DefaultTime2Wait=10", "DefaultTime2Retain=30",
+	         "ErrorRecoveryLevel=2", "InitialR2T=Yes", "ImmediateData=Yes",
+	         "MaxBurstLength=65536", "FirstBurstLength=0x10000", "MaxOutstandingR2T=8",
+	         "MaxConnections=4", "DataPDUInOrder=No", "DataSequenceInOrder=No",
+	         "MaxRecvDataSegmentLength=4096", "IFMarkInt=2048~8192", "OFMarkInt=2048", NULL);
 	assert_status(&s, 0, 0);
 	assert_int_equal(s.res, PRK_LOGIN_DONE);
 	assert_rsp(&s, "HeaderDigest", "CRC32C");
@@ -362,7 +361,7 @@ static void test_security_none_then_operational(void **state)
 	sim_init(&s);
 	sim_start(&s);
 	sim_send(&s, 0, 1, true, "InitiatorName=" INI, "TargetName=" TGT, "SessionType=Normal",
-		 "AuthMethod=CHAP,None", NULL);
+	         "AuthMethod=CHAP,None", NULL);
 	assert_status(&s, 0, 0);
 	assert_int_equal(s.res, PRK_LOGIN_CONTINUE);
 	assert_true(s.r.transit);
@@ -372,7 +371,7 @@ static void test_security_none_then_operational(void **state)
 	assert_rsp(&s, "TargetPortalGroupTag", "1");
 	statsn = s.r.sn.statsn;
 	sim_send(&s, 1, 3, true, "InitiatorName=" INI, "TargetName=" TGT, "SessionType=Normal",
-		 OP_KEYS, NULL);
+	         OP_KEYS, NULL);
 	assert_status(&s, 0, 0);
 	assert_int_equal(s.res, PRK_LOGIN_DONE);
 	assert_int_equal(s.r.sn.statsn, statsn + 1);
@@ -419,7 +418,7 @@ static void chap_login(struct sim *s, const char *secret, const char *mutual_c)
 	uint32_t id;
 
 	sim_send(s, 0, 1, true, "InitiatorName=" INI, "TargetName=" TGT, "SessionType=Normal",
-		 "AuthMethod=CHAP,None", NULL);
+	         "AuthMethod=CHAP,None", NULL);
 	assert_status(s, 0, 0);
 	assert_false(s->r.transit);
 	assert_rsp(s, "AuthMethod", "CHAP");
@@ -429,7 +428,7 @@ static void chap_login(struct sim *s, const char *secret, const char *mutual_c)
 	assert_rsp(s, "CHAP_A", "5");
 	assert_int_equal(prk_text_parse_u32(rsp_value(s, "CHAP_I"), 255, &id), 0);
 	assert_int_equal(prk_chap_decode_binary(rsp_value(s, "CHAP_C"), chal, sizeof(chal), &len),
-			 0);
+	                 0);
 	assert_int_equal(len, 16);
 	prk_chap_md5((uint8_t)id, secret, chal, len, rsp);
 	prk_chap_encode_hex(rsp, sizeof(rsp), hex);
@@ -546,7 +545,7 @@ static void test_unknown_target(void **state)
 	sim_init(&s);
 	sim_start(&s);
 	sim_send(&s, 1, 3, true, "InitiatorName=" INI, "TargetName=iqn.2024-01.org.prkit:nope",
-		 NULL);
+	         NULL);
 	assert_status(&s, 2, 3);
 	assert_int_equal(s.dlen, 0);
 	sim_free(&s);
@@ -715,7 +714,7 @@ static void test_unknown_keys(void **state)
 	sim_init(&s);
 	sim_start(&s);
 	sim_send(&s, 1, 3, true, "InitiatorName=" INI, "TargetName=" TGT, "X-com.example.foo=1",
-		 "X#bar=2", "iSCSIProtocolLevel=1", "TargetAlias=me", "MaxBurstLength=100", NULL);
+	         "X#bar=2", "iSCSIProtocolLevel=1", "TargetAlias=me", "MaxBurstLength=100", NULL);
 	assert_status(&s, 0, 0);
 	assert_rsp(&s, "X-com.example.foo", "NotUnderstood");
 	assert_rsp(&s, "X#bar", "NotUnderstood");
@@ -738,14 +737,14 @@ static void test_protocol_errors(void **state)
 	sim_init(&s);
 	sim_start(&s);
 	sim_send(&s, 0, 1, true, "InitiatorName=" INI, "TargetName=" TGT, "MaxBurstLength=512",
-		 NULL);
+	         NULL);
 	assert_status(&s, 2, 0);
 	sim_free(&s);
 	/* Duplicate key. */
 	sim_init(&s);
 	sim_start(&s);
 	sim_send(&s, 1, 3, true, "InitiatorName=" INI, "TargetName=" TGT, "MaxBurstLength=512",
-		 "MaxBurstLength=1024", NULL);
+	         "MaxBurstLength=1024", NULL);
 	assert_status(&s, 2, 0);
 	sim_free(&s);
 	/* Stage going backwards. */
@@ -802,7 +801,7 @@ static void test_operational_rounds(void **state)
 	sim_init(&s);
 	sim_start(&s);
 	sim_send(&s, 1, 0, false, "InitiatorName=" INI, "TargetName=" TGT, "MaxBurstLength=4096",
-		 NULL);
+	         NULL);
 	assert_status(&s, 0, 0);
 	assert_int_equal(s.res, PRK_LOGIN_CONTINUE);
 	assert_false(s.r.transit);
@@ -818,7 +817,7 @@ static void test_operational_rounds(void **state)
 	sim_init(&s);
 	sim_start(&s);
 	sim_send(&s, 1, 0, false, "InitiatorName=" INI, "TargetName=" TGT, "MaxBurstLength=4096",
-		 NULL);
+	         NULL);
 	sim_send(&s, 1, 3, true, "MaxBurstLength=4096", NULL);
 	assert_status(&s, 2, 0);
 	sim_free(&s);
@@ -827,28 +826,28 @@ static void test_operational_rounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_libiscsi_login, setup),
-		cmocka_unit_test_setup(test_every_key, setup),
-		cmocka_unit_test_setup(test_defaults, setup),
-		cmocka_unit_test_setup(test_security_none_then_operational, setup),
-		cmocka_unit_test_setup(test_security_to_ffp, setup),
-		cmocka_unit_test_setup(test_chap_one_way, setup),
-		cmocka_unit_test_setup(test_chap_mutual, setup),
-		cmocka_unit_test_setup(test_chap_wrong_secret, setup),
-		cmocka_unit_test_setup(test_chap_mutual_reflection, setup),
-		cmocka_unit_test_setup(test_chap_required_but_skipped, setup),
-		cmocka_unit_test_setup(test_unknown_target, setup),
-		cmocka_unit_test_setup(test_acl_denied, setup),
-		cmocka_unit_test_setup(test_discovery, setup),
-		cmocka_unit_test_setup(test_cbit_request, setup),
-		cmocka_unit_test_setup(test_long_response, setup),
-		cmocka_unit_test_setup(test_missing_initiator_name, setup),
-		cmocka_unit_test_setup(test_unsupported_version, setup),
-		cmocka_unit_test_setup(test_nonzero_tsih, setup),
-		cmocka_unit_test_setup(test_unknown_keys, setup),
-		cmocka_unit_test_setup(test_protocol_errors, setup),
-		cmocka_unit_test_setup(test_enter_ffp_fails, setup),
-		cmocka_unit_test_setup(test_operational_rounds, setup),
+	    cmocka_unit_test_setup(test_libiscsi_login, setup),
+	    cmocka_unit_test_setup(test_every_key, setup),
+	    cmocka_unit_test_setup(test_defaults, setup),
+	    cmocka_unit_test_setup(test_security_none_then_operational, setup),
+	    cmocka_unit_test_setup(test_security_to_ffp, setup),
+	    cmocka_unit_test_setup(test_chap_one_way, setup),
+	    cmocka_unit_test_setup(test_chap_mutual, setup),
+	    cmocka_unit_test_setup(test_chap_wrong_secret, setup),
+	    cmocka_unit_test_setup(test_chap_mutual_reflection, setup),
+	    cmocka_unit_test_setup(test_chap_required_but_skipped, setup),
+	    cmocka_unit_test_setup(test_unknown_target, setup),
+	    cmocka_unit_test_setup(test_acl_denied, setup),
+	    cmocka_unit_test_setup(test_discovery, setup),
+	    cmocka_unit_test_setup(test_cbit_request, setup),
+	    cmocka_unit_test_setup(test_long_response, setup),
+	    cmocka_unit_test_setup(test_missing_initiator_name, setup),
+	    cmocka_unit_test_setup(test_unsupported_version, setup),
+	    cmocka_unit_test_setup(test_nonzero_tsih, setup),
+	    cmocka_unit_test_setup(test_unknown_keys, setup),
+	    cmocka_unit_test_setup(test_protocol_errors, setup),
+	    cmocka_unit_test_setup(test_enter_ffp_fails, setup),
+	    cmocka_unit_test_setup(test_operational_rounds, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

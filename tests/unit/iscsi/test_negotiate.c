@@ -136,7 +136,14 @@ static void test_numbers(void **state)
 	assert_string_equal(one("DefaultTime2Wait", "x"), "Reject");
 	/* declarative: no answer */
 	assert_string_equal(one("MaxRecvDataSegmentLength", "65536"), "(none)");
-	assert_string_equal(one("MaxRecvDataSegmentLength", "100"), "Reject");
+	{
+		struct fx f;
+
+		fx_init(&f);
+		assert_int_equal(offer(&f, "MaxRecvDataSegmentLength", "100"), -1);
+		fx_init(&f);
+		assert_int_equal(offer(&f, "MaxRecvDataSegmentLength", "0x"), -1);
+	}
 }
 
 static void test_booleans(void **state)
@@ -264,16 +271,11 @@ static void test_limits_clamped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_limits_default),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_digests),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_booleans),
-		cmocka_unit_test(test_immediate_data_off),
-		cmocka_unit_test(test_results),
-		cmocka_unit_test(test_duplicate_in_request),
-		cmocka_unit_test(test_discovery),
-		cmocka_unit_test(test_limits_clamped),
+	    cmocka_unit_test(test_limits_default), cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_digests),        cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_booleans),       cmocka_unit_test(test_immediate_data_off),
+	    cmocka_unit_test(test_results),        cmocka_unit_test(test_duplicate_in_request),
+	    cmocka_unit_test(test_discovery),      cmocka_unit_test(test_limits_clamped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -586,22 +586,14 @@ static void test_sn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hdr),
-		cmocka_unit_test(test_tail_len),
-		cmocka_unit_test(test_lun),
-		cmocka_unit_test(test_scsi_cmd),
-		cmocka_unit_test(test_data_out),
-		cmocka_unit_test(test_nop_out),
-		cmocka_unit_test(test_tmf_req),
-		cmocka_unit_test(test_login_req),
-		cmocka_unit_test(test_text_req),
-		cmocka_unit_test(test_logout_req),
-		cmocka_unit_test(test_scsi_rsp),
-		cmocka_unit_test(test_data_in),
-		cmocka_unit_test(test_r2t_nop_tmf),
-		cmocka_unit_test(test_login_text_logout_rsp),
-		cmocka_unit_test(test_reject_async),
-		cmocka_unit_test(test_sn),
+	    cmocka_unit_test(test_hdr),          cmocka_unit_test(test_tail_len),
+	    cmocka_unit_test(test_lun),          cmocka_unit_test(test_scsi_cmd),
+	    cmocka_unit_test(test_data_out),     cmocka_unit_test(test_nop_out),
+	    cmocka_unit_test(test_tmf_req),      cmocka_unit_test(test_login_req),
+	    cmocka_unit_test(test_text_req),     cmocka_unit_test(test_logout_req),
+	    cmocka_unit_test(test_scsi_rsp),     cmocka_unit_test(test_data_in),
+	    cmocka_unit_test(test_r2t_nop_tmf),  cmocka_unit_test(test_login_text_logout_rsp),
+	    cmocka_unit_test(test_reject_async), cmocka_unit_test(test_sn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

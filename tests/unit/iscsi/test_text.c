@@ -174,9 +174,9 @@ static void test_parse_u32(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_iter),   cmocka_unit_test(test_iter_bad),
-		cmocka_unit_test(test_key_limits), cmocka_unit_test(test_check),
-		cmocka_unit_test(test_buf),    cmocka_unit_test(test_parse_u32),
+	    cmocka_unit_test(test_iter),       cmocka_unit_test(test_iter_bad),
+	    cmocka_unit_test(test_key_limits), cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_buf),        cmocka_unit_test(test_parse_u32),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

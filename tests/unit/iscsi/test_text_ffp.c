@@ -21,7 +21,7 @@ static int g_calls;
 static int g_targets = 2;
 
 static void send_targets(void *ctx, const char *initiator_name, const char *which,
-			 struct prk_text_buf *out)
+                         struct prk_text_buf *out)
 {
 	char name[64];
 
@@ -230,7 +230,7 @@ static void test_other_keys(void **state)
 {
 	struct fx f;
 	const char text[] = "MaxBurstLength=4096\0X-com.example=1\0HeaderDigest=None\0"
-			    "InitiatorAlias=x\0CHAP_A=5";
+	                    "InitiatorAlias=x\0CHAP_A=5";
 
 	(void)state;
 	fx_init(&f, false, 8192);
@@ -274,13 +274,10 @@ static void test_rejects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_send_targets_all),
-		cmocka_unit_test(test_send_targets_specific),
-		cmocka_unit_test(test_long_answer),
-		cmocka_unit_test(test_long_answer_reset),
-		cmocka_unit_test(test_cbit_request),
-		cmocka_unit_test(test_other_keys),
-		cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_send_targets_all), cmocka_unit_test(test_send_targets_specific),
+	    cmocka_unit_test(test_long_answer),      cmocka_unit_test(test_long_answer_reset),
+	    cmocka_unit_test(test_cbit_request),     cmocka_unit_test(test_other_keys),
+	    cmocka_unit_test(test_rejects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
