@@ -72,7 +72,10 @@ struct prk_task {
 	uint32_t cmdsn;
 	uint16_t lun;
 	uint32_t edtl;
-	bool aborted;        /* answer nothing when the LU completes */
+	bool aborted; /* answer nothing when the LU completes */
+	/* ASC of a Data-Out error: the rest of the data is discarded and the
+	 * task ends with ABORTED COMMAND and this code. */
+	uint16_t data_error;
 	struct prk_tmf *tmf; /* the TMF waiting for this task */
 	struct prk_lu *lu;   /* NULL: LUN does not exist */
 	/* write data */
@@ -174,6 +177,9 @@ void prk_conn_reject(struct prk_conn *c, const uint8_t *bhs, uint8_t reason);
 void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen);
 void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen);
 void prk_task_free(struct prk_task *t);
+/* A Data-Out PDU for a task arrived damaged (data digest): the task will
+ * end with ABORTED COMMAND / asc. */
+void prk_task_data_error(struct prk_conn *c, const uint8_t *bhs, uint16_t asc);
 void prk_task_unlink(struct prk_conn *c, struct prk_task *t);
 /* The connection is going away: abandon its tasks (those in the LU finish
  * later and are then freed). */

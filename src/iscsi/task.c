@@ -439,24 +439,35 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 	bool solicited = d.ttt != PRK_ISCSI_RSVD_TAG;
 	uint32_t end = solicited ? t->burst_end : t->unsolicited_end;
 	/* DataPDUInOrder=Yes: every PDU continues exactly where the last one
-	 * ended, inside the burst it belongs to, with the next DataSN. */
-	if (d.offset != t->received || d.offset + dlen > end || d.datasn != t->next_datasn) {
-		prk_warn("%s: Data-Out itt 0x%x offset %u len %zu datasn %u, expected offset %u "
-		         "datasn %u (burst end %u)",
-		         c->peer, d.h.itt, d.offset, dlen, d.datasn, t->received, t->next_datasn,
-		         end);
-		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
-		prk_conn_close(c, "Data-Out out of order");
-		return;
+	 * ended, inside the burst it belongs to, with the next DataSN. A PDU
+	 * that does not fails the task (its data cannot be placed), but the
+	 * session goes on: the rest of the sequence is read and dropped, and
+	 * the task ends with ABORTED COMMAND when the sequence does. */
+	if (!t->data_error) {
+		if (d.datasn != t->next_datasn)
+			t->data_error = PRK_ASC_DATA_PHASE_ERROR;
+		else if (d.offset != t->received || d.offset + dlen > end)
+			t->data_error = PRK_ASC_DATA_OFFSET_ERROR;
+		if (t->data_error)
+			prk_warn(
+			    "%s: Data-Out itt 0x%x offset %u len %zu datasn %u, expected offset "
+			    "%u datasn %u (burst end %u): the task fails",
+			    c->peer, d.h.itt, d.offset, dlen, d.datasn, t->received, t->next_datasn,
+			    end);
 	}
-	memcpy(t->buf + d.offset, data, dlen);
-	t->received += (uint32_t)dlen;
 	t->next_datasn++;
+	if (!t->data_error) {
+		memcpy(t->buf + d.offset, data, dlen);
+		t->received += (uint32_t)dlen;
+	}
 	if (!d.h.final)
 		return;
-	if (t->received != end) {
-		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
-		prk_conn_close(c, "Data-Out sequence ended early");
+	if (!t->data_error && t->received != end)
+		t->data_error = PRK_ASC_DATA_PHASE_ERROR; /* the sequence ended early */
+	if (t->data_error) {
+		send_check(c, t, PRK_SK_ABORTED_COMMAND, t->data_error);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
 		return;
 	}
 	if (t->received == t->edtl) {
@@ -466,4 +477,23 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 	if (!solicited)
 		t->next_datasn = 0;
 	send_r2t(c, t);
+}
+
+void prk_task_data_error(struct prk_conn *c, const uint8_t *bhs, uint16_t asc)
+{
+	struct prk_iscsi_data_out d;
+	uint8_t reason;
+	if (prk_iscsi_data_out_decode(bhs, &d, &reason))
+		return;
+	struct prk_task *t = find_by_ttt(c, d.ttt, d.h.itt);
+	if (!t || t->state != TASK_DATA_OUT)
+		return;
+	if (!t->data_error)
+		t->data_error = asc;
+	t->next_datasn++;
+	if (d.h.final) {
+		send_check(c, t, PRK_SK_ABORTED_COMMAND, t->data_error);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+	}
 }
