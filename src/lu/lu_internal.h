@@ -14,7 +14,7 @@
 /* ---- Limits reported in VPD B0h and enforced by the commands ---- */
 #define PRK_LU_DEFAULT_MAX_XFER 65536u
 #define PRK_LU_MAX_CAW_BLOCKS 128u      /* MAXIMUM COMPARE AND WRITE LENGTH (<= 255) */
-#define PRK_LU_MAX_UNMAP_LBAS 0x400000u /* MAXIMUM UNMAP LBA COUNT (per descriptor) */
+#define PRK_LU_MAX_UNMAP_LBAS 0x100000u /* MAXIMUM UNMAP LBA COUNT (per descriptor) */
 #define PRK_LU_MAX_UNMAP_DESCS 256u     /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 #define PRK_LU_MAX_WRITE_SAME 0x400000u /* MAXIMUM WRITE SAME LENGTH */
 #define PRK_LU_WS_CHUNK (1u << 20)      /* WRITE SAME pattern buffer */
@@ -120,7 +120,11 @@ struct prk_lu_mode {
 	bool wce;     /* caching page: write cache enabled */
 	bool d_sense; /* control page: descriptor format sense data */
 	bool tas;     /* control page: task aborted status */
+	bool swp;     /* control page: software write protect */
 };
+/* Fails cmd with DATA PROTECT when the LU is read-only or software write
+ * protected (sbc_rw.c); returns true then. */
+bool prk_lu_write_protected(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 
 /* ---- The logical unit ---- */
 struct prk_lu {

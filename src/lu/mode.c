@@ -6,7 +6,9 @@
  *  - Saved values are not supported: PC=11b is 39/00 SAVING PARAMETERS NOT
  *    SUPPORTED (field pointer at PC); SP=1 is 24/00. PS is 0 in every page.
  *    After a LU reset the defaults come back (mode_reset).
- *  - Changeable: WCE (caching), D_SENSE and TAS (control). Everything else
+ *  - Changeable: WCE (caching), D_SENSE, SWP and TAS (control). SWP=1 makes
+ *    every write fail with DATA PROTECT 27/02 and sets WP in the mode
+ *    parameter header, until it is cleared or the LU is reset. Everything else
  *    is fixed. QERR is 00b and not changeable (aborting or blocking tasks
  *    on a CHECK CONDITION is not implemented); QUEUE ALGORITHM MODIFIER is
  *    1h (unrestricted reordering: io_uring may complete in any order; the
@@ -65,6 +67,7 @@ static size_t page(const struct prk_lu *lu, uint8_t code, enum pc pc, uint8_t *d
 		d[1] = 0x0a;
 		d[2] = mask ? 0x04 : (m.d_sense ? 0x04 : 0);
 		d[3] = mask ? 0 : 0x10; /* QUEUE ALGORITHM MODIFIER 1h, QERR 00b */
+		d[4] = mask ? 0x08 : (m.swp ? 0x08 : 0);
 		d[5] = mask ? 0x40 : (m.tas ? 0x40 : 0);
 		return 12;
 	case IEC:
@@ -130,7 +133,7 @@ void prk_lu_mode_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		off += page(lu, code, pc, d + off);
 	}
 	/* WP reflects the LU; DPOFUA: DPO and FUA are supported. */
-	uint8_t dev = (uint8_t)((lu->cfg.readonly ? 0x80 : 0) | 0x10);
+	uint8_t dev = (uint8_t)((lu->cfg.readonly || lu->mode.swp ? 0x80 : 0) | 0x10);
 	if (ms10) {
 		prk_lu_put16(d, (uint16_t)(off - 2));
 		d[3] = dev;
@@ -267,6 +270,7 @@ void prk_lu_mode_select(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 			m.wce = q[2] & 0x04;
 		else if (code == CONTROL) {
 			m.d_sense = q[2] & 0x04;
+			m.swp = q[4] & 0x08;
 			m.tas = q[5] & 0x40;
 		}
 		off += plen;

@@ -141,6 +141,10 @@ void prk_lu_rsoc(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		d[1] |= 0x03; /* SUPPORT 011b: supported as the standard says */
 		prk_lu_put16(d + 2, o->len);
 		memcpy(d + 4, o->usage, o->len);
+		/* WRITE SAME's UNMAP and ANCHOR bits are ignored on a fully
+		 * provisioned LU: do not advertise them there. */
+		if (!lu->cfg.thin && (o->op == PRK_OP_WRITE_SAME10 || o->op == PRK_OP_WRITE_SAME16))
+			d[5] &= (uint8_t)~0x18;
 		off = 4 + o->len;
 	}
 	if (rctd)

@@ -56,12 +56,15 @@ void prk_lu_compare_and_write(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		prk_lu_fail_asc(lu, cmd, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_LBA_OUT_OF_RANGE);
 		return;
 	}
-	if (lu->cfg.readonly) {
-		prk_lu_fail_asc(lu, cmd, PRK_SK_DATA_PROTECT, 0x2700);
+	if (prk_lu_write_protected(lu, cmd))
 		return;
-	}
 	if (!nb) {
-		prk_lu_finish(lu, cmd);
+		/* Zero blocks compare and write nothing; data sent along with
+		 * them contradicts NUMBER OF LOGICAL BLOCKS. */
+		if (cmd->edtl)
+			prk_lu_fail_cdb(lu, cmd, 13, -1);
+		else
+			prk_lu_finish(lu, cmd);
 		return;
 	}
 	size_t half = (size_t)nb * bs;

@@ -78,11 +78,21 @@ static bool check_range(struct prk_lu *lu, struct prk_lu_cmd *cmd, const struct 
 
 static bool check_writable(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
+	return !prk_lu_write_protected(lu, cmd);
+}
+
+bool prk_lu_write_protected(struct prk_lu *lu, struct prk_lu_cmd *cmd)
+{
 	if (lu->cfg.readonly) {
 		prk_lu_fail_asc(lu, cmd, PRK_SK_DATA_PROTECT, 0x2700 /* WRITE PROTECTED */);
-		return false;
+		return true;
 	}
-	return true;
+	if (lu->mode.swp) {
+		/* LOGICAL UNIT SOFTWARE WRITE PROTECTED (control page SWP=1) */
+		prk_lu_fail_asc(lu, cmd, PRK_SK_DATA_PROTECT, 0x2702);
+		return true;
+	}
+	return false;
 }
 
 /* ---- READ CAPACITY ---- */

@@ -8,7 +8,9 @@
  *  - UNMAP=1 on a thin LU deallocates when the block to write is all zeros
  *    (LBPRZ=1, so deallocated blocks read back exactly as the data asked
  *    for); with other data the blocks are written. On a fully provisioned LU
- *    the UNMAP bit is ignored and the data is written.
+ *    (LBPME=0, LBPWS=LBPWS10=0) UNMAP=1 is 24/00: silently writing instead
+ *    would tell the initiator that unmapping works (iscsi-test-cu
+ *    WriteSame10/16.UnmapVpd checks exactly this).
  *  - Zero data without UNMAP uses the backstore's WRITE ZEROES (the blocks
  *    stay mapped); NDOB=1 (WRITE SAME(16)) means zero data and no data-out.
  *  - Data-out shorter than one block: nothing is written, GOOD (the transport
@@ -81,6 +83,10 @@ void prk_lu_write_same(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		prk_lu_fail_cdb(lu, cmd, 1, 4); /* ANCHOR */
 		return;
 	}
+	if ((c[1] & 0x08) && !lu->cfg.thin) {
+		prk_lu_fail_cdb(lu, cmd, 1, 3); /* UNMAP without provisioning management */
+		return;
+	}
 	if (c[1] & 0x04) {
 		prk_lu_fail_cdb(lu, cmd, 1, 2); /* PBDATA */
 		return;
@@ -102,10 +108,8 @@ void prk_lu_write_same(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		prk_lu_fail_cdb(lu, cmd, len_off, -1);
 		return;
 	}
-	if (lu->cfg.readonly) {
-		prk_lu_fail_asc(lu, cmd, PRK_SK_DATA_PROTECT, 0x2700);
+	if (prk_lu_write_protected(lu, cmd))
 		return;
-	}
 	cmd->spdtl = ndob ? 0 : bs;
 	if (!ndob && (!cmd->data_out || cmd->data_out_len < bs)) {
 		prk_lu_finish(lu, cmd);
@@ -184,10 +188,8 @@ void prk_lu_unmap(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		prk_lu_fail_cdb(lu, cmd, 1, 0); /* ANCHOR */
 		return;
 	}
-	if (lu->cfg.readonly) {
-		prk_lu_fail_asc(lu, cmd, PRK_SK_DATA_PROTECT, 0x2700);
+	if (prk_lu_write_protected(lu, cmd))
 		return;
-	}
 	cmd->spdtl = pll;
 	if (!pll) {
 		prk_lu_finish(lu, cmd);

@@ -75,6 +75,11 @@ static void test_caw_errors(void **state)
 	caw_cdb(c, 0, 0);
 	r = lt_out(t, &t->a, c, 16, NULL, 0);
 	lt_assert_good(&r);
+	/* Zero blocks but data sent along (libiscsi's 256-block CAW wraps the
+	 * one-byte field to 0): the data contradicts the CDB. */
+	caw_cdb(c, 0, 0);
+	r = lt_out(t, &t->a, c, 16, buf, 2 * BS);
+	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_CDB, true, 13, -1);
 	caw_cdb(c, 0, 2);
 	c[1] = 0x20;
 	r = lt_out(t, &t->a, c, 16, buf, sizeof(buf));

@@ -117,6 +117,23 @@ static void test_rsoc_all_thin(void **state)
 	check_all_commands(*state, 41);
 }
 
+/* WRITE SAME's UNMAP/ANCHOR bits are usable only on thin LUs, and RSOC
+ * must say so (iscsi-test-cu WriteSame10.UnmapVpd fails a thick LU that
+ * advertises them). */
+static void test_rsoc_write_same_unmap_bits(void **state)
+{
+	struct lt_ctx *t = *state;
+	struct lt_res r = rsoc(t, 1, PRK_OP_WRITE_SAME10, 0, 64);
+	lt_assert_good(&r);
+	assert_int_equal(r.data[4], PRK_OP_WRITE_SAME10);
+	assert_int_equal(r.data[5] & 0x18, t->cfg.thin ? 0x18 : 0);
+	lt_res_free(&r);
+	r = rsoc(t, 1, PRK_OP_WRITE_SAME16, 0, 64);
+	lt_assert_good(&r);
+	assert_int_equal(r.data[5] & 0x18, t->cfg.thin ? 0x18 : 0);
+	lt_res_free(&r);
+}
+
 static void test_rsoc_one(void **state)
 {
 	struct lt_ctx *t = *state;
@@ -251,6 +268,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rsoc_all_thick, lt_setup, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_rsoc_all_thin, lt_setup_thin, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_rsoc_one, lt_setup, lt_teardown),
+	    cmocka_unit_test_setup_teardown(test_rsoc_write_same_unmap_bits, lt_setup, lt_teardown),
+	    cmocka_unit_test_setup_teardown(test_rsoc_write_same_unmap_bits, lt_setup_thin,
+	                                    lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_rstmf, lt_setup, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_rtpg, lt_setup, lt_teardown),
 	    cmocka_unit_test(test_new_errors),

@@ -268,6 +268,37 @@ static void test_select_param_errors(void **state)
 	lt_assert_good(&r);
 }
 
+/* SWP (control page byte 4 bit 3): iscsi-test-cu's Sanitize.ReadOnly sets
+ * it through MODE SELECT and expects writes to fail until it is cleared. */
+static void test_swp(void **state)
+{
+	struct lt_ctx *t = *state;
+	uint8_t c[10] = {PRK_OP_MODE_SELECT10, 0x10}, p[20] = {0};
+	p[8] = 0x0a;
+	p[9] = 0x0a;
+	p[11] = 0x10; /* QAM as reported */
+	p[12] = 0x08; /* SWP */
+	lt_put16(c + 7, 20);
+	struct lt_res r = lt_out(t, &t->a, c, 10, p, 20);
+	lt_assert_good(&r);
+	uint8_t blk[512] = {7}, w[10];
+	lt_cdb10(w, PRK_OP_WRITE10, 0, 5, 1);
+	r = lt_out(t, &t->a, w, 10, blk, 512);
+	lt_assert_sense(&r, PRK_SK_DATA_PROTECT, 0x2702);
+	/* WP in the mode parameter header */
+	uint8_t ms[6] = {PRK_OP_MODE_SENSE6, 0x08, 0x0a, 0, 255, 0};
+	r = lt_in(t, &t->a, ms, 6, 255);
+	lt_assert_good(&r);
+	assert_int_equal(r.data[2] & 0x80, 0x80);
+	assert_int_equal(r.data[4 + r.data[3] + 4] & 0x08, 0x08);
+	lt_res_free(&r);
+	p[12] = 0;
+	r = lt_out(t, &t->a, c, 10, p, 20);
+	lt_assert_good(&r);
+	r = lt_out(t, &t->a, w, 10, blk, 512);
+	lt_assert_good(&r);
+}
+
 static void test_d_sense_and_tas(void **state)
 {
 	struct lt_ctx *t = *state;
@@ -321,6 +352,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_select_cdb_errors, lt_setup, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_select_param_errors, lt_setup, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_d_sense_and_tas, lt_setup, lt_teardown),
+	    cmocka_unit_test_setup_teardown(test_swp, lt_setup, lt_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,7 +145,7 @@ static void test_unmap_errors(void **state)
 	lt_put16(p, 200);
 	r = unmap(t, p, n);
 	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_PARAM_LIST, false, 0, -1);
-	cnt[1] = 0x400001; /* above MAXIMUM UNMAP LBA COUNT */
+	cnt[1] = 0x100001; /* above MAXIMUM UNMAP LBA COUNT */
 	n = unmap_list(p, lba, cnt, 2);
 	r = unmap(t, p, n);
 	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_PARAM_LIST, false, 8 + 16 + 8, -1);
@@ -180,6 +180,12 @@ static void test_thick_has_no_unmap(void **state)
 	lt_put32(c + 10, 24);
 	r = lt_in(t, &t->a, c, 16, 24);
 	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_CDB, true, 1, 4);
+	/* WRITE SAME with UNMAP=1 must not pretend to unmap (SBC-3: LBPWS=0). */
+	uint8_t zero[BS] = {0}, ws[10];
+	lt_cdb10(ws, PRK_OP_WRITE_SAME10, 0, 10, 1);
+	ws[1] = 0x08;
+	r = lt_out(t, &t->a, ws, 10, zero, BS);
+	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_CDB, true, 1, 3);
 }
 
 static void test_write_same_pattern(void **state)
