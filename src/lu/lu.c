@@ -291,9 +291,11 @@ static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 	case PRK_OP_WRITE12:
 	case PRK_OP_WRITE16:
 	case PRK_OP_WRITE_VERIFY10:
+	case PRK_OP_WRITE_VERIFY12:
 	case PRK_OP_WRITE_VERIFY16:
 		return prk_lu_write;
 	case PRK_OP_VERIFY10:
+	case PRK_OP_VERIFY12:
 	case PRK_OP_VERIFY16:
 		return prk_lu_verify;
 	case PRK_OP_PRE_FETCH10:

@@ -60,6 +60,8 @@ static const struct opinfo ops[] = {
     {0xa3, 0x0d, false, 12, {0xa3, 0x0d, 0x80, 0, 0, 0, X, X, X, X, 0, C}},
     {0xa8, -1, false, 12, {0xa8, 0xf8, X, X, X, X, X, X, X, X, 0, C}},
     {0xaa, -1, false, 12, {0xaa, 0xf8, X, X, X, X, X, X, X, X, 0, C}},
+    {0xae, -1, false, 12, {0xae, 0xf6, X, X, X, X, X, X, X, X, 0, C}},
+    {0xaf, -1, false, 12, {0xaf, 0xf6, X, X, X, X, X, X, X, X, 0, C}},
 };
 #define N_OPS (sizeof(ops) / sizeof(ops[0]))
 

@@ -186,7 +186,8 @@ void prk_lu_write(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	struct rw_cdb d;
 	uint32_t bs = lu->cfg.block_size;
 	uint8_t op = cmd->cdb[0];
-	bool wav = op == PRK_OP_WRITE_VERIFY10 || op == PRK_OP_WRITE_VERIFY16;
+	bool wav = op == PRK_OP_WRITE_VERIFY10 || op == PRK_OP_WRITE_VERIFY12 ||
+	           op == PRK_OP_WRITE_VERIFY16;
 
 	decode(cmd->cdb, &d);
 	if (d.flags & 0xe0) {

@@ -302,6 +302,30 @@ static void test_verify(void **state)
 	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_CDB, true, 1, 2);
 }
 
+/* The 12-byte forms (iscsi-test-cu Verify12 / WriteVerify12 skipped them
+ * as not implemented). */
+static void test_verify12_and_write_verify12(void **state)
+{
+	struct lt_ctx *t = *state;
+	uint8_t w[2 * BS], back[2 * BS], c[12] = {0};
+	lt_pattern(w, sizeof(w), 12);
+	c[0] = PRK_OP_WRITE_VERIFY12;
+	lt_put32(c + 2, 300);
+	lt_put32(c + 6, 2);
+	struct lt_res r = lt_out(t, &t->a, c, 12, w, sizeof(w));
+	lt_assert_good(&r);
+	lt_read_blocks(t, 300, 2, back);
+	assert_memory_equal(back, w, sizeof(w));
+	c[0] = PRK_OP_VERIFY12;
+	c[1] = 0x02; /* BYTCHK 01b */
+	r = lt_out(t, &t->a, c, 12, w, sizeof(w));
+	lt_assert_good(&r);
+	w[513] ^= 0x80;
+	r = lt_out(t, &t->a, c, 12, w, sizeof(w));
+	lt_assert_sense(&r, PRK_SK_MISCOMPARE, 0x1d00);
+	assert_int_equal(r.sense.info, 513);
+}
+
 static void test_prefetch_sync(void **state)
 {
 	struct lt_ctx *t = *state;
@@ -371,6 +395,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unaligned_data_out, lt_setup, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_write_and_verify, lt_setup, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_verify, lt_setup, lt_teardown),
+	    cmocka_unit_test_setup_teardown(test_verify12_and_write_verify12, lt_setup,
+	                                    lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_prefetch_sync, lt_setup, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly, lt_setup_ro, lt_teardown),
 	};
