@@ -55,6 +55,9 @@ for lu in thick thin; do
 		passed=$((passed + p - s))
 		skipped=$((skipped + s))
 		failed=$((failed + f))
+		if [ "$s" -gt 0 ] && [ -n "${CONFORMANCE_SHOW_SKIPS:-}" ]; then
+			grep -o '\[SKIPPED\].*' "$log" | sort -u | sed "s/^/$lu $suite: /"
+		fi
 		if [ "$f" -gt 0 ]; then
 			grep -E '^  Test: .*FAILED|^    [0-9]+\. ' "$log" | sed "s/^/$lu $suite: /" | head -20
 		fi
