@@ -16,6 +16,7 @@ trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 cat >"$tmp/prkitd.json" <<JSON
 {
   "admin_socket": "$tmp/admin.sock",
+  "state_dir": "$tmp/state",
   "portals": [{"address": "127.0.0.1", "port": 0}, {"address": "127.0.0.1", "port": 0}],
   "targets": [
     {"name": "iqn.2026-11.io.prkit:thick",

@@ -16,6 +16,8 @@
 
 struct prk_loop;
 struct prk_lu;
+struct prk_lu_cmd;
+struct prk_nexus_set;
 
 struct prk_iscsi_lun {
 	uint16_t lun;
@@ -79,6 +81,15 @@ int prk_iscsi_server_add_portal(struct prk_iscsi_server *s, const char *addr, ui
 int prk_iscsi_server_remove_portal(struct prk_iscsi_server *s, const char *addr, uint16_t port);
 /* The port actually bound (for port 0 = any). */
 uint16_t prk_iscsi_server_portal_port(const struct prk_iscsi_server *s, size_t i);
+
+/* The PREEMPT AND ABORT barrier (struct prk_lu_pr_hooks.abort): ctx is the
+ * server. Aborts the tasks on lu of every I_T nexus in sets, on every
+ * session and portal, except `except`; with TAS=1 they end with TASK
+ * ABORTED, with TAS=0 silently and their nexus gets 2F/00 COMMANDS CLEARED
+ * BY ANOTHER INITIATOR. done(arg) runs once none of them is in the LU. */
+void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_nexus_set *sets,
+                               size_t n, const struct prk_lu_cmd *except, void (*done)(void *arg),
+                               void *arg);
 
 /* Introspection for the admin socket. */
 struct prk_iscsi_session_info {

@@ -72,7 +72,8 @@ struct prk_task {
 	uint32_t cmdsn;
 	uint16_t lun;
 	uint32_t edtl;
-	bool aborted; /* answer nothing when the LU completes */
+	bool aborted;        /* answer nothing when the LU completes */
+	bool report_aborted; /* ...but TASK ABORTED status (TAS=1, another nexus) */
 	/* ASC of a Data-Out error: the rest of the data is discarded and the
 	 * task ends with ABORTED COMMAND and this code. */
 	uint16_t data_error;
@@ -101,6 +102,10 @@ struct prk_tmf {
 	struct prk_lu *reset_lu;
 	struct prk_iscsi_target *reset_target;
 	bool drop_after; /* target cold reset */
+	/* A PREEMPT AND ABORT barrier instead of a TMF: called (and no TMF
+	 * response sent) once every aborted task has left the LU. */
+	void (*on_done)(void *arg);
+	void *on_done_arg;
 };
 
 enum prk_conn_state {
@@ -177,6 +182,8 @@ void prk_conn_reject(struct prk_conn *c, const uint8_t *bhs, uint8_t reason);
 void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen);
 void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen);
 void prk_task_free(struct prk_task *t);
+/* Ends t with TASK ABORTED status (TAS=1). */
+void prk_task_send_aborted(struct prk_conn *c, struct prk_task *t);
 /* A Data-Out PDU for a task arrived damaged (data digest): the task will
  * end with ABORTED COMMAND / asc. */
 void prk_task_data_error(struct prk_conn *c, const uint8_t *bhs, uint16_t asc);

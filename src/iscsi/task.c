@@ -165,7 +165,9 @@ static void task_done(struct prk_lu_cmd *cmd)
 		return;
 	}
 	prk_task_unlink(c, t);
-	if (!t->aborted) {
+	if (t->aborted && t->report_aborted) {
+		prk_task_send_aborted(c, t);
+	} else if (!t->aborted) {
 		uint32_t len = cmd->data_in_len < t->edtl ? cmd->data_in_len : t->edtl;
 		if (cmd->dir_read && len) {
 			send_data_in(c, t);
@@ -178,6 +180,11 @@ static void task_done(struct prk_lu_cmd *cmd)
 		}
 	}
 	prk_task_free(t);
+}
+
+void prk_task_send_aborted(struct prk_conn *c, struct prk_task *t)
+{
+	send_status(c, t, PRK_STATUS_TASK_ABORTED, NULL, 0, 0, false, false);
 }
 
 /* ---- execution ---- */

@@ -33,7 +33,9 @@ static void tmf_respond(struct prk_tmf *tmf)
 	if (tmf->reset_target)
 		for (size_t i = 0; i < tmf->reset_target->n_luns; i++)
 			prk_lu_reset(tmf->reset_target->luns[i].lu);
-	if (c) {
+	if (tmf->on_done) {
+		tmf->on_done(tmf->on_done_arg);
+	} else if (c) {
 		struct prk_iscsi_tmf_rsp r = {.itt = tmf->itt, .response = tmf->response};
 		prk_conn_fill_sn(c, &r.sn, true);
 		uint8_t bhs[PRK_ISCSI_BHS_LEN];
@@ -168,4 +170,66 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 		break;
 	}
 	prk_tmf_task_done(tmf);
+}
+
+void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_nexus_set *sets,
+                               size_t n, const struct prk_lu_cmd *except, void (*done)(void *arg),
+                               void *arg)
+{
+	struct prk_iscsi_server *s = ctx;
+	struct prk_tmf *b = calloc(1, sizeof(*b));
+	if (!b) {
+		/* Cannot track the tasks: wait for the whole LU to drain instead
+		 * would need the same memory; refuse loudly by completing late
+		 * is not possible either, so complete now and log it. */
+		prk_err("PREEMPT AND ABORT: out of memory; tasks were not aborted");
+		done(arg);
+		return;
+	}
+	b->on_done = done;
+	b->on_done_arg = arg;
+	b->waiting = 1; /* held while walking the connections */
+	bool tas = prk_lu_tas(lu);
+	for (struct prk_conn *c = s->conns; c; c = c->next) {
+		struct prk_session *ss = c->sess;
+		if (!ss || c->state != CONN_FFP)
+			continue;
+		bool hit = false;
+		for (size_t i = 0; i < n && !hit; i++)
+			hit = prk_nexus_set_contains(&sets[i], &ss->nexus);
+		if (!hit)
+			continue;
+		bool cleared = false;
+		for (struct prk_task *t = c->tasks; t;) {
+			struct prk_task *next = t->next;
+			if (t->lu == lu && &t->cmd != except) {
+				cleared = true;
+				if (t->state == TASK_IN_LU) {
+					t->aborted = true;
+					t->report_aborted = tas;
+					if (!t->tmf) {
+						t->tmf = b;
+						b->waiting++;
+					}
+				} else {
+					if (tas)
+						prk_task_send_aborted(c, t);
+					prk_task_unlink(c, t);
+					prk_task_free(t);
+				}
+			}
+			t = next;
+		}
+		if (cleared && !tas) {
+			struct prk_nexus_set one = {.nx = ss->nexus};
+			prk_lu_queue_ua(lu, &one, NULL,
+			                PRK_ASC_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
+		}
+		if (cleared)
+			prk_info(
+			    "PREEMPT AND ABORT: aborting the tasks of %s isid 0x%012llx on rtpi %u",
+			    ss->params.initiator_name, (unsigned long long)ss->isid,
+			    ss->nexus.rtpi);
+	}
+	prk_tmf_task_done(b);
 }

@@ -105,6 +105,23 @@ void prk_lu_queue_ua(struct prk_lu *lu, const struct prk_nexus_set *to,
  * 3F/0E REPORTED LUNS DATA HAS CHANGED). */
 void prk_lu_queue_ua_all(struct prk_lu *lu, uint16_t asc);
 
+/* What the LU cannot do alone for PERSISTENT RESERVE OUT, supplied by the
+ * layers above it. Both run before the PR OUT command completes. */
+struct prk_lu_pr_hooks {
+	void *ctx;
+	/* Writes the APTPL record (rec, len) durably. Returns 0, or -1: the
+	 * command then fails and the engine's state is rolled back, so that
+	 * the in-memory state is never ahead of what was acknowledged. */
+	int (*persist)(void *ctx, struct prk_lu *lu, const uint8_t *rec, size_t len);
+	/* PREEMPT AND ABORT: abort every task of every I_T nexus in sets[0..n)
+	 * on this LU, on every session and portal, except the PR OUT command
+	 * itself, and call done(arg) once none of them can reach the medium
+	 * any more (tasks already inside the LU have completed). */
+	void (*abort)(void *ctx, struct prk_lu *lu, const struct prk_nexus_set *sets, size_t n,
+	              const struct prk_lu_cmd *except, void (*done)(void *arg), void *arg);
+};
+void prk_lu_set_pr_hooks(struct prk_lu *lu, const struct prk_lu_pr_hooks *h);
+
 /* Commands submitted and not yet completed. */
 unsigned prk_lu_inflight(const struct prk_lu *lu);
 

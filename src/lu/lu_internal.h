@@ -137,6 +137,7 @@ struct prk_lu {
 	struct prk_lu_mode mode;
 	struct prk_lu_ua_table ua;
 	struct prk_lu_rlock rlock;
+	struct prk_lu_pr_hooks pr_hooks;
 };
 
 /* ---- Commands (lu.c) ---- */

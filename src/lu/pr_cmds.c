@@ -1,21 +1,24 @@
 /* PERSISTENT RESERVE IN/OUT and RESERVE/RELEASE(6/10): the PR engine
  * decides, the LU carries out the effects. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "lu_internal.h"
 
-/* Status and sense of an engine result; effects (unit attentions) first. */
+void prk_lu_set_pr_hooks(struct prk_lu *lu, const struct prk_lu_pr_hooks *h)
+{
+	if (h)
+		lu->pr_hooks = *h;
+	else
+		memset(&lu->pr_hooks, 0, sizeof(lu->pr_hooks));
+}
+
+/* Status and sense of an engine result; unit attentions first. */
 static void complete(struct prk_lu *lu, struct prk_lu_cmd *cmd, struct prk_pr_result *res)
 {
 	for (size_t i = 0; i < res->n_ua; i++)
 		prk_lu_queue_ua(lu, &res->ua[i].to, res->ua[i].skip_sender ? cmd->nx : NULL,
 		                res->ua[i].asc);
-	/* TODO(next issue): PREEMPT AND ABORT's res->abort names the I_T
-	 * nexuses whose tasks must be aborted before this command completes
-	 * (with 2F/00 or TASK ABORTED per TAS). The LU does not abort tasks
-	 * yet; the sets are ignored here. Likewise res->persist (rewrite the
-	 * APTPL record before completing) is the target's job and not done
-	 * by the LU. */
 	uint8_t status = res->status;
 	struct prk_sense s = res->sense;
 	prk_pr_result_free(res);
@@ -25,6 +28,43 @@ static void complete(struct prk_lu *lu, struct prk_lu_cmd *cmd, struct prk_pr_re
 	}
 	cmd->status = status;
 	prk_lu_finish(lu, cmd);
+}
+
+/* A PR OUT whose effects must be carried out before it completes: the
+ * abort barrier of PREEMPT AND ABORT. */
+struct pr_barrier {
+	struct prk_lu *lu;
+	struct prk_lu_cmd *cmd;
+	struct prk_pr_result res;
+};
+
+static void barrier_done(void *arg)
+{
+	struct pr_barrier *b = arg;
+	complete(b->lu, b->cmd, &b->res);
+	free(b);
+}
+
+/* Writes the APTPL record when the engine asks for it; on failure puts
+ * the old state back and fails the command. Returns 0 to go on. */
+static int persist(struct prk_lu *lu, struct prk_lu_cmd *cmd, struct prk_pr_state *before,
+                   struct prk_pr_result *res)
+{
+	if (res->status != PRK_STATUS_GOOD || !res->persist || !lu->pr_hooks.persist)
+		return 0;
+	uint8_t *rec = NULL;
+	size_t len = prk_pr_record_encode(lu->pr, &rec);
+	int r = len ? lu->pr_hooks.persist(lu->pr_hooks.ctx, lu, rec, len) : -1;
+	free(rec);
+	if (r == 0)
+		return 0;
+	/* Not durable: the command fails and nothing of it remains. */
+	struct prk_pr_state *failed = lu->pr;
+	lu->pr = before;
+	prk_pr_state_free(failed);
+	prk_pr_result_free(res);
+	prk_lu_fail_asc(lu, cmd, PRK_SK_HARDWARE_ERROR, PRK_ASC_INTERNAL_TARGET_FAILURE);
+	return -1;
 }
 
 void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
@@ -58,8 +98,35 @@ void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	static const uint8_t none[1];
 
 	cmd->spdtl = pll;
+	/* With APTPL the old state is kept until the new one is on disk. */
+	struct prk_pr_state *before = NULL;
+	if (lu->pr_hooks.persist) {
+		before = prk_pr_state_clone(lu->pr);
+		if (!before) {
+			prk_lu_fail_nomem(lu, cmd);
+			return;
+		}
+	}
 	prk_pr_result_init(&res);
 	prk_pr_out(lu->pr, cmd->nx, cmd->cdb, cmd->cdb_len, p ? p : none, len, &res);
+	if (persist(lu, cmd, before, &res))
+		return;
+	prk_pr_state_free(before);
+	if (res.status == PRK_STATUS_GOOD && res.n_abort && lu->pr_hooks.abort) {
+		struct pr_barrier *b = malloc(sizeof(*b));
+		if (b) {
+			*b = (struct pr_barrier){.lu = lu, .cmd = cmd, .res = res};
+			lu->pr_hooks.abort(lu->pr_hooks.ctx, lu, b->res.abort, b->res.n_abort, cmd,
+			                   barrier_done, b);
+			return;
+		}
+		/* Out of memory: completing without the barrier would break its
+		 * promise; fail loudly instead (the state change stands, as the
+		 * access check already enforces it). */
+		prk_pr_result_free(&res);
+		prk_lu_fail_nomem(lu, cmd);
+		return;
+	}
 	complete(lu, cmd, &res);
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "prkit/scsi_tid.h"
@@ -594,6 +595,9 @@ void prk_cfg_demo(struct prk_cfg *cfg, uint16_t port)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	/* The demo's LU lives in RAM: keep its PR state out of the real state
+	 * directory. */
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/tmp/prkit-demo-%u", (unsigned)getuid());
 	cfg->portals = calloc(1, sizeof(*cfg->portals));
 	cfg->targets = calloc(1, sizeof(*cfg->targets));
 	if (!cfg->portals || !cfg->targets)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "aptpl.h"
 #include "backstore.h"
 #include "daemon.h"
 #include "log.h"
@@ -17,6 +18,67 @@ static void on_backstore(void *arg, uint32_t events)
 {
 	(void)events;
 	prk_bs_complete(arg);
+}
+
+/* The LU's PR hooks: APTPL records go to the state directory, and PREEMPT
+ * AND ABORT's barrier is the iSCSI server's. */
+static const struct prk_dlu *dlu_of(const struct daemon *d, const struct prk_lu *lu)
+{
+	for (size_t i = 0; i < d->n_lus; i++)
+		if (d->lus[i].lu == lu)
+			return &d->lus[i];
+	return NULL;
+}
+
+static int persist_hook(void *ctx, struct prk_lu *lu, const uint8_t *rec, size_t len)
+{
+	struct daemon *d = ctx;
+	const struct prk_dlu *x = dlu_of(d, lu);
+	char err[512];
+	if (!x || !x->aptpl_path)
+		return -1;
+	if (prk_aptpl_write(x->aptpl_path, rec, len, err, sizeof(err))) {
+		prk_err("%s (the PR OUT command fails)", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void abort_hook(void *ctx, struct prk_lu *lu, const struct prk_nexus_set *sets, size_t n,
+                       const struct prk_lu_cmd *except, void (*done)(void *arg), void *arg)
+{
+	struct daemon *d = ctx;
+	prk_iscsi_server_pr_abort(d->srv, lu, sets, n, except, done, arg);
+}
+
+/* Restores the LU's persistent reservations before any portal listens.
+ * A record that cannot be read or decoded is not silently ignored: the LU
+ * reports PERSISTENT RESERVATION INFORMATION LOST until a host replaces
+ * the reservation (REPLACE LOST RESERVATION). */
+static void restore_pr(struct prk_lu *lu, const char *path)
+{
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	char err[512];
+	struct prk_pr_state *st = prk_lu_pr(lu);
+	int r = prk_aptpl_read(path, &rec, &len, err, sizeof(err));
+	if (r < 0) {
+		prk_err("%s: persistent reservations are marked lost", err);
+		prk_pr_mark_lost(st);
+	} else if (r > 0) {
+		struct prk_field_err fe;
+		if (prk_pr_record_decode(st, rec, len, &fe)) {
+			prk_err("APTPL record %s: bad %s at byte %u: persistent reservations are "
+			        "marked lost",
+			        path, fe.field, fe.byte);
+			prk_pr_mark_lost(st);
+		} else {
+			prk_info("APTPL record %s: %zu registrations restored", path,
+			         prk_pr_reg_count(st));
+		}
+	}
+	free(rec);
+	prk_pr_power_on(st);
 }
 
 int prk_daemon_add_lun(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl, char *err,
@@ -92,14 +154,24 @@ int prk_daemon_add_lun(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl
 		snprintf(err, errlen, "target %s LUN %u: %s", t->name, cl->lun, e);
 		return -1;
 	}
-	d->lus[d->n_lus++] =
-	    (struct prk_dlu){.bs = bs, .lu = lu, .bs_watch = watch, .cfg = *cl, .target = ti};
+	char path[4200];
+	char *aptpl = NULL;
+	if (prk_aptpl_path(d->state_dir, t->name, cl->lun, path, sizeof(path)) == 0)
+		aptpl = strdup(path);
+	if (aptpl)
+		restore_pr(lu, aptpl);
+	struct prk_lu_pr_hooks hooks = {
+	    .ctx = d, .persist = aptpl ? persist_hook : NULL, .abort = abort_hook};
+	prk_lu_set_pr_hooks(lu, &hooks);
+	d->lus[d->n_lus++] = (struct prk_dlu){
+	    .bs = bs, .lu = lu, .bs_watch = watch, .cfg = *cl, .target = ti, .aptpl_path = aptpl};
 	t->luns[t->n_luns++] = (struct prk_iscsi_lun){.lun = cl->lun, .lu = lu};
 	return 0;
 }
 
 static void close_dlu(struct daemon *d, struct prk_dlu *x)
 {
+	free(x->aptpl_path);
 	prk_lu_free(x->lu);
 	prk_loop_del(d->loop, x->bs_watch);
 	prk_bs_close(x->bs);
@@ -158,6 +230,12 @@ int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
 	o.nop_interval_ms = cfg->nop_interval_ms;
 	o.nop_timeout_ms = cfg->nop_timeout_ms;
 	o.discovery_chap = cfg->discovery_chap;
+	if (cfg->state_dir[0])
+		snprintf(d->state_dir, sizeof(d->state_dir), "%s", cfg->state_dir);
+	else
+		prk_aptpl_default_dir(d->state_dir, sizeof(d->state_dir));
+	if (prk_aptpl_mkdir(d->state_dir, err, errlen))
+		return -1;
 	d->srv = prk_iscsi_server_new(d->loop, &o);
 	if (!d->srv) {
 		snprintf(err, errlen, "cannot create the iSCSI server");

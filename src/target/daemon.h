@@ -19,7 +19,8 @@ struct prk_dlu {
 	struct prk_lu *lu;
 	struct prk_loop_fd *bs_watch;
 	struct prk_cfg_lun cfg;
-	size_t target; /* index in targets */
+	size_t target;    /* index in targets */
+	char *aptpl_path; /* this LU's APTPL record */
 };
 
 struct daemon {
@@ -33,6 +34,7 @@ struct daemon {
 	struct prk_loop_fd *sig;
 	struct prk_loop_fd *admin;
 	int admin_fd;
+	char state_dir[4096]; /* APTPL records */
 };
 
 /* Builds everything from d->cfg (d->loop must exist): LUs, targets, the
