@@ -118,6 +118,36 @@ static void print_target(json_object *t)
 	}
 }
 
+static void print_pr(json_object *r)
+{
+	json_object *v;
+	printf("PRgeneration 0x%llx  APTPL %s%s\n", num(r, "generation"),
+	       json_object_get_boolean(json_object_object_get(r, "aptpl")) ? "on" : "off",
+	       json_object_get_boolean(json_object_object_get(r, "lost"))
+	           ? "  RESERVATION INFORMATION LOST"
+	           : "");
+	if (json_object_object_get_ex(r, "reservation", &v))
+		printf("reservation: %s (type %lld), scope %lld\n", str(v, "type"),
+		       num(v, "type_code"), num(v, "scope"));
+	else
+		printf("reservation: none\n");
+	if (json_object_object_get_ex(r, "spc2_reservation", &v))
+		printf("SPC-2 reservation: %s isid %s rtpi %lld\n", str(v, "initiator"),
+		       str(v, "isid"), num(v, "rtpi"));
+	json_object *regs = json_object_object_get(r, "registrations");
+	printf("registrations: %zu\n", regs ? json_object_array_length(regs) : 0);
+	for (size_t i = 0; regs && i < json_object_array_length(regs); i++) {
+		json_object *g = json_object_array_get_idx(regs, i);
+		printf("  key %s  %s isid %s rtpi %s%s%s\n", str(g, "key"), str(g, "initiator"),
+		       str(g, "isid"), str(g, "rtpi"),
+		       json_object_get_boolean(json_object_object_get(g, "holder")) ? "  HOLDER"
+		                                                                    : "",
+		       json_object_get_boolean(json_object_object_get(g, "logged_in"))
+		           ? "  logged in"
+		           : "  not logged in");
+	}
+}
+
 static int split_addr(const char *s, char *addr, size_t cap, int *port)
 {
 	const char *colon = strrchr(s, ':');
@@ -151,6 +181,17 @@ static json_object *build_request(int argc, char **argv, int *rc)
 		}
 	} else if (!strcmp(cmd, "sessions") || !strcmp(cmd, "portals")) {
 		json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	} else if (!strcmp(cmd, "pr")) {
+		char *end = NULL;
+		long lun = argc == 3 ? strtol(argv[2], &end, 10) : -1;
+		if (argc != 3 || *end || lun < 0 || lun > 16383) {
+			fprintf(stderr, "prkit target pr: give TARGET and a LUN 0..16383\n");
+			*rc = 2;
+		}
+		json_object_object_add(req, "cmd", json_object_new_string(cmd));
+		json_object_object_add(req, "target",
+		                       json_object_new_string(argc > 1 ? argv[1] : ""));
+		json_object_object_add(req, "lun", json_object_new_int((int)lun));
 	} else if (!strcmp(cmd, "remove-lu")) {
 		char *end = NULL;
 		long lun = argc == 3 ? strtol(argv[2], &end, 10) : -1;
@@ -320,6 +361,8 @@ static int target_main(int argc, char **argv)
 			       *str(s, "target") ? str(s, "target") : "(discovery)", num(s, "tsih"),
 			       num(s, "tpgt"), str(s, "peer"), num(s, "tasks"));
 		}
+	} else if (!strcmp(cmd, "pr")) {
+		print_pr(rsp);
 	} else if (!strcmp(cmd, "portals")) {
 		json_object *ps = json_object_object_get(rsp, "portals");
 		for (size_t i = 0; i < json_object_array_length(ps); i++) {

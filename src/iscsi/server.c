@@ -321,6 +321,7 @@ size_t prk_iscsi_server_sessions(const struct prk_iscsi_server *s,
 		if (ss->conn) {
 			snprintf(i->peer, sizeof(i->peer), "%s", ss->conn->peer);
 			i->tpgt = ss->conn->portal->tpgt;
+			i->rtpi = ss->conn->portal->rtpi;
 			i->tasks = ss->conn->n_tasks;
 		}
 	}

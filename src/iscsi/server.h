@@ -98,6 +98,7 @@ struct prk_iscsi_session_info {
 	uint64_t isid;
 	uint16_t tsih;
 	uint16_t tpgt;
+	uint16_t rtpi;
 	char peer[64];
 	unsigned tasks;
 	bool discovery;

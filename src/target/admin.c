@@ -2,6 +2,7 @@
  * request line and gets one JSON answer line:
  *   {"cmd": "targets"}                  {"ok": true, "targets": [...]}
  *   {"cmd": "sessions"} / "portals"
+ *   {"cmd": "pr", "target": T, "lun": N}  the LU's PR state
  *   {"cmd": "add-lu", "target": T, "lun": {...same as a config luns[] entry...}}
  *   {"cmd": "remove-lu", "target": T, "lun": N}
  *   {"cmd": "add-portal", "address": A, "port": P, "tpgt": N, "rtpi": N}
@@ -9,6 +10,7 @@
  * Errors: {"ok": false, "error": "message naming the field"}. Requests are
  * small and local, so each is served synchronously on the event loop. */
 #include <errno.h>
+#include <stdbool.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +140,94 @@ static json_object *list_portals(struct daemon *d)
 	return r;
 }
 
+static int find_target(struct daemon *d, json_object *req, size_t *out, char *err, size_t len);
+
+/* Is some logged-in session an I_T nexus that this registration covers? */
+static bool reg_logged_in(struct daemon *d, const struct prk_pr_reg_info *ri)
+{
+	struct prk_iscsi_session_info info[256];
+	size_t n = prk_iscsi_server_sessions(d->srv, info, 256);
+	struct prk_nexus_set set = {
+	    .nx = ri->nx, .any_isid = ri->any_isid, .any_port = ri->all_tg_pt};
+	for (size_t i = 0; i < n && i < 256; i++) {
+		struct prk_nexus nx;
+		if (info[i].discovery ||
+		    prk_nexus_init(&nx, info[i].initiator, info[i].isid, info[i].rtpi))
+			continue;
+		if (prk_nexus_set_contains(&set, &nx))
+			return true;
+	}
+	return false;
+}
+
+/* The PR state of one LU (`prkit target pr TARGET LUN`). */
+static json_object *show_pr(struct daemon *d, json_object *req)
+{
+	char err[512];
+	size_t t;
+	json_object *v;
+	if (find_target(d, req, &t, err, sizeof(err)))
+		return err_reply(err);
+	if (!json_object_object_get_ex(req, "lun", &v) || !json_object_is_type(v, json_type_int))
+		return err_reply("lun: a LUN number is required");
+	struct prk_lu *lu = prk_iscsi_target_lu(&d->targets[t], (uint16_t)json_object_get_int(v));
+	if (!lu) {
+		snprintf(err, sizeof(err), "lun: target %s has no LUN %d", d->targets[t].name,
+		         json_object_get_int(v));
+		return err_reply(err);
+	}
+	const struct prk_pr_state *st = prk_lu_pr(lu);
+	json_object *r = ok_reply();
+	json_object_object_add(r, "generation", json_object_new_int64(prk_pr_generation(st)));
+	json_object_object_add(r, "aptpl", json_object_new_boolean(prk_pr_aptpl(st)));
+	json_object_object_add(r, "lost", json_object_new_boolean(prk_pr_lost(st)));
+	uint8_t type = 0, scope = 0;
+	long holder = -1;
+	if (prk_pr_reservation(st, &type, &scope, &holder)) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "type", json_object_new_string(prk_pr_type_name(type)));
+		json_object_object_add(o, "type_code", json_object_new_int(type));
+		json_object_object_add(o, "scope", json_object_new_int(scope));
+		json_object_object_add(o, "holder", json_object_new_int((int)holder));
+		json_object_object_add(r, "reservation", o);
+	}
+	struct prk_nexus spc2;
+	if (prk_pr_spc2_holder(st, &spc2)) {
+		char isid[16];
+		snprintf(isid, sizeof(isid), "0x%012llx", (unsigned long long)spc2.isid);
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "initiator", json_object_new_string(spc2.name));
+		json_object_object_add(o, "isid", json_object_new_string(isid));
+		json_object_object_add(o, "rtpi", json_object_new_int(spc2.rtpi));
+		json_object_object_add(r, "spc2_reservation", o);
+	}
+	json_object *regs = json_object_new_array();
+	for (size_t i = 0; i < prk_pr_reg_count(st); i++) {
+		struct prk_pr_reg_info ri;
+		prk_pr_reg_info(st, i, &ri);
+		char key[24], isid[16];
+		snprintf(key, sizeof(key), "0x%016llx", (unsigned long long)ri.key);
+		snprintf(isid, sizeof(isid), "0x%012llx", (unsigned long long)ri.nx.isid);
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "key", json_object_new_string(key));
+		json_object_object_add(o, "initiator", json_object_new_string(ri.nx.name));
+		json_object_object_add(o, "isid",
+		                       ri.any_isid ? json_object_new_string("any")
+		                                   : json_object_new_string(isid));
+		if (ri.all_tg_pt)
+			json_object_object_add(o, "rtpi", json_object_new_string("all"));
+		else
+			json_object_object_add(o, "rtpi", json_object_new_int(ri.nx.rtpi));
+		json_object_object_add(o, "all_tg_pt", json_object_new_boolean(ri.all_tg_pt));
+		json_object_object_add(o, "holder", json_object_new_boolean(ri.holder));
+		json_object_object_add(o, "logged_in",
+		                       json_object_new_boolean(reg_logged_in(d, &ri)));
+		json_object_array_add(regs, o);
+	}
+	json_object_object_add(r, "registrations", regs);
+	return r;
+}
+
 static int find_target(struct daemon *d, json_object *req, size_t *out, char *err, size_t len)
 {
 	json_object *v;
@@ -182,6 +272,8 @@ static json_object *handle(struct daemon *d, json_object *req)
 		return list_sessions(d);
 	if (strcmp(cmd, "portals") == 0)
 		return list_portals(d);
+	if (strcmp(cmd, "pr") == 0)
+		return show_pr(d, req);
 	if (strcmp(cmd, "add-lu") == 0) {
 		size_t t;
 		if (find_target(d, req, &t, err, sizeof(err)))
