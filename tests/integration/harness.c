@@ -1,19 +1,30 @@
 /* See harness.h. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
 
 #ifndef PRKITD_PATH
 #error "PRKITD_PATH must name the prkitd binary"
+#endif
+#ifndef PRKIT_PATH
+#error "PRKIT_PATH must name the prkit binary"
 #endif
 
 static void print_log(const struct h_daemon *d)
@@ -86,20 +97,28 @@ int h_start(struct h_daemon *d, const char *json)
 	int want = 0;
 	for (const char *p = text; (p = strstr(p, "\"address\"")); p++)
 		want++;
+	bool admin = strstr(text, "\"admin_socket\"") != NULL;
 	free(text);
 	d->pid = fork();
 	if (d->pid < 0)
 		return -1;
 	if (d->pid == 0) {
+		/* Never outlive the test program, even when it is killed. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		FILE *lf = freopen(d->log, "w", stderr);
 		(void)lf;
+		/* APTPL records stay inside the test's directory. */
+		char state[300];
+		snprintf(state, sizeof(state), "%s/state", d->dir);
+		setenv("PRKIT_STATE_DIR", state, 1);
 		execl(PRKITD_PATH, "prkitd", "-c", cfg, "--log-level", "debug", (char *)NULL);
 		_exit(127);
 	}
-	/* Wait (at most 10 s) until every portal listens. */
+	/* Wait (at most 10 s) until every portal listens, and the admin
+	 * socket, which comes after the portals, when one is configured. */
 	for (int i = 0; i < 1000; i++) {
 		d->n_ports = scan_ports(d);
-		if (d->n_ports >= want)
+		if (d->n_ports >= want && (!admin || h_log_contains(d, "admin socket ")))
 			return 0;
 		int st;
 		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
@@ -118,6 +137,8 @@ int h_start(struct h_daemon *d, const char *json)
 int h_stop(struct h_daemon *d)
 {
 	int status = -1;
+	if (d->pid <= 0 && !d->dir[0])
+		return 0; /* stopped already */
 	if (d->pid > 0) {
 		kill(d->pid, SIGTERM);
 		for (int i = 0; i < 500; i++) {
@@ -133,12 +154,14 @@ int h_stop(struct h_daemon *d)
 		}
 		d->pid = 0;
 	}
+	/* The log is in the directory: print it before removing it. */
+	if (status != 0)
+		print_log(d);
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
 	if (d->dir[0] && system(cmd) != 0)
 		fprintf(stderr, "harness: could not remove %s\n", d->dir);
-	if (status != 0)
-		print_log(d);
+	d->dir[0] = 0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -158,19 +181,37 @@ void h_config_basic(char *buf, size_t cap, int n_portals, unsigned size_mb)
 struct iscsi_context *h_login(struct h_daemon *d, int portal, const char *initiator,
                               uint32_t isid_qualifier)
 {
+	return h_login_ex(d, portal, initiator, isid_qualifier, NULL);
+}
+
+struct iscsi_context *h_login_ex(struct h_daemon *d, int portal, const char *initiator,
+                                 uint32_t isid_qualifier, const struct h_login_opts *o)
+{
+	static const struct h_login_opts none;
+	if (!o)
+		o = &none;
+	if (o->error && o->error_cap)
+		o->error[0] = 0;
 	struct iscsi_context *iscsi = iscsi_create_context(initiator);
 	if (!iscsi)
 		return NULL;
 	char addr[64];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", d->ports[portal]);
-	iscsi_set_targetname(iscsi, H_TARGET);
+	iscsi_set_targetname(iscsi, o->target ? o->target : H_TARGET);
 	iscsi_set_session_type(iscsi, ISCSI_SESSION_NORMAL);
 	iscsi_set_header_digest(iscsi, ISCSI_HEADER_DIGEST_NONE);
 	iscsi_set_noautoreconnect(iscsi, 1);
 	iscsi_set_isid_random(iscsi, 0x123456, isid_qualifier);
 	iscsi_set_timeout(iscsi, 10);
+	if (o->user)
+		iscsi_set_initiator_username_pwd(iscsi, o->user, o->secret);
+	if (o->mutual_user)
+		iscsi_set_target_username_pwd(iscsi, o->mutual_user, o->mutual_secret);
 	if (iscsi_full_connect_sync(iscsi, addr, 0) != 0) {
-		fprintf(stderr, "login to %s failed: %s\n", addr, iscsi_get_error(iscsi));
+		fprintf(stderr, "login of %s to %s at %s failed: %s\n", initiator,
+		        o->target ? o->target : H_TARGET, addr, iscsi_get_error(iscsi));
+		if (o->error && o->error_cap)
+			snprintf(o->error, o->error_cap, "%s", iscsi_get_error(iscsi));
 		iscsi_destroy_context(iscsi);
 		return NULL;
 	}
@@ -183,4 +224,216 @@ void h_logout(struct iscsi_context *iscsi)
 		return;
 	iscsi_logout_sync(iscsi);
 	iscsi_destroy_context(iscsi);
+}
+
+int h_discover(struct h_daemon *d, int portal, const char *initiator, char *out, size_t cap)
+{
+	struct iscsi_context *iscsi = iscsi_create_context(initiator);
+	if (!iscsi)
+		return -1;
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", d->ports[portal]);
+	iscsi_set_session_type(iscsi, ISCSI_SESSION_DISCOVERY);
+	iscsi_set_timeout(iscsi, 10);
+	if (iscsi_connect_sync(iscsi, addr) != 0 || iscsi_login_sync(iscsi) != 0) {
+		fprintf(stderr, "discovery login of %s failed: %s\n", initiator,
+		        iscsi_get_error(iscsi));
+		iscsi_destroy_context(iscsi);
+		return -1;
+	}
+	struct iscsi_discovery_address *da = iscsi_discovery_sync(iscsi);
+	int n = 0;
+	size_t len = 0;
+	if (cap)
+		out[0] = 0;
+	for (struct iscsi_discovery_address *a = da; a; a = a->next, n++) {
+		int k = snprintf(out + len, cap - len, "%s\n", a->target_name);
+		if (k > 0 && (size_t)k < cap - len)
+			len += (size_t)k;
+	}
+	if (da)
+		iscsi_free_discovery_data(iscsi, da);
+	iscsi_logout_sync(iscsi);
+	iscsi_destroy_context(iscsi);
+	return n;
+}
+
+int h_clear_ua(struct iscsi_context *iscsi, int lun)
+{
+	for (int i = 0; i < 8; i++) {
+		struct scsi_task *t = iscsi_testunitready_sync(iscsi, lun);
+		if (!t)
+			return -1;
+		int status = t->status;
+		bool ua = status == SCSI_STATUS_CHECK_CONDITION &&
+		          t->sense.key == SCSI_SENSE_UNIT_ATTENTION;
+		scsi_free_scsi_task(t);
+		if (!ua)
+			return status;
+	}
+	return SCSI_STATUS_CHECK_CONDITION;
+}
+
+void h_admin_path(const struct h_daemon *d, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/admin.sock", d->dir);
+}
+
+/* Reads what fd holds from its start (NUL-terminated, truncated to cap). */
+static void read_back(int fd, char *buf, size_t cap)
+{
+	if (!cap)
+		return;
+	size_t have = 0;
+	lseek(fd, 0, SEEK_SET);
+	while (have + 1 < cap) {
+		ssize_t n = read(fd, buf + have, cap - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = 0;
+}
+
+int h_cli(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t err_cap,
+          const char *const *args)
+{
+	char sock[300], opath[] = "/tmp/prkit-cli-out-XXXXXX",
+	                epath[] = "/tmp/prkit-cli-err-XXXXXX";
+	const char *argv[32];
+	int n = 0;
+	h_admin_path(d, sock, sizeof(sock));
+	argv[n++] = "prkit";
+	argv[n++] = "target";
+	argv[n++] = "-s";
+	argv[n++] = sock;
+	for (; *args && n < 31; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	/* Output goes to files, not pipes: nothing to drain while waiting. */
+	int o = mkstemp(opath), e = mkstemp(epath);
+	if (o >= 0)
+		unlink(opath);
+	if (e >= 0)
+		unlink(epath);
+	pid_t pid = o >= 0 && e >= 0 ? fork() : -1;
+	if (pid < 0) {
+		if (o >= 0)
+			close(o);
+		if (e >= 0)
+			close(e);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		execv(PRKIT_PATH, (char *const *)argv);
+		_exit(127);
+	}
+	int status = -1;
+	/* The CLI waits for one answer of a local daemon: 20 s is plenty. */
+	for (int i = 0;; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 || i == 2000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			status = -1;
+			break;
+		}
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	read_back(o, out, out_cap);
+	read_back(e, err, err_cap);
+	close(o);
+	close(e);
+	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int h_log_contains(const struct h_daemon *d, const char *s)
+{
+	FILE *f = fopen(d->log, "r");
+	if (!f)
+		return 0;
+	char line[1024];
+	int found = 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, s) != NULL;
+	fclose(f);
+	return found;
+}
+
+int h_log_wait(const struct h_daemon *d, const char *s, int timeout_ms)
+{
+	uint64_t end = h_now_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		if (h_log_contains(d, s))
+			return 1;
+		if (h_now_ms() >= end)
+			return 0;
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+long h_rss_kib(const struct h_daemon *d)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)d->pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long kib = -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kib;
+}
+
+int h_tcp_connect(const struct h_daemon *d, int portal)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(d->ports[portal])};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+uint64_t h_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int h_wait_closed(int fd, int timeout_ms)
+{
+	uint64_t end = h_now_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		uint64_t now = h_now_ms();
+		if (now >= end)
+			return 0;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, (int)(end - now));
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r <= 0)
+			continue;
+		char buf[4096];
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0)
+			return 1;
+		if (n < 0 && (errno == ECONNRESET || errno == EPIPE))
+			return 1;
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return -1;
+	}
 }

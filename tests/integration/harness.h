@@ -23,7 +23,8 @@ struct h_daemon {
  * "@DIR@" is replaced by the temporary directory. Portals should use port
  * 0. Returns 0, or -1 (with the daemon's log printed). */
 int h_start(struct h_daemon *d, const char *json);
-/* Sends SIGTERM and waits; returns the exit status (0 = clean stop). */
+/* Sends SIGTERM and waits; returns the exit status (0 = clean stop). A
+ * daemon stopped already (a second call) returns 0. */
 int h_stop(struct h_daemon *d);
 /* A configuration with n_portals portals (port 0) and one target H_TARGET
  * whose LUN 0 is a RAM LU of size_mb MiB. */
@@ -34,5 +35,52 @@ void h_config_basic(char *buf, size_t cap, int n_portals, unsigned size_mb);
 struct iscsi_context *h_login(struct h_daemon *d, int portal, const char *initiator,
                               uint32_t isid_qualifier);
 void h_logout(struct iscsi_context *iscsi);
+
+/* ---- additions for the auth, limits, runtime and soak tests ---- */
+
+/* What h_login_ex logs in to and how. Zeroed: like h_login. */
+struct h_login_opts {
+	const char *target;                      /* NULL: H_TARGET */
+	const char *user, *secret;               /* CHAP; NULL: no CHAP */
+	const char *mutual_user, *mutual_secret; /* mutual CHAP; NULL: one-way */
+	char *error;                             /* when not NULL: libiscsi's error on failure */
+	size_t error_cap;
+};
+struct iscsi_context *h_login_ex(struct h_daemon *d, int portal, const char *initiator,
+                                 uint32_t isid_qualifier, const struct h_login_opts *o);
+
+/* The target names a discovery session (SendTargets=All) of initiator
+ * through portal i lists, newline-separated, in *out (cap bytes). Returns
+ * the number of targets, or -1 when the discovery login failed. */
+int h_discover(struct h_daemon *d, int portal, const char *initiator, char *out, size_t cap);
+
+/* Sends TEST UNIT READY until it no longer reports a UNIT ATTENTION (at
+ * most 8 times). Returns the final status, or -1 when the command failed
+ * at the transport. */
+int h_clear_ua(struct iscsi_context *iscsi, int lun);
+
+/* "<dir>/admin.sock", where every configuration of these tests puts it. */
+void h_admin_path(const struct h_daemon *d, char *buf, size_t cap);
+/* Runs `prkit target -s <admin socket> ARGS...` (args NULL-terminated),
+ * collecting stdout and stderr (NUL-terminated, truncated to their cap).
+ * Returns the exit status, or -1 when it could not run or was killed. */
+int h_cli(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t err_cap,
+          const char *const *args);
+
+/* Does the daemon's log contain s? */
+int h_log_contains(const struct h_daemon *d, const char *s);
+/* Waits (polling, at most timeout_ms) until the log contains s: for lines
+ * the daemon writes after the initiator has seen the event. 1, or 0. */
+int h_log_wait(const struct h_daemon *d, const char *s, int timeout_ms);
+/* The daemon's resident set size (VmRSS) in KiB, or -1. */
+long h_rss_kib(const struct h_daemon *d);
+
+/* A plain TCP connection to portal i (blocking), or -1. */
+int h_tcp_connect(const struct h_daemon *d, int portal);
+/* Reads and discards until the peer closes the connection (1), or
+ * timeout_ms pass (0), or an error other than a reset occurs (-1). */
+int h_wait_closed(int fd, int timeout_ms);
+/* Monotonic milliseconds. */
+uint64_t h_now_ms(void);
 
 #endif
