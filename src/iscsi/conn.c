@@ -227,9 +227,21 @@ void prk_conn_fill_sn(struct prk_conn *c, struct prk_iscsi_sn *sn, bool advance_
 	sn->statsn = c->statsn;
 	if (advance_statsn)
 		c->statsn++;
-	uint32_t exp = c->sess ? c->sess->expcmdsn : 0;
-	sn->expcmdsn = exp;
-	sn->maxcmdsn = exp + c->srv->opts.limits.cmdsn_window - 1;
+	struct prk_session *ss = c->sess;
+	if (!ss) {
+		sn->expcmdsn = 0;
+		sn->maxcmdsn = c->srv->opts.limits.cmdsn_window - 1;
+		return;
+	}
+	/* The window is what the task table can still take, so that an
+	 * initiator that stays inside it never sees TASK SET FULL. */
+	unsigned max = c->srv->opts.max_tasks;
+	uint32_t free_slots = c->n_tasks < max ? max - c->n_tasks : 0;
+	uint32_t want = ss->expcmdsn + free_slots - 1;
+	if (prk_sn_lt(ss->maxcmdsn, want))
+		ss->maxcmdsn = want;
+	sn->expcmdsn = ss->expcmdsn;
+	sn->maxcmdsn = ss->maxcmdsn;
 }
 
 static void update_events(struct prk_conn *c)
@@ -447,6 +459,7 @@ static void enter_ffp(struct prk_conn *c)
 	c->statsn = prk_login_next_statsn(c->login);
 	struct prk_session *ss = c->sess;
 	ss->expcmdsn = prk_login_expcmdsn(c->login);
+	ss->maxcmdsn = ss->expcmdsn + c->srv->opts.limits.cmdsn_window - 1; /* as the login said */
 	ss->params = c->params;
 	prk_login_free(c->login);
 	c->login = NULL;

@@ -18,6 +18,10 @@ struct prk_loop;
 struct prk_loop_fd;
 struct prk_conn;
 
+/* Tasks a session may hold beyond max_tasks: immediate commands take no
+ * CmdSN, so the window does not count them. */
+#define PRK_IMMEDIATE_SLACK 16
+
 struct prk_portal {
 	struct prk_iscsi_server *srv;
 	char addr[64];
@@ -37,6 +41,9 @@ struct prk_session {
 	struct prk_nexus nexus;
 	struct prk_lu_port port;
 	uint32_t expcmdsn;
+	/* The highest MaxCmdSN advertised: initiators ignore a lower one
+	 * (RFC 7143 4.2.2.1), so it never goes down. */
+	uint32_t maxcmdsn;
 	struct prk_conn *conn; /* MaxConnections=1 */
 	struct prk_session *next;
 };

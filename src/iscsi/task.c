@@ -332,7 +332,7 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 	struct prk_session *ss = c->sess;
 	if (!sc.h.immediate) {
 		/* Outside the window: silently ignored (RFC 7143 3.2.2.1). */
-		uint32_t max = ss->expcmdsn + c->srv->opts.limits.cmdsn_window - 1;
+		uint32_t max = ss->maxcmdsn;
 		if (prk_sn_lt(sc.cmdsn, ss->expcmdsn) || prk_sn_lt(max, sc.cmdsn)) {
 			prk_warn("%s: CmdSN %u outside [%u, %u]: ignored", c->peer, sc.cmdsn,
 			         ss->expcmdsn, max);
@@ -348,7 +348,9 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 			prk_conn_reject(c, bhs, PRK_REJECT_TASK_IN_PROGRESS);
 			return;
 		}
-	if (c->n_tasks >= c->srv->opts.max_tasks) {
+	/* The CmdSN window keeps a conforming initiator within max_tasks; the
+	 * slack covers immediate commands, which take no CmdSN. */
+	if (c->n_tasks >= c->srv->opts.max_tasks + PRK_IMMEDIATE_SLACK) {
 		free(data);
 		struct prk_task tmp = {.itt = sc.h.itt};
 		send_status(c, &tmp, PRK_STATUS_TASK_SET_FULL, NULL, 0, 0, false, false);

@@ -138,7 +138,7 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 			 * RefCmdSN lies in the window (not received yet) counts as
 			 * received and aborted; one outside it (it completed
 			 * long ago, or never was) "does not exist". */
-			uint32_t max = ss->expcmdsn + c->srv->opts.limits.cmdsn_window - 1;
+			uint32_t max = ss->maxcmdsn;
 			bool in_window = !prk_sn_lt(req.refcmdsn, ss->expcmdsn) &&
 			                 !prk_sn_lt(max, req.refcmdsn) &&
 			                 prk_sn_lt(req.refcmdsn, req.cmdsn);

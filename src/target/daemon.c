@@ -141,10 +141,19 @@ int prk_daemon_add_lun(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl
 	    .write_cache = true,
 	};
 	snprintf(lc.serial, sizeof(lc.serial), "%s", cl->serial);
+	/* The portals open now (some may have been added or removed at run
+	 * time), or, while building, the configured ones. */
 	uint16_t rtpis[64];
 	size_t n = 0;
-	for (size_t i = 0; i < d->cfg.n_portals && n < 64; i++)
-		rtpis[n++] = d->cfg.portals[i].rtpi;
+	struct prk_iscsi_portal_info pi[64];
+	size_t np = d->srv ? prk_iscsi_server_portals(d->srv, pi, 64) : 0;
+	if (np) {
+		for (size_t i = 0; i < np && n < 64; i++)
+			rtpis[n++] = pi[i].rtpi;
+	} else {
+		for (size_t i = 0; i < d->cfg.n_portals && n < 64; i++)
+			rtpis[n++] = d->cfg.portals[i].rtpi;
+	}
 	lc.pr.rtpis = rtpis;
 	lc.pr.n_rtpis = n;
 	struct prk_lu *lu = prk_lu_new(&lc, bs, e, sizeof(e));
