@@ -414,7 +414,8 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
 		return;
 	}
-	memcpy(t->buf, data, dlen);
+	if (dlen) /* no immediate data: data is NULL */
+		memcpy(t->buf, data, dlen);
 	free(data);
 	t->received = (uint32_t)dlen;
 	t->unsolicited_end = c->params.initial_r2t ? t->received : first;
@@ -466,7 +467,8 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 	}
 	t->next_datasn++;
 	if (!t->data_error) {
-		memcpy(t->buf + d.offset, data, dlen);
+		if (dlen)
+			memcpy(t->buf + d.offset, data, dlen);
 		t->received += (uint32_t)dlen;
 	}
 	if (!d.h.final)
