@@ -165,7 +165,6 @@ struct prk_iscsi_server {
 	struct prk_conn *conns;
 	uint16_t next_tsih;
 	struct prk_loop_fd *timer;
-	struct prk_loop_fd **bs_watch; /* unused here: backstores are watched by the target */
 };
 
 /* server.c */

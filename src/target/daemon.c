@@ -217,10 +217,6 @@ int prk_daemon_remove_lun(struct daemon *d, size_t ti, uint16_t lun, char *err, 
 int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
 {
 	struct prk_cfg *cfg = &d->cfg;
-	size_t total = 0;
-	for (size_t i = 0; i < cfg->n_targets; i++)
-		total += cfg->targets[i].n_luns;
-	(void)total;
 	d->targets = calloc(cfg->n_targets + 1, sizeof(*d->targets));
 	if (!d->targets) {
 		snprintf(err, errlen, "out of memory");
