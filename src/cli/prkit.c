@@ -302,6 +302,15 @@ static int target_main(int argc, char **argv)
 	prk_admin_default_path(sock, sizeof(sock));
 	bool json = false;
 	int c;
+	/* --json may also follow the command (`prkit target pr T 0 --json`). */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			for (int j = i; j < argc - 1; j++)
+				argv[j] = argv[j + 1];
+			argc--;
+			i--;
+		}
 	/* Options before the command only; the command parses its own. */
 	while ((c = getopt_long(argc, argv, "+s:h", o, NULL)) != -1) {
 		switch (c) {

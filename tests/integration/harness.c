@@ -78,27 +78,31 @@ static int scan_ports(struct h_daemon *d)
 	return n;
 }
 
-int h_start(struct h_daemon *d, const char *json)
+static void read_back(int fd, char *buf, size_t cap);
+
+/* Starts prkitd with <dir>/prkitd.json and waits until it serves. */
+static int launch(struct h_daemon *d)
 {
-	memset(d, 0, sizeof(*d));
-	snprintf(d->dir, sizeof(d->dir), "/tmp/prkit-itest-XXXXXX");
-	if (!mkdtemp(d->dir))
-		return -1;
 	char cfg[300];
 	snprintf(cfg, sizeof(cfg), "%s/prkitd.json", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/prkitd.log", d->dir);
-	char *text = replace_dir(json, d->dir);
-	FILE *f = fopen(cfg, "w");
-	if (!f || fputs(text, f) < 0) {
-		free(text);
+	int fd = open(cfg, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	off_t size = lseek(fd, 0, SEEK_END);
+	char *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
+	if (!text) {
+		close(fd);
 		return -1;
 	}
-	fclose(f);
+	read_back(fd, text, (size_t)size + 1);
+	close(fd);
 	int want = 0;
 	for (const char *p = text; (p = strstr(p, "\"address\"")); p++)
 		want++;
 	bool admin = strstr(text, "\"admin_socket\"") != NULL;
 	free(text);
+	d->n_ports = 0;
 	d->pid = fork();
 	if (d->pid < 0)
 		return -1;
@@ -132,6 +136,28 @@ int h_start(struct h_daemon *d, const char *json)
 	print_log(d);
 	h_stop(d);
 	return -1;
+}
+
+int h_start(struct h_daemon *d, const char *json)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/prkit-itest-XXXXXX");
+	if (!mkdtemp(d->dir))
+		return -1;
+	char cfg[300];
+	snprintf(cfg, sizeof(cfg), "%s/prkitd.json", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/prkitd.log", d->dir);
+	char *text = replace_dir(json, d->dir);
+	FILE *f = fopen(cfg, "w");
+	if (!f || fputs(text, f) < 0) {
+		if (f)
+			fclose(f);
+		free(text);
+		return -1;
+	}
+	fclose(f);
+	free(text);
+	return launch(d);
 }
 
 int h_stop(struct h_daemon *d)
@@ -207,7 +233,11 @@ struct iscsi_context *h_login_ex(struct h_daemon *d, int portal, const char *ini
 		iscsi_set_initiator_username_pwd(iscsi, o->user, o->secret);
 	if (o->mutual_user)
 		iscsi_set_target_username_pwd(iscsi, o->mutual_user, o->mutual_secret);
-	if (iscsi_full_connect_sync(iscsi, addr, 0) != 0) {
+	int r =
+	    o->no_tur ? iscsi_connect_sync(iscsi, addr) : iscsi_full_connect_sync(iscsi, addr, 0);
+	if (r == 0 && o->no_tur)
+		r = iscsi_login_sync(iscsi);
+	if (r != 0) {
 		fprintf(stderr, "login of %s to %s at %s failed: %s\n", initiator,
 		        o->target ? o->target : H_TARGET, addr, iscsi_get_error(iscsi));
 		if (o->error && o->error_cap)
@@ -436,4 +466,96 @@ int h_wait_closed(int fd, int timeout_ms)
 		if (n < 0 && errno != EINTR && errno != EAGAIN)
 			return -1;
 	}
+}
+
+int h_kill_keep(struct h_daemon *d, int sig)
+{
+	if (d->pid <= 0)
+		return -1;
+	int status = 0;
+	kill(d->pid, sig);
+	for (int i = 0;; i++) {
+		pid_t r = waitpid(d->pid, &status, WNOHANG);
+		if (r == d->pid)
+			break;
+		if (r < 0)
+			return -1;
+		if (i == 1000) { /* 10 s: it does not stop */
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &status, 0);
+			print_log(d);
+			break;
+		}
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	d->pid = 0;
+	/* Keep the log of this run next to the next one's. */
+	char old[320];
+	snprintf(old, sizeof(old), "%s.%d", d->log, ++d->runs);
+	if (rename(d->log, old) < 0)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+int h_relaunch(struct h_daemon *d)
+{
+	if (d->pid > 0 || !d->dir[0])
+		return -1;
+	return launch(d);
+}
+
+int h_restart(struct h_daemon *d)
+{
+	int st = h_kill_keep(d, SIGTERM);
+	if (st != 0) {
+		fprintf(stderr, "harness: prkitd stopped with status %d\n", st);
+		return -1;
+	}
+	return h_relaunch(d);
+}
+
+void h_state_dir(const struct h_daemon *d, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/state", d->dir);
+}
+
+int h_pr_out(struct iscsi_context *iscsi, int lun, uint8_t sa, uint8_t type, const uint8_t *params,
+             uint32_t len, struct scsi_sense *sense)
+{
+	uint8_t cdb[10] = {0x5f, sa & 0x1f, type & 0x0f};
+	cdb[5] = (uint8_t)(len >> 24);
+	cdb[6] = (uint8_t)(len >> 16);
+	cdb[7] = (uint8_t)(len >> 8);
+	cdb[8] = (uint8_t)len;
+	struct scsi_task *t = scsi_create_task(10, cdb, SCSI_XFER_WRITE, (int)len);
+	if (!t)
+		return -1;
+	struct iscsi_data d = {.size = len, .data = (unsigned char *)params};
+	if (!iscsi_scsi_command_sync(iscsi, lun, t, &d))
+		return -1; /* libiscsi may still refer to the task: leave it */
+	int status = t->status;
+	if (sense)
+		*sense = t->sense;
+	scsi_free_scsi_task(t);
+	return status;
+}
+
+int h_pr_in(struct iscsi_context *iscsi, int lun, uint8_t sa, uint8_t *buf, uint16_t cap,
+            size_t *got)
+{
+	*got = 0;
+	struct scsi_task *t = iscsi_persistent_reserve_in_sync(iscsi, lun, sa, cap);
+	if (!t)
+		return -1;
+	int status = t->status;
+	if (status == SCSI_STATUS_GOOD && t->datain.size > 0) {
+		size_t n = (size_t)t->datain.size < cap ? (size_t)t->datain.size : cap;
+		memcpy(buf, t->datain.data, n);
+		*got = n;
+	}
+	scsi_free_scsi_task(t);
+	return status;
 }

@@ -17,6 +17,7 @@ struct h_daemon {
 	char log[300];
 	uint16_t ports[8]; /* bound port of each portal */
 	int n_ports;
+	int runs; /* daemons stopped by h_kill_keep so far */
 };
 
 /* Starts prkitd with the JSON configuration text, in which the string
@@ -45,6 +46,10 @@ struct h_login_opts {
 	const char *mutual_user, *mutual_secret; /* mutual CHAP; NULL: one-way */
 	char *error;                             /* when not NULL: libiscsi's error on failure */
 	size_t error_cap;
+	/* Set: log in without the TEST UNIT READY that libiscsi's full
+	 * connect sends (it consumes the power-on unit attention, and fails
+	 * the login on other unit attentions). */
+	int no_tur;
 };
 struct iscsi_context *h_login_ex(struct h_daemon *d, int portal, const char *initiator,
                                  uint32_t isid_qualifier, const struct h_login_opts *o);
@@ -82,5 +87,34 @@ int h_tcp_connect(const struct h_daemon *d, int portal);
 int h_wait_closed(int fd, int timeout_ms);
 /* Monotonic milliseconds. */
 uint64_t h_now_ms(void);
+
+/* ---- additions for the PR, barrier and APTPL tests ---- */
+
+/* Stops the daemon with signal sig (SIGTERM: a clean stop; SIGKILL: a
+ * crash) and waits for it, keeping its directory: configuration, state
+ * directory, backing files. The log moves to <log>.<n>. Returns the exit
+ * status of a daemon that exited, 128 + the signal of one that was killed,
+ * or -1. */
+int h_kill_keep(struct h_daemon *d, int sig);
+/* Starts prkitd again in d's directory with the same configuration and
+ * state directory; the ports (port 0) are learned anew. 0, or -1. */
+int h_relaunch(struct h_daemon *d);
+/* A clean restart: h_kill_keep(d, SIGTERM) must return 0, then
+ * h_relaunch. 0, or -1. */
+int h_restart(struct h_daemon *d);
+/* PERSISTENT RESERVE OUT with service action sa, TYPE type (SCOPE 0) and
+ * the parameter list params[0..len) (built by the caller). Returns the
+ * SCSI status, with the sense copied to *sense when not NULL, or -1 when
+ * the command failed at the transport. */
+struct scsi_sense;
+int h_pr_out(struct iscsi_context *iscsi, int lun, uint8_t sa, uint8_t type, const uint8_t *params,
+             uint32_t len, struct scsi_sense *sense);
+/* PERSISTENT RESERVE IN with service action sa and ALLOCATION LENGTH cap:
+ * the data goes to buf and its length to *got. Returns the status, or -1. */
+int h_pr_in(struct iscsi_context *iscsi, int lun, uint8_t sa, uint8_t *buf, uint16_t cap,
+            size_t *got);
+
+/* "<dir>/state": PRKIT_STATE_DIR of the daemon, where APTPL records go. */
+void h_state_dir(const struct h_daemon *d, char *buf, size_t cap);
 
 #endif
