@@ -206,6 +206,9 @@ static void note_violation(const char *fmt, ...)
 	}
 }
 
+/* Set while V's leftover commands are cancelled at the end of a round. */
+static bool tearing_down;
+
 static void write_cb(struct iscsi_context *iscsi, int status, void *command_data,
                      void *private_data)
 {
@@ -250,7 +253,7 @@ static void write_cb(struct iscsi_context *iscsi, int status, void *command_data
 		R.st->v_conflict++;
 	} else if (status == SCSI_STATUS_TASK_ABORTED && R.pa_sent && !x->post) {
 		R.aborted++;
-	} else if (status == SCSI_STATUS_CANCELLED && !x->post) {
+	} else if (status == SCSI_STATUS_CANCELLED && (!x->post || tearing_down)) {
 		/* never answered: cancelled by libiscsi when V logs out */
 	} else {
 		fail_msg("V's write version %llu (%s the preemption): status 0x%02x sense %x/%04x",
@@ -568,7 +571,12 @@ static void round_(struct stats *st, int round)
 		fail_msg("LUN %d round %d: %ld barrier violations; first: %s", lun, round,
 		         R.violations, R.violation);
 
-	/* V logs out; libiscsi cancels what was never answered. */
+	/* V logs out. What was never answered is cancelled first, so that the
+	 * callbacks run and free their bookkeeping (destroying the context
+	 * alone drops the tasks without calling back: a leak under ASan). */
+	tearing_down = true;
+	iscsi_scsi_cancel_all_tasks(R.v.ctx);
+	tearing_down = false;
 	h_logout(R.v.ctx);
 	R.v.ctx = NULL;
 }
