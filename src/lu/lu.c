@@ -151,13 +151,19 @@ void *prk_lu_alloc(const struct prk_lu *lu, size_t len)
 	return p;
 }
 
-uint8_t *prk_lu_data_in(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t len)
+uint8_t *prk_lu_data_in_raw(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t len)
 {
 	uint8_t *p = prk_lu_alloc(lu, len);
-	if (p)
-		memset(p, 0, len ? len : 1);
 	free(cmd->data_in);
 	cmd->data_in = p;
+	return p;
+}
+
+uint8_t *prk_lu_data_in(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t len)
+{
+	uint8_t *p = prk_lu_data_in_raw(lu, cmd, len);
+	if (p)
+		memset(p, 0, len ? len : 1);
 	return p;
 }
 

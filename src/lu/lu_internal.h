@@ -166,6 +166,9 @@ void prk_lu_encode_sense(const struct prk_lu *lu, struct prk_lu_cmd *cmd,
  * transport with free()). On NULL the caller fails the command with
  * prk_lu_fail_nomem(). */
 uint8_t *prk_lu_data_in(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t len);
+/* The same without zeroing, for READ: the backstore fills every byte, and
+ * nothing is sent when it fails (zeroing 1 MiB reads was half the CPU). */
+uint8_t *prk_lu_data_in_raw(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t len);
 void prk_lu_fail_nomem(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 /* Copies len bytes of a locally built reply as data-in, truncated to
  * alloc (the CDB's ALLOCATION LENGTH), and finishes with GOOD. */

@@ -158,7 +158,7 @@ void prk_lu_read(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		return;
 	}
 	struct prk_lu_task *t = prk_lu_task_new(lu, cmd);
-	uint8_t *buf = t ? prk_lu_data_in(lu, cmd, (size_t)(blocks * bs)) : NULL;
+	uint8_t *buf = t ? prk_lu_data_in_raw(lu, cmd, (size_t)(blocks * bs)) : NULL;
 	if (!buf) {
 		free(t);
 		prk_lu_fail_nomem(lu, cmd);
