@@ -119,6 +119,10 @@ struct prk_lu_pr_hooks {
 	 * any more (tasks already inside the LU have completed). */
 	void (*abort)(void *ctx, struct prk_lu *lu, const struct prk_nexus_set *sets, size_t n,
 	              const struct prk_lu_cmd *except, void (*done)(void *arg), void *arg);
+	/* Every PR OUT's outcome, for the log: service action, the engine's
+	 * status and its reason (NULL when GOOD). */
+	void (*prout_done)(void *ctx, struct prk_lu *lu, const struct prk_nexus *from, uint8_t sa,
+	                   uint8_t status, const char *why);
 };
 void prk_lu_set_pr_hooks(struct prk_lu *lu, const struct prk_lu_pr_hooks *h);
 

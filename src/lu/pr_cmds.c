@@ -109,6 +109,9 @@ void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 	prk_pr_result_init(&res);
 	prk_pr_out(lu->pr, cmd->nx, cmd->cdb, cmd->cdb_len, p ? p : none, len, &res);
+	if (lu->pr_hooks.prout_done)
+		lu->pr_hooks.prout_done(lu->pr_hooks.ctx, lu, cmd->nx, cmd->cdb[1] & 0x1f,
+		                        res.status, res.why);
 	if (persist(lu, cmd, before, &res))
 		return;
 	prk_pr_state_free(before);

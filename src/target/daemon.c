@@ -51,6 +51,20 @@ static void abort_hook(void *ctx, struct prk_lu *lu, const struct prk_nexus_set 
 	prk_iscsi_server_pr_abort(d->srv, lu, sets, n, except, done, arg);
 }
 
+static void prout_log(void *ctx, struct prk_lu *lu, const struct prk_nexus *from, uint8_t sa,
+                      uint8_t status, const char *why)
+{
+	const struct prk_dlu *x = dlu_of(ctx, lu);
+	const struct daemon *d = ctx;
+	const char *outcome = status == PRK_STATUS_GOOD                   ? "GOOD"
+	                      : status == PRK_STATUS_RESERVATION_CONFLICT ? "RESERVATION CONFLICT"
+	                                                                  : "CHECK CONDITION";
+	prk_info("PR OUT %s from %s isid 0x%012llx rtpi %u on %s LUN %u: %s%s%s%s",
+	         prk_prout_sa_name(sa), from->name, (unsigned long long)from->isid, from->rtpi,
+	         x ? d->targets[x->target].name : "?", x ? x->cfg.lun : 0, outcome, why ? " (" : "",
+	         why ? why : "", why ? ")" : "");
+}
+
 /* Restores the LU's persistent reservations before any portal listens.
  * A record that cannot be read or decoded is not silently ignored: the LU
  * reports PERSISTENT RESERVATION INFORMATION LOST until a host replaces
@@ -169,8 +183,10 @@ int prk_daemon_add_lun(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl
 		aptpl = strdup(path);
 	if (aptpl)
 		restore_pr(lu, aptpl);
-	struct prk_lu_pr_hooks hooks = {
-	    .ctx = d, .persist = aptpl ? persist_hook : NULL, .abort = abort_hook};
+	struct prk_lu_pr_hooks hooks = {.ctx = d,
+	                                .persist = aptpl ? persist_hook : NULL,
+	                                .abort = abort_hook,
+	                                .prout_done = prout_log};
 	prk_lu_set_pr_hooks(lu, &hooks);
 	d->lus[d->n_lus++] = (struct prk_dlu){
 	    .bs = bs, .lu = lu, .bs_watch = watch, .cfg = *cl, .target = ti, .aptpl_path = aptpl};

@@ -233,6 +233,10 @@ static void test_pr_registrants_only_blocks_unregistered_writer(void **state)
 	assert_int_equal(t->status, SCSI_STATUS_GOOD);
 	scsi_free_scsi_task(t);
 
+	/* Every PR OUT is logged with its nexus and outcome. */
+	assert_true(h_log_contains(&daemon_, "PR OUT RESERVE from " INI_A " isid "));
+	assert_true(h_log_contains(&daemon_, "rtpi 1 on " H_TARGET " LUN 0: GOOD"));
+
 	/* Clean up for later tests: CLEAR from the holder. */
 	t = iscsi_persistent_reserve_out_sync(a0, 0, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0, &r);
 	assert_int_equal(t->status, SCSI_STATUS_GOOD);
