@@ -190,6 +190,12 @@ void prk_conn_close(struct prk_conn *c, const char *why)
 			*pp = c->next;
 			break;
 		}
+	if (c->dirty)
+		for (struct prk_conn **pp = &s->dirty; *pp; pp = &(*pp)->next_dirty)
+			if (*pp == c) {
+				*pp = c->next_dirty;
+				break;
+			}
 	prk_tasks_orphan(c);
 	for (struct prk_tmf *t = c->tmfs; t; t = t->next)
 		t->conn = NULL; /* it completes, and answers no one */
@@ -347,8 +353,25 @@ struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8
 	else
 		c->txq = t;
 	c->txq_tail = t;
-	update_events(c);
+	/* Written at the end of this batch of events (prk_conns_flush), so
+	 * that a batch of responses costs one writev and no epoll_ctl. */
+	if (!c->dirty) {
+		c->dirty = true;
+		c->next_dirty = c->srv->dirty;
+		c->srv->dirty = c;
+	}
 	return t;
+}
+
+void prk_conns_flush(void *server)
+{
+	struct prk_iscsi_server *s = server;
+	while (s->dirty) {
+		struct prk_conn *c = s->dirty;
+		s->dirty = c->next_dirty;
+		c->dirty = false;
+		flush_tx(c); /* may close c; it is off the list already */
+	}
 }
 
 void prk_conn_reject(struct prk_conn *c, const uint8_t *bhs, uint8_t reason)

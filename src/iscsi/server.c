@@ -49,6 +49,7 @@ struct prk_iscsi_server *prk_iscsi_server_new(struct prk_loop *loop,
 		s->opts.limits.cmdsn_window = s->opts.max_tasks;
 	s->next_tsih = 1;
 	s->timer = prk_loop_timer(loop, 1000, ping_idle, s);
+	prk_loop_set_after_batch(loop, prk_conns_flush, s);
 	return s;
 }
 
@@ -56,6 +57,7 @@ void prk_iscsi_server_free(struct prk_iscsi_server *s)
 {
 	if (!s)
 		return;
+	prk_loop_set_after_batch(s->loop, NULL, NULL);
 	while (s->conns)
 		prk_conn_close(s->conns, "target stopping");
 	while (s->portals) {

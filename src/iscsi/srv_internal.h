@@ -141,7 +141,9 @@ struct prk_conn {
 	size_t tail_len, tail_have;
 	/* transmit */
 	struct prk_tx *txq, *txq_tail;
-	bool want_out;
+	bool want_out; /* EPOLLOUT is on: the socket was full */
+	bool dirty;    /* queued output not yet written */
+	struct prk_conn *next_dirty;
 	/* tasks, and task management functions waiting for the LU */
 	struct prk_tmf *tmfs;
 	struct prk_task *tasks;
@@ -163,6 +165,7 @@ struct prk_iscsi_server {
 	struct prk_session *sessions;
 	unsigned n_sessions;
 	struct prk_conn *conns;
+	struct prk_conn *dirty; /* connections with output queued in this batch */
 	uint16_t next_tsih;
 	struct prk_loop_fd *timer;
 };
@@ -183,6 +186,9 @@ struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8
                              size_t dlen, void *owner);
 void prk_conn_fill_sn(struct prk_conn *c, struct prk_iscsi_sn *sn, bool advance_statsn);
 void prk_conn_reject(struct prk_conn *c, const uint8_t *bhs, uint8_t reason);
+/* Writes the output queued on every connection during this batch of events
+ * (the loop's after-batch hook). */
+void prk_conns_flush(void *server);
 
 /* task.c */
 void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen);

@@ -24,6 +24,8 @@ struct prk_loop {
 	int epfd;
 	bool stop;
 	struct prk_loop_fd *dead;
+	void (*after_batch)(void *arg);
+	void *after_batch_arg;
 };
 
 struct prk_loop *prk_loop_new(void)
@@ -165,9 +167,17 @@ int prk_loop_run(struct prk_loop *l)
 			/* A timer's callback gets its own handle (timer_fired). */
 			h->cb(h->timer_cb ? (void *)h : h->arg, evs[i].events);
 		}
+		if (l->after_batch)
+			l->after_batch(l->after_batch_arg);
 		reap(l);
 	}
 	return 0;
+}
+
+void prk_loop_set_after_batch(struct prk_loop *l, void (*fn)(void *arg), void *arg)
+{
+	l->after_batch = fn;
+	l->after_batch_arg = arg;
 }
 
 void prk_loop_stop(struct prk_loop *l)

@@ -31,6 +31,11 @@ void prk_loop_del(struct prk_loop *l, struct prk_loop_fd *h);
 struct prk_loop_fd *prk_loop_timer(struct prk_loop *l, unsigned ms, void (*cb)(void *arg),
                                    void *arg);
 
+/* fn(arg) runs after each batch of events has been handled (NULL: none).
+ * The iSCSI server flushes the responses queued during the batch there, so
+ * that a send costs no epoll_ctl. */
+void prk_loop_set_after_batch(struct prk_loop *l, void (*fn)(void *arg), void *arg);
+
 /* Runs until prk_loop_stop(). Returns 0, or -1 on an epoll error. */
 int prk_loop_run(struct prk_loop *l);
 void prk_loop_stop(struct prk_loop *l);
