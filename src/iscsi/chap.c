@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "prkit/hexdigit.h"
 
 void prk_chap_init(struct prk_chap *c)
 {
@@ -34,17 +35,6 @@ bool prk_chap_equal(const uint8_t *a, const uint8_t *b, size_t n)
 	return diff == 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int b64val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -69,7 +59,7 @@ static int decode_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
 		return -1;
 	/* An odd number of digits has an implied leading 0. */
 	if (digits % 2) {
-		int h = hexval(s[0]);
+		int h = prk_hex_digit(s[0]);
 
 		if (h < 0 || cap < 1)
 			return -1;
@@ -77,7 +67,7 @@ static int decode_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
 		i = 1;
 	}
 	for (; i < digits; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = prk_hex_digit(s[i]), lo = prk_hex_digit(s[i + 1]);
 
 		if (hi < 0 || lo < 0 || n >= cap)
 			return -1;

@@ -1,5 +1,6 @@
 /* key=value text parsing and building (RFC 7143 6.1). */
 #include "text.h"
+#include "prkit/hexdigit.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -175,17 +176,6 @@ void prk_text_buf_free(struct prk_text_buf *b)
 	b->len = b->cap = 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int prk_text_parse_u32(const char *value, uint32_t max, uint32_t *out)
 {
 	uint64_t v = 0;
@@ -198,7 +188,7 @@ int prk_text_parse_u32(const char *value, uint32_t max, uint32_t *out)
 		if (!*p)
 			return -1;
 		for (; *p; p++) {
-			int h = hexval(*p);
+			int h = prk_hex_digit(*p);
 
 			if (h < 0)
 				return -1;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "be.h"
+#include "prkit/hexdigit.h"
 
 #define TID_HDR_LEN 4
 #define TID_MIN_ADDL (PRK_TID_MIN_LEN - TID_HDR_LEN)
@@ -54,17 +55,6 @@ bool prk_iscsi_name_valid(const char *name)
 	return name_bytes_ok((const uint8_t *)name, strnlen(name, PRK_ISCSI_NAME_MAX + 1), &bad);
 }
 
-static int hex_val(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int tid_err(struct prk_field_err *err, size_t off, int8_t bit, const char *field)
 {
 	prk_field_err_set(err, false, prk_off16(off), bit, PRK_ASC_INVALID_FIELD_IN_PARAM_LIST,
@@ -106,7 +96,7 @@ static int tid_decode_isid(const uint8_t *s, size_t n, size_t off, struct prk_ti
 	if (n - SEP_LEN != ISID_HEX_DIGITS)
 		return tid_err(err, off + SEP_LEN, -1, F_ISID);
 	for (size_t i = SEP_LEN; i < n; i++) {
-		int v = hex_val(s[i]);
+		int v = prk_hex_digit(s[i]);
 
 		if (v < 0)
 			return tid_err(err, off + SEP_LEN, -1, F_ISID);
