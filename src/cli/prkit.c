@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "persist.h"
 
 static int usage(FILE *f)
 {
@@ -25,10 +26,12 @@ static int usage(FILE *f)
 	           "  sessions                     logged-in sessions\n"
 	           "  portals                      listening portals\n"
 	           "  add-lu TARGET LUN (--ram SIZE | --file PATH [--size SIZE] [--direct])\n"
-	           "         [--block-size 512|4096] [--thin] [--serial S] [--readonly]\n"
+	           "         [--block-size 512|4096] [--thin] [--serial S] [--readonly] [--no-pr]\n"
 	           "  remove-lu TARGET LUN\n"
 	           "  add-portal ADDRESS:PORT [--tpgt N] [--rtpi N]\n"
 	           "  remove-portal ADDRESS:PORT\n"
+	           "  set-alua ADDRESS:PORT STATE  active_optimized, active_non_optimized,\n"
+	           "                               standby or unavailable\n"
 	           "\n"
 	           "  -s, --socket PATH  the admin socket (default: as prkitd's default)\n"
 	           "      --json         print the daemon's JSON answer\n");
@@ -110,11 +113,14 @@ static void print_target(json_object *t)
 		return;
 	for (size_t i = 0; i < json_object_array_length(luns); i++) {
 		json_object *l = json_object_array_get_idx(luns, i);
-		printf("  lun %-3lld %-4s %10.1f MiB  block %lld%s  serial %s  %s\n", num(l, "lun"),
-		       str(l, "backstore"), (double)num(l, "size") / 1048576.0,
+		json_object *pr;
+		bool no_pr = json_object_object_get_ex(l, "persistent_reservations", &pr) &&
+		             !json_object_get_boolean(pr);
+		printf("  lun %-3lld %-4s %10.1f MiB  block %lld%s%s  serial %s  %s\n",
+		       num(l, "lun"), str(l, "backstore"), (double)num(l, "size") / 1048576.0,
 		       num(l, "block_size"),
 		       json_object_get_boolean(json_object_object_get(l, "thin")) ? "  thin" : "",
-		       str(l, "serial"), str(l, "path"));
+		       no_pr ? "  no-pr" : "", str(l, "serial"), str(l, "path"));
 	}
 }
 
@@ -212,6 +218,7 @@ static json_object *build_request(int argc, char **argv, int *rc)
 		                                  {"thin", no_argument, NULL, 't'},
 		                                  {"serial", required_argument, NULL, 'S'},
 		                                  {"readonly", no_argument, NULL, 'R'},
+		                                  {"no-pr", no_argument, NULL, 'P'},
 		                                  {NULL, 0, NULL, 0}};
 		json_object *lun = json_object_new_object(), *bs = json_object_new_object();
 		int c;
@@ -245,6 +252,10 @@ static json_object *build_request(int argc, char **argv, int *rc)
 				break;
 			case 'R':
 				json_object_object_add(lun, "readonly", json_object_new_boolean(1));
+				break;
+			case 'P':
+				json_object_object_add(lun, "persistent_reservations",
+				                       json_object_new_boolean(0));
 				break;
 			default:
 				*rc = 2;
@@ -284,6 +295,20 @@ static json_object *build_request(int argc, char **argv, int *rc)
 		} else {
 			json_object_object_add(req, "address", json_object_new_string(addr));
 			json_object_object_add(req, "port", json_object_new_int(port));
+		}
+	} else if (!strcmp(cmd, "set-alua")) {
+		char addr[64];
+		int port;
+		json_object_object_add(req, "cmd", json_object_new_string(cmd));
+		if (argc != 3 || split_addr(argv[1], addr, sizeof(addr), &port)) {
+			fprintf(stderr, "prkit target set-alua: give ADDRESS:PORT and a state "
+			                "(active_optimized, active_non_optimized, standby, "
+			                "unavailable)\n");
+			*rc = 2;
+		} else {
+			json_object_object_add(req, "address", json_object_new_string(addr));
+			json_object_object_add(req, "port", json_object_new_int(port));
+			json_object_object_add(req, "state", json_object_new_string(argv[2]));
 		}
 	} else {
 		fprintf(stderr, "prkit target: unknown command \"%s\"\n", cmd);
@@ -376,9 +401,9 @@ static int target_main(int argc, char **argv)
 		json_object *ps = json_object_object_get(rsp, "portals");
 		for (size_t i = 0; i < json_object_array_length(ps); i++) {
 			json_object *p = json_object_array_get_idx(ps, i);
-			printf("%s:%lld  tpgt %lld  rtpi %lld  connections %lld\n",
+			printf("%s:%lld  tpgt %lld  rtpi %lld  alua %s  connections %lld\n",
 			       str(p, "address"), num(p, "port"), num(p, "tpgt"), num(p, "rtpi"),
-			       num(p, "connections"));
+			       str(p, "alua_state"), num(p, "connections"));
 		}
 	}
 	json_object_put(rsp);
@@ -389,9 +414,16 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "target"))
 		return target_main(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+	if (argc >= 2 && !strcmp(argv[1], "persist"))
+		return prk_cli_persist(argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: prkit target ...   the prkitd admin socket (below)\n"
+		       "       prkit persist ...  persistent reservations, sg_persist style "
+		       "(prkit persist --help)\n\n");
 		return usage(stdout);
+	}
 	fprintf(stderr, "prkit: %s\n",
-	        argc < 2 ? "give a command (target)" : "unknown command; try prkit --help");
+	        argc < 2 ? "give a command (target, persist)"
+	                 : "unknown command; try prkit --help");
 	return 2;
 }

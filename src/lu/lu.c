@@ -263,8 +263,9 @@ static void bad_service_action(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 
 /* The handler of (op, sa). Returns unsupported() or bad_service_action()
  * for what this LU does not implement. UNMAP and GET LBA STATUS exist only
- * on thin LUs (SBC-3: LBPU=0 means UNMAP is not supported). REPORT LUNS is
- * the target's: it never reaches the LU in normal operation. */
+ * on thin LUs (SBC-3: LBPU=0 means UNMAP is not supported); PERSISTENT
+ * RESERVE IN/OUT not on SPC-2 LUs (cfg.no_pr). REPORT LUNS is the
+ * target's: it never reaches the LU in normal operation. */
 static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 {
 	switch (op) {
@@ -316,9 +317,9 @@ static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 	case PRK_OP_UNMAP:
 		return lu->cfg.thin ? prk_lu_unmap : unsupported;
 	case PRK_OP_PR_IN:
-		return prk_lu_pr_in_cmd;
+		return lu->cfg.no_pr ? unsupported : prk_lu_pr_in_cmd;
 	case PRK_OP_PR_OUT:
-		return prk_lu_pr_out_cmd;
+		return lu->cfg.no_pr ? unsupported : prk_lu_pr_out_cmd;
 	case PRK_OP_COMPARE_AND_WRITE:
 		return prk_lu_compare_and_write;
 	case PRK_OP_SERVICE_ACTION_IN16:
@@ -370,14 +371,18 @@ static bool control_byte_ok(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t le
  *     and REPORT LUNS, which run and leave it pending, and REQUEST SENSE,
  *     which reports it as its data and clears it (SPC-4 5.14). Checked
  *     before anything else, so even an unknown opcode reports the UA.
+ *  1b. The ALUA access check (alua.c): through a port in standby or
+ *     unavailable state only the commands SPC-4 5.16.2.4 allows there run;
+ *     others end with NOT READY 04/0B or 04/0C.
  *  2. The PR access check (prk_pr_access): RESERVATION CONFLICT (no sense),
  *     or CHECK CONDITION 44/01 while PR information is lost. PR IN/OUT and
  *     RESERVE/RELEASE pass here; their execution decides.
  *  3. The operation code (20/00), the CDB length, the control byte, then
  *     the command's own field checks (24/00 with a field pointer), range
  *     checks (21/00) and execution.
- * Cost when no UA is pending and nothing is reserved: one counter load and
- * the engine's one-load access check. */
+ * Cost when no UA is pending, no port is in standby or unavailable state
+ * and nothing is reserved: a counter load, a pointer-and-counter load for
+ * ALUA and the engine's one-load access check. */
 void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	uint8_t op = cmd->cdb[0];
@@ -403,6 +408,9 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 			return;
 		}
 	}
+	/* 1b */
+	if (lu->tpgs && lu->tpgs->n_restricted && !prk_lu_alua_check(lu, cmd))
+		return;
 	/* 2 */
 	switch (prk_pr_access(lu->pr, cmd->nx, cmd->cdb, cmd->cdb_len)) {
 	case PRK_ACCESS_ALLOWED:

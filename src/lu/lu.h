@@ -31,6 +31,10 @@ struct prk_lu_config {
 	bool write_cache;    /* WCE in the caching mode page; default on */
 	bool readonly;
 	uint32_t max_xfer_blocks; /* VPD B0h MAXIMUM TRANSFER LENGTH; 0 = 65536 */
+	/* An SPC-2 device: no persistent reservations. PERSISTENT RESERVE
+	 * IN/OUT are unsupported opcodes (20/00) and not listed by REPORT
+	 * SUPPORTED OPERATION CODES; RESERVE/RELEASE(6/10) still work. */
+	bool no_pr;
 	struct prk_pr_config pr;
 };
 
@@ -42,6 +46,61 @@ struct prk_lu_port {
 	const char *target_name; /* the iSCSI target name */
 	uint16_t tpgt;           /* iSCSI target portal group tag */
 };
+
+/* ---- Asymmetric logical unit access (ALUA, SPC-4 5.16) ----
+ *
+ * Implicit ALUA only (INQUIRY TPGS = 01b): the states are set by the
+ * target's administrator, not by SET TARGET PORT GROUPS. Every target port
+ * is its own target port group. The layer above the LU (the daemon) owns
+ * one table of the port groups of the target device and their states,
+ * changes it as portals open and close and states change, and hands the
+ * same table to every LU (prk_lu_set_port_groups); LUs only read it, on
+ * the event-loop thread, so that REPORT TARGET PORT GROUPS and the access
+ * check always see the current states. A LU without a table behaves as if
+ * every port were active/optimized. */
+enum prk_lu_alua_state {
+	PRK_LU_ALUA_ACTIVE_OPTIMIZED = 0x0,
+	PRK_LU_ALUA_ACTIVE_NON_OPTIMIZED = 0x1,
+	PRK_LU_ALUA_STANDBY = 0x2,
+	PRK_LU_ALUA_UNAVAILABLE = 0x3,
+};
+
+#define PRK_LU_MAX_PORT_GROUPS 64
+
+struct prk_lu_port_group {
+	uint16_t tpg;  /* target port group (the iSCSI portal group tag) */
+	uint16_t rtpi; /* its one target port */
+	uint8_t state; /* enum prk_lu_alua_state */
+};
+
+struct prk_lu_port_groups {
+	struct prk_lu_port_group g[PRK_LU_MAX_PORT_GROUPS]; /* in the order added */
+	size_t n;
+	/* Groups in standby or unavailable state: while 0 the per-command
+	 * access check costs one load. */
+	size_t n_restricted;
+};
+
+/* Adds a group (its port must not be in the table). 0, or -1 when the
+ * table is full, the rtpi or tpg is already used or the state is invalid. */
+int prk_lu_port_groups_add(struct prk_lu_port_groups *t, uint16_t tpg, uint16_t rtpi,
+                           enum prk_lu_alua_state state);
+/* Removes the group of port rtpi (nothing when absent). */
+void prk_lu_port_groups_remove(struct prk_lu_port_groups *t, uint16_t rtpi);
+/* Sets the state of the group of port rtpi: 1 when it changed, 0 when it
+ * already was that state, -1 when there is no such port or the state is
+ * invalid. The caller then queues 2A/06 ASYMMETRIC ACCESS STATE CHANGED
+ * for every LU (prk_lu_alua_changed). */
+int prk_lu_port_groups_set(struct prk_lu_port_groups *t, uint16_t rtpi,
+                           enum prk_lu_alua_state state);
+/* The group of port rtpi, or NULL. */
+const struct prk_lu_port_group *prk_lu_port_groups_find(const struct prk_lu_port_groups *t,
+                                                        uint16_t rtpi);
+/* "active_optimized", "active_non_optimized", "standby", "unavailable";
+ * "?" for other values. */
+const char *prk_lu_alua_state_name(unsigned state);
+/* The reverse; 0, or -1 for an unknown name. */
+int prk_lu_alua_state_parse(const char *name, enum prk_lu_alua_state *out);
 
 struct prk_lu_cmd {
 	/* in */
@@ -125,6 +184,14 @@ struct prk_lu_pr_hooks {
 	                   uint8_t status, const char *why);
 };
 void prk_lu_set_pr_hooks(struct prk_lu *lu, const struct prk_lu_pr_hooks *h);
+
+/* The target port groups (see above); t must outlive the LU or be
+ * replaced. NULL: every port active/optimized, RTPG lists only the
+ * command's own port. */
+void prk_lu_set_port_groups(struct prk_lu *lu, const struct prk_lu_port_groups *t);
+/* A port group's state changed: queues 2A/06 ASYMMETRIC ACCESS STATE
+ * CHANGED for every I_T nexus of the LU. */
+void prk_lu_alua_changed(struct prk_lu *lu);
 
 /* Commands submitted and not yet completed. */
 unsigned prk_lu_inflight(const struct prk_lu *lu);

@@ -138,6 +138,7 @@ struct prk_lu {
 	struct prk_lu_ua_table ua;
 	struct prk_lu_rlock rlock;
 	struct prk_lu_pr_hooks pr_hooks;
+	const struct prk_lu_port_groups *tpgs; /* NULL: no ALUA restrictions */
 };
 
 /* ---- Commands (lu.c) ---- */
@@ -203,6 +204,12 @@ void prk_lu_compare_and_write(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+
+/* The ALUA access check (alua.c): when the command's port is in standby
+ * or unavailable state and the command is not one of those SPC-4 allows
+ * there, fails it with NOT READY 04/0B or 04/0C and returns false. Call
+ * only when lu->tpgs && lu->tpgs->n_restricted. */
+bool prk_lu_alua_check(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 
 /* Is the command (opcode + service action) implemented by this LU? Used
  * by REPORT SUPPORTED OPERATION CODES and by the dispatcher's tests. */

@@ -4,7 +4,8 @@
  *
  * The table lists what lu.c dispatches (the tests check that each entry is
  * accepted by the dispatcher) plus REPORT LUNS, which the target answers
- * for the LU. UNMAP and GET LBA STATUS are listed only on thin LUs. */
+ * for the LU. UNMAP and GET LBA STATUS are listed only on thin LUs,
+ * PERSISTENT RESERVE IN/OUT only on LUs with persistent reservations. */
 #include "lu_internal.h"
 
 struct opinfo {
@@ -67,6 +68,8 @@ static const struct opinfo ops[] = {
 
 static bool listed(const struct prk_lu *lu, const struct opinfo *o)
 {
+	if (lu->cfg.no_pr && (o->op == PRK_OP_PR_IN || o->op == PRK_OP_PR_OUT))
+		return false;
 	return !o->thin_only || lu->cfg.thin;
 }
 

@@ -1,6 +1,6 @@
-/* Small SPC commands: TEST UNIT READY, REQUEST SENSE, START STOP UNIT,
- * REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS and REPORT TARGET PORT
- * GROUPS. */
+/* Small SPC commands: TEST UNIT READY, REQUEST SENSE, START STOP UNIT and
+ * REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS (REPORT TARGET PORT GROUPS is
+ * in alua.c). */
 #include "lu_internal.h"
 
 void prk_lu_test_unit_ready(struct prk_lu *lu, struct prk_lu_cmd *cmd)
@@ -47,38 +47,4 @@ void prk_lu_rstmf(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	if (rept)
 		d[3] = 0x0c; /* ADDITIONAL DATA LENGTH */
 	prk_lu_reply(lu, cmd, d, rept ? 16 : 4, prk_lu_get32(c + 6));
-}
-
-/* One target port group: the group and port of the command's own I_T
- * nexus, active/optimized, AO_SUP only (the LU implements no other state).
- * The target will later pass the full list of ports; until then other
- * ports of the LU are not listed. PARAMETER DATA FORMAT 000b (length-only
- * header) or 001b (extended header); others are 24/00. */
-void prk_lu_rtpg(struct prk_lu *lu, struct prk_lu_cmd *cmd)
-{
-	const uint8_t *c = cmd->cdb;
-	uint8_t d[8 + 8 + 4] = {0};
-	uint8_t fmt = c[1] >> 5;
-	size_t off;
-
-	if (fmt > 1) {
-		prk_lu_fail_cdb(lu, cmd, 1, 7);
-		return;
-	}
-	off = fmt ? 8 : 4;
-	if (fmt) {
-		d[4] = 0x10; /* FORMAT TYPE 001b */
-		d[5] = 0;    /* IMPLICIT TRANSITION TIME */
-	}
-	if (cmd->port) {
-		uint8_t *g = d + off;
-		g[0] = 0x80 | 0x00; /* PREF, ASYMMETRIC ACCESS STATE active/optimized */
-		g[1] = 0x01;        /* AO_SUP */
-		prk_lu_put16(g + 2, cmd->port->tpg);
-		g[7] = 1; /* TARGET PORT COUNT */
-		prk_lu_put16(g + 10, cmd->port->rtpi);
-		off += 12;
-	}
-	prk_lu_put32(d, (uint32_t)(off - 4));
-	prk_lu_reply(lu, cmd, d, off, prk_lu_get32(c + 6));
 }

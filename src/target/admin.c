@@ -5,8 +5,11 @@
  *   {"cmd": "pr", "target": T, "lun": N}  the LU's PR state
  *   {"cmd": "add-lu", "target": T, "lun": {...same as a config luns[] entry...}}
  *   {"cmd": "remove-lu", "target": T, "lun": N}
- *   {"cmd": "add-portal", "address": A, "port": P, "tpgt": N, "rtpi": N}
+ *   {"cmd": "add-portal", "address": A, "port": P, "tpgt": N, "rtpi": N,
+ *    "alua_state": S}
  *   {"cmd": "remove-portal", "address": A, "port": P}
+ *   {"cmd": "set-alua", "address": A, "port": P, "state": S}
+ *                                       {"ok": true, "changed": bool}
  * Errors: {"ok": false, "error": "message naming the field"}. Requests are
  * small and local, so each is served synchronously on the event loop. */
 #include <errno.h>
@@ -83,6 +86,8 @@ static json_object *list_targets(struct daemon *d)
 				                       json_object_new_int((int)x->cfg.block_size));
 				json_object_object_add(lo, "thin",
 				                       json_object_new_boolean(x->cfg.thin));
+				json_object_object_add(lo, "persistent_reservations",
+				                       json_object_new_boolean(!x->cfg.no_pr));
 				json_object_object_add(lo, "serial",
 				                       json_object_new_string(x->cfg.serial));
 			}
@@ -132,6 +137,10 @@ static json_object *list_portals(struct daemon *d)
 		json_object_object_add(o, "port", json_object_new_int(info[i].port));
 		json_object_object_add(o, "tpgt", json_object_new_int(info[i].tpgt));
 		json_object_object_add(o, "rtpi", json_object_new_int(info[i].rtpi));
+		const struct prk_lu_port_group *g = prk_lu_port_groups_find(&d->tpgs, info[i].rtpi);
+		json_object_object_add(o, "alua_state",
+		                       json_object_new_string(g ? prk_lu_alua_state_name(g->state)
+		                                                : "active_optimized"));
 		json_object_object_add(o, "connections",
 		                       json_object_new_int((int)info[i].connections));
 		json_object_array_add(arr, o);
@@ -304,8 +313,9 @@ static json_object *handle(struct daemon *d, json_object *req)
 		prk_info("admin: removed LUN %d from %s", lun, d->targets[t].name);
 		return ok_reply();
 	}
-	if (strcmp(cmd, "add-portal") == 0 || strcmp(cmd, "remove-portal") == 0) {
-		json_object *a, *p, *tg, *rt;
+	if (strcmp(cmd, "add-portal") == 0 || strcmp(cmd, "remove-portal") == 0 ||
+	    strcmp(cmd, "set-alua") == 0) {
+		json_object *a, *p, *tg, *rt, *st = NULL;
 		if (!json_object_object_get_ex(req, "address", &a) ||
 		    !json_object_is_type(a, json_type_string))
 			return err_reply("address: an IP address is required");
@@ -315,9 +325,36 @@ static json_object *handle(struct daemon *d, json_object *req)
 			return err_reply("port: a port number 0..65535 is required");
 		const char *addr = json_object_get_string(a);
 		uint16_t port = (uint16_t)json_object_get_int(p);
+		bool set = strcmp(cmd, "set-alua") == 0;
+		const char *key = set ? "state" : "alua_state";
+		enum prk_lu_alua_state state = PRK_LU_ALUA_ACTIVE_OPTIMIZED;
+		if (json_object_object_get_ex(req, key, &st) || set) {
+			if (!st || !json_object_is_type(st, json_type_string) ||
+			    prk_lu_alua_state_parse(json_object_get_string(st), &state)) {
+				snprintf(
+				    err, sizeof(err),
+				    "%s: one of active_optimized, active_non_optimized, standby, "
+				    "unavailable is required",
+				    key);
+				return err_reply(err);
+			}
+		}
+		if (set) {
+			int r = prk_daemon_set_alua(d, addr, port, state, err, sizeof(err));
+			if (r < 0)
+				return err_reply(err);
+			json_object *ok = ok_reply();
+			json_object_object_add(ok, "changed", json_object_new_boolean(r > 0));
+			return ok;
+		}
 		if (strcmp(cmd, "remove-portal") == 0) {
+			struct prk_iscsi_portal_info info[64];
+			size_t n = prk_iscsi_server_portals(d->srv, info, 64);
 			if (prk_iscsi_server_remove_portal(d->srv, addr, port))
 				return err_reply("no such portal");
+			for (size_t i = 0; i < n && i < 64; i++)
+				if (strcmp(info[i].addr, addr) == 0 && info[i].port == port)
+					prk_lu_port_groups_remove(&d->tpgs, info[i].rtpi);
 			update_ports(d);
 			return ok_reply();
 		}
@@ -336,10 +373,17 @@ static json_object *handle(struct daemon *d, json_object *req)
 			rtpi = (uint16_t)json_object_get_int(rt);
 		if (!tpgt || !rtpi)
 			return err_reply("tpgt/rtpi: must be 1..65535");
+		if (n >= PRK_LU_MAX_PORT_GROUPS) {
+			snprintf(err, sizeof(err), "at most %d portals", PRK_LU_MAX_PORT_GROUPS);
+			return err_reply(err);
+		}
 		if (prk_iscsi_server_add_portal(d->srv, addr, port, tpgt, rtpi, err, sizeof(err)))
 			return err_reply(err);
+		/* The server refused duplicate tpgt/rtpi, so the table takes it. */
+		prk_lu_port_groups_add(&d->tpgs, tpgt, rtpi, state);
 		update_ports(d);
-		prk_info("admin: listening on %s:%u (tpgt %u, rtpi %u)", addr, port, tpgt, rtpi);
+		prk_info("admin: listening on %s:%u (tpgt %u, rtpi %u, ALUA %s)", addr, port, tpgt,
+		         rtpi, prk_lu_alua_state_name(state));
 		return ok_reply();
 	}
 	snprintf(err, sizeof(err), "cmd: unknown command \"%s\"", cmd);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "lu.h"
 #include "prkit/scsi_tid.h"
 
 struct ctx {
@@ -185,8 +186,14 @@ static int parse_chap(struct ctx *x, const char *path, json_object *o, struct pr
 static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk_cfg_lun *l,
                      size_t index)
 {
-	static const char *const keys[] = {"lun",      "backstore", "block_size", "thin",
-	                                   "readonly", "serial",    NULL};
+	static const char *const keys[] = {"lun",
+	                                   "backstore",
+	                                   "block_size",
+	                                   "thin",
+	                                   "readonly",
+	                                   "serial",
+	                                   "persistent_reservations",
+	                                   NULL};
 	static const char *const bs_keys[] = {"type",   "path",        "size",
 	                                      "direct", "queue_depth", NULL};
 	char p[512];
@@ -273,6 +280,13 @@ static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk
 		snprintf(p, sizeof(p), "%s.readonly", path);
 		if (get_bool(x, p, v, &l->readonly))
 			return -1;
+	}
+	if (json_object_object_get_ex(o, "persistent_reservations", &v)) {
+		bool pr = true;
+		snprintf(p, sizeof(p), "%s.persistent_reservations", path);
+		if (get_bool(x, p, v, &pr))
+			return -1;
+		l->no_pr = !pr;
 	}
 	if (json_object_object_get_ex(o, "serial", &v)) {
 		snprintf(p, sizeof(p), "%s.serial", path);
@@ -374,7 +388,8 @@ static int parse_portals(struct ctx *x, json_object *v, struct prk_cfg *cfg)
 		return fail(x, "portals", "out of memory");
 	cfg->n_portals = n;
 	for (size_t i = 0; i < n; i++) {
-		static const char *const keys[] = {"address", "port", "tpgt", "rtpi", NULL};
+		static const char *const keys[] = {"address", "port",       "tpgt",
+		                                   "rtpi",    "alua_state", NULL};
 		struct prk_cfg_portal *pt = &cfg->portals[i];
 		json_object *o = json_object_array_get_idx(v, i), *f;
 		char p[128], q[160];
@@ -406,6 +421,19 @@ static int parse_portals(struct ctx *x, json_object *v, struct prk_cfg *cfg)
 			if (get_uint(x, q, f, 1, 65535, &u))
 				return -1;
 			pt->rtpi = (uint16_t)u;
+		}
+		if (json_object_object_get_ex(o, "alua_state", &f)) {
+			char st[32];
+			enum prk_lu_alua_state as;
+			snprintf(q, sizeof(q), "%s.alua_state", p);
+			if (!json_object_is_type(f, json_type_string) ||
+			    get_str(x, q, f, st, sizeof(st), true) ||
+			    prk_lu_alua_state_parse(st, &as))
+				return fail(
+				    x, q,
+				    "must be \"active_optimized\", \"active_non_optimized\", "
+				    "\"standby\" or \"unavailable\"");
+			pt->alua_state = (uint8_t)as;
 		}
 		for (size_t j = 0; j < i; j++) {
 			struct prk_cfg_portal *o2 = &cfg->portals[j];

@@ -13,8 +13,9 @@
 struct prk_cfg_portal {
 	char address[64];
 	uint16_t port;
-	uint16_t tpgt; /* default: position + 1 */
-	uint16_t rtpi; /* default: position + 1 */
+	uint16_t tpgt;      /* default: position + 1 */
+	uint16_t rtpi;      /* default: position + 1 */
+	uint8_t alua_state; /* enum prk_lu_alua_state (lu.h); default active/optimized */
 };
 
 enum prk_cfg_bs_type { PRK_CFG_BS_RAM, PRK_CFG_BS_FILE };
@@ -29,6 +30,7 @@ struct prk_cfg_lun {
 	uint32_t block_size; /* 512 or 4096 */
 	bool thin;
 	bool readonly;
+	bool no_pr; /* "persistent_reservations": false: an SPC-2 LU */
 	char serial[33];
 };
 

@@ -153,6 +153,7 @@ int prk_daemon_add_lun(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl
 	    .thin = cl->thin,
 	    .readonly = cl->readonly,
 	    .write_cache = true,
+	    .no_pr = cl->no_pr,
 	};
 	snprintf(lc.serial, sizeof(lc.serial), "%s", cl->serial);
 	/* The portals open now (some may have been added or removed at run
@@ -179,10 +180,13 @@ int prk_daemon_add_lun(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl
 	}
 	char path[4200];
 	char *aptpl = NULL;
-	if (prk_aptpl_path(d->state_dir, t->name, cl->lun, path, sizeof(path)) == 0)
+	/* An SPC-2 LU has no persistent reservations to restore or persist
+	 * (a record left by an earlier configuration of the LU stays unread). */
+	if (!cl->no_pr && prk_aptpl_path(d->state_dir, t->name, cl->lun, path, sizeof(path)) == 0)
 		aptpl = strdup(path);
 	if (aptpl)
 		restore_pr(lu, aptpl);
+	prk_lu_set_port_groups(lu, &d->tpgs);
 	struct prk_lu_pr_hooks hooks = {.ctx = d,
 	                                .persist = aptpl ? persist_hook : NULL,
 	                                .abort = abort_hook,
@@ -290,10 +294,42 @@ int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
 		if (prk_iscsi_server_add_portal(d->srv, p->address, p->port, p->tpgt, p->rtpi, err,
 		                                errlen))
 			return -1;
-		prk_info("listening on %s:%u (tpgt %u, rtpi %u)", p->address,
-		         prk_iscsi_server_portal_port(d->srv, i), p->tpgt, p->rtpi);
+		/* The configuration checked that tpgt and rtpi are unique. */
+		if (prk_lu_port_groups_add(&d->tpgs, p->tpgt, p->rtpi, p->alua_state)) {
+			snprintf(err, errlen, "portals[%zu]: more than %d portals", i,
+			         PRK_LU_MAX_PORT_GROUPS);
+			return -1;
+		}
+		prk_info("listening on %s:%u (tpgt %u, rtpi %u, ALUA %s)", p->address,
+		         prk_iscsi_server_portal_port(d->srv, i), p->tpgt, p->rtpi,
+		         prk_lu_alua_state_name(p->alua_state));
 	}
 	return 0;
+}
+
+int prk_daemon_set_alua(struct daemon *d, const char *addr, uint16_t port,
+                        enum prk_lu_alua_state state, char *err, size_t errlen)
+{
+	struct prk_iscsi_portal_info info[PRK_LU_MAX_PORT_GROUPS];
+	size_t n = prk_iscsi_server_portals(d->srv, info, PRK_LU_MAX_PORT_GROUPS);
+	for (size_t i = 0; i < n && i < PRK_LU_MAX_PORT_GROUPS; i++) {
+		if (strcmp(info[i].addr, addr) != 0 || info[i].port != port)
+			continue;
+		int r = prk_lu_port_groups_set(&d->tpgs, info[i].rtpi, state);
+		if (r < 0) {
+			snprintf(err, errlen, "portal %s:%u: no target port group", addr, port);
+			return -1;
+		}
+		if (r > 0) {
+			for (size_t l = 0; l < d->n_lus; l++)
+				prk_lu_alua_changed(d->lus[l].lu);
+			prk_info("portal %s:%u (tpgt %u, rtpi %u): ALUA state %s", addr, port,
+			         info[i].tpgt, info[i].rtpi, prk_lu_alua_state_name(state));
+		}
+		return r;
+	}
+	snprintf(err, errlen, "no portal %s:%u", addr, port);
+	return -1;
 }
 
 void prk_daemon_teardown(struct daemon *d)

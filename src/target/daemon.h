@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "lu.h"
 #include "server.h"
 
 struct prk_loop;
@@ -35,6 +36,9 @@ struct daemon {
 	struct prk_loop_fd *admin;
 	int admin_fd;
 	char state_dir[4096]; /* APTPL records */
+	/* The target port groups (one per open portal) and their ALUA states,
+	 * shared by every LU (prk_lu_set_port_groups). */
+	struct prk_lu_port_groups tpgs;
 };
 
 /* Builds everything from d->cfg (d->loop must exist): LUs, targets, the
@@ -50,5 +54,11 @@ int prk_daemon_add_lun(struct daemon *d, size_t t, const struct prk_cfg_lun *cl,
 /* Unmaps and closes a LUN; -1 with a message if it does not exist or has
  * commands in flight. */
 int prk_daemon_remove_lun(struct daemon *d, size_t t, uint16_t lun, char *err, size_t errlen);
+
+/* Sets the ALUA state of the portal addr:port. Returns 1 when it changed
+ * (every LU then reports 2A/06 ASYMMETRIC ACCESS STATE CHANGED to each of
+ * its I_T nexuses), 0 when it already was that state, -1 with a message. */
+int prk_daemon_set_alua(struct daemon *d, const char *addr, uint16_t port,
+                        enum prk_lu_alua_state state, char *err, size_t errlen);
 
 #endif

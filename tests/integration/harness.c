@@ -325,18 +325,22 @@ static void read_back(int fd, char *buf, size_t cap)
 	buf[have] = 0;
 }
 
-int h_cli(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t err_cap,
-          const char *const *args)
+static int run_prkit(const struct h_daemon *d, bool admin, char *out, size_t out_cap, char *err,
+                     size_t err_cap, const char *const *args)
 {
 	char sock[300], opath[] = "/tmp/prkit-cli-out-XXXXXX",
 	                epath[] = "/tmp/prkit-cli-err-XXXXXX";
+	char state[400];
 	const char *argv[32];
 	int n = 0;
 	h_admin_path(d, sock, sizeof(sock));
+	snprintf(state, sizeof(state), "%s/host", d->dir);
 	argv[n++] = "prkit";
-	argv[n++] = "target";
-	argv[n++] = "-s";
-	argv[n++] = sock;
+	if (admin) {
+		argv[n++] = "target";
+		argv[n++] = "-s";
+		argv[n++] = sock;
+	}
 	for (; *args && n < 31; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
@@ -357,6 +361,8 @@ int h_cli(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t
 	if (pid == 0) {
 		if (dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			_exit(126);
+		if (!admin)
+			setenv("PRKIT_STATE_DIR", state, 1);
 		execv(PRKIT_PATH, (char *const *)argv);
 		_exit(127);
 	}
@@ -380,6 +386,18 @@ int h_cli(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t
 	close(o);
 	close(e);
 	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int h_cli(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t err_cap,
+          const char *const *args)
+{
+	return run_prkit(d, true, out, out_cap, err, err_cap, args);
+}
+
+int h_prkit(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t err_cap,
+            const char *const *args)
+{
+	return run_prkit(d, false, out, out_cap, err, err_cap, args);
 }
 
 int h_log_contains(const struct h_daemon *d, const char *s)

@@ -72,6 +72,11 @@ void h_admin_path(const struct h_daemon *d, char *buf, size_t cap);
 int h_cli(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t err_cap,
           const char *const *args);
 
+/* Runs `prkit ARGS...` (any command) with PRKIT_STATE_DIR=<dir>/host, as
+ * h_cli collects output. Returns the exit status, or -1. */
+int h_prkit(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t err_cap,
+            const char *const *args);
+
 /* Does the daemon's log contain s? */
 int h_log_contains(const struct h_daemon *d, const char *s);
 /* Waits (polling, at most timeout_ms) until the log contains s: for lines

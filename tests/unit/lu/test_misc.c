@@ -206,7 +206,10 @@ static void test_rtpg(void **state)
 	lt_put32(c + 6, 64);
 	struct lt_res r = lt_in(t, &t->a, c, 12, 64);
 	lt_assert_good(&r);
-	static const uint8_t want[] = {0, 0, 0, 12, 0x80, 0x01, 0, 7, 0, 0, 0, 1, 0, 0, 0, 1};
+	/* No port group table: only the command's own port, active/optimized,
+	 * PREF 0, T_SUP U_SUP S_SUP AN_SUP AO_SUP (the full list is in
+	 * test_alua.c). */
+	static const uint8_t want[] = {0, 0, 0, 12, 0x00, 0x8f, 0, 7, 0, 0, 0, 1, 0, 0, 0, 1};
 	assert_int_equal(r.len, sizeof(want));
 	assert_memory_equal(r.data, want, sizeof(want));
 	lt_res_free(&r);
@@ -216,7 +219,8 @@ static void test_rtpg(void **state)
 	assert_int_equal(r.len, 20);
 	assert_int_equal(lt_get32(r.data), 16);
 	assert_int_equal(r.data[4], 0x10);
-	assert_int_equal(r.data[8], 0x80);
+	assert_int_equal(r.data[8], 0x00);
+	assert_int_equal(r.data[9], 0x8f);
 	lt_res_free(&r);
 	c[1] = PRK_MI_REPORT_TARGET_PGS | 0x40;
 	r = lt_in(t, &t->a, c, 12, 64);

@@ -465,6 +465,11 @@ static void test_asc_name(void **state)
 	                    "INSUFFICIENT REGISTRATION RESOURCES");
 	assert_string_equal(prk_asc_name(PRK_ASC_PR_INFORMATION_LOST),
 	                    "PERSISTENT RESERVATION INFORMATION LOST");
+	assert_string_equal(prk_asc_name(0x040b),
+	                    "LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN STANDBY STATE");
+	assert_string_equal(prk_asc_name(0x040c),
+	                    "LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN UNAVAILABLE STATE");
+	assert_string_equal(prk_asc_name(0x2a06), "ASYMMETRIC ACCESS STATE CHANGED");
 	assert_null(prk_asc_name(0x2605));
 	assert_null(prk_asc_name(0xffff));
 }

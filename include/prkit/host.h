@@ -1,0 +1,292 @@
+/* The host side: a multipath device over libiscsi paths, with one
+ * persistent-reservation key on every path and the open modes of the seed
+ * design.
+ *
+ * One struct prk_host is one event loop (one thread): it drives every path
+ * of every device made from it. Data I/O is asynchronous (callbacks run
+ * from prk_host_run); open, close and the reservation operations are
+ * synchronous (they run the loop themselves until they finish, so I/O of
+ * other devices keeps moving meanwhile).
+ *
+ * A path is one libiscsi context (one iSCSI session, one I_T nexus) to one
+ * portal, with an explicit ISID that is kept in the host state directory so
+ * that the next run of the host logs in as the same I_T nexus. libiscsi's
+ * automatic reconnect (which picks a new ISID and replays commands) is
+ * off; we reconnect ourselves with the same ISID, and re-register before
+ * the path carries I/O again. */
+#ifndef PRKIT_HOST_H
+#define PRKIT_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PRK_MPDEV_MAX_PATHS 8
+
+struct prk_host;
+struct prk_mpdev;
+
+/* ---- errors ---- */
+
+enum prk_host_errc {
+	PRK_HE_OK = 0,
+	PRK_HE_USAGE,      /* bad argument (message names it) */
+	PRK_HE_NO_PATH,    /* no path could carry the command */
+	PRK_HE_SCSI,       /* the target answered with a status other than GOOD */
+	PRK_HE_CONFLICT,   /* RESERVATION CONFLICT */
+	PRK_HE_BUSY,       /* open: another key holds the reservation (holder_key) */
+	PRK_HE_IN_USE,     /* open (single): the device is already open on this host */
+	PRK_HE_FENCED,     /* our registration was preempted */
+	PRK_HE_IDENTITY,   /* paths lead to different logical units */
+	PRK_HE_STATE,      /* the state directory (ISIDs, locks) failed */
+	PRK_HE_TIMEOUT,    /* a command did not complete in time */
+	PRK_HE_MISMATCH,   /* verification after a change failed (READ KEYS etc.) */
+	PRK_HE_UNSUPPORTED /* the target lacks what was asked (e.g. PR) */
+};
+
+struct prk_host_err {
+	enum prk_host_errc code;
+	int path;            /* index of the path involved, or -1 */
+	int status;          /* SCSI status, or -1 for a transport failure */
+	uint8_t sense_key;   /* when status is CHECK CONDITION */
+	uint16_t asc;        /* ASC << 8 | ASCQ */
+	uint64_t holder_key; /* PRK_HE_BUSY: who holds the reservation */
+	char msg[256];       /* one line: what failed, where, why */
+};
+
+/* ---- the event loop ---- */
+
+struct prk_host_opts {
+	/* Where path ISIDs and per-device locks are kept. NULL: the
+	 * environment PRKIT_STATE_DIR, else /var/lib/prkit (root), else
+	 * $XDG_STATE_HOME/prkit or ~/.local/state/prkit. */
+	const char *state_dir;
+	int log_level; /* 0 quiet (default), 1 info, 2 debug: to stderr */
+};
+
+struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err *err);
+void prk_host_free(struct prk_host *h);
+/* Runs one iteration: waits at most timeout_ms for socket events or the
+ * next timer, services them and runs due timers (path checks, command
+ * timeouts, reconnects). Returns 0, or -1 if poll failed. */
+int prk_host_run(struct prk_host *h, int timeout_ms);
+/* Monotonic milliseconds, the clock the host uses. */
+uint64_t prk_host_now_ms(void);
+
+/* ---- the multipath device ---- */
+
+enum prk_path_state {
+	PRK_PATH_DOWN,    /* no session: never connected, lost, or login failing */
+	PRK_PATH_FAILED,  /* a session, but commands fail or time out; no I/O */
+	PRK_PATH_STANDBY, /* healthy, not used: ALUA standby, or waiting to fail back */
+	PRK_PATH_UP       /* carries I/O */
+};
+const char *prk_path_state_name(enum prk_path_state s);
+
+enum prk_selector {
+	PRK_SEL_SERVICE_TIME = 0, /* least outstanding bytes / path throughput (default) */
+	PRK_SEL_ROUND_ROBIN,
+	PRK_SEL_QUEUE_LENGTH /* least outstanding commands */
+};
+const char *prk_selector_name(enum prk_selector s);
+int prk_selector_parse(const char *s, enum prk_selector *out);
+
+enum prk_failback {
+	PRK_FAILBACK_IMMEDIATE = 0, /* a path that recovers carries I/O at once */
+	PRK_FAILBACK_MANUAL,        /* it waits in STANDBY until prk_mpdev_failback() */
+	PRK_FAILBACK_DELAYED        /* it waits failback_delay_ms of continuous health */
+};
+
+enum prk_event_kind {
+	PRK_EV_PATH_STATE,   /* path changed state: old_state -> new_state */
+	PRK_EV_UA,           /* a unit attention arrived on path (asc) */
+	PRK_EV_FENCED,       /* RESERVATION CONFLICT on data I/O, or our key vanished */
+	PRK_EV_REREGISTERED, /* a returning path was registered again */
+	PRK_EV_RESV_MOVED,   /* the reservation held through a dead path moved to path */
+	PRK_EV_IO_REDRIVEN   /* an I/O was re-driven from old path to path */
+};
+const char *prk_event_name(enum prk_event_kind k);
+
+struct prk_event {
+	enum prk_event_kind kind;
+	int path;
+	int old_path; /* PRK_EV_IO_REDRIVEN, PRK_EV_RESV_MOVED */
+	enum prk_path_state old_state, new_state;
+	uint8_t sense_key;
+	uint16_t asc; /* PRK_EV_UA: ASC << 8 | ASCQ */
+	const char *why;
+};
+typedef void (*prk_event_fn)(struct prk_mpdev *d, const struct prk_event *ev, void *arg);
+
+struct prk_mpdev_opts {
+	const char *initiator_name; /* required */
+	/* iscsi://[user%secret@]host[:port]/target-iqn/lun, one per path. */
+	const char *const *urls;
+	size_t n_urls;
+	uint64_t key;                 /* the device's reservation key; 0: none */
+	bool aptpl;                   /* set APTPL when registering */
+	unsigned checker_interval_ms; /* 0: 1000 */
+	unsigned io_timeout_ms;       /* 0: 10000; then ABORT TASK */
+	unsigned tmf_timeout_ms;      /* 0: 3000; then the session is dropped */
+	unsigned no_path_timeout_ms;  /* 0: 15000; how long I/O waits for a path */
+	unsigned max_retries;         /* 0: 5; re-drives of one I/O */
+	enum prk_selector selector;
+	enum prk_failback failback;
+	unsigned failback_delay_ms;
+	bool header_digest; /* offer CRC32C header digests */
+	/* The ISID store may hand out a fresh, unsaved ISID when the saved one
+	 * is in use by another process: only for read-only tools. */
+	bool ephemeral_isid_ok;
+	prk_event_fn on_event;
+	void *event_arg;
+};
+
+/* Creates the device and starts connecting its paths (asynchronously).
+ * NULL on a bad option (err says which). */
+struct prk_mpdev *prk_mpdev_new(struct prk_host *h, const struct prk_mpdev_opts *o,
+                                struct prk_host_err *err);
+/* Closes (if open), logs out every path and frees. */
+void prk_mpdev_free(struct prk_mpdev *d);
+
+/* Runs the loop until at least min_up paths are usable (or all paths
+ * have been tried once and failed), at most timeout_ms. Returns the
+ * number of usable paths. */
+int prk_mpdev_wait_paths(struct prk_mpdev *d, int min_up, int timeout_ms);
+
+/* ---- open modes ---- */
+
+enum prk_open_mode {
+	PRK_OPEN_DEFAULT = 0, /* register; reserve if nobody holds it; fail if another key does */
+	PRK_OPEN_FORCED,      /* register; PREEMPT AND ABORT another holder */
+	PRK_OPEN_RETAIN,      /* default, and close keeps the reservation */
+	PRK_OPEN_NO_RESERVE,  /* register only (shared); release our own reservation */
+	PRK_OPEN_SINGLE       /* default, and a second open on this host fails */
+};
+const char *prk_open_mode_name(enum prk_open_mode m);
+int prk_open_mode_parse(const char *s, enum prk_open_mode *out);
+
+struct prk_open_opts {
+	enum prk_open_mode mode;
+	uint8_t type;   /* reservation type; 0: Exclusive Access, Registrants Only (6) */
+	int timeout_ms; /* for the paths to come up; 0: 10000 */
+};
+
+/* Opens the device as the mode says (see docs/host.md for the exact
+ * command sequences). 0, or -1 with err filled. */
+int prk_mpdev_open(struct prk_mpdev *d, const struct prk_open_opts *o, struct prk_host_err *err);
+/* Stops new I/O, waits for outstanding I/O, releases the reservation
+ * through the path that holds it unless the mode retains it. */
+int prk_mpdev_close(struct prk_mpdev *d, struct prk_host_err *err);
+
+/* ---- data I/O ---- */
+
+enum prk_io_status {
+	PRK_IO_OK = 0,
+	PRK_IO_FENCED,     /* RESERVATION CONFLICT: this host is fenced; not retried */
+	PRK_IO_SCSI_ERROR, /* a CHECK CONDITION that is not the path's fault */
+	PRK_IO_NO_PATH,    /* no usable path within no_path_timeout_ms, or retries exhausted */
+	PRK_IO_CLOSED      /* the device was closed or freed */
+};
+const char *prk_io_status_name(enum prk_io_status s);
+
+struct prk_io_result {
+	enum prk_io_status status;
+	int path; /* the path that completed it, or -1 */
+	int scsi_status;
+	uint8_t sense_key;
+	uint16_t asc;
+	unsigned redrives;
+};
+typedef void (*prk_io_fn)(struct prk_mpdev *d, const struct prk_io_result *r, void *arg);
+
+/* Queues a READ(16) / WRITE(16) of nblocks blocks at lba. buf must stay
+ * valid until the callback. 0, or -1 if the device is not open or the
+ * range is outside the LU. */
+int prk_mpdev_read(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf, prk_io_fn cb,
+                   void *arg);
+int prk_mpdev_write(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
+                    prk_io_fn cb, void *arg);
+
+uint32_t prk_mpdev_block_size(const struct prk_mpdev *d);
+uint64_t prk_mpdev_blocks(const struct prk_mpdev *d);
+unsigned prk_mpdev_inflight(const struct prk_mpdev *d);
+bool prk_mpdev_is_fenced(const struct prk_mpdev *d);
+
+/* ---- paths ---- */
+
+struct prk_path_info {
+	char url[256];
+	char portal[128];
+	uint64_t isid;
+	enum prk_path_state state;
+	bool registered;    /* our key is registered through this path */
+	bool holder;        /* this path's I_T nexus holds our reservation */
+	uint16_t rtpi;      /* from VPD 83h */
+	uint16_t tpg;       /* target port group, from VPD 83h */
+	uint8_t alua_state; /* from REPORT TARGET PORT GROUPS (0 active/optimized) */
+	int priority;       /* 50 optimized, 10 non-optimized, 1 standby, 0 unavailable */
+	unsigned inflight;
+	uint64_t completed; /* commands completed through it */
+	uint64_t failures;  /* times it went DOWN or FAILED */
+	char last_error[128];
+};
+size_t prk_mpdev_paths(const struct prk_mpdev *d, struct prk_path_info *out, size_t cap);
+size_t prk_mpdev_n_paths(const struct prk_mpdev *d);
+/* The LU's NAA identifier from VPD 83h, as hex ("" until known). */
+const char *prk_mpdev_naa(const struct prk_mpdev *d);
+
+/* Failback now (PRK_FAILBACK_MANUAL): every healthy STANDBY path that
+ * waits for failback goes UP. */
+void prk_mpdev_failback(struct prk_mpdev *d);
+/* Removes path i: stops sending to it, moves the reservation off it if it
+ * holds it, unregisters it, logs out. */
+int prk_mpdev_remove_path(struct prk_mpdev *d, int i, struct prk_host_err *err);
+
+/* ---- reservation operations across paths ----
+ * REGISTER-type actions go to every path that has a session; RESERVE,
+ * RELEASE, CLEAR, PREEMPT go through one registered path (the one holding
+ * the reservation when there is one). Unit attentions met on the way are
+ * reported as events and the command is sent again (at most 4 times). */
+
+/* Registers key on every path (REGISTER AND IGNORE EXISTING KEY), then
+ * verifies with READ KEYS that each path's nexus shows it. */
+int prk_mpdev_register(struct prk_mpdev *d, uint64_t key, struct prk_host_err *err);
+/* Unregisters every path (releasing the reservation first if we hold it). */
+int prk_mpdev_unregister(struct prk_mpdev *d, struct prk_host_err *err);
+int prk_mpdev_reserve(struct prk_mpdev *d, uint8_t type, struct prk_host_err *err);
+int prk_mpdev_release(struct prk_mpdev *d, struct prk_host_err *err);
+int prk_mpdev_clear(struct prk_mpdev *d, struct prk_host_err *err);
+/* PREEMPT (abort false) or PREEMPT AND ABORT of victim_key with our key;
+ * victim == our key moves the reservation to a live path and re-registers
+ * the others. */
+int prk_mpdev_preempt(struct prk_mpdev *d, uint64_t victim_key, uint8_t type, bool abort,
+                      struct prk_host_err *err);
+
+struct prk_resv_view {
+	uint32_t generation;
+	bool present;
+	uint64_t key;
+	uint8_t type;
+	size_t n_keys;
+	uint64_t keys[64];
+};
+/* READ KEYS and READ RESERVATION through one usable path. */
+int prk_mpdev_read_state(struct prk_mpdev *d, struct prk_resv_view *v, struct prk_host_err *err);
+
+/* One PR OUT / PR IN exactly as given, through path (or -1: the best
+ * usable path), for tools such as prkit persist. status is the SCSI status
+ * (-1: transport failure); sense in err. The return value is 0 when the
+ * command completed with GOOD. */
+int prk_mpdev_prout_raw(struct prk_mpdev *d, int path, uint8_t sa, uint8_t type,
+                        const uint8_t *params, uint32_t len, struct prk_host_err *err);
+int prk_mpdev_prin_raw(struct prk_mpdev *d, int path, uint8_t sa, uint8_t *buf, uint16_t cap,
+                       size_t *got, struct prk_host_err *err);
+/* INQUIRY standard data of the LU: vendor, product, revision strings and
+ * the peripheral device type. */
+int prk_mpdev_inquiry(struct prk_mpdev *d, char vendor[9], char product[17], char rev[5],
+                      uint8_t *pdt, struct prk_host_err *err);
+/* The path index of every path with a session, in order (for tools that
+ * send one command per path). Returns how many. */
+size_t prk_mpdev_ready_paths(const struct prk_mpdev *d, int *idx, size_t cap);
+
+#endif

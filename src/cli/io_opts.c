@@ -1,0 +1,460 @@
+/* `prkit io`: command-line parsing (see io_opts.h and docs/io.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "io_opts.h"
+#include "prkit/hexdigit.h"
+#include "prkit/scsi_cdb.h"
+#include "prkit/scsi_tid.h"
+
+static const char *const rw_names[] = {"read", "write",  "randread", "randwrite",
+                                       "rw",   "randrw", "verify"};
+#define N_RW (sizeof(rw_names) / sizeof(rw_names[0]))
+
+const char *io_rw_name(enum io_rw rw)
+{
+	return (unsigned)rw < N_RW ? rw_names[rw] : "?";
+}
+
+bool io_rw_random(enum io_rw rw)
+{
+	return rw == IO_RW_RANDREAD || rw == IO_RW_RANDWRITE || rw == IO_RW_RANDRW ||
+	       rw == IO_RW_VERIFY;
+}
+
+void io_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: prkit io [options] --key HEX iscsi://HOST[:PORT]/IQN/LUN [URL...]\n"
+	        "  Several URLs are the paths of one multipath device.\n"
+	        "  --key HEX           reservation key registered on every path (required)\n"
+	        "  --mode M            default, forced, retain, no-reserve, single (default)\n"
+	        "  --type N            reservation type 1, 3, 5, 6, 7 or 8 (6)\n"
+	        "  --initiator NAME    initiator IQN ($%s, else %s<hostname>)\n"
+	        "  --rw MODE           read, write, randread, randwrite, rw, randrw, verify\n"
+	        "                      (randread)\n"
+	        "  --bs SIZE           I/O size, k/m suffixes, a multiple of the block size (4k)\n"
+	        "  --qd N              I/Os in flight, 1..%d (%d)\n"
+	        "  --time SECONDS      run time (%.0f when --count is not given)\n"
+	        "  --count N           stop after N I/Os\n"
+	        "  --offset SIZE       start of the region (0)\n"
+	        "  --size SIZE         length of the region (to the end of the LU)\n"
+	        "  --selector S        service-time, round-robin, queue-length (service-time)\n"
+	        "  --checker-ms N      path check interval (1000)\n"
+	        "  --io-timeout-ms N   command timeout before ABORT TASK (10000)\n"
+	        "  --failback F        immediate, manual, or N seconds of health (immediate)\n"
+	        "  --state-dir DIR     host state directory (ISIDs, locks)\n"
+	        "  --json              final report as JSON on stdout\n"
+	        "  --quiet             no progress lines and no event lines\n"
+	        "Exit: 0 ok, 1 usage, 2 open failed, 3 I/O errors, 4 fenced, 5 verify mismatch.\n",
+	        IO_INITIATOR_ENV, IO_INITIATOR_PREFIX, IO_MAX_QD, IO_DEFAULT_QD,
+	        IO_DEFAULT_SECONDS);
+}
+
+int io_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	unsigned shift = 0;
+	const char *sfx = "kmgt";
+	const char *hit = *end ? strchr(sfx, *end | 0x20) : NULL;
+	if (*end && !hit)
+		return -1;
+	if (hit) {
+		shift = 10 * (unsigned)(hit - sfx + 1);
+		end++;
+		/* "k", "K", "KB", "kb", "KiB" */
+		if (strcmp(end, "") && strcasecmp(end, "b") && strcasecmp(end, "ib"))
+			return -1;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_key(const char *s, uint64_t *out)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	size_t n = strlen(s);
+	if (n == 0 || n > 16)
+		return -1;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = prk_hex_digit((unsigned char)s[i]);
+		if (d < 0)
+			return -1;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (!v)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_rw(const char *s, enum io_rw *out)
+{
+	for (unsigned i = 0; i < N_RW; i++) {
+		if (strcmp(s, rw_names[i]) == 0) {
+			*out = (enum io_rw)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_failback(const char *s, struct io_opts *o)
+{
+	uint64_t v;
+	if (strcmp(s, "immediate") == 0) {
+		o->failback = PRK_FAILBACK_IMMEDIATE;
+	} else if (strcmp(s, "manual") == 0) {
+		o->failback = PRK_FAILBACK_MANUAL;
+	} else if (parse_uint(s, 0, 86400, &v) == 0) {
+		o->failback = v ? PRK_FAILBACK_DELAYED : PRK_FAILBACK_IMMEDIATE;
+		o->failback_delay_ms = (unsigned)v * 1000;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	if (!s || ((*s < '0' || *s > '9') && *s != '.'))
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0.1 || v > 604800)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum {
+	OPT_KEY = 256,
+	OPT_MODE,
+	OPT_TYPE,
+	OPT_INITIATOR,
+	OPT_RW,
+	OPT_BS,
+	OPT_QD,
+	OPT_TIME,
+	OPT_COUNT,
+	OPT_OFFSET,
+	OPT_SIZE,
+	OPT_SELECTOR,
+	OPT_CHECKER,
+	OPT_IO_TIMEOUT,
+	OPT_FAILBACK,
+	OPT_STATE_DIR,
+	OPT_JSON,
+	OPT_QUIET,
+	OPT_HELP
+};
+
+static const struct option lopts[] = {
+    {"key", required_argument, NULL, OPT_KEY},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"type", required_argument, NULL, OPT_TYPE},
+    {"initiator", required_argument, NULL, OPT_INITIATOR},
+    {"rw", required_argument, NULL, OPT_RW},
+    {"bs", required_argument, NULL, OPT_BS},
+    {"qd", required_argument, NULL, OPT_QD},
+    {"time", required_argument, NULL, OPT_TIME},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"offset", required_argument, NULL, OPT_OFFSET},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"selector", required_argument, NULL, OPT_SELECTOR},
+    {"checker-ms", required_argument, NULL, OPT_CHECKER},
+    {"io-timeout-ms", required_argument, NULL, OPT_IO_TIMEOUT},
+    {"failback", required_argument, NULL, OPT_FAILBACK},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* The option's long name, for messages. */
+static const char *opt_name(int c)
+{
+	for (const struct option *l = lopts; l->name; l++)
+		if (l->val == c)
+			return l->name;
+	return "?";
+}
+
+/* Options that take a number or a size. */
+static int one_number(int c, const char *a, struct io_opts *o)
+{
+	uint64_t v;
+	switch (c) {
+	case OPT_TYPE:
+		if (parse_uint(a, 1, 8, &v) || !prk_pr_type_valid((uint8_t)v))
+			return -1;
+		o->type = (uint8_t)v;
+		return 0;
+	case OPT_BS:
+		if (io_parse_size(a, &v) || v < 512 || v > IO_MAX_BS || v % 512)
+			return -1;
+		o->bs = (uint32_t)v;
+		return 0;
+	case OPT_QD:
+		if (parse_uint(a, 1, IO_MAX_QD, &v))
+			return -1;
+		o->qd = (unsigned)v;
+		return 0;
+	case OPT_COUNT:
+		return parse_uint(a, 1, UINT64_MAX, &o->count);
+	case OPT_OFFSET:
+		return io_parse_size(a, &o->offset);
+	case OPT_SIZE:
+		return io_parse_size(a, &o->size) || o->size == 0 ? -1 : 0;
+	case OPT_CHECKER:
+		if (parse_uint(a, 10, 3600000, &v))
+			return -1;
+		o->checker_ms = (unsigned)v;
+		return 0;
+	case OPT_IO_TIMEOUT:
+		if (parse_uint(a, 10, 3600000, &v))
+			return -1;
+		o->io_timeout_ms = (unsigned)v;
+		return 0;
+	}
+	return -1;
+}
+
+static const char *what_is_wanted(int c)
+{
+	switch (c) {
+	case OPT_KEY:
+		return "a non-zero hexadecimal key of at most 16 digits";
+	case OPT_MODE:
+		return "one of default, forced, retain, no-reserve, single";
+	case OPT_TYPE:
+		return "one of 1, 3, 5, 6, 7, 8";
+	case OPT_RW:
+		return "one of read, write, randread, randwrite, rw, randrw, verify";
+	case OPT_BS:
+		return "a size from 512 to 16m, a multiple of 512";
+	case OPT_QD:
+		return "an integer from 1 to 1024";
+	case OPT_TIME:
+		return "seconds from 0.1 to 604800";
+	case OPT_COUNT:
+		return "a positive integer";
+	case OPT_OFFSET:
+	case OPT_SIZE:
+		return "a size such as 4096, 64k, 1g";
+	case OPT_SELECTOR:
+		return "one of service-time, round-robin, queue-length";
+	case OPT_CHECKER:
+	case OPT_IO_TIMEOUT:
+		return "milliseconds from 10 to 3600000";
+	case OPT_FAILBACK:
+		return "immediate, manual, or seconds from 0 to 86400";
+	}
+	return "a valid value";
+}
+
+static int one_option(int c, const char *a, struct io_opts *o, bool *time_given)
+{
+	switch (c) {
+	case OPT_KEY:
+		return parse_key(a, &o->key);
+	case OPT_MODE:
+		return prk_open_mode_parse(a, &o->mode);
+	case OPT_INITIATOR:
+		if (!prk_iscsi_name_valid(a) || strlen(a) > PRK_ISCSI_NAME_MAX)
+			return -1;
+		o->initiator = a;
+		return 0;
+	case OPT_RW:
+		return parse_rw(a, &o->rw);
+	case OPT_TIME:
+		*time_given = true;
+		return parse_seconds(a, &o->seconds);
+	case OPT_SELECTOR:
+		return prk_selector_parse(a, &o->selector);
+	case OPT_FAILBACK:
+		return parse_failback(a, o);
+	case OPT_STATE_DIR:
+		o->state_dir = a;
+		return *a ? 0 : -1;
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case OPT_QUIET:
+		o->quiet = true;
+		return 0;
+	}
+	return one_number(c, a, o);
+}
+
+static void defaults(struct io_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = PRK_OPEN_DEFAULT;
+	o->rw = IO_RW_RANDREAD;
+	o->bs = IO_DEFAULT_BS;
+	o->qd = IO_DEFAULT_QD;
+	o->selector = PRK_SEL_SERVICE_TIME;
+	o->failback = PRK_FAILBACK_IMMEDIATE;
+}
+
+static int check_positional(int argc, char **argv, struct io_opts *o, char *err, size_t cap)
+{
+	for (int i = optind; i < argc; i++) {
+		if (strncmp(argv[i], "iscsi://", 8) != 0)
+			return fail(err, cap, "'%s': not an option and not an iscsi:// URL",
+			            argv[i]);
+		if (o->n_urls == PRK_MPDEV_MAX_PATHS)
+			return fail(err, cap, "URL: at most %d paths", PRK_MPDEV_MAX_PATHS);
+		o->urls[o->n_urls++] = argv[i];
+	}
+	if (!o->n_urls)
+		return fail(err, cap, "URL: give at least one iscsi://HOST[:PORT]/IQN/LUN");
+	return 0;
+}
+
+static int check_combination(struct io_opts *o, bool time_given, char *err, size_t cap)
+{
+	if (!o->key)
+		return fail(err, cap,
+		            "--key: a reservation key is required (it is registered on every "
+		            "path)");
+	if (!time_given && !o->count)
+		o->seconds = IO_DEFAULT_SECONDS;
+	if (o->size && o->size < o->bs)
+		return fail(err, cap, "--size: %llu bytes is smaller than one I/O (--bs %u)",
+		            (unsigned long long)o->size, o->bs);
+	uint64_t mem = (uint64_t)o->qd * o->bs * (o->rw == IO_RW_VERIFY ? 2 : 1);
+	if (mem > IO_MAX_MEM)
+		return fail(err, cap, "--qd: %u x --bs %u needs %llu MiB of buffers (at most %llu)",
+		            o->qd, o->bs, (unsigned long long)(mem >> 20),
+		            (unsigned long long)(IO_MAX_MEM >> 20));
+	return 0;
+}
+
+int io_opts_parse(int argc, char **argv, struct io_opts *o, char *err, size_t errcap)
+{
+	defaults(o);
+	err[0] = 0;
+	optind = 0; /* glibc: a full re-initialisation */
+	opterr = 0;
+	bool time_given = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		if (c == 'h' || c == OPT_HELP) {
+			o->help = true;
+			return 0;
+		}
+		if (c == '?' || c == ':') {
+			const char *arg = argv[optind - 1];
+			if (optopt && optopt >= OPT_KEY)
+				return fail(err, errcap, "--%s: needs a value", opt_name(optopt));
+			return fail(err, errcap, "%s: unknown option", arg);
+		}
+		if (one_option(c, optarg, o, &time_given))
+			return fail(err, errcap, "--%s: '%s' is not %s", opt_name(c),
+			            optarg ? optarg : "", what_is_wanted(c));
+	}
+	if (check_positional(argc, argv, o, err, errcap))
+		return -1;
+	return check_combination(o, time_given, err, errcap);
+}
+
+int io_opts_fit(const struct io_opts *o, uint32_t block_size, uint64_t blocks, struct io_region *r,
+                char *err, size_t errcap)
+{
+	if (!block_size || o->bs % block_size)
+		return fail(err, errcap, "--bs: %u is not a multiple of the block size %u", o->bs,
+		            block_size);
+	if (o->offset % block_size)
+		return fail(err, errcap, "--offset: %llu is not a multiple of the block size %u",
+		            (unsigned long long)o->offset, block_size);
+	uint64_t cap = blocks * block_size;
+	if (o->offset >= cap)
+		return fail(err, errcap, "--offset: %llu is beyond the LU's %llu bytes",
+		            (unsigned long long)o->offset, (unsigned long long)cap);
+	uint64_t len = o->size ? o->size : cap - o->offset;
+	if (len > cap - o->offset)
+		return fail(err, errcap,
+		            "--size: %llu bytes from --offset %llu exceed the LU's %llu",
+		            (unsigned long long)len, (unsigned long long)o->offset,
+		            (unsigned long long)cap);
+	if (o->size && o->size % o->bs)
+		return fail(err, errcap, "--size: %llu is not a multiple of --bs %u",
+		            (unsigned long long)o->size, o->bs);
+	if (len < o->bs)
+		return fail(err, errcap, "--size: the region is smaller than one I/O (--bs %u)",
+		            o->bs);
+	r->first_lba = o->offset / block_size;
+	r->io_blocks = o->bs / block_size;
+	r->units = len / o->bs;
+	return 0;
+}
+
+int io_default_initiator(const char *env, const char *hostname, char *buf, size_t cap, char *err,
+                         size_t errcap)
+{
+	if (env && *env) {
+		if (strlen(env) > PRK_ISCSI_NAME_MAX || !prk_iscsi_name_valid(env))
+			return fail(err, errcap, "%s='%s' is not a valid iSCSI name",
+			            IO_INITIATOR_ENV, env);
+		snprintf(buf, cap, "%s", env);
+		return 0;
+	}
+	char host[256];
+	snprintf(host, sizeof(host), "%s", hostname && *hostname ? hostname : "localhost");
+	/* iSCSI names are lower case; anything a name may not hold is '-'. */
+	for (char *p = host; *p; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		           *p == '-'))
+			*p = '-';
+	}
+	size_t room = PRK_ISCSI_NAME_MAX - strlen(IO_INITIATOR_PREFIX);
+	if (strlen(host) > room)
+		host[room] = 0;
+	snprintf(buf, cap, "%s%s", IO_INITIATOR_PREFIX, host);
+	return 0;
+}

@@ -1,0 +1,214 @@
+/* Private structures of the host library (src/host). */
+#ifndef PRKIT_HOST_INTERNAL_H
+#define PRKIT_HOST_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+
+#include "prkit/host.h"
+
+struct prk_host {
+	char state_dir[512];
+	int log_level;
+	struct prk_mpdev *devs;
+	/* Slow work (path bring-up, reservation recovery) runs synchronously
+	 * from the timer pass and nests prk_host_run; this flag keeps it from
+	 * nesting into itself. */
+	bool in_slow;
+	int depth; /* nesting of prk_host_run */
+};
+
+/* Where a path is in its life. */
+enum hpath_conn {
+	HC_IDLE,       /* no context */
+	HC_CONNECTING, /* TCP connect / login in progress */
+	HC_LOGGED_IN,  /* session up, bring-up (identity, ALUA, registration) pending */
+	HC_READY       /* brought up: state says whether it carries I/O */
+};
+
+struct hcmd;
+struct hio;
+
+struct hpath {
+	struct prk_mpdev *dev;
+	int idx;
+	bool removed;
+	char url[256];
+	char portal[256];
+	char target[256];
+	int lun;
+	char user[256], secret[256];
+	char tuser[256], tsecret[256];
+
+	struct iscsi_context *ctx;
+	enum hpath_conn conn;
+	enum prk_path_state state;
+	uint64_t isid;
+	uint32_t isid_rnd, isid_qual;
+	int isid_lock_fd;
+	bool isid_ephemeral;
+
+	bool registered; /* our key is on this nexus */
+	bool holder;     /* this nexus holds our (non all-registrants) reservation */
+	bool has_ident;
+	uint16_t rtpi, tpg;
+	uint8_t alua_state;
+	bool alua_known;
+	int priority;
+	bool alua_standby; /* STANDBY because of the ALUA state */
+	bool wait_failback;
+	bool ever_ready;
+	uint64_t healthy_since_ms;
+
+	struct hcmd *cmds; /* in flight on this context */
+	unsigned inflight;
+	uint64_t inflight_bytes;
+	uint64_t completed, failures;
+	unsigned tmf_pending;
+	uint64_t tmf_deadline_ms;
+	bool check_inflight;
+	uint64_t next_check_ms;
+	uint64_t next_connect_ms;
+	uint64_t connect_deadline_ms;
+	bool drop_requested; /* drop the session after the current service call */
+	char last_error[128];
+};
+
+struct prk_mpdev {
+	struct prk_host *h;
+	struct prk_mpdev *next;
+	struct prk_mpdev_opts o;
+	char initiator[224];
+	char *url_store[PRK_MPDEV_MAX_PATHS];
+	struct hpath paths[PRK_MPDEV_MAX_PATHS];
+	size_t n_paths;
+	unsigned rr;
+
+	char naa[33];
+	uint32_t block_size;
+	uint64_t blocks;
+
+	/* Reservation state as this host believes it. */
+	uint64_t key;
+	bool key_registered; /* we registered key on the device */
+	bool resv_held;      /* we hold a reservation of resv_type */
+	uint8_t resv_type;
+	bool fenced;
+	bool spc2; /* SPC-2 RESERVE/RELEASE on spc2_path only */
+	int spc2_path;
+	bool pr_unsupported;
+
+	bool open;
+	enum prk_open_mode mode;
+	int single_lock_fd;
+	bool quiesced;
+	bool rtpg_refresh;
+	bool freeing;
+
+	struct hio *pending_head, *pending_tail;
+	unsigned inflight;
+	uint64_t next_tick_ms;
+};
+
+/* One command in flight on a path. */
+typedef void (*hcmd_fn)(struct hcmd *c, int status, struct scsi_task *t);
+struct hcmd {
+	struct hpath *p;
+	struct scsi_task *task;
+	uint64_t deadline_ms;
+	bool aborting;
+	uint64_t bytes;
+	hcmd_fn done;
+	void *arg;
+	struct hcmd *next, *prev;
+};
+
+struct hio {
+	struct prk_mpdev *d;
+	bool write;
+	uint64_t lba;
+	uint32_t nblocks;
+	void *buf;
+	prk_io_fn cb;
+	void *arg;
+	unsigned redrives;
+	int last_path;
+	uint64_t queued_ms;
+	uint64_t not_before_ms;
+	struct scsi_iovec iov;
+	struct hio *next;
+};
+
+/* host.c */
+void hlog(struct prk_host *h, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void h_err(struct prk_host_err *e, enum prk_host_errc code, int path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* isid_store.c: the ISID of (initiator, target, portal), kept in the
+ * state directory, and a lock held while a process uses it. */
+int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct prk_host_err *err);
+void isid_release(struct hpath *p);
+/* The 48-bit ISID libiscsi sends for iscsi_set_isid_random(rnd, qual). */
+uint64_t isid_of_random(uint32_t rnd, uint32_t qual);
+
+/* path.c */
+void path_start_connect(struct hpath *p);
+void path_drop(struct hpath *p, const char *why);
+void path_set_state(struct hpath *p, enum prk_path_state s, const char *why);
+struct hcmd *path_send(struct hpath *p, struct scsi_task *t, unsigned timeout_ms, uint64_t bytes,
+                       hcmd_fn done, void *arg);
+void path_timers(struct hpath *p, uint64_t now);
+void path_checker(struct hpath *p, uint64_t now);
+int path_bring_up(struct hpath *p);
+/* REPORT TARGET PORT GROUPS through p, applied to every path. */
+int path_refresh_alua(struct hpath *p);
+bool path_usable(const struct hpath *p);
+/* Synchronous command through p (runs the loop). Unit attentions are
+ * reported as events and the command is sent again (at most 8 times).
+ * Returns the SCSI status, or -1 on a transport failure (err filled). */
+struct hsync {
+	const uint8_t *cdb;
+	size_t cdb_len;
+	int dir; /* SCSI_XFER_NONE / READ / WRITE */
+	const uint8_t *out;
+	uint32_t out_len;
+	uint8_t *in;
+	uint32_t in_cap;
+	size_t in_len;
+	unsigned timeout_ms;
+	uint8_t sense_key;
+	uint16_t asc;
+};
+int path_cmd_sync(struct hpath *p, struct hsync *s);
+
+/* mpdev.c */
+void dev_event(struct prk_mpdev *d, const struct prk_event *ev);
+void dev_dispatch(struct prk_mpdev *d);
+void dev_tick(struct prk_mpdev *d, uint64_t now);
+void dev_slow_work(struct prk_mpdev *d);
+int dev_wait_drained(struct prk_mpdev *d, int timeout_ms);
+struct hpath *dev_best_path(struct prk_mpdev *d, bool need_registered);
+void dev_path_ready(struct hpath *p);
+
+/* mpdev_pr.c */
+int pr_register_path(struct hpath *p, uint64_t key, struct prk_host_err *err);
+int pr_unregister_path(struct hpath *p, struct prk_host_err *err);
+int pr_reregister_returning(struct hpath *p);
+int pr_recover_dead_holder(struct prk_mpdev *d);
+int pr_prout(struct hpath *p, uint8_t sa, uint8_t type, uint64_t rk, uint64_t sark, bool aptpl,
+             struct prk_host_err *err);
+int pr_prin(struct hpath *p, uint8_t sa, uint8_t *buf, uint16_t cap, size_t *got,
+            struct prk_host_err *err);
+int pr_count_key(struct hpath *p, uint64_t key, size_t *n, struct prk_host_err *err);
+/* READ FULL STATUS through via: which of our paths are registered and
+ * which holds the reservation; sets resv_held / resv_type. */
+int pr_sync_state(struct prk_mpdev *d, struct hpath *via, struct prk_host_err *err);
+void cmd_err(struct prk_host_err *err, struct hpath *p, int st, const struct hsync *s,
+             const char *what);
+
+#endif

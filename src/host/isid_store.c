@@ -1,0 +1,152 @@
+/* Stable ISIDs. A path's I_T nexus is (initiator name, ISID, target
+ * port); registrations belong to it. So the ISID of a path is chosen once
+ * per (initiator, target, portal), written to <state_dir>/host-isids, and
+ * reused by every later run: a restarted host logs in as the same nexus
+ * and finds its registration, instead of leaving it stale on an old ISID
+ * (fence-agents #517, libiscsi #329).
+ *
+ * While a process uses an ISID it holds an flock on
+ * <state_dir>/isid-<ISID>.lock: two processes logging in with one ISID
+ * would reinstate (kill) each other's session. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "host_internal.h"
+
+uint64_t isid_of_random(uint32_t rnd, uint32_t qual)
+{
+	/* ISID type 10b (random): byte 0 = 80h, bytes 1..3 the random
+	 * number, bytes 4..5 the qualifier. */
+	return (0x80ULL << 40) | ((uint64_t)(rnd & 0xffffff) << 16) | (qual & 0xffff);
+}
+
+static uint32_t random24(void)
+{
+	uint32_t v = 0;
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = (uint32_t)rand() ^ (uint32_t)getpid();
+	v &= 0xffffff;
+	return v ? v : 1;
+}
+
+/* Takes the per-ISID lock; 1 taken, 0 busy, -1 error. */
+static int lock_isid(struct prk_host *h, uint64_t isid, int *fd_out)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/isid-%012llx.lock", h->state_dir,
+	         (unsigned long long)isid);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		return errno == EWOULDBLOCK ? 0 : -1;
+	}
+	*fd_out = fd;
+	return 1;
+}
+
+int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct prk_host_err *err)
+{
+	char db[600], lk[600];
+	snprintf(db, sizeof(db), "%s/host-isids", h->state_dir);
+	snprintf(lk, sizeof(lk), "%s/host-isids.lock", h->state_dir);
+	int lfd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd < 0 || flock(lfd, LOCK_EX)) {
+		h_err(err, PRK_HE_STATE, p->idx, "%s: %s", lk, strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+		return -1;
+	}
+	const char *ini = p->dev->initiator;
+	uint32_t rnd = 0, qual = 0;
+	bool found = false;
+	FILE *f = fopen(db, "r");
+	if (f) {
+		char line[1024];
+		while (fgets(line, sizeof(line), f)) {
+			char a[256], b[256], c[256];
+			unsigned r, q;
+			if (sscanf(line, "%255s %255s %255s %x %x", a, b, c, &r, &q) != 5)
+				continue;
+			if (strcasecmp(a, ini) == 0 && strcasecmp(b, p->target) == 0 &&
+			    strcmp(c, p->portal) == 0) {
+				rnd = r;
+				qual = q;
+				found = true;
+			}
+		}
+		fclose(f);
+	}
+	if (!found) {
+		rnd = random24();
+		qual = (uint32_t)p->idx;
+		FILE *w = fopen(db, "a");
+		if (!w ||
+		    fprintf(w, "%s %s %s %06x %04x\n", ini, p->target, p->portal, rnd, qual) < 0 ||
+		    fflush(w) || fsync(fileno(w))) {
+			h_err(err, PRK_HE_STATE, p->idx, "%s: %s", db, strerror(errno));
+			if (w)
+				fclose(w);
+			close(lfd);
+			return -1;
+		}
+		fclose(w);
+	}
+	close(lfd);
+
+	uint64_t isid = isid_of_random(rnd, qual);
+	int fd = -1;
+	int r = lock_isid(h, isid, &fd);
+	if (r < 0) {
+		h_err(err, PRK_HE_STATE, p->idx, "%s: ISID lock: %s", h->state_dir,
+		      strerror(errno));
+		return -1;
+	}
+	if (r == 0) {
+		if (!ephemeral_ok) {
+			h_err(err, PRK_HE_STATE, p->idx,
+			      "path %s: its I_T nexus (ISID 0x%012llx) is in use by another "
+			      "process on this host",
+			      p->portal, (unsigned long long)isid);
+			return -1;
+		}
+		/* A read-only tool: a fresh ISID that is never registered. */
+		for (int i = 0; i < 16 && r != 1; i++) {
+			rnd = random24();
+			isid = isid_of_random(rnd, 0xfff0 + (uint32_t)i);
+			r = lock_isid(h, isid, &fd);
+		}
+		if (r != 1) {
+			h_err(err, PRK_HE_STATE, p->idx, "no free ISID");
+			return -1;
+		}
+		qual = (uint32_t)(isid & 0xffff);
+		p->isid_ephemeral = true;
+	}
+	p->isid_rnd = rnd;
+	p->isid_qual = qual;
+	p->isid = isid;
+	p->isid_lock_fd = fd;
+	return 0;
+}
+
+void isid_release(struct hpath *p)
+{
+	if (p->isid_lock_fd >= 0) {
+		close(p->isid_lock_fd);
+		p->isid_lock_fd = -1;
+	}
+	if (p->isid_ephemeral) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s/isid-%012llx.lock", p->dev->h->state_dir,
+		         (unsigned long long)p->isid);
+		unlink(path);
+	}
+}

@@ -1,0 +1,604 @@
+/* The multipath device: its paths, path selection, data I/O with
+ * failover, the periodic checks, and the timers.
+ *
+ * An I/O that fails because of its path (transport error, timeout then
+ * abort, session dropped, TASK ABORTED, BUSY, an ALUA state) is queued
+ * again and re-driven on another usable path; one that meets RESERVATION
+ * CONFLICT means this host is fenced and completes at once with
+ * PRK_IO_FENCED, on no other path. A unit attention is reported as an
+ * event, then the command (which the target did not run) is sent again. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host_internal.h"
+#include "prkit/scsi_cdb.h"
+
+static unsigned dflt(unsigned v, unsigned d)
+{
+	return v ? v : d;
+}
+
+void dev_event(struct prk_mpdev *d, const struct prk_event *ev)
+{
+	if (ev->kind == PRK_EV_UA)
+		hlog(d->h, 1, "path %d: unit attention %02x/%02x", ev->path, ev->asc >> 8,
+		     ev->asc & 0xff);
+	if (d->o.on_event)
+		d->o.on_event(d, ev, d->o.event_arg);
+}
+
+static int parse_url(struct hpath *p, const char *url, struct prk_host_err *err)
+{
+	struct iscsi_context *tmp = iscsi_create_context("iqn.2026-11.io.prkit:url-parser");
+	if (!tmp) {
+		h_err(err, PRK_HE_STATE, p->idx, "cannot create a libiscsi context");
+		return -1;
+	}
+	struct iscsi_url *u = iscsi_parse_full_url(tmp, url);
+	if (!u) {
+		h_err(err, PRK_HE_USAGE, p->idx,
+		      "bad URL '%s': %s (want iscsi://host[:port]/iqn/lun)", url,
+		      iscsi_get_error(tmp));
+		iscsi_destroy_context(tmp);
+		return -1;
+	}
+	snprintf(p->url, sizeof(p->url), "%s", url);
+	snprintf(p->portal, sizeof(p->portal), "%s", u->portal);
+	snprintf(p->target, sizeof(p->target), "%s", u->target);
+	snprintf(p->user, sizeof(p->user), "%s", u->user);
+	snprintf(p->secret, sizeof(p->secret), "%s", u->passwd);
+	snprintf(p->tuser, sizeof(p->tuser), "%s", u->target_user);
+	snprintf(p->tsecret, sizeof(p->tsecret), "%s", u->target_passwd);
+	p->lun = u->lun;
+	iscsi_destroy_url(u);
+	iscsi_destroy_context(tmp);
+	return 0;
+}
+
+struct prk_mpdev *prk_mpdev_new(struct prk_host *h, const struct prk_mpdev_opts *o,
+                                struct prk_host_err *err)
+{
+	if (!o->initiator_name || !*o->initiator_name) {
+		h_err(err, PRK_HE_USAGE, -1, "an initiator name is required");
+		return NULL;
+	}
+	if (o->n_urls < 1 || o->n_urls > PRK_MPDEV_MAX_PATHS) {
+		h_err(err, PRK_HE_USAGE, -1, "need 1 to %d iscsi:// URLs, got %zu",
+		      PRK_MPDEV_MAX_PATHS, o->n_urls);
+		return NULL;
+	}
+	struct prk_mpdev *d = calloc(1, sizeof(*d));
+	if (!d) {
+		h_err(err, PRK_HE_STATE, -1, "out of memory");
+		return NULL;
+	}
+	d->h = h;
+	d->o = *o;
+	d->o.urls = NULL;
+	d->single_lock_fd = -1;
+	d->spc2_path = -1;
+	d->key = o->key;
+	snprintf(d->initiator, sizeof(d->initiator), "%s", o->initiator_name);
+	d->n_paths = o->n_urls;
+	for (size_t i = 0; i < o->n_urls; i++) {
+		struct hpath *p = &d->paths[i];
+		p->dev = d;
+		p->idx = (int)i;
+		p->isid_lock_fd = -1;
+		p->state = PRK_PATH_DOWN;
+		p->priority = 50;
+		if (parse_url(p, o->urls[i], err))
+			goto fail;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(d->paths[j].portal, p->portal) == 0 &&
+			    strcmp(d->paths[j].target, p->target) == 0) {
+				h_err(err, PRK_HE_USAGE, (int)i,
+				      "URL %zu repeats the portal of URL %zu", i + 1, j + 1);
+				goto fail;
+			}
+		}
+	}
+	for (size_t i = 0; i < d->n_paths; i++)
+		if (isid_acquire(h, &d->paths[i], o->ephemeral_isid_ok, err))
+			goto fail;
+	d->next = h->devs;
+	h->devs = d;
+	for (size_t i = 0; i < d->n_paths; i++)
+		path_start_connect(&d->paths[i]);
+	return d;
+fail:
+	for (size_t i = 0; i < d->n_paths; i++)
+		isid_release(&d->paths[i]);
+	free(d);
+	return NULL;
+}
+
+static void fail_pending(struct prk_mpdev *d, enum prk_io_status st)
+{
+	while (d->pending_head) {
+		struct hio *io = d->pending_head;
+		d->pending_head = io->next;
+		struct prk_io_result r = {.status = st, .path = -1, .redrives = io->redrives};
+		io->cb(d, &r, io->arg);
+		free(io);
+	}
+	d->pending_tail = NULL;
+}
+
+void prk_mpdev_free(struct prk_mpdev *d)
+{
+	if (!d)
+		return;
+	if (d->open)
+		prk_mpdev_close(d, NULL);
+	d->freeing = true;
+	for (size_t i = 0; i < d->n_paths; i++) {
+		struct hpath *p = &d->paths[i];
+		p->removed = true;
+		if (p->ctx) {
+			struct iscsi_context *ctx = p->ctx;
+			if (p->conn == HC_READY || p->conn == HC_LOGGED_IN)
+				iscsi_logout_sync(ctx);
+			p->conn = HC_IDLE;
+			iscsi_scsi_cancel_all_tasks(ctx);
+			p->ctx = NULL;
+			iscsi_destroy_context(ctx);
+		}
+		isid_release(p);
+	}
+	fail_pending(d, PRK_IO_CLOSED);
+	if (d->single_lock_fd >= 0)
+		close(d->single_lock_fd);
+	for (struct prk_mpdev **pp = &d->h->devs; *pp; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	free(d);
+}
+
+/* ---- path selection ---- */
+
+struct hpath *dev_best_path(struct prk_mpdev *d, bool need_registered)
+{
+	if (d->spc2) {
+		struct hpath *p = d->spc2_path >= 0 ? &d->paths[d->spc2_path] : NULL;
+		return p && path_usable(p) ? p : NULL;
+	}
+	int best_prio = -1;
+	for (size_t i = 0; i < d->n_paths; i++) {
+		struct hpath *p = &d->paths[i];
+		if (path_usable(p) && (!need_registered || p->registered) &&
+		    p->priority > best_prio)
+			best_prio = p->priority;
+	}
+	if (best_prio < 0)
+		return NULL;
+	struct hpath *best = NULL;
+	size_t n = d->n_paths;
+	for (size_t k = 0; k < n; k++) {
+		struct hpath *p = &d->paths[(d->rr + k) % n];
+		if (!path_usable(p) || (need_registered && !p->registered) ||
+		    p->priority != best_prio)
+			continue;
+		if (!best) {
+			best = p;
+			if (d->o.selector == PRK_SEL_ROUND_ROBIN)
+				break;
+			continue;
+		}
+		if (d->o.selector == PRK_SEL_QUEUE_LENGTH && p->inflight < best->inflight)
+			best = p;
+		else if (d->o.selector == PRK_SEL_SERVICE_TIME &&
+		         p->inflight_bytes < best->inflight_bytes)
+			best = p;
+	}
+	if (best)
+		d->rr = (unsigned)(best->idx + 1) % (unsigned)n;
+	return best;
+}
+
+/* ---- data I/O ---- */
+
+/* Under Write Exclusive and Exclusive Access only the holder's nexus may
+ * write (or access): I/O then goes through the holder path alone, and
+ * waits while a dead holder's reservation is moved. */
+static struct hpath *io_path(struct prk_mpdev *d)
+{
+	if (d->resv_held && (d->resv_type == PRK_PR_WE || d->resv_type == PRK_PR_EA) && !d->spc2) {
+		for (size_t i = 0; i < d->n_paths; i++)
+			if (d->paths[i].holder)
+				return path_usable(&d->paths[i]) ? &d->paths[i] : NULL;
+		return NULL;
+	}
+	return dev_best_path(d, d->key_registered);
+}
+
+static void io_done(struct hcmd *c, int status, struct scsi_task *t);
+
+static void io_complete(struct hio *io, enum prk_io_status st, int path, int scsi, uint8_t key,
+                        uint16_t asc)
+{
+	struct prk_mpdev *d = io->d;
+	struct prk_io_result r = {.status = st,
+	                          .path = path,
+	                          .scsi_status = scsi,
+	                          .sense_key = key,
+	                          .asc = asc,
+	                          .redrives = io->redrives};
+	io->cb(d, &r, io->arg);
+	free(io);
+}
+
+static void io_queue(struct prk_mpdev *d, struct hio *io)
+{
+	io->next = NULL;
+	if (d->pending_tail)
+		d->pending_tail->next = io;
+	else
+		d->pending_head = io;
+	d->pending_tail = io;
+}
+
+/* Sends io through p; false if it could not be sent. */
+static bool io_send(struct hpath *p, struct hio *io)
+{
+	struct prk_mpdev *d = io->d;
+	uint32_t len = io->nblocks * d->block_size;
+	struct scsi_task *t;
+	if (io->write)
+		t = scsi_cdb_write16(io->lba, len, (int)d->block_size, 0, 0, 0, 0, 0);
+	else
+		t = scsi_cdb_read16(io->lba, len, (int)d->block_size, 0, 0, 0, 0, 0);
+	if (!t)
+		return false;
+	if (io->write) {
+		io->iov.iov_base = io->buf;
+		io->iov.iov_len = len;
+		scsi_task_set_iov_out(t, &io->iov, 1);
+	} else if (scsi_task_add_data_in_buffer(t, (int)len, io->buf) < 0) {
+		scsi_free_scsi_task(t);
+		return false;
+	}
+	if (io->last_path >= 0 && io->last_path != p->idx) {
+		struct prk_event ev = {.kind = PRK_EV_IO_REDRIVEN,
+		                       .path = p->idx,
+		                       .old_path = io->last_path,
+		                       .why = "failover"};
+		dev_event(d, &ev);
+	}
+	io->last_path = p->idx;
+	if (!path_send(p, t, dflt(d->o.io_timeout_ms, 10000), len, io_done, io)) {
+		scsi_free_scsi_task(t);
+		return false;
+	}
+	d->inflight++;
+	return true;
+}
+
+void dev_dispatch(struct prk_mpdev *d)
+{
+	if (d->quiesced || d->freeing)
+		return;
+	uint64_t now = prk_host_now_ms();
+	struct hio *keep_head = NULL, *keep_tail = NULL;
+	while (d->pending_head) {
+		struct hio *io = d->pending_head;
+		d->pending_head = io->next;
+		if (!d->pending_head)
+			d->pending_tail = NULL;
+		io->next = NULL;
+		struct hpath *p = NULL;
+		if (now >= io->not_before_ms)
+			p = io_path(d);
+		if (p && io_send(p, io))
+			continue;
+		if (now - io->queued_ms >= dflt(d->o.no_path_timeout_ms, 15000)) {
+			io_complete(io, PRK_IO_NO_PATH, -1, -1, 0, 0);
+			continue;
+		}
+		if (keep_tail)
+			keep_tail->next = io;
+		else
+			keep_head = io;
+		keep_tail = io;
+	}
+	d->pending_head = keep_head;
+	d->pending_tail = keep_tail;
+}
+
+static void io_redrive(struct hio *io, unsigned delay_ms)
+{
+	struct prk_mpdev *d = io->d;
+	if (++io->redrives > dflt(d->o.max_retries, 5) + 3) {
+		io_complete(io, PRK_IO_NO_PATH, io->last_path, -1, 0, 0);
+		return;
+	}
+	io->queued_ms = prk_host_now_ms();
+	io->not_before_ms = io->queued_ms + delay_ms;
+	io_queue(d, io);
+}
+
+static void io_done(struct hcmd *c, int status, struct scsi_task *t)
+{
+	struct hio *io = c->arg;
+	struct hpath *p = c->p;
+	struct prk_mpdev *d = io->d;
+	d->inflight--;
+	uint8_t key = status == SCSI_STATUS_CHECK_CONDITION ? (uint8_t)t->sense.key : 0;
+	uint16_t asc = status == SCSI_STATUS_CHECK_CONDITION ? (uint16_t)t->sense.ascq : 0;
+	scsi_free_scsi_task(t);
+	if (d->freeing) {
+		io_complete(io, PRK_IO_CLOSED, p->idx, status, key, asc);
+		return;
+	}
+	switch (status) {
+	case SCSI_STATUS_GOOD:
+		io_complete(io, PRK_IO_OK, p->idx, status, 0, 0);
+		break;
+	case SCSI_STATUS_RESERVATION_CONFLICT: {
+		/* This host is fenced (or never had access): never a path
+		 * failure, never retried elsewhere. */
+		if (!d->fenced) {
+			d->fenced = true;
+			struct prk_event ev = {.kind = PRK_EV_FENCED,
+			                       .path = p->idx,
+			                       .old_path = -1,
+			                       .why = "RESERVATION CONFLICT on data I/O"};
+			dev_event(d, &ev);
+		}
+		io_complete(io, PRK_IO_FENCED, p->idx, status, 0, 0);
+		break;
+	}
+	case SCSI_STATUS_CHECK_CONDITION:
+		if (key == SCSI_SENSE_UNIT_ATTENTION) {
+			struct prk_event ev = {.kind = PRK_EV_UA,
+			                       .path = p->idx,
+			                       .old_path = -1,
+			                       .sense_key = key,
+			                       .asc = asc,
+			                       .why = "data I/O"};
+			dev_event(d, &ev);
+			if ((asc >> 8) == 0x2a)
+				d->rtpg_refresh = true;
+			io_redrive(io, 0);
+		} else if (key == SCSI_SENSE_NOT_READY && (asc == 0x040b || asc == 0x040c)) {
+			p->alua_standby = true;
+			d->rtpg_refresh = true;
+			path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
+			io_redrive(io, 0);
+		} else if (key == SCSI_SENSE_NOT_READY && asc == 0x040a) {
+			io_redrive(io, 100); /* ALUA transition */
+		} else if (key == 0xb) {
+			io_redrive(io, 0); /* ABORTED COMMAND */
+		} else {
+			io_complete(io, PRK_IO_SCSI_ERROR, p->idx, status, key, asc);
+		}
+		break;
+	case SCSI_STATUS_BUSY:
+	case SCSI_STATUS_TASK_SET_FULL:
+		io_redrive(io, 10);
+		break;
+	case SCSI_STATUS_TASK_ABORTED:
+		/* Aborted by another initiator (or a reset): if it preempted us
+		 * the retry meets RESERVATION CONFLICT. */
+		io_redrive(io, 0);
+		break;
+	default:
+		/* CANCELLED (our abort answered, or the session dropped),
+		 * ERROR, TIMEOUT: the path's fault. */
+		if (!c->aborting && p->conn == HC_READY && !p->drop_requested) {
+			/* libiscsi cancels everything when the connection
+			 * breaks (inside iscsi_service): the session goes. */
+			snprintf(p->last_error, sizeof(p->last_error), "connection lost");
+			p->drop_requested = true;
+			path_set_state(p, PRK_PATH_FAILED, "connection lost");
+		}
+		io_redrive(io, 0);
+		break;
+	}
+	dev_dispatch(d);
+}
+
+static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nblocks, void *buf,
+                     prk_io_fn cb, void *arg)
+{
+	if (!d->open || !nblocks || lba >= d->blocks || nblocks > d->blocks - lba)
+		return -1;
+	struct hio *io = calloc(1, sizeof(*io));
+	if (!io)
+		return -1;
+	io->d = d;
+	io->write = write;
+	io->lba = lba;
+	io->nblocks = nblocks;
+	io->buf = buf;
+	io->cb = cb;
+	io->arg = arg;
+	io->last_path = -1;
+	io->queued_ms = prk_host_now_ms();
+	if (!d->quiesced && !d->pending_head) {
+		struct hpath *p = io_path(d);
+		if (p && io_send(p, io))
+			return 0;
+	}
+	io_queue(d, io);
+	return 0;
+}
+
+int prk_mpdev_read(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf, prk_io_fn cb,
+                   void *arg)
+{
+	return io_submit(d, false, lba, nblocks, buf, cb, arg);
+}
+
+int prk_mpdev_write(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
+                    prk_io_fn cb, void *arg)
+{
+	return io_submit(d, true, lba, nblocks, (void *)buf, cb, arg);
+}
+
+int dev_wait_drained(struct prk_mpdev *d, int timeout_ms)
+{
+	uint64_t end = prk_host_now_ms() + (uint64_t)timeout_ms;
+	while (d->inflight && prk_host_now_ms() < end)
+		prk_host_run(d->h, 50);
+	return d->inflight ? -1 : 0;
+}
+
+/* ---- path states ---- */
+
+static bool any_up(struct prk_mpdev *d, const struct hpath *except)
+{
+	for (size_t i = 0; i < d->n_paths; i++)
+		if (&d->paths[i] != except && path_usable(&d->paths[i]))
+			return true;
+	return false;
+}
+
+/* A healthy path: UP, or STANDBY (ALUA, or waiting to fail back). */
+void dev_path_ready(struct hpath *p)
+{
+	struct prk_mpdev *d = p->dev;
+	if (p->alua_standby) {
+		path_set_state(p, PRK_PATH_STANDBY, "ALUA standby/unavailable");
+		return;
+	}
+	bool returning = p->ever_ready && p->failures > 0;
+	if (returning && d->o.failback != PRK_FAILBACK_IMMEDIATE && any_up(d, p)) {
+		p->wait_failback = true;
+		path_set_state(p, PRK_PATH_STANDBY, "waiting to fail back");
+		return;
+	}
+	p->wait_failback = false;
+	path_set_state(p, PRK_PATH_UP, returning ? "failback" : "ready");
+	dev_dispatch(d);
+}
+
+void prk_mpdev_failback(struct prk_mpdev *d)
+{
+	for (size_t i = 0; i < d->n_paths; i++) {
+		struct hpath *p = &d->paths[i];
+		if (p->wait_failback && p->conn == HC_READY && p->state == PRK_PATH_STANDBY) {
+			p->wait_failback = false;
+			path_set_state(p, PRK_PATH_UP, "manual failback");
+		}
+	}
+	dev_dispatch(d);
+}
+
+void dev_tick(struct prk_mpdev *d, uint64_t now)
+{
+	d->next_tick_ms = now + 20;
+	for (size_t i = 0; i < d->n_paths; i++) {
+		struct hpath *p = &d->paths[i];
+		path_timers(p, now);
+		path_checker(p, now);
+		/* Delayed failback, and a waiting path when nothing else is up. */
+		if (p->wait_failback && p->conn == HC_READY && p->state == PRK_PATH_STANDBY) {
+			bool due = d->o.failback == PRK_FAILBACK_DELAYED && p->healthy_since_ms &&
+			           now - p->healthy_since_ms >= d->o.failback_delay_ms;
+			if (due || !any_up(d, p)) {
+				p->wait_failback = false;
+				path_set_state(p, PRK_PATH_UP,
+				               due ? "delayed failback" : "only path left");
+			}
+		}
+	}
+	dev_dispatch(d);
+}
+
+void dev_slow_work(struct prk_mpdev *d)
+{
+	if (d->freeing)
+		return;
+	for (size_t i = 0; i < d->n_paths; i++) {
+		struct hpath *p = &d->paths[i];
+		if (p->conn == HC_LOGGED_IN && !p->removed)
+			path_bring_up(p);
+	}
+	if (d->rtpg_refresh) {
+		struct hpath *p = NULL;
+		for (size_t i = 0; i < d->n_paths && !p; i++)
+			if (d->paths[i].conn == HC_READY)
+				p = &d->paths[i];
+		if (p && path_refresh_alua(p) == 0)
+			d->rtpg_refresh = false;
+	}
+	if (d->resv_held && !prk_pr_type_all_registrants(d->resv_type))
+		pr_recover_dead_holder(d);
+}
+
+int prk_mpdev_wait_paths(struct prk_mpdev *d, int min_up, int timeout_ms)
+{
+	uint64_t end = prk_host_now_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		int up = 0, tried = 0;
+		for (size_t i = 0; i < d->n_paths; i++) {
+			struct hpath *p = &d->paths[i];
+			if (p->conn == HC_READY)
+				up++;
+			if (p->conn == HC_READY || p->failures > 0 || p->removed)
+				tried++;
+		}
+		if (up >= min_up || (size_t)tried == d->n_paths || prk_host_now_ms() >= end)
+			return up;
+		prk_host_run(d->h, 50);
+	}
+}
+
+/* ---- introspection ---- */
+
+size_t prk_mpdev_n_paths(const struct prk_mpdev *d)
+{
+	return d->n_paths;
+}
+
+size_t prk_mpdev_paths(const struct prk_mpdev *d, struct prk_path_info *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_paths && n < cap; i++, n++) {
+		const struct hpath *p = &d->paths[i];
+		struct prk_path_info *o = &out[n];
+		memset(o, 0, sizeof(*o));
+		snprintf(o->url, sizeof(o->url), "%s", p->url);
+		snprintf(o->portal, sizeof(o->portal), "%s", p->portal);
+		o->isid = p->isid;
+		o->state = p->state;
+		o->registered = p->registered;
+		o->holder = p->holder;
+		o->rtpi = p->rtpi;
+		o->tpg = p->tpg;
+		o->alua_state = p->alua_state;
+		o->priority = p->priority;
+		o->inflight = p->inflight;
+		o->completed = p->completed;
+		o->failures = p->failures;
+		snprintf(o->last_error, sizeof(o->last_error), "%s", p->last_error);
+	}
+	return n;
+}
+
+const char *prk_mpdev_naa(const struct prk_mpdev *d)
+{
+	return d->naa;
+}
+uint32_t prk_mpdev_block_size(const struct prk_mpdev *d)
+{
+	return d->block_size;
+}
+uint64_t prk_mpdev_blocks(const struct prk_mpdev *d)
+{
+	return d->blocks;
+}
+unsigned prk_mpdev_inflight(const struct prk_mpdev *d)
+{
+	return d->inflight;
+}
+bool prk_mpdev_is_fenced(const struct prk_mpdev *d)
+{
+	return d->fenced;
+}

@@ -1,0 +1,218 @@
+/* Open modes (the seed design, after AIX's openx options) mapped to PR
+ * command sequences, and close. docs/host.md lists the sequences. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "host_internal.h"
+#include "prkit/scsi_cdb.h"
+#include "prkit/scsi_pr_wire.h"
+
+static int lock_single(struct prk_mpdev *d, struct prk_host_err *err)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/open-naa.%s.lock", d->h->state_dir, d->naa);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		h_err(err, PRK_HE_STATE, -1, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		h_err(err, PRK_HE_IN_USE, -1,
+		      "device naa.%s is already open in single mode on this host", d->naa);
+		return -1;
+	}
+	d->single_lock_fd = fd;
+	return 0;
+}
+
+/* SPC-2 fallback for targets without persistent reservations: RESERVE(6)
+ * through one path, and I/O through that path only. */
+static int open_spc2(struct prk_mpdev *d, struct prk_host_err *err)
+{
+	struct hpath *p = dev_best_path(d, false);
+	if (!p) {
+		h_err(err, PRK_HE_NO_PATH, -1, "RESERVE(6): no path is up");
+		return -1;
+	}
+	uint8_t cdb[6] = {0x16};
+	struct hsync s = {.cdb = cdb, .cdb_len = 6, .dir = SCSI_XFER_NONE};
+	int st = path_cmd_sync(p, &s);
+	if (st == SCSI_STATUS_RESERVATION_CONFLICT) {
+		h_err(err, PRK_HE_BUSY, p->idx,
+		      "the LU is reserved (SPC-2 RESERVE) by another initiator");
+		err->status = st;
+		return -1;
+	}
+	if (st != SCSI_STATUS_GOOD) {
+		cmd_err(err, p, st, &s, "RESERVE(6)");
+		return -1;
+	}
+	d->spc2 = true;
+	d->spc2_path = p->idx;
+	d->resv_held = true;
+	hlog(d->h, 1, "target has no persistent reservations: SPC-2 RESERVE on path %d only",
+	     p->idx);
+	return 0;
+}
+
+/* Registers our key on every path unless the target lacks PR. 1 when the
+ * target has no PR (SPC-2 fallback), 0 registered, -1 error. */
+static int register_all(struct prk_mpdev *d, struct prk_host_err *err)
+{
+	struct hpath *p = dev_best_path(d, false);
+	if (!p) {
+		h_err(err, PRK_HE_NO_PATH, -1, "open: no path to the LU came up (%s)",
+		      d->paths[0].last_error[0] ? d->paths[0].last_error : "not connected");
+		return -1;
+	}
+	uint8_t buf[PRK_PRIN_CAPS_LEN];
+	size_t got;
+	struct prk_host_err e2;
+	if (pr_prin(p, PRK_PRIN_REPORT_CAPABILITIES, buf, sizeof(buf), &got, &e2)) {
+		if (e2.code == PRK_HE_UNSUPPORTED) {
+			d->pr_unsupported = true;
+			return 1;
+		}
+		*err = e2;
+		return -1;
+	}
+	if (!d->key) {
+		h_err(err, PRK_HE_USAGE, -1, "open: the device has no reservation key");
+		return -1;
+	}
+	return prk_mpdev_register(d, d->key, err);
+}
+
+int prk_mpdev_open(struct prk_mpdev *d, const struct prk_open_opts *o, struct prk_host_err *err)
+{
+	if (d->open) {
+		h_err(err, PRK_HE_IN_USE, -1, "device is already open");
+		return -1;
+	}
+	struct prk_open_opts dflt = {0};
+	if (!o)
+		o = &dflt;
+	uint8_t type = o->type ? o->type : PRK_PR_EA_RO;
+	if (!prk_pr_type_valid(type)) {
+		h_err(err, PRK_HE_USAGE, -1, "reservation type %u is not one of 1,3,5,6,7,8", type);
+		return -1;
+	}
+	prk_mpdev_wait_paths(d, (int)d->n_paths, o->timeout_ms ? o->timeout_ms : 10000);
+	if (!d->naa[0] || !d->blocks) {
+		h_err(err, PRK_HE_NO_PATH, -1, "open: no path to the LU came up (%s)",
+		      d->paths[0].last_error[0] ? d->paths[0].last_error : "not connected");
+		return -1;
+	}
+	if (o->mode == PRK_OPEN_SINGLE && lock_single(d, err))
+		return -1;
+	d->mode = o->mode;
+	int r = register_all(d, err);
+	if (r < 0)
+		goto fail;
+	if (r == 1) {
+		if (o->mode != PRK_OPEN_NO_RESERVE && open_spc2(d, err))
+			goto fail;
+		d->open = true;
+		return 0;
+	}
+	struct prk_resv_view v;
+	if (prk_mpdev_read_state(d, &v, err))
+		goto fail_unreg;
+	bool ours = v.present && (v.key == d->key || prk_pr_type_all_registrants(v.type));
+	bool theirs = v.present && !ours;
+	struct hpath *via = dev_best_path(d, true);
+	if (via && pr_sync_state(d, via, err))
+		goto fail_unreg;
+	switch (o->mode) {
+	case PRK_OPEN_NO_RESERVE:
+		if (theirs) {
+			h_err(err, PRK_HE_BUSY, -1,
+			      "open (no-reserve): key 0x%llx holds a %s reservation",
+			      (unsigned long long)v.key, prk_pr_type_name(v.type));
+			err->holder_key = v.key;
+			goto fail_unreg;
+		}
+		if (ours && !prk_pr_type_all_registrants(v.type) && prk_mpdev_release(d, err))
+			goto fail_unreg;
+		break;
+	case PRK_OPEN_FORCED:
+		if (theirs) {
+			if (prk_mpdev_preempt(d, v.key, type, true, err))
+				goto fail_unreg;
+			if (!d->resv_held) {
+				h_err(err, PRK_HE_MISMATCH, -1,
+				      "open (forced): PREEMPT AND ABORT of 0x%llx did not give us "
+				      "the reservation",
+				      (unsigned long long)v.key);
+				goto fail_unreg;
+			}
+			break;
+		}
+		__attribute__((fallthrough)); /* nobody's, or ours */
+	default:
+		if (theirs) {
+			h_err(err, PRK_HE_BUSY, -1, "open: key 0x%llx holds a %s reservation",
+			      (unsigned long long)v.key, prk_pr_type_name(v.type));
+			err->holder_key = v.key;
+			err->status = SCSI_STATUS_RESERVATION_CONFLICT;
+			goto fail_unreg;
+		}
+		if (!v.present && prk_mpdev_reserve(d, type, err))
+			goto fail_unreg;
+		break;
+	}
+	d->open = true;
+	d->fenced = false;
+	return 0;
+fail_unreg:
+	/* Leave no registration behind that this open created. */
+	{
+		struct prk_host_err e2;
+		if (!d->resv_held)
+			prk_mpdev_unregister(d, &e2);
+	}
+fail:
+	if (d->single_lock_fd >= 0) {
+		close(d->single_lock_fd);
+		d->single_lock_fd = -1;
+	}
+	return -1;
+}
+
+int prk_mpdev_close(struct prk_mpdev *d, struct prk_host_err *err)
+{
+	if (!d->open)
+		return 0;
+	d->quiesced = true;
+	dev_wait_drained(d, (int)(d->o.io_timeout_ms ? d->o.io_timeout_ms : 10000));
+	int rc = 0;
+	struct prk_host_err e2;
+	if (!err)
+		err = &e2;
+	if (d->mode != PRK_OPEN_RETAIN && d->resv_held && !d->fenced)
+		rc = prk_mpdev_release(d, err);
+	d->open = false;
+	d->quiesced = false;
+	d->spc2 = false;
+	d->spc2_path = -1;
+	/* I/O still queued has nowhere to go. */
+	while (d->pending_head) {
+		struct hio *io = d->pending_head;
+		d->pending_head = io->next;
+		struct prk_io_result r = {.status = PRK_IO_CLOSED, .path = -1};
+		io->cb(d, &r, io->arg);
+		free(io);
+	}
+	d->pending_tail = NULL;
+	if (d->single_lock_fd >= 0) {
+		close(d->single_lock_fd);
+		d->single_lock_fd = -1;
+	}
+	return rc;
+}

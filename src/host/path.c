@@ -1,0 +1,519 @@
+/* One path: a libiscsi context with our ISID and no automatic reconnect.
+ *
+ * Connect and login are asynchronous. Once logged in, the path is brought
+ * up by slow work (path_bring_up: identity, capacity, ALUA, unit
+ * attentions, re-registration) before it may carry I/O. Every command is
+ * tracked with a deadline: when it passes, the path stops taking I/O and
+ * the command is aborted at the target with ABORT TASK; only when the
+ * abort is answered (libiscsi then completes the command as CANCELLED) is
+ * the I/O re-driven elsewhere. If the abort is not answered in time, the
+ * session is dropped, which ends every task of the nexus at the target. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_internal.h"
+#include "prkit/scsi_cdb.h"
+#include "prkit/scsi_vpd.h"
+
+static unsigned dflt(unsigned v, unsigned d)
+{
+	return v ? v : d;
+}
+
+bool path_usable(const struct hpath *p)
+{
+	return !p->removed && !p->drop_requested && p->conn == HC_READY && p->state == PRK_PATH_UP;
+}
+
+void path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
+{
+	if (p->state == s)
+		return;
+	struct prk_event ev = {.kind = PRK_EV_PATH_STATE,
+	                       .path = p->idx,
+	                       .old_path = -1,
+	                       .old_state = p->state,
+	                       .new_state = s,
+	                       .why = why};
+	if (s == PRK_PATH_DOWN || s == PRK_PATH_FAILED)
+		p->failures++;
+	p->state = s;
+	hlog(p->dev->h, 1, "path %d (%s): %s -> %s (%s)", p->idx, p->portal,
+	     prk_path_state_name(ev.old_state), prk_path_state_name(s), why ? why : "");
+	dev_event(p->dev, &ev);
+}
+
+static void hcmd_unlink(struct hcmd *c)
+{
+	struct hpath *p = c->p;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->cmds = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	p->inflight--;
+	p->inflight_bytes -= c->bytes;
+}
+
+static void hcmd_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
+{
+	(void)ctx;
+	struct hcmd *c = priv;
+	hcmd_unlink(c);
+	if (status != SCSI_STATUS_CANCELLED && status != SCSI_STATUS_ERROR)
+		c->p->completed++;
+	c->done(c, status, data);
+	free(c);
+}
+
+struct hcmd *path_send(struct hpath *p, struct scsi_task *t, unsigned timeout_ms, uint64_t bytes,
+                       hcmd_fn done, void *arg)
+{
+	if (!p->ctx || (p->conn != HC_READY && p->conn != HC_LOGGED_IN))
+		return NULL;
+	struct hcmd *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->p = p;
+	c->task = t;
+	c->bytes = bytes;
+	c->done = done;
+	c->arg = arg;
+	c->deadline_ms = prk_host_now_ms() + timeout_ms;
+	c->next = p->cmds;
+	if (p->cmds)
+		p->cmds->prev = c;
+	p->cmds = c;
+	p->inflight++;
+	p->inflight_bytes += bytes;
+	if (iscsi_scsi_command_async(p->ctx, p->lun, t, hcmd_cb, NULL, c) < 0) {
+		hcmd_unlink(c);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *priv);
+
+static void login_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
+{
+	(void)data;
+	struct hpath *p = priv;
+	if (p->ctx != ctx)
+		return;
+	if (status != SCSI_STATUS_GOOD) {
+		snprintf(p->last_error, sizeof(p->last_error), "login: %s", iscsi_get_error(ctx));
+		p->drop_requested = true;
+		return;
+	}
+	p->conn = HC_LOGGED_IN;
+	hlog(p->dev->h, 2, "path %d (%s): logged in, ISID 0x%012llx", p->idx, p->portal,
+	     (unsigned long long)p->isid);
+}
+
+static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
+{
+	(void)data;
+	struct hpath *p = priv;
+	if (p->ctx != ctx)
+		return;
+	if (status != SCSI_STATUS_GOOD) {
+		/* Also called when an established connection fails later. */
+		snprintf(p->last_error, sizeof(p->last_error), "connection: %s",
+		         iscsi_get_error(ctx));
+		p->drop_requested = true;
+		return;
+	}
+	if (p->conn != HC_CONNECTING)
+		return;
+	if (iscsi_login_async(ctx, login_cb, p) < 0) {
+		snprintf(p->last_error, sizeof(p->last_error), "login: %s", iscsi_get_error(ctx));
+		p->drop_requested = true;
+	}
+}
+
+void path_start_connect(struct hpath *p)
+{
+	struct prk_mpdev *d = p->dev;
+	uint64_t now = prk_host_now_ms();
+	p->next_connect_ms = now + dflt(d->o.checker_interval_ms, 1000);
+	struct iscsi_context *ctx = iscsi_create_context(d->initiator);
+	if (!ctx) {
+		snprintf(p->last_error, sizeof(p->last_error), "cannot create a libiscsi context");
+		return;
+	}
+	iscsi_set_targetname(ctx, p->target);
+	iscsi_set_session_type(ctx, ISCSI_SESSION_NORMAL);
+	iscsi_set_header_digest(ctx, d->o.header_digest ? ISCSI_HEADER_DIGEST_CRC32C_NONE
+	                                                : ISCSI_HEADER_DIGEST_NONE);
+	if (p->user[0])
+		iscsi_set_initiator_username_pwd(ctx, p->user, p->secret);
+	if (p->tuser[0])
+		iscsi_set_target_username_pwd(ctx, p->tuser, p->tsecret);
+	iscsi_set_isid_random(ctx, p->isid_rnd, p->isid_qual);
+	/* Our own reconnect keeps the ISID and never replays commands. */
+	iscsi_set_noautoreconnect(ctx, 1);
+	p->ctx = ctx;
+	p->conn = HC_CONNECTING;
+	p->drop_requested = false;
+	p->connect_deadline_ms = now + 5000;
+	if (iscsi_connect_async(ctx, p->portal, connect_cb, p) < 0) {
+		snprintf(p->last_error, sizeof(p->last_error), "connect: %s", iscsi_get_error(ctx));
+		p->drop_requested = true;
+	}
+}
+
+static void tmf_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
+{
+	(void)ctx;
+	(void)status;
+	(void)data;
+	struct hpath *p = priv;
+	if (p->tmf_pending)
+		p->tmf_pending--;
+}
+
+void path_drop(struct hpath *p, const char *why)
+{
+	struct iscsi_context *ctx = p->ctx;
+	p->drop_requested = false;
+	if (!ctx)
+		return;
+	if (why && why != p->last_error)
+		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+	hlog(p->dev->h, 1, "path %d (%s): session dropped: %s", p->idx, p->portal, p->last_error);
+	p->conn = HC_IDLE;
+	p->tmf_pending = 0;
+	p->check_inflight = false;
+	/* Outstanding commands complete as CANCELLED: data I/O is re-driven
+	 * on another path by its completion. */
+	iscsi_scsi_cancel_all_tasks(ctx);
+	p->ctx = NULL;
+	iscsi_destroy_context(ctx);
+	p->healthy_since_ms = 0;
+	p->next_connect_ms = prk_host_now_ms() + dflt(p->dev->o.checker_interval_ms, 1000);
+	path_set_state(p, PRK_PATH_DOWN, p->last_error);
+	dev_dispatch(p->dev);
+}
+
+void path_timers(struct hpath *p, uint64_t now)
+{
+	if (p->drop_requested) {
+		path_drop(p, p->last_error);
+		return;
+	}
+	if (p->conn == HC_CONNECTING && now > p->connect_deadline_ms) {
+		path_drop(p, "login timed out");
+		return;
+	}
+	if (p->tmf_pending && now > p->tmf_deadline_ms) {
+		path_drop(p, "ABORT TASK not answered in time");
+		return;
+	}
+	for (struct hcmd *c = p->cmds; c; c = c->next) {
+		if (c->aborting || now < c->deadline_ms)
+			continue;
+		c->aborting = true;
+		snprintf(p->last_error, sizeof(p->last_error), "command timed out");
+		if (p->state == PRK_PATH_UP || p->state == PRK_PATH_STANDBY)
+			path_set_state(p, PRK_PATH_FAILED, "command timed out");
+		p->healthy_since_ms = 0;
+		if (iscsi_task_mgmt_abort_task_async(p->ctx, c->task, tmf_cb, p) < 0) {
+			p->drop_requested = true;
+			break;
+		}
+		if (!p->tmf_pending)
+			p->tmf_deadline_ms = now + dflt(p->dev->o.tmf_timeout_ms, 3000);
+		p->tmf_pending++;
+	}
+	if (p->drop_requested)
+		path_drop(p, p->last_error);
+}
+
+static void check_done(struct hcmd *c, int status, struct scsi_task *t)
+{
+	struct hpath *p = c->p;
+	p->check_inflight = false;
+	bool healthy = false;
+	if (status == SCSI_STATUS_GOOD) {
+		healthy = true;
+	} else if (status == SCSI_STATUS_CHECK_CONDITION) {
+		uint16_t asc = (uint16_t)t->sense.ascq;
+		if (t->sense.key == SCSI_SENSE_UNIT_ATTENTION) {
+			struct prk_event ev = {.kind = PRK_EV_UA,
+			                       .path = p->idx,
+			                       .old_path = -1,
+			                       .sense_key = (uint8_t)t->sense.key,
+			                       .asc = asc,
+			                       .why = "path check"};
+			dev_event(p->dev, &ev);
+			if ((asc >> 8) == 0x2a)
+				p->dev->rtpg_refresh = true;
+			healthy = true;
+		} else if (t->sense.key == SCSI_SENSE_NOT_READY &&
+		           (asc == 0x040b || asc == 0x040c)) {
+			p->alua_standby = true;
+			p->dev->rtpg_refresh = true;
+			if (p->state == PRK_PATH_UP)
+				path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
+		} else {
+			healthy = true; /* the path answers; the LU has something to say */
+		}
+	}
+	scsi_free_scsi_task(t);
+	if (!healthy || p->conn != HC_READY)
+		return;
+	if (!p->healthy_since_ms)
+		p->healthy_since_ms = prk_host_now_ms();
+	if (p->state == PRK_PATH_FAILED)
+		dev_path_ready(p);
+}
+
+void path_checker(struct hpath *p, uint64_t now)
+{
+	struct prk_mpdev *d = p->dev;
+	unsigned iv = dflt(d->o.checker_interval_ms, 1000);
+	if (p->removed)
+		return;
+	if (p->conn == HC_IDLE) {
+		if (now >= p->next_connect_ms)
+			path_start_connect(p);
+		return;
+	}
+	if (p->conn != HC_READY || p->check_inflight || now < p->next_check_ms)
+		return;
+	p->next_check_ms = now + iv;
+	struct scsi_task *t = scsi_cdb_testunitready();
+	if (!t)
+		return;
+	unsigned to = iv * 2 > 2000 ? iv * 2 : 2000;
+	if (to > dflt(d->o.io_timeout_ms, 10000))
+		to = dflt(d->o.io_timeout_ms, 10000);
+	if (path_send(p, t, to, 0, check_done, NULL))
+		p->check_inflight = true;
+	else
+		scsi_free_scsi_task(t);
+}
+
+/* ---- synchronous commands ---- */
+
+struct sync_wait {
+	bool done;
+	int status;
+	uint8_t key;
+	uint16_t asc;
+	uint8_t *in;
+	uint32_t cap;
+	size_t got;
+};
+
+static void sync_done(struct hcmd *c, int status, struct scsi_task *t)
+{
+	struct sync_wait *w = c->arg;
+	w->done = true;
+	w->status = status;
+	if (status == SCSI_STATUS_CHECK_CONDITION) {
+		w->key = (uint8_t)t->sense.key;
+		w->asc = (uint16_t)t->sense.ascq;
+	}
+	if (status == SCSI_STATUS_GOOD && w->in && t->datain.data) {
+		size_t n = (size_t)t->datain.size;
+		if (n > w->cap)
+			n = w->cap;
+		memcpy(w->in, t->datain.data, n);
+		w->got = n;
+	}
+	scsi_free_scsi_task(t);
+}
+
+int path_cmd_sync(struct hpath *p, struct hsync *s)
+{
+	struct prk_mpdev *d = p->dev;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct scsi_task *t =
+		    scsi_create_task((int)s->cdb_len, (unsigned char *)s->cdb, s->dir,
+		                     s->dir == SCSI_XFER_WRITE ? (int)s->out_len : (int)s->in_cap);
+		if (!t)
+			return -1;
+		struct scsi_iovec iov = {.iov_base = (void *)s->out, .iov_len = s->out_len};
+		if (s->dir == SCSI_XFER_WRITE && s->out_len)
+			scsi_task_set_iov_out(t, &iov, 1);
+		struct sync_wait w = {.in = s->in, .cap = s->in_cap};
+		unsigned to = s->timeout_ms ? s->timeout_ms : dflt(d->o.io_timeout_ms, 10000);
+		if (!path_send(p, t, to, 0, sync_done, &w)) {
+			scsi_free_scsi_task(t);
+			return -1;
+		}
+		while (!w.done)
+			prk_host_run(d->h, 100);
+		s->in_len = w.got;
+		s->sense_key = w.key;
+		s->asc = w.asc;
+		if (w.status == SCSI_STATUS_CHECK_CONDITION && w.key == SCSI_SENSE_UNIT_ATTENTION) {
+			/* Reported, then the command (which did not run) goes again. */
+			struct prk_event ev = {.kind = PRK_EV_UA,
+			                       .path = p->idx,
+			                       .old_path = -1,
+			                       .sense_key = w.key,
+			                       .asc = w.asc,
+			                       .why = "command"};
+			dev_event(d, &ev);
+			if ((w.asc >> 8) == 0x2a)
+				d->rtpg_refresh = true;
+			continue;
+		}
+		if (w.status == SCSI_STATUS_CANCELLED || w.status == SCSI_STATUS_ERROR ||
+		    w.status == SCSI_STATUS_TIMEOUT)
+			return -1;
+		return w.status;
+	}
+	return SCSI_STATUS_CHECK_CONDITION;
+}
+
+/* ---- bring-up ---- */
+
+static int bring_up_identity(struct hpath *p)
+{
+	struct prk_mpdev *d = p->dev;
+	uint8_t cdb[6], buf[512];
+	size_t n = prk_inquiry_cdb_encode(true, 0x83, sizeof(buf), cdb);
+	struct hsync s = {
+	    .cdb = cdb, .cdb_len = n, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
+	int st = path_cmd_sync(p, &s);
+	if (st != SCSI_STATUS_GOOD) {
+		snprintf(p->last_error, sizeof(p->last_error), "INQUIRY VPD 83h failed (%d)", st);
+		return -1;
+	}
+	struct prk_vpd83 v;
+	struct prk_field_err fe;
+	if (prk_vpd83_decode(buf, s.in_len, &v, &fe) || !v.has_naa) {
+		snprintf(p->last_error, sizeof(p->last_error),
+		         "VPD 83h has no NAA designator for the LU");
+		return -1;
+	}
+	if (d->naa[0] && strcmp(d->naa, v.naa_hex) != 0) {
+		snprintf(p->last_error, sizeof(p->last_error),
+		         "leads to LU naa.%s, not naa.%s like the other paths", v.naa_hex, d->naa);
+		return -1;
+	}
+	snprintf(d->naa, sizeof(d->naa), "%s", v.naa_hex);
+	p->has_ident = true;
+	p->rtpi = v.has_rtpi ? v.rtpi : 0;
+	p->tpg = v.has_tpg ? v.tpg : 0;
+	return 0;
+}
+
+static int bring_up_capacity(struct hpath *p)
+{
+	struct prk_mpdev *d = p->dev;
+	if (d->blocks)
+		return 0;
+	uint8_t cdb[16] = {0x9e, 0x10};
+	cdb[13] = 32;
+	uint8_t buf[32];
+	struct hsync s = {
+	    .cdb = cdb, .cdb_len = 16, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
+	int st = path_cmd_sync(p, &s);
+	if (st == SCSI_STATUS_CHECK_CONDITION && s.sense_key == SCSI_SENSE_NOT_READY &&
+	    (s.asc == 0x040b || s.asc == 0x040c))
+		return 0; /* an ALUA standby/unavailable port: another path will tell */
+	if (st != SCSI_STATUS_GOOD || s.in_len < 12) {
+		snprintf(p->last_error, sizeof(p->last_error), "READ CAPACITY(16) failed (%d)", st);
+		return -1;
+	}
+	uint64_t last = 0;
+	for (int i = 0; i < 8; i++)
+		last = last << 8 | buf[i];
+	d->blocks = last + 1;
+	d->block_size =
+	    (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
+	return 0;
+}
+
+/* Reads the ALUA states and applies them to every path of the device. */
+int path_refresh_alua(struct hpath *p)
+{
+	struct prk_mpdev *d = p->dev;
+	uint8_t cdb[12];
+	static uint8_t buf[4096];
+	size_t n = prk_rtpg_cdb_encode(true, sizeof(buf), cdb);
+	struct hsync s = {
+	    .cdb = cdb, .cdb_len = n, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
+	int st = path_cmd_sync(p, &s);
+	if (st == SCSI_STATUS_CHECK_CONDITION && s.sense_key == 0x5) {
+		/* No ALUA: every path is active/optimized. */
+		for (size_t i = 0; i < d->n_paths; i++) {
+			d->paths[i].alua_known = false;
+			d->paths[i].priority = 50;
+		}
+		return 0;
+	}
+	if (st != SCSI_STATUS_GOOD)
+		return -1;
+	struct prk_rtpg r;
+	struct prk_field_err fe;
+	if (prk_rtpg_decode(buf, s.in_len, &r, &fe))
+		return -1;
+	for (size_t i = 0; i < d->n_paths; i++) {
+		struct hpath *q = &d->paths[i];
+		if (!q->has_ident)
+			continue;
+		const struct prk_rtpg_group *g = prk_rtpg_find_port(&r, q->rtpi);
+		if (!g)
+			continue;
+		bool was_standby = q->alua_standby;
+		q->alua_known = true;
+		q->alua_state = g->state;
+		q->priority = prk_alua_priority(g->state, g->pref);
+		q->alua_standby = g->state == PRK_ALUA_STANDBY ||
+		                  g->state == PRK_ALUA_UNAVAILABLE || g->state == PRK_ALUA_OFFLINE;
+		if (q->conn != HC_READY)
+			continue;
+		if (q->alua_standby && q->state == PRK_PATH_UP)
+			path_set_state(q, PRK_PATH_STANDBY, "ALUA state");
+		else if (!q->alua_standby && was_standby && q->state == PRK_PATH_STANDBY)
+			dev_path_ready(q);
+	}
+	return 0;
+}
+
+int path_bring_up(struct hpath *p)
+{
+	struct prk_mpdev *d = p->dev;
+	if (bring_up_identity(p) || bring_up_capacity(p)) {
+		path_drop(p, p->last_error);
+		return -1;
+	}
+	if (p->conn != HC_LOGGED_IN)
+		return -1;
+	p->priority = 50;
+	if (path_refresh_alua(p) == 0)
+		d->rtpg_refresh = false;
+	/* A TEST UNIT READY: unit attentions pending for this nexus (29/xx
+	 * after a reconnect, 2A/xx) are reported as events here. */
+	uint8_t tur[6] = {0};
+	struct hsync s = {.cdb = tur, .cdb_len = 6, .dir = SCSI_XFER_NONE};
+	int st = path_cmd_sync(p, &s);
+	if (st < 0) {
+		path_drop(p, "TEST UNIT READY failed");
+		return -1;
+	}
+	if (p->conn != HC_LOGGED_IN)
+		return -1;
+	if (d->key_registered && !p->removed && pr_reregister_returning(p) < 0) {
+		if (p->conn == HC_LOGGED_IN)
+			path_drop(p, "re-registration failed");
+		return -1;
+	}
+	if (p->conn != HC_LOGGED_IN)
+		return -1;
+	p->conn = HC_READY;
+	p->healthy_since_ms = prk_host_now_ms();
+	p->next_check_ms = p->healthy_since_ms + dflt(d->o.checker_interval_ms, 1000);
+	dev_path_ready(p);
+	p->ever_ready = true;
+	return 0;
+}
