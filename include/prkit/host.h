@@ -216,7 +216,7 @@ bool prk_mpdev_is_fenced(const struct prk_mpdev *d);
 
 struct prk_path_info {
 	char url[256];
-	char portal[128];
+	char portal[256];
 	uint64_t isid;
 	enum prk_path_state state;
 	bool registered;    /* our key is registered through this path */

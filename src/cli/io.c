@@ -323,7 +323,7 @@ static int open_device(struct io_run *r)
 	}
 	struct prk_open_opts oo = {.mode = o->mode, .type = o->type};
 	if (prk_mpdev_open(r->d, &oo, &err)) {
-		fprintf(stderr, "prkit io: open (%s): %s\n", prk_open_mode_name(o->mode), err.msg);
+		fprintf(stderr, "prkit io: %s (--mode %s)\n", err.msg, prk_open_mode_name(o->mode));
 		if (err.code == PRK_HE_BUSY)
 			fprintf(stderr, "prkit io: the reservation is held by key 0x%llx\n",
 			        (unsigned long long)err.holder_key);

@@ -60,26 +60,36 @@ void io_flush_redrives(struct io_run *r)
 	for (int a = 0; a < IO_NP; a++) {
 		for (int b = 0; b < IO_NP; b++) {
 			uint64_t n = r->redrive_pending[a][b];
+			r->redrive_seen[a][b] = false;
 			if (!n)
 				continue;
 			r->redrive_pending[a][b] = 0;
 			if (r->o->quiet)
 				continue;
 			stamp(r, ts, sizeof(ts));
-			fprintf(stderr, "%s %llu I/O(s) re-driven from path %d to path %d\n", ts,
-			        (unsigned long long)n, a, b);
+			fprintf(stderr, "%s %llu more I/O(s) re-driven from path %d to path %d\n",
+			        ts, (unsigned long long)n, a, b);
 		}
 	}
 }
 
+/* true for the first re-drive from old_path to path since the last
+ * progress line (printed at once), false for the others (counted). */
+static bool redrive_batch(struct io_run *r, const struct prk_event *ev)
+{
+	if (ev->old_path < 0 || ev->old_path >= IO_NP || ev->path < 0 || ev->path >= IO_NP)
+		return true;
+	bool *seen = &r->redrive_seen[ev->old_path][ev->path];
+	if (!*seen) {
+		*seen = true;
+		return true;
+	}
+	r->redrive_pending[ev->old_path][ev->path]++;
+	return false;
+}
+
 void io_print_event(struct io_run *r, struct prk_mpdev *d, const struct prk_event *ev)
 {
-	if (ev->kind == PRK_EV_IO_REDRIVEN) {
-		/* One line per failover, not per I/O: counted, printed later. */
-		if (ev->old_path >= 0 && ev->old_path < IO_NP && ev->path >= 0 && ev->path < IO_NP)
-			r->redrive_pending[ev->old_path][ev->path]++;
-		return;
-	}
 	if (r->o->quiet)
 		return;
 	char ts[48], portal[128], asc[96];
@@ -108,6 +118,11 @@ void io_print_event(struct io_run *r, struct prk_mpdev *d, const struct prk_even
 		        ev->old_path, ev->path, portal);
 		break;
 	case PRK_EV_IO_REDRIVEN:
+		/* The first of a batch now, the rest summed up with the next
+		 * progress line. */
+		if (redrive_batch(r, ev))
+			fprintf(stderr, "%s I/O re-driven from path %d to path %d (%s): %s\n", ts,
+			        ev->old_path, ev->path, portal, why);
 		break;
 	}
 }

@@ -59,8 +59,10 @@ struct io_run {
 	struct iop_mismatch first_bad; /* the first verify mismatch */
 	/* Progress: the counts at the previous line. */
 	uint64_t prog_ns, prog_ops, prog_bytes, prog_err, prog_path[IO_NP];
-	/* Re-drives not yet printed, by (from, to). */
+	/* Re-drives since the last progress line, by (from, to): the first is
+	 * printed at once (seen), the others counted (pending). */
 	uint64_t redrive_pending[IO_NP][IO_NP];
+	bool redrive_seen[IO_NP][IO_NP];
 };
 
 /* io_report.c */

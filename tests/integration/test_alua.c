@@ -404,7 +404,7 @@ static void test_cli_set_alua(void **state)
 	assert_int_equal(CLI("list"), 0);
 	/* "  lun N ... no-pr ..." for LUNs 1 and 5 only. */
 	for (int lun = 0; lun < 6; lun += (lun == 1 ? 4 : 1)) {
-		char key[16], line[512];
+		char key[32], line[512];
 		snprintf(key, sizeof(key), "lun %-3d ", lun);
 		const char *l = strstr(out, key);
 		if (!l)
