@@ -65,6 +65,8 @@ struct prk_host_opts {
 };
 
 struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err *err);
+/* The state directory prk_host_new uses when none is given. */
+void prk_host_default_state_dir(char *buf, size_t cap);
 void prk_host_free(struct prk_host *h);
 /* Runs one iteration: waits at most timeout_ms for socket events or the
  * next timer, services them and runs due timers (path checks, command
@@ -137,6 +139,10 @@ struct prk_mpdev_opts {
 	/* The ISID store may hand out a fresh, unsaved ISID when the saved one
 	 * is in use by another process: only for read-only tools. */
 	bool ephemeral_isid_ok;
+	/* Another set of nexuses for the same initiator name (e.g. "fence"
+	 * for a fence agent running beside the node's I/O process): the
+	 * ISIDs are kept per role. NULL or "": the default set. */
+	const char *isid_role;
 	prk_event_fn on_event;
 	void *event_arg;
 };
@@ -160,7 +166,12 @@ enum prk_open_mode {
 	PRK_OPEN_FORCED,      /* register; PREEMPT AND ABORT another holder */
 	PRK_OPEN_RETAIN,      /* default, and close keeps the reservation */
 	PRK_OPEN_NO_RESERVE,  /* register only (shared); release our own reservation */
-	PRK_OPEN_SINGLE       /* default, and a second open on this host fails */
+	PRK_OPEN_SINGLE,      /* default, and a second open on this host fails */
+	/* ours: register only, as a member of a cluster whose reservation
+	 * (registrants-only or all-registrants, held by any member) gives every
+	 * registrant access; fails only on a Write Exclusive / Exclusive Access
+	 * reservation of another key. Never reserves or releases. */
+	PRK_OPEN_CLUSTER
 };
 const char *prk_open_mode_name(enum prk_open_mode m);
 int prk_open_mode_parse(const char *s, enum prk_open_mode *out);

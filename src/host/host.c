@@ -3,6 +3,7 @@
  * reconnects, slow work such as bring-up and reservation recovery). */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ static int mkdir_p(const char *path)
 }
 
 /* The same rule as prkitd's state_dir default. */
-static void default_state_dir(char *buf, size_t cap)
+void prk_host_default_state_dir(char *buf, size_t cap)
 {
 	const char *env = getenv("PRKIT_STATE_DIR");
 	if (env && *env) {
@@ -91,8 +92,13 @@ struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err
 	if (o && o->state_dir)
 		snprintf(h->state_dir, sizeof(h->state_dir), "%s", o->state_dir);
 	else
-		default_state_dir(h->state_dir, sizeof(h->state_dir));
+		prk_host_default_state_dir(h->state_dir, sizeof(h->state_dir));
 	h->log_level = o ? o->log_level : 0;
+	/* libiscsi writes with writev(): a portal that closes its connections
+	 * while data goes out would kill the process with SIGPIPE. */
+	struct sigaction sa;
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
 	const char *lv = getenv("PRKIT_HOST_LOG");
 	if (lv && *lv)
 		h->log_level = atoi(lv);
@@ -155,7 +161,8 @@ int prk_host_run(struct prk_host *h, int timeout_ms)
 		if (!pfd[i].revents || !p->ctx || iscsi_get_fd(p->ctx) != pfd[i].fd)
 			continue;
 		if (iscsi_service(p->ctx, pfd[i].revents) < 0)
-			path_drop(p, iscsi_get_error(p->ctx));
+			/* A callback may have recorded the real cause already. */
+			path_drop(p, p->drop_requested ? p->last_error : iscsi_get_error(p->ctx));
 		else if (p->drop_requested)
 			path_drop(p, p->last_error);
 	}

@@ -68,6 +68,7 @@ struct hpath {
 	unsigned inflight;
 	uint64_t inflight_bytes;
 	uint64_t completed, failures;
+	unsigned failed_logins; /* connect or login attempts that failed */
 	unsigned tmf_pending;
 	uint64_t tmf_deadline_ms;
 	bool check_inflight;
@@ -83,6 +84,7 @@ struct prk_mpdev {
 	struct prk_mpdev *next;
 	struct prk_mpdev_opts o;
 	char initiator[224];
+	char isid_role[64];
 	char *url_store[PRK_MPDEV_MAX_PATHS];
 	struct hpath paths[PRK_MPDEV_MAX_PATHS];
 	size_t n_paths;

@@ -1,6 +1,7 @@
 /* Stable ISIDs. A path's I_T nexus is (initiator name, ISID, target
  * port); registrations belong to it. So the ISID of a path is chosen once
- * per (initiator, target, portal), written to <state_dir>/host-isids, and
+ * per (initiator, target, portal, LUN[, role]), written to
+ * <state_dir>/host-isids, and
  * reused by every later run: a restarted host logs in as the same nexus
  * and finds its registration, instead of leaving it stale on an old ISID
  * (fence-agents #517, libiscsi #329).
@@ -65,6 +66,16 @@ int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct 
 		return -1;
 	}
 	const char *ini = p->dev->initiator;
+	/* A role names another set of nexuses. */
+	char portal[300];
+	const char *role = p->dev->o.isid_role;
+	/* One session per LU: two contexts of one process with the same ISID
+	 * to the same portal group would reinstate each other, so the LUN is
+	 * part of the name: "[<role>/]<portal>/<lun>". */
+	if (role && *role)
+		snprintf(portal, sizeof(portal), "%s/%s/%d", role, p->portal, p->lun);
+	else
+		snprintf(portal, sizeof(portal), "%s/%d", p->portal, p->lun);
 	uint32_t rnd = 0, qual = 0;
 	bool found = false;
 	FILE *f = fopen(db, "r");
@@ -76,7 +87,7 @@ int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct 
 			if (sscanf(line, "%255s %255s %255s %x %x", a, b, c, &r, &q) != 5)
 				continue;
 			if (strcasecmp(a, ini) == 0 && strcasecmp(b, p->target) == 0 &&
-			    strcmp(c, p->portal) == 0) {
+			    strcmp(c, portal) == 0) {
 				rnd = r;
 				qual = q;
 				found = true;
@@ -89,7 +100,7 @@ int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct 
 		qual = (uint32_t)p->idx;
 		FILE *w = fopen(db, "a");
 		if (!w ||
-		    fprintf(w, "%s %s %s %06x %04x\n", ini, p->target, p->portal, rnd, qual) < 0 ||
+		    fprintf(w, "%s %s %s %06x %04x\n", ini, p->target, portal, rnd, qual) < 0 ||
 		    fflush(w) || fsync(fileno(w))) {
 			h_err(err, PRK_HE_STATE, p->idx, "%s: %s", db, strerror(errno));
 			if (w)

@@ -77,6 +77,8 @@ struct prk_mpdev *prk_mpdev_new(struct prk_host *h, const struct prk_mpdev_opts 
 	d->h = h;
 	d->o = *o;
 	d->o.urls = NULL;
+	snprintf(d->isid_role, sizeof(d->isid_role), "%s", o->isid_role ? o->isid_role : "");
+	d->o.isid_role = d->isid_role;
 	d->single_lock_fd = -1;
 	d->spc2_path = -1;
 	d->key = o->key;
@@ -541,7 +543,8 @@ int prk_mpdev_wait_paths(struct prk_mpdev *d, int min_up, int timeout_ms)
 			struct hpath *p = &d->paths[i];
 			if (p->conn == HC_READY)
 				up++;
-			if (p->conn == HC_READY || p->failures > 0 || p->removed)
+			if (p->conn == HC_READY || p->failures > 0 || p->failed_logins > 0 ||
+			    p->removed)
 				tried++;
 		}
 		if (up >= min_up || (size_t)tried == d->n_paths || prk_host_now_ms() >= end)

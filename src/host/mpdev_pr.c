@@ -535,6 +535,17 @@ int prk_mpdev_read_state(struct prk_mpdev *d, struct prk_resv_view *v, struct pr
 	v->present = r.present;
 	v->key = r.key;
 	v->type = r.type;
+	/* Learn which of our paths carry our key (a fresh process knows
+	 * nothing yet): READ FULL STATUS, when we have a key. */
+	if (d->key && !d->pr_unsupported) {
+		if (pr_sync_state(d, p, err))
+			goto out;
+		bool any = false;
+		for (size_t i = 0; i < d->n_paths; i++)
+			any |= d->paths[i].registered;
+		if (any)
+			d->key_registered = true;
+	}
 	rc = 0;
 out:
 	SLOW_END(d);

@@ -55,16 +55,17 @@ const char *prk_event_name(enum prk_event_kind k)
 	return "?";
 }
 
-static const char *const mode_names[] = {"default", "forced", "retain", "no-reserve", "single"};
+static const char *const mode_names[] = {"default",    "forced", "retain",
+                                         "no-reserve", "single", "cluster"};
 
 const char *prk_open_mode_name(enum prk_open_mode m)
 {
-	return (unsigned)m < 5 ? mode_names[m] : "?";
+	return (unsigned)m < 6 ? mode_names[m] : "?";
 }
 
 int prk_open_mode_parse(const char *s, enum prk_open_mode *out)
 {
-	for (unsigned i = 0; i < 5; i++) {
+	for (unsigned i = 0; i < 6; i++) {
 		if (strcmp(s, mode_names[i]) == 0) {
 			*out = (enum prk_open_mode)i;
 			return 0;

@@ -126,10 +126,22 @@ int prk_mpdev_open(struct prk_mpdev *d, const struct prk_open_opts *o, struct pr
 		goto fail_unreg;
 	bool ours = v.present && (v.key == d->key || prk_pr_type_all_registrants(v.type));
 	bool theirs = v.present && !ours;
+	/* Registrants-only and all-registrants types give every registrant
+	 * access: for a cluster member's open they do not block us. */
+	bool blocks_registrants = v.present && (v.type == PRK_PR_WE || v.type == PRK_PR_EA);
 	struct hpath *via = dev_best_path(d, true);
 	if (via && pr_sync_state(d, via, err))
 		goto fail_unreg;
 	switch (o->mode) {
+	case PRK_OPEN_CLUSTER:
+		if (theirs && blocks_registrants) {
+			h_err(err, PRK_HE_BUSY, -1,
+			      "open (cluster): key 0x%llx holds a %s reservation",
+			      (unsigned long long)v.key, prk_pr_type_name(v.type));
+			err->holder_key = v.key;
+			goto fail_unreg;
+		}
+		break;
 	case PRK_OPEN_NO_RESERVE:
 		if (theirs) {
 			h_err(err, PRK_HE_BUSY, -1,

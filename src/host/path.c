@@ -185,6 +185,8 @@ void path_drop(struct hpath *p, const char *why)
 	if (why && why != p->last_error)
 		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	hlog(p->dev->h, 1, "path %d (%s): session dropped: %s", p->idx, p->portal, p->last_error);
+	if (p->conn == HC_CONNECTING)
+		p->failed_logins++;
 	p->conn = HC_IDLE;
 	p->tmf_pending = 0;
 	p->check_inflight = false;

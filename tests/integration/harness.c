@@ -325,13 +325,15 @@ static void read_back(int fd, char *buf, size_t cap)
 	buf[have] = 0;
 }
 
-static int run_prkit(const struct h_daemon *d, bool admin, char *out, size_t out_cap, char *err,
-                     size_t err_cap, const char *const *args)
+/* Starts `prkit` (after `target -s SOCK` when admin) with its output in
+ * unlinked temporary files. */
+static int spawn_prkit(const struct h_daemon *d, bool admin, struct h_proc *p,
+                       const char *const *args)
 {
 	char sock[300], opath[] = "/tmp/prkit-cli-out-XXXXXX",
 	                epath[] = "/tmp/prkit-cli-err-XXXXXX";
 	char state[400];
-	const char *argv[32];
+	const char *argv[48];
 	int n = 0;
 	h_admin_path(d, sock, sizeof(sock));
 	snprintf(state, sizeof(state), "%s/host", d->dir);
@@ -341,7 +343,7 @@ static int run_prkit(const struct h_daemon *d, bool admin, char *out, size_t out
 		argv[n++] = "-s";
 		argv[n++] = sock;
 	}
-	for (; *args && n < 31; args++)
+	for (; *args && n < 47; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
 	/* Output goes to files, not pipes: nothing to drain while waiting. */
@@ -362,30 +364,63 @@ static int run_prkit(const struct h_daemon *d, bool admin, char *out, size_t out
 		if (dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			_exit(126);
 		if (!admin)
-			setenv("PRKIT_STATE_DIR", state, 1);
+			setenv("PRKIT_STATE_DIR", state, 0);
 		execv(PRKIT_PATH, (char *const *)argv);
 		_exit(127);
 	}
+	p->pid = pid;
+	p->out_fd = o;
+	p->err_fd = e;
+	p->started_ms = h_now_ms();
+	return 0;
+}
+
+int h_prkit_spawn(const struct h_daemon *d, struct h_proc *p, const char *const *args)
+{
+	return spawn_prkit(d, false, p, args);
+}
+
+int h_proc_poll(struct h_proc *p, int *rc, char *out, size_t out_cap, char *err, size_t err_cap)
+{
 	int status = -1;
-	/* The CLI waits for one answer of a local daemon: 20 s is plenty. */
-	for (int i = 0;; i++) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 || i == 2000) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			status = -1;
-			break;
-		}
+	pid_t r = waitpid(p->pid, &status, WNOHANG);
+	if ((r == 0 || (r < 0 && errno == EINTR)) && h_now_ms() - p->started_ms < 60000)
+		return 0;
+	if (r < 0)
+		fprintf(stderr, "# waitpid(%d): %s\n", (int)p->pid, strerror(errno));
+	if (r != p->pid) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &status, 0);
+		status = -1;
+	}
+	read_back(p->out_fd, out, out_cap);
+	read_back(p->err_fd, err, err_cap);
+	close(p->out_fd);
+	close(p->err_fd);
+	*rc = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (*rc == -1)
+		fprintf(stderr, "# prkit pid %d: r=%d status=0x%x elapsed=%llu\n", (int)p->pid,
+		        (int)r, (unsigned)status, (unsigned long long)(h_now_ms() - p->started_ms));
+	if (status != -1 && WIFSIGNALED(status))
+		fprintf(stderr, "# prkit (pid %d) killed by signal %d\n", (int)p->pid,
+		        WTERMSIG(status));
+	return 1;
+}
+
+static int run_prkit(const struct h_daemon *d, bool admin, char *out, size_t out_cap, char *err,
+                     size_t err_cap, const char *const *args)
+{
+	struct h_proc p;
+	if (spawn_prkit(d, admin, &p, args)) {
+		fprintf(stderr, "# cannot start prkit: %s\n", strerror(errno));
+		return -1;
+	}
+	int rc;
+	while (!h_proc_poll(&p, &rc, out, out_cap, err, err_cap)) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	read_back(o, out, out_cap);
-	read_back(e, err, err_cap);
-	close(o);
-	close(e);
-	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return rc;
 }
 
 int h_cli(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t err_cap,

@@ -77,6 +77,18 @@ int h_cli(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t
 int h_prkit(const struct h_daemon *d, char *out, size_t out_cap, char *err, size_t err_cap,
             const char *const *args);
 
+/* The same, started in the background: the caller keeps its own event
+ * loop running and polls. */
+struct h_proc {
+	pid_t pid;
+	int out_fd, err_fd;
+	uint64_t started_ms;
+};
+int h_prkit_spawn(const struct h_daemon *d, struct h_proc *p, const char *const *args);
+/* 0 while it runs; 1 when it has exited (or was killed after 60 s), with
+ * its exit status (-1 if killed) and output collected. */
+int h_proc_poll(struct h_proc *p, int *rc, char *out, size_t out_cap, char *err, size_t err_cap);
+
 /* Does the daemon's log contain s? */
 int h_log_contains(const struct h_daemon *d, const char *s);
 /* Waits (polling, at most timeout_ms) until the log contains s: for lines

@@ -542,6 +542,14 @@ static void test_retain_and_no_reserve(void **state)
 	assert_int_equal(prk_mpdev_open(b, &nr, &err), -1);
 	assert_int_equal(err.code, PRK_HE_BUSY);
 	assert_int_equal(err.holder_key, KEY_A);
+	/* A cluster member's open: A's registrants-only reservation gives B
+	 * access once registered; closing it leaves A's reservation alone. */
+	struct prk_open_opts cl = {.mode = PRK_OPEN_CLUSTER};
+	assert_int_equal(prk_mpdev_open(b, &cl, &err), 0);
+	assert_int_equal(prk_mpdev_close(b, &err), 0);
+	o = cli_pr();
+	assert_true(json_object_object_get_ex(o, "reservation", NULL));
+	json_object_put(o);
 
 	a = mk(INI_A, KEY_A, 2, 0);
 	open_ok(a, PRK_OPEN_DEFAULT); /* finds its own key */
