@@ -18,12 +18,14 @@
 /* A drain longer than this (after --time) is reported and cut short. */
 #define IO_DRAIN_LIMIT_MS 60000
 
-static volatile sig_atomic_t io_interrupted;
+static volatile sig_atomic_t io_interrupted, io_failback;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	io_interrupted = 1;
+	if (sig == SIGUSR1)
+		io_failback = 1; /* --failback manual: fail back now */
+	else
+		io_interrupted = 1;
 }
 
 static void io_issue(struct io_slot *s);
@@ -294,6 +296,18 @@ static int resolve_initiator(struct io_run *r)
 	return 0;
 }
 
+/* The library's message on one line (libiscsi's texts may end in '\n'). */
+static const char *one_line(struct prk_host_err *err)
+{
+	for (char *p = err->msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	size_t n = strlen(err->msg);
+	while (n && err->msg[n - 1] == ' ')
+		err->msg[--n] = 0;
+	return err->msg;
+}
+
 /* Creates the host and the device and opens it: 0, or an exit status. */
 static int open_device(struct io_run *r)
 {
@@ -302,7 +316,7 @@ static int open_device(struct io_run *r)
 	struct prk_host_opts ho = {.state_dir = o->state_dir};
 	r->h = prk_host_new(&ho, &err);
 	if (!r->h) {
-		fprintf(stderr, "prkit io: %s\n", err.msg);
+		fprintf(stderr, "prkit io: %s\n", one_line(&err));
 		return 2;
 	}
 	struct prk_mpdev_opts mo = {.initiator_name = r->initiator,
@@ -318,12 +332,13 @@ static int open_device(struct io_run *r)
 	                            .event_arg = r};
 	r->d = prk_mpdev_new(r->h, &mo, &err);
 	if (!r->d) {
-		fprintf(stderr, "prkit io: %s\n", err.msg);
+		fprintf(stderr, "prkit io: %s\n", one_line(&err));
 		return err.code == PRK_HE_USAGE ? 1 : 2;
 	}
 	struct prk_open_opts oo = {.mode = o->mode, .type = o->type};
 	if (prk_mpdev_open(r->d, &oo, &err)) {
-		fprintf(stderr, "prkit io: %s (--mode %s)\n", err.msg, prk_open_mode_name(o->mode));
+		fprintf(stderr, "prkit io: %s (--mode %s)\n", one_line(&err),
+		        prk_open_mode_name(o->mode));
 		if (err.code == PRK_HE_BUSY)
 			fprintf(stderr, "prkit io: the reservation is held by key 0x%llx\n",
 			        (unsigned long long)err.holder_key);
@@ -371,6 +386,10 @@ static void run_loop(struct io_run *r)
 	uint64_t drain_start = 0;
 	while (r->inflight) {
 		prk_host_run(r->h, 100);
+		if (io_failback) {
+			io_failback = 0;
+			prk_mpdev_failback(r->d);
+		}
 		uint64_t now = io_now_ns();
 		if (now - r->prog_ns >= 1000000000ull)
 			io_progress(r, now);
@@ -403,7 +422,7 @@ static void close_device(struct io_run *r)
 {
 	struct prk_host_err err = {0};
 	if (r->d && prk_mpdev_close(r->d, &err) && !prk_mpdev_is_fenced(r->d))
-		fprintf(stderr, "prkit io: close: %s\n", err.msg);
+		fprintf(stderr, "prkit io: close: %s\n", one_line(&err));
 	prk_mpdev_free(r->d);
 	r->d = NULL;
 	prk_host_free(r->h);
@@ -461,13 +480,21 @@ int prk_cli_io(int argc, char **argv)
 		io_usage(stdout);
 		return 0;
 	}
-	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+	struct sigaction sa = {.sa_handler = on_signal}, ign = {.sa_handler = SIG_IGN};
+	struct sigaction old_int, old_term, old_pipe, old_usr1;
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	io_interrupted = 0;
+	sigaction(SIGUSR1, &sa, &old_usr1);
+	/* libiscsi writes with writev(): a portal closing its connections
+	 * while a WRITE's data goes out must not kill us with SIGPIPE. */
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	io_interrupted = io_failback = 0;
 	int st = io_main(&o);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	sigaction(SIGUSR1, &old_usr1, NULL);
 	return st;
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "fence.h"
+#include "io.h"
 #include "persist.h"
 
 static int usage(FILE *f)
@@ -412,18 +414,31 @@ static int target_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Installed as fence_prkit too: Pacemaker runs the agent by that name. */
+	const char *base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "fence_prkit")) {
+		argv[0] = "fence";
+		return prk_cli_fence(argc, argv);
+	}
+	if (argc >= 2 && !strcmp(argv[1], "fence"))
+		return prk_cli_fence(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "target"))
 		return target_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "persist"))
 		return prk_cli_persist(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "io"))
+		return prk_cli_io(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		printf("usage: prkit target ...   the prkitd admin socket (below)\n"
 		       "       prkit persist ...  persistent reservations, sg_persist style "
-		       "(prkit persist --help)\n\n");
+		       "(prkit persist --help)\n"
+		       "       prkit io ...       I/O through a multipath device (prkit io "
+		       "--help)\n\n");
 		return usage(stdout);
 	}
 	fprintf(stderr, "prkit: %s\n",
-	        argc < 2 ? "give a command (target, persist)"
+	        argc < 2 ? "give a command (target, persist, io, fence)"
 	                 : "unknown command; try prkit --help");
 	return 2;
 }
