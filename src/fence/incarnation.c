@@ -1,0 +1,257 @@
+/* Durable incarnation / generation counters for fence_prkit's keys. */
+#include "incarnation.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fence_key.h"
+
+/* Longest file we read: 10 digits and a newline, with room to notice more. */
+#define COUNTER_READ_MAX 32
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int prk_fence_counter_path(char *buf, size_t len, const char *state_dir, const char *cluster,
+                           uint16_t node, char *err, size_t errlen)
+{
+	int n;
+
+	if (!state_dir || !*state_dir)
+		return fail(err, errlen, "no state directory given");
+	if (!prk_fence_cluster_name_valid(cluster))
+		return fail(err, errlen,
+		            "cluster name '%s' is not valid (1..%d of A-Z a-z 0-9 . _ -, not "
+		            "starting with . or -)",
+		            cluster ? cluster : "", PRK_FENCE_CLUSTER_NAME_MAX);
+	if (node)
+		n = snprintf(buf, len, "%s/fence-%s-node%u.inc", state_dir, cluster,
+		             (unsigned)node);
+	else
+		n = snprintf(buf, len, "%s/fence-%s.gen", state_dir, cluster);
+	if (n < 0 || (size_t)n >= len)
+		return fail(err, errlen, "state directory path '%s' is too long", state_dir);
+	return 0;
+}
+
+/* Reads the counter at path: 0 when the file does not exist. */
+static int counter_read(const char *path, uint32_t *out, char *err, size_t errlen)
+{
+	char buf[COUNTER_READ_MAX + 1];
+	size_t got = 0;
+	uint64_t v = 0;
+	size_t i;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			*out = 0;
+			return 0;
+		}
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	while (got < sizeof(buf) - 1) {
+		ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			close(fd);
+			return fail(err, errlen, "%s: %s", path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+
+	for (i = 0; i < got && buf[i] >= '0' && buf[i] <= '9'; i++) {
+		v = v * 10 + (uint64_t)(buf[i] - '0');
+		if (v > UINT32_MAX)
+			break;
+	}
+	if (i == 0 || v > UINT32_MAX || i + 1 != got || buf[i] != '\n')
+		return fail(err, errlen,
+		            "%s: corrupt (expected a decimal number 0..4294967295 and a newline); "
+		            "not guessing, a guess could reuse a key",
+		            path);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes v to path through path.tmp.<pid>: write, fsync, rename, then
+ * fsync of the directory (dirfd). */
+static int counter_write(int dirfd, const char *path, uint32_t v, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], text[16];
+	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	int len = snprintf(text, sizeof(text), "%u\n", (unsigned)v);
+	int fd, e;
+
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return fail(err, errlen, "%s: path too long for the temporary file", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(err, errlen, "%s: %s", tmp, strerror(errno));
+	if (write_all(fd, text, (size_t)len) || fsync(fd)) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		return fail(err, errlen, "%s: %s", tmp, strerror(e));
+	}
+	if (close(fd)) {
+		e = errno;
+		unlink(tmp);
+		return fail(err, errlen, "%s: %s", tmp, strerror(e));
+	}
+	if (rename(tmp, path)) {
+		e = errno;
+		unlink(tmp);
+		return fail(err, errlen, "%s: rename from %s: %s", path, tmp, strerror(e));
+	}
+	if (fsync(dirfd))
+		return fail(err, errlen, "%s: fsync of the directory: %s", path, strerror(errno));
+	return 0;
+}
+
+static int mkdir_p(const char *dir, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(tmp))
+		return fail(err, errlen, "state directory path '%s' is too long", dir);
+	memcpy(tmp, dir, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return fail(err, errlen, "state directory %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return fail(err, errlen, "state directory %s: %s", tmp, strerror(errno));
+	return 0;
+}
+
+/* Opens the state directory and takes its flock (released by close). */
+static int lock_dir(const char *dir, char *err, size_t errlen)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail(err, errlen, "state directory %s: %s", dir, strerror(errno));
+	while (flock(fd, LOCK_EX)) {
+		int e = errno;
+
+		if (e == EINTR)
+			continue;
+		close(fd);
+		return fail(err, errlen, "state directory %s: flock: %s", dir, strerror(e));
+	}
+	return fd;
+}
+
+static int counter_next(const char *state_dir, const char *cluster, uint16_t node, uint32_t *out,
+                        char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	uint32_t cur;
+	int dirfd, rc;
+
+	if (prk_fence_counter_path(path, sizeof(path), state_dir, cluster, node, err, errlen))
+		return -1;
+	if (mkdir_p(state_dir, err, errlen))
+		return -1;
+	dirfd = lock_dir(state_dir, err, errlen);
+	if (dirfd < 0)
+		return -1;
+	rc = counter_read(path, &cur, err, errlen);
+	if (rc == 0 && cur == UINT32_MAX)
+		rc = fail(err, errlen,
+		          "%s: the %s is %u, the last one; refusing to wrap to a key already "
+		          "used (remove this %s's keys from every LU, then reset the file)",
+		          path, node ? "incarnation" : "generation", (unsigned)cur,
+		          node ? "node" : "cluster");
+	if (rc == 0)
+		rc = counter_write(dirfd, path, cur + 1, err, errlen);
+	close(dirfd);
+	if (rc == 0)
+		*out = cur + 1;
+	return rc;
+}
+
+static int counter_current(const char *state_dir, const char *cluster, uint16_t node, uint32_t *out,
+                           char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (prk_fence_counter_path(path, sizeof(path), state_dir, cluster, node, err, errlen))
+		return -1;
+	return counter_read(path, out, err, errlen);
+}
+
+int prk_fence_incarnation_next(const char *state_dir, const char *cluster, uint16_t node,
+                               uint32_t *out, char *err, size_t errlen)
+{
+	if (node == 0)
+		return fail(err, errlen, "node id 0 is not a node (1..65535)");
+	return counter_next(state_dir, cluster, node, out, err, errlen);
+}
+
+int prk_fence_incarnation_current(const char *state_dir, const char *cluster, uint16_t node,
+                                  uint32_t *out, char *err, size_t errlen)
+{
+	if (node == 0)
+		return fail(err, errlen, "node id 0 is not a node (1..65535)");
+	return counter_current(state_dir, cluster, node, out, err, errlen);
+}
+
+int prk_fence_generation_next(const char *state_dir, const char *cluster, uint32_t *out, char *err,
+                              size_t errlen)
+{
+	return counter_next(state_dir, cluster, 0, out, err, errlen);
+}
+
+int prk_fence_generation_current(const char *state_dir, const char *cluster, uint32_t *out,
+                                 char *err, size_t errlen)
+{
+	return counter_current(state_dir, cluster, 0, out, err, errlen);
+}
