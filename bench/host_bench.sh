@@ -81,6 +81,12 @@ echo "prkitd pid $pid, portals 127.0.0.1:${ports[0]} and 127.0.0.1:${ports[1]}" 
 	--rounds-overhead "${BENCH_OVERHEAD_ROUNDS:-3}" \
 	--seconds "${BENCH_SECONDS:-5}" --warmup "${BENCH_WARMUP:-1}"
 rc=$?
+# Fencing time (prkit fence off against a victim writing at QD32).
+if [ -x "$build/bench/fence_time" ]; then
+	"${cli[@]}" "$build/bench/fence_time" \
+		"iscsi://127.0.0.1:${ports[0]}/$iqn/0" "iscsi://127.0.0.1:${ports[1]}/$iqn/0" \
+		"$tmp/fence" "${BENCH_FENCE_ROUNDS:-20}" || rc=1
+fi
 if ! kill -0 "$pid" 2>/dev/null; then
 	echo "host_bench: prkitd died during the run" >&2
 	tail -20 "$tmp/prkitd.log" >&2
