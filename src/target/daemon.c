@@ -201,9 +201,12 @@ int prk_daemon_add_lun(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl
 static void close_dlu(struct daemon *d, struct prk_dlu *x)
 {
 	free(x->aptpl_path);
-	prk_lu_free(x->lu);
 	prk_loop_del(d->loop, x->bs_watch);
+	/* Closing the backstore drains it: completions of writes still in
+	 * flight at shutdown end their tasks in the LU, so the LU goes last
+	 * (ASan saw a use after free in the range lock the other way round). */
 	prk_bs_close(x->bs);
+	prk_lu_free(x->lu);
 }
 
 int prk_daemon_remove_lun(struct daemon *d, size_t ti, uint16_t lun, char *err, size_t errlen)
