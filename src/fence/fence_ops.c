@@ -292,7 +292,7 @@ static int act_list(struct fence_run *r)
 static int act_check(struct fence_run *r)
 {
 	if (own_key(r))
-		return PRK_FENCE_EXIT_OFF;
+		return PRK_FENCE_EXIT_ERROR; /* the check could not be done */
 	if (open_devices(r, 0, true))
 		return PRK_FENCE_EXIT_OFF;
 	for (unsigned attempt = 0;; attempt++) {
