@@ -65,6 +65,15 @@ struct prk_host_opts {
 };
 
 struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err *err);
+/* The initiator name the prkit tools use when none is given: env (the
+ * value of $PRKIT_INITIATOR_NAME) when set, which must be a valid iSCSI
+ * name, else "iqn.2026-11.io.prkit:host-" + hostname lower-cased, with
+ * characters a name cannot hold turned into '-'. Pure. 0, or -1 with a
+ * message in err. */
+#define PRK_HOST_INITIATOR_ENV "PRKIT_INITIATOR_NAME"
+#define PRK_HOST_INITIATOR_PREFIX "iqn.2026-11.io.prkit:host-"
+int prk_host_initiator_name(const char *env, const char *hostname, char *buf, size_t cap, char *err,
+                            size_t errcap);
 /* The state directory prk_host_new uses when none is given. */
 void prk_host_default_state_dir(char *buf, size_t cap);
 void prk_host_free(struct prk_host *h);

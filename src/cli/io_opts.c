@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "io_opts.h"
+#include "prkit/host.h"
 #include "prkit/hexdigit.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_tid.h"
@@ -436,26 +437,5 @@ int io_opts_fit(const struct io_opts *o, uint32_t block_size, uint64_t blocks, s
 int io_default_initiator(const char *env, const char *hostname, char *buf, size_t cap, char *err,
                          size_t errcap)
 {
-	if (env && *env) {
-		if (strlen(env) > PRK_ISCSI_NAME_MAX || !prk_iscsi_name_valid(env))
-			return fail(err, errcap, "%s='%s' is not a valid iSCSI name",
-			            IO_INITIATOR_ENV, env);
-		snprintf(buf, cap, "%s", env);
-		return 0;
-	}
-	char host[256];
-	snprintf(host, sizeof(host), "%s", hostname && *hostname ? hostname : "localhost");
-	/* iSCSI names are lower case; anything a name may not hold is '-'. */
-	for (char *p = host; *p; p++) {
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-		           *p == '-'))
-			*p = '-';
-	}
-	size_t room = PRK_ISCSI_NAME_MAX - strlen(IO_INITIATOR_PREFIX);
-	if (strlen(host) > room)
-		host[room] = 0;
-	snprintf(buf, cap, "%s%s", IO_INITIATOR_PREFIX, host);
-	return 0;
+	return prk_host_initiator_name(env, hostname, buf, cap, err, errcap);
 }

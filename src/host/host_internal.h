@@ -145,6 +145,12 @@ struct hio {
 	struct hio *next;
 };
 
+/* An option's value, or its default when 0. */
+static inline unsigned dflt(unsigned v, unsigned d)
+{
+	return v ? v : d;
+}
+
 /* host.c */
 void hlog(struct prk_host *h, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -15,11 +15,6 @@
 #include "host_internal.h"
 #include "prkit/scsi_cdb.h"
 
-static unsigned dflt(unsigned v, unsigned d)
-{
-	return v ? v : d;
-}
-
 void dev_event(struct prk_mpdev *d, const struct prk_event *ev)
 {
 	if (ev->kind == PRK_EV_UA)

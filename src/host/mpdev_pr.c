@@ -12,11 +12,6 @@
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_pr_wire.h"
 
-static unsigned dflt(unsigned v, unsigned d)
-{
-	return v ? v : d;
-}
-
 #define SLOW_BEGIN(d)                                                                              \
 	bool slow_was_ = (d)->h->in_slow;                                                          \
 	(d)->h->in_slow = true

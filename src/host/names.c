@@ -1,5 +1,8 @@
 /* Names of the host library's enums, for logs, the CLI and JSON. */
+#include <stdio.h>
 #include <string.h>
+
+#include "prkit/scsi_tid.h"
 
 #include "prkit/host.h"
 
@@ -89,4 +92,34 @@ const char *prk_io_status_name(enum prk_io_status s)
 		return "closed";
 	}
 	return "?";
+}
+
+int prk_host_initiator_name(const char *env, const char *hostname, char *buf, size_t cap, char *err,
+                            size_t errcap)
+{
+	if (env && *env) {
+		if (strlen(env) > PRK_ISCSI_NAME_MAX || !prk_iscsi_name_valid(env)) {
+			snprintf(err, errcap, "%s='%s' is not a valid iSCSI name",
+			         PRK_HOST_INITIATOR_ENV, env);
+			return -1;
+		}
+		snprintf(buf, cap, "%s", env);
+		return 0;
+	}
+	char host[256];
+	snprintf(host, sizeof(host), "%s", hostname && *hostname ? hostname : "localhost");
+	/* iSCSI names are lower case (RFC 3722 stringprep); anything a name
+	 * may not hold becomes '-'. */
+	for (char *p = host; *p; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		           *p == '-'))
+			*p = '-';
+	}
+	size_t room = PRK_ISCSI_NAME_MAX - strlen(PRK_HOST_INITIATOR_PREFIX);
+	if (strlen(host) > room)
+		host[room] = 0;
+	snprintf(buf, cap, "%s%s", PRK_HOST_INITIATOR_PREFIX, host);
+	return 0;
 }

@@ -16,11 +16,6 @@
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_vpd.h"
 
-static unsigned dflt(unsigned v, unsigned d)
-{
-	return v ? v : d;
-}
-
 bool path_usable(const struct hpath *p)
 {
 	return !p->removed && !p->drop_requested && p->conn == HC_READY && p->state == PRK_PATH_UP;
