@@ -73,6 +73,32 @@ bool prk_fence_key_same_cluster(uint64_t key, uint16_t tag)
 	return prk_fence_key_parse(key, &t, NULL, NULL) && t == tag;
 }
 
+int prk_fence_cluster_current(const uint64_t *keys, size_t n, uint16_t tag, uint64_t *cur)
+{
+	uint64_t best = 0;
+	uint32_t best_gen = 0;
+	bool tie = false;
+
+	for (size_t i = 0; i < n; i++) {
+		uint16_t t;
+		uint32_t gen;
+
+		if (!prk_fence_key_parse(keys[i], &t, NULL, &gen) || t != tag || keys[i] == best)
+			continue;
+		if (gen > best_gen) {
+			best = keys[i];
+			best_gen = gen;
+			tie = false;
+		} else if (gen == best_gen) {
+			tie = true;
+		}
+	}
+	if (!best)
+		return 0;
+	*cur = best;
+	return tie ? -1 : 1;
+}
+
 void prk_fence_key_str(uint64_t key, char buf[PRK_FENCE_KEY_STR_LEN])
 {
 	snprintf(buf, PRK_FENCE_KEY_STR_LEN, "0x%016" PRIx64, key);

@@ -21,14 +21,18 @@
  * registration (an old I_T nexus) is always recognisable as older.
  *
  * Cluster-wide-key mode (the seed design's alternative): every member
- * registers the same key, node id field 0, and the low 32 bits hold the
- * membership generation (>= 1), which grows at each membership change.
+ * registers the same key, and the low 32 bits hold the membership
+ * generation (>= 1), which grows at each membership change (a fence, or a
+ * first member's join). The node id field holds the node that opened the
+ * generation: two survivors that race to open the next generation make
+ * different keys, so one can remove the other's (docs/fence.md).
  *
  * A key of 0 is never made: SCSI uses 0 for "no key". */
 #ifndef PRKIT_FENCE_KEY_H
 #define PRKIT_FENCE_KEY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PRK_FENCE_KEY_STR_LEN 32
@@ -59,6 +63,12 @@ bool prk_fence_key_is_node(uint64_t key, uint16_t tag, uint16_t node);
 
 /* A valid key (any node, any incarnation) of the cluster of tag. */
 bool prk_fence_key_same_cluster(uint64_t key, uint16_t tag);
+
+/* Cluster mode: the current cluster key among keys, the valid key of the
+ * cluster of tag with the highest generation. 1 found (*cur), 0 there is
+ * none, -1 two different keys share the highest generation (a generation
+ * change is under way: survivors racing). */
+int prk_fence_cluster_current(const uint64_t *keys, size_t n, uint16_t tag, uint64_t *cur);
 
 /* "0x" and 16 lower-case hex digits. */
 void prk_fence_key_str(uint64_t key, char buf[PRK_FENCE_KEY_STR_LEN]);

@@ -52,7 +52,7 @@ static const struct param params[] = {
      "The cluster's name; its hash is the top 16 bits of every key", NULL},
     {"key_mode", "--key-mode=[node|cluster]", "select", "node", false,
      "node: one key per node (cluster tag, node id, incarnation); cluster: one key shared by "
-     "the members (cluster tag, 0, membership generation)",
+     "the members (cluster tag, opener, membership generation)",
      key_modes},
     {"first", "--first", "boolean", "0", false,
      "on: this node is the first member; remove the keys of nodes that are not in members", NULL},
@@ -113,8 +113,9 @@ static const char longdesc[] =
     "cluster_name folded to 16 bits, never 0), N the node id (1..65535, from host_map or a "
     "numeric name), I the incarnation (1..4294967295), which grows by one at every on and is "
     "kept on disk before the key is used, so a node that comes back never reuses the key it "
-    "was fenced under. With key_mode=cluster every member registers C 0000 G, G the "
-    "membership generation.";
+    "was fenced under. With key_mode=cluster every member registers one key C O G, G the "
+    "membership generation and O the node that opened it; off opens the next generation and "
+    "the other members rejoin it with on.";
 
 void prk_fence_metadata(FILE *out)
 {

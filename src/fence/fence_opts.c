@@ -895,7 +895,8 @@ int prk_fence_opts_validate(const struct prk_fence_opts *o, char *err, size_t er
 				return PRK_FENCE_EXIT_ERROR;
 			}
 		}
-		if (o->first && o->n_members == 0) {
+		/* Cluster mode: keys do not name nodes, first needs no list. */
+		if (o->first && o->n_members == 0 && o->key_mode == PRK_FENCE_KEY_NODE) {
 			fail(err, errlen,
 			     "first (--first) needs members= (--members): the current members");
 			return PRK_FENCE_EXIT_ERROR;
@@ -949,7 +950,7 @@ int prk_fence_opts_validate(const struct prk_fence_opts *o, char *err, size_t er
 			local = target;
 			has_local = true;
 		}
-		if (o->first && has_local) {
+		if (o->first && has_local && o->n_members) {
 			uint16_t ids[PRK_FENCE_MAX_MEMBERS];
 			size_t n = prk_fence_member_ids(o, ids, PRK_FENCE_MAX_MEMBERS);
 			bool in = false;

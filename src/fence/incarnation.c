@@ -1,5 +1,6 @@
 /* Durable incarnation / generation counters for fence_prkit's keys. */
 #include "incarnation.h"
+#include "prkit/hexdigit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,13 +116,12 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Writes v to path through path.tmp.<pid>: write, fsync, rename, then
+/* Writes text to path through path.tmp.<pid>: write, fsync, rename, then
  * fsync of the directory (dirfd). */
-static int counter_write(int dirfd, const char *path, uint32_t v, char *err, size_t errlen)
+static int text_write(int dirfd, const char *path, const char *text, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], text[16];
+	char tmp[PATH_MAX];
 	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	int len = snprintf(text, sizeof(text), "%u\n", (unsigned)v);
 	int fd, e;
 
 	if (n < 0 || (size_t)n >= sizeof(tmp))
@@ -129,7 +129,7 @@ static int counter_write(int dirfd, const char *path, uint32_t v, char *err, siz
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fail(err, errlen, "%s: %s", tmp, strerror(errno));
-	if (write_all(fd, text, (size_t)len) || fsync(fd)) {
+	if (write_all(fd, text, strlen(text)) || fsync(fd)) {
 		e = errno;
 		close(fd);
 		unlink(tmp);
@@ -148,6 +148,14 @@ static int counter_write(int dirfd, const char *path, uint32_t v, char *err, siz
 	if (fsync(dirfd))
 		return fail(err, errlen, "%s: fsync of the directory: %s", path, strerror(errno));
 	return 0;
+}
+
+static int counter_write(int dirfd, const char *path, uint32_t v, char *err, size_t errlen)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%u\n", (unsigned)v);
+	return text_write(dirfd, path, text, err, errlen);
 }
 
 static int mkdir_p(const char *dir, char *err, size_t errlen)
@@ -189,8 +197,9 @@ static int lock_dir(const char *dir, char *err, size_t errlen)
 	return fd;
 }
 
-static int counter_next(const char *state_dir, const char *cluster, uint16_t node, uint32_t *out,
-                        char *err, size_t errlen)
+/* Stores max(counter, floor) + 1 and returns it. */
+static int counter_next(const char *state_dir, const char *cluster, uint16_t node, uint32_t floor,
+                        uint32_t *out, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	uint32_t cur;
@@ -204,6 +213,8 @@ static int counter_next(const char *state_dir, const char *cluster, uint16_t nod
 	if (dirfd < 0)
 		return -1;
 	rc = counter_read(path, &cur, err, errlen);
+	if (rc == 0 && cur < floor)
+		cur = floor;
 	if (rc == 0 && cur == UINT32_MAX)
 		rc = fail(err, errlen,
 		          "%s: the %s is %u, the last one; refusing to wrap to a key already "
@@ -233,7 +244,7 @@ int prk_fence_incarnation_next(const char *state_dir, const char *cluster, uint1
 {
 	if (node == 0)
 		return fail(err, errlen, "node id 0 is not a node (1..65535)");
-	return counter_next(state_dir, cluster, node, out, err, errlen);
+	return counter_next(state_dir, cluster, node, 0, out, err, errlen);
 }
 
 int prk_fence_incarnation_current(const char *state_dir, const char *cluster, uint16_t node,
@@ -247,11 +258,92 @@ int prk_fence_incarnation_current(const char *state_dir, const char *cluster, ui
 int prk_fence_generation_next(const char *state_dir, const char *cluster, uint32_t *out, char *err,
                               size_t errlen)
 {
-	return counter_next(state_dir, cluster, 0, out, err, errlen);
+	return counter_next(state_dir, cluster, 0, 0, out, err, errlen);
+}
+
+int prk_fence_generation_next_above(const char *state_dir, const char *cluster, uint32_t floor,
+                                    uint32_t *out, char *err, size_t errlen)
+{
+	return counter_next(state_dir, cluster, 0, floor, out, err, errlen);
 }
 
 int prk_fence_generation_current(const char *state_dir, const char *cluster, uint32_t *out,
                                  char *err, size_t errlen)
 {
 	return counter_current(state_dir, cluster, 0, out, err, errlen);
+}
+
+static int key_path(char *buf, size_t len, const char *state_dir, const char *cluster, char *err,
+                    size_t errlen)
+{
+	char gen[PATH_MAX];
+	size_t n;
+
+	if (prk_fence_counter_path(gen, sizeof(gen), state_dir, cluster, 0, err, errlen))
+		return -1;
+	n = strlen(gen);
+	if (n + 1 > len) /* ".gen" -> ".key" keeps the length */
+		return fail(err, errlen, "state directory path '%s' is too long", state_dir);
+	memcpy(buf, gen, n - 3);
+	memcpy(buf + n - 3, "key", 4);
+	return 0;
+}
+
+int prk_fence_cluster_key_save(const char *state_dir, const char *cluster, uint64_t key, char *err,
+                               size_t errlen)
+{
+	char path[PATH_MAX], text[32];
+	int dirfd, rc;
+
+	if (key_path(path, sizeof(path), state_dir, cluster, err, errlen))
+		return -1;
+	if (mkdir_p(state_dir, err, errlen))
+		return -1;
+	dirfd = lock_dir(state_dir, err, errlen);
+	if (dirfd < 0)
+		return -1;
+	snprintf(text, sizeof(text), "0x%016llx\n", (unsigned long long)key);
+	rc = text_write(dirfd, path, text, err, errlen);
+	close(dirfd);
+	return rc;
+}
+
+int prk_fence_cluster_key_load(const char *state_dir, const char *cluster, uint64_t *key, char *err,
+                               size_t errlen)
+{
+	char path[PATH_MAX], buf[40];
+	int fd;
+	ssize_t got;
+	uint64_t v = 0;
+
+	if (key_path(path, sizeof(path), state_dir, cluster, err, errlen))
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			*key = 0;
+			return 0;
+		}
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	do
+		got = read(fd, buf, sizeof(buf) - 1);
+	while (got < 0 && errno == EINTR);
+	close(fd);
+	if (got < 0)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	buf[got] = '\0';
+	bool ok = got == 19 && buf[0] == '0' && buf[1] == 'x' && buf[18] == '\n';
+	for (int i = 2; ok && i < 18; i++) {
+		int d = prk_hex_digit(buf[i]);
+		ok = d >= 0;
+		v = v << 4 | (unsigned)(d < 0 ? 0 : d);
+	}
+	if (!ok || v == 0)
+		return fail(err, errlen,
+		            "%s: corrupt (expected 0x and 16 hex digits and a newline); run "
+		            "action on to join again",
+		            path);
+	*key = v;
+	return 0;
 }

@@ -7,8 +7,11 @@
  * register the same key twice, so a key seen on a LU is always that of one
  * life of the node.
  *
- * Cluster-wide mode: <state_dir>/fence-<cluster>.gen holds the membership
- * generation, the low 32 bits of the shared key.
+ * Cluster-wide mode: <state_dir>/fence-<cluster>.gen holds the highest
+ * membership generation this node has created or joined (the low 32 bits
+ * of the shared key), and <state_dir>/fence-<cluster>.key the cluster key
+ * this node holds now ("0x" + 16 hex digits + newline, same crash-safe
+ * write; missing: the node has not joined).
  *
  * File format: a decimal number 0..4294967295 and a newline; a missing file
  * counts as 0. Anything else is an error naming the file: the counter is
@@ -40,6 +43,17 @@ int prk_fence_generation_next(const char *state_dir, const char *cluster, uint32
                               size_t errlen);
 int prk_fence_generation_current(const char *state_dir, const char *cluster, uint32_t *out,
                                  char *err, size_t errlen);
+
+/* Cluster mode: a generation above both this host's counter and floor
+ * (the highest generation seen on the LUs), stored before it is returned:
+ * a key made from it was never made by this node before. */
+int prk_fence_generation_next_above(const char *state_dir, const char *cluster, uint32_t floor,
+                                    uint32_t *out, char *err, size_t errlen);
+/* Cluster mode: the key this node holds now (0: none, never joined). */
+int prk_fence_cluster_key_save(const char *state_dir, const char *cluster, uint64_t key, char *err,
+                               size_t errlen);
+int prk_fence_cluster_key_load(const char *state_dir, const char *cluster, uint64_t *key, char *err,
+                               size_t errlen);
 
 /* The counter file's path: node 0 names the generation file. Returns 0, or
  * -1 with a message when the cluster name is not valid

@@ -176,6 +176,34 @@ static void cluster_names(void **state)
 	assert_false(prk_fence_cluster_name_valid("caf\xc3\xa9"));
 }
 
+/* Cluster mode: the current key is the highest generation of our
+ * cluster; other clusters, invalid keys and duplicates (one key on many
+ * nexuses) do not count; two different keys at the top are a race. */
+static void cluster_current(void **state)
+{
+	(void)state;
+	uint16_t tag = prk_fence_cluster_tag("prkit");
+	uint64_t a5 = prk_fence_key_make(tag, 1, 5), b5 = prk_fence_key_make(tag, 2, 5);
+	uint64_t c6 = prk_fence_key_make(tag, 3, 6);
+	uint64_t foreign = prk_fence_key_make(tag ^ 1, 1, 99);
+	uint64_t cur = 0;
+
+	assert_int_equal(prk_fence_cluster_current(NULL, 0, tag, &cur), 0);
+	uint64_t k1[] = {foreign, 0x77, 0};
+	assert_int_equal(prk_fence_cluster_current(k1, 3, tag, &cur), 0);
+	uint64_t k2[] = {a5, foreign, a5, a5};
+	assert_int_equal(prk_fence_cluster_current(k2, 4, tag, &cur), 1);
+	assert_int_equal(cur, a5);
+	uint64_t k3[] = {a5, b5, a5};
+	assert_int_equal(prk_fence_cluster_current(k3, 3, tag, &cur), -1);
+	uint64_t k4[] = {a5, b5, c6, a5};
+	assert_int_equal(prk_fence_cluster_current(k4, 4, tag, &cur), 1);
+	assert_int_equal(cur, c6);
+	uint64_t k5[] = {c6, a5, b5};
+	assert_int_equal(prk_fence_cluster_current(k5, 3, tag, &cur), 1);
+	assert_int_equal(cur, c6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +218,7 @@ int main(void)
 	    cmocka_unit_test(same_cluster),
 	    cmocka_unit_test(key_str),
 	    cmocka_unit_test(cluster_names),
+	    cmocka_unit_test(cluster_current),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

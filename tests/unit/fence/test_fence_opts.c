@@ -605,6 +605,12 @@ static void first_and_members(void **state)
 	assert_argv_fails(ARGV("-o", "validate-all", "-d", U1, "--members", "nodeX"),
 	                  "members: 'nodeX'");
 	assert_argv_fails(ARGV("-o", "validate-all", "-d", U1, "--first"), "needs members=");
+	/* cluster mode: keys do not name nodes, first needs no members */
+	assert_int_equal(
+	    PARSE("-o", "on", "-d", U1, "--nodeid", "1", "--first", "--key-mode", "cluster"), 0);
+	assert_argv_fails(ARGV("-o", "on", "-d", U1, "--nodeid", "1", "--first", "--key-mode",
+	                       "cluster", "--members", "2,3"),
+	                  "this node (id 1) is not in members");
 	/* off does not use them: a mistake there must not stop fencing */
 	assert_int_equal(PARSE("-o", "off", "-d", U1, "-n", "2", "--first", "--members", "nodeX"),
 	                 0);

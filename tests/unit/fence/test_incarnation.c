@@ -535,6 +535,68 @@ static void concurrent_callers(void **state)
 	assert_string_equal(read_file("fence-prkit-node1.inc"), "240\n");
 }
 
+/* Cluster mode: a generation above a floor seen on the LUs, and never
+ * below what this node made before. */
+static void generation_above_floor(void **state)
+{
+	uint32_t g = 0;
+
+	(void)state;
+	assert_int_equal(prk_fence_generation_next_above(dir, "c", 0, &g, E, sizeof(E)), 0);
+	assert_int_equal(g, 1);
+	assert_int_equal(prk_fence_generation_next_above(dir, "c", 41, &g, E, sizeof(E)), 0);
+	assert_int_equal(g, 42);
+	/* a lower floor (the LUs were cleared) does not go back */
+	assert_int_equal(prk_fence_generation_next_above(dir, "c", 3, &g, E, sizeof(E)), 0);
+	assert_int_equal(g, 43);
+	assert_int_equal(prk_fence_generation_current(dir, "c", &g, E, sizeof(E)), 0);
+	assert_int_equal(g, 43);
+	assert_int_equal(prk_fence_generation_next_above(dir, "c", UINT32_MAX, &g, E, sizeof(E)),
+	                 -1);
+	assert_non_null(strstr(E, "refusing to wrap"));
+}
+
+/* The cluster key this node holds: missing is 0, saved crash-safely,
+ * read back exactly, and a corrupt file is an error naming it. */
+static void cluster_key_file(void **state)
+{
+	uint64_t k = 1;
+	char p[600];
+
+	(void)state;
+	assert_int_equal(prk_fence_cluster_key_load(dir, "c", &k, E, sizeof(E)), 0);
+	assert_int_equal(k, 0);
+	call_log[0] = '\0';
+	assert_int_equal(prk_fence_cluster_key_save(dir, "c", 0x84d4000200000007ULL, E, sizeof(E)),
+	                 0);
+	assert_string_equal(call_log, "FRD");
+	assert_int_equal(prk_fence_cluster_key_load(dir, "c", &k, E, sizeof(E)), 0);
+	assert_int_equal(k, 0x84d4000200000007ULL);
+	snprintf(p, sizeof(p), "%s/fence-c.key", dir);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	char line[64] = "";
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_string_equal(line, "0x84d4000200000007\n");
+
+	static const char *const bad[] = {"",
+	                                  "0x84d4000200000007",
+	                                  "84d4000200000007\n",
+	                                  "0x84d400020000000g\n",
+	                                  "0x0000000000000000\n",
+	                                  "0x84d4000200000007\n\n",
+	                                  "0X84d4000200000007\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file("fence-c.key", bad[i]);
+		E[0] = '\0';
+		assert_int_equal(prk_fence_cluster_key_load(dir, "c", &k, E, sizeof(E)), -1);
+		assert_non_null(strstr(E, "fence-c.key"));
+		assert_non_null(strstr(E, "corrupt"));
+	}
+	assert_int_equal(prk_fence_cluster_key_load(dir, "bad/name", &k, E, sizeof(E)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +616,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(rename_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(fsync_of_dir_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(concurrent_callers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(generation_above_floor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(cluster_key_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
