@@ -114,7 +114,10 @@ enum prk_event_kind {
 	PRK_EV_FENCED,       /* RESERVATION CONFLICT on data I/O, or our key vanished */
 	PRK_EV_REREGISTERED, /* a returning path was registered again */
 	PRK_EV_RESV_MOVED,   /* the reservation held through a dead path moved to path */
-	PRK_EV_IO_REDRIVEN   /* an I/O was re-driven from old path to path */
+	PRK_EV_IO_REDRIVEN,  /* an I/O was re-driven from old path to path */
+	PRK_EV_STALLED,      /* I/O stalled (the stall count went 0 -> 1; host_ctl.h) */
+	PRK_EV_RESUMED,      /* I/O resumed (the stall count went 1 -> 0) */
+	PRK_EV_KEY_CHANGED   /* the device's key changed (host_ctl.h) */
 };
 const char *prk_event_name(enum prk_event_kind k);
 

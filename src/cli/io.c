@@ -14,6 +14,7 @@
 
 #include "io.h"
 #include "io_run.h"
+#include "prkit/host_ctl.h"
 
 /* A drain longer than this (after --time) is reported and cut short. */
 #define IO_DRAIN_LIMIT_MS 60000
@@ -227,7 +228,14 @@ static void on_event(struct prk_mpdev *d, const struct prk_event *ev, void *arg)
 	case PRK_EV_RESV_MOVED:
 		r->c.resv_moved++;
 		break;
+	case PRK_EV_STALLED:
+		r->c.stalls++;
+		break;
+	case PRK_EV_KEY_CHANGED:
+		r->c.key_changes++;
+		break;
 	case PRK_EV_FENCED:
+	case PRK_EV_RESUMED:
 		break;
 	}
 	io_print_event(r, d, ev);
@@ -347,6 +355,22 @@ static int open_device(struct io_run *r)
 	return 0;
 }
 
+/* The control socket, once the device is open: prkit fence finds us
+ * there and stalls our I/O or changes our key while it fences another
+ * node. Served from run_loop's prk_host_run. */
+static int listen_ctl(struct io_run *r)
+{
+	if (r->o->no_ctl)
+		return 0;
+	struct prk_host_err err = {0};
+	if (prk_host_ctl_listen(r->h, r->o->ctl_path, &err)) {
+		fprintf(stderr, "prkit io: --ctl: %s (--no-ctl runs without it)\n", one_line(&err));
+		return 2;
+	}
+	snprintf(r->ctl_path, sizeof(r->ctl_path), "%s", prk_host_ctl_path(r->h));
+	return 0;
+}
+
 /* Checks the region against the LU now that it is known. */
 static int fit_region(struct io_run *r)
 {
@@ -460,6 +484,8 @@ static int io_main(const struct io_opts *o)
 	int st = open_device(&r);
 	if (st == 0)
 		st = fit_region(&r);
+	if (st == 0)
+		st = listen_ctl(&r);
 	if (st == 0)
 		st = run_io(&r);
 	if (r.d || r.h)

@@ -52,6 +52,8 @@ void io_usage(FILE *f)
 	        "  --failback F        immediate, manual (SIGUSR1 fails back), or N seconds of\n"
 	        "                      health (immediate)\n"
 	        "  --state-dir DIR     host state directory (ISIDs, locks)\n"
+	        "  --ctl PATH          control socket path (<state dir>/ctl/<pid>.sock)\n"
+	        "  --no-ctl            no control socket (prkit fence cannot stall this run)\n"
 	        "  --json              final report as JSON on stdout\n"
 	        "  --quiet             no progress lines and no event lines\n"
 	        "Exit: 0 ok, 1 usage, 2 open failed, 3 I/O errors, 4 fenced, 5 verify mismatch.\n",
@@ -186,6 +188,8 @@ enum {
 	OPT_IO_TIMEOUT,
 	OPT_FAILBACK,
 	OPT_STATE_DIR,
+	OPT_CTL,
+	OPT_NO_CTL,
 	OPT_JSON,
 	OPT_QUIET,
 	OPT_HELP
@@ -208,6 +212,8 @@ static const struct option lopts[] = {
     {"io-timeout-ms", required_argument, NULL, OPT_IO_TIMEOUT},
     {"failback", required_argument, NULL, OPT_FAILBACK},
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"ctl", required_argument, NULL, OPT_CTL},
+    {"no-ctl", no_argument, NULL, OPT_NO_CTL},
     {"json", no_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, OPT_HELP},
@@ -292,6 +298,8 @@ static const char *what_is_wanted(int c)
 		return "milliseconds from 10 to 3600000";
 	case OPT_FAILBACK:
 		return "immediate, manual, or seconds from 0 to 86400";
+	case OPT_CTL:
+		return "a path of at most 107 bytes";
 	}
 	return "a valid value";
 }
@@ -320,6 +328,13 @@ static int one_option(int c, const char *a, struct io_opts *o, bool *time_given)
 	case OPT_STATE_DIR:
 		o->state_dir = a;
 		return *a ? 0 : -1;
+	case OPT_CTL:
+		/* sun_path holds 108 bytes with the NUL. */
+		o->ctl_path = a;
+		return *a && strlen(a) < IO_CTL_PATH_MAX ? 0 : -1;
+	case OPT_NO_CTL:
+		o->no_ctl = true;
+		return 0;
 	case OPT_JSON:
 		o->json = true;
 		return 0;
@@ -362,6 +377,8 @@ static int check_combination(struct io_opts *o, bool time_given, char *err, size
 		return fail(err, cap,
 		            "--key: a reservation key is required (it is registered on every "
 		            "path)");
+	if (o->no_ctl && o->ctl_path)
+		return fail(err, cap, "--ctl: cannot be given with --no-ctl");
 	if (!time_given && !o->count)
 		o->seconds = IO_DEFAULT_SECONDS;
 	if (o->size && o->size < o->bs)

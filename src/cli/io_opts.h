@@ -21,6 +21,8 @@
 #define IO_DEFAULT_SECONDS 10.0
 #define IO_INITIATOR_ENV "PRKIT_INITIATOR_NAME"
 #define IO_INITIATOR_PREFIX "iqn.2026-11.io.prkit:host-"
+/* A control socket path: at most this many bytes (sun_path less the NUL). */
+#define IO_CTL_PATH_MAX 108
 
 enum io_rw {
 	IO_RW_READ = 0, /* sequential */
@@ -53,6 +55,11 @@ struct io_opts {
 	unsigned io_timeout_ms; /* 0: the library's default (10000) */
 	enum prk_failback failback;
 	unsigned failback_delay_ms;
+	/* The control socket (host_ctl.h) through which prkit fence stalls
+	 * our I/O and changes our key: on by default, at ctl_path (NULL: the
+	 * library's <state dir>/ctl/<pid>.sock); no_ctl turns it off. */
+	const char *ctl_path;
+	bool no_ctl;
 	bool json, quiet, help;
 };
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "io_run.h"
+#include "prkit/host_ctl.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_sense.h"
 
@@ -124,6 +125,16 @@ void io_print_event(struct io_run *r, struct prk_mpdev *d, const struct prk_even
 			fprintf(stderr, "%s I/O re-driven from path %d to path %d (%s): %s\n", ts,
 			        ev->old_path, ev->path, portal, why);
 		break;
+	case PRK_EV_STALLED:
+		fprintf(stderr, "%s I/O stalled (control socket)\n", ts);
+		break;
+	case PRK_EV_RESUMED:
+		fprintf(stderr, "%s I/O resumed\n", ts);
+		break;
+	case PRK_EV_KEY_CHANGED:
+		fprintf(stderr, "%s key changed to 0x%llx (%s)\n", ts,
+		        (unsigned long long)prk_mpdev_key(d), why);
+		break;
 	}
 }
 
@@ -178,6 +189,8 @@ void io_print_opened(const struct io_run *r)
 	fprintf(stderr, "prkit io: %s, bs %u, qd %u, LBA %llu + %llu units, run id 0x%016llx\n",
 	        io_rw_name(o->rw), o->bs, o->qd, (unsigned long long)r->reg.first_lba,
 	        (unsigned long long)r->reg.units, (unsigned long long)r->run_id);
+	if (r->ctl_path[0])
+		fprintf(stderr, "prkit io: control socket %s\n", r->ctl_path);
 }
 
 static double run_seconds(const struct io_run *r)
@@ -214,6 +227,12 @@ void io_report_text(const struct io_run *r, FILE *f)
 	        "completed after a re-drive\n",
 	        (unsigned long long)c->failovers, (unsigned long long)c->redriven,
 	        (unsigned long long)c->ios_redriven);
+	fprintf(f, "control    %s: %llu stall(s), %llu key change(s)",
+	        r->ctl_path[0] ? r->ctl_path : "off", (unsigned long long)c->stalls,
+	        (unsigned long long)c->key_changes);
+	if (c->key_changes && r->d)
+		fprintf(f, ", key now 0x%llx", (unsigned long long)prk_mpdev_key(r->d));
+	fputc('\n', f);
 	if (c->mismatches)
 		fprintf(f, "first mismatch at LBA %llu: %s\n", (unsigned long long)r->first_bad.lba,
 		        iop_fault_name(r->first_bad.fault));
@@ -289,6 +308,15 @@ int io_report_json(const struct io_run *r, int exit_status, FILE *f)
 	add_u64(o, "io_redrives", c->redriven);
 	add_u64(o, "ios_redriven", c->ios_redriven);
 	add_u64(o, "unit_attentions", c->uas);
+	json_object_object_add(o, "ctl_socket",
+	                       r->ctl_path[0] ? json_object_new_string(r->ctl_path) : NULL);
+	add_u64(o, "stalls", c->stalls);
+	add_u64(o, "key_changes", c->key_changes);
+	if (r->d) {
+		char k[24];
+		snprintf(k, sizeof(k), "0x%llx", (unsigned long long)prk_mpdev_key(r->d));
+		json_object_object_add(o, "key", json_object_new_string(k));
+	}
 	if (c->mismatches)
 		add_u64(o, "first_mismatch_lba", r->first_bad.lba);
 	add_u64(o, "exit_status", (uint64_t)exit_status);

@@ -38,6 +38,8 @@ struct io_counts {
 	uint64_t redriven;     /* PRK_EV_IO_REDRIVEN events */
 	uint64_t ios_redriven; /* completed I/Os that were re-driven at least once */
 	uint64_t uas, reregistered, resv_moved;
+	uint64_t stalls;      /* PRK_EV_STALLED: I/O stalled (by prkit fence) */
+	uint64_t key_changes; /* PRK_EV_KEY_CHANGED */
 	struct io_hist lat;
 };
 
@@ -46,6 +48,7 @@ struct io_run {
 	char initiator[256];
 	struct prk_host *h;
 	struct prk_mpdev *d;
+	char ctl_path[IO_CTL_PATH_MAX]; /* "" without a control socket */
 	struct io_region reg;
 	uint32_t block_size;
 	uint64_t run_id, rng, next_unit, seq;

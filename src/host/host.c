@@ -115,15 +115,22 @@ void prk_host_free(struct prk_host *h)
 {
 	if (!h)
 		return;
+	/* First the control connections: their stalls are released while
+	 * the devices still exist. */
+	ctl_server_free(h);
 	while (h->devs)
 		prk_mpdev_free(h->devs);
 	free(h);
 }
 
-int prk_host_run(struct prk_host *h, int timeout_ms)
+#define MAX_PATH_FDS 64
+
+/* One pass of the loop. serve_ctl: the control socket is served too (only
+ * the application's own top-level call, see prk_host_run). */
+static int host_run(struct prk_host *h, int timeout_ms, bool serve_ctl)
 {
-	struct pollfd pfd[64];
-	struct hpath *who[64];
+	struct pollfd pfd[MAX_PATH_FDS + CTL_MAX_POLLFDS];
+	struct hpath *who[MAX_PATH_FDS];
 	int n = 0;
 	uint64_t now = prk_host_now_ms();
 	uint64_t next = now + (uint64_t)(timeout_ms < 0 ? 1000 : timeout_ms);
@@ -131,7 +138,7 @@ int prk_host_run(struct prk_host *h, int timeout_ms)
 	for (struct prk_mpdev *d = h->devs; d; d = d->next) {
 		if (d->next_tick_ms < next)
 			next = d->next_tick_ms;
-		for (size_t i = 0; i < d->n_paths && n < 64; i++) {
+		for (size_t i = 0; i < d->n_paths && n < MAX_PATH_FDS; i++) {
 			struct hpath *p = &d->paths[i];
 			if (!p->ctx)
 				continue;
@@ -149,9 +156,10 @@ int prk_host_run(struct prk_host *h, int timeout_ms)
 			who[n++] = p;
 		}
 	}
+	int n_ctl = serve_ctl ? ctl_poll_fill(h, pfd + n, CTL_MAX_POLLFDS, &next) : 0;
 	int wait = next > now ? (int)(next - now) : 0;
 	h->depth++;
-	int r = poll(pfd, (nfds_t)n, wait);
+	int r = poll(pfd, (nfds_t)(n + n_ctl), wait);
 	if (r < 0 && errno != EINTR) {
 		h->depth--;
 		return -1;
@@ -177,6 +185,24 @@ int prk_host_run(struct prk_host *h, int timeout_ms)
 			dev_slow_work(d);
 		h->in_slow = false;
 	}
+	/* Last, so that a request sees the state this pass left, and a
+	 * synchronous request (set_key) runs with nothing else half done. */
+	if (serve_ctl)
+		ctl_service(h, pfd + n, n_ctl);
 	h->depth--;
 	return 0;
+}
+
+/* The control socket is served only from the application's own call: a
+ * nested call (from a callback) or the library's waits inside a
+ * synchronous operation would otherwise run a request (set_key runs PR
+ * commands) in the middle of another operation. */
+int prk_host_run(struct prk_host *h, int timeout_ms)
+{
+	return host_run(h, timeout_ms, h->depth == 0);
+}
+
+int host_run_nested(struct prk_host *h, int timeout_ms)
+{
+	return host_run(h, timeout_ms, false);
 }

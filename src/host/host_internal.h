@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <poll.h>
 
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
@@ -20,6 +21,8 @@ struct prk_host {
 	 * nesting into itself. */
 	bool in_slow;
 	int depth; /* nesting of prk_host_run */
+	/* The control socket (ctl_server.c), NULL when not listening. */
+	struct ctl_server *ctl;
 };
 
 /* Where a path is in its life. */
@@ -107,7 +110,12 @@ struct prk_mpdev {
 	bool open;
 	enum prk_open_mode mode;
 	int single_lock_fd;
-	bool quiesced;
+	bool quiesced; /* close and preempt_self: no new I/O while they work */
+	/* prk_mpdev_stall (host_ctl.h): counted, separate from quiesced so
+	 * that a close or a reservation move ending does not resume I/O that
+	 * someone else stalled. */
+	unsigned stalls;
+	uint64_t stalled_since_ms;
 	bool rtpg_refresh;
 	bool freeing;
 
@@ -151,7 +159,18 @@ static inline unsigned dflt(unsigned v, unsigned d)
 	return v ? v : d;
 }
 
+/* Multi-step operations mark the host busy so that slow work (bring-up,
+ * reservation recovery) does not interleave with them. */
+#define SLOW_BEGIN(d)                                                                              \
+	bool slow_was_ = (d)->h->in_slow;                                                          \
+	(d)->h->in_slow = true
+#define SLOW_END(d) ((d)->h->in_slow = slow_was_)
+
 /* host.c */
+/* One loop pass for the library's own waits (synchronous commands,
+ * draining, waiting for paths): like prk_host_run, but the control socket
+ * is never served from it. */
+int host_run_nested(struct prk_host *h, int timeout_ms);
 void hlog(struct prk_host *h, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void h_err(struct prk_host_err *e, enum prk_host_errc code, int path, const char *fmt, ...)
@@ -195,6 +214,12 @@ struct hsync {
 int path_cmd_sync(struct hpath *p, struct hsync *s);
 
 /* mpdev.c */
+/* I/O of d may not be sent now: a close or reservation move (quiesced),
+ * a stall, or the device going away. */
+static inline bool dev_held(const struct prk_mpdev *d)
+{
+	return d->quiesced || d->stalls || d->freeing;
+}
 void dev_event(struct prk_mpdev *d, const struct prk_event *ev);
 void dev_dispatch(struct prk_mpdev *d);
 void dev_tick(struct prk_mpdev *d, uint64_t now);
@@ -218,5 +243,21 @@ int pr_count_key(struct hpath *p, uint64_t key, size_t *n, struct prk_host_err *
 int pr_sync_state(struct prk_mpdev *d, struct hpath *via, struct prk_host_err *err);
 void cmd_err(struct prk_host_err *err, struct hpath *p, int st, const struct hsync *s,
              const char *what);
+/* Our registration is gone: every path unregistered, PRK_EV_FENCED. */
+void pr_mark_fenced(struct prk_mpdev *d, int path, const char *why);
+struct hpath *pr_any_session(struct prk_mpdev *d, bool need_registered);
+
+/* ctl_server.c: the control socket, served from the top-level loop. */
+#define CTL_MAX_POLLFDS 17 /* the listening socket and 16 connections */
+/* Adds the control socket's descriptors to pfd (at most cap); returns how
+ * many, and lowers *next_ms to the next deadline (drain, max_ms). */
+int ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms);
+/* Serves the descriptors ctl_poll_fill added (n of them, in pfd), then
+ * the deadlines. */
+void ctl_service(struct prk_host *h, struct pollfd *pfd, int n);
+/* d is being freed: the stalls held on it are forgotten. */
+void ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d);
+/* Closes every connection (releasing their stalls) and the socket. */
+void ctl_server_free(struct prk_host *h);
 
 #endif

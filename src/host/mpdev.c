@@ -128,6 +128,9 @@ void prk_mpdev_free(struct prk_mpdev *d)
 {
 	if (!d)
 		return;
+	/* A control connection may hold a stall of d: it must not touch d
+	 * once freed. */
+	ctl_dev_freed(d->h, d);
 	if (d->open)
 		prk_mpdev_close(d, NULL);
 	d->freeing = true;
@@ -278,7 +281,7 @@ static bool io_send(struct hpath *p, struct hio *io)
 
 void dev_dispatch(struct prk_mpdev *d)
 {
-	if (d->quiesced || d->freeing)
+	if (dev_held(d))
 		return;
 	uint64_t now = prk_host_now_ms();
 	struct hio *keep_head = NULL, *keep_tail = NULL;
@@ -417,7 +420,7 @@ static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nbl
 	io->arg = arg;
 	io->last_path = -1;
 	io->queued_ms = prk_host_now_ms();
-	if (!d->quiesced && !d->pending_head) {
+	if (!dev_held(d) && !d->pending_head) {
 		struct hpath *p = io_path(d);
 		if (p && io_send(p, io))
 			return 0;
@@ -442,7 +445,7 @@ int dev_wait_drained(struct prk_mpdev *d, int timeout_ms)
 {
 	uint64_t end = prk_host_now_ms() + (uint64_t)timeout_ms;
 	while (d->inflight && prk_host_now_ms() < end)
-		prk_host_run(d->h, 50);
+		host_run_nested(d->h, 50);
 	return d->inflight ? -1 : 0;
 }
 
@@ -544,7 +547,7 @@ int prk_mpdev_wait_paths(struct prk_mpdev *d, int min_up, int timeout_ms)
 		}
 		if (up >= min_up || (size_t)tried == d->n_paths || prk_host_now_ms() >= end)
 			return up;
-		prk_host_run(d->h, 50);
+		host_run_nested(d->h, 50);
 	}
 }
 

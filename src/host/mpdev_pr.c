@@ -12,11 +12,6 @@
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_pr_wire.h"
 
-#define SLOW_BEGIN(d)                                                                              \
-	bool slow_was_ = (d)->h->in_slow;                                                          \
-	(d)->h->in_slow = true
-#define SLOW_END(d) ((d)->h->in_slow = slow_was_)
-
 void cmd_err(struct prk_host_err *err, struct hpath *p, int st, const struct hsync *s,
              const char *what)
 {
@@ -126,7 +121,7 @@ int pr_unregister_path(struct hpath *p, struct prk_host_err *err)
 	return pr_register_path(p, 0, err);
 }
 
-static void mark_fenced(struct prk_mpdev *d, int path, const char *why)
+void pr_mark_fenced(struct prk_mpdev *d, int path, const char *why)
 {
 	d->key_registered = false;
 	d->resv_held = false;
@@ -155,7 +150,7 @@ int pr_reregister_returning(struct hpath *p)
 	if (pr_count_key(p, d->key, &before, &err))
 		return -1;
 	if (before == 0) {
-		mark_fenced(d, p->idx, "our key was removed while a path was away");
+		pr_mark_fenced(d, p->idx, "our key was removed while a path was away");
 		return 0;
 	}
 	if (pr_register_path(p, d->key, &err))
@@ -164,7 +159,7 @@ int pr_reregister_returning(struct hpath *p)
 		return -1;
 	if (after < before) {
 		pr_unregister_path(p, &err);
-		mark_fenced(d, p->idx, "preempted while a path was being re-registered");
+		pr_mark_fenced(d, p->idx, "preempted while a path was being re-registered");
 		return 0;
 	}
 	struct prk_event ev = {.kind = PRK_EV_REREGISTERED,
@@ -301,7 +296,7 @@ int pr_recover_dead_holder(struct prk_mpdev *d)
 
 /* ---- the public operations ---- */
 
-static struct hpath *any_session(struct prk_mpdev *d, bool need_registered)
+struct hpath *pr_any_session(struct prk_mpdev *d, bool need_registered)
 {
 	struct hpath *p = dev_best_path(d, need_registered);
 	if (p)
@@ -346,7 +341,7 @@ int prk_mpdev_register(struct prk_mpdev *d, uint64_t key, struct prk_host_err *e
 	d->fenced = false;
 	/* Verify: READ FULL STATUS must show our key on every path we sent
 	 * it through, each on its own ISID (no stale nexus). */
-	struct hpath *via = any_session(d, true);
+	struct hpath *via = pr_any_session(d, true);
 	bool want[PRK_MPDEV_MAX_PATHS];
 	for (size_t i = 0; i < d->n_paths; i++)
 		want[i] = d->paths[i].registered;
@@ -389,7 +384,7 @@ int prk_mpdev_release(struct prk_mpdev *d, struct prk_host_err *err)
 	}
 	pr_recover_dead_holder(d);
 	struct hpath *h =
-	    prk_pr_type_all_registrants(d->resv_type) ? any_session(d, true) : holder_path(d);
+	    prk_pr_type_all_registrants(d->resv_type) ? pr_any_session(d, true) : holder_path(d);
 	if (!h || h->conn != HC_READY) {
 		no_path(d, err, "RELEASE");
 		goto out;
@@ -431,7 +426,7 @@ int prk_mpdev_reserve(struct prk_mpdev *d, uint8_t type, struct prk_host_err *er
 	}
 	SLOW_BEGIN(d);
 	int rc = -1;
-	struct hpath *p = any_session(d, true);
+	struct hpath *p = pr_any_session(d, true);
 	if (!p) {
 		no_path(d, err, "RESERVE");
 		goto out;
@@ -453,7 +448,7 @@ int prk_mpdev_clear(struct prk_mpdev *d, struct prk_host_err *err)
 {
 	SLOW_BEGIN(d);
 	int rc = -1;
-	struct hpath *p = any_session(d, true);
+	struct hpath *p = pr_any_session(d, true);
 	if (!p) {
 		no_path(d, err, "CLEAR");
 		goto out;
@@ -477,7 +472,7 @@ int prk_mpdev_preempt(struct prk_mpdev *d, uint64_t victim, uint8_t type, bool a
 {
 	SLOW_BEGIN(d);
 	int rc = -1;
-	struct hpath *p = any_session(d, true);
+	struct hpath *p = pr_any_session(d, true);
 	if (!p) {
 		no_path(d, err, "PREEMPT");
 		goto out;
@@ -500,7 +495,7 @@ int prk_mpdev_read_state(struct prk_mpdev *d, struct prk_resv_view *v, struct pr
 	SLOW_BEGIN(d);
 	int rc = -1;
 	memset(v, 0, sizeof(*v));
-	struct hpath *p = any_session(d, false);
+	struct hpath *p = pr_any_session(d, false);
 	if (!p) {
 		no_path(d, err, "READ KEYS");
 		goto out;
@@ -553,7 +548,7 @@ static struct hpath *pick(struct prk_mpdev *d, int path)
 		return (size_t)path < d->n_paths && d->paths[path].conn == HC_READY
 		           ? &d->paths[path]
 		           : NULL;
-	return any_session(d, false);
+	return pr_any_session(d, false);
 }
 
 int prk_mpdev_prout_raw(struct prk_mpdev *d, int path, uint8_t sa, uint8_t type,
@@ -631,7 +626,7 @@ int prk_mpdev_remove_path(struct prk_mpdev *d, int i, struct prk_host_err *err)
 		path_set_state(p, PRK_PATH_STANDBY, "being removed");
 	uint64_t end = prk_host_now_ms() + dflt(d->o.io_timeout_ms, 10000);
 	while (p->inflight && prk_host_now_ms() < end)
-		prk_host_run(d->h, 50);
+		host_run_nested(d->h, 50);
 	if (p->holder && d->resv_held && p->conn == HC_READY) {
 		struct hpath *via = NULL;
 		for (size_t k = 0; k < d->n_paths && !via; k++) {

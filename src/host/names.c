@@ -54,6 +54,12 @@ const char *prk_event_name(enum prk_event_kind k)
 		return "reservation-moved";
 	case PRK_EV_IO_REDRIVEN:
 		return "io-redriven";
+	case PRK_EV_STALLED:
+		return "stalled";
+	case PRK_EV_RESUMED:
+		return "resumed";
+	case PRK_EV_KEY_CHANGED:
+		return "key-changed";
 	}
 	return "?";
 }

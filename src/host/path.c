@@ -345,7 +345,7 @@ int path_cmd_sync(struct hpath *p, struct hsync *s)
 			return -1;
 		}
 		while (!w.done)
-			prk_host_run(d->h, 100);
+			host_run_nested(d->h, 100);
 		s->in_len = w.got;
 		s->sense_key = w.key;
 		s->asc = w.asc;

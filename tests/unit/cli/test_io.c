@@ -175,6 +175,45 @@ static void test_parse_defaults(void **state)
 	assert_null(o.initiator);
 	assert_false(o.json);
 	assert_false(o.quiet);
+	/* The control socket is on by default, at the library's path. */
+	assert_false(o.no_ctl);
+	assert_null(o.ctl_path);
+}
+
+/* --ctl PATH and --no-ctl; not both, and the path must fit a UNIX socket
+ * address. */
+static void test_parse_ctl(void **state)
+{
+	(void)state;
+	struct io_opts o;
+	char err[256];
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--no-ctl", URL1, NULL), 0);
+	assert_true(o.no_ctl);
+	assert_null(o.ctl_path);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--key", "1", "--ctl", "/run/io.sock", URL1, NULL), 0);
+	assert_false(o.no_ctl);
+	assert_string_equal(o.ctl_path, "/run/io.sock");
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--ctl", "/run/io.sock",
+	                       "--no-ctl", URL1, NULL),
+	                 -1);
+	assert_non_null(strstr(err, "--ctl"));
+	assert_non_null(strstr(err, "--no-ctl"));
+	char longp[200];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = 0;
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--ctl", longp, URL1, NULL), -1);
+	assert_non_null(strstr(err, "--ctl"));
+	longp[107] = 0; /* 107 bytes fit sun_path with its NUL */
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--ctl", longp, URL1, NULL), 0);
+	longp[107] = 'a';
+	longp[108] = 0;
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--ctl", longp, URL1, NULL), -1);
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--ctl", "", URL1, NULL), -1);
+	assert_non_null(strstr(err, "--ctl"));
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", URL1, "--ctl", NULL), -1);
+	assert_non_null(strstr(err, "needs a value"));
 }
 
 static void test_parse_everything(void **state)
@@ -456,6 +495,7 @@ int main(void)
 	    cmocka_unit_test(test_pattern_lost_write_and_other_run),
 	    cmocka_unit_test(test_pattern_unwritten_block),
 	    cmocka_unit_test(test_parse_defaults),
+	    cmocka_unit_test(test_parse_ctl),
 	    cmocka_unit_test(test_parse_everything),
 	    cmocka_unit_test(test_parse_rejects_bad_values),
 	    cmocka_unit_test(test_parse_rejects_combinations),

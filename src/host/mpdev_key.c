@@ -1,0 +1,123 @@
+/* Changing the device's reservation key atomically (host_ctl.h).
+ *
+ * PR OUT REGISTER with RESERVATION KEY = old and SERVICE ACTION
+ * RESERVATION KEY = new, on every path with a session: the target changes
+ * a nexus's key only if it still holds old, so a nexus another node has
+ * preempted in the meantime answers RESERVATION CONFLICT and stays
+ * unregistered (REGISTER AND IGNORE EXISTING KEY would resurrect it). This
+ * is what a cluster-wide-key fence agent needs: survivors move to a new
+ * key, then the old key is preempted, and a node that was being fenced
+ * cannot slip through by re-registering. */
+#include <stdio.h>
+#include <string.h>
+
+#include "host_internal.h"
+#include "prkit/host_ctl.h"
+#include "prkit/scsi_cdb.h"
+
+static void key_changed_event(struct prk_mpdev *d)
+{
+	struct prk_event ev = {
+	    .kind = PRK_EV_KEY_CHANGED, .path = -1, .old_path = -1, .why = "key changed"};
+	dev_event(d, &ev);
+}
+
+/* READ FULL STATUS could not be read after some paths changed: what each
+ * REGISTER answered is the best knowledge left. */
+static void trust_answers(struct prk_mpdev *d, const bool *changed)
+{
+	d->key_registered = true;
+	for (size_t i = 0; i < d->n_paths; i++) {
+		d->paths[i].registered = changed[i];
+		if (!changed[i])
+			d->paths[i].holder = false;
+	}
+}
+
+int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key,
+                         struct prk_host_err *err)
+{
+	if (!old_key || !new_key) {
+		h_err(err, PRK_HE_USAGE, -1,
+		      "change key: neither key may be 0 (prk_mpdev_register registers, "
+		      "prk_mpdev_unregister removes)");
+		return -1;
+	}
+	if (d->spc2 || d->pr_unsupported) {
+		h_err(err, PRK_HE_UNSUPPORTED, -1,
+		      "change key: the target has no persistent reservations");
+		return -1;
+	}
+	SLOW_BEGIN(d);
+	int rc = -1;
+	unsigned good = 0, conflict = 0;
+	bool changed[PRK_MPDEV_MAX_PATHS] = {false};
+	struct prk_host_err first = {.code = PRK_HE_OK};
+	for (size_t i = 0; i < d->n_paths; i++) {
+		struct hpath *p = &d->paths[i];
+		if (p->removed || p->conn != HC_READY)
+			continue;
+		struct prk_host_err e;
+		if (pr_prout(p, PRK_PROUT_REGISTER, 0, old_key, new_key, d->o.aptpl, &e) == 0) {
+			changed[i] = true;
+			good++;
+		} else if (e.code == PRK_HE_CONFLICT) {
+			conflict++; /* this nexus does not hold old_key: left alone */
+		} else {
+			hlog(d->h, 1, "change key: %s", e.msg);
+			if (first.code == PRK_HE_OK)
+				first = e;
+		}
+	}
+	if (!good && !conflict) {
+		if (first.code != PRK_HE_OK) {
+			if (err)
+				*err = first;
+		} else {
+			h_err(err, PRK_HE_NO_PATH, -1, "change key: no path to the LU is up (%s)",
+			      d->paths[0].last_error[0] ? d->paths[0].last_error : "not connected");
+		}
+		goto out;
+	}
+	uint64_t was = d->key;
+	d->key = new_key;
+	/* Which nexuses hold new_key now: also those that had it already (a
+	 * repeated change answers CONFLICT there), and the holder. */
+	struct hpath *via = pr_any_session(d, false);
+	if (!via) {
+		h_err(err, PRK_HE_NO_PATH, -1, "change key: no path left for READ FULL STATUS");
+		if (good)
+			trust_answers(d, changed);
+		else
+			d->key = was;
+		goto out;
+	}
+	if (pr_sync_state(d, via, err)) {
+		if (good)
+			trust_answers(d, changed);
+		else
+			d->key = was;
+		goto out;
+	}
+	unsigned n_reg = 0;
+	for (size_t i = 0; i < d->n_paths; i++)
+		n_reg += d->paths[i].registered;
+	if (!n_reg) {
+		d->key = was;
+		pr_mark_fenced(d, -1, "no nexus of ours held the old key (key change)");
+		h_err(err, PRK_HE_FENCED, -1,
+		      "change key 0x%llx -> 0x%llx: no nexus of ours holds 0x%llx (preempted)",
+		      (unsigned long long)old_key, (unsigned long long)new_key,
+		      (unsigned long long)old_key);
+		goto out;
+	}
+	d->key_registered = true;
+	d->fenced = false;
+	hlog(d->h, 1, "naa.%s: key 0x%llx -> 0x%llx on %u path(s)", d->naa,
+	     (unsigned long long)old_key, (unsigned long long)new_key, n_reg);
+	key_changed_event(d);
+	rc = 0;
+out:
+	SLOW_END(d);
+	return rc;
+}
