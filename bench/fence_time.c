@@ -7,9 +7,12 @@
  *            sent before off returned (aborted by PREEMPT AND ABORT, or
  *            its retry fenced) — the issue's "last command aborted";
  *   off    = start of off -> off returned.
- * Rounds repeat with the victim rejoining under a new incarnation.
+ * Rounds repeat with the victim rejoining under a new incarnation (node
+ * mode) or joining the new generation (cluster mode: off changes the
+ * survivor's key on its nexuses first, then preempts the old one).
  *
- * usage: fence_time URL0 URL1 STATE_DIR [ROUNDS]   (bench/host_bench.sh runs it) */
+ * usage: fence_time URL0 URL1 STATE_DIR [ROUNDS [node|cluster]]
+ * (bench/host_bench.sh runs it in both modes) */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -19,11 +22,13 @@
 
 #include "fence_ops.h"
 #include "fence_opts.h"
+#include "incarnation.h"
 #include "prkit/host.h"
 
 #define QD 32
 
 static const char *url0, *url1, *state;
+static bool cluster_mode;
 
 struct victim {
 	struct prk_host *h;
@@ -103,6 +108,12 @@ static void opts(struct prk_fence_opts *o, const char *me, int action, const cha
 	o->hosts[1].id = 2;
 	if (victim)
 		snprintf(o->nodename, sizeof(o->nodename), "%s", victim);
+	if (cluster_mode) {
+		/* its own cluster name: the node-mode run's keys on the same LU
+		 * belong to another cluster and are left alone */
+		o->key_mode = PRK_FENCE_KEY_CLUSTER;
+		snprintf(o->cluster_name, sizeof(o->cluster_name), "bench-cluster");
+	}
 }
 
 static int cmp(const void *a, const void *b)
@@ -113,10 +124,11 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4) {
-		fprintf(stderr, "usage: fence_time URL0 URL1 STATE_DIR [ROUNDS]\n");
+	if (argc < 4 || (argc > 5 && strcmp(argv[5], "node") && strcmp(argv[5], "cluster"))) {
+		fprintf(stderr, "usage: fence_time URL0 URL1 STATE_DIR [ROUNDS [node|cluster]]\n");
 		return 2;
 	}
+	cluster_mode = argc > 5 && strcmp(argv[5], "cluster") == 0;
 	url0 = argv[1];
 	url1 = argv[2];
 	state = argv[3];
@@ -133,15 +145,21 @@ int main(int argc, char **argv)
 		opts(&o, "n2", PRK_FENCE_ON, NULL);
 		if (prk_fence_run(&o, null, stderr))
 			return 1;
-		/* The victim's key: read back the incarnation the same way. */
+		/* The victim's key: the incarnation `on` just took, or the
+		 * cluster key it joined. */
 		static struct victim v;
 		memset(&v, 0, sizeof(v));
+		uint64_t key = 0x84d4000200000000ULL | (uint64_t)(r + 1);
+		if (cluster_mode &&
+		    prk_fence_cluster_key_load(o.state_dir, o.cluster_name, &key, NULL, 0)) {
+			fprintf(stderr, "fence_time: the victim's cluster key cannot be read\n");
+			return 1;
+		}
 		char dir[600];
 		snprintf(dir, sizeof(dir), "%s/n2-io", state);
 		struct prk_host_opts ho = {.state_dir = dir};
 		v.h = prk_host_new(&ho, NULL);
 		const char *urls[] = {url0, url1};
-		uint64_t key = 0x84d4000200000000ULL | (uint64_t)(r + 1);
 		struct prk_mpdev_opts mo = {.initiator_name = "iqn.2026-11.io.prkit.bench:n2",
 		                            .urls = urls,
 		                            .n_urls = 2,
@@ -184,7 +202,8 @@ int main(int argc, char **argv)
 	qsort(fence_ms, (size_t)n, sizeof(uint64_t), cmp);
 	qsort(off_ms, (size_t)n, sizeof(uint64_t), cmp);
 	int p99 = (n * 99 + 99) / 100 - 1;
-	printf("fencing time over %d rounds (victim at QD%d over 2 paths, loopback):\n", n, QD);
+	printf("fencing time, %s mode, over %d rounds (victim at QD%d over 2 paths, loopback):\n",
+	       cluster_mode ? "cluster-key" : "node-key", n, QD);
 	printf("  start of off -> victim's last write aborted: median %llu ms, p99 %llu "
 	       "ms, max %llu ms (goal < 50 ms)\n",
 	       (unsigned long long)fence_ms[n / 2], (unsigned long long)fence_ms[p99],

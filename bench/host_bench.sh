@@ -81,11 +81,14 @@ echo "prkitd pid $pid, portals 127.0.0.1:${ports[0]} and 127.0.0.1:${ports[1]}" 
 	--rounds-overhead "${BENCH_OVERHEAD_ROUNDS:-3}" \
 	--seconds "${BENCH_SECONDS:-5}" --warmup "${BENCH_WARMUP:-1}"
 rc=$?
-# Fencing time (prkit fence off against a victim writing at QD32).
+# Fencing time (prkit fence off against a victim writing at QD32), with one
+# key per node and with the cluster-wide key.
 if [ -x "$build/bench/fence_time" ]; then
-	"${cli[@]}" "$build/bench/fence_time" \
-		"iscsi://127.0.0.1:${ports[0]}/$iqn/0" "iscsi://127.0.0.1:${ports[1]}/$iqn/0" \
-		"$tmp/fence" "${BENCH_FENCE_ROUNDS:-20}" || rc=1
+	for mode in node cluster; do
+		"${cli[@]}" "$build/bench/fence_time" \
+			"iscsi://127.0.0.1:${ports[0]}/$iqn/0" "iscsi://127.0.0.1:${ports[1]}/$iqn/0" \
+			"$tmp/fence-$mode" "${BENCH_FENCE_ROUNDS:-20}" "$mode" || rc=1
+	done
 fi
 if ! kill -0 "$pid" 2>/dev/null; then
 	echo "host_bench: prkitd died during the run" >&2

@@ -1,0 +1,283 @@
+/* Cluster mode (key_mode=cluster, the seed design's alternative): every
+ * member registers one key, cluster tag | opener's node id | generation
+ * (fence_key.h), and the key changes at every membership change.
+ *
+ * - on: register the current key (the highest generation of this cluster
+ *   on the devices); with no key anywhere, or with `first`, open a new
+ *   generation and remove every other key.
+ * - off (a survivor fences a victim): open the next generation; on each
+ *   device, in NAA order, with this node's I/O stalled: change our own
+ *   nexuses from the old key to the new one (REGISTER with the old key as
+ *   RESERVATION KEY, so a nexus that lost the old key cannot come back),
+ *   do the same for this node's I/O processes, then PREEMPT AND ABORT the
+ *   old key and any rival new key. The victim and every other member lose
+ *   their registration; the other members join the new generation by
+ *   running `on` (docs/fence.md, "Cluster-wide key").
+ * - The durable state is the generation counter and the key this node
+ *   holds (incarnation.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "fence_key.h"
+#include "fence_run.h"
+#include "incarnation.h"
+#include "prkit/host.h"
+#include "prkit/host_ctl.h"
+#include "prkit/scsi_cdb.h"
+
+static uint32_t gen_of(uint64_t key)
+{
+	return (uint32_t)key;
+}
+
+static int state_err(struct fence_run *r, const char *msg)
+{
+	fprintf(r->err, "fence_prkit: %s\n", msg);
+	return PRK_FENCE_EXIT_ERROR;
+}
+
+/* The cluster key this node holds, from the state directory. */
+static int load_my_key(struct fence_run *r)
+{
+	char msg[256];
+	if (prk_fence_cluster_key_load(r->o->state_dir, r->o->cluster_name, &r->my_key, msg,
+	                               sizeof(msg)))
+		return state_err(r, msg), -1;
+	if (!r->my_key) {
+		fprintf(r->err,
+		        "fence_prkit: this node has not joined cluster %s (no key in %s): run "
+		        "action on first\n",
+		        r->o->cluster_name, r->o->state_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* The current cluster key on every device: *cur (0 when no device has
+ * one). Devices that disagree, or a generation change under way, are
+ * errors (printed). */
+static int find_current(struct fence_run *r, uint64_t *cur)
+{
+	*cur = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		struct prk_host_err e;
+		struct prk_resv_view v;
+		uint64_t k = 0;
+		char a[PRK_FENCE_KEY_STR_LEN], b[PRK_FENCE_KEY_STR_LEN], m[160];
+		if (prk_mpdev_read_state(r->devs[i], &v, &e))
+			return fence_step_err(r, i, "read keys", e.msg), -1;
+		int c = prk_fence_cluster_current(v.keys, v.n_keys, r->tag, &k);
+		if (c < 0) {
+			snprintf(m, sizeof(m),
+			         "two keys of generation %u: a generation change is under way; "
+			         "try again",
+			         gen_of(k));
+			return fence_step_err(r, i, "read keys", m), -1;
+		}
+		if (c == 0)
+			continue;
+		if (*cur && k != *cur) {
+			prk_fence_key_str(*cur, a);
+			prk_fence_key_str(k, b);
+			snprintf(m, sizeof(m), "cluster key %s here, %s on device naa.%s", b, a,
+			         prk_mpdev_naa(r->devs[at]));
+			return fence_step_err(r, i, "read keys", m), -1;
+		}
+		*cur = k;
+		at = i;
+	}
+	return 0;
+}
+
+/* Removes every key on device i but ours (the cluster's other keys; with
+ * all_keys, also keys of other clusters and unknown ones). 0, 1 (we were
+ * fenced), -1. */
+static int remove_others(struct fence_run *r, size_t i, bool all_keys)
+{
+	struct prk_host_err e;
+	struct prk_resv_view v;
+	uint64_t mine = prk_mpdev_key(r->devs[i]);
+	if (prk_mpdev_read_state(r->devs[i], &v, &e))
+		return fence_step_err(r, i, "read keys", e.msg), -1;
+	if (!fence_has_key(&v, mine)) /* a rival removed our new key first */
+		return fence_step_err(r, i, "read keys",
+		                      "our key is not registered: this node was fenced; stopping"),
+		       1;
+	for (size_t k = 0; k < v.n_keys; k++) {
+		uint64_t key = v.keys[k];
+		bool seen = false;
+		for (size_t j = 0; j < k; j++)
+			seen |= v.keys[j] == key; /* one key on many nexuses */
+		if (seen || key == mine || (!all_keys && !prk_fence_key_same_cluster(key, r->tag)))
+			continue;
+		int rc = fence_preempt(r, i, key);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* After a change on device i: our key registered, a reservation, and no
+ * other key of this cluster (with all_keys: no other key at all). */
+static int verify(struct fence_run *r, size_t i, bool all_keys)
+{
+	struct prk_host_err e;
+	struct prk_resv_view v;
+	uint64_t mine = prk_mpdev_key(r->devs[i]);
+	if (prk_mpdev_read_state(r->devs[i], &v, &e))
+		return fence_step_err(r, i, "verify", e.msg), -1;
+	if (!fence_has_key(&v, mine))
+		return fence_step_err(r, i, "verify", "our key is not registered"), -1;
+	if (!v.present)
+		return fence_step_err(r, i, "verify", "no reservation"), -1;
+	for (size_t k = 0; k < v.n_keys; k++) {
+		if (v.keys[k] != mine &&
+		    (all_keys || prk_fence_key_same_cluster(v.keys[k], r->tag))) {
+			char ks[PRK_FENCE_KEY_STR_LEN];
+			prk_fence_key_str(v.keys[k], ks);
+			char m[96];
+			snprintf(m, sizeof(m), "key %s is still registered", ks);
+			return fence_step_err(r, i, "verify", m), -1;
+		}
+	}
+	return 0;
+}
+
+/* A new generation, above ours and above floor; its key opened by us. */
+static int new_key(struct fence_run *r, uint32_t floor, uint64_t *key)
+{
+	char msg[256];
+	uint32_t g;
+	if (prk_fence_generation_next_above(r->o->state_dir, r->o->cluster_name, floor, &g, msg,
+	                                    sizeof(msg)))
+		return state_err(r, msg), -1;
+	*key = prk_fence_key_make(r->tag, r->me, g);
+	return 0;
+}
+
+static int save_key(struct fence_run *r, uint64_t key)
+{
+	char msg[256];
+	if (prk_fence_cluster_key_save(r->o->state_dir, r->o->cluster_name, key, msg, sizeof(msg)))
+		return state_err(r, msg), -1;
+	r->my_key = key;
+	return 0;
+}
+
+int fence_cluster_on(struct fence_run *r)
+{
+	uint64_t cur, key;
+	if (fence_open_devices(r, 0, false) || find_current(r, &cur))
+		return PRK_FENCE_EXIT_ERROR;
+	/* A new generation when there is none, or as the first member (whose
+	 * generation ends every registration left from before). */
+	bool fresh = !cur || r->o->first;
+	if (fresh ? new_key(r, cur ? gen_of(cur) : 0, &key) : (key = cur, 0))
+		return PRK_FENCE_EXIT_ERROR;
+	if (save_key(r, key)) /* on disk before the key is used */
+		return PRK_FENCE_EXIT_ERROR;
+	fence_local_connect(r);
+	for (size_t i = 0; i < r->n; i++) {
+		struct prk_mpdev *d = r->devs[i];
+		struct prk_host_err e;
+		struct prk_resv_view v;
+		if (prk_mpdev_register(d, key, &e))
+			return fence_step_err(r, i, "register", e.msg);
+		if (prk_mpdev_read_state(d, &v, &e))
+			return fence_step_err(r, i, "read reservation", e.msg);
+		if (!v.present && prk_mpdev_reserve(d, PRK_PR_WE_RO, &e) &&
+		    e.code != PRK_HE_CONFLICT)
+			return fence_step_err(r, i, "reserve", e.msg);
+		if (fresh) {
+			/* This node's I/O processes move to the new key before
+			 * the old one goes (atomically: only if they hold it). */
+			if (cur)
+				fence_local_set_key(r, i, cur, key);
+			if (remove_others(r, i, r->o->first))
+				return PRK_FENCE_EXIT_ERROR;
+		}
+		if (verify(r, i, r->o->first && fresh))
+			return PRK_FENCE_EXIT_ERROR;
+		/* Processes that lost their registration (a fence by another
+		 * member) join the current generation with us. */
+		fence_local_set_key(r, i, 0, key);
+	}
+	char ks[PRK_FENCE_KEY_STR_LEN];
+	prk_fence_key_str(key, ks);
+	fprintf(r->out, "Success: Powered ON (cluster key %s, generation %u)\n", ks, gen_of(key));
+	return PRK_FENCE_EXIT_OK;
+}
+
+/* off, one device: move our nexuses (and this node's I/O processes) from
+ * old to new, then remove every other key of the cluster. 0, 1 (we were
+ * fenced), -1. */
+static int off_device(struct fence_run *r, size_t i, uint64_t old, uint64_t new)
+{
+	struct prk_host_err e;
+	if (prk_mpdev_change_key(r->devs[i], old, new, &e)) {
+		if (e.code == PRK_HE_FENCED)
+			return fence_step_err(r, i, "change to the new key",
+			                      "our nexuses do not hold the old key: this node was "
+			                      "fenced; stopping"),
+			       1;
+		return fence_step_err(r, i, "change to the new key", e.msg), -1;
+	}
+	if (i == 0 && save_key(r, new))
+		return -1;
+	fence_local_set_key(r, i, old, new);
+	int rc = remove_others(r, i, false);
+	return rc ? rc : verify(r, i, false);
+}
+
+int fence_cluster_off(struct fence_run *r, uint16_t victim)
+{
+	uint64_t key;
+	if (load_my_key(r) || fence_open_devices(r, r->my_key, false) ||
+	    new_key(r, gen_of(r->my_key), &key))
+		return PRK_FENCE_EXIT_ERROR;
+	uint64_t old = r->my_key;
+	fence_local_connect(r);
+	for (size_t i = 0; i < r->n; i++) {
+		fence_local_stall(r, i);
+		int rc = off_device(r, i, old, key);
+		fence_local_resume(r, i);
+		if (rc)
+			return PRK_FENCE_EXIT_ERROR;
+	}
+	char ks[PRK_FENCE_KEY_STR_LEN];
+	prk_fence_key_str(key, ks);
+	fprintf(r->out,
+	        "Success: Powered OFF (node %u; cluster key now %s, generation %u: the other "
+	        "members must run action on to rejoin)\n",
+	        victim, ks, gen_of(key));
+	return PRK_FENCE_EXIT_OK;
+}
+
+int fence_cluster_status(struct fence_run *r, uint16_t node)
+{
+	if (node != r->me) {
+		fprintf(r->err,
+		        "fence_prkit: status: with key_mode=cluster every member registers the "
+		        "same key, so the keys cannot tell whether node %u is registered; only "
+		        "this node's status can be asked (node %u)\n",
+		        node, r->me);
+		return PRK_FENCE_EXIT_ERROR;
+	}
+	if (load_my_key(r))
+		return PRK_FENCE_EXIT_OFF;
+	bool on = false;
+	if (fence_open_devices(r, 0, true) == 0 && fence_key_everywhere(r, &on) == 0 && on) {
+		fprintf(r->out, "Status: ON\n");
+		return PRK_FENCE_EXIT_OK;
+	}
+	fprintf(r->out, "Status: OFF\n");
+	return PRK_FENCE_EXIT_OFF;
+}
+
+int fence_cluster_check(struct fence_run *r)
+{
+	if (load_my_key(r))
+		return PRK_FENCE_EXIT_ERROR; /* the check could not be done */
+	return fence_check_key(r, "cluster key");
+}

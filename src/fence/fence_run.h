@@ -1,0 +1,83 @@
+/* What the fence actions share (src/fence/fence_*.c): one run of the
+ * agent, its devices (multipath devices of the host library, sorted by
+ * NAA), and the steps every mode uses. Internal to src/fence. */
+#ifndef PRKIT_FENCE_RUN_H
+#define PRKIT_FENCE_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fence_opts.h"
+#include "prkit/host.h"
+
+struct prk_ctl_client;
+
+#define FENCE_MAX_LOCAL 16 /* I/O processes of this node reached at once */
+
+struct fence_run {
+	const struct prk_fence_opts *o;
+	FILE *out, *err;
+	struct prk_host *h;
+	struct prk_mpdev *devs[16];
+	size_t n;
+	uint16_t tag;
+	uint16_t me;
+	uint64_t my_key;
+	/* This node's I/O processes (their control sockets), fence_local.c. */
+	struct prk_ctl_client *local[FENCE_MAX_LOCAL];
+	size_t n_local;
+	bool local_stalled[FENCE_MAX_LOCAL];
+};
+
+/* fence_ops.c */
+/* Opens every configured device with key (paths up, identity known) and
+ * sorts them by NAA. read_only: ephemeral nexuses allowed. 0 or -1
+ * (printed). */
+int fence_open_devices(struct fence_run *r, uint64_t key, bool read_only);
+/* Prints "fence_prkit: device naa.X: step: msg"; returns the error exit. */
+int fence_step_err(struct fence_run *r, size_t i, const char *step, const char *msg);
+bool fence_has_key(const struct prk_resv_view *v, uint64_t k);
+/* PREEMPT AND ABORT of key on device i with the device's key, keeping a
+ * Write Exclusive, Registrants Only reservation. A RESERVATION CONFLICT is
+ * looked into: if our key is gone this node was fenced (1); if it is the
+ * victim's key that is gone (another survivor removed it first) that is
+ * success (0). -1 on any other failure. Messages printed. */
+int fence_preempt(struct fence_run *r, size_t i, uint64_t key);
+
+/* Is r->my_key registered on every opened device (READ KEYS)? 0 with
+ * *all set, or -1 when a device could not be read. */
+int fence_key_everywhere(struct fence_run *r, bool *all);
+/* The watchdog check of r->my_key (what: "key" / "cluster key" for the
+ * message): opens the devices read-only, retries as the options say.
+ * Exit 0, or 2 when the key is missing or a device cannot be read. */
+int fence_check_key(struct fence_run *r, const char *what);
+
+/* fence_node.c: one key per node (node id + incarnation). */
+int fence_node_on(struct fence_run *r);
+int fence_node_off(struct fence_run *r, uint16_t victim);
+int fence_node_status(struct fence_run *r, uint16_t node);
+int fence_node_list(struct fence_run *r);
+int fence_node_check(struct fence_run *r);
+
+/* fence_cluster.c: one cluster-wide key with a generation. */
+int fence_cluster_on(struct fence_run *r);
+int fence_cluster_off(struct fence_run *r, uint16_t victim);
+int fence_cluster_status(struct fence_run *r, uint16_t node);
+int fence_cluster_check(struct fence_run *r);
+
+/* fence_local.c: this node's own I/O processes, through the control
+ * sockets in the state directory (docs/host.md). Failures to reach them
+ * are warnings: fencing the victim must not wait on a hung application. */
+void fence_local_connect(struct fence_run *r);
+void fence_local_close(struct fence_run *r);
+/* Stalls device i in every local process that has it, and waits until
+ * their in-flight I/O has drained. */
+void fence_local_stall(struct fence_run *r, size_t i);
+void fence_local_resume(struct fence_run *r, size_t i);
+/* Every local process whose device i uses old_key changes it to new_key
+ * (old_key 0: every local process whose device i uses a key of this
+ * cluster registers new_key). Returns how many processes changed. */
+int fence_local_set_key(struct fence_run *r, size_t i, uint64_t old_key, uint64_t new_key);
+
+#endif
