@@ -165,6 +165,33 @@ static int save_key(struct fence_run *r, uint64_t key)
 	return 0;
 }
 
+/* on, one device: register key, reserve if nobody does; for a fresh
+ * generation move this node's I/O processes to it (atomically: only if
+ * they hold the old key cur) and remove the other keys; bring processes
+ * that lost their registration into it. 0, or -1 (printed). */
+static int on_device(struct fence_run *r, size_t i, uint64_t cur, uint64_t key, bool fresh)
+{
+	struct prk_mpdev *d = r->devs[i];
+	struct prk_host_err e;
+	struct prk_resv_view v;
+	if (prk_mpdev_register(d, key, &e))
+		return fence_step_err(r, i, "register", e.msg), -1;
+	if (prk_mpdev_read_state(d, &v, &e))
+		return fence_step_err(r, i, "read reservation", e.msg), -1;
+	if (!v.present && prk_mpdev_reserve(d, PRK_PR_WE_RO, &e) && e.code != PRK_HE_CONFLICT)
+		return fence_step_err(r, i, "reserve", e.msg), -1;
+	if (fresh) {
+		if (cur)
+			fence_local_set_key(r, i, cur, key);
+		if (remove_others(r, i, r->o->first))
+			return -1;
+	}
+	if (verify(r, i, r->o->first && fresh))
+		return -1;
+	fence_local_set_key(r, i, 0, key);
+	return 0;
+}
+
 int fence_cluster_on(struct fence_run *r)
 {
 	uint64_t cur, key;
@@ -179,29 +206,13 @@ int fence_cluster_on(struct fence_run *r)
 		return PRK_FENCE_EXIT_ERROR;
 	fence_local_connect(r);
 	for (size_t i = 0; i < r->n; i++) {
-		struct prk_mpdev *d = r->devs[i];
-		struct prk_host_err e;
-		struct prk_resv_view v;
-		if (prk_mpdev_register(d, key, &e))
-			return fence_step_err(r, i, "register", e.msg);
-		if (prk_mpdev_read_state(d, &v, &e))
-			return fence_step_err(r, i, "read reservation", e.msg);
-		if (!v.present && prk_mpdev_reserve(d, PRK_PR_WE_RO, &e) &&
-		    e.code != PRK_HE_CONFLICT)
-			return fence_step_err(r, i, "reserve", e.msg);
-		if (fresh) {
-			/* This node's I/O processes move to the new key before
-			 * the old one goes (atomically: only if they hold it). */
-			if (cur)
-				fence_local_set_key(r, i, cur, key);
-			if (remove_others(r, i, r->o->first))
-				return PRK_FENCE_EXIT_ERROR;
-		}
-		if (verify(r, i, r->o->first && fresh))
+		/* This node's I/O held meanwhile: none of it goes through a
+		 * nexus whose key is being changed or not registered yet. */
+		fence_local_stall(r, i);
+		int rc = on_device(r, i, cur, key, fresh);
+		fence_local_resume(r, i);
+		if (rc)
 			return PRK_FENCE_EXIT_ERROR;
-		/* Processes that lost their registration (a fence by another
-		 * member) join the current generation with us. */
-		fence_local_set_key(r, i, 0, key);
 	}
 	char ks[PRK_FENCE_KEY_STR_LEN];
 	prk_fence_key_str(key, ks);

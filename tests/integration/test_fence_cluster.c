@@ -74,6 +74,8 @@ static void test_join_fence_rejoin(void **state)
 	assert_non_null(strstr(fu_out, "0x84d4000100000002"));
 	assert_true(prk_mpdev_key(third.d) == CKEY(1, 2));
 	assert_false(prk_mpdev_is_fenced(third.d));
+	assert_true(third.stalls >= 1); /* held while it was re-registered */
+	assert_int_equal(third.stalls, third.resumes);
 	long third_ok = third.ok, third_fenced = third.fenced;
 	fu_pump(ws, 3, 300);
 	assert_true(third.ok > third_ok);
