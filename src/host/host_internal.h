@@ -131,6 +131,7 @@ struct hcmd {
 	struct scsi_task *task;
 	uint64_t deadline_ms;
 	bool aborting;
+	bool owned; /* allocated by path_send, freed after done() */
 	uint64_t bytes;
 	hcmd_fn done;
 	void *arg;
@@ -150,6 +151,8 @@ struct hio {
 	uint64_t queued_ms;
 	uint64_t not_before_ms;
 	struct scsi_iovec iov;
+	/* The command carrying it (one at a time): no allocation per send. */
+	struct hcmd cmd;
 	struct hio *next;
 };
 
@@ -189,6 +192,10 @@ void path_drop(struct hpath *p, const char *why);
 void path_set_state(struct hpath *p, enum prk_path_state s, const char *why);
 struct hcmd *path_send(struct hpath *p, struct scsi_task *t, unsigned timeout_ms, uint64_t bytes,
                        hcmd_fn done, void *arg);
+/* The same in storage the caller owns (c->owned false: kept alive until
+ * done() has been called). */
+bool path_send_cmd(struct hpath *p, struct hcmd *c, struct scsi_task *t, unsigned timeout_ms,
+                   uint64_t bytes, hcmd_fn done, void *arg);
 void path_timers(struct hpath *p, uint64_t now);
 void path_checker(struct hpath *p, uint64_t now);
 int path_bring_up(struct hpath *p);

@@ -271,7 +271,7 @@ static bool io_send(struct hpath *p, struct hio *io)
 		dev_event(d, &ev);
 	}
 	io->last_path = p->idx;
-	if (!path_send(p, t, dflt(d->o.io_timeout_ms, 10000), len, io_done, io)) {
+	if (!path_send_cmd(p, &io->cmd, t, dflt(d->o.io_timeout_ms, 10000), len, io_done, io)) {
 		scsi_free_scsi_task(t);
 		return false;
 	}

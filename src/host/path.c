@@ -56,28 +56,31 @@ static void hcmd_cb(struct iscsi_context *ctx, int status, void *data, void *pri
 {
 	(void)ctx;
 	struct hcmd *c = priv;
+	/* done() may free the storage of an embedded command (the I/O it
+	 * belongs to): nothing of c is read after it. */
+	bool owned = c->owned;
 	hcmd_unlink(c);
 	if (status != SCSI_STATUS_CANCELLED && status != SCSI_STATUS_ERROR)
 		c->p->completed++;
 	c->done(c, status, data);
-	free(c);
+	if (owned)
+		free(c);
 }
 
-struct hcmd *path_send(struct hpath *p, struct scsi_task *t, unsigned timeout_ms, uint64_t bytes,
-                       hcmd_fn done, void *arg)
+bool path_send_cmd(struct hpath *p, struct hcmd *c, struct scsi_task *t, unsigned timeout_ms,
+                   uint64_t bytes, hcmd_fn done, void *arg)
 {
 	if (!p->ctx || (p->conn != HC_READY && p->conn != HC_LOGGED_IN))
-		return NULL;
-	struct hcmd *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->p = p;
-	c->task = t;
-	c->bytes = bytes;
-	c->done = done;
-	c->arg = arg;
-	c->deadline_ms = prk_host_now_ms() + timeout_ms;
-	c->next = p->cmds;
+		return false;
+	bool owned = c->owned;
+	*c = (struct hcmd){.p = p,
+	                   .task = t,
+	                   .bytes = bytes,
+	                   .done = done,
+	                   .arg = arg,
+	                   .owned = owned,
+	                   .deadline_ms = prk_host_now_ms() + timeout_ms,
+	                   .next = p->cmds};
 	if (p->cmds)
 		p->cmds->prev = c;
 	p->cmds = c;
@@ -85,6 +88,19 @@ struct hcmd *path_send(struct hpath *p, struct scsi_task *t, unsigned timeout_ms
 	p->inflight_bytes += bytes;
 	if (iscsi_scsi_command_async(p->ctx, p->lun, t, hcmd_cb, NULL, c) < 0) {
 		hcmd_unlink(c);
+		return false;
+	}
+	return true;
+}
+
+struct hcmd *path_send(struct hpath *p, struct scsi_task *t, unsigned timeout_ms, uint64_t bytes,
+                       hcmd_fn done, void *arg)
+{
+	struct hcmd *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->owned = true;
+	if (!path_send_cmd(p, c, t, timeout_ms, bytes, done, arg)) {
 		free(c);
 		return NULL;
 	}
