@@ -150,6 +150,7 @@ struct hio {
 	int last_path;
 	uint64_t queued_ms;
 	uint64_t not_before_ms;
+	const char *redrive_why; /* why it is sent again (static text) */
 	struct scsi_iovec iov;
 	/* The command carrying it (one at a time): no allocation per send. */
 	struct hcmd cmd;

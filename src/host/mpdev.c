@@ -267,7 +267,7 @@ static bool io_send(struct hpath *p, struct hio *io)
 		struct prk_event ev = {.kind = PRK_EV_IO_REDRIVEN,
 		                       .path = p->idx,
 		                       .old_path = io->last_path,
-		                       .why = "failover"};
+		                       .why = io->redrive_why ? io->redrive_why : "failover"};
 		dev_event(d, &ev);
 	}
 	io->last_path = p->idx;
@@ -310,8 +310,11 @@ void dev_dispatch(struct prk_mpdev *d)
 	d->pending_tail = keep_tail;
 }
 
-static void io_redrive(struct hio *io, unsigned delay_ms)
+/* Sends io again (after delay_ms); why names the reason in the
+ * PRK_EV_IO_REDRIVEN event if it then goes through another path. */
+static void io_redrive(struct hio *io, unsigned delay_ms, const char *why)
 {
+	io->redrive_why = why;
 	struct prk_mpdev *d = io->d;
 	if (++io->redrives > dflt(d->o.max_retries, 5) + 3) {
 		io_complete(io, PRK_IO_NO_PATH, io->last_path, -1, 0, 0);
@@ -364,28 +367,28 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 			dev_event(d, &ev);
 			if ((asc >> 8) == 0x2a)
 				d->rtpg_refresh = true;
-			io_redrive(io, 0);
+			io_redrive(io, 0, "unit attention");
 		} else if (key == SCSI_SENSE_NOT_READY && (asc == 0x040b || asc == 0x040c)) {
 			p->alua_standby = true;
 			d->rtpg_refresh = true;
 			path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
-			io_redrive(io, 0);
+			io_redrive(io, 0, "ALUA standby/unavailable");
 		} else if (key == SCSI_SENSE_NOT_READY && asc == 0x040a) {
-			io_redrive(io, 100); /* ALUA transition */
+			io_redrive(io, 100, "ALUA transition");
 		} else if (key == 0xb) {
-			io_redrive(io, 0); /* ABORTED COMMAND */
+			io_redrive(io, 0, "ABORTED COMMAND");
 		} else {
 			io_complete(io, PRK_IO_SCSI_ERROR, p->idx, status, key, asc);
 		}
 		break;
 	case SCSI_STATUS_BUSY:
 	case SCSI_STATUS_TASK_SET_FULL:
-		io_redrive(io, 10);
+		io_redrive(io, 10, "BUSY / TASK SET FULL");
 		break;
 	case SCSI_STATUS_TASK_ABORTED:
 		/* Aborted by another initiator (or a reset): if it preempted us
 		 * the retry meets RESERVATION CONFLICT. */
-		io_redrive(io, 0);
+		io_redrive(io, 0, "TASK ABORTED");
 		break;
 	default:
 		/* CANCELLED (our abort answered, or the session dropped),
@@ -397,7 +400,7 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 			p->drop_requested = true;
 			path_set_state(p, PRK_PATH_FAILED, "connection lost");
 		}
-		io_redrive(io, 0);
+		io_redrive(io, 0, "failover");
 		break;
 	}
 	dev_dispatch(d);

@@ -37,12 +37,17 @@ static uint16_t last_ua;
 static uint16_t uas[64];
 static int n_uas;
 
+static char redrive_why[64][48]; /* why of each PRK_EV_IO_REDRIVEN */
+static int n_redrives;
+
 static void on_event(struct prk_mpdev *d, const struct prk_event *ev, void *arg)
 {
 	(void)d;
 	(void)arg;
 	if ((unsigned)ev->kind < 8)
 		n_events[ev->kind]++;
+	if (ev->kind == PRK_EV_IO_REDRIVEN && n_redrives < 64)
+		snprintf(redrive_why[n_redrives++], sizeof(redrive_why[0]), "%s", ev->why);
 	if (ev->kind == PRK_EV_UA) {
 		last_ua = ev->asc;
 		if (n_uas < 64)
@@ -717,6 +722,24 @@ static void test_alua_standby_path_carries_no_io(void **state)
 	assert_true(l.per_path[1] > before);
 	assert_int_equal(l.errors, 0);
 	assert_true(saw_ua(0x2a06));
+
+	/* Now port 0 goes to standby under load: its commands meet NOT
+	 * READY 04/0B (or the 2A/06 first) and are re-driven through path
+	 * 1. The events say why; no path failed, so none says failover. */
+	n_redrives = 0;
+	load_start(&l, a, 8);
+	pump(200);
+	snprintf(ap, sizeof(ap), "127.0.0.1:%u", daemon_.ports[0]);
+	if (cli("set-alua", ap, "standby", NULL, NULL, NULL))
+		fail_msg("set-alua: %s %s", cli_out, cli_err);
+	assert_true(wait_state(a, 0, PRK_PATH_STANDBY, 5000));
+	pump(300);
+	load_stop(&l);
+	assert_int_equal(l.errors, 0);
+	print_message("# %d re-drives, first: %s\n", n_redrives, n_redrives ? redrive_why[0] : "-");
+	assert_true(n_redrives > 0);
+	for (int i = 0; i < n_redrives; i++)
+		assert_string_not_equal(redrive_why[i], "failover");
 	prk_mpdev_free(a);
 }
 
