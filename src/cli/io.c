@@ -333,6 +333,7 @@ static int open_device(struct io_run *r)
 	                            .key = o->key,
 	                            .checker_interval_ms = o->checker_ms,
 	                            .io_timeout_ms = o->io_timeout_ms,
+	                            .tmf_timeout_ms = o->tmf_timeout_ms,
 	                            .selector = o->selector,
 	                            .failback = o->failback,
 	                            .failback_delay_ms = o->failback_delay_ms,

@@ -49,6 +49,8 @@ void io_usage(FILE *f)
 	        "  --selector S        service-time, round-robin, queue-length (service-time)\n"
 	        "  --checker-ms N      path check interval (1000)\n"
 	        "  --io-timeout-ms N   command timeout before ABORT TASK (10000)\n"
+	        "  --abort-timeout-ms N  wait for the ABORT TASK answer, then drop the\n"
+	        "                      session (3000)\n"
 	        "  --failback F        immediate, manual (SIGUSR1 fails back), or N seconds of\n"
 	        "                      health (immediate)\n"
 	        "  --state-dir DIR     host state directory (ISIDs, locks)\n"
@@ -186,6 +188,7 @@ enum {
 	OPT_SELECTOR,
 	OPT_CHECKER,
 	OPT_IO_TIMEOUT,
+	OPT_ABORT_TIMEOUT,
 	OPT_FAILBACK,
 	OPT_STATE_DIR,
 	OPT_CTL,
@@ -210,6 +213,7 @@ static const struct option lopts[] = {
     {"selector", required_argument, NULL, OPT_SELECTOR},
     {"checker-ms", required_argument, NULL, OPT_CHECKER},
     {"io-timeout-ms", required_argument, NULL, OPT_IO_TIMEOUT},
+    {"abort-timeout-ms", required_argument, NULL, OPT_ABORT_TIMEOUT},
     {"failback", required_argument, NULL, OPT_FAILBACK},
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"ctl", required_argument, NULL, OPT_CTL},
@@ -265,6 +269,11 @@ static int one_number(int c, const char *a, struct io_opts *o)
 			return -1;
 		o->io_timeout_ms = (unsigned)v;
 		return 0;
+	case OPT_ABORT_TIMEOUT:
+		if (parse_uint(a, 10, 3600000, &v))
+			return -1;
+		o->tmf_timeout_ms = (unsigned)v;
+		return 0;
 	}
 	return -1;
 }
@@ -295,6 +304,7 @@ static const char *what_is_wanted(int c)
 		return "one of service-time, round-robin, queue-length";
 	case OPT_CHECKER:
 	case OPT_IO_TIMEOUT:
+	case OPT_ABORT_TIMEOUT:
 		return "milliseconds from 10 to 3600000";
 	case OPT_FAILBACK:
 		return "immediate, manual, or seconds from 0 to 86400";

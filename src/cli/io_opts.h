@@ -51,8 +51,9 @@ struct io_opts {
 	uint64_t count;        /* 0: no count limit */
 	uint64_t offset, size; /* bytes; size 0: to the end of the LU */
 	enum prk_selector selector;
-	unsigned checker_ms;    /* 0: the library's default (1000) */
-	unsigned io_timeout_ms; /* 0: the library's default (10000) */
+	unsigned checker_ms;     /* 0: the library's default (1000) */
+	unsigned io_timeout_ms;  /* 0: the library's default (10000) */
+	unsigned tmf_timeout_ms; /* --abort-timeout-ms; 0: the library's default (3000) */
 	enum prk_failback failback;
 	unsigned failback_delay_ms;
 	/* The control socket (host_ctl.h) through which prkit fence stalls

@@ -225,8 +225,9 @@ static void test_parse_everything(void **state)
 	                       "--type", "5", "--initiator", "iqn.2026-11.io.prkit:x", "--rw",
 	                       "verify", "--bs", "64k", "--qd", "8", "--count", "1000", "--offset",
 	                       "1m", "--size", "8M", "--selector", "round-robin", "--checker-ms",
-	                       "200", "--io-timeout-ms", "800", "--failback", "30", "--json",
-	                       "--quiet", "--state-dir", "/tmp/s", URL1, URL2, NULL),
+	                       "200", "--io-timeout-ms", "800", "--abort-timeout-ms", "1500",
+	                       "--failback", "30", "--json", "--quiet", "--state-dir", "/tmp/s",
+	                       URL1, URL2, NULL),
 	                 0);
 	assert_int_equal(o.key, 0xa1a1);
 	assert_int_equal(o.mode, PRK_OPEN_NO_RESERVE);
@@ -242,6 +243,7 @@ static void test_parse_everything(void **state)
 	assert_int_equal(o.selector, PRK_SEL_ROUND_ROBIN);
 	assert_int_equal(o.checker_ms, 200);
 	assert_int_equal(o.io_timeout_ms, 800);
+	assert_int_equal(o.tmf_timeout_ms, 1500);
 	assert_int_equal(o.failback, PRK_FAILBACK_DELAYED);
 	assert_int_equal(o.failback_delay_ms, 30000);
 	assert_true(o.json && o.quiet);
@@ -294,6 +296,8 @@ static void test_parse_rejects_bad_values(void **state)
 	    {"--count", "0", "--count"},
 	    {"--checker-ms", "5", "--checker-ms"},
 	    {"--io-timeout-ms", "x", "--io-timeout-ms"},
+	    {"--abort-timeout-ms", "9", "--abort-timeout-ms"},
+	    {"--abort-timeout-ms", "3600001", "--abort-timeout-ms"},
 	    {"--offset", "-1", "--offset"},
 	    {"--size", "0", "--size"},
 	    {"--initiator", "not an iqn", "--initiator"},
