@@ -105,6 +105,9 @@ struct prk_mpdev {
 	bool fenced;
 	bool spc2; /* SPC-2 RESERVE/RELEASE on spc2_path only */
 	int spc2_path;
+	/* spc2_path's session ended: the target released our SPC-2
+	 * reservation with the nexus, RESERVE again before any I/O. */
+	bool spc2_lost;
 	bool pr_unsupported;
 
 	bool open;
@@ -235,6 +238,14 @@ void dev_slow_work(struct prk_mpdev *d);
 int dev_wait_drained(struct prk_mpdev *d, int timeout_ms);
 struct hpath *dev_best_path(struct prk_mpdev *d, bool need_registered);
 void dev_path_ready(struct hpath *p);
+
+/* open.c */
+/* SPC-2 fallback: RESERVE(6) through p. 0; -1 with PRK_HE_BUSY when
+ * another initiator holds it; other errors -1. */
+int spc2_reserve(struct prk_mpdev *d, struct hpath *p, struct prk_host_err *err);
+/* After spc2_path lost its session: reserve again through a usable path
+ * (I/O waits meanwhile); another initiator's reservation means fenced. */
+void spc2_recover(struct prk_mpdev *d);
 
 /* mpdev_pr.c */
 int pr_register_path(struct hpath *p, uint64_t key, struct prk_host_err *err);

@@ -166,7 +166,7 @@ struct hpath *dev_best_path(struct prk_mpdev *d, bool need_registered)
 {
 	if (d->spc2) {
 		struct hpath *p = d->spc2_path >= 0 ? &d->paths[d->spc2_path] : NULL;
-		return p && path_usable(p) ? p : NULL;
+		return p && !d->spc2_lost && path_usable(p) ? p : NULL;
 	}
 	int best_prio = -1;
 	for (size_t i = 0; i < d->n_paths; i++) {
@@ -531,7 +531,9 @@ void dev_slow_work(struct prk_mpdev *d)
 		if (p && path_refresh_alua(p) == 0)
 			d->rtpg_refresh = false;
 	}
-	if (d->resv_held && !prk_pr_type_all_registrants(d->resv_type))
+	if (d->spc2 && d->spc2_lost)
+		spc2_recover(d);
+	else if (d->resv_held && !prk_pr_type_all_registrants(d->resv_type))
 		pr_recover_dead_holder(d);
 }
 

@@ -31,15 +31,8 @@ static int lock_single(struct prk_mpdev *d, struct prk_host_err *err)
 	return 0;
 }
 
-/* SPC-2 fallback for targets without persistent reservations: RESERVE(6)
- * through one path, and I/O through that path only. */
-static int open_spc2(struct prk_mpdev *d, struct prk_host_err *err)
+int spc2_reserve(struct prk_mpdev *d, struct hpath *p, struct prk_host_err *err)
 {
-	struct hpath *p = dev_best_path(d, false);
-	if (!p) {
-		h_err(err, PRK_HE_NO_PATH, -1, "RESERVE(6): no path is up");
-		return -1;
-	}
 	uint8_t cdb[6] = {0x16};
 	struct hsync s = {.cdb = cdb, .cdb_len = 6, .dir = SCSI_XFER_NONE};
 	int st = path_cmd_sync(p, &s);
@@ -55,10 +48,69 @@ static int open_spc2(struct prk_mpdev *d, struct prk_host_err *err)
 	}
 	d->spc2 = true;
 	d->spc2_path = p->idx;
+	d->spc2_lost = false;
 	d->resv_held = true;
+	return 0;
+}
+
+/* SPC-2 fallback for targets without persistent reservations: RESERVE(6)
+ * through one path, and I/O through that path only. */
+static int open_spc2(struct prk_mpdev *d, struct prk_host_err *err)
+{
+	struct hpath *p = dev_best_path(d, false);
+	if (!p) {
+		h_err(err, PRK_HE_NO_PATH, -1, "RESERVE(6): no path is up");
+		return -1;
+	}
+	if (spc2_reserve(d, p, err))
+		return -1;
 	hlog(d->h, 1, "target has no persistent reservations: SPC-2 RESERVE on path %d only",
 	     p->idx);
 	return 0;
+}
+
+void spc2_recover(struct prk_mpdev *d)
+{
+	if (!d->open || d->fenced || d->freeing)
+		return;
+	/* The old path first, if it is back: its nexus is as good as any. */
+	struct hpath *p = NULL;
+	if (path_usable(&d->paths[d->spc2_path]))
+		p = &d->paths[d->spc2_path];
+	for (size_t i = 0; i < d->n_paths && !p; i++)
+		if (path_usable(&d->paths[i]))
+			p = &d->paths[i];
+	if (!p)
+		return; /* I/O waits for a path (no-path timeout) */
+	int old = d->spc2_path;
+	struct prk_host_err err;
+	if (spc2_reserve(d, p, &err) == 0) {
+		struct prk_event ev = {.kind = PRK_EV_RESV_MOVED,
+		                       .path = p->idx,
+		                       .old_path = old,
+		                       .why = "SPC-2 reservation taken again after its path's "
+		                              "session ended"};
+		dev_event(d, &ev);
+		dev_dispatch(d);
+		return;
+	}
+	if (err.code == PRK_HE_BUSY) {
+		/* Another initiator reserved the LU while we had no nexus: we
+		 * lost it; our I/O now meets RESERVATION CONFLICT. */
+		d->resv_held = false;
+		d->spc2_lost = false;
+		d->spc2_path = p->idx;
+		d->fenced = true;
+		struct prk_event ev = {
+		    .kind = PRK_EV_FENCED,
+		    .path = p->idx,
+		    .old_path = old,
+		    .why = "another initiator took the SPC-2 reservation while our path was down"};
+		dev_event(d, &ev);
+		dev_dispatch(d);
+		return;
+	}
+	hlog(d->h, 1, "SPC-2 RESERVE through path %d failed: %s", p->idx, err.msg);
 }
 
 /* Registers our key on every path unless the target lacks PR. 1 when the
@@ -213,6 +265,7 @@ int prk_mpdev_close(struct prk_mpdev *d, struct prk_host_err *err)
 	d->quiesced = false;
 	d->spc2 = false;
 	d->spc2_path = -1;
+	d->spc2_lost = false;
 	/* I/O still queued has nowhere to go. */
 	while (d->pending_head) {
 		struct hio *io = d->pending_head;

@@ -199,6 +199,8 @@ void path_drop(struct hpath *p, const char *why)
 	if (p->conn == HC_CONNECTING)
 		p->failed_logins++;
 	p->conn = HC_IDLE;
+	if (p->dev->spc2 && p->dev->spc2_path == p->idx)
+		p->dev->spc2_lost = true;
 	p->tmf_pending = 0;
 	p->check_inflight = false;
 	/* Outstanding commands complete as CANCELLED: data I/O is re-driven

@@ -745,7 +745,8 @@ static void test_alua_standby_path_carries_no_io(void **state)
 
 /* A target without persistent reservations: open falls back to SPC-2
  * RESERVE on one path; another host's open fails; I/O goes through the
- * reserving path only; close releases. */
+ * reserving path only; when that path's session ends, the library
+ * reserves again through the other one; close releases. */
 static void test_spc2_fallback(void **state)
 {
 	(void)state;
@@ -767,8 +768,68 @@ static void test_spc2_fallback(void **state)
 	json_object *r = member(o, "spc2_reservation");
 	assert_string_equal(json_object_get_string(member(r, "initiator")), INI_A);
 	json_object_put(o);
+
+	/* The reserving path's portal goes away: the target drops the SPC-2
+	 * reservation with the nexus, and the library reserves again through
+	 * the other path before I/O goes on. */
+	int held = l.per_path[0] ? 0 : 1;
+	int moved_before = n_events[PRK_EV_RESV_MOVED];
+	load_start(&l, a, 4);
+	pump(200);
+	portal_down(held);
+	pump(1500);
+	long per_other = l.per_path[1 - held];
+	pump(300);
+	load_stop(&l);
+	assert_int_equal(l.errors, 0);
+	assert_int_equal(l.fenced, 0);
+	assert_true(l.per_path[1 - held] > per_other);
+	assert_true(n_events[PRK_EV_RESV_MOVED] > moved_before);
+	assert_false(prk_mpdev_is_fenced(a));
+	o = cli_pr();
+	r = member(o, "spc2_reservation");
+	assert_string_equal(json_object_get_string(member(r, "initiator")), INI_A);
+	json_object_put(o);
+	assert_int_equal(prk_mpdev_open(b, &oo, &err), -1);
+	assert_int_equal(err.code, PRK_HE_BUSY);
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
 	open_ok(b, PRK_OPEN_DEFAULT);
+	prk_mpdev_free(a);
+	prk_mpdev_free(b);
+}
+
+/* SPC-2 fallback, lost: both of A's paths go away (its reservation ends
+ * with its nexus), B reserves the LU through the portal that comes back
+ * first, and when A's path returns A finds the LU reserved by another
+ * initiator: fenced, and its writes fail with RESERVATION CONFLICT instead
+ * of reaching the LU. */
+static void test_spc2_lost_to_another_host(void **state)
+{
+	(void)state;
+	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 200);
+	open_ok(a, PRK_OPEN_DEFAULT);
+	int fenced_before = n_events[PRK_EV_FENCED];
+	portal_down(0);
+	portal_down(1);
+	assert_true(wait_state(a, 0, PRK_PATH_DOWN, 5000));
+	assert_true(wait_state(a, 1, PRK_PATH_DOWN, 5000));
+	portal_up(1);
+	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	open_ok(b, PRK_OPEN_DEFAULT); /* before A's checker finds the portal */
+	assert_true(wait_state(a, 1, PRK_PATH_UP, 5000));
+	pump(300);
+	assert_true(prk_mpdev_is_fenced(a));
+	assert_true(n_events[PRK_EV_FENCED] > fenced_before);
+	static struct load l;
+	load_start(&l, a, 2);
+	pump(200);
+	load_stop(&l);
+	assert_int_equal(l.ok, 0);
+	assert_true(l.fenced > 0);
+	json_object *o = cli_pr();
+	json_object *r = member(o, "spc2_reservation");
+	assert_string_equal(json_object_get_string(member(r, "initiator")), INI_B);
+	json_object_put(o);
 	prk_mpdev_free(a);
 	prk_mpdev_free(b);
 }
@@ -793,6 +854,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_alua_standby_path_carries_no_io, setup_alua,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_spc2_fallback, setup_spc2, teardown),
+	    cmocka_unit_test_setup_teardown(test_spc2_lost_to_another_host, setup_spc2, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
