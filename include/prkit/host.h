@@ -144,6 +144,13 @@ struct prk_mpdev_opts {
 	unsigned tmf_timeout_ms;      /* 0: 3000; then the session is dropped */
 	unsigned no_path_timeout_ms;  /* 0: 15000; how long I/O waits for a path */
 	unsigned max_retries;         /* 0: 5; re-drives of one I/O */
+	/* 0 (default): an I/O that meets RESERVATION CONFLICT completes at
+	 * once with PRK_IO_FENCED. Else the device holds it (and every later
+	 * I/O) up to this long for our key to be registered again — a member
+	 * of a cluster-wide-key cluster whose generation changed, until its
+	 * `prkit fence -o on` re-keys it (docs/fence.md) — and only then
+	 * fails it. A fenced host's I/O is never sent meanwhile. */
+	unsigned fenced_hold_ms;
 	enum prk_selector selector;
 	enum prk_failback failback;
 	unsigned failback_delay_ms;

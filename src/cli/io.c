@@ -334,6 +334,7 @@ static int open_device(struct io_run *r)
 	                            .checker_interval_ms = o->checker_ms,
 	                            .io_timeout_ms = o->io_timeout_ms,
 	                            .tmf_timeout_ms = o->tmf_timeout_ms,
+	                            .fenced_hold_ms = o->fenced_hold_ms,
 	                            .selector = o->selector,
 	                            .failback = o->failback,
 	                            .failback_delay_ms = o->failback_delay_ms,

@@ -51,6 +51,8 @@ void io_usage(FILE *f)
 	        "  --io-timeout-ms N   command timeout before ABORT TASK (10000)\n"
 	        "  --abort-timeout-ms N  wait for the ABORT TASK answer, then drop the\n"
 	        "                      session (3000)\n"
+	        "  --fenced-hold-ms N  hold I/O that meets RESERVATION CONFLICT up to N ms\n"
+	        "                      for a new registration (0: fail at once)\n"
 	        "  --failback F        immediate, manual (SIGUSR1 fails back), or N seconds of\n"
 	        "                      health (immediate)\n"
 	        "  --state-dir DIR     host state directory (ISIDs, locks)\n"
@@ -189,6 +191,7 @@ enum {
 	OPT_CHECKER,
 	OPT_IO_TIMEOUT,
 	OPT_ABORT_TIMEOUT,
+	OPT_FENCED_HOLD,
 	OPT_FAILBACK,
 	OPT_STATE_DIR,
 	OPT_CTL,
@@ -214,6 +217,7 @@ static const struct option lopts[] = {
     {"checker-ms", required_argument, NULL, OPT_CHECKER},
     {"io-timeout-ms", required_argument, NULL, OPT_IO_TIMEOUT},
     {"abort-timeout-ms", required_argument, NULL, OPT_ABORT_TIMEOUT},
+    {"fenced-hold-ms", required_argument, NULL, OPT_FENCED_HOLD},
     {"failback", required_argument, NULL, OPT_FAILBACK},
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"ctl", required_argument, NULL, OPT_CTL},
@@ -274,6 +278,11 @@ static int one_number(int c, const char *a, struct io_opts *o)
 			return -1;
 		o->tmf_timeout_ms = (unsigned)v;
 		return 0;
+	case OPT_FENCED_HOLD:
+		if (parse_uint(a, 0, 3600000, &v))
+			return -1;
+		o->fenced_hold_ms = (unsigned)v;
+		return 0;
 	}
 	return -1;
 }
@@ -306,6 +315,8 @@ static const char *what_is_wanted(int c)
 	case OPT_IO_TIMEOUT:
 	case OPT_ABORT_TIMEOUT:
 		return "milliseconds from 10 to 3600000";
+	case OPT_FENCED_HOLD:
+		return "milliseconds from 0 to 3600000";
 	case OPT_FAILBACK:
 		return "immediate, manual, or seconds from 0 to 86400";
 	case OPT_CTL:

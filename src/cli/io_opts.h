@@ -54,6 +54,7 @@ struct io_opts {
 	unsigned checker_ms;     /* 0: the library's default (1000) */
 	unsigned io_timeout_ms;  /* 0: the library's default (10000) */
 	unsigned tmf_timeout_ms; /* --abort-timeout-ms; 0: the library's default (3000) */
+	unsigned fenced_hold_ms; /* 0: RESERVATION CONFLICT fails the I/O at once */
 	enum prk_failback failback;
 	unsigned failback_delay_ms;
 	/* The control socket (host_ctl.h) through which prkit fence stalls

@@ -233,6 +233,9 @@ static inline bool dev_held(const struct prk_mpdev *d)
 }
 void dev_event(struct prk_mpdev *d, const struct prk_event *ev);
 void dev_dispatch(struct prk_mpdev *d);
+/* Our key is registered again: not fenced; I/O held by fenced_hold_ms
+ * goes out with a fresh no-path budget at the next dispatch. */
+void dev_unfenced(struct prk_mpdev *d);
 void dev_tick(struct prk_mpdev *d, uint64_t now);
 void dev_slow_work(struct prk_mpdev *d);
 int dev_wait_drained(struct prk_mpdev *d, int timeout_ms);

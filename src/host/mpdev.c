@@ -279,11 +279,54 @@ static bool io_send(struct hpath *p, struct hio *io)
 	return true;
 }
 
+/* Fenced with fenced_hold_ms: I/O waits for a new registration (which
+ * clears fenced) and fails when its hold runs out. */
+static bool fenced_hold(const struct prk_mpdev *d)
+{
+	return d->fenced && d->o.fenced_hold_ms;
+}
+
+static void dispatch_fenced_hold(struct prk_mpdev *d, uint64_t now)
+{
+	struct hio *keep_head = NULL, *keep_tail = NULL;
+	while (d->pending_head) {
+		struct hio *io = d->pending_head;
+		d->pending_head = io->next;
+		io->next = NULL;
+		if (now - io->queued_ms >= d->o.fenced_hold_ms) {
+			io_complete(io, PRK_IO_FENCED, io->last_path,
+			            SCSI_STATUS_RESERVATION_CONFLICT, 0, 0);
+			continue;
+		}
+		if (keep_tail)
+			keep_tail->next = io;
+		else
+			keep_head = io;
+		keep_tail = io;
+	}
+	d->pending_head = keep_head;
+	d->pending_tail = keep_tail;
+}
+
+void dev_unfenced(struct prk_mpdev *d)
+{
+	if (d->fenced && d->o.fenced_hold_ms) {
+		uint64_t now = prk_host_now_ms();
+		for (struct hio *io = d->pending_head; io; io = io->next)
+			io->queued_ms = now;
+	}
+	d->fenced = false;
+}
+
 void dev_dispatch(struct prk_mpdev *d)
 {
 	if (dev_held(d))
 		return;
 	uint64_t now = prk_host_now_ms();
+	if (fenced_hold(d)) {
+		dispatch_fenced_hold(d, now);
+		return;
+	}
 	struct hio *keep_head = NULL, *keep_tail = NULL;
 	while (d->pending_head) {
 		struct hio *io = d->pending_head;
@@ -352,6 +395,12 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 			                       .old_path = -1,
 			                       .why = "RESERVATION CONFLICT on data I/O"};
 			dev_event(d, &ev);
+		}
+		if (d->o.fenced_hold_ms) {
+			/* Held from now on: see fenced_hold(). */
+			io->queued_ms = prk_host_now_ms();
+			io_queue(d, io);
+			break;
 		}
 		io_complete(io, PRK_IO_FENCED, p->idx, status, 0, 0);
 		break;
@@ -423,7 +472,7 @@ static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nbl
 	io->arg = arg;
 	io->last_path = -1;
 	io->queued_ms = prk_host_now_ms();
-	if (!dev_held(d) && !d->pending_head) {
+	if (!dev_held(d) && !fenced_hold(d) && !d->pending_head) {
 		struct hpath *p = io_path(d);
 		if (p && io_send(p, io))
 			return 0;

@@ -112,7 +112,7 @@ int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key
 		goto out;
 	}
 	d->key_registered = true;
-	d->fenced = false;
+	dev_unfenced(d);
 	hlog(d->h, 1, "naa.%s: key 0x%llx -> 0x%llx on %u path(s)", d->naa,
 	     (unsigned long long)old_key, (unsigned long long)new_key, n_reg);
 	key_changed_event(d);

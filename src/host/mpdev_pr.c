@@ -338,7 +338,7 @@ int prk_mpdev_register(struct prk_mpdev *d, uint64_t key, struct prk_host_err *e
 		goto out;
 	}
 	d->key_registered = true;
-	d->fenced = false;
+	dev_unfenced(d);
 	/* Verify: READ FULL STATUS must show our key on every path we sent
 	 * it through, each on its own ISID (no stale nexus). */
 	struct hpath *via = pr_any_session(d, true);

@@ -179,7 +179,8 @@ static void w_event(struct prk_mpdev *d, const struct prk_event *ev, void *arg)
 		w->key_changes++;
 }
 
-void fu_writer_start(struct fu_writer *w, const char *node, uint64_t key, uint64_t base, bool ctl)
+void fu_writer_start(struct fu_writer *w, const char *node, uint64_t key, uint64_t base, bool ctl,
+                     unsigned hold_ms)
 {
 	memset(w, 0, sizeof(*w));
 	w->base = base;
@@ -194,6 +195,7 @@ void fu_writer_start(struct fu_writer *w, const char *node, uint64_t key, uint64
 	                           .urls = urls,
 	                           .n_urls = 2,
 	                           .key = key,
+	                           .fenced_hold_ms = hold_ms,
 	                           .on_event = w_event,
 	                           .event_arg = w};
 	w->d = prk_mpdev_new(w->h, &o, &e);

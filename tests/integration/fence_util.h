@@ -61,8 +61,10 @@ struct fu_writer {
 	} slots[32];
 };
 /* Opens LU 0 through both portals as node (open mode cluster) with key;
- * ctl: listen on the default control socket of <dir>/<node>. */
-void fu_writer_start(struct fu_writer *w, const char *node, uint64_t key, uint64_t base, bool ctl);
+ * ctl: listen on the default control socket of <dir>/<node>; hold_ms:
+ * the device's fenced_hold_ms. */
+void fu_writer_start(struct fu_writer *w, const char *node, uint64_t key, uint64_t base, bool ctl,
+                     unsigned hold_ms);
 /* Runs the loops of the n writers for ms. */
 void fu_pump(struct fu_writer *const *ws, int n, int ms);
 void fu_writer_stop(struct fu_writer *w);

@@ -73,8 +73,8 @@ static void test_fence_writing_node(void **state)
 	static struct fu_writer victim, own;
 	assert_int_equal(fu_fence("n1", "on", NULL), 0);
 	assert_int_equal(fu_fence("n2", "on", NULL), 0);
-	fu_writer_start(&victim, "n2", KEY(2, 1), 0, true);
-	fu_writer_start(&own, "n1", KEY(1, 1), 32, true);
+	fu_writer_start(&victim, "n2", KEY(2, 1), 0, true, 0);
+	fu_writer_start(&own, "n1", KEY(1, 1), 32, true, 0);
 	struct fu_writer *ws[] = {&victim, &own};
 	fu_pump(ws, 2, 300);
 	assert_true(victim.ok > 0 && own.ok > 0);
@@ -126,7 +126,7 @@ static void test_two_survivors_fence_each_other(void **state)
 	assert_int_equal(fu_fence("n1", "on", NULL), 0);
 	assert_int_equal(fu_fence("n2", "on", NULL), 0);
 	assert_int_equal(fu_fence("n3", "on", NULL), 0);
-	fu_writer_start(&third, "n3", KEY(3, 1), 64, true);
+	fu_writer_start(&third, "n3", KEY(3, 1), 64, true, 0);
 	struct fu_writer *ws[] = {&third};
 	fu_pump(ws, 1, 200);
 	int rc[2];

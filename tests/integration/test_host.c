@@ -132,6 +132,8 @@ static int teardown(void **state)
 	return h_stop(&daemon_) == 0 ? 0 : -1;
 }
 
+static unsigned mk_hold_ms; /* fenced_hold_ms of the next devices made */
+
 static struct prk_mpdev *mk(const char *ini, uint64_t key, int n_paths, unsigned checker_ms)
 {
 	struct prk_mpdev_opts o = {.initiator_name = ini,
@@ -139,6 +141,7 @@ static struct prk_mpdev *mk(const char *ini, uint64_t key, int n_paths, unsigned
 	                           .n_urls = (size_t)n_paths,
 	                           .key = key,
 	                           .checker_interval_ms = checker_ms,
+	                           .fenced_hold_ms = mk_hold_ms,
 	                           .on_event = on_event};
 	struct prk_host_err err;
 	struct prk_mpdev *d = prk_mpdev_new(host, &o, &err);
@@ -834,6 +837,38 @@ static void test_spc2_lost_to_another_host(void **state)
 	prk_mpdev_free(b);
 }
 
+/* fenced_hold_ms: once preempted, A's writes are held (not sent, not
+ * failed) waiting for a new registration; nobody registers A again, so
+ * they fail with PRK_IO_FENCED when the hold runs out, and never with
+ * another error. */
+static void test_fenced_hold_then_fail(void **state)
+{
+	(void)state;
+	mk_hold_ms = 800;
+	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
+	mk_hold_ms = 0;
+	open_ok(a, PRK_OPEN_DEFAULT);
+	static struct load l;
+	load_start(&l, a, 4);
+	pump(200);
+	assert_true(l.ok > 0);
+	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	open_ok(b, PRK_OPEN_FORCED); /* PREEMPT AND ABORT of A's key */
+	pump(200);
+	long ok0 = l.ok;
+	assert_true(prk_mpdev_is_fenced(a));
+	pump(300);
+	assert_int_equal(l.ok, ok0);   /* nothing of A went through */
+	assert_int_equal(l.fenced, 0); /* held, not failed yet */
+	pump(1000);                    /* the hold runs out */
+	load_stop(&l);
+	assert_true(l.fenced > 0);
+	assert_int_equal(l.ok, ok0);
+	assert_int_equal(l.errors, 0);
+	prk_mpdev_free(a);
+	prk_mpdev_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -853,6 +888,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unresponsive_target_recovers, setup2, teardown),
 	    cmocka_unit_test_setup_teardown(test_alua_standby_path_carries_no_io, setup_alua,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_fenced_hold_then_fail, setup2, teardown),
 	    cmocka_unit_test_setup_teardown(test_spc2_fallback, setup_spc2, teardown),
 	    cmocka_unit_test_setup_teardown(test_spc2_lost_to_another_host, setup_spc2, teardown),
 	};

@@ -226,8 +226,8 @@ static void test_parse_everything(void **state)
 	                       "verify", "--bs", "64k", "--qd", "8", "--count", "1000", "--offset",
 	                       "1m", "--size", "8M", "--selector", "round-robin", "--checker-ms",
 	                       "200", "--io-timeout-ms", "800", "--abort-timeout-ms", "1500",
-	                       "--failback", "30", "--json", "--quiet", "--state-dir", "/tmp/s",
-	                       URL1, URL2, NULL),
+	                       "--fenced-hold-ms", "2500", "--failback", "30", "--json", "--quiet",
+	                       "--state-dir", "/tmp/s", URL1, URL2, NULL),
 	                 0);
 	assert_int_equal(o.key, 0xa1a1);
 	assert_int_equal(o.mode, PRK_OPEN_NO_RESERVE);
@@ -244,6 +244,7 @@ static void test_parse_everything(void **state)
 	assert_int_equal(o.checker_ms, 200);
 	assert_int_equal(o.io_timeout_ms, 800);
 	assert_int_equal(o.tmf_timeout_ms, 1500);
+	assert_int_equal(o.fenced_hold_ms, 2500);
 	assert_int_equal(o.failback, PRK_FAILBACK_DELAYED);
 	assert_int_equal(o.failback_delay_ms, 30000);
 	assert_true(o.json && o.quiet);
@@ -297,6 +298,8 @@ static void test_parse_rejects_bad_values(void **state)
 	    {"--checker-ms", "5", "--checker-ms"},
 	    {"--io-timeout-ms", "x", "--io-timeout-ms"},
 	    {"--abort-timeout-ms", "9", "--abort-timeout-ms"},
+	    {"--fenced-hold-ms", "-1", "--fenced-hold-ms"},
+	    {"--fenced-hold-ms", "3600001", "--fenced-hold-ms"},
 	    {"--abort-timeout-ms", "3600001", "--abort-timeout-ms"},
 	    {"--offset", "-1", "--offset"},
 	    {"--size", "0", "--size"},
