@@ -145,11 +145,12 @@ struct prk_mpdev_opts {
 	unsigned no_path_timeout_ms;  /* 0: 15000; how long I/O waits for a path */
 	unsigned max_retries;         /* 0: 5; re-drives of one I/O */
 	/* 0 (default): an I/O that meets RESERVATION CONFLICT completes at
-	 * once with PRK_IO_FENCED. Else the device holds it (and every later
-	 * I/O) up to this long for our key to be registered again — a member
-	 * of a cluster-wide-key cluster whose generation changed, until its
-	 * `prkit fence -o on` re-keys it (docs/fence.md) — and only then
-	 * fails it. A fenced host's I/O is never sent meanwhile. */
+	 * once with PRK_IO_FENCED. Else the device holds it up to this long
+	 * for our key to be registered again — a member of a cluster-wide-key
+	 * cluster whose generation changed, until its `prkit fence -o on`
+	 * re-keys it (docs/fence.md) — sends it again then, and fails it
+	 * only when the hold runs out. Other I/O is sent as usual (the
+	 * target refuses what a fenced host may not do). */
 	unsigned fenced_hold_ms;
 	enum prk_selector selector;
 	enum prk_failback failback;

@@ -43,6 +43,12 @@ uint64_t prk_mpdev_key(const struct prk_mpdev *d);
  * not fenced, and a PRK_EV_KEY_CHANGED event is emitted. */
 int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key,
                          struct prk_host_err *err);
+/* READ FULL STATUS: the key registered on this device's own I_T nexuses
+ * (our initiator name with the ISID and port of one of our paths), the
+ * one most of them hold; 0 when none is registered. *n_nexuses (may be
+ * NULL): how many of our nexuses are registered. 0, or -1 (err). */
+int prk_mpdev_own_key(struct prk_mpdev *d, uint64_t *key, unsigned *n_nexuses,
+                      struct prk_host_err *err);
 
 /* ---- the control socket (server side, in the I/O process) ---- */
 

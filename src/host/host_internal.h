@@ -103,11 +103,17 @@ struct prk_mpdev {
 	bool resv_held;      /* we hold a reservation of resv_type */
 	uint8_t resv_type;
 	bool fenced;
+	/* Grows at every (re-)registration of our key: a RESERVATION
+	 * CONFLICT for an I/O sent under an older epoch is not a fence. */
+	unsigned key_epoch;
 	bool spc2; /* SPC-2 RESERVE/RELEASE on spc2_path only */
 	int spc2_path;
 	/* spc2_path's session ended: the target released our SPC-2
 	 * reservation with the nexus, RESERVE again before any I/O. */
 	bool spc2_lost;
+	/* RESERVE(6) met RESERVATION CONFLICT since then (maybe from our own
+	 * old nexus, which the target has not dropped yet); next try at. */
+	uint64_t spc2_conflict_since_ms, spc2_next_try_ms;
 	bool pr_unsupported;
 
 	bool open;
@@ -123,6 +129,9 @@ struct prk_mpdev {
 	bool freeing;
 
 	struct hio *pending_head, *pending_tail;
+	/* I/O that met RESERVATION CONFLICT, held for fenced_hold_ms until
+	 * our key is registered again (dev_unfenced). */
+	struct hio *held_head, *held_tail;
 	unsigned inflight;
 	uint64_t next_tick_ms;
 };
@@ -154,6 +163,7 @@ struct hio {
 	uint64_t queued_ms;
 	uint64_t not_before_ms;
 	const char *redrive_why; /* why it is sent again (static text) */
+	unsigned key_epoch;      /* the device's key_epoch when it was sent */
 	struct scsi_iovec iov;
 	/* The command carrying it (one at a time): no allocation per send. */
 	struct hcmd cmd;
@@ -234,8 +244,10 @@ static inline bool dev_held(const struct prk_mpdev *d)
 void dev_event(struct prk_mpdev *d, const struct prk_event *ev);
 void dev_dispatch(struct prk_mpdev *d);
 /* Our key is registered again: not fenced; I/O held by fenced_hold_ms
- * goes out with a fresh no-path budget at the next dispatch. */
+ * goes out again at the next dispatch. */
 void dev_unfenced(struct prk_mpdev *d);
+/* Held I/O joins the pending queue (to be completed by close/free). */
+void dev_take_held(struct prk_mpdev *d);
 void dev_tick(struct prk_mpdev *d, uint64_t now);
 void dev_slow_work(struct prk_mpdev *d);
 int dev_wait_drained(struct prk_mpdev *d, int timeout_ms);
@@ -268,6 +280,10 @@ void cmd_err(struct prk_host_err *err, struct hpath *p, int st, const struct hsy
 /* Our registration is gone: every path unregistered, PRK_EV_FENCED. */
 void pr_mark_fenced(struct prk_mpdev *d, int path, const char *why);
 struct hpath *pr_any_session(struct prk_mpdev *d, bool need_registered);
+/* The path of ours whose I_T nexus a READ FULL STATUS descriptor names,
+ * or NULL. */
+struct prk_full_desc;
+struct hpath *pr_path_of_tid(struct prk_mpdev *d, const struct prk_full_desc *fd);
 
 /* ctl_server.c: the control socket, served from the top-level loop. */
 #define CTL_MAX_POLLFDS 17 /* the listening socket and 16 connections */

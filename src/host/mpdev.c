@@ -114,6 +114,7 @@ fail:
 
 static void fail_pending(struct prk_mpdev *d, enum prk_io_status st)
 {
+	dev_take_held(d);
 	while (d->pending_head) {
 		struct hio *io = d->pending_head;
 		d->pending_head = io->next;
@@ -271,6 +272,7 @@ static bool io_send(struct hpath *p, struct hio *io)
 		dev_event(d, &ev);
 	}
 	io->last_path = p->idx;
+	io->key_epoch = d->key_epoch;
 	if (!path_send_cmd(p, &io->cmd, t, dflt(d->o.io_timeout_ms, 10000), len, io_done, io)) {
 		scsi_free_scsi_task(t);
 		return false;
@@ -279,43 +281,55 @@ static bool io_send(struct hpath *p, struct hio *io)
 	return true;
 }
 
-/* Fenced with fenced_hold_ms: I/O waits for a new registration (which
- * clears fenced) and fails when its hold runs out. */
-static bool fenced_hold(const struct prk_mpdev *d)
+void dev_take_held(struct prk_mpdev *d)
 {
-	return d->fenced && d->o.fenced_hold_ms;
+	if (!d->held_head)
+		return;
+	if (d->pending_tail)
+		d->pending_tail->next = d->held_head;
+	else
+		d->pending_head = d->held_head;
+	d->pending_tail = d->held_tail;
+	d->held_head = d->held_tail = NULL;
 }
 
-static void dispatch_fenced_hold(struct prk_mpdev *d, uint64_t now)
+/* I/O held after RESERVATION CONFLICT (fenced_hold_ms): sent again once
+ * our key is registered again, failed as fenced when its hold runs out.
+ * Other I/O is not held: reads stay open to a fenced host under the
+ * registrants-only types, and the target refuses what it must. */
+static void dispatch_held(struct prk_mpdev *d, uint64_t now)
 {
 	struct hio *keep_head = NULL, *keep_tail = NULL;
-	while (d->pending_head) {
-		struct hio *io = d->pending_head;
-		d->pending_head = io->next;
+	while (d->held_head) {
+		struct hio *io = d->held_head;
+		d->held_head = io->next;
+		if (!d->held_head)
+			d->held_tail = NULL;
 		io->next = NULL;
-		if (now - io->queued_ms >= d->o.fenced_hold_ms) {
+		if (!d->fenced) {
+			io->queued_ms = now;
+			io_queue(d, io);
+		} else if (now - io->queued_ms >= d->o.fenced_hold_ms) {
 			io_complete(io, PRK_IO_FENCED, io->last_path,
 			            SCSI_STATUS_RESERVATION_CONFLICT, 0, 0);
-			continue;
+		} else {
+			if (keep_tail)
+				keep_tail->next = io;
+			else
+				keep_head = io;
+			keep_tail = io;
 		}
-		if (keep_tail)
-			keep_tail->next = io;
-		else
-			keep_head = io;
-		keep_tail = io;
 	}
-	d->pending_head = keep_head;
-	d->pending_tail = keep_tail;
+	/* A completion above cannot add to the held list (only a conflict
+	 * does, from io_done), so the kept ones are the whole list. */
+	d->held_head = keep_head;
+	d->held_tail = keep_tail;
 }
 
 void dev_unfenced(struct prk_mpdev *d)
 {
-	if (d->fenced && d->o.fenced_hold_ms) {
-		uint64_t now = prk_host_now_ms();
-		for (struct hio *io = d->pending_head; io; io = io->next)
-			io->queued_ms = now;
-	}
 	d->fenced = false;
+	d->key_epoch++;
 }
 
 void dev_dispatch(struct prk_mpdev *d)
@@ -323,10 +337,8 @@ void dev_dispatch(struct prk_mpdev *d)
 	if (dev_held(d))
 		return;
 	uint64_t now = prk_host_now_ms();
-	if (fenced_hold(d)) {
-		dispatch_fenced_hold(d, now);
-		return;
-	}
+	if (d->held_head)
+		dispatch_held(d, now);
 	struct hio *keep_head = NULL, *keep_tail = NULL;
 	while (d->pending_head) {
 		struct hio *io = d->pending_head;
@@ -386,6 +398,12 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 		io_complete(io, PRK_IO_OK, p->idx, status, 0, 0);
 		break;
 	case SCSI_STATUS_RESERVATION_CONFLICT: {
+		if (io->key_epoch != d->key_epoch) {
+			/* Sent before our key was registered again (a re-key
+			 * while it was in flight): not a fence, send it anew. */
+			io_redrive(io, 0, "sent before the key was registered again");
+			break;
+		}
 		/* This host is fenced (or never had access): never a path
 		 * failure, never retried elsewhere. */
 		if (!d->fenced) {
@@ -397,9 +415,14 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 			dev_event(d, &ev);
 		}
 		if (d->o.fenced_hold_ms) {
-			/* Held from now on: see fenced_hold(). */
+			/* Held: see dispatch_held(). */
 			io->queued_ms = prk_host_now_ms();
-			io_queue(d, io);
+			io->next = NULL;
+			if (d->held_tail)
+				d->held_tail->next = io;
+			else
+				d->held_head = io;
+			d->held_tail = io;
 			break;
 		}
 		io_complete(io, PRK_IO_FENCED, p->idx, status, 0, 0);
@@ -472,7 +495,7 @@ static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nbl
 	io->arg = arg;
 	io->last_path = -1;
 	io->queued_ms = prk_host_now_ms();
-	if (!dev_held(d) && !fenced_hold(d) && !d->pending_head) {
+	if (!dev_held(d) && !d->pending_head) {
 		struct hpath *p = io_path(d);
 		if (p && io_send(p, io))
 			return 0;

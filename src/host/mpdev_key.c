@@ -14,6 +14,7 @@
 #include "host_internal.h"
 #include "prkit/host_ctl.h"
 #include "prkit/scsi_cdb.h"
+#include "prkit/scsi_pr_wire.h"
 
 static void key_changed_event(struct prk_mpdev *d)
 {
@@ -27,6 +28,7 @@ static void key_changed_event(struct prk_mpdev *d)
 static void trust_answers(struct prk_mpdev *d, const bool *changed)
 {
 	d->key_registered = true;
+	dev_unfenced(d); /* some nexus holds the new key: held I/O may go */
 	for (size_t i = 0; i < d->n_paths; i++) {
 		d->paths[i].registered = changed[i];
 		if (!changed[i])
@@ -116,6 +118,63 @@ int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key
 	hlog(d->h, 1, "naa.%s: key 0x%llx -> 0x%llx on %u path(s)", d->naa,
 	     (unsigned long long)old_key, (unsigned long long)new_key, n_reg);
 	key_changed_event(d);
+	rc = 0;
+out:
+	SLOW_END(d);
+	return rc;
+}
+
+int prk_mpdev_own_key(struct prk_mpdev *d, uint64_t *key, unsigned *n_nexuses,
+                      struct prk_host_err *err)
+{
+	static uint8_t buf[65535];
+	SLOW_BEGIN(d);
+	int rc = -1;
+	*key = 0;
+	if (n_nexuses)
+		*n_nexuses = 0;
+	struct hpath *via = pr_any_session(d, false);
+	size_t got;
+	if (!via) {
+		h_err(err, PRK_HE_NO_PATH, -1, "READ FULL STATUS: no path to the LU is up");
+		goto out;
+	}
+	if (pr_prin(via, PRK_PRIN_READ_FULL_STATUS, buf, sizeof(buf), &got, err))
+		goto out;
+	struct prk_full_dec dec;
+	struct prk_field_err fe;
+	struct prk_full_desc fd;
+	if (prk_full_dec_start(&dec, buf, got, &fe)) {
+		h_err(err, PRK_HE_SCSI, via->idx, "READ FULL STATUS: malformed data");
+		goto out;
+	}
+	/* The key on most of our nexuses (they normally agree). */
+	uint64_t keys[PRK_MPDEV_MAX_PATHS];
+	unsigned counts[PRK_MPDEV_MAX_PATHS], n = 0, total = 0;
+	int r;
+	while ((r = prk_full_dec_next(&dec, &fd, &fe)) == 1) {
+		if (!pr_path_of_tid(d, &fd))
+			continue;
+		total++;
+		unsigned k = 0;
+		while (k < n && keys[k] != fd.key)
+			k++;
+		if (k == n && n < PRK_MPDEV_MAX_PATHS) {
+			keys[n] = fd.key;
+			counts[n++] = 0;
+		}
+		if (k < n)
+			counts[k]++;
+	}
+	if (r < 0) {
+		h_err(err, PRK_HE_SCSI, via->idx, "READ FULL STATUS: malformed descriptor");
+		goto out;
+	}
+	for (unsigned k = 0; k < n; k++)
+		if (!*key || counts[k] > counts[0])
+			*key = keys[k];
+	if (n_nexuses)
+		*n_nexuses = total;
 	rc = 0;
 out:
 	SLOW_END(d);

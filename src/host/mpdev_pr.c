@@ -137,40 +137,51 @@ void pr_mark_fenced(struct prk_mpdev *d, int path, const char *why)
 	}
 }
 
-/* A path that comes back (or joins late) while the device is registered:
- * READ KEYS, REGISTER AND IGNORE EXISTING KEY, READ KEYS. No key of ours
- * before means we were preempted while it was away; fewer after than
- * before means a preemption raced with us. Either way the registration is
- * not resurrected. */
+/* A path that comes back (or joins late) while the device is registered.
+ * First REGISTER with our key as RESERVATION KEY: it succeeds only if this
+ * nexus still holds the key (atomic, nothing to resurrect). If the nexus
+ * holds none (a new ISID, or its registration was removed), it gets our
+ * key only while another nexus of ours still holds it, checked after the
+ * REGISTER AND IGNORE: a preemption before it removed those others too,
+ * one after it removes this one as well. Otherwise we were preempted and
+ * the registration is not resurrected. */
 int pr_reregister_returning(struct hpath *p)
 {
 	struct prk_mpdev *d = p->dev;
 	struct prk_host_err err;
-	size_t before, after;
+	struct prk_event ev = {.kind = PRK_EV_REREGISTERED,
+	                       .path = p->idx,
+	                       .old_path = -1,
+	                       .why = "path registered before carrying I/O"};
+	if (pr_prout(p, PRK_PROUT_REGISTER, 0, d->key, d->key, d->o.aptpl, &err) == 0) {
+		p->registered = true;
+		dev_event(d, &ev);
+		return 0;
+	}
+	if (err.code != PRK_HE_CONFLICT)
+		return -1;
+	size_t before;
 	if (pr_count_key(p, d->key, &before, &err))
 		return -1;
 	if (before == 0) {
 		pr_mark_fenced(d, p->idx, "our key was removed while a path was away");
 		return 0;
 	}
-	if (pr_register_path(p, d->key, &err))
+	if (pr_register_path(p, d->key, &err) || pr_sync_state(d, p, &err))
 		return -1;
-	if (pr_count_key(p, d->key, &after, &err))
-		return -1;
-	if (after < before) {
+	bool others = false;
+	for (size_t i = 0; i < d->n_paths; i++)
+		others |= &d->paths[i] != p && d->paths[i].registered;
+	if (!others) {
 		pr_unregister_path(p, &err);
 		pr_mark_fenced(d, p->idx, "preempted while a path was being re-registered");
 		return 0;
 	}
-	struct prk_event ev = {.kind = PRK_EV_REREGISTERED,
-	                       .path = p->idx,
-	                       .old_path = -1,
-	                       .why = "path registered before carrying I/O"};
 	dev_event(d, &ev);
 	return 0;
 }
 
-static struct hpath *path_of_tid(struct prk_mpdev *d, const struct prk_full_desc *fd)
+struct hpath *pr_path_of_tid(struct prk_mpdev *d, const struct prk_full_desc *fd)
 {
 	if (fd->tid.format != PRK_TID_FMT_PORT || !prk_iscsi_name_eq(fd->tid.name, d->initiator))
 		return NULL;
@@ -203,7 +214,7 @@ int pr_sync_state(struct prk_mpdev *d, struct hpath *via, struct prk_host_err *e
 	struct prk_full_desc fd;
 	int r;
 	while ((r = prk_full_dec_next(&dec, &fd, &fe)) == 1) {
-		struct hpath *p = path_of_tid(d, &fd);
+		struct hpath *p = pr_path_of_tid(d, &fd);
 		if (!p || fd.key != d->key)
 			continue;
 		p->registered = true;

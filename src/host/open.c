@@ -82,9 +82,13 @@ void spc2_recover(struct prk_mpdev *d)
 			p = &d->paths[i];
 	if (!p)
 		return; /* I/O waits for a path (no-path timeout) */
+	uint64_t now = prk_host_now_ms();
+	if (now < d->spc2_next_try_ms)
+		return;
 	int old = d->spc2_path;
 	struct prk_host_err err;
 	if (spc2_reserve(d, p, &err) == 0) {
+		d->spc2_conflict_since_ms = 0;
 		struct prk_event ev = {.kind = PRK_EV_RESV_MOVED,
 		                       .path = p->idx,
 		                       .old_path = old,
@@ -95,8 +99,19 @@ void spc2_recover(struct prk_mpdev *d)
 		return;
 	}
 	if (err.code == PRK_HE_BUSY) {
+		/* The holder may be our own old nexus, which the target drops
+		 * only when it notices the session is gone (or when the old
+		 * path logs in again with its ISID): try again for as long as
+		 * I/O may wait for a path. */
+		if (!d->spc2_conflict_since_ms)
+			d->spc2_conflict_since_ms = now;
+		if (now - d->spc2_conflict_since_ms < dflt(d->o.no_path_timeout_ms, 15000)) {
+			d->spc2_next_try_ms = now + 250;
+			return;
+		}
 		/* Another initiator reserved the LU while we had no nexus: we
 		 * lost it; our I/O now meets RESERVATION CONFLICT. */
+		d->spc2_conflict_since_ms = 0;
 		d->resv_held = false;
 		d->spc2_lost = false;
 		d->spc2_path = p->idx;
@@ -266,7 +281,8 @@ int prk_mpdev_close(struct prk_mpdev *d, struct prk_host_err *err)
 	d->spc2 = false;
 	d->spc2_path = -1;
 	d->spc2_lost = false;
-	/* I/O still queued has nowhere to go. */
+	/* I/O still queued (or held) has nowhere to go. */
+	dev_take_held(d);
 	while (d->pending_head) {
 		struct hio *io = d->pending_head;
 		d->pending_head = io->next;

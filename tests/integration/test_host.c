@@ -132,7 +132,8 @@ static int teardown(void **state)
 	return h_stop(&daemon_) == 0 ? 0 : -1;
 }
 
-static unsigned mk_hold_ms; /* fenced_hold_ms of the next devices made */
+static unsigned mk_hold_ms;    /* fenced_hold_ms of the next devices made */
+static unsigned mk_no_path_ms; /* no_path_timeout_ms of the next devices made */
 
 static struct prk_mpdev *mk(const char *ini, uint64_t key, int n_paths, unsigned checker_ms)
 {
@@ -142,6 +143,7 @@ static struct prk_mpdev *mk(const char *ini, uint64_t key, int n_paths, unsigned
 	                           .key = key,
 	                           .checker_interval_ms = checker_ms,
 	                           .fenced_hold_ms = mk_hold_ms,
+	                           .no_path_timeout_ms = mk_no_path_ms,
 	                           .on_event = on_event};
 	struct prk_host_err err;
 	struct prk_mpdev *d = prk_mpdev_new(host, &o, &err);
@@ -804,12 +806,15 @@ static void test_spc2_fallback(void **state)
 /* SPC-2 fallback, lost: both of A's paths go away (its reservation ends
  * with its nexus), B reserves the LU through the portal that comes back
  * first, and when A's path returns A finds the LU reserved by another
- * initiator: fenced, and its writes fail with RESERVATION CONFLICT instead
- * of reaching the LU. */
+ * initiator: after trying again for its no-path time (the holder could
+ * have been its own old nexus) it is fenced, and its writes fail with
+ * RESERVATION CONFLICT instead of reaching the LU. */
 static void test_spc2_lost_to_another_host(void **state)
 {
 	(void)state;
+	mk_no_path_ms = 1000;
 	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 200);
+	mk_no_path_ms = 0;
 	open_ok(a, PRK_OPEN_DEFAULT);
 	int fenced_before = n_events[PRK_EV_FENCED];
 	portal_down(0);
@@ -821,6 +826,8 @@ static void test_spc2_lost_to_another_host(void **state)
 	open_ok(b, PRK_OPEN_DEFAULT); /* before A's checker finds the portal */
 	assert_true(wait_state(a, 1, PRK_PATH_UP, 5000));
 	pump(300);
+	assert_false(prk_mpdev_is_fenced(a)); /* still trying */
+	pump(1200);
 	assert_true(prk_mpdev_is_fenced(a));
 	assert_true(n_events[PRK_EV_FENCED] > fenced_before);
 	static struct load l;
