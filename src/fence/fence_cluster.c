@@ -91,57 +91,49 @@ static int find_current(struct fence_run *r, uint64_t *cur)
 }
 
 /* Removes every key on device i but ours (the cluster's other keys; with
- * all_keys, also keys of other clusters and unknown ones). 0, 1 (we were
- * fenced), -1. */
+ * all_keys, also keys of other clusters and unknown ones), then checks
+ * that none is left and a reservation exists. A rival key that shows up
+ * again meanwhile (a racing survivor re-keying its own processes) is
+ * removed again, a few rounds at most. 0, 1 (we were fenced), -1. */
 static int remove_others(struct fence_run *r, size_t i, bool all_keys)
 {
-	struct prk_host_err e;
-	struct prk_resv_view v;
-	uint64_t mine = prk_mpdev_key(r->devs[i]);
-	if (prk_mpdev_read_state(r->devs[i], &v, &e))
-		return fence_step_err(r, i, "read keys", e.msg), -1;
-	if (!fence_has_key(&v, mine)) /* a rival removed our new key first */
-		return fence_step_err(r, i, "read keys",
-		                      "our key is not registered: this node was fenced; stopping"),
-		       1;
-	for (size_t k = 0; k < v.n_keys; k++) {
-		uint64_t key = v.keys[k];
-		bool seen = false;
-		for (size_t j = 0; j < k; j++)
-			seen |= v.keys[j] == key; /* one key on many nexuses */
-		if (seen || key == mine || (!all_keys && !prk_fence_key_same_cluster(key, r->tag)))
-			continue;
-		int rc = fence_preempt(r, i, key);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/* After a change on device i: our key registered, a reservation, and no
- * other key of this cluster (with all_keys: no other key at all). */
-static int verify(struct fence_run *r, size_t i, bool all_keys)
-{
-	struct prk_host_err e;
-	struct prk_resv_view v;
-	uint64_t mine = prk_mpdev_key(r->devs[i]);
-	if (prk_mpdev_read_state(r->devs[i], &v, &e))
-		return fence_step_err(r, i, "verify", e.msg), -1;
-	if (!fence_has_key(&v, mine))
-		return fence_step_err(r, i, "verify", "our key is not registered"), -1;
-	if (!v.present)
-		return fence_step_err(r, i, "verify", "no reservation"), -1;
-	for (size_t k = 0; k < v.n_keys; k++) {
-		if (v.keys[k] != mine &&
-		    (all_keys || prk_fence_key_same_cluster(v.keys[k], r->tag))) {
-			char ks[PRK_FENCE_KEY_STR_LEN];
-			prk_fence_key_str(v.keys[k], ks);
-			char m[96];
-			snprintf(m, sizeof(m), "key %s is still registered", ks);
-			return fence_step_err(r, i, "verify", m), -1;
+	struct prk_mpdev *d = r->devs[i];
+	uint64_t mine = prk_mpdev_key(d);
+	for (int round = 0; round < 4; round++) {
+		struct prk_host_err e;
+		struct prk_resv_view v;
+		if (prk_mpdev_read_state(d, &v, &e))
+			return fence_step_err(r, i, "read keys", e.msg), -1;
+		/* Our own nexuses, not the key: this node's I/O processes
+		 * may hold it while the agent's registration is gone. */
+		if (!fence_registered(d))
+			return fence_step_err(r, i, "read keys",
+			                      "our nexuses are not registered: this node was "
+			                      "fenced; stopping"),
+			       1;
+		bool others = false;
+		for (size_t k = 0; k < v.n_keys; k++) {
+			uint64_t key = v.keys[k];
+			bool seen = false;
+			for (size_t j = 0; j < k; j++)
+				seen |= v.keys[j] == key; /* one key on many nexuses */
+			if (seen || key == mine ||
+			    (!all_keys && !prk_fence_key_same_cluster(key, r->tag)))
+				continue;
+			others = true;
+			int rc = fence_preempt(r, i, key);
+			if (rc)
+				return rc;
+		}
+		if (!others) {
+			if (!v.present)
+				return fence_step_err(r, i, "verify", "no reservation"), -1;
+			return 0;
 		}
 	}
-	return 0;
+	return fence_step_err(r, i, "verify",
+	                      "other keys of the cluster keep coming back; stopping"),
+	       -1;
 }
 
 /* A new generation, above ours and above floor; its key opened by us. */
@@ -185,9 +177,9 @@ static int on_device(struct fence_run *r, size_t i, uint64_t cur, uint64_t key, 
 			fence_local_set_key(r, i, cur, key);
 		if (remove_others(r, i, r->o->first))
 			return -1;
+	} else if (prk_mpdev_read_state(d, &v, &e) || !fence_has_key(&v, key) || !v.present) {
+		return fence_step_err(r, i, "verify", "our key or the reservation is missing"), -1;
 	}
-	if (verify(r, i, r->o->first && fresh))
-		return -1;
 	fence_local_set_key(r, i, 0, key);
 	return 0;
 }
@@ -221,12 +213,24 @@ int fence_cluster_on(struct fence_run *r)
 }
 
 /* off, one device: move our nexuses (and this node's I/O processes) from
- * old to new, then remove every other key of the cluster. 0, 1 (we were
- * fenced), -1. */
-static int off_device(struct fence_run *r, size_t i, uint64_t old, uint64_t new)
+ * the key they hold to new, then remove every other key of the cluster.
+ * The old key is read from our own nexuses on this device, not from the
+ * state directory: after an earlier off stopped half-way the devices
+ * hold different keys, and a new run must still go through. 0, 1 (we
+ * were fenced), -1. */
+static int off_device(struct fence_run *r, size_t i, uint64_t new, bool *saved)
 {
+	struct prk_mpdev *d = r->devs[i];
 	struct prk_host_err e;
-	if (prk_mpdev_change_key(r->devs[i], old, new, &e)) {
+	uint64_t old;
+	if (prk_mpdev_own_key(d, &old, NULL, &e))
+		return fence_step_err(r, i, "read our registration", e.msg), -1;
+	if (!prk_fence_key_same_cluster(old, r->tag))
+		return fence_step_err(r, i, "read our registration",
+		                      "our nexuses hold no key of this cluster: this node was "
+		                      "fenced; stopping"),
+		       1;
+	if (prk_mpdev_change_key(d, old, new, &e)) {
 		if (e.code == PRK_HE_FENCED)
 			return fence_step_err(r, i, "change to the new key",
 			                      "our nexuses do not hold the old key: this node was "
@@ -234,11 +238,15 @@ static int off_device(struct fence_run *r, size_t i, uint64_t old, uint64_t new)
 			       1;
 		return fence_step_err(r, i, "change to the new key", e.msg), -1;
 	}
-	if (i == 0 && save_key(r, new))
-		return -1;
+	if (!*saved) {
+		if (save_key(r, new))
+			return -1;
+		*saved = true;
+	}
+	fence_local_renew(r, i);
 	fence_local_set_key(r, i, old, new);
-	int rc = remove_others(r, i, false);
-	return rc ? rc : verify(r, i, false);
+	fence_local_renew(r, i);
+	return remove_others(r, i, false);
 }
 
 int fence_cluster_off(struct fence_run *r, uint16_t victim)
@@ -247,11 +255,11 @@ int fence_cluster_off(struct fence_run *r, uint16_t victim)
 	if (load_my_key(r) || fence_open_devices(r, r->my_key, false) ||
 	    new_key(r, gen_of(r->my_key), &key))
 		return PRK_FENCE_EXIT_ERROR;
-	uint64_t old = r->my_key;
+	bool saved = false;
 	fence_local_connect(r);
 	for (size_t i = 0; i < r->n; i++) {
 		fence_local_stall(r, i);
-		int rc = off_device(r, i, old, key);
+		int rc = off_device(r, i, key, &saved);
 		fence_local_resume(r, i);
 		if (rc)
 			return PRK_FENCE_EXIT_ERROR;

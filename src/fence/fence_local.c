@@ -35,6 +35,11 @@ void fence_local_connect(struct fence_run *r)
 		n = 0;
 	}
 	r->n_local = (size_t)n;
+	if (n == FENCE_MAX_LOCAL)
+		fprintf(r->err,
+		        "fence_prkit: warning: only the first %d local I/O processes are "
+		        "handled\n",
+		        FENCE_MAX_LOCAL);
 	if (r->o->verbose)
 		fprintf(r->err, "fence_prkit: %d local I/O process(es) reached\n", n);
 }
@@ -63,6 +68,20 @@ void fence_local_stall(struct fence_run *r, size_t i)
 	}
 }
 
+void fence_local_renew(struct fence_run *r, size_t i)
+{
+	const char *naa = prk_mpdev_naa(r->devs[i]);
+	for (size_t k = 0; k < r->n_local; k++) {
+		char err[256];
+		if (r->local_stalled[k] &&
+		    prk_ctl_stall(r->local[k], naa, stall_max_ms(r), err, sizeof(err)) != 1)
+			fprintf(r->err,
+			        "fence_prkit: warning: device naa.%s: renewing the stall of %s: "
+			        "%s\n",
+			        naa, prk_ctl_client_path(r->local[k]), err);
+	}
+}
+
 void fence_local_resume(struct fence_run *r, size_t i)
 {
 	const char *naa = prk_mpdev_naa(r->devs[i]);
@@ -84,9 +103,9 @@ void fence_local_resume(struct fence_run *r, size_t i)
 static bool local_cluster_dev(struct fence_run *r, size_t k, const char *naa, uint64_t *key,
                               bool *fenced)
 {
-	struct prk_ctl_dev devs[16];
+	static struct prk_ctl_dev devs[256];
 	char err[256];
-	int n = prk_ctl_list(r->local[k], devs, 16, err, sizeof(err));
+	int n = prk_ctl_list(r->local[k], devs, 256, err, sizeof(err));
 	if (n < 0) {
 		fprintf(r->err, "fence_prkit: warning: listing the devices of %s: %s\n",
 		        prk_ctl_client_path(r->local[k]), err);

@@ -127,10 +127,11 @@ static int off_device(struct fence_run *r, size_t i, uint16_t victim)
 	 * its own registration after the winner removed it. Our nexuses were
 	 * registered by `on` (stable ISIDs); if ours is gone we were fenced,
 	 * and we stop. */
-	if (!fence_has_key(&v, r->my_key))
+	if (!fence_registered(d))
 		return fence_step_err(r, i, "check our own key",
-		                      "our key is not registered: this node was fenced"),
+		                      "our nexuses are not registered: this node was fenced"),
 		       1;
+	fence_local_renew(r, i);
 	for (size_t k = 0; k < v.n_keys; k++) {
 		uint64_t key = v.keys[k];
 		bool seen = false;

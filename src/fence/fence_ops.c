@@ -75,6 +75,16 @@ bool fence_has_key(const struct prk_resv_view *v, uint64_t k)
 	return false;
 }
 
+bool fence_registered(const struct prk_mpdev *d)
+{
+	struct prk_path_info pi[PRK_MPDEV_MAX_PATHS];
+	size_t n = prk_mpdev_paths(d, pi, PRK_MPDEV_MAX_PATHS);
+	for (size_t k = 0; k < n; k++)
+		if (pi[k].registered)
+			return true;
+	return false;
+}
+
 int fence_preempt(struct fence_run *r, size_t i, uint64_t key)
 {
 	struct prk_mpdev *d = r->devs[i];
@@ -94,7 +104,7 @@ int fence_preempt(struct fence_run *r, size_t i, uint64_t key)
 		               e.msg);
 		return -1;
 	}
-	if (!fence_has_key(&v, prk_mpdev_key(d))) {
+	if (!fence_registered(d)) {
 		fence_step_err(r, i, "PREEMPT AND ABORT",
 		               "RESERVATION CONFLICT: this node was fenced first; stopping");
 		return 1;

@@ -38,6 +38,10 @@ int fence_open_devices(struct fence_run *r, uint64_t key, bool read_only);
 /* Prints "fence_prkit: device naa.X: step: msg"; returns the error exit. */
 int fence_step_err(struct fence_run *r, size_t i, const char *step, const char *msg);
 bool fence_has_key(const struct prk_resv_view *v, uint64_t k);
+/* Does one of the agent's own nexuses to device d hold d's key, as the
+ * last prk_mpdev_read_state found (READ FULL STATUS)? Not the same as the
+ * key being registered: this node's I/O processes may hold it too. */
+bool fence_registered(const struct prk_mpdev *d);
 /* PREEMPT AND ABORT of key on device i with the device's key, keeping a
  * Write Exclusive, Registrants Only reservation. A RESERVATION CONFLICT is
  * looked into: if our key is gone this node was fenced (1); if it is the
@@ -75,6 +79,9 @@ void fence_local_close(struct fence_run *r);
  * their in-flight I/O has drained. */
 void fence_local_stall(struct fence_run *r, size_t i);
 void fence_local_resume(struct fence_run *r, size_t i);
+/* Renews the stalls of device i (each lasts a limited time), between the
+ * steps of fencing it. */
+void fence_local_renew(struct fence_run *r, size_t i);
 /* Every local process whose device i uses old_key changes it to new_key
  * (old_key 0: every local process whose device i uses a key of this
  * cluster registers new_key). Returns how many processes changed. */

@@ -17,6 +17,7 @@ struct h_daemon fu_daemon;
 char fu_url[2][2][240];
 char fu_out[65536], fu_err[16384];
 const char *fu_extra[8];
+int fu_n_devs = 2;
 char fu_devs[2][1024];
 
 int fu_setup(void **state)
@@ -61,16 +62,36 @@ static const char *state_of(const char *node)
 	return st[k];
 }
 
+/* Prints what a fence command said as TAP comments: every line of its
+ * output prefixed with "# " (a bare line would break the TAP stream). */
+static void show(const char *what, int rc, const char *o, const char *e)
+{
+	print_message("# %s: rc %d\n", what, rc);
+	const char *parts[] = {o, e};
+	for (int k = 0; k < 2; k++) {
+		for (const char *p = parts[k]; p && *p;) {
+			const char *nl = strchr(p, '\n');
+			int len = nl ? (int)(nl - p) : (int)strlen(p);
+			print_message("#   %.*s\n", len, p);
+			p += len + (nl ? 1 : 0);
+		}
+	}
+}
+
 void fu_fence_cmd(const char **a, const char *node, const char *action, const char *victim,
                   const char *const *more)
 {
 	int n = 0;
 	const char *fixed[] = {
 	    "fence",       "--local-node", node,         "--initiator", initiator_of(node),
-	    "--state-dir", state_of(node), "--host-map", FU_HOSTMAP,    "--devices",
-	    fu_devs[0],    "--devices",    fu_devs[1],   "-o",          action};
+	    "--state-dir", state_of(node), "--host-map", FU_HOSTMAP,    "-o",
+	    action};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		a[n++] = fixed[i];
+	for (int l = 0; l < fu_n_devs && l < 2; l++) {
+		a[n++] = "--devices";
+		a[n++] = fu_devs[l];
+	}
 	if (victim) {
 		a[n++] = "-n";
 		a[n++] = victim;
@@ -87,8 +108,11 @@ int fu_fence_more(const char *node, const char *action, const char *victim, cons
 	const char *a[40];
 	fu_fence_cmd(a, node, action, victim, more);
 	int rc = h_prkit(&fu_daemon, fu_out, sizeof(fu_out), fu_err, sizeof(fu_err), a);
-	if (rc == 1 || rc < 0)
-		print_message("# fence %s -o %s: rc %d: %s|%s", node, action, rc, fu_out, fu_err);
+	if (rc == 1 || rc < 0) {
+		char what[96];
+		snprintf(what, sizeof(what), "fence %s -o %s", node, action);
+		show(what, rc, fu_out, fu_err);
+	}
 	return rc;
 }
 
@@ -237,8 +261,10 @@ int fu_fence_while(struct fu_writer *const *ws, int n, const char *node, const c
 	uint64_t t0 = h_now_ms();
 	while (!h_proc_poll(&p, &rc, fu_out, sizeof(fu_out), fu_err, sizeof(fu_err)))
 		fu_pump(ws, n, 2);
-	print_message("# fence %s -o %s took %llu ms: rc %d %s%s", node, action,
-	              (unsigned long long)(h_now_ms() - t0), rc, fu_out, fu_err);
+	char what[128];
+	snprintf(what, sizeof(what), "fence %s -o %s took %llu ms", node, action,
+	         (unsigned long long)(h_now_ms() - t0));
+	show(what, rc, fu_out, fu_err);
 	return rc;
 }
 
@@ -269,8 +295,8 @@ void fu_fence_both(struct fu_writer *const *ws, int n, const char *node1, const 
 			nanosleep(&ts, NULL);
 		}
 	}
-	print_message("# %s: rc %d %s%s# %s: rc %d %s%s", node1, rc[0], fu_out, fu_err, node2,
-	              rc[1], o2, e2);
+	show(node1, rc[0], fu_out, fu_err);
+	show(node2, rc[1], o2, e2);
 }
 
 /* ---- a third party's view ---- */

@@ -23,6 +23,8 @@ extern char fu_devs[2][1024];  /* "--devices" values: one per LU, paths comma-se
 extern char fu_out[65536], fu_err[16384];
 /* Appended to every fence command (NULL-terminated), e.g. the key mode. */
 extern const char *fu_extra[8];
+/* How many of the two LUs fence commands name (2 unless a test says). */
+extern int fu_n_devs;
 
 int fu_setup(void **state);
 int fu_teardown(void **state);

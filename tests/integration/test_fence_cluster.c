@@ -160,6 +160,33 @@ static void test_first_opens_a_generation(void **state)
 	assert_int_equal(fu_fence("n2", "check", NULL), 2);
 }
 
+/* An off that stopped half-way (here: run with one LU only) leaves the
+ * LUs on different keys: the new key on one, the old one on the other.
+ * The next off takes the old key of each LU from our own nexuses there,
+ * so it goes through on both (it used to take it from the state file and
+ * call itself fenced on the LU it had not reached). */
+static void test_off_after_a_partial_run(void **state)
+{
+	(void)state;
+	assert_int_equal(fu_fence("n1", "on", NULL), 0);
+	assert_int_equal(fu_fence("n2", "on", NULL), 0);
+	assert_int_equal(fu_fence("n3", "on", NULL), 0);
+	fu_n_devs = 1;
+	int rc = fu_fence("n1", "off", "n2");
+	fu_n_devs = 2;
+	assert_int_equal(rc, 0);
+	assert_true(fu_lu_only(0, CKEY(1, 2)));
+	assert_true(fu_lu_only(1, CKEY(1, 1)));
+	assert_int_equal(fu_fence("n3", "on", NULL), 1); /* the LUs disagree: refused */
+	assert_non_null(strstr(fu_err, "cluster key"));
+	assert_int_equal(fu_fence("n1", "off", "n2"), 0);
+	for (int l = 0; l < 2; l++)
+		assert_true(fu_lu_only(l, CKEY(1, 3)));
+	assert_int_equal(fu_fence("n3", "on", NULL), 0);
+	assert_int_equal(fu_fence("n3", "check", NULL), 0);
+	assert_int_equal(fu_fence("n2", "check", NULL), 2);
+}
+
 int main(void)
 {
 	fu_extra[0] = "--key-mode";
@@ -168,6 +195,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_join_fence_rejoin, fu_setup, fu_teardown),
 	    cmocka_unit_test_setup_teardown(test_two_survivors_race, fu_setup, fu_teardown),
 	    cmocka_unit_test_setup_teardown(test_first_opens_a_generation, fu_setup, fu_teardown),
+	    cmocka_unit_test_setup_teardown(test_off_after_a_partial_run, fu_setup, fu_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
