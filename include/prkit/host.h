@@ -74,6 +74,16 @@ struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err
 #define PRK_HOST_INITIATOR_PREFIX "iqn.2026-11.io.prkit:host-"
 int prk_host_initiator_name(const char *env, const char *hostname, char *buf, size_t cap, char *err,
                             size_t errcap);
+/* Path discovery: logs in to the portal of url (a discovery session,
+ * SendTargets, with the URL's CHAP credentials if any) and returns one
+ * path URL per portal the target named in url is reachable through, same
+ * LUN and credentials: url itself first, then the others in the target's
+ * order, at most cap. Synchronous; timeout_s bounds each step (0: 10).
+ * 0 with *n set, or -1 with err naming the step. */
+#define PRK_HOST_URL_MAX 256
+int prk_host_discover(const char *initiator, const char *url, int timeout_s,
+                      char (*urls)[PRK_HOST_URL_MAX], size_t cap, size_t *n,
+                      struct prk_host_err *err);
 /* The state directory prk_host_new uses when none is given. */
 void prk_host_default_state_dir(char *buf, size_t cap);
 void prk_host_free(struct prk_host *h);

@@ -327,9 +327,26 @@ static int open_device(struct io_run *r)
 		fprintf(stderr, "prkit io: %s\n", one_line(&err));
 		return 2;
 	}
+	if (o->discover) {
+		if (prk_host_discover(r->initiator, o->urls[0], 10, r->found, IO_NP, &r->n_urls,
+		                      &err)) {
+			fprintf(stderr, "prkit io: %s\n", one_line(&err));
+			return 2;
+		}
+		for (size_t i = 0; i < r->n_urls; i++) {
+			r->urls[i] = r->found[i];
+			if (!o->quiet)
+				fprintf(stderr, "prkit io: path %zu (discovered): %s\n", i,
+				        r->found[i]);
+		}
+	} else {
+		for (size_t i = 0; i < o->n_urls; i++)
+			r->urls[i] = o->urls[i];
+		r->n_urls = o->n_urls;
+	}
 	struct prk_mpdev_opts mo = {.initiator_name = r->initiator,
-	                            .urls = o->urls,
-	                            .n_urls = o->n_urls,
+	                            .urls = r->urls,
+	                            .n_urls = r->n_urls,
 	                            .key = o->key,
 	                            .checker_interval_ms = o->checker_ms,
 	                            .io_timeout_ms = o->io_timeout_ms,

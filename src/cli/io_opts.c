@@ -58,6 +58,8 @@ void io_usage(FILE *f)
 	        "  --state-dir DIR     host state directory (ISIDs, locks)\n"
 	        "  --ctl PATH          control socket path (<state dir>/ctl/<pid>.sock)\n"
 	        "  --no-ctl            no control socket (prkit fence cannot stall this run)\n"
+	        "  --discover          the paths are every portal the target lists to a\n"
+	        "                      SendTargets discovery through the one URL given\n"
 	        "  --json              final report as JSON on stdout\n"
 	        "  --quiet             no progress lines and no event lines\n"
 	        "Exit: 0 ok, 1 usage, 2 open failed, 3 I/O errors, 4 fenced, 5 verify mismatch.\n",
@@ -196,6 +198,7 @@ enum {
 	OPT_STATE_DIR,
 	OPT_CTL,
 	OPT_NO_CTL,
+	OPT_DISCOVER,
 	OPT_JSON,
 	OPT_QUIET,
 	OPT_HELP
@@ -222,6 +225,7 @@ static const struct option lopts[] = {
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"ctl", required_argument, NULL, OPT_CTL},
     {"no-ctl", no_argument, NULL, OPT_NO_CTL},
+    {"discover", no_argument, NULL, OPT_DISCOVER},
     {"json", no_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, OPT_HELP},
@@ -356,6 +360,9 @@ static int one_option(int c, const char *a, struct io_opts *o, bool *time_given)
 	case OPT_NO_CTL:
 		o->no_ctl = true;
 		return 0;
+	case OPT_DISCOVER:
+		o->discover = true;
+		return 0;
 	case OPT_JSON:
 		o->json = true;
 		return 0;
@@ -389,6 +396,10 @@ static int check_positional(int argc, char **argv, struct io_opts *o, char *err,
 	}
 	if (!o->n_urls)
 		return fail(err, cap, "URL: give at least one iscsi://HOST[:PORT]/IQN/LUN");
+	if (o->discover && o->n_urls != 1)
+		return fail(err, cap,
+		            "--discover: give one URL; the other paths are the portals the target "
+		            "lists");
 	return 0;
 }
 

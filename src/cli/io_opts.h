@@ -39,6 +39,7 @@ bool io_rw_random(enum io_rw rw);
 struct io_opts {
 	const char *urls[PRK_MPDEV_MAX_PATHS]; /* point into argv */
 	size_t n_urls;
+	bool discover;         /* --discover: the paths are the portals SendTargets lists */
 	const char *initiator; /* NULL: io_default_initiator() */
 	const char *state_dir; /* NULL: the host library's default */
 	uint64_t key;          /* required, non-zero */

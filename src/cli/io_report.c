@@ -184,7 +184,7 @@ void io_print_opened(const struct io_run *r)
 	        "prkit io: naa.%s, %llu blocks of %u bytes, %zu path(s), mode %s, type %u, "
 	        "key 0x%llx, initiator %s\n",
 	        prk_mpdev_naa(r->d), (unsigned long long)prk_mpdev_blocks(r->d), r->block_size,
-	        o->n_urls, prk_open_mode_name(o->mode), o->type ? o->type : 6,
+	        r->n_urls, prk_open_mode_name(o->mode), o->type ? o->type : 6,
 	        (unsigned long long)o->key, r->initiator);
 	fprintf(stderr, "prkit io: %s, bs %u, qd %u, LBA %llu + %llu units, run id 0x%016llx\n",
 	        io_rw_name(o->rw), o->bs, o->qd, (unsigned long long)r->reg.first_lba,
@@ -203,7 +203,7 @@ void io_report_text(const struct io_run *r, FILE *f)
 	const struct io_counts *c = &r->c;
 	double secs = run_seconds(r);
 	fprintf(f, "%s, bs %u, qd %u, %zu path(s), %.2f s\n", io_rw_name(r->o->rw), r->o->bs,
-	        r->o->qd, r->o->n_urls, secs);
+	        r->o->qd, r->n_urls, secs);
 	fprintf(f, "ops        %llu (reads %llu, writes %llu)\n", (unsigned long long)c->ops,
 	        (unsigned long long)c->reads, (unsigned long long)c->writes);
 	fprintf(f, "bytes      %llu\n", (unsigned long long)c->bytes);
@@ -219,8 +219,8 @@ void io_report_text(const struct io_run *r, FILE *f)
 	        (unsigned long long)c->no_path, (unsigned long long)c->scsi,
 	        (unsigned long long)c->closed, (unsigned long long)c->submit,
 	        (unsigned long long)c->fenced, (unsigned long long)c->mismatches);
-	for (size_t i = 0; i < r->o->n_urls; i++)
-		fprintf(f, "path %zu     %s: %llu completions\n", i, r->o->urls[i],
+	for (size_t i = 0; i < r->n_urls; i++)
+		fprintf(f, "path %zu     %s: %llu completions\n", i, r->urls[i],
 		        (unsigned long long)c->per_path[i]);
 	fprintf(f,
 	        "failovers  %llu (a path left the up state), %llu I/O re-drives, %llu I/Os "
@@ -260,10 +260,10 @@ static json_object *json_paths(const struct io_run *r)
 	json_object *a = json_object_new_array();
 	struct prk_path_info pi[IO_NP];
 	size_t np = r->d ? prk_mpdev_paths(r->d, pi, IO_NP) : 0;
-	for (size_t i = 0; i < r->o->n_urls; i++) {
+	for (size_t i = 0; i < r->n_urls; i++) {
 		json_object *p = json_object_new_object();
 		add_u64(p, "index", i);
-		json_object_object_add(p, "url", json_object_new_string(r->o->urls[i]));
+		json_object_object_add(p, "url", json_object_new_string(r->urls[i]));
 		if (i < np) {
 			json_object_object_add(p, "portal", json_object_new_string(pi[i].portal));
 			json_object_object_add(

@@ -49,6 +49,10 @@ struct io_run {
 	struct prk_host *h;
 	struct prk_mpdev *d;
 	char ctl_path[IO_CTL_PATH_MAX]; /* "" without a control socket */
+	/* The paths: the URLs given, or those --discover found. */
+	const char *urls[IO_NP];
+	size_t n_urls;
+	char found[IO_NP][PRK_HOST_URL_MAX];
 	struct io_region reg;
 	uint32_t block_size;
 	uint64_t run_id, rng, next_unit, seq;

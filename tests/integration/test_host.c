@@ -876,6 +876,58 @@ static void test_fenced_hold_then_fail(void **state)
 	prk_mpdev_free(b);
 }
 
+/* Path discovery: SendTargets through one portal lists all three; the
+ * given URL comes first; a device made from them opens on three paths;
+ * prkit io --discover does the same. A target the portal does not list,
+ * and a bad URL, are errors naming the step. */
+static void test_discover_finds_every_portal(void **state)
+{
+	(void)state;
+	char found[8][PRK_HOST_URL_MAX];
+	size_t n = 0;
+	struct prk_host_err err;
+	if (prk_host_discover(INI_A, url_ptrs[1], 5, found, 8, &n, &err))
+		fail_msg("discover: %s", err.msg);
+	assert_int_equal(n, 3);
+	assert_string_equal(found[0], url_ptrs[1]);
+	for (int i = 0; i < 3; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < n; k++)
+			seen |= strcmp(found[k], url_ptrs[i]) == 0;
+		if (!seen)
+			fail_msg("portal of %s not discovered", url_ptrs[i]);
+	}
+	const char *ptrs[8];
+	for (size_t k = 0; k < n; k++)
+		ptrs[k] = found[k];
+	struct prk_mpdev_opts o = {
+	    .initiator_name = INI_A, .urls = ptrs, .n_urls = n, .key = KEY_A, .on_event = on_event};
+	struct prk_mpdev *d = prk_mpdev_new(host, &o, &err);
+	assert_non_null(d);
+	open_ok(d, PRK_OPEN_DEFAULT);
+	assert_int_equal(prk_mpdev_wait_paths(d, 3, 5000), 3);
+	prk_mpdev_free(d);
+
+	char bad[300];
+	snprintf(bad, sizeof(bad), "iscsi://127.0.0.1:%u/iqn.2026-11.io.prkit.test:nope/0",
+	         daemon_.ports[0]);
+	assert_int_equal(prk_host_discover(INI_A, bad, 5, found, 8, &n, &err), -1);
+	assert_non_null(strstr(err.msg, "does not list target"));
+	assert_int_equal(prk_host_discover(INI_A, "iscsi://", 5, found, 8, &n, &err), -1);
+	assert_int_equal(err.code, PRK_HE_USAGE);
+
+	const char *args[] = {"io",      "--discover", "--key",  "a5",      "--initiator", INI_B,
+	                      "--count", "200",        "--json", "--quiet", url_ptrs[0],   NULL};
+	static char out[65536], errs[4096];
+	int rc = h_prkit(&daemon_, out, sizeof(out), errs, sizeof(errs), args);
+	if (rc)
+		fail_msg("prkit io --discover: %d %s", rc, errs);
+	json_object *r = json_tokener_parse(out);
+	assert_non_null(r);
+	assert_int_equal(json_object_array_length(member(r, "paths")), 3);
+	json_object_put(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -896,6 +948,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_alua_standby_path_carries_no_io, setup_alua,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_fenced_hold_then_fail, setup2, teardown),
+	    cmocka_unit_test_setup_teardown(test_discover_finds_every_portal, setup3, teardown),
 	    cmocka_unit_test_setup_teardown(test_spc2_fallback, setup_spc2, teardown),
 	    cmocka_unit_test_setup_teardown(test_spc2_lost_to_another_host, setup_spc2, teardown),
 	};

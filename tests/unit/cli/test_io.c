@@ -350,6 +350,12 @@ static void test_parse_rejects_combinations(void **state)
 	                       URL1, URL1, URL1, URL1, NULL),
 	                 -1);
 	assert_non_null(strstr(err, "at most 8"));
+	/* --discover finds the other paths from one URL */
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--discover", URL1, NULL), 0);
+	assert_true(o.discover);
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--discover", URL1, URL2, NULL),
+	                 -1);
+	assert_non_null(strstr(err, "--discover"));
 }
 
 static void test_sizes(void **state)
