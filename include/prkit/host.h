@@ -238,6 +238,8 @@ struct prk_io_result {
 	uint16_t asc;
 	unsigned redrives;
 };
+/* An I/O callback may submit I/O and may close the device, but must not
+ * free it (prk_mpdev_free): do that from the loop's caller. */
 typedef void (*prk_io_fn)(struct prk_mpdev *d, const struct prk_io_result *r, void *arg);
 
 /* Queues a READ(16) / WRITE(16) of nblocks blocks at lba. buf must stay

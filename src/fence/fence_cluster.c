@@ -102,6 +102,7 @@ static int remove_others(struct fence_run *r, size_t i, bool all_keys)
 	for (int round = 0; round < 4; round++) {
 		struct prk_host_err e;
 		struct prk_resv_view v;
+		fence_local_renew(r, i);
 		if (prk_mpdev_read_state(d, &v, &e))
 			return fence_step_err(r, i, "read keys", e.msg), -1;
 		/* Our own nexuses, not the key: this node's I/O processes

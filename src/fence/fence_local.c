@@ -37,9 +37,9 @@ void fence_local_connect(struct fence_run *r)
 	r->n_local = (size_t)n;
 	if (n == FENCE_MAX_LOCAL)
 		fprintf(r->err,
-		        "fence_prkit: warning: only the first %d local I/O processes are "
+		        "fence_prkit: warning: %d or more local I/O processes; only %d are "
 		        "handled\n",
-		        FENCE_MAX_LOCAL);
+		        FENCE_MAX_LOCAL, FENCE_MAX_LOCAL);
 	if (r->o->verbose)
 		fprintf(r->err, "fence_prkit: %d local I/O process(es) reached\n", n);
 }

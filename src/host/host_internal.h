@@ -56,7 +56,10 @@ struct hpath {
 	bool isid_ephemeral;
 
 	bool registered; /* our key is on this nexus */
-	bool holder;     /* this nexus holds our (non all-registrants) reservation */
+	/* We sent REGISTER AND IGNORE here and have not verified it nor
+	 * taken it back: the nexus may hold our key without the right to. */
+	bool reg_unverified;
+	bool holder; /* this nexus holds our (non all-registrants) reservation */
 	bool has_ident;
 	uint16_t rtpi, tpg;
 	uint8_t alua_state;
@@ -164,6 +167,7 @@ struct hio {
 	uint64_t not_before_ms;
 	const char *redrive_why; /* why it is sent again (static text) */
 	unsigned key_epoch;      /* the device's key_epoch when it was sent */
+	uint64_t held_since_ms;  /* first RESERVATION CONFLICT (fenced_hold_ms), or 0 */
 	struct scsi_iovec iov;
 	/* The command carrying it (one at a time): no allocation per send. */
 	struct hcmd cmd;

@@ -293,37 +293,54 @@ void dev_take_held(struct prk_mpdev *d)
 	d->held_head = d->held_tail = NULL;
 }
 
-/* I/O held after RESERVATION CONFLICT (fenced_hold_ms): sent again once
- * our key is registered again, failed as fenced when its hold runs out.
- * Other I/O is not held: reads stay open to a fenced host under the
- * registrants-only types, and the target refuses what it must. */
-static void dispatch_held(struct prk_mpdev *d, uint64_t now)
+/* A list of I/O taken off the device's queues, completed only once the
+ * queues are consistent again: a completion callback may submit, close
+ * (which completes what is queued) or look at the device. */
+struct io_list {
+	struct hio *head, *tail;
+};
+
+static void io_list_add(struct io_list *l, struct hio *io)
 {
-	struct hio *keep_head = NULL, *keep_tail = NULL;
+	io->next = NULL;
+	if (l->tail)
+		l->tail->next = io;
+	else
+		l->head = io;
+	l->tail = io;
+}
+
+static struct hio *io_list_pop(struct hio **head, struct hio **tail)
+{
+	struct hio *io = *head;
+	*head = io->next;
+	if (!*head)
+		*tail = NULL;
+	io->next = NULL;
+	return io;
+}
+
+/* I/O held after RESERVATION CONFLICT (fenced_hold_ms): sent again once
+ * our key is registered again, failed as fenced when its hold runs out
+ * (counted from the first conflict, across re-holds). Other I/O is not
+ * held: reads stay open to a fenced host under the registrants-only
+ * types, and the target refuses what it must. */
+static void dispatch_held(struct prk_mpdev *d, uint64_t now, struct io_list *fenced)
+{
+	struct io_list keep = {0};
 	while (d->held_head) {
-		struct hio *io = d->held_head;
-		d->held_head = io->next;
-		if (!d->held_head)
-			d->held_tail = NULL;
-		io->next = NULL;
+		struct hio *io = io_list_pop(&d->held_head, &d->held_tail);
 		if (!d->fenced) {
 			io->queued_ms = now;
 			io_queue(d, io);
-		} else if (now - io->queued_ms >= d->o.fenced_hold_ms) {
-			io_complete(io, PRK_IO_FENCED, io->last_path,
-			            SCSI_STATUS_RESERVATION_CONFLICT, 0, 0);
+		} else if (now - io->held_since_ms >= d->o.fenced_hold_ms) {
+			io_list_add(fenced, io);
 		} else {
-			if (keep_tail)
-				keep_tail->next = io;
-			else
-				keep_head = io;
-			keep_tail = io;
+			io_list_add(&keep, io);
 		}
 	}
-	/* A completion above cannot add to the held list (only a conflict
-	 * does, from io_done), so the kept ones are the whole list. */
-	d->held_head = keep_head;
-	d->held_tail = keep_tail;
+	d->held_head = keep.head;
+	d->held_tail = keep.tail;
 }
 
 void dev_unfenced(struct prk_mpdev *d)
@@ -337,32 +354,33 @@ void dev_dispatch(struct prk_mpdev *d)
 	if (dev_held(d))
 		return;
 	uint64_t now = prk_host_now_ms();
+	struct io_list fenced = {0}, no_path = {0}, keep = {0};
 	if (d->held_head)
-		dispatch_held(d, now);
-	struct hio *keep_head = NULL, *keep_tail = NULL;
+		dispatch_held(d, now, &fenced);
 	while (d->pending_head) {
-		struct hio *io = d->pending_head;
-		d->pending_head = io->next;
-		if (!d->pending_head)
-			d->pending_tail = NULL;
-		io->next = NULL;
+		struct hio *io = io_list_pop(&d->pending_head, &d->pending_tail);
 		struct hpath *p = NULL;
 		if (now >= io->not_before_ms)
 			p = io_path(d);
 		if (p && io_send(p, io))
 			continue;
-		if (now - io->queued_ms >= dflt(d->o.no_path_timeout_ms, 15000)) {
-			io_complete(io, PRK_IO_NO_PATH, -1, -1, 0, 0);
-			continue;
-		}
-		if (keep_tail)
-			keep_tail->next = io;
+		if (now - io->queued_ms >= dflt(d->o.no_path_timeout_ms, 15000))
+			io_list_add(&no_path, io);
 		else
-			keep_head = io;
-		keep_tail = io;
+			io_list_add(&keep, io);
 	}
-	d->pending_head = keep_head;
-	d->pending_tail = keep_tail;
+	d->pending_head = keep.head;
+	d->pending_tail = keep.tail;
+	/* The queues are whole again: now the callbacks. */
+	while (fenced.head) {
+		struct hio *io = io_list_pop(&fenced.head, &fenced.tail);
+		io_complete(io, PRK_IO_FENCED, io->last_path, SCSI_STATUS_RESERVATION_CONFLICT, 0,
+		            0);
+	}
+	while (no_path.head) {
+		struct hio *io = io_list_pop(&no_path.head, &no_path.tail);
+		io_complete(io, PRK_IO_NO_PATH, -1, -1, 0, 0);
+	}
 }
 
 /* Sends io again (after delay_ms); why names the reason in the
@@ -401,6 +419,8 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 		if (io->key_epoch != d->key_epoch) {
 			/* Sent before our key was registered again (a re-key
 			 * while it was in flight): not a fence, send it anew. */
+			if (io->redrives)
+				io->redrives--; /* not a retry of this I/O's own */
 			io_redrive(io, 0, "sent before the key was registered again");
 			break;
 		}
@@ -416,7 +436,8 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 		}
 		if (d->o.fenced_hold_ms) {
 			/* Held: see dispatch_held(). */
-			io->queued_ms = prk_host_now_ms();
+			if (!io->held_since_ms)
+				io->held_since_ms = prk_host_now_ms();
 			io->next = NULL;
 			if (d->held_tail)
 				d->held_tail->next = io;

@@ -170,9 +170,12 @@ int prk_mpdev_own_key(struct prk_mpdev *d, uint64_t *key, unsigned *n_nexuses,
 		h_err(err, PRK_HE_SCSI, via->idx, "READ FULL STATUS: malformed descriptor");
 		goto out;
 	}
-	for (unsigned k = 0; k < n; k++)
-		if (!*key || counts[k] > counts[0])
-			*key = keys[k];
+	unsigned best = 0;
+	for (unsigned k = 1; k < n; k++)
+		if (counts[k] > counts[best])
+			best = k;
+	if (n)
+		*key = keys[best];
 	if (n_nexuses)
 		*n_nexuses = total;
 	rc = 0;

@@ -153,13 +153,15 @@ int pr_reregister_returning(struct hpath *p)
 	                       .path = p->idx,
 	                       .old_path = -1,
 	                       .why = "path registered before carrying I/O"};
-	if (pr_prout(p, PRK_PROUT_REGISTER, 0, d->key, d->key, d->o.aptpl, &err) == 0) {
-		p->registered = true;
-		dev_event(d, &ev);
-		return 0;
+	if (!p->reg_unverified) {
+		if (pr_prout(p, PRK_PROUT_REGISTER, 0, d->key, d->key, d->o.aptpl, &err) == 0) {
+			p->registered = true;
+			dev_event(d, &ev);
+			return 0;
+		}
+		if (err.code != PRK_HE_CONFLICT)
+			return -1;
 	}
-	if (err.code != PRK_HE_CONFLICT)
-		return -1;
 	size_t before;
 	if (pr_count_key(p, d->key, &before, &err))
 		return -1;
@@ -167,16 +169,28 @@ int pr_reregister_returning(struct hpath *p)
 		pr_mark_fenced(d, p->idx, "our key was removed while a path was away");
 		return 0;
 	}
-	if (pr_register_path(p, d->key, &err) || pr_sync_state(d, p, &err))
+	/* Until verified (or taken back), this nexus's registration is not
+	 * ours to trust: a failure below leaves the flag set, the path does
+	 * not carry I/O, and the next bring-up goes through this check
+	 * again instead of the shortcut above. */
+	p->reg_unverified = true;
+	if (pr_register_path(p, d->key, &err) || pr_sync_state(d, p, &err)) {
+		if (pr_unregister_path(p, &err) == 0)
+			p->reg_unverified = false;
 		return -1;
+	}
 	bool others = false;
 	for (size_t i = 0; i < d->n_paths; i++)
 		others |= &d->paths[i] != p && d->paths[i].registered;
 	if (!others) {
-		pr_unregister_path(p, &err);
+		int rc = pr_unregister_path(p, &err);
 		pr_mark_fenced(d, p->idx, "preempted while a path was being re-registered");
+		if (rc)
+			return -1; /* still registered: try again at the next bring-up */
+		p->reg_unverified = false;
 		return 0;
 	}
+	p->reg_unverified = false;
 	dev_event(d, &ev);
 	return 0;
 }

@@ -99,13 +99,16 @@ void spc2_recover(struct prk_mpdev *d)
 		return;
 	}
 	if (err.code == PRK_HE_BUSY) {
-		/* The holder may be our own old nexus, which the target drops
-		 * only when it notices the session is gone (or when the old
-		 * path logs in again with its ISID): try again for as long as
-		 * I/O may wait for a path. */
+		/* Through the old path (same ISID, so the same I_T nexus) the
+		 * holder may be our own old session, which the target has not
+		 * ended yet: try again for as long as I/O may wait for a path.
+		 * Through another path we cannot tell our old nexus from
+		 * another initiator, and taking the LU back after another host
+		 * had it would replay our queued writes over its: fenced. */
 		if (!d->spc2_conflict_since_ms)
 			d->spc2_conflict_since_ms = now;
-		if (now - d->spc2_conflict_since_ms < dflt(d->o.no_path_timeout_ms, 15000)) {
+		if (p->idx == old &&
+		    now - d->spc2_conflict_since_ms < dflt(d->o.no_path_timeout_ms, 15000)) {
 			d->spc2_next_try_ms = now + 250;
 			return;
 		}
@@ -281,6 +284,7 @@ int prk_mpdev_close(struct prk_mpdev *d, struct prk_host_err *err)
 	d->spc2 = false;
 	d->spc2_path = -1;
 	d->spc2_lost = false;
+	d->spc2_conflict_since_ms = d->spc2_next_try_ms = 0;
 	/* I/O still queued (or held) has nowhere to go. */
 	dev_take_held(d);
 	while (d->pending_head) {

@@ -518,6 +518,18 @@ int path_bring_up(struct hpath *p)
 	}
 	if (p->conn != HC_LOGGED_IN)
 		return -1;
+	if (p->reg_unverified && !d->key_registered && !p->removed) {
+		/* A registration we could not verify nor take back, and the
+		 * device is no longer registered (fenced): take it back before
+		 * this nexus carries anything. */
+		struct prk_host_err e;
+		if (pr_unregister_path(p, &e)) {
+			if (p->conn == HC_LOGGED_IN)
+				path_drop(p, "unregistering an unverified registration failed");
+			return -1;
+		}
+		p->reg_unverified = false;
+	}
 	if (d->key_registered && !p->removed && pr_reregister_returning(p) < 0) {
 		if (p->conn == HC_LOGGED_IN)
 			path_drop(p, "re-registration failed");
