@@ -344,3 +344,23 @@ void fu_snapshot(uint64_t base, uint64_t v[32])
 	for (int i = 0; i < 32; i++)
 		memcpy(&v[i], b + i * 512, 8);
 }
+
+void fu_assert_fenced_and_survivor_ok(struct fu_writer *victim, struct fu_writer *own,
+                                      struct fu_writer *const *ws, int n)
+{
+	uint64_t before[32], after[32];
+	fu_snapshot(victim->base, before);
+	long own_ok = own->ok;
+	fu_pump(ws, n, 500);
+	fu_snapshot(victim->base, after);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(before[i], after[i]);
+	assert_true(victim->fenced > 0);
+	assert_true(prk_mpdev_is_fenced(victim->d));
+	assert_int_equal(own->fenced, 0);
+	assert_int_equal(own->other, 0);
+	assert_true(own->stalls >= 1);
+	assert_int_equal(own->stalls, own->resumes);
+	assert_true(own->ok > own_ok);
+	assert_false(prk_mpdev_is_fenced(own->d));
+}

@@ -80,6 +80,14 @@ int fu_fence_while(struct fu_writer *const *ws, int n, const char *node, const c
 void fu_fence_both(struct fu_writer *const *ws, int n, const char *node1, const char *victim1,
                    const char *node2, const char *victim2, int rc[2]);
 
+/* Right after an off that fenced victim while own (this node's I/O,
+ * control socket open) went on: none of the victim's writes lands any
+ * more (its blocks read the same before and after the ws loops run for
+ * 500 ms), the victim's library says fenced, and own was stalled and
+ * resumed, saw no error and goes on writing. */
+void fu_assert_fenced_and_survivor_ok(struct fu_writer *victim, struct fu_writer *own,
+                                      struct fu_writer *const *ws, int n);
+
 /* Blocks base..base+31 of LU 0 as a third party reads them. */
 void fu_snapshot(uint64_t base, uint64_t v[32]);
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "load_util.h"
 #include "prkit/host.h"
 #include "prkit/host_ctl.h"
 
@@ -156,69 +157,6 @@ static int regs_of(const char *ini, uint64_t key, int *holders)
 	if (holders)
 		*holders = h;
 	return n;
-}
-
-/* ---- a small I/O load on the listening host ---- */
-
-struct load {
-	struct prk_mpdev *d;
-	int outstanding;
-	long ok, fenced, errors;
-	uint64_t next;
-	bool stop;
-	uint8_t bufs[8][4096];
-};
-struct slot {
-	struct load *l;
-	int i;
-};
-static struct slot slots[8];
-
-static void load_issue(struct load *l, int i);
-
-static void load_done(struct prk_mpdev *d, const struct prk_io_result *r, void *arg)
-{
-	(void)d;
-	struct slot *s = arg;
-	struct load *l = s->l;
-	l->outstanding--;
-	if (r->status == PRK_IO_OK)
-		l->ok++;
-	else if (r->status == PRK_IO_FENCED)
-		l->fenced++;
-	else
-		l->errors++;
-	if (!l->stop)
-		load_issue(l, s->i);
-}
-
-static void load_issue(struct load *l, int i)
-{
-	uint64_t lba = (l->next++ % 512) * 8;
-	slots[i] = (struct slot){.l = l, .i = i};
-	int rc = (i & 1) ? prk_mpdev_read(l->d, lba, 8, l->bufs[i], load_done, &slots[i])
-	                 : prk_mpdev_write(l->d, lba, 8, l->bufs[i], load_done, &slots[i]);
-	if (rc == 0)
-		l->outstanding++;
-	else
-		l->errors++;
-}
-
-static void load_start(struct load *l, struct prk_mpdev *d, int qd)
-{
-	memset(l, 0, sizeof(*l));
-	l->d = d;
-	for (int i = 0; i < qd; i++)
-		load_issue(l, i);
-}
-
-static void load_stop(struct load *l)
-{
-	l->stop = true;
-	uint64_t end = prk_host_now_ms() + 20000;
-	while (l->outstanding && prk_host_now_ms() < end)
-		prk_host_run(host, 10);
-	assert_int_equal(l->outstanding, 0);
 }
 
 /* ---- client requests on a helper thread ---- */
@@ -460,8 +398,8 @@ static void test_stall_holds_io_until_resume(void **state)
 		prk_host_run(host, 10);
 	assert_int_equal(w.st, PRK_IO_OK);
 
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	pump(200);
 	assert_true(l.ok > 0);
 	struct prk_ctl_client *c = connect_ok();
@@ -496,7 +434,7 @@ static void test_stall_holds_io_until_resume(void **state)
 	assert_memory_equal(seen, new_data, sizeof(seen));
 	pump(200);
 	assert_true(l.ok > ok0);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(l.fenced, 0);
 	assert_int_equal(c_resume(c, naa), 0); /* not stalled any more */
@@ -511,8 +449,8 @@ static void test_stall_released_when_client_closes(void **state)
 	(void)state;
 	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
 	open_ok(a, PRK_OPEN_DEFAULT);
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	struct prk_ctl_client *c = connect_ok();
 	assert_int_equal(c_stall(c, prk_mpdev_naa(a), 60000), 1);
 	pump(200);
@@ -522,7 +460,7 @@ static void test_stall_released_when_client_closes(void **state)
 	assert_true(wait_stalled(a, false, 2000));
 	pump(200);
 	assert_true(l.ok > ok0);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(n_events[PRK_EV_RESUMED], 1);
 	prk_mpdev_free(a);
@@ -534,8 +472,8 @@ static void test_stall_ends_after_max_ms(void **state)
 	(void)state;
 	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
 	open_ok(a, PRK_OPEN_DEFAULT);
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	struct prk_ctl_client *c = connect_ok();
 	uint64_t t0 = prk_host_now_ms();
 	assert_int_equal(c_stall(c, prk_mpdev_naa(a), 400), 1);
@@ -550,7 +488,7 @@ static void test_stall_ends_after_max_ms(void **state)
 	pump(200);
 	assert_true(l.ok > ok0);
 	assert_int_equal(c_resume(c, prk_mpdev_naa(a)), 0); /* already released */
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	prk_ctl_close(c);
 	prk_mpdev_free(a);
@@ -596,8 +534,8 @@ static void test_set_key_moves_nexuses_to_new_key(void **state)
 	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
 	open_ok(a, PRK_OPEN_DEFAULT);
 	const char *naa = prk_mpdev_naa(a);
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	pump(200);
 	struct prk_ctl_client *c = connect_ok();
 	bool fenced = true;
@@ -610,7 +548,7 @@ static void test_set_key_moves_nexuses_to_new_key(void **state)
 	long ok0 = l.ok;
 	pump(300);
 	assert_true(l.ok > ok0);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(l.fenced, 0);
 	assert_int_equal(prk_mpdev_key(a), KEY_C);
@@ -744,8 +682,8 @@ static void test_garbage_requests(void **state)
 	(void)state;
 	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
 	open_ok(a, PRK_OPEN_DEFAULT);
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	static struct op o;
 	int fd = raw_connect();
 	static const char junk[] = "\x01\xff{garbage\x00\x7f]]\n";
@@ -782,7 +720,7 @@ static void test_garbage_requests(void **state)
 	long ok0 = l.ok;
 	pump(200);
 	assert_true(l.ok > ok0);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	prk_mpdev_free(a);
 }

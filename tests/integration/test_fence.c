@@ -79,23 +79,7 @@ static void test_fence_writing_node(void **state)
 	fu_pump(ws, 2, 300);
 	assert_true(victim.ok > 0 && own.ok > 0);
 	assert_int_equal(fu_fence_while(ws, 2, "n1", "off", "n2", NULL), 0);
-	uint64_t before[32], after[32];
-	fu_snapshot(0, before);
-	long own_ok = own.ok;
-	fu_pump(ws, 2, 500);
-	fu_snapshot(0, after);
-	for (int i = 0; i < 32; i++)
-		assert_int_equal(before[i], after[i]);
-	assert_true(victim.fenced > 0);
-	assert_true(prk_mpdev_is_fenced(victim.d));
-	/* the survivor: stalled (for LU 0, the one it has open) and resumed,
-	 * never an error, still writing */
-	assert_int_equal(own.fenced, 0);
-	assert_int_equal(own.other, 0);
-	assert_true(own.stalls >= 1);
-	assert_int_equal(own.stalls, own.resumes);
-	assert_true(own.ok > own_ok);
-	assert_false(prk_mpdev_is_fenced(own.d));
+	fu_assert_fenced_and_survivor_ok(&victim, &own, ws, 2);
 	fu_writer_stop(&victim);
 	fu_writer_stop(&own);
 	for (int l = 0; l < 2; l++) {

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "load_util.h"
 #include "prkit/host.h"
 
 #define INI_A "iqn.2026-11.io.prkit.test:host-a"
@@ -241,81 +242,6 @@ static bool wait_state(struct prk_mpdev *d, int path, enum prk_path_state s, int
 	}
 }
 
-/* ---- a small I/O load ---- */
-
-struct load {
-	struct prk_mpdev *d;
-	int outstanding;
-	long ok, fenced, errors;
-	long per_path[8];
-	uint64_t next_lba;
-	bool stop;
-	uint8_t bufs[16][4096];
-	int slot_busy[16];
-};
-
-static void load_issue(struct load *l, int slot);
-
-struct slot_ref {
-	struct load *l;
-	int slot;
-};
-static struct slot_ref refs[16];
-
-static void slot_done(struct prk_mpdev *d, const struct prk_io_result *r, void *arg)
-{
-	(void)d;
-	struct slot_ref *s = arg;
-	struct load *l = s->l;
-	l->outstanding--;
-	if (r->status == PRK_IO_OK) {
-		l->ok++;
-		if (r->path >= 0 && r->path < 8)
-			l->per_path[r->path]++;
-	} else if (r->status == PRK_IO_FENCED) {
-		l->fenced++;
-	} else {
-		if (!l->errors)
-			fprintf(stderr, "# first I/O error: %s, status %x, sense %x/%04x\n",
-			        prk_io_status_name(r->status), (unsigned)r->scsi_status,
-			        r->sense_key, r->asc);
-		l->errors++;
-	}
-	if (!l->stop)
-		load_issue(l, s->slot);
-}
-
-static void load_issue(struct load *l, int slot)
-{
-	uint64_t lba = (l->next_lba++ % 1024) * 8;
-	memset(l->bufs[slot], (int)(lba & 0xff), 4096);
-	refs[slot].l = l;
-	refs[slot].slot = slot;
-	int rc = (slot & 1) ? prk_mpdev_read(l->d, lba, 8, l->bufs[slot], slot_done, &refs[slot])
-	                    : prk_mpdev_write(l->d, lba, 8, l->bufs[slot], slot_done, &refs[slot]);
-	if (rc == 0)
-		l->outstanding++;
-	else
-		l->errors++;
-}
-
-static void load_start(struct load *l, struct prk_mpdev *d, int qd)
-{
-	memset(l, 0, sizeof(*l));
-	l->d = d;
-	for (int i = 0; i < qd; i++)
-		load_issue(l, i);
-}
-
-static void load_stop(struct load *l)
-{
-	l->stop = true;
-	uint64_t end = prk_host_now_ms() + 20000;
-	while (l->outstanding && prk_host_now_ms() < end)
-		prk_host_run(host, 10);
-	assert_int_equal(l->outstanding, 0);
-}
-
 static int cli(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4,
                const char *a5)
 {
@@ -442,8 +368,8 @@ static void test_failover_under_load_then_failback(void **state)
 	(void)state;
 	struct prk_mpdev *d = mk(INI_A, KEY_A, 2, 200);
 	open_ok(d, PRK_OPEN_DEFAULT);
-	static struct load l;
-	load_start(&l, d, 8);
+	static struct h_load l;
+	h_load_start(&l, host, d, 8);
 	pump(300);
 	assert_true(l.per_path[1] > 0);
 	portal_down(1);
@@ -458,7 +384,7 @@ static void test_failover_under_load_then_failback(void **state)
 	long p1 = l.per_path[1];
 	pump(400);
 	assert_true(l.per_path[1] > p1); /* failback: path 1 carries I/O again */
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(l.fenced, 0);
 	assert_true(n_events[PRK_EV_REREGISTERED] >= 1);
@@ -509,13 +435,13 @@ static void test_two_hosts_default_then_forced(void **state)
 	assert_int_equal(regs_of(o, INI_B, KEY_B, NULL, NULL), 0); /* failed open left nothing */
 	json_object_put(o);
 
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	pump(200);
 	assert_true(l.ok > 0);
 	open_ok(b, PRK_OPEN_FORCED);
 	pump(300);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_true(l.fenced > 0);
 	assert_int_equal(l.errors, 0);
 	assert_true(prk_mpdev_is_fenced(a));
@@ -613,14 +539,14 @@ static void test_dead_holder_reservation_moves(void **state)
 		if (pi[i].holder)
 			h = i;
 	assert_true(h >= 0);
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	pump(200);
 	portal_down(h);
 	assert_true(wait_state(a, h, PRK_PATH_DOWN, 2000));
 	pump(1000);
 	assert_true(n_events[PRK_EV_RESV_MOVED] >= 1);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(l.fenced, 0);
 	json_object *o = cli_pr();
@@ -682,13 +608,13 @@ static void test_unresponsive_target_recovers(void **state)
 	struct prk_mpdev *a = prk_mpdev_new(host, &o, NULL);
 	assert_non_null(a);
 	open_ok(a, PRK_OPEN_DEFAULT);
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	pump(200);
 	kill(daemon_.pid, SIGSTOP);
 	pump(2500);
 	kill(daemon_.pid, SIGCONT);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(l.fenced, 0);
 	struct prk_path_info pi[8];
@@ -711,8 +637,8 @@ static void test_alua_standby_path_carries_no_io(void **state)
 	assert_int_equal(pi[1].priority, 1);
 	assert_int_equal(pi[0].priority, 50);
 	assert_true(pi[1].registered); /* registered before it may carry I/O */
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	pump(300);
 	assert_int_equal(l.per_path[1], 0);
 	assert_true(l.per_path[0] > 0);
@@ -723,7 +649,7 @@ static void test_alua_standby_path_carries_no_io(void **state)
 	assert_true(wait_state(a, 1, PRK_PATH_UP, 5000));
 	long before = l.per_path[1];
 	pump(300);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_true(l.per_path[1] > before);
 	assert_int_equal(l.errors, 0);
 	assert_true(saw_ua(0x2a06));
@@ -732,14 +658,14 @@ static void test_alua_standby_path_carries_no_io(void **state)
 	 * READY 04/0B (or the 2A/06 first) and are re-driven through path
 	 * 1. The events say why; no path failed, so none says failover. */
 	n_redrives = 0;
-	load_start(&l, a, 8);
+	h_load_start(&l, host, a, 8);
 	pump(200);
 	snprintf(ap, sizeof(ap), "127.0.0.1:%u", daemon_.ports[0]);
 	if (cli("set-alua", ap, "standby", NULL, NULL, NULL))
 		fail_msg("set-alua: %s %s", cli_out, cli_err);
 	assert_true(wait_state(a, 0, PRK_PATH_STANDBY, 5000));
 	pump(300);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	print_message("# %d re-drives, first: %s\n", n_redrives, n_redrives ? redrive_why[0] : "-");
 	assert_true(n_redrives > 0);
@@ -762,10 +688,10 @@ static void test_spc2_fallback(void **state)
 	struct prk_host_err err;
 	assert_int_equal(prk_mpdev_open(b, &oo, &err), -1);
 	assert_int_equal(err.code, PRK_HE_BUSY);
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	pump(300);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_true(l.ok > 0);
 	assert_true(l.per_path[0] == 0 || l.per_path[1] == 0); /* one path only */
@@ -779,13 +705,13 @@ static void test_spc2_fallback(void **state)
 	 * the other path before I/O goes on. */
 	int held = l.per_path[0] ? 0 : 1;
 	int moved_before = n_events[PRK_EV_RESV_MOVED];
-	load_start(&l, a, 4);
+	h_load_start(&l, host, a, 4);
 	pump(200);
 	portal_down(held);
 	pump(1500);
 	long per_other = l.per_path[1 - held];
 	pump(300);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(l.fenced, 0);
 	assert_true(l.per_path[1 - held] > per_other);
@@ -829,10 +755,10 @@ static void test_spc2_lost_to_another_host(void **state)
 		pump(50);
 	assert_true(prk_mpdev_is_fenced(a));
 	assert_true(n_events[PRK_EV_FENCED] > fenced_before);
-	static struct load l;
-	load_start(&l, a, 2);
+	static struct h_load l;
+	h_load_start(&l, host, a, 2);
 	pump(200);
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_int_equal(l.ok, 0);
 	assert_true(l.fenced > 0);
 	json_object *o = cli_pr();
@@ -854,8 +780,8 @@ static void test_fenced_hold_then_fail(void **state)
 	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
 	mk_hold_ms = 0;
 	open_ok(a, PRK_OPEN_DEFAULT);
-	static struct load l;
-	load_start(&l, a, 4);
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
 	pump(200);
 	assert_true(l.ok > 0);
 	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
@@ -867,7 +793,7 @@ static void test_fenced_hold_then_fail(void **state)
 	assert_int_equal(l.ok, ok0);   /* nothing of A went through */
 	assert_int_equal(l.fenced, 0); /* held, not failed yet */
 	pump(1000);                    /* the hold runs out */
-	load_stop(&l);
+	h_load_stop(&l);
 	assert_true(l.fenced > 0);
 	assert_int_equal(l.ok, ok0);
 	assert_int_equal(l.errors, 0);
