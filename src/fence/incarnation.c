@@ -197,6 +197,14 @@ static int lock_dir(const char *dir, char *err, size_t errlen)
 	return fd;
 }
 
+/* Creates the state directory when missing and takes its flock. */
+static int lock_state_dir(const char *dir, char *err, size_t errlen)
+{
+	if (mkdir_p(dir, err, errlen))
+		return -1;
+	return lock_dir(dir, err, errlen);
+}
+
 /* Stores max(counter, floor) + 1 and returns it. */
 static int counter_next(const char *state_dir, const char *cluster, uint16_t node, uint32_t floor,
                         uint32_t *out, char *err, size_t errlen)
@@ -207,9 +215,7 @@ static int counter_next(const char *state_dir, const char *cluster, uint16_t nod
 
 	if (prk_fence_counter_path(path, sizeof(path), state_dir, cluster, node, err, errlen))
 		return -1;
-	if (mkdir_p(state_dir, err, errlen))
-		return -1;
-	dirfd = lock_dir(state_dir, err, errlen);
+	dirfd = lock_state_dir(state_dir, err, errlen);
 	if (dirfd < 0)
 		return -1;
 	rc = counter_read(path, &cur, err, errlen);
@@ -297,9 +303,7 @@ int prk_fence_cluster_key_save(const char *state_dir, const char *cluster, uint6
 
 	if (key_path(path, sizeof(path), state_dir, cluster, err, errlen))
 		return -1;
-	if (mkdir_p(state_dir, err, errlen))
-		return -1;
-	dirfd = lock_dir(state_dir, err, errlen);
+	dirfd = lock_state_dir(state_dir, err, errlen);
 	if (dirfd < 0)
 		return -1;
 	snprintf(text, sizeof(text), "0x%016llx\n", (unsigned long long)key);

@@ -234,14 +234,20 @@ static void io_complete(struct hio *io, enum prk_io_status st, int path, int scs
 	free(io);
 }
 
-static void io_queue(struct prk_mpdev *d, struct hio *io)
+/* Appends io to the list head..tail. */
+static void hio_append(struct hio **head, struct hio **tail, struct hio *io)
 {
 	io->next = NULL;
-	if (d->pending_tail)
-		d->pending_tail->next = io;
+	if (*tail)
+		(*tail)->next = io;
 	else
-		d->pending_head = io;
-	d->pending_tail = io;
+		*head = io;
+	*tail = io;
+}
+
+static void io_queue(struct prk_mpdev *d, struct hio *io)
+{
+	hio_append(&d->pending_head, &d->pending_tail, io);
 }
 
 /* Sends io through p; false if it could not be sent. */
@@ -302,12 +308,7 @@ struct io_list {
 
 static void io_list_add(struct io_list *l, struct hio *io)
 {
-	io->next = NULL;
-	if (l->tail)
-		l->tail->next = io;
-	else
-		l->head = io;
-	l->tail = io;
+	hio_append(&l->head, &l->tail, io);
 }
 
 static struct hio *io_list_pop(struct hio **head, struct hio **tail)
@@ -438,12 +439,7 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 			/* Held: see dispatch_held(). */
 			if (!io->held_since_ms)
 				io->held_since_ms = prk_host_now_ms();
-			io->next = NULL;
-			if (d->held_tail)
-				d->held_tail->next = io;
-			else
-				d->held_head = io;
-			d->held_tail = io;
+			hio_append(&d->held_head, &d->held_tail, io);
 			break;
 		}
 		io_complete(io, PRK_IO_FENCED, p->idx, status, 0, 0);
