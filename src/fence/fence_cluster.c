@@ -7,8 +7,9 @@
  *   generation and remove every other key.
  * - off (a survivor fences a victim): open the next generation; on each
  *   device, in NAA order, with this node's I/O stalled: change our own
- *   nexuses from the old key to the new one (REGISTER with the old key as
- *   RESERVATION KEY, so a nexus that lost the old key cannot come back),
+ *   nexuses from the key they hold there (READ FULL STATUS) to the new
+ *   one (REGISTER with that key as RESERVATION KEY, so a nexus that lost
+ *   it cannot come back),
  *   do the same for this node's I/O processes, then PREEMPT AND ABORT the
  *   old key and any rival new key. The victim and every other member lose
  *   their registration; the other members join the new generation by
