@@ -29,23 +29,17 @@ void ctl_accept(struct prk_host *h)
 			close(fd);
 			continue;
 		}
-		struct ctl_conn *c = NULL;
-		for (int i = 0; i < CTL_MAX_CONNS && !c; i++)
-			if (s->conns[i].fd < 0)
-				c = &s->conns[i];
-		if (!c) {
+		if (ctl_conn_add(h, fd, cr.pid, cr.uid)) {
 			static const char busy[] =
 			    "{\"ok\":false,\"error\":\"too many control connections\"}\n";
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				hlog(h, 1, "control: too many connections");
+			hlog(h, 0,
+			     "control: refused a connection of pid %d: %d connections are busy",
+			     (int)cr.pid, CTL_MAX_CONNS);
+			/* Best effort: the client reads why, or sees the close. */
+			(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);
 			continue;
 		}
-		memset(c, 0, sizeof(*c));
-		c->fd = fd;
-		c->pid = cr.pid;
-		c->uid = cr.uid;
-		hlog(h, 1, "control: connection of pid %d", (int)cr.pid);
 	}
 }
 
@@ -155,12 +149,21 @@ int prk_host_ctl_listen(struct prk_host *h, const char *path, struct prk_host_er
 		goto fail;
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
+	s->idle_ms = CTL_IDLE_MS;
 	h->ctl = s;
 	hlog(h, 1, "control socket %s", s->path);
 	return 0;
 fail:
 	free(s);
 	return -1;
+}
+
+int prk_host_ctl_set_idle_ms(struct prk_host *h, unsigned ms)
+{
+	if (!h->ctl || ms == 0)
+		return -1;
+	h->ctl->idle_ms = ms;
+	return 0;
 }
 
 const char *prk_host_ctl_path(const struct prk_host *h)
