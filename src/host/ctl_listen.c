@@ -17,8 +17,27 @@ void ctl_accept(struct prk_host *h)
 	struct ctl_server *s = h->ctl;
 	for (;;) {
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		if (fd < 0 &&
+		    (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+			/* The pending connection stays queued (a client that gives
+			 * up is gone by the next try); the devices' I/O goes on. */
+			if (!s->accept_failing)
+				hlog(h, 0,
+				     "control: cannot accept connections: %s; trying again every "
+				     "%u ms",
+				     strerror(errno), CTL_ACCEPT_PAUSE_MS);
+			s->accept_failing = true;
+			s->accept_pause_until = prk_host_now_ms() + CTL_ACCEPT_PAUSE_MS;
+			return;
+		}
 		if (fd < 0)
 			return;
+		if (s->accept_failing) {
+			hlog(h, 0, "control: accepting connections again");
+			s->accept_failing = false;
+		}
 		struct ucred cr = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
 		socklen_t len = sizeof(cr);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||

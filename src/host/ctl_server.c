@@ -496,8 +496,12 @@ int ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *nex
 	if (!s || cap < 1)
 		return 0;
 	int n = 0;
-	pfd[n] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
-	s->map[n++] = -1;
+	if (prk_host_now_ms() >= s->accept_pause_until) {
+		pfd[n] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
+		s->map[n++] = -1;
+	} else if (s->accept_pause_until < *next_ms) {
+		*next_ms = s->accept_pause_until;
+	}
 	for (int i = 0; i < CTL_MAX_CONNS && n < cap; i++) {
 		struct ctl_conn *c = &s->conns[i];
 		if (c->fd < 0)

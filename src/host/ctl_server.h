@@ -18,6 +18,8 @@
  * drain awaited) is closed after this long: clients that connect and
  * forget, or dribble, do not keep a slot for ever. */
 #define CTL_IDLE_MS 30000u
+/* How long accepting pauses after it failed for lack of descriptors. */
+#define CTL_ACCEPT_PAUSE_MS 1000u
 #define CTL_MAX_STALLS 64
 /* Replies a client does not read pile up to this, then it is dropped. */
 #define CTL_OUT_MAX (4u << 20)
@@ -53,6 +55,11 @@ struct ctl_stall {
 struct ctl_server {
 	int lfd;
 	unsigned idle_ms; /* prk_host_ctl_set_idle_ms; CTL_IDLE_MS by default */
+	/* accept() failed for lack of descriptors or memory: the listening
+	 * socket stays readable, so it is left out of poll until this time
+	 * instead of waking the loop at once, again and again. */
+	uint64_t accept_pause_until;
+	bool accept_failing; /* logged once per episode */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;
 	ino_t ino;

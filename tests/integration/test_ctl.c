@@ -22,10 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -823,6 +825,47 @@ static void test_idle_clients_time_out(void **state)
 	assert_int_equal(prk_host_ctl_set_idle_ms(host2, 300), -1); /* not listening */
 }
 
+/* Out of descriptors, accept() fails with EMFILE while the client stays
+ * queued: the loop must not spin on the readable listening socket. Half a
+ * second of pumping costs little CPU, and the client is served once
+ * descriptors are free again. */
+static void test_out_of_fds_does_not_spin(void **state)
+{
+	(void)state;
+	struct rlimit old, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	static int filler[256];
+	int n = 0;
+	while (n < 256 && (filler[n] = dup(fd)) >= 0)
+		n++;
+	assert_int_equal(errno, EMFILE);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", prk_host_ctl_path(host));
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	struct timespec c0, c1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+	pump(500);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+	double cpu_ms =
+	    (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
+	for (int i = 0; i < n; i++)
+		close(filler[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	print_message("# 500 ms out of descriptors: %.1f ms of CPU\n", cpu_ms);
+	assert_true(cpu_ms < 100);
+	static struct op o;
+	static const char list[] = "{\"op\":\"list\"}\n";
+	raw(&o, fd, list, sizeof(list) - 1);
+	assert_false(o.closed);
+	assert_non_null(strstr(o.reply, "\"ok\":true"));
+	close(fd);
+}
+
 /* A socket file nobody listens on, as a crashed process leaves behind. */
 static void stale_socket(const char *path)
 {
@@ -1036,6 +1079,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_idle_clients_do_not_lock_out_fence, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_clients_time_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_fds_does_not_spin, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
