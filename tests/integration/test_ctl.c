@@ -825,6 +825,22 @@ static void test_idle_clients_time_out(void **state)
 	assert_int_equal(prk_host_ctl_set_idle_ms(host2, 300), -1); /* not listening */
 }
 
+/* A client whose connection the process closed for idleness connects
+ * again for its next request (nothing of it had been sent), as the fence
+ * agent needs when it has been busy with another device meanwhile. */
+static void test_client_reconnects_after_idle_close(void **state)
+{
+	(void)state;
+	assert_int_equal(prk_host_ctl_set_idle_ms(host, 200), 0);
+	struct prk_ctl_client *c = connect_ok();
+	static struct op o;
+	assert_int_equal(c_list(c, &o), 0);
+	pump(500); /* closed meanwhile */
+	if (c_list(c, &o) != 0)
+		fail_msg("list after the idle close: %s", o.err);
+	prk_ctl_close(c);
+}
+
 /* Out of descriptors, accept() fails with EMFILE while the client stays
  * queued: the loop must not spin on the readable listening socket. Half a
  * second of pumping costs little CPU, and the client is served once
@@ -1079,6 +1095,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_idle_clients_do_not_lock_out_fence, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_clients_time_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_reconnects_after_idle_close, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_out_of_fds_does_not_spin, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
