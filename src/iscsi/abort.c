@@ -20,42 +20,15 @@
 #include "log.h"
 #include "srv_internal.h"
 
-/* A task already waited for by an earlier abort (e.g. ABORT TASK, then a
- * LOGICAL UNIT RESET before it left the LU): a relay takes its place as the
- * task's barrier and, when the task leaves, tells both. */
-struct relay {
-	struct prk_tmf base; /* first: tmf_respond frees it as a prk_tmf */
-	struct prk_tmf *first, *second;
-};
-
-static void relay_done(void *arg)
-{
-	struct relay *r = arg;
-	prk_tmf_task_done(r->first);
-	prk_tmf_task_done(r->second);
-}
-
-/* The barrier b waits until t has left the LU. */
+/* The barrier b waits until t has left the LU. A task that an earlier
+ * abort already waits for (its t->tmf is taken) is not counted again:
+ * that later barrier may answer before the task has left (see
+ * docs/prkitd.md, "Task management"). */
 static void wait_for(struct prk_task *t, struct prk_tmf *b)
 {
-	if (t->tmf == b)
+	if (t->tmf)
 		return;
-	if (t->tmf) {
-		struct relay *r = calloc(1, sizeof(*r));
-		if (!r) {
-			prk_err("aborting itt 0x%x: out of memory; this abort does not wait for it",
-			        t->itt);
-			return;
-		}
-		r->base.waiting = 1;
-		r->base.on_done = relay_done;
-		r->base.on_done_arg = r;
-		r->first = t->tmf;
-		r->second = b;
-		t->tmf = &r->base;
-	} else {
-		t->tmf = b;
-	}
+	t->tmf = b;
 	b->waiting++;
 }
 
