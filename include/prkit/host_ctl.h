@@ -64,6 +64,14 @@ int prk_mpdev_own_key(struct prk_mpdev *d, uint64_t *key, unsigned *n_nexuses,
 int prk_host_ctl_listen(struct prk_host *h, const char *path, struct prk_host_err *err);
 /* The socket's path, "" when not listening. */
 const char *prk_host_ctl_path(const struct prk_host *h);
+/* A connection with nothing under way (no request being answered, no
+ * stall held, no drain awaited) is closed after ms of that, with a last
+ * line {"ok":false,"error":"idle for ... ms: connection closed"}; bytes of
+ * an unfinished request line do not reset the clock. 30000 by default.
+ * When all 16 connections are taken, the one idle the longest is closed
+ * for a new one, so only busy clients can keep the fence agent out. 0, or
+ * -1 when not listening or ms is 0. */
+int prk_host_ctl_set_idle_ms(struct prk_host *h, unsigned ms);
 
 /* ---- the control socket (client side, e.g. the fence agent) ---- */
 

@@ -227,12 +227,38 @@ static long read_line(struct prk_ctl_client *c, uint64_t end, char *err, size_t 
 	}
 }
 
+/* The process closes a connection that has been idle too long (telling
+ * why in a last line). Between requests nothing else ever arrives, so
+ * anything readable now means that happened: connect again, which is safe
+ * because nothing of the next request has been sent yet. (A fence agent
+ * that fences another device meanwhile may leave a process's connection
+ * idle for longer than its timeout.) */
+static int reopen_if_closed(struct prk_ctl_client *c, char *err, size_t errlen)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	if (c->in_len || poll(&p, 1, 0) <= 0)
+		return 0;
+	int e;
+	struct prk_ctl_client *n = ctl_open(c->path, c->timeout_ms, &e, err, errlen);
+	if (!n) {
+		broken(c);
+		return -1;
+	}
+	close(c->fd);
+	c->fd = n->fd;
+	n->fd = -1;
+	prk_ctl_close(n);
+	return 0;
+}
+
 static int request(struct prk_ctl_client *c, const struct ctl_req *q, struct ctl_reply *r,
                    struct prk_ctl_dev *devs, size_t cap, char *err, size_t errlen)
 {
 	if (c->fd < 0)
 		return fail(err, errlen,
 		            "control socket %s: the connection was closed after an error", c->path);
+	if (reopen_if_closed(c, err, errlen))
+		return -1;
 	uint64_t end =
 	    c->timeout_ms <= 0 ? UINT64_MAX : prk_host_now_ms() + (uint64_t)c->timeout_ms;
 	char *line = ctl_req_format(q);

@@ -17,8 +17,27 @@ void ctl_accept(struct prk_host *h)
 	struct ctl_server *s = h->ctl;
 	for (;;) {
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		if (fd < 0 &&
+		    (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+			/* The pending connection stays queued (a client that gives
+			 * up is gone by the next try); the devices' I/O goes on. */
+			if (!s->accept_failing)
+				hlog(h, 0,
+				     "control: cannot accept connections: %s; trying again every "
+				     "%u ms",
+				     strerror(errno), CTL_ACCEPT_PAUSE_MS);
+			s->accept_failing = true;
+			s->accept_pause_until = prk_host_now_ms() + CTL_ACCEPT_PAUSE_MS;
+			return;
+		}
 		if (fd < 0)
 			return;
+		if (s->accept_failing) {
+			hlog(h, 0, "control: accepting connections again");
+			s->accept_failing = false;
+		}
 		struct ucred cr = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
 		socklen_t len = sizeof(cr);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||
@@ -29,23 +48,17 @@ void ctl_accept(struct prk_host *h)
 			close(fd);
 			continue;
 		}
-		struct ctl_conn *c = NULL;
-		for (int i = 0; i < CTL_MAX_CONNS && !c; i++)
-			if (s->conns[i].fd < 0)
-				c = &s->conns[i];
-		if (!c) {
+		if (ctl_conn_add(h, fd, cr.pid, cr.uid)) {
 			static const char busy[] =
 			    "{\"ok\":false,\"error\":\"too many control connections\"}\n";
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				hlog(h, 1, "control: too many connections");
+			hlog(h, 0,
+			     "control: refused a connection of pid %d: %d connections are busy",
+			     (int)cr.pid, CTL_MAX_CONNS);
+			/* Best effort: the client reads why, or sees the close. */
+			(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);
 			continue;
 		}
-		memset(c, 0, sizeof(*c));
-		c->fd = fd;
-		c->pid = cr.pid;
-		c->uid = cr.uid;
-		hlog(h, 1, "control: connection of pid %d", (int)cr.pid);
 	}
 }
 
@@ -155,12 +168,21 @@ int prk_host_ctl_listen(struct prk_host *h, const char *path, struct prk_host_er
 		goto fail;
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
+	s->idle_ms = CTL_IDLE_MS;
 	h->ctl = s;
 	hlog(h, 1, "control socket %s", s->path);
 	return 0;
 fail:
 	free(s);
 	return -1;
+}
+
+int prk_host_ctl_set_idle_ms(struct prk_host *h, unsigned ms)
+{
+	if (!h->ctl || ms == 0)
+		return -1;
+	h->ctl->idle_ms = ms;
+	return 0;
 }
 
 const char *prk_host_ctl_path(const struct prk_host *h)

@@ -27,6 +27,8 @@
 static void stall_release(struct ctl_stall *s)
 {
 	struct prk_mpdev *d = s->d;
+	/* The idle timeout of its connection starts now, not at the request. */
+	s->c->active_ms = prk_host_now_ms();
 	s->c = NULL;
 	s->d = NULL;
 	prk_mpdev_resume(d);
@@ -99,6 +101,7 @@ static void conn_flush(struct ctl_conn *c)
 		                 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w > 0) {
 			c->out_off += (size_t)w;
+			c->active_ms = prk_host_now_ms(); /* the client reads */
 			continue;
 		}
 		if (w < 0 && errno == EINTR)
@@ -147,6 +150,7 @@ static void send_reply(struct prk_host *h, struct ctl_conn *c, const struct ctl_
 	memcpy(c->out + c->out_len, line, n);
 	c->out_len += n;
 	free(line);
+	c->active_ms = prk_host_now_ms();
 	conn_flush(c);
 }
 
@@ -411,6 +415,79 @@ static void conn_read(struct ctl_conn *c, short revents)
 	}
 }
 
+/* ---- idle connections: the timeout and the cap ---- */
+
+static bool holds_stall(const struct ctl_server *s, const struct ctl_conn *c)
+{
+	for (int i = 0; i < CTL_MAX_STALLS; i++)
+		if (s->stalls[i].c == c)
+			return true;
+	return false;
+}
+
+/* When c is closed for idleness (UINT64_MAX: never, while a stall it holds
+ * or a drain it awaits is under way: those have their own limits). */
+static uint64_t idle_deadline(const struct ctl_server *s, const struct ctl_conn *c)
+{
+	if (c->waiting || holds_stall(s, c))
+		return UINT64_MAX;
+	return c->active_ms + s->idle_ms;
+}
+
+/* Busy: something under way that closing would break. An unfinished
+ * request line counts (it may be the fence agent's, just arriving); it is
+ * still bounded by the idle timeout. */
+static bool busy(const struct ctl_server *s, const struct ctl_conn *c)
+{
+	return c->waiting || c->in_len > 0 || c->out_len > c->out_off || holds_stall(s, c);
+}
+
+/* Closes c with a last line that says why (a client that sends a request
+ * later reads it instead of a bare reset). */
+static void close_idle(struct prk_host *h, struct ctl_conn *c, const char *why)
+{
+	struct ctl_reply r = {.ok = false};
+	snprintf(r.error, sizeof(r.error), "%s: connection closed", why);
+	send_reply(h, c, &r);
+	conn_close(h, c, why);
+}
+
+int ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid)
+{
+	struct ctl_server *s = h->ctl;
+	struct ctl_conn *c = NULL, *oldest = NULL;
+	for (int i = 0; i < CTL_MAX_CONNS && !c; i++) {
+		struct ctl_conn *x = &s->conns[i];
+		if (x->fd < 0)
+			c = x;
+		else if (!busy(s, x) && (!oldest || x->active_ms < oldest->active_ms))
+			oldest = x;
+	}
+	if (!c && oldest) {
+		/* A reserved slot would need to know which client is the fence
+		 * agent, which nothing tells; counting only busy clients needs
+		 * no such guess: an idle one makes room for a new one. */
+		hlog(h, 0, "control: pid %d idle for %llu ms: closed to make room for pid %d",
+		     (int)oldest->pid, (unsigned long long)(prk_host_now_ms() - oldest->active_ms),
+		     (int)pid);
+		close_idle(h, oldest, "idle, and its slot was needed");
+		c = oldest;
+	}
+	if (!c)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->pid = pid;
+	c->uid = uid;
+	c->active_ms = prk_host_now_ms();
+	hlog(h, 1, "control: connection of pid %d", (int)pid);
+	/* A request already sent makes it busy at once, so that a burst of
+	 * connections right behind it cannot push it out before it is read. */
+	conn_read(c, 0);
+	conn_work(h, c);
+	return 0;
+}
+
 /* ---- the loop's hooks ---- */
 
 int ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms)
@@ -419,8 +496,12 @@ int ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *nex
 	if (!s || cap < 1)
 		return 0;
 	int n = 0;
-	pfd[n] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
-	s->map[n++] = -1;
+	if (prk_host_now_ms() >= s->accept_pause_until) {
+		pfd[n] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
+		s->map[n++] = -1;
+	} else if (s->accept_pause_until < *next_ms) {
+		*next_ms = s->accept_pause_until;
+	}
 	for (int i = 0; i < CTL_MAX_CONNS && n < cap; i++) {
 		struct ctl_conn *c = &s->conns[i];
 		if (c->fd < 0)
@@ -434,6 +515,9 @@ int ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *nex
 		s->map[n++] = i;
 		if (c->waiting && c->wait_until_ms < *next_ms)
 			*next_ms = c->wait_until_ms;
+		uint64_t idle = idle_deadline(s, c);
+		if (idle < *next_ms)
+			*next_ms = idle;
 	}
 	for (int i = 0; i < CTL_MAX_STALLS; i++)
 		if (s->stalls[i].c && s->stalls[i].expires_ms < *next_ms)
@@ -458,6 +542,16 @@ static void ctl_deadlines(struct prk_host *h)
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		if (s->conns[i].fd >= 0 && s->conns[i].waiting)
 			check_waiting(h, &s->conns[i], now);
+	for (int i = 0; i < CTL_MAX_CONNS; i++) {
+		struct ctl_conn *c = &s->conns[i];
+		if (c->fd < 0 || now < idle_deadline(s, c))
+			continue;
+		char why[96];
+		snprintf(why, sizeof(why), "%s for %u ms",
+		         c->in_len ? "an unfinished request" : "idle", s->idle_ms);
+		hlog(h, 1, "control: pid %d: %s", (int)c->pid, why);
+		close_idle(h, c, why);
+	}
 }
 
 void ctl_service(struct prk_host *h, struct pollfd *pfd, int n)

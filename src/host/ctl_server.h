@@ -14,6 +14,12 @@
 #include "host_internal.h"
 
 #define CTL_MAX_CONNS (CTL_MAX_POLLFDS - 1)
+/* A connection with nothing under way (no request, no stall held, no
+ * drain awaited) is closed after this long: clients that connect and
+ * forget, or dribble, do not keep a slot for ever. */
+#define CTL_IDLE_MS 30000u
+/* How long accepting pauses after it failed for lack of descriptors. */
+#define CTL_ACCEPT_PAUSE_MS 1000u
 #define CTL_MAX_STALLS 64
 /* Replies a client does not read pile up to this, then it is dropped. */
 #define CTL_OUT_MAX (4u << 20)
@@ -22,6 +28,10 @@ struct ctl_conn {
 	int fd; /* -1: a free slot */
 	pid_t pid;
 	uid_t uid;
+	/* The last sign of life: accepted, a reply sent, a reply read, a
+	 * stall ended. Bytes of an unfinished line do not count, so a client
+	 * that dribbles a request is timed out like an idle one. */
+	uint64_t active_ms;
 	char in[CTL_LINE_MAX + 1]; /* the longest request line and its '\n' */
 	size_t in_len;
 	char *out;
@@ -44,6 +54,12 @@ struct ctl_stall {
 
 struct ctl_server {
 	int lfd;
+	unsigned idle_ms; /* prk_host_ctl_set_idle_ms; CTL_IDLE_MS by default */
+	/* accept() failed for lack of descriptors or memory: the listening
+	 * socket stays readable, so it is left out of poll until this time
+	 * instead of waking the loop at once, again and again. */
+	uint64_t accept_pause_until;
+	bool accept_failing; /* logged once per episode */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;
 	ino_t ino;
@@ -53,6 +69,13 @@ struct ctl_server {
 	 * (-1: the listening socket). */
 	int map[CTL_MAX_POLLFDS];
 };
+
+/* ctl_server.c */
+/* Takes a slot for a connection just accepted (non-blocking fd, peer
+ * checked). When every slot is taken, the connection idle the longest is
+ * closed to make room: only busy connections count against the cap.
+ * Returns 0, or -1 when all are busy (the caller refuses fd). */
+int ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid);
 
 /* ctl_listen.c */
 /* Accepts every pending connection of a peer with our uid or uid 0. */

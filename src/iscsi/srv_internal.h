@@ -206,6 +206,29 @@ void prk_tasks_orphan(struct prk_conn *c);
 
 /* tmf.c */
 void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs);
+/* A task the barrier tmf waits for has left the LU: the last one sends
+ * the TMF response (or calls on_done). */
 void prk_tmf_task_done(struct prk_tmf *tmf);
+
+/* abort.c: which tasks an abort takes, and on whose behalf. Tasks of the
+ * nexus `by` end silently; those of other nexuses get TAS semantics. */
+struct prk_abort {
+	const char *what;                 /* for the log: "CLEAR TASK SET", ... */
+	const struct prk_nexus *by;       /* the I_T nexus that caused the abort */
+	struct prk_task *task;            /* ABORT TASK: this task only */
+	struct prk_lu *lu;                /* tasks for this LU; NULL: every LU of tgt */
+	struct prk_iscsi_target *tgt;     /* with lu NULL: this target's sessions */
+	bool own_only;                    /* ABORT TASK SET: tasks of `by` only */
+	const struct prk_nexus_set *sets; /* PREEMPT AND ABORT: nexuses in these */
+	size_t n_sets;
+	const struct prk_lu_cmd *except; /* the PR OUT command itself */
+};
+/* Aborts every task in scope on every connection (SAM-5 5.6); tasks inside
+ * the LU are added to barrier->waiting. Returns how many were aborted. */
+unsigned prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a,
+                         struct prk_tmf *barrier);
+/* task.c calls this when a task aborted without status has left the LU:
+ * the initiator is told the CmdSN window it frees. */
+void prk_abort_silent_left(struct prk_conn *c);
 
 #endif

@@ -167,7 +167,9 @@ static void task_done(struct prk_lu_cmd *cmd)
 	prk_task_unlink(c, t);
 	if (t->aborted && t->report_aborted) {
 		prk_task_send_aborted(c, t);
-	} else if (!t->aborted) {
+	} else if (t->aborted) {
+		prk_abort_silent_left(c); /* abort.c: the initiator's window */
+	} else {
 		uint32_t len = cmd->data_in_len < t->edtl ? cmd->data_in_len : t->edtl;
 		if (cmd->dir_read && len) {
 			send_data_in(c, t);

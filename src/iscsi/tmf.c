@@ -1,10 +1,10 @@
 /* Task management functions (RFC 7143 11.5, SAM-5 7): ABORT TASK, ABORT
  * TASK SET, CLEAR TASK SET, LOGICAL UNIT RESET, TARGET WARM RESET and
- * TARGET COLD RESET. Tasks still waiting for write data are dropped at
- * once; tasks inside the LU cannot be pulled back, so they are marked
- * aborted (their completion is swallowed) and the TMF response waits until
- * the LU has finished each of them: when the response goes out, none of
- * the aborted commands can still touch the medium. */
+ * TARGET COLD RESET, and the PREEMPT AND ABORT barrier. Which tasks each
+ * takes is decided here; the aborting itself (TAS, 2F/00, waiting for the
+ * tasks inside the LU) is abort.c's, the same for all of them. A TMF is
+ * answered, and a LU reset applied, only when every aborted task has left
+ * the LU: none of them can touch the medium after the response. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,42 +53,6 @@ void prk_tmf_task_done(struct prk_tmf *tmf)
 		tmf_respond(tmf);
 }
 
-/* Aborts task t of connection c on behalf of tmf. */
-static void abort_task(struct prk_conn *c, struct prk_task *t, struct prk_tmf *tmf)
-{
-	t->aborted = true;
-	if (t->state == TASK_IN_LU) {
-		if (!t->tmf) {
-			t->tmf = tmf;
-			tmf->waiting++;
-		}
-		return;
-	}
-	prk_task_unlink(c, t);
-	prk_task_free(t);
-}
-
-/* Aborts every task for lu (NULL: every LU of the session's target) on
- * connection c. */
-static void abort_matching(struct prk_conn *c, struct prk_lu *lu, struct prk_tmf *tmf)
-{
-	for (struct prk_task *t = c->tasks; t;) {
-		struct prk_task *next = t->next;
-		if (!lu || t->lu == lu)
-			abort_task(c, t, tmf);
-		t = next;
-	}
-}
-
-/* Every connection whose session sees lu (or, with lu NULL, target tgt). */
-static void abort_everywhere(struct prk_iscsi_server *s, struct prk_iscsi_target *tgt,
-                             struct prk_lu *lu, struct prk_tmf *tmf)
-{
-	for (struct prk_conn *c = s->conns; c; c = c->next)
-		if (c->sess && c->sess->tgt == tgt)
-			abort_matching(c, lu, tmf);
-}
-
 void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 {
 	struct prk_iscsi_tmf_req req;
@@ -125,6 +89,10 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 		prk_tmf_task_done(tmf);
 		return;
 	}
+	/* Every function goes through the one abort routine (abort.c): the
+	 * requester's own tasks end silently, other nexuses' with TAS
+	 * semantics. */
+	struct prk_abort a = {.by = &ss->nexus, .lu = lu, .tgt = ss->tgt};
 	switch (req.function) {
 	case PRK_TMF_ABORT_TASK: {
 		struct prk_task *t;
@@ -132,7 +100,9 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 			if (t->itt == req.rtt)
 				break;
 		if (t) {
-			abort_task(c, t, tmf);
+			a.what = "ABORT TASK";
+			a.task = t;
+			prk_abort_tasks(c->srv, &a, tmf);
 		} else {
 			/* RFC 7143 11.5.1: a task that is not found but whose
 			 * RefCmdSN lies in the window (not received yet) counts as
@@ -148,20 +118,29 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 		break;
 	}
 	case PRK_TMF_ABORT_TASK_SET:
-		abort_matching(c, lu, tmf);
+		/* Only the requesting I_T nexus's tasks (SAM-5 7.2). */
+		a.what = "ABORT TASK SET";
+		a.own_only = true;
+		prk_abort_tasks(c->srv, &a, tmf);
 		break;
 	case PRK_TMF_CLEAR_TASK_SET:
-		/* Every I_T nexus's tasks on this LU (QERR/TAS: the others are
-		 * told through the LU's unit attentions). */
-		abort_everywhere(c->srv, ss->tgt, lu, tmf);
+		/* Every I_T nexus's tasks on this LU (SAM-5 7.4). */
+		a.what = "CLEAR TASK SET";
+		prk_abort_tasks(c->srv, &a, tmf);
 		break;
 	case PRK_TMF_LU_RESET:
-		abort_everywhere(c->srv, ss->tgt, lu, tmf);
+		/* As CLEAR TASK SET; then, once they have left the LU, the
+		 * reset itself (29/03 to every nexus, SPC-2 release, mode
+		 * defaults: prk_lu_reset in tmf_respond). */
+		a.what = "LOGICAL UNIT RESET";
+		prk_abort_tasks(c->srv, &a, tmf);
 		tmf->reset_lu = lu;
 		break;
 	case PRK_TMF_TARGET_WARM_RESET:
 	case PRK_TMF_TARGET_COLD_RESET:
-		abort_everywhere(c->srv, ss->tgt, NULL, tmf);
+		a.what = "TARGET RESET";
+		a.lu = NULL;
+		prk_abort_tasks(c->srv, &a, tmf);
 		tmf->reset_target = ss->tgt;
 		tmf->drop_after = req.function == PRK_TMF_TARGET_COLD_RESET;
 		break;
@@ -179,9 +158,8 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	struct prk_iscsi_server *s = ctx;
 	struct prk_tmf *b = calloc(1, sizeof(*b));
 	if (!b) {
-		/* Cannot track the tasks: wait for the whole LU to drain instead
-		 * would need the same memory; refuse loudly by completing late
-		 * is not possible either, so complete now and log it. */
+		/* Without the barrier the tasks cannot be tracked; complete now
+		 * and say so loudly. */
 		prk_err("PREEMPT AND ABORT: out of memory; tasks were not aborted");
 		done(arg);
 		return;
@@ -189,47 +167,12 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	b->on_done = done;
 	b->on_done_arg = arg;
 	b->waiting = 1; /* held while walking the connections */
-	bool tas = prk_lu_tas(lu);
-	for (struct prk_conn *c = s->conns; c; c = c->next) {
-		struct prk_session *ss = c->sess;
-		if (!ss || c->state != CONN_FFP)
-			continue;
-		bool hit = false;
-		for (size_t i = 0; i < n && !hit; i++)
-			hit = prk_nexus_set_contains(&sets[i], &ss->nexus);
-		if (!hit)
-			continue;
-		bool cleared = false;
-		for (struct prk_task *t = c->tasks; t;) {
-			struct prk_task *next = t->next;
-			if (t->lu == lu && &t->cmd != except) {
-				cleared = true;
-				if (t->state == TASK_IN_LU) {
-					t->aborted = true;
-					t->report_aborted = tas;
-					if (!t->tmf) {
-						t->tmf = b;
-						b->waiting++;
-					}
-				} else {
-					if (tas)
-						prk_task_send_aborted(c, t);
-					prk_task_unlink(c, t);
-					prk_task_free(t);
-				}
-			}
-			t = next;
-		}
-		if (cleared && !tas) {
-			struct prk_nexus_set one = {.nx = ss->nexus};
-			prk_lu_queue_ua(lu, &one, NULL,
-			                PRK_ASC_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
-		}
-		if (cleared)
-			prk_info(
-			    "PREEMPT AND ABORT: aborting the tasks of %s isid 0x%012llx on rtpi %u",
-			    ss->params.initiator_name, (unsigned long long)ss->isid,
-			    ss->nexus.rtpi);
-	}
+	struct prk_abort a = {.what = "PREEMPT AND ABORT",
+	                      .by = except->nx,
+	                      .lu = lu,
+	                      .sets = sets,
+	                      .n_sets = n,
+	                      .except = except};
+	prk_abort_tasks(s, &a, b);
 	prk_tmf_task_done(b);
 }

@@ -22,10 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -725,6 +727,161 @@ static void test_garbage_requests(void **state)
 	prk_mpdev_free(a);
 }
 
+/* ---- the connection cap and the idle timeout ---- */
+
+/* What the process sent on fd so far (NUL-terminated in buf); true when
+ * it has also closed the connection. Does not wait. */
+static bool drained_closed(int fd, char *buf, size_t cap)
+{
+	size_t have = strlen(buf);
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 0) <= 0)
+			return false;
+		ssize_t n = read(fd, buf + have, cap - 1 - have);
+		if (n <= 0)
+			return true;
+		have += (size_t)n;
+		buf[have] = 0;
+	}
+}
+
+/* 40 clients connect and say nothing (the cap is 16), one has half a
+ * request on the way: the fence agent's client still connects and is
+ * served, the half request is still answered, and the clients that made
+ * room were told why. */
+static void test_idle_clients_do_not_lock_out_fence(void **state)
+{
+	(void)state;
+	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
+	open_ok(a, PRK_OPEN_DEFAULT);
+	int half = raw_connect();
+	static const char part1[] = "{\"op\":";
+	assert_int_equal(send(half, part1, sizeof(part1) - 1, MSG_NOSIGNAL), sizeof(part1) - 1);
+	pump(20);
+	int idle[40];
+	for (int i = 0; i < 40; i++) {
+		idle[i] = raw_connect();
+		pump(5); /* accepted one by one, as clients come and go */
+	}
+	struct prk_ctl_client *c = connect_ok();
+	static struct op o;
+	if (c_list(c, &o) != 1)
+		fail_msg("the fence agent's list: %d (%s)", o.rc, o.err);
+	assert_string_equal(o.devs[0].naa, prk_mpdev_naa(a));
+	prk_ctl_close(c);
+	/* The busy client kept its slot. */
+	static const char part2[] = "\"list\"}\n";
+	raw(&o, half, part2, sizeof(part2) - 1);
+	assert_false(o.closed);
+	assert_non_null(strstr(o.reply, "\"ok\":true"));
+	close(half);
+	/* The oldest idle ones made room, and read why; the newest is open. */
+	char buf[512] = "";
+	assert_true(drained_closed(idle[0], buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "idle, and its slot was needed"));
+	buf[0] = 0;
+	assert_false(drained_closed(idle[39], buf, sizeof(buf)));
+	assert_string_equal(buf, "");
+	for (int i = 0; i < 40; i++)
+		close(idle[i]);
+	prk_mpdev_free(a);
+}
+
+/* With a 300 ms idle timeout: a silent client and one that dribbles a
+ * request a byte at a time are closed after it, with a line that says why;
+ * one that asks something every 100 ms stays. */
+static void test_idle_clients_time_out(void **state)
+{
+	(void)state;
+	assert_int_equal(prk_host_ctl_set_idle_ms(host, 300), 0);
+	int silent = raw_connect(), dribbler = raw_connect();
+	struct prk_ctl_client *c = connect_ok();
+	static struct op o;
+	char sbuf[512] = "", dbuf[512] = "";
+	uint64_t t0 = prk_host_now_ms();
+	uint64_t silent_at = 0, dribbler_at = 0;
+	while (prk_host_now_ms() - t0 < 1000) {
+		assert_int_equal(c_list(c, &o), 0); /* busy: served every time */
+		if (!dribbler_at)
+			assert_int_equal(send(dribbler, " ", 1, MSG_NOSIGNAL), 1);
+		pump(100);
+		uint64_t t = prk_host_now_ms() - t0;
+		if (!silent_at && drained_closed(silent, sbuf, sizeof(sbuf)))
+			silent_at = t;
+		if (!dribbler_at && drained_closed(dribbler, dbuf, sizeof(dbuf)))
+			dribbler_at = t;
+	}
+	print_message("# closed after %llu ms (silent) and %llu ms (dribbling)\n",
+	              (unsigned long long)silent_at, (unsigned long long)dribbler_at);
+	assert_true(silent_at >= 300 && silent_at < 800);
+	assert_true(dribbler_at >= 300 && dribbler_at < 800);
+	assert_non_null(strstr(sbuf, "idle for 300 ms"));
+	assert_non_null(strstr(dbuf, "an unfinished request for 300 ms"));
+	assert_int_equal(c_list(c, &o), 0);
+	prk_ctl_close(c);
+	close(silent);
+	close(dribbler);
+	assert_int_equal(prk_host_ctl_set_idle_ms(host2, 300), -1); /* not listening */
+}
+
+/* A client whose connection the process closed for idleness connects
+ * again for its next request (nothing of it had been sent), as the fence
+ * agent needs when it has been busy with another device meanwhile. */
+static void test_client_reconnects_after_idle_close(void **state)
+{
+	(void)state;
+	assert_int_equal(prk_host_ctl_set_idle_ms(host, 200), 0);
+	struct prk_ctl_client *c = connect_ok();
+	static struct op o;
+	assert_int_equal(c_list(c, &o), 0);
+	pump(500); /* closed meanwhile */
+	if (c_list(c, &o) != 0)
+		fail_msg("list after the idle close: %s", o.err);
+	prk_ctl_close(c);
+}
+
+/* Out of descriptors, accept() fails with EMFILE while the client stays
+ * queued: the loop must not spin on the readable listening socket. Half a
+ * second of pumping costs little CPU, and the client is served once
+ * descriptors are free again. */
+static void test_out_of_fds_does_not_spin(void **state)
+{
+	(void)state;
+	struct rlimit old, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	static int filler[256];
+	int n = 0;
+	while (n < 256 && (filler[n] = dup(fd)) >= 0)
+		n++;
+	assert_int_equal(errno, EMFILE);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", prk_host_ctl_path(host));
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	struct timespec c0, c1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+	pump(500);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+	double cpu_ms =
+	    (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
+	for (int i = 0; i < n; i++)
+		close(filler[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	print_message("# 500 ms out of descriptors: %.1f ms of CPU\n", cpu_ms);
+	assert_true(cpu_ms < 100);
+	static struct op o;
+	static const char list[] = "{\"op\":\"list\"}\n";
+	raw(&o, fd, list, sizeof(list) - 1);
+	assert_false(o.closed);
+	assert_non_null(strstr(o.reply, "\"ok\":true"));
+	close(fd);
+}
+
 /* A socket file nobody listens on, as a crashed process leaves behind. */
 static void stale_socket(const char *path)
 {
@@ -935,6 +1092,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_other_uid_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_freed_while_stalled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prkit_io_serves_the_socket, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_clients_do_not_lock_out_fence, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_clients_time_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_reconnects_after_idle_close, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_fds_does_not_spin, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

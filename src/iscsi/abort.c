@@ -1,0 +1,125 @@
+/* The one routine that aborts tasks (SAM-5 5.6), for every cause: ABORT
+ * TASK, ABORT TASK SET, CLEAR TASK SET, LOGICAL UNIT RESET, the target
+ * resets, and PREEMPT AND ABORT. One routine, so that they cannot disagree
+ * on who hears what:
+ *
+ *  - A task of the I_T nexus that caused the abort ends silently: that
+ *    initiator learns of it from the TMF response (or the PR OUT status).
+ *  - A task of another I_T nexus ends with TASK ABORTED status when the
+ *    control mode page's TAS bit of its LU is 1; when TAS is 0 it ends
+ *    silently, and that nexus gets a unit attention 2F/00 COMMANDS CLEARED
+ *    BY ANOTHER INITIATOR on the LU (queued once: the UA table keeps no
+ *    duplicates).
+ *  - A task still waiting for write data is dropped at once. A task inside
+ *    the LU cannot be pulled back: it is marked, its result is not sent
+ *    (only TASK ABORTED, when due), and the barrier waits for it, so that
+ *    the TMF response or the PR OUT status goes out only when none of the
+ *    aborted commands can still touch the medium. */
+#include <stdlib.h>
+
+#include "log.h"
+#include "srv_internal.h"
+
+/* The barrier b waits until t has left the LU. A task that an earlier
+ * abort already waits for (its t->tmf is taken) is not counted again:
+ * that later barrier may answer before the task has left (see
+ * docs/prkitd.md, "Task management"). */
+static void wait_for(struct prk_task *t, struct prk_tmf *b)
+{
+	if (t->tmf)
+		return;
+	t->tmf = b;
+	b->waiting++;
+}
+
+static bool in_scope(const struct prk_abort *a, const struct prk_session *ss,
+                     const struct prk_task *t)
+{
+	if (a->task)
+		return t == a->task;
+	if (a->lu ? t->lu != a->lu : ss->tgt != a->tgt)
+		return false;
+	if (a->except && &t->cmd == a->except)
+		return false;
+	if (a->own_only)
+		return a->by && prk_nexus_eq(&ss->nexus, a->by);
+	if (a->sets) {
+		for (size_t i = 0; i < a->n_sets; i++)
+			if (prk_nexus_set_contains(&a->sets[i], &ss->nexus))
+				return true;
+		return false;
+	}
+	return true;
+}
+
+/* Aborts t of connection c; true when a 2F/00 is owed to c's nexus. */
+static bool abort_one(struct prk_conn *c, struct prk_task *t, bool other, struct prk_tmf *b)
+{
+	/* TAS is read now: a LOGICAL UNIT RESET puts the mode pages back to
+	 * their defaults only after its tasks have left. */
+	bool tas = other && t->lu && prk_lu_tas(t->lu);
+	bool owe_ua = other && !tas && t->lu;
+	t->aborted = true;
+	if (t->state == TASK_IN_LU) {
+		t->report_aborted = tas && c->state == CONN_FFP;
+		wait_for(t, b);
+	} else {
+		if (tas && c->state == CONN_FFP)
+			prk_task_send_aborted(c, t);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+	}
+	return owe_ua;
+}
+
+unsigned prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struct prk_tmf *b)
+{
+	unsigned total = 0;
+	for (struct prk_conn *c = s->conns; c; c = c->next) {
+		struct prk_session *ss = c->sess;
+		if (!ss || !ss->tgt)
+			continue;
+		bool other = !a->by || !prk_nexus_eq(&ss->nexus, a->by);
+		unsigned n = 0;
+		for (struct prk_task *t = c->tasks; t;) {
+			struct prk_task *next = t->next;
+			if (in_scope(a, ss, t)) {
+				struct prk_lu *lu = t->lu;
+				n++;
+				if (abort_one(c, t, other, b)) {
+					struct prk_nexus_set one = {.nx = ss->nexus};
+					prk_lu_queue_ua(
+					    lu, &one, NULL,
+					    PRK_ASC_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
+				}
+			}
+			t = next;
+		}
+		if (n)
+			prk_info("%s: %u task(s) of %s isid 0x%012llx on rtpi %u aborted%s",
+			         a->what, n, ss->params.initiator_name,
+			         (unsigned long long)ss->isid, ss->nexus.rtpi,
+			         other ? " (another I_T nexus)" : "");
+		total += n;
+	}
+	return total;
+}
+
+/* A silently aborted task has left the LU. Nothing answers it, so nothing
+ * would carry the CmdSN window its slot frees: an initiator whose window
+ * the aborted tasks had filled would wait for ever (RFC 7143 4.2.2.1). Once
+ * the last such task of the connection is gone, a NOP-In that wants no
+ * reply (ITT and TTT 0xffffffff) tells it the new MaxCmdSN. */
+void prk_abort_silent_left(struct prk_conn *c)
+{
+	if (c->state != CONN_FFP)
+		return;
+	for (const struct prk_task *t = c->tasks; t; t = t->next)
+		if (t->aborted && !t->report_aborted && t->state == TASK_IN_LU)
+			return; /* one update, after the last of them */
+	struct prk_iscsi_nop_in n = {.itt = PRK_ISCSI_RSVD_TAG, .ttt = PRK_ISCSI_RSVD_TAG};
+	prk_conn_fill_sn(c, &n.sn, false);
+	uint8_t bhs[PRK_ISCSI_BHS_LEN];
+	prk_iscsi_nop_in_encode(&n, bhs);
+	prk_conn_send(c, bhs, NULL, 0, NULL);
+}
