@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "prkit/hexdigit.h"
+#include "prkit/iscsi_url.h"
 #include "prkit/scsi_cdb.h"
 
 /* Long-only options of ours. */
@@ -197,127 +198,23 @@ static bool parse_num(const char *s, uint64_t max, uint64_t *out)
 	return parse_dec(s, max, out);
 }
 
-static bool has_name_prefix(const char *s)
-{
-	return strncasecmp(s, "iqn.", 4) == 0 || strncasecmp(s, "eui.", 4) == 0 ||
-	       strncasecmp(s, "naa.", 4) == 0;
-}
-
 /* ---- URLs ---- */
 
-static bool host_char(char c, bool v6)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	if (c == '.' || c == '-' || c == '_')
-		return true;
-	return v6 && (c == ':' || c == '%');
-}
-
+/* The shared parser (prkit/iscsi_url.h); the operand's own text is kept
+ * for messages and for handing to the host library. */
 int prk_persist_url_parse(const char *s, struct prk_persist_url *u, char *err, size_t errlen)
 {
-	static const char scheme[] = "iscsi://";
-	const char *p, *slash, *at, *h, *hend, *t, *tend, *l;
-	size_t hlen, tlen;
-	uint64_t v;
-	bool v6 = false;
+	struct prk_iscsi_url parsed;
 
 	memset(u, 0, sizeof(*u));
 	u->text = s;
-	u->port = PRK_PERSIST_DEFAULT_PORT;
-	if (strncmp(s, scheme, sizeof(scheme) - 1) != 0)
-		return fail(err, errlen, "does not start with %s", scheme);
-	p = s + sizeof(scheme) - 1;
-	slash = strchr(p, '/');
-	if (!slash)
-		return fail(err, errlen, "no /target-iqn/lun after the host");
-
-	/* [user[%secret]@]: libiscsi's credentials; the last '@' before the
-	 * path ends them. */
-	at = NULL;
-	for (const char *q = p; q < slash; q++)
-		if (*q == '@')
-			at = q;
-	if (at) {
-		if (at == p || *p == '%')
-			return fail(err, errlen, "empty user name before '@'");
-		u->has_credentials = true;
-		p = at + 1;
-	}
-
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(slash - p));
-
-		if (!rb)
-			return fail(err, errlen, "'[' without ']' around the IPv6 address");
-		h = p + 1;
-		hlen = (size_t)(rb - h);
-		hend = rb + 1;
-		v6 = true;
-		if (hend != slash && *hend != ':')
-			return fail(err, errlen, "'%c' after the IPv6 address", *hend);
-	} else {
-		h = p;
-		hend = p;
-		while (hend < slash && *hend != ':')
-			hend++;
-		hlen = (size_t)(hend - h);
-	}
-	if (hlen == 0)
-		return fail(err, errlen, "empty host");
-	if (hlen > PRK_PERSIST_HOST_MAX)
-		return fail(err, errlen, "host longer than %d characters", PRK_PERSIST_HOST_MAX);
-	for (size_t i = 0; i < hlen; i++)
-		if (!host_char(h[i], v6))
-			return fail(err, errlen, "character '%c' in the host", h[i]);
-	memcpy(u->host, h, hlen);
-	u->host[hlen] = '\0';
-
-	if (*hend == ':') {
-		char port[8];
-		size_t plen = (size_t)(slash - hend - 1);
-
-		if (plen == 0)
-			return fail(err, errlen, "empty port after ':'");
-		if (plen >= sizeof(port))
-			return fail(err, errlen, "port '%.*s' is out of range 1..65535", (int)plen,
-			            hend + 1);
-		memcpy(port, hend + 1, plen);
-		port[plen] = '\0';
-		if (!parse_dec(port, UINT64_MAX, &v))
-			return fail(err, errlen, "port '%s' is not a decimal number", port);
-		if (v == 0 || v > 65535)
-			return fail(err, errlen, "port '%s' is out of range 1..65535", port);
-		u->port = (uint16_t)v;
-	}
-
-	t = slash + 1;
-	tend = strchr(t, '/');
-	if (!tend)
-		return fail(err, errlen, "no /lun after the target name");
-	tlen = (size_t)(tend - t);
-	if (tlen == 0)
-		return fail(err, errlen, "empty target name");
-	if (tlen > PRK_ISCSI_NAME_MAX)
-		return fail(err, errlen, "target name longer than %d characters",
-		            PRK_ISCSI_NAME_MAX);
-	memcpy(u->target, t, tlen);
-	u->target[tlen] = '\0';
-	if (!prk_iscsi_name_valid(u->target))
-		return fail(err, errlen, "target name '%s' is not a valid iSCSI name", u->target);
-	if (!has_name_prefix(u->target))
-		return fail(err, errlen, "target name '%s' does not start with iqn., eui. or naa.",
-		            u->target);
-
-	l = tend + 1;
-	if (!*l)
-		return fail(err, errlen, "empty LUN");
-	for (const char *q = l; *q; q++)
-		if (*q < '0' || *q > '9')
-			return fail(err, errlen, "LUN '%s' is not a decimal number", l);
-	if (!parse_dec(l, PRK_PERSIST_MAX_LUN, &v))
-		return fail(err, errlen, "LUN '%s' is out of range 0..%d", l, PRK_PERSIST_MAX_LUN);
-	u->lun = (uint16_t)v;
+	if (prk_iscsi_url_parse(s, &parsed, err, errlen) != PRK_URL_OK)
+		return -1;
+	memcpy(u->host, parsed.host, sizeof(u->host));
+	u->port = parsed.port;
+	memcpy(u->target, parsed.target, sizeof(u->target));
+	u->lun = parsed.lun;
+	u->has_credentials = parsed.has_credentials;
 	return 0;
 }
 
@@ -417,7 +314,7 @@ int prk_persist_tid_parse(const char *s, struct prk_tid *t, char *err, size_t er
 		return fail(err, errlen,
 		            "reading TransportIDs from stdin or a file is not supported; give each "
 		            "with its own --transport-id");
-	if (has_name_prefix(s))
+	if (prk_iscsi_name_has_type(s))
 		return tid_from_name(s, t, err, errlen);
 	if (strspn(s, "0123456789abcdefABCDEF, ") == strlen(s))
 		return tid_from_hex(s, t, err, errlen);

@@ -10,14 +10,13 @@
 
 #include "fence_key.h"
 #include "prkit/host.h"
+#include "prkit/iscsi_url.h"
 #include "prkit/scsi_tid.h"
 
 _Static_assert(PRK_FENCE_MAX_PATHS == PRK_MPDEV_MAX_PATHS, "paths per device");
 _Static_assert(PRK_FENCE_INITIATOR_MAX == PRK_ISCSI_NAME_MAX, "initiator name length");
 _Static_assert(sizeof(((struct prk_fence_opts *)0)->cluster_name) == PRK_FENCE_CLUSTER_NAME_MAX + 1,
                "cluster name length");
-
-#define MAX_LUN 16383
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
                                                       ...)
@@ -136,34 +135,35 @@ static bool node_id_of_number(const char *s, uint16_t *id)
 	return true;
 }
 
-/* Checks one iscsi://[user[%secret]@]host[:port]/target/lun (the host
- * library checks the details when it logs in). */
+/* Checks one path with the shared URL parser (prkit/iscsi_url.h), in the
+ * fence agent's words for the mistakes its users make most (they name
+ * the path in every message, as one option holds many paths). */
 static int check_url(const char *u, char *err, size_t errlen)
 {
-	static const char scheme[] = "iscsi://";
-	const char *p, *slash, *t, *l;
-	uint64_t lun;
+	struct prk_iscsi_url parsed;
+	char why[300];
+	const char *lun;
 
-	if (strncasecmp(u, scheme, sizeof(scheme) - 1) != 0)
-		return fail(err, errlen, "path '%s' does not start with %s", u, scheme);
-	if (strlen(u) > PRK_FENCE_URL_MAX)
-		return fail(err, errlen, "path '%.40s...' is longer than %d characters", u,
-		            PRK_FENCE_URL_MAX);
-	p = u + sizeof(scheme) - 1;
-	slash = strchr(p, '/');
-	if (slash == p || !*p)
+	switch (prk_iscsi_url_parse(u, &parsed, why, sizeof(why))) {
+	case PRK_URL_OK:
+		return 0;
+	case PRK_URL_SCHEME:
+		return fail(err, errlen, "path '%s' does not start with iscsi://", u);
+	case PRK_URL_EMPTY:
+	case PRK_URL_HOST_EMPTY:
 		return fail(err, errlen, "path '%s' has no host", u);
-	if (!slash)
+	case PRK_URL_NO_PATH:
+	case PRK_URL_TARGET_EMPTY:
+	case PRK_URL_NO_LUN:
 		return fail(err, errlen, "path '%s' has no /target-iqn/lun after the host", u);
-	t = slash + 1;
-	l = strchr(t, '/');
-	if (!l || l == t)
-		return fail(err, errlen, "path '%s' has no /target-iqn/lun after the host", u);
-	l++;
-	if (!parse_dec(l, MAX_LUN, &lun))
-		return fail(err, errlen, "path '%s': LUN '%s' is not a number 0..%d", u, l,
-		            MAX_LUN);
-	return 0;
+	case PRK_URL_LUN:
+		/* The LUN is what follows the target name's '/'. */
+		lun = strchr(strchr(u + strlen("iscsi://"), '/') + 1, '/') + 1;
+		return fail(err, errlen, "path '%s': LUN '%s' is not a number 0..%d", u, lun,
+		            PRK_ISCSI_URL_MAX_LUN);
+	default:
+		return fail(err, errlen, "path '%s': %s", u, why);
+	}
 }
 
 static bool path_known(const struct prk_fence_opts *o, const char *u)
@@ -356,12 +356,6 @@ static int add_members(struct prk_fence_opts *o, const char *s, char *err, size_
 	return 0;
 }
 
-static bool has_name_prefix(const char *s)
-{
-	return strncasecmp(s, "iqn.", 4) == 0 || strncasecmp(s, "eui.", 4) == 0 ||
-	       strncasecmp(s, "naa.", 4) == 0;
-}
-
 /* ---- one option ---- */
 
 enum opt_id {
@@ -465,7 +459,7 @@ static int set_opt(struct prk_fence_opts *o, int id, const char *value, const ch
 		if (strlen(value) > PRK_FENCE_INITIATOR_MAX)
 			return fail(err, errlen, "%s '%.40s...': longer than %d characters", label,
 			            value, PRK_FENCE_INITIATOR_MAX);
-		if (!prk_iscsi_name_valid(value) || !has_name_prefix(value))
+		if (!prk_iscsi_name_valid(value) || !prk_iscsi_name_has_type(value))
 			return fail(err, errlen,
 			            "%s '%s': not an iSCSI name (iqn., eui. or naa. and valid "
 			            "characters)",
