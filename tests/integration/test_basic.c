@@ -16,6 +16,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 
 #define INI_A "iqn.2026-11.io.prkit.test:host-a"
 #define INI_B "iqn.2026-11.io.prkit.test:host-b"
@@ -25,9 +26,7 @@ static struct h_daemon daemon_;
 static int setup(void **state)
 {
 	(void)state;
-	char cfg[2048];
-	h_config_basic(cfg, sizeof(cfg), 2, 32);
-	return h_start(&daemon_, cfg);
+	return h_start_basic(&daemon_, 2, 32);
 }
 
 static int teardown(void **state)

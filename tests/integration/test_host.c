@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 #include "load_util.h"
 #include "prkit/host.h"
 
@@ -163,40 +164,29 @@ static void open_ok(struct prk_mpdev *d, enum prk_open_mode m)
 
 static char cli_out[65536], cli_err[4096];
 
-static json_object *member(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	assert_true(json_object_object_get_ex(o, k, &v));
-	return v;
-}
-
 static json_object *cli_pr(void)
 {
 	const char *args[] = {"--json", "pr", H_TARGET, "0", NULL};
-	assert_int_equal(h_cli(&daemon_, cli_out, sizeof(cli_out), cli_err, sizeof(cli_err), args),
-	                 0);
-	json_object *o = json_tokener_parse(cli_out);
-	assert_non_null(o);
-	return o;
+	return h_cli_json(&daemon_, args);
 }
 
 /* Registrations of (initiator, key) in the target's table; each ISID seen
  * goes to isids[]. */
 static int regs_of(json_object *o, const char *ini, uint64_t key, uint64_t *isids, bool *holder)
 {
-	json_object *regs = member(o, "registrations");
+	json_object *regs = h_member(o, "registrations");
 	char k[24];
 	snprintf(k, sizeof(k), "0x%016llx", (unsigned long long)key);
 	int n = 0;
 	for (size_t i = 0; i < json_object_array_length(regs); i++) {
 		json_object *r = json_object_array_get_idx(regs, i);
-		if (strcasecmp(json_object_get_string(member(r, "initiator")), ini) != 0 ||
-		    strcmp(json_object_get_string(member(r, "key")), k) != 0)
+		if (strcasecmp(json_object_get_string(h_member(r, "initiator")), ini) != 0 ||
+		    strcmp(json_object_get_string(h_member(r, "key")), k) != 0)
 			continue;
 		if (isids)
-			isids[n] = strtoull(json_object_get_string(member(r, "isid")), NULL, 16);
+			isids[n] = strtoull(json_object_get_string(h_member(r, "isid")), NULL, 16);
 		if (holder)
-			holder[n] = json_object_get_boolean(member(r, "holder"));
+			holder[n] = json_object_get_boolean(h_member(r, "holder"));
 		n++;
 	}
 	return n;
@@ -276,8 +266,8 @@ static void test_open_default_registers_every_path(void **state)
 	open_ok(d, PRK_OPEN_DEFAULT);
 	assert_one_reg_per_path(d, INI_A, KEY_A, 3);
 	json_object *o = cli_pr();
-	json_object *r = member(o, "reservation");
-	assert_int_equal(json_object_get_int(member(r, "type_code")), 6);
+	json_object *r = h_member(o, "reservation");
+	assert_int_equal(json_object_get_int(h_member(r, "type_code")), 6);
 	uint64_t isids[8];
 	bool holder[8];
 	assert_int_equal(regs_of(o, INI_A, KEY_A, isids, holder), 3);
@@ -558,7 +548,7 @@ static void test_dead_holder_reservation_moves(void **state)
 	for (int i = 0; i < n; i++)
 		if (holder[i])
 			assert_true(isids[i] != pi[h].isid);
-	assert_int_equal(json_object_get_int(member(member(o, "reservation"), "type_code")), 1);
+	assert_int_equal(json_object_get_int(h_member(h_member(o, "reservation"), "type_code")), 1);
 	json_object_put(o);
 	portal_up(h);
 	assert_true(wait_state(a, h, PRK_PATH_UP, 5000));
@@ -696,8 +686,8 @@ static void test_spc2_fallback(void **state)
 	assert_true(l.ok > 0);
 	assert_true(l.per_path[0] == 0 || l.per_path[1] == 0); /* one path only */
 	json_object *o = cli_pr();
-	json_object *r = member(o, "spc2_reservation");
-	assert_string_equal(json_object_get_string(member(r, "initiator")), INI_A);
+	json_object *r = h_member(o, "spc2_reservation");
+	assert_string_equal(json_object_get_string(h_member(r, "initiator")), INI_A);
 	json_object_put(o);
 
 	/* The reserving path's portal goes away: the target drops the SPC-2
@@ -718,8 +708,8 @@ static void test_spc2_fallback(void **state)
 	assert_true(n_events[PRK_EV_RESV_MOVED] > moved_before);
 	assert_false(prk_mpdev_is_fenced(a));
 	o = cli_pr();
-	r = member(o, "spc2_reservation");
-	assert_string_equal(json_object_get_string(member(r, "initiator")), INI_A);
+	r = h_member(o, "spc2_reservation");
+	assert_string_equal(json_object_get_string(h_member(r, "initiator")), INI_A);
 	json_object_put(o);
 	assert_int_equal(prk_mpdev_open(b, &oo, &err), -1);
 	assert_int_equal(err.code, PRK_HE_BUSY);
@@ -762,8 +752,8 @@ static void test_spc2_lost_to_another_host(void **state)
 	assert_int_equal(l.ok, 0);
 	assert_true(l.fenced > 0);
 	json_object *o = cli_pr();
-	json_object *r = member(o, "spc2_reservation");
-	assert_string_equal(json_object_get_string(member(r, "initiator")), INI_B);
+	json_object *r = h_member(o, "spc2_reservation");
+	assert_string_equal(json_object_get_string(h_member(r, "initiator")), INI_B);
 	json_object_put(o);
 	prk_mpdev_free(a);
 	prk_mpdev_free(b);
@@ -849,7 +839,7 @@ static void test_discover_finds_every_portal(void **state)
 		fail_msg("prkit io --discover: %d %s", rc, errs);
 	json_object *r = json_tokener_parse(out);
 	assert_non_null(r);
-	assert_int_equal(json_object_array_length(member(r, "paths")), 3);
+	assert_int_equal(json_object_array_length(h_member(r, "paths")), 3);
 	json_object_put(r);
 }
 
