@@ -134,18 +134,26 @@ static int teardown(void **state)
 	return h_stop(&daemon_) == 0 ? 0 : -1;
 }
 
-static unsigned mk_hold_ms;    /* fenced_hold_ms of the next devices made */
-static unsigned mk_no_path_ms; /* no_path_timeout_ms of the next devices made */
+/* What mk() makes: a device of initiator ini with key, over the first
+ * n_paths portals; the fields left out take the library's defaults. */
+struct mk_opts {
+	const char *ini;
+	uint64_t key;
+	int n_paths;
+	unsigned checker_ms; /* checker_interval_ms */
+	unsigned hold_ms;    /* fenced_hold_ms */
+	unsigned no_path_ms; /* no_path_timeout_ms */
+};
 
-static struct prk_mpdev *mk(const char *ini, uint64_t key, int n_paths, unsigned checker_ms)
+static struct prk_mpdev *mk(const struct mk_opts *m)
 {
-	struct prk_mpdev_opts o = {.initiator_name = ini,
+	struct prk_mpdev_opts o = {.initiator_name = m->ini,
 	                           .urls = url_ptrs,
-	                           .n_urls = (size_t)n_paths,
-	                           .key = key,
-	                           .checker_interval_ms = checker_ms,
-	                           .fenced_hold_ms = mk_hold_ms,
-	                           .no_path_timeout_ms = mk_no_path_ms,
+	                           .n_urls = (size_t)m->n_paths,
+	                           .key = m->key,
+	                           .checker_interval_ms = m->checker_ms,
+	                           .fenced_hold_ms = m->hold_ms,
+	                           .no_path_timeout_ms = m->no_path_ms,
 	                           .on_event = on_event};
 	struct prk_host_err err;
 	struct prk_mpdev *d = prk_mpdev_new(host, &o, &err);
@@ -153,6 +161,9 @@ static struct prk_mpdev *mk(const char *ini, uint64_t key, int n_paths, unsigned
 		fail_msg("prk_mpdev_new: %s", err.msg);
 	return d;
 }
+
+/* MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200) */
+#define MK(...) mk(&(struct mk_opts){__VA_ARGS__})
 
 static void open_ok(struct prk_mpdev *d, enum prk_open_mode m)
 {
@@ -262,7 +273,7 @@ static void portal_up(int i)
 static void test_open_default_registers_every_path(void **state)
 {
 	(void)state;
-	struct prk_mpdev *d = mk(INI_A, KEY_A, 3, 0);
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 3);
 	open_ok(d, PRK_OPEN_DEFAULT);
 	assert_one_reg_per_path(d, INI_A, KEY_A, 3);
 	json_object *o = cli_pr();
@@ -300,7 +311,7 @@ static void test_open_default_registers_every_path(void **state)
 static void test_isid_stable_across_restart(void **state)
 {
 	(void)state;
-	struct prk_mpdev *d = mk(INI_A, KEY_A, 2, 0);
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	open_ok(d, PRK_OPEN_NO_RESERVE);
 	struct prk_path_info pi[8];
 	prk_mpdev_paths(d, pi, 8);
@@ -318,7 +329,7 @@ static void test_isid_stable_across_restart(void **state)
 	snprintf(dir, sizeof(dir), "%s/host", daemon_.dir);
 	struct prk_host_opts ho = {.state_dir = dir};
 	host = prk_host_new(&ho, NULL);
-	d = mk(INI_A, KEY_A, 2, 0);
+	d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	open_ok(d, PRK_OPEN_NO_RESERVE);
 	prk_mpdev_paths(d, pi, 8);
 	assert_int_equal(pi[0].isid, first[0]);
@@ -333,7 +344,7 @@ static void test_isid_stable_across_restart(void **state)
 static void test_isid_in_use_is_refused(void **state)
 {
 	(void)state;
-	struct prk_mpdev *d = mk(INI_A, KEY_A, 1, 0);
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 1);
 	struct prk_mpdev_opts o = {.initiator_name = INI_A, .urls = url_ptrs, .n_urls = 1};
 	struct prk_host_err err;
 	assert_null(prk_mpdev_new(host, &o, &err));
@@ -356,7 +367,7 @@ static void test_isid_in_use_is_refused(void **state)
 static void test_failover_under_load_then_failback(void **state)
 {
 	(void)state;
-	struct prk_mpdev *d = mk(INI_A, KEY_A, 2, 200);
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200);
 	open_ok(d, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, d, 8);
@@ -413,8 +424,8 @@ static void test_manual_failback(void **state)
 static void test_two_hosts_default_then_forced(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	open_ok(a, PRK_OPEN_DEFAULT);
 	struct prk_open_opts oo = {.mode = PRK_OPEN_DEFAULT};
 	struct prk_host_err err;
@@ -454,7 +465,7 @@ static void test_two_hosts_default_then_forced(void **state)
 static void test_retain_and_no_reserve(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	open_ok(a, PRK_OPEN_RETAIN);
 	struct prk_host_err err;
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
@@ -463,7 +474,7 @@ static void test_retain_and_no_reserve(void **state)
 	json_object_put(o);
 	prk_mpdev_free(a);
 
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	struct prk_open_opts nr = {.mode = PRK_OPEN_NO_RESERVE};
 	assert_int_equal(prk_mpdev_open(b, &nr, &err), -1);
 	assert_int_equal(err.code, PRK_HE_BUSY);
@@ -477,7 +488,7 @@ static void test_retain_and_no_reserve(void **state)
 	assert_true(json_object_object_get_ex(o, "reservation", NULL));
 	json_object_put(o);
 
-	a = mk(INI_A, KEY_A, 2, 0);
+	a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	open_ok(a, PRK_OPEN_DEFAULT); /* finds its own key */
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
 	open_ok(a, PRK_OPEN_RETAIN);
@@ -499,8 +510,9 @@ static void test_retain_and_no_reserve(void **state)
 static void test_single_open(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 1, 0);
-	struct prk_mpdev *a2 = mk(INI_B, KEY_A, 1, 0); /* another nexus of this host */
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 1);
+	struct prk_mpdev *a2 =
+	    MK(.ini = INI_B, .key = KEY_A, .n_paths = 1); /* another nexus of this host */
 	open_ok(a, PRK_OPEN_SINGLE);
 	struct prk_open_opts so = {.mode = PRK_OPEN_SINGLE};
 	struct prk_host_err err;
@@ -518,7 +530,7 @@ static void test_single_open(void **state)
 static void test_dead_holder_reservation_moves(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 3, 200);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 3, .checker_ms = 200);
 	struct prk_open_opts oo = {.mode = PRK_OPEN_DEFAULT, .type = 1 /* WE */};
 	struct prk_host_err err;
 	assert_int_equal(prk_mpdev_open(a, &oo, &err), 0);
@@ -562,9 +574,9 @@ static void test_dead_holder_reservation_moves(void **state)
 static void test_returning_path_after_preempt_is_not_resurrected(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 200);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200);
 	open_ok(a, PRK_OPEN_NO_RESERVE);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 1, 200);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 1, .checker_ms = 200);
 	open_ok(b, PRK_OPEN_NO_RESERVE);
 	portal_down(1);
 	assert_true(wait_state(a, 1, PRK_PATH_DOWN, 2000));
@@ -619,7 +631,7 @@ static void test_unresponsive_target_recovers(void **state)
 static void test_alua_standby_path_carries_no_io(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 200);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200);
 	open_ok(a, PRK_OPEN_NO_RESERVE);
 	struct prk_path_info pi[8];
 	prk_mpdev_paths(a, pi, 8);
@@ -671,8 +683,8 @@ static void test_alua_standby_path_carries_no_io(void **state)
 static void test_spc2_fallback(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	open_ok(a, PRK_OPEN_DEFAULT);
 	struct prk_open_opts oo = {.mode = PRK_OPEN_DEFAULT};
 	struct prk_host_err err;
@@ -728,9 +740,8 @@ static void test_spc2_fallback(void **state)
 static void test_spc2_lost_to_another_host(void **state)
 {
 	(void)state;
-	mk_no_path_ms = 1000;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 200);
-	mk_no_path_ms = 0;
+	struct prk_mpdev *a =
+	    MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200, .no_path_ms = 1000);
 	open_ok(a, PRK_OPEN_DEFAULT);
 	int fenced_before = n_events[PRK_EV_FENCED];
 	portal_down(0);
@@ -738,7 +749,7 @@ static void test_spc2_lost_to_another_host(void **state)
 	assert_true(wait_state(a, 0, PRK_PATH_DOWN, 5000));
 	assert_true(wait_state(a, 1, PRK_PATH_DOWN, 5000));
 	portal_up(1);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	open_ok(b, PRK_OPEN_DEFAULT); /* before A's checker finds the portal */
 	assert_true(wait_state(a, 1, PRK_PATH_UP, 5000));
 	for (int i = 0; i < 40 && !prk_mpdev_is_fenced(a); i++)
@@ -766,15 +777,13 @@ static void test_spc2_lost_to_another_host(void **state)
 static void test_fenced_hold_then_fail(void **state)
 {
 	(void)state;
-	mk_hold_ms = 800;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
-	mk_hold_ms = 0;
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .hold_ms = 800);
 	open_ok(a, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
 	pump(200);
 	assert_true(l.ok > 0);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	open_ok(b, PRK_OPEN_FORCED); /* PREEMPT AND ABORT of A's key */
 	pump(200);
 	long ok0 = l.ok;
