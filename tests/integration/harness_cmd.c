@@ -32,6 +32,28 @@ int h_tur(struct iscsi_context *iscsi, int lun)
 	return h_status(iscsi_testunitready_sync(iscsi, lun));
 }
 
+void h_assert_read(struct iscsi_context *iscsi, int lun, uint64_t lba, const uint8_t *want,
+                   uint32_t len)
+{
+	struct scsi_task *t = iscsi_read16_sync(iscsi, lun, lba, len, 512, 0, 0, 0, 0, 0);
+	assert_non_null(t);
+	assert_int_equal(t->status, SCSI_STATUS_GOOD);
+	assert_int_equal(t->datain.size, (int)len);
+	assert_memory_equal(t->datain.data, want, len);
+	scsi_free_scsi_task(t);
+}
+
+void h_assert_write_read(struct iscsi_context *iscsi, int lun, uint64_t lba, const uint8_t *buf,
+                         uint32_t len)
+{
+	struct scsi_task *t =
+	    iscsi_write16_sync(iscsi, lun, lba, (unsigned char *)buf, len, 512, 0, 0, 0, 0, 0);
+	assert_non_null(t);
+	assert_int_equal(t->status, SCSI_STATUS_GOOD);
+	scsi_free_scsi_task(t);
+	h_assert_read(iscsi, lun, lba, buf, len);
+}
+
 struct iscsi_context *h_login_raw(struct h_daemon *d, int portal, const char *ini, uint32_t q)
 {
 	struct h_login_opts o = {.no_tur = 1};

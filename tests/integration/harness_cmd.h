@@ -27,6 +27,14 @@ void h_assert_sense(int status, int key, int ascq);
 /* TEST UNIT READY to lun. */
 int h_tur(struct iscsi_context *iscsi, int lun);
 
+/* READ(16) of len bytes at lba of lun (512-byte blocks): GOOD, len bytes
+ * back, equal to want. */
+void h_assert_read(struct iscsi_context *iscsi, int lun, uint64_t lba, const uint8_t *want,
+                   uint32_t len);
+/* WRITE(16) of buf (GOOD), then h_assert_read of the same bytes. */
+void h_assert_write_read(struct iscsi_context *iscsi, int lun, uint64_t lba, const uint8_t *buf,
+                         uint32_t len);
+
 /* Logs in to portal with no command (h_login_ex's no_tur), so the next
  * command sees what is pending; asserts success. */
 struct iscsi_context *h_login_raw(struct h_daemon *d, int portal, const char *ini, uint32_t q);

@@ -112,12 +112,7 @@ static void test_write_read_round_trip(void **state)
 		assert_non_null(t);
 		assert_int_equal(t->status, SCSI_STATUS_GOOD);
 		scsi_free_scsi_task(t);
-		t = iscsi_read16_sync(iscsi, 0, lba, len, 512, 0, 0, 0, 0, 0);
-		assert_non_null(t);
-		assert_int_equal(t->status, SCSI_STATUS_GOOD);
-		assert_int_equal(t->datain.size, (int)len);
-		assert_memory_equal(t->datain.data, buf, len);
-		scsi_free_scsi_task(t);
+		h_assert_read(iscsi, 0, lba, buf, len);
 		free(buf);
 	}
 	h_logout(iscsi);

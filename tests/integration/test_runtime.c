@@ -107,16 +107,7 @@ static void write_read_back(struct iscsi_context *iscsi, int lun, uint64_t lba, 
 	uint8_t *buf = malloc(len);
 	assert_non_null(buf);
 	fill(buf, len, seed);
-	struct scsi_task *t = iscsi_write16_sync(iscsi, lun, lba, buf, len, 512, 0, 0, 0, 0, 0);
-	assert_non_null(t);
-	assert_int_equal(t->status, SCSI_STATUS_GOOD);
-	scsi_free_scsi_task(t);
-	t = iscsi_read16_sync(iscsi, lun, lba, len, 512, 0, 0, 0, 0, 0);
-	assert_non_null(t);
-	assert_int_equal(t->status, SCSI_STATUS_GOOD);
-	assert_int_equal(t->datain.size, (int)len);
-	assert_memory_equal(t->datain.data, buf, len);
-	scsi_free_scsi_task(t);
+	h_assert_write_read(iscsi, lun, lba, buf, len);
 	free(buf);
 }
 
