@@ -87,8 +87,10 @@ struct fopt {
 	const char *stdin_names[3]; /* fence-agents parameter names; none: command line only */
 	const char *arg;            /* the value's name in the usage; NULL: a flag */
 	fopt_set set;
-	size_t off;       /* set_node_name: which name field */
-	const char *help; /* the usage line ('\n' continues it on the next) */
+	size_t off;        /* set_node_name, set_number: which field */
+	unsigned min, max; /* set_number: the range */
+	const char *what;  /* set_number: "number", "number of seconds" */
+	const char *help;  /* the usage line ('\n' continues it on the next) */
 };
 
 /* "label 'value': why", for the setters whose helpers say only why. */
@@ -227,36 +229,17 @@ static int set_state_dir(struct prk_fence_opts *o, const struct fval *v, char *e
 	return 0;
 }
 
-static int set_retry(struct prk_fence_opts *o, const struct fval *v, char *err, size_t errlen)
+/* --retry, --retry-sleep, --timeout: the unsigned at the row's off, a
+ * decimal number in [row->min, row->max]; row->what says what it counts. */
+static int set_number(struct prk_fence_opts *o, const struct fval *v, char *err, size_t errlen)
 {
+	const struct fopt *row = v->row;
 	uint64_t n;
 
-	if (!prk_fence_parse_dec(v->value, PRK_FENCE_MAX_RETRY, &n))
-		return prk_fence_errf(err, errlen, "%s '%s': not a number 0..%d", v->label,
-		                      v->value, PRK_FENCE_MAX_RETRY);
-	o->retry = (unsigned)n;
-	return 0;
-}
-
-static int set_retry_sleep(struct prk_fence_opts *o, const struct fval *v, char *err, size_t errlen)
-{
-	uint64_t n;
-
-	if (!prk_fence_parse_dec(v->value, PRK_FENCE_MAX_RETRY_SLEEP, &n))
-		return prk_fence_errf(err, errlen, "%s '%s': not a number of seconds 0..%d",
-		                      v->label, v->value, PRK_FENCE_MAX_RETRY_SLEEP);
-	o->retry_sleep = (unsigned)n;
-	return 0;
-}
-
-static int set_timeout(struct prk_fence_opts *o, const struct fval *v, char *err, size_t errlen)
-{
-	uint64_t n;
-
-	if (!prk_fence_parse_dec(v->value, PRK_FENCE_MAX_TIMEOUT, &n) || n == 0)
-		return prk_fence_errf(err, errlen, "%s '%s': not a number of seconds 1..%d",
-		                      v->label, v->value, PRK_FENCE_MAX_TIMEOUT);
-	o->timeout = (unsigned)n;
+	if (!prk_fence_parse_dec(v->value, row->max, &n) || n < row->min)
+		return prk_fence_errf(err, errlen, "%s '%s': not a %s %u..%u", v->label, v->value,
+		                      row->what, row->min, row->max);
+	*(unsigned *)((char *)o + row->off) = (unsigned)n;
 	return 0;
 }
 
@@ -291,106 +274,111 @@ static int set_version(struct prk_fence_opts *o, const struct fval *v, char *err
 
 /* In the order of the usage text. */
 static const struct fopt fopts[] = {
-    {'o',
-     {"action"},
-     {"action", "option"},
-     "ACTION",
-     set_action,
-     0,
-     "on, off (default), reboot (= off), status, monitor,\n"
-     "list, list-status, metadata, validate-all, check"},
-    {'d',
-     {"devices"},
-     {"devices"},
-     "DEVICES",
-     set_devices,
-     0,
-     "devices separated by blanks, the iscsi:// paths of one\n"
-     "device by commas; may be repeated"},
-    {'n',
-     {"nodename"},
-     {"nodename"},
-     "NAME",
-     set_node_name,
-     offsetof(struct prk_fence_opts, nodename),
-     "the node to fence (off, status); this node (on)"},
-    {0,
-     {"plug", "port"},
-     {"plug", "port"},
-     "NAME",
-     set_node_name,
-     offsetof(struct prk_fence_opts, plug),
-     "the same, as mapped by pcmk_host_map (wins); --port"},
-    {0, {"nodeid"}, {"nodeid"}, "N", set_nodeid, 0, "this node's id (1..65535)"},
-    {0,
-     {"host-map", "host_map"},
-     {"host_map"},
-     "MAP",
-     set_host_map,
-     0,
-     "name:id,name:id... node names to node ids"},
-    {0,
-     {"local-node", "local_node"},
-     {"local_node"},
-     "NAME",
-     set_node_name,
-     offsetof(struct prk_fence_opts, local_node),
-     "this node's name (default: the host name)"},
-    {0,
-     {"cluster-name", "cluster_name"},
-     {"cluster_name"},
-     "NAME",
-     set_cluster_name,
-     0,
-     "the cluster (default " PRK_FENCE_DEFAULT_CLUSTER ")"},
-    {0,
-     {"key-mode", "key_mode"},
-     {"key_mode"},
-     "MODE",
-     set_key_mode,
-     0,
-     "node (default: one key per node) or cluster"},
-    {0,
-     {"first"},
-     {"first"},
-     NULL,
-     set_first,
-     0,
-     "on: this node is the first member; remove the keys\n"
-     "of nodes not in --members"},
-    {0, {"members"}, {"members"}, "LIST", set_members, 0, "the current members (names or ids)"},
-    {0, {"initiator"}, {"initiator"}, "NAME", set_initiator, 0, "this node's iSCSI initiator name"},
-    {0,
-     {"state-dir", "state_dir"},
-     {"state_dir"},
-     "DIR",
-     set_state_dir,
-     0,
-     "where incarnations are kept"},
-    {0,
-     {"retry"},
-     {"retry"},
-     "N",
-     set_retry,
-     0,
-     "check: READ KEYS rounds after the first (default 0)"},
-    {0,
-     {"retry-sleep", "retry_sleep"},
-     {"retry_sleep"},
-     "S",
-     set_retry_sleep,
-     0,
-     "check: seconds between rounds (default 1)"},
-    {0,
-     {"timeout"},
-     {"timeout"},
-     "S",
-     set_timeout,
-     0,
-     "seconds per storage operation (default 30)"},
-    {'v', {"verbose"}, {"verbose"}, NULL, set_verbose, 0, "more messages on stderr"},
-    {'h', {"help"}, {NULL}, NULL, set_help, 0, "this text"},
-    {'V', {"version"}, {NULL}, NULL, set_version, 0, "the version"},
+    {.letter = 'o',
+     .names = {"action"},
+     .stdin_names = {"action", "option"},
+     .arg = "ACTION",
+     .set = set_action,
+     .help = "on, off (default), reboot (= off), status, monitor,\n"
+             "list, list-status, metadata, validate-all, check"},
+    {.letter = 'd',
+     .names = {"devices"},
+     .stdin_names = {"devices"},
+     .arg = "DEVICES",
+     .set = set_devices,
+     .help = "devices separated by blanks, the iscsi:// paths of one\n"
+             "device by commas; may be repeated"},
+    {.letter = 'n',
+     .names = {"nodename"},
+     .stdin_names = {"nodename"},
+     .arg = "NAME",
+     .set = set_node_name,
+     .off = offsetof(struct prk_fence_opts, nodename),
+     .help = "the node to fence (off, status); this node (on)"},
+    {.names = {"plug", "port"},
+     .stdin_names = {"plug", "port"},
+     .arg = "NAME",
+     .set = set_node_name,
+     .off = offsetof(struct prk_fence_opts, plug),
+     .help = "the same, as mapped by pcmk_host_map (wins); --port"},
+    {.names = {"nodeid"},
+     .stdin_names = {"nodeid"},
+     .arg = "N",
+     .set = set_nodeid,
+     .help = "this node's id (1..65535)"},
+    {.names = {"host-map", "host_map"},
+     .stdin_names = {"host_map"},
+     .arg = "MAP",
+     .set = set_host_map,
+     .help = "name:id,name:id... node names to node ids"},
+    {.names = {"local-node", "local_node"},
+     .stdin_names = {"local_node"},
+     .arg = "NAME",
+     .set = set_node_name,
+     .off = offsetof(struct prk_fence_opts, local_node),
+     .help = "this node's name (default: the host name)"},
+    {.names = {"cluster-name", "cluster_name"},
+     .stdin_names = {"cluster_name"},
+     .arg = "NAME",
+     .set = set_cluster_name,
+     .help = "the cluster (default " PRK_FENCE_DEFAULT_CLUSTER ")"},
+    {.names = {"key-mode", "key_mode"},
+     .stdin_names = {"key_mode"},
+     .arg = "MODE",
+     .set = set_key_mode,
+     .help = "node (default: one key per node) or cluster"},
+    {.names = {"first"},
+     .stdin_names = {"first"},
+     .set = set_first,
+     .help = "on: this node is the first member; remove the keys\n"
+             "of nodes not in --members"},
+    {.names = {"members"},
+     .stdin_names = {"members"},
+     .arg = "LIST",
+     .set = set_members,
+     .help = "the current members (names or ids)"},
+    {.names = {"initiator"},
+     .stdin_names = {"initiator"},
+     .arg = "NAME",
+     .set = set_initiator,
+     .help = "this node's iSCSI initiator name"},
+    {.names = {"state-dir", "state_dir"},
+     .stdin_names = {"state_dir"},
+     .arg = "DIR",
+     .set = set_state_dir,
+     .help = "where incarnations are kept"},
+    {.names = {"retry"},
+     .stdin_names = {"retry"},
+     .arg = "N",
+     .set = set_number,
+     .off = offsetof(struct prk_fence_opts, retry),
+     .max = PRK_FENCE_MAX_RETRY,
+     .what = "number",
+     .help = "check: READ KEYS rounds after the first (default 0)"},
+    {.names = {"retry-sleep", "retry_sleep"},
+     .stdin_names = {"retry_sleep"},
+     .arg = "S",
+     .set = set_number,
+     .off = offsetof(struct prk_fence_opts, retry_sleep),
+     .max = PRK_FENCE_MAX_RETRY_SLEEP,
+     .what = "number of seconds",
+     .help = "check: seconds between rounds (default 1)"},
+    {.names = {"timeout"},
+     .stdin_names = {"timeout"},
+     .arg = "S",
+     .set = set_number,
+     .off = offsetof(struct prk_fence_opts, timeout),
+     .min = 1,
+     .max = PRK_FENCE_MAX_TIMEOUT,
+     .what = "number of seconds",
+     .help = "seconds per storage operation (default 30)"},
+    {.letter = 'v',
+     .names = {"verbose"},
+     .stdin_names = {"verbose"},
+     .set = set_verbose,
+     .help = "more messages on stderr"},
+    {.letter = 'h', .names = {"help"}, .set = set_help, .help = "this text"},
+    {.letter = 'V', .names = {"version"}, .set = set_version, .help = "the version"},
 };
 
 #define N_FOPTS (sizeof(fopts) / sizeof(fopts[0]))

@@ -209,6 +209,21 @@ int prk_fence_copy_name(char *dst, size_t cap, const char *s, const char *what, 
 	return 0;
 }
 
+/* The next item of a list separated by ',', ';' or blanks: [*b, *b+*n).
+ * false at the end. */
+static bool next_item(const char **p, const char **b, size_t *n)
+{
+	while (is_list_sep(**p))
+		(*p)++;
+	if (!**p)
+		return false;
+	*b = *p;
+	while (**p && !is_list_sep(**p))
+		(*p)++;
+	*n = (size_t)(*p - *b);
+	return true;
+}
+
 /* "name:id" entries (also "name=id", as pcmk_host_map takes), separated
  * by ',', ';' or blanks. */
 int prk_fence_add_host_map(struct prk_fence_opts *o, const char *s, char *err, size_t errlen)
@@ -223,14 +238,8 @@ int prk_fence_add_host_map(struct prk_fence_opts *o, const char *s, char *err, s
 		size_t n;
 		uint16_t id;
 
-		while (is_list_sep(*p))
-			p++;
-		if (!*p)
+		if (!next_item(&p, &b, &n))
 			break;
-		b = p;
-		while (*p && !is_list_sep(*p))
-			p++;
-		n = (size_t)(p - b);
 		if (n >= sizeof(ent))
 			return prk_fence_errf(err, errlen, "entry '%.40s...' is too long", b);
 		memcpy(ent, b, n);
@@ -280,14 +289,8 @@ int prk_fence_add_members(struct prk_fence_opts *o, const char *s, char *err, si
 		size_t n;
 		bool dup = false;
 
-		while (is_list_sep(*p))
-			p++;
-		if (!*p)
+		if (!next_item(&p, &b, &n))
 			break;
-		b = p;
-		while (*p && !is_list_sep(*p))
-			p++;
-		n = (size_t)(p - b);
 		if (n > PRK_FENCE_NAME_MAX)
 			return prk_fence_errf(err, errlen,
 			                      "member '%.40s...' is longer than %d characters", b,
