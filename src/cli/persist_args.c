@@ -516,8 +516,11 @@ static const struct popt popts[] = {
 };
 
 #define N_POPTS (sizeof(popts) / sizeof(popts[0]))
-/* Room for every spelling of every option, and the end mark. */
-#define MAX_LONG_OPTS 64
+#define MAX_NAMES (sizeof(popts[0].names) / sizeof(popts[0].names[0]))
+/* getopt's tables sized for every letter with its ':', every spelling of
+ * every option, and the end marks: nothing can be left out. */
+#define SHORTS_CAP (1 + 2 * N_POPTS + 1)
+#define LONGS_CAP (N_POPTS * MAX_NAMES + 1)
 
 static const struct popt *popt_of(int id)
 {
@@ -529,7 +532,7 @@ static const struct popt *popt_of(int id)
 
 /* getopt_long's tables, from popts. The leading ':' of the short options
  * makes getopt report a missing value as ':'. */
-static void getopt_tables(char *shorts, size_t scap, struct option *longs, size_t lcap)
+static void getopt_tables(char shorts[SHORTS_CAP], struct option longs[LONGS_CAP])
 {
 	size_t ns = 0, nl = 0;
 
@@ -537,16 +540,14 @@ static void getopt_tables(char *shorts, size_t scap, struct option *longs, size_
 	for (size_t i = 0; i < N_POPTS; i++) {
 		const struct popt *o = &popts[i];
 
-		if (o->id < 0x100 && ns + 3 < scap) {
+		if (o->id < 0x100) {
 			shorts[ns++] = (char)o->id;
 			if (o->arg)
 				shorts[ns++] = ':';
 		}
-		for (size_t k = 0; k < sizeof(o->names) / sizeof(o->names[0]) && o->names[k]; k++)
-			if (nl + 1 < lcap)
-				longs[nl++] = (struct option){
-				    o->names[k], o->arg ? required_argument : no_argument, NULL,
-				    o->id};
+		for (size_t k = 0; k < MAX_NAMES && o->names[k]; k++)
+			longs[nl++] = (struct option){
+			    o->names[k], o->arg ? required_argument : no_argument, NULL, o->id};
 	}
 	shorts[ns] = '\0';
 	longs[nl] = (struct option){NULL, 0, NULL, 0};
@@ -608,11 +609,11 @@ static int getopt_error(int c, char **argv, struct prk_persist_args *a, char *er
 /* The options, through getopt_long. 0, or -1 with a message. */
 static int read_options(int argc, char **argv, struct pstate *st, char *err, size_t errlen)
 {
-	char shorts[2 * N_POPTS + 2];
-	struct option longs[MAX_LONG_OPTS];
+	char shorts[SHORTS_CAP];
+	struct option longs[LONGS_CAP];
 	char name[40];
 
-	getopt_tables(shorts, sizeof(shorts), longs, MAX_LONG_OPTS);
+	getopt_tables(shorts, longs);
 	optind = 0; /* full reset of GNU getopt (also forgets the last argv) */
 	opterr = 0;
 	for (;;) {
