@@ -3,213 +3,11 @@
 #include "persist_args.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
-#include <strings.h>
 
-#include "prkit/hexdigit.h"
-#include "prkit/iscsi_url.h"
+#include "persist_values.h"
 #include "prkit/scsi_cdb.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
-
-	if (errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* Optional 0x/0X, then at least one hex digit and nothing else; at most
- * max. (sg_persist reads keys with sscanf("%x"), which also takes leading
- * blanks, a sign and trailing junk; we do not.) */
-static bool parse_hex(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		int d = prk_hex_digit((unsigned char)*s);
-
-		if (d < 0 || v > (UINT64_MAX >> 4))
-			return false;
-		v = v << 4 | (uint64_t)d;
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* Decimal digits only, at most max. */
-static bool parse_dec(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
-/* --maxlen: decimal, or hex with a 0x prefix or an h suffix (sg3_utils'
- * number forms, without the multipliers). */
-static bool parse_num(const char *s, uint64_t max, uint64_t *out)
-{
-	size_t n = strlen(s);
-	char tmp[32];
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		return parse_hex(s, max, out);
-	if (n > 1 && n < sizeof(tmp) && (s[n - 1] == 'h' || s[n - 1] == 'H')) {
-		memcpy(tmp, s, n - 1);
-		tmp[n - 1] = '\0';
-		if (tmp[0] == '0' && (tmp[1] == 'x' || tmp[1] == 'X'))
-			return false;
-		return parse_hex(tmp, max, out);
-	}
-	return parse_dec(s, max, out);
-}
-
-/* ---- URLs ---- */
-
-/* The shared parser (prkit/iscsi_url.h); the operand's own text is kept
- * for messages and for handing to the host library. */
-int prk_persist_url_parse(const char *s, struct prk_persist_url *u, char *err, size_t errlen)
-{
-	struct prk_iscsi_url parsed;
-
-	memset(u, 0, sizeof(*u));
-	u->text = s;
-	if (prk_iscsi_url_parse(s, &parsed, err, errlen) != PRK_URL_OK)
-		return -1;
-	memcpy(u->host, parsed.host, sizeof(u->host));
-	u->port = parsed.port;
-	memcpy(u->target, parsed.target, sizeof(u->target));
-	u->lun = parsed.lun;
-	u->has_credentials = parsed.has_credentials;
-	return 0;
-}
-
-/* ---- TransportIDs ---- */
-
-#define ISID_DIGITS 12
-
-static int tid_from_name(const char *s, struct prk_tid *t, char *err, size_t errlen)
-{
-	const char *comma = strchr(s, ',');
-	size_t nlen = comma ? (size_t)(comma - s) : strlen(s);
-
-	if (nlen > PRK_ISCSI_NAME_MAX)
-		return fail(err, errlen, "iSCSI name longer than %d characters",
-		            PRK_ISCSI_NAME_MAX);
-	memcpy(t->name, s, nlen);
-	t->name[nlen] = '\0';
-	if (!prk_iscsi_name_valid(t->name))
-		return fail(err, errlen, "'%s' is not a valid iSCSI name", t->name);
-	if (!comma) {
-		t->format = PRK_TID_FMT_DEVICE;
-		return 0;
-	}
-	if (strncasecmp(comma, ",i,0x", 5) != 0)
-		return fail(err, errlen,
-		            "after the name, expected ',i,0x' and 12 hex digits of ISID");
-	const char *hex = comma + 5;
-	uint64_t isid = 0;
-
-	if (strlen(hex) != ISID_DIGITS)
-		return fail(err, errlen, "ISID '%s' is not 12 hex digits", hex);
-	for (size_t i = 0; i < ISID_DIGITS; i++) {
-		int d = prk_hex_digit((unsigned char)hex[i]);
-
-		if (d < 0)
-			return fail(err, errlen, "ISID '%s' is not 12 hex digits", hex);
-		isid = isid << 4 | (uint64_t)d;
-	}
-	t->format = PRK_TID_FMT_PORT;
-	t->isid = isid;
-	return 0;
-}
-
-/* sg_persist's "comma (or single space) separated list of ASCII hex bytes"
- * for one TransportID. Bytes not given are zero, as in sg_persist. */
-static int tid_from_hex(const char *s, struct prk_tid *t, char *err, size_t errlen)
-{
-	uint8_t buf[PRK_TID_MAX_LEN];
-	size_t n = 0, used = 0;
-	const char *p = s;
-	struct prk_field_err fe;
-
-	memset(buf, 0, sizeof(buf));
-	for (;;) {
-		size_t pos = (size_t)(p - s) + 1;
-		size_t k = 0;
-		unsigned v = 0;
-
-		while (prk_hex_digit((unsigned char)p[k]) >= 0) {
-			v = v << 4 | (unsigned)prk_hex_digit((unsigned char)p[k]);
-			if (++k > 2)
-				return fail(err, errlen,
-				            "hex number at position %zu is larger than ff", pos);
-		}
-		if (k == 0)
-			return fail(err, errlen, "expected a hex byte at position %zu", pos);
-		if (n == sizeof(buf))
-			return fail(err, errlen, "more than %d bytes", PRK_TID_MAX_LEN);
-		buf[n++] = (uint8_t)v;
-		p += k;
-		if (!*p)
-			break;
-		p++; /* one ',' or ' ' */
-	}
-	memset(&fe, 0, sizeof(fe));
-	if (prk_tid_decode(buf, sizeof(buf), 0, t, &used, &fe) < 0) {
-		if (fe.field && strcmp(fe.field, "PROTOCOL IDENTIFIER") == 0)
-			return fail(err, errlen,
-			            "not an iSCSI TransportID (PROTOCOL IDENTIFIER %u)",
-			            buf[0] & 0xfu);
-		return fail(err, errlen, "bad %s at byte %u of the TransportID",
-		            fe.field ? fe.field : "field", fe.byte);
-	}
-	if (n > used)
-		return fail(err, errlen,
-		            "%zu bytes given, but the TransportID's ADDITIONAL LENGTH makes it %zu",
-		            n, used);
-	return 0;
-}
-
-int prk_persist_tid_parse(const char *s, struct prk_tid *t, char *err, size_t errlen)
-{
-	memset(t, 0, sizeof(*t));
-	if (!*s)
-		return fail(err, errlen, "empty");
-	if (strcmp(s, "-") == 0 || strncasecmp(s, "file=", 5) == 0)
-		return fail(err, errlen,
-		            "reading TransportIDs from stdin or a file is not supported; give each "
-		            "with its own --transport-id");
-	if (prk_iscsi_name_has_type(s))
-		return tid_from_name(s, t, err, errlen);
-	if (strspn(s, "0123456789abcdefABCDEF, ") == strlen(s))
-		return tid_from_hex(s, t, err, errlen);
-	return fail(err, errlen,
-	            "only iSCSI TransportIDs are supported: iqn.NAME, iqn.NAME,i,0xISID "
-	            "(eui. and naa. names too) or hex bytes");
-}
 
 /* ---- the command line ---- */
 
@@ -279,10 +77,10 @@ static int set_key(struct pstate *st, const struct popt *o, const char *name, co
 {
 	uint64_t v;
 
-	if (!parse_hex(value, UINT64_MAX, &v))
-		return fail(err, errlen,
-		            "%s '%s': not a hex key (up to 16 hex digits, 0x optional)", name,
-		            value);
+	if (!prk_persist_parse_hex(value, UINT64_MAX, &v))
+		return prk_persist_errf(err, errlen,
+		                        "%s '%s': not a hex key (up to 16 hex digits, 0x optional)",
+		                        name, value);
 	memcpy((char *)st->a + o->off, &v, sizeof(v));
 	return 0;
 }
@@ -293,9 +91,10 @@ static int set_type(struct pstate *st, const struct popt *o, const char *name, c
 	uint64_t v;
 
 	(void)o;
-	if (!parse_hex(value, 0xf, &v))
-		return fail(err, errlen, "%s '%s': not a reservation type (hex, " VALID_TYPES ")",
-		            name, value);
+	if (!prk_persist_parse_hex(value, 0xf, &v))
+		return prk_persist_errf(err, errlen,
+		                        "%s '%s': not a reservation type (hex, " VALID_TYPES ")",
+		                        name, value);
 	st->a->type = (uint8_t)v;
 	st->a->type_given = true;
 	st->type_text = value;
@@ -308,10 +107,10 @@ static int set_rtpi(struct pstate *st, const struct popt *o, const char *name, c
 	uint64_t v;
 
 	(void)o;
-	if (!parse_hex(value, 0xffff, &v))
-		return fail(err, errlen,
-		            "%s '%s': not a relative target port identifier (hex, 0 to ffff)", name,
-		            value);
+	if (!prk_persist_parse_hex(value, 0xffff, &v))
+		return prk_persist_errf(
+		    err, errlen, "%s '%s': not a relative target port identifier (hex, 0 to ffff)",
+		    name, value);
 	st->a->rtpi = (uint16_t)v;
 	st->a->rtpi_given = true;
 	return 0;
@@ -325,10 +124,10 @@ static int set_tid(struct pstate *st, const struct popt *o, const char *name, co
 
 	(void)o;
 	if (a->n_tids == PRK_PERSIST_MAX_TIDS)
-		return fail(err, errlen, "%s '%s': more than %d TransportIDs", name, value,
-		            PRK_PERSIST_MAX_TIDS);
+		return prk_persist_errf(err, errlen, "%s '%s': more than %d TransportIDs", name,
+		                        value, PRK_PERSIST_MAX_TIDS);
 	if (prk_persist_tid_parse(value, &a->tids[a->n_tids], msg, sizeof(msg)))
-		return fail(err, errlen, "%s '%s': %s", name, value, msg);
+		return prk_persist_errf(err, errlen, "%s '%s': %s", name, value, msg);
 	a->n_tids++;
 	return 0;
 }
@@ -340,15 +139,15 @@ static int set_alloc_len(struct pstate *st, const struct popt *o, const char *na
 	uint64_t v;
 
 	if (o->id == 'm') {
-		if (!parse_num(value, 0xffff, &v))
-			return fail(
+		if (!prk_persist_parse_num(value, 0xffff, &v))
+			return prk_persist_errf(
 			    err, errlen,
 			    "%s '%s': not an allocation length (0 to 65535; 0x.. or ..h for "
 			    "hex)",
 			    name, value);
-	} else if (!parse_hex(value, 0xffff, &v)) {
-		return fail(err, errlen, "%s '%s': not an allocation length (hex, 0 to ffff)", name,
-		            value);
+	} else if (!prk_persist_parse_hex(value, 0xffff, &v)) {
+		return prk_persist_errf(
+		    err, errlen, "%s '%s': not an allocation length (hex, 0 to ffff)", name, value);
 	}
 	st->a->alloc_len = (uint16_t)v;
 	return 0;
@@ -370,10 +169,10 @@ static int set_device(struct pstate *st, const struct popt *o, const char *name,
 
 	(void)o;
 	if (st->a->n_urls == PRK_PERSIST_MAX_URLS)
-		return fail(err, errlen, "%s '%s': more than %d URLs", name, value,
-		            PRK_PERSIST_MAX_URLS);
+		return prk_persist_errf(err, errlen, "%s '%s': more than %d URLs", name, value,
+		                        PRK_PERSIST_MAX_URLS);
 	if (add_url(st->a, value, msg, sizeof(msg)))
-		return fail(err, errlen, "%s '%s': %s", name, value, msg);
+		return prk_persist_errf(err, errlen, "%s '%s': %s", name, value, msg);
 	return 0;
 }
 
@@ -382,10 +181,11 @@ static int set_initiator(struct pstate *st, const struct popt *o, const char *na
 {
 	(void)o;
 	if (strlen(value) > PRK_ISCSI_NAME_MAX || !prk_iscsi_name_valid(value))
-		return fail(err, errlen,
-		            "%s '%s': not a valid iSCSI name (1 to %d printable characters, no "
-		            "space or comma)",
-		            name, value, PRK_ISCSI_NAME_MAX);
+		return prk_persist_errf(
+		    err, errlen,
+		    "%s '%s': not a valid iSCSI name (1 to %d printable characters, no "
+		    "space or comma)",
+		    name, value, PRK_ISCSI_NAME_MAX);
 	strcpy(st->a->initiator, value);
 	st->a->initiator_given = true;
 	return 0;
@@ -397,9 +197,9 @@ static int set_timeout(struct pstate *st, const struct popt *o, const char *name
 	uint64_t v;
 
 	(void)o;
-	if (!parse_dec(value, PRK_PERSIST_MAX_TIMEOUT, &v) || v == 0)
-		return fail(err, errlen, "%s '%s': not a number of seconds (1 to %d)", name, value,
-		            PRK_PERSIST_MAX_TIMEOUT);
+	if (!prk_persist_parse_dec(value, PRK_PERSIST_MAX_TIMEOUT, &v) || v == 0)
+		return prk_persist_errf(err, errlen, "%s '%s': not a number of seconds (1 to %d)",
+		                        name, value, PRK_PERSIST_MAX_TIMEOUT);
 	st->a->timeout = (unsigned)v;
 	return 0;
 }
@@ -577,7 +377,7 @@ static int apply(struct pstate *st, const struct popt *o, const char *name, cons
 	case PK_VALUE:
 		return o->set(st, o, name, value, err, errlen);
 	}
-	return fail(err, errlen, "%s: internal error", name);
+	return prk_persist_errf(err, errlen, "%s: internal error", name);
 }
 
 static bool is_long_arg(const char *arg)
@@ -593,17 +393,18 @@ static int getopt_error(int c, char **argv, struct prk_persist_args *a, char *er
 
 	if (c == ':') {
 		if (is_long_arg(arg))
-			return fail(err, errlen, "%s needs a value", arg);
-		return fail(err, errlen, "-%c needs a value", optopt);
+			return prk_persist_errf(err, errlen, "%s needs a value", arg);
+		return prk_persist_errf(err, errlen, "-%c needs a value", optopt);
 	}
 	if (is_long_arg(arg))
-		return fail(err, errlen,
-		            "unknown or ambiguous option, or a value it does not take: '%s'", arg);
+		return prk_persist_errf(
+		    err, errlen, "unknown or ambiguous option, or a value it does not take: '%s'",
+		    arg);
 	if (optopt == '?') {
 		a->help++;
 		return 0;
 	}
-	return fail(err, errlen, "unknown option '-%c'", optopt);
+	return prk_persist_errf(err, errlen, "unknown option '-%c'", optopt);
 }
 
 /* The options, through getopt_long. 0, or -1 with a message. */
@@ -647,13 +448,14 @@ static int read_operands(int argc, char **argv, struct prk_persist_args *a, char
 
 	for (int i = optind; i < argc; i++) {
 		if (a->n_urls == PRK_PERSIST_MAX_URLS)
-			return fail(err, errlen, "too many URLs (at most %d): '%s'",
-			            PRK_PERSIST_MAX_URLS, argv[i]);
+			return prk_persist_errf(err, errlen, "too many URLs (at most %d): '%s'",
+			                        PRK_PERSIST_MAX_URLS, argv[i]);
 		if (add_url(a, argv[i], msg, sizeof(msg)))
-			return fail(err, errlen, "URL '%s': %s", argv[i], msg);
+			return prk_persist_errf(err, errlen, "URL '%s': %s", argv[i], msg);
 	}
 	if (a->n_urls == 0)
-		return fail(err, errlen, "no URL given (iscsi://host[:port]/target-iqn/lun)");
+		return prk_persist_errf(err, errlen,
+		                        "no URL given (iscsi://host[:port]/target-iqn/lun)");
 	return 0;
 }
 
@@ -664,33 +466,35 @@ static int decide_service_action(const struct pstate *st, char *err, size_t errl
 	struct prk_persist_args *a = st->a;
 
 	if (st->in_opt && st->out_opt)
-		return fail(err, errlen, "--in and --out: choose one");
+		return prk_persist_errf(err, errlen, "--in and --out: choose one");
 	if (st->out_opt) {
 		if (st->in1)
-			return fail(err, errlen,
-			            "--%s is a PR IN service action; it cannot go with --out",
-			            st->in1->names[0]);
+			return prk_persist_errf(
+			    err, errlen, "--%s is a PR IN service action; it cannot go with --out",
+			    st->in1->names[0]);
 		if (!st->out1)
-			return fail(
+			return prk_persist_errf(
 			    err, errlen,
 			    "--out needs one PR OUT service action (--register, --register-ignore, "
 			    "--reserve, --release, --clear, --preempt, --preempt-abort, "
 			    "--register-move or --replace-lost)");
 		if (st->out2)
-			return fail(err, errlen, "--%s and --%s: choose one service action",
-			            st->out1->names[0], st->out2->names[0]);
+			return prk_persist_errf(err, errlen,
+			                        "--%s and --%s: choose one service action",
+			                        st->out1->names[0], st->out2->names[0]);
 		a->dir = PRK_PERSIST_OUT;
 		a->prout_sa = st->out1->sa;
 		return 0;
 	}
 	if (st->out1)
-		return fail(err, errlen,
-		            "--%s is a PR OUT service action: give --out too (sg_persist's "
-		            "safeguard)",
-		            st->out1->names[0]);
+		return prk_persist_errf(
+		    err, errlen,
+		    "--%s is a PR OUT service action: give --out too (sg_persist's "
+		    "safeguard)",
+		    st->out1->names[0]);
 	if (st->in2)
-		return fail(err, errlen, "--%s and --%s: choose one service action",
-		            st->in1->names[0], st->in2->names[0]);
+		return prk_persist_errf(err, errlen, "--%s and --%s: choose one service action",
+		                        st->in1->names[0], st->in2->names[0]);
 	a->dir = PRK_PERSIST_IN;
 	a->prin_sa = st->in1 ? st->in1->sa : PRK_PRIN_READ_KEYS;
 	a->prin_sa_defaulted = !st->in1;
@@ -722,41 +526,46 @@ static int check_prout_params(const struct pstate *st, char *err, size_t errlen)
 
 	if (type_needed(a->prout_sa)) {
 		if (!a->type_given) {
-			fail(err, errlen, "--%s needs --prout-type (" VALID_TYPES ")", sa_name);
+			prk_persist_errf(err, errlen, "--%s needs --prout-type (" VALID_TYPES ")",
+			                 sa_name);
 			return PRK_PERSIST_EXIT_CONTRADICT;
 		}
 		if (!prk_pr_type_valid(a->type)) {
-			fail(err, errlen,
-			     "--prout-type '%s': type %u is not valid for --%s (" VALID_TYPES ")",
-			     st->type_text, a->type, sa_name);
+			prk_persist_errf(
+			    err, errlen,
+			    "--prout-type '%s': type %u is not valid for --%s (" VALID_TYPES ")",
+			    st->type_text, a->type, sa_name);
 			return PRK_PERSIST_EXIT_SYNTAX;
 		}
 	}
 	if (move) {
 		if (a->n_tids != 1) {
-			fail(err, errlen,
-			     "--register-move needs exactly one --transport-id (%zu given)",
-			     a->n_tids);
+			prk_persist_errf(
+			    err, errlen,
+			    "--register-move needs exactly one --transport-id (%zu given)",
+			    a->n_tids);
 			return PRK_PERSIST_EXIT_CONTRADICT;
 		}
 		if (a->tids[0].format != PRK_TID_FMT_PORT) {
-			fail(err, errlen,
-			     "--transport-id '%s': --register-move needs an initiator port "
-			     "(NAME,i,0xISID)",
-			     a->tids[0].name);
+			prk_persist_errf(
+			    err, errlen,
+			    "--transport-id '%s': --register-move needs an initiator port "
+			    "(NAME,i,0xISID)",
+			    a->tids[0].name);
 			return PRK_PERSIST_EXIT_SYNTAX;
 		}
 	} else if (a->n_tids && a->prout_sa != PRK_PROUT_REGISTER) {
-		fail(err, errlen,
-		     "--transport-id is only for --register and --register-move, not --%s",
-		     sa_name);
+		prk_persist_errf(
+		    err, errlen,
+		    "--transport-id is only for --register and --register-move, not --%s", sa_name);
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
 	if (a->all_tg_pt && a->prout_sa != PRK_PROUT_REGISTER &&
 	    a->prout_sa != PRK_PROUT_REGISTER_AND_IGNORE) {
-		fail(err, errlen,
-		     "--param-alltgpt is only for --register and --register-ignore, not --%s",
-		     sa_name);
+		prk_persist_errf(
+		    err, errlen,
+		    "--param-alltgpt is only for --register and --register-ignore, not --%s",
+		    sa_name);
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
 	return 0;
@@ -787,8 +596,8 @@ int prk_persist_parse(int argc, char **argv, struct prk_persist_args *a, char *e
 	 * sg_persist does). */
 	if ((a->unreg || a->rtpi_given) &&
 	    !(a->dir == PRK_PERSIST_OUT && a->prout_sa == PRK_PROUT_REGISTER_AND_MOVE)) {
-		fail(err, errlen, "%s is only for --register-move",
-		     a->unreg ? "--unreg" : "--relative-target-port");
+		prk_persist_errf(err, errlen, "%s is only for --register-move",
+		                 a->unreg ? "--unreg" : "--relative-target-port");
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
 	if (a->dir == PRK_PERSIST_OUT) {
@@ -797,7 +606,7 @@ int prk_persist_parse(int argc, char **argv, struct prk_persist_args *a, char *e
 			return rc;
 	}
 	if (a->json && a->hex) {
-		fail(err, errlen, "--json and --hex: choose one");
+		prk_persist_errf(err, errlen, "--json and --hex: choose one");
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
 	return 0;
