@@ -55,6 +55,29 @@ static bool host_char(char c, bool v6)
 	return v6 && (c == ':' || c == '%');
 }
 
+/* The port in [port, slash): decimal, 1..65535. */
+static enum prk_iscsi_url_error parse_port(const char *port, const char *slash,
+                                           struct prk_iscsi_url *u, char *err, size_t errlen)
+{
+	int plen = (int)(slash - port);
+	uint64_t v;
+
+	if (plen == 0)
+		return url_fail(PRK_URL_PORT, err, errlen, "empty port after ':'");
+	/* Eight characters or more cannot be a port, whatever they are. */
+	if (plen >= 8)
+		return url_fail(PRK_URL_PORT, err, errlen, "port '%.*s' is out of range 1..65535",
+		                plen, port);
+	if (!dec_span(port, (size_t)plen, UINT64_MAX, &v))
+		return url_fail(PRK_URL_PORT, err, errlen, "port '%.*s' is not a decimal number",
+		                plen, port);
+	if (v == 0 || v > 65535)
+		return url_fail(PRK_URL_PORT, err, errlen, "port '%.*s' is out of range 1..65535",
+		                plen, port);
+	u->port = (uint16_t)v;
+	return PRK_URL_OK;
+}
+
 /* [host] or host, then an optional :port, in [p, slash). */
 static enum prk_iscsi_url_error parse_portal(const char *p, const char *slash,
                                              struct prk_iscsi_url *u, char *err, size_t errlen)
@@ -62,7 +85,6 @@ static enum prk_iscsi_url_error parse_portal(const char *p, const char *slash,
 	const char *h, *hend;
 	size_t hlen;
 	bool v6 = false;
-	uint64_t v;
 
 	if (*p == '[') {
 		const char *rb = memchr(p, ']', (size_t)(slash - p));
@@ -96,24 +118,8 @@ static enum prk_iscsi_url_error parse_portal(const char *p, const char *slash,
 	memcpy(u->host, h, hlen);
 	u->host[hlen] = '\0';
 
-	if (*hend == ':') {
-		const char *port = hend + 1;
-		int plen = (int)(slash - port);
-
-		if (plen == 0)
-			return url_fail(PRK_URL_PORT, err, errlen, "empty port after ':'");
-		/* Seven characters or more cannot be a port, whatever they are. */
-		if (plen >= 8)
-			return url_fail(PRK_URL_PORT, err, errlen,
-			                "port '%.*s' is out of range 1..65535", plen, port);
-		if (!dec_span(port, (size_t)plen, UINT64_MAX, &v))
-			return url_fail(PRK_URL_PORT, err, errlen,
-			                "port '%.*s' is not a decimal number", plen, port);
-		if (v == 0 || v > 65535)
-			return url_fail(PRK_URL_PORT, err, errlen,
-			                "port '%.*s' is out of range 1..65535", plen, port);
-		u->port = (uint16_t)v;
-	}
+	if (*hend == ':')
+		return parse_port(hend + 1, slash, u, err, errlen);
 	return PRK_URL_OK;
 }
 
