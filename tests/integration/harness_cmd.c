@@ -27,6 +27,16 @@ void h_assert_sense(int status, int key, int ascq)
 	assert_int_equal(h_sense.ascq, ascq);
 }
 
+void h_assert_field(bool in_cdb, unsigned byte)
+{
+	assert_true(h_sense.sense_specific);
+	if (in_cdb)
+		assert_true(h_sense.ill_param_in_cdb);
+	else
+		assert_false(h_sense.ill_param_in_cdb);
+	assert_int_equal(h_sense.field_pointer, byte);
+}
+
 int h_tur(struct iscsi_context *iscsi, int lun)
 {
 	return h_status(iscsi_testunitready_sync(iscsi, lun));

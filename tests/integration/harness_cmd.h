@@ -5,6 +5,7 @@
 #ifndef PRKIT_HARNESS_CMD_H
 #define PRKIT_HARNESS_CMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <iscsi/iscsi.h>
@@ -23,6 +24,10 @@ int h_status(struct scsi_task *t);
 /* status is CHECK CONDITION with this sense key and ASC/ASCQ (ascq holds
  * both, as libiscsi's scsi_sense does) in h_sense. */
 void h_assert_sense(int status, int key, int ascq);
+
+/* h_sense carries a field pointer (sense-key specific): in the CDB or in
+ * the parameter list, at byte. */
+void h_assert_field(bool in_cdb, unsigned byte);
 
 /* TEST UNIT READY to lun. */
 int h_tur(struct iscsi_context *iscsi, int lun);

@@ -398,9 +398,7 @@ static void test_replace_lost_without_lost_state(void **state)
 		int st = h_pr_out(who[i], 0, SA_REPLACE_LOST, T_WE, p, (uint32_t)n, &h_sense);
 		h_assert_sense(st, SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_FIELD_IN_CDB);
 		/* The field pointer names the SERVICE ACTION: CDB byte 1. */
-		assert_true(h_sense.sense_specific);
-		assert_true(h_sense.ill_param_in_cdb);
-		assert_int_equal(h_sense.field_pointer, 1);
+		h_assert_field(true, 1);
 	}
 	/* Nothing changed: one key, no reservation, same generation. */
 	uint64_t keys[16];
@@ -638,9 +636,7 @@ static void test_preempt_key_zero_without_all_registrants(void **state)
 			reserve(a, 0xa9, T_WE);
 		h_assert_sense(h_prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT, T_WE, 0xa9, 0, 0, 0),
 		               SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_FIELD_IN_PARAM);
-		assert_true(h_sense.sense_specific);
-		assert_false(h_sense.ill_param_in_cdb);
-		assert_int_equal(h_sense.field_pointer, 8);
+		h_assert_field(false, 8);
 		uint64_t keys[16];
 		uint32_t gen;
 		assert_int_equal(read_keys(a, keys, &gen), 2);
