@@ -11,6 +11,7 @@
 #include "io_opts.h"
 #include "prkit/host.h"
 #include "prkit/hexdigit.h"
+#include "prkit/iscsi_url.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_tid.h"
 
@@ -387,9 +388,17 @@ static void defaults(struct io_opts *o)
 static int check_positional(int argc, char **argv, struct io_opts *o, char *err, size_t cap)
 {
 	for (int i = optind; i < argc; i++) {
-		if (strncmp(argv[i], "iscsi://", 8) != 0)
+		struct prk_iscsi_url u;
+		char why[200];
+		enum prk_iscsi_url_error e = prk_iscsi_url_parse(argv[i], &u, why, sizeof(why));
+
+		if (e == PRK_URL_SCHEME)
 			return fail(err, cap, "'%s': not an option and not an iscsi:// URL",
 			            argv[i]);
+		/* The same checks as prkit persist and the fence agent, before
+		 * any path is tried. */
+		if (e != PRK_URL_OK)
+			return fail(err, cap, "URL '%s': %s", argv[i], why);
 		if (o->n_urls == PRK_MPDEV_MAX_PATHS)
 			return fail(err, cap, "URL: at most %d paths", PRK_MPDEV_MAX_PATHS);
 		o->urls[o->n_urls++] = argv[i];

@@ -3,12 +3,52 @@
 #include "persist_args.h"
 
 #include <getopt.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
-#include <strings.h>
 
-#include "prkit/hexdigit.h"
+#include "persist_values.h"
 #include "prkit/scsi_cdb.h"
+
+/* ---- the command line ---- */
+
+/* What prk_persist_parse keeps while it reads the options: the service
+ * actions given (the first two of each direction, to name both when two
+ * are given), --in and --out, and --prout-type as typed. */
+struct pstate {
+	struct prk_persist_args *a;
+	const struct popt *in1, *in2, *out1, *out2;
+	bool in_opt, out_opt;
+	const char *type_text;
+};
+
+enum popt_kind {
+	PK_SA,    /* a service action (sa_out, sa) */
+	PK_FLAG,  /* sets the bool at off in the args */
+	PK_COUNT, /* adds one to the int at off in the args */
+	PK_VALUE, /* set() reads the value */
+};
+
+struct popt;
+/* Reads an option's value. name is the option as the user spelled it, for
+ * the message. Returns 0, or -1 with "name 'value': why" in err. */
+typedef int (*popt_set)(struct pstate *st, const struct popt *o, const char *name,
+                        const char *value, char *err, size_t errlen);
+
+/* One option: the parser, the getopt tables and the usage text all come
+ * from this. */
+struct popt {
+	int id;               /* sg_persist's letter, or an OPT_* of ours (long only) */
+	const char *names[5]; /* long spellings; the first is the usage's and the messages' */
+	const char *arg;      /* the value's name in the usage; NULL: takes no value */
+	enum popt_kind kind;
+	size_t off;         /* PK_FLAG, PK_COUNT, and PK_VALUE options that share a setter */
+	popt_set set;       /* PK_VALUE */
+	bool sa_out;        /* PK_SA: PR OUT (else PR IN) */
+	uint8_t sa;         /* PK_SA: enum prk_prin_sa / prk_prout_sa */
+	int level;          /* shown by -h (1) or by -hh (2) */
+	const char *before; /* usage text printed before this option's line */
+	const char *help;   /* the usage line ('\n' continues it on the next) */
+};
 
 /* Long-only options of ours. */
 enum {
@@ -17,430 +57,448 @@ enum {
 	OPT_TIMEOUT,
 };
 
-/* sg_persist's option letters (its getopt string, plus -? by hand). The
- * leading ':' makes getopt report a missing argument as ':'. */
-static const char short_opts[] = ":AcCd:GHhiIkK:l:Lm:MnoPQ:rRsS:T:UvVX:yYzZ";
+#define ARG_OFF(field) offsetof(struct prk_persist_args, field)
+#define VALID_TYPES "1, 3, 5, 6, 7 or 8"
 
-/* sg_persist's long options, with the underscore spellings recent versions
- * also accept, and ours. */
-static const struct option long_opts[] = {
-    {"alloc-length", required_argument, NULL, 'l'},
-    {"alloc_length", required_argument, NULL, 'l'},
-    {"clear", no_argument, NULL, 'C'},
-    {"device", required_argument, NULL, 'd'},
-    {"help", no_argument, NULL, 'h'},
-    {"hex", no_argument, NULL, 'H'},
-    {"in", no_argument, NULL, 'i'},
-    {"maxlen", required_argument, NULL, 'm'},
-    {"no-inquiry", no_argument, NULL, 'n'},
-    {"no_inquiry", no_argument, NULL, 'n'},
-    {"out", no_argument, NULL, 'o'},
-    {"param-alltgpt", no_argument, NULL, 'Y'},
-    {"param_alltgpt", no_argument, NULL, 'Y'},
-    {"param-aptpl", no_argument, NULL, 'Z'},
-    {"param_aptpl", no_argument, NULL, 'Z'},
-    {"param-rk", required_argument, NULL, 'K'},
-    {"param_rk", required_argument, NULL, 'K'},
-    {"param-sark", required_argument, NULL, 'S'},
-    {"param_sark", required_argument, NULL, 'S'},
-    {"param-unreg", no_argument, NULL, 'U'},
-    {"param_unreg", no_argument, NULL, 'U'},
-    {"preempt", no_argument, NULL, 'P'},
-    {"preempt-abort", no_argument, NULL, 'A'},
-    {"preempt_abort", no_argument, NULL, 'A'},
-    {"prout-type", required_argument, NULL, 'T'},
-    {"prout_type", required_argument, NULL, 'T'},
-    {"read-full-status", no_argument, NULL, 's'},
-    {"read_full_status", no_argument, NULL, 's'},
-    {"read-keys", no_argument, NULL, 'k'},
-    {"read_keys", no_argument, NULL, 'k'},
-    {"readonly", no_argument, NULL, 'y'},
-    {"read-reservation", no_argument, NULL, 'r'},
-    {"read_reservation", no_argument, NULL, 'r'},
-    {"read-status", no_argument, NULL, 's'},
-    {"read_status", no_argument, NULL, 's'},
-    {"register", no_argument, NULL, 'G'},
-    {"register-ignore", no_argument, NULL, 'I'},
-    {"register_ignore", no_argument, NULL, 'I'},
-    {"register-move", no_argument, NULL, 'M'},
-    {"register_move", no_argument, NULL, 'M'},
-    {"release", no_argument, NULL, 'L'},
-    {"relative-target-port", required_argument, NULL, 'Q'},
-    {"relative_target_port", required_argument, NULL, 'Q'},
-    {"replace-lost", no_argument, NULL, 'z'},
-    {"replace_lost", no_argument, NULL, 'z'},
-    {"report-capabilities", no_argument, NULL, 'c'},
-    {"report_capabilities", no_argument, NULL, 'c'},
-    {"reserve", no_argument, NULL, 'R'},
-    {"transport-id", required_argument, NULL, 'X'},
-    {"transport_id", required_argument, NULL, 'X'},
-    {"unreg", no_argument, NULL, 'U'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, 'V'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"initiator", required_argument, NULL, OPT_INITIATOR},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {NULL, 0, NULL, 0},
-};
-
-/* The service-action options, by letter. */
-struct sa_opt {
-	int c;
-	bool out;
-	uint8_t sa;
-	const char *name; /* the long option, for messages */
-};
-
-static const struct sa_opt sa_opts[] = {
-    {'k', false, PRK_PRIN_READ_KEYS, "--read-keys"},
-    {'r', false, PRK_PRIN_READ_RESERVATION, "--read-reservation"},
-    {'c', false, PRK_PRIN_REPORT_CAPABILITIES, "--report-capabilities"},
-    {'s', false, PRK_PRIN_READ_FULL_STATUS, "--read-full-status"},
-    {'G', true, PRK_PROUT_REGISTER, "--register"},
-    {'R', true, PRK_PROUT_RESERVE, "--reserve"},
-    {'L', true, PRK_PROUT_RELEASE, "--release"},
-    {'C', true, PRK_PROUT_CLEAR, "--clear"},
-    {'P', true, PRK_PROUT_PREEMPT, "--preempt"},
-    {'A', true, PRK_PROUT_PREEMPT_AND_ABORT, "--preempt-abort"},
-    {'I', true, PRK_PROUT_REGISTER_AND_IGNORE, "--register-ignore"},
-    {'M', true, PRK_PROUT_REGISTER_AND_MOVE, "--register-move"},
-    {'z', true, PRK_PROUT_REPLACE_LOST, "--replace-lost"},
-};
-
-static const struct sa_opt *sa_opt_of(int c)
+static int set_dir(struct pstate *st, const struct popt *o, const char *name, const char *value,
+                   char *err, size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(sa_opts) / sizeof(sa_opts[0]); i++)
-		if (sa_opts[i].c == c)
-			return &sa_opts[i];
+	(void)name, (void)value, (void)err, (void)errlen;
+	if (o->id == 'o')
+		st->out_opt = true;
+	else
+		st->in_opt = true;
+	return 0;
+}
+
+/* --param-rk and --param-sark: the uint64_t at off. */
+static int set_key(struct pstate *st, const struct popt *o, const char *name, const char *value,
+                   char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (!prk_persist_parse_hex(value, UINT64_MAX, &v))
+		return prk_persist_errf(err, errlen,
+		                        "%s '%s': not a hex key (up to 16 hex digits, 0x optional)",
+		                        name, value);
+	memcpy((char *)st->a + o->off, &v, sizeof(v));
+	return 0;
+}
+
+static int set_type(struct pstate *st, const struct popt *o, const char *name, const char *value,
+                    char *err, size_t errlen)
+{
+	uint64_t v;
+
+	(void)o;
+	if (!prk_persist_parse_hex(value, 0xf, &v))
+		return prk_persist_errf(err, errlen,
+		                        "%s '%s': not a reservation type (hex, " VALID_TYPES ")",
+		                        name, value);
+	st->a->type = (uint8_t)v;
+	st->a->type_given = true;
+	st->type_text = value;
+	return 0;
+}
+
+static int set_rtpi(struct pstate *st, const struct popt *o, const char *name, const char *value,
+                    char *err, size_t errlen)
+{
+	uint64_t v;
+
+	(void)o;
+	if (!prk_persist_parse_hex(value, 0xffff, &v))
+		return prk_persist_errf(
+		    err, errlen, "%s '%s': not a relative target port identifier (hex, 0 to ffff)",
+		    name, value);
+	st->a->rtpi = (uint16_t)v;
+	st->a->rtpi_given = true;
+	return 0;
+}
+
+static int set_tid(struct pstate *st, const struct popt *o, const char *name, const char *value,
+                   char *err, size_t errlen)
+{
+	struct prk_persist_args *a = st->a;
+	char msg[200];
+
+	(void)o;
+	if (a->n_tids == PRK_PERSIST_MAX_TIDS)
+		return prk_persist_errf(err, errlen, "%s '%s': more than %d TransportIDs", name,
+		                        value, PRK_PERSIST_MAX_TIDS);
+	if (prk_persist_tid_parse(value, &a->tids[a->n_tids], msg, sizeof(msg)))
+		return prk_persist_errf(err, errlen, "%s '%s': %s", name, value, msg);
+	a->n_tids++;
+	return 0;
+}
+
+/* --alloc-length (hex, as sg_persist) and --maxlen (sg3_utils' numbers). */
+static int set_alloc_len(struct pstate *st, const struct popt *o, const char *name,
+                         const char *value, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (o->id == 'm') {
+		if (!prk_persist_parse_num(value, 0xffff, &v))
+			return prk_persist_errf(
+			    err, errlen,
+			    "%s '%s': not an allocation length (0 to 65535; 0x.. or ..h for "
+			    "hex)",
+			    name, value);
+	} else if (!prk_persist_parse_hex(value, 0xffff, &v)) {
+		return prk_persist_errf(
+		    err, errlen, "%s '%s': not an allocation length (hex, 0 to ffff)", name, value);
+	}
+	st->a->alloc_len = (uint16_t)v;
+	return 0;
+}
+
+/* A URL given with --device; operands go the same way. */
+static int add_url(struct prk_persist_args *a, const char *value, char *msg, size_t msglen)
+{
+	if (prk_persist_url_parse(value, &a->urls[a->n_urls], msg, msglen))
+		return -1;
+	a->n_urls++;
+	return 0;
+}
+
+static int set_device(struct pstate *st, const struct popt *o, const char *name, const char *value,
+                      char *err, size_t errlen)
+{
+	char msg[200];
+
+	(void)o;
+	if (st->a->n_urls == PRK_PERSIST_MAX_URLS)
+		return prk_persist_errf(err, errlen, "%s '%s': more than %d URLs", name, value,
+		                        PRK_PERSIST_MAX_URLS);
+	if (add_url(st->a, value, msg, sizeof(msg)))
+		return prk_persist_errf(err, errlen, "%s '%s': %s", name, value, msg);
+	return 0;
+}
+
+static int set_initiator(struct pstate *st, const struct popt *o, const char *name,
+                         const char *value, char *err, size_t errlen)
+{
+	(void)o;
+	if (strlen(value) > PRK_ISCSI_NAME_MAX || !prk_iscsi_name_valid(value))
+		return prk_persist_errf(
+		    err, errlen,
+		    "%s '%s': not a valid iSCSI name (1 to %d printable characters, no "
+		    "space or comma)",
+		    name, value, PRK_ISCSI_NAME_MAX);
+	strcpy(st->a->initiator, value);
+	st->a->initiator_given = true;
+	return 0;
+}
+
+static int set_timeout(struct pstate *st, const struct popt *o, const char *name, const char *value,
+                       char *err, size_t errlen)
+{
+	uint64_t v;
+
+	(void)o;
+	if (!prk_persist_parse_dec(value, PRK_PERSIST_MAX_TIMEOUT, &v) || v == 0)
+		return prk_persist_errf(err, errlen, "%s '%s': not a number of seconds (1 to %d)",
+		                        name, value, PRK_PERSIST_MAX_TIMEOUT);
+	st->a->timeout = (unsigned)v;
+	return 0;
+}
+
+#define SA(id_, out_, sa_, lvl, help_, ...)                                                        \
+	{                                                                                          \
+		.id = (id_), .names = {__VA_ARGS__}, .kind = PK_SA, .sa_out = (out_), .sa = (sa_), \
+		.level = (lvl), .help = (help_)                                                    \
+	}
+#define FLAG(id_, field, lvl, help_, ...)                                                          \
+	{                                                                                          \
+		.id = (id_), .names = {__VA_ARGS__}, .kind = PK_FLAG, .off = ARG_OFF(field),       \
+		.level = (lvl), .help = (help_)                                                    \
+	}
+#define COUNT(id_, field, lvl, help_, ...)                                                         \
+	{                                                                                          \
+		.id = (id_), .names = {__VA_ARGS__}, .kind = PK_COUNT, .off = ARG_OFF(field),      \
+		.level = (lvl), .help = (help_)                                                    \
+	}
+#define VALUE(id_, arg_, setter, lvl, help_, ...)                                                  \
+	{                                                                                          \
+		.id = (id_), .names = {__VA_ARGS__}, .arg = (arg_), .kind = PK_VALUE,              \
+		.set = (setter), .level = (lvl), .help = (help_)                                   \
+	}
+
+/* sg_persist's options (with the underscore spellings recent versions also
+ * accept) and ours, in the order of the usage text. */
+static const struct popt popts[] = {
+    /* -h */
+    {.id = 'i',
+     .names = {"in"},
+     .kind = PK_VALUE,
+     .set = set_dir,
+     .level = 1,
+     .before = "PR IN (the default direction; READ KEYS is the default service action):\n",
+     .help = "PERSISTENT RESERVE IN"},
+    SA('k', false, PRK_PRIN_READ_KEYS, 1, "registered keys", "read-keys", "read_keys"),
+    SA('r', false, PRK_PRIN_READ_RESERVATION, 1, "the reservation, if any", "read-reservation",
+       "read_reservation"),
+    SA('c', false, PRK_PRIN_REPORT_CAPABILITIES, 1, "what the target supports",
+       "report-capabilities", "report_capabilities"),
+    SA('s', false, PRK_PRIN_READ_FULL_STATUS, 1, "every registration with its initiator",
+       "read-full-status", "read_full_status", "read-status", "read_status"),
+    {.id = 'o',
+     .names = {"out"},
+     .kind = PK_VALUE,
+     .set = set_dir,
+     .level = 1,
+     .before = "PR OUT (needs --out and one service action):\n",
+     .help = "PERSISTENT RESERVE OUT"},
+    SA('G', true, PRK_PROUT_REGISTER, 1, "register (-S new key; -K old key to change)", "register"),
+    SA('I', true, PRK_PROUT_REGISTER_AND_IGNORE, 1, "register, ignoring any existing key",
+       "register-ignore", "register_ignore"),
+    SA('R', true, PRK_PROUT_RESERVE, 1, "reserve (-K, -T)", "reserve"),
+    SA('L', true, PRK_PROUT_RELEASE, 1, "release (-K, -T)", "release"),
+    SA('C', true, PRK_PROUT_CLEAR, 1, "remove every registration (-K)", "clear"),
+    SA('P', true, PRK_PROUT_PREEMPT, 1, "preempt key -S (-K, -T)", "preempt"),
+    SA('A', true, PRK_PROUT_PREEMPT_AND_ABORT, 1, "preempt and abort (-K, -S, -T)", "preempt-abort",
+       "preempt_abort"),
+    SA('M', true, PRK_PROUT_REGISTER_AND_MOVE, 1, "move the reservation to -X (-K, -S, -T)",
+       "register-move", "register_move"),
+    SA('z', true, PRK_PROUT_REPLACE_LOST, 1, "replace a lost reservation (-S, -T)", "replace-lost",
+       "replace_lost"),
+    {.id = 'K',
+     .names = {"param-rk", "param_rk"},
+     .arg = "RK",
+     .kind = PK_VALUE,
+     .off = ARG_OFF(rk),
+     .set = set_key,
+     .level = 1,
+     .help = "reservation key (hex)"},
+    {.id = 'S',
+     .names = {"param-sark", "param_sark"},
+     .arg = "SARK",
+     .kind = PK_VALUE,
+     .off = ARG_OFF(sark),
+     .set = set_key,
+     .level = 1,
+     .help = "service action reservation key (hex)"},
+    VALUE('T', "TYPE", set_type, 1, "reservation type (see -hh)", "prout-type", "prout_type"),
+    FLAG('U', unreg, 1, "with --register-move: unregister the sender", "unreg", "param-unreg",
+         "param_unreg"),
+    {.id = 'h',
+     .names = {"help"},
+     .kind = PK_COUNT,
+     .off = ARG_OFF(help),
+     .level = 1,
+     .before = "\n",
+     .help = "this text; -hh for the other options"},
+    /* -hh */
+    VALUE('d', "URL", set_device, 2, "a URL given as an option", "device"),
+    COUNT('H', hex, 2, "PR IN response in hex (-HH, -HHH: other layouts)", "hex"),
+    VALUE('l', "LEN", set_alloc_len, 2, "PR IN allocation length, hex (default 2000)",
+          "alloc-length", "alloc_length"),
+    VALUE('m', "LEN", set_alloc_len, 2, "the same in decimal (0x.. or ..h for hex)", "maxlen"),
+    FLAG('n', no_inquiry, 2, "skip the INQUIRY line", "no-inquiry", "no_inquiry"),
+    VALUE('Q', "RTPI", set_rtpi, 2, "with --register-move: the target port (hex)",
+          "relative-target-port", "relative_target_port"),
+    VALUE('X', "TID", set_tid, 2,
+          "NAME,i,0xISID (a port), NAME (every port of a\n"
+          "device) or hex bytes; repeat for several",
+          "transport-id", "transport_id"),
+    FLAG('Y', all_tg_pt, 2, "register on every target port", "param-alltgpt", "param_alltgpt"),
+    FLAG('Z', aptpl, 2, "persist through power loss", "param-aptpl", "param_aptpl"),
+    COUNT('y', readonly, 2, "accepted for sg_persist scripts; no effect", "readonly"),
+    COUNT('v', verbose, 2, "more on stderr (repeat for more)", "verbose"),
+    FLAG('V', version, 2, "version, then exit", "version"),
+    FLAG(OPT_JSON, json, 2, "JSON instead of sg_persist's text", "json"),
+    VALUE(OPT_INITIATOR, "NAME", set_initiator, 2,
+          "our iSCSI initiator name (default: $" PRK_PERSIST_INITIATOR_ENV ",\n"
+          "else " PRK_PERSIST_INITIATOR_PREFIX "HOSTNAME)",
+          "initiator"),
+    VALUE(OPT_TIMEOUT, "SECONDS", set_timeout, 2, "per command (default 60)", "timeout"),
+};
+
+#define N_POPTS (sizeof(popts) / sizeof(popts[0]))
+#define MAX_NAMES (sizeof(popts[0].names) / sizeof(popts[0].names[0]))
+/* getopt's tables sized for every letter with its ':', every spelling of
+ * every option, and the end marks: nothing can be left out. */
+#define SHORTS_CAP (1 + 2 * N_POPTS + 1)
+#define LONGS_CAP (N_POPTS * MAX_NAMES + 1)
+
+static const struct popt *popt_of(int id)
+{
+	for (size_t i = 0; i < N_POPTS; i++)
+		if (popts[i].id == id)
+			return &popts[i];
 	return NULL;
 }
 
-static const char *prout_sa_opt_name(uint8_t sa)
+/* getopt_long's tables, from popts. The leading ':' of the short options
+ * makes getopt report a missing value as ':'. */
+static void getopt_tables(char shorts[SHORTS_CAP], struct option longs[LONGS_CAP])
 {
-	for (size_t i = 0; i < sizeof(sa_opts) / sizeof(sa_opts[0]); i++)
-		if (sa_opts[i].out && sa_opts[i].sa == sa)
-			return sa_opts[i].name;
-	return "?";
-}
+	size_t ns = 0, nl = 0;
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
+	shorts[ns++] = ':';
+	for (size_t i = 0; i < N_POPTS; i++) {
+		const struct popt *o = &popts[i];
 
-	if (errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
+		if (o->id < 0x100) {
+			shorts[ns++] = (char)o->id;
+			if (o->arg)
+				shorts[ns++] = ':';
+		}
+		for (size_t k = 0; k < MAX_NAMES && o->names[k]; k++)
+			longs[nl++] = (struct option){
+			    o->names[k], o->arg ? required_argument : no_argument, NULL, o->id};
 	}
-	return -1;
+	shorts[ns] = '\0';
+	longs[nl] = (struct option){NULL, 0, NULL, 0};
 }
 
-/* Optional 0x/0X, then at least one hex digit and nothing else; at most
- * max. (sg_persist reads keys with sscanf("%x"), which also takes leading
- * blanks, a sign and trailing junk; we do not.) */
-static bool parse_hex(const char *s, uint64_t max, uint64_t *out)
+/* Applies one option of the table. 0, or -1 with a message. */
+static int apply(struct pstate *st, const struct popt *o, const char *name, const char *value,
+                 char *err, size_t errlen)
 {
-	uint64_t v = 0;
+	switch (o->kind) {
+	case PK_SA: {
+		const struct popt **first = o->sa_out ? &st->out1 : &st->in1;
+		const struct popt **second = o->sa_out ? &st->out2 : &st->in2;
 
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		int d = prk_hex_digit((unsigned char)*s);
-
-		if (d < 0 || v > (UINT64_MAX >> 4))
-			return false;
-		v = v << 4 | (uint64_t)d;
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* Decimal digits only, at most max. */
-static bool parse_dec(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
-/* --maxlen: decimal, or hex with a 0x prefix or an h suffix (sg3_utils'
- * number forms, without the multipliers). */
-static bool parse_num(const char *s, uint64_t max, uint64_t *out)
-{
-	size_t n = strlen(s);
-	char tmp[32];
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		return parse_hex(s, max, out);
-	if (n > 1 && n < sizeof(tmp) && (s[n - 1] == 'h' || s[n - 1] == 'H')) {
-		memcpy(tmp, s, n - 1);
-		tmp[n - 1] = '\0';
-		if (tmp[0] == '0' && (tmp[1] == 'x' || tmp[1] == 'X'))
-			return false;
-		return parse_hex(tmp, max, out);
-	}
-	return parse_dec(s, max, out);
-}
-
-static bool has_name_prefix(const char *s)
-{
-	return strncasecmp(s, "iqn.", 4) == 0 || strncasecmp(s, "eui.", 4) == 0 ||
-	       strncasecmp(s, "naa.", 4) == 0;
-}
-
-/* ---- URLs ---- */
-
-static bool host_char(char c, bool v6)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	if (c == '.' || c == '-' || c == '_')
-		return true;
-	return v6 && (c == ':' || c == '%');
-}
-
-int prk_persist_url_parse(const char *s, struct prk_persist_url *u, char *err, size_t errlen)
-{
-	static const char scheme[] = "iscsi://";
-	const char *p, *slash, *at, *h, *hend, *t, *tend, *l;
-	size_t hlen, tlen;
-	uint64_t v;
-	bool v6 = false;
-
-	memset(u, 0, sizeof(*u));
-	u->text = s;
-	u->port = PRK_PERSIST_DEFAULT_PORT;
-	if (strncmp(s, scheme, sizeof(scheme) - 1) != 0)
-		return fail(err, errlen, "does not start with %s", scheme);
-	p = s + sizeof(scheme) - 1;
-	slash = strchr(p, '/');
-	if (!slash)
-		return fail(err, errlen, "no /target-iqn/lun after the host");
-
-	/* [user[%secret]@]: libiscsi's credentials; the last '@' before the
-	 * path ends them. */
-	at = NULL;
-	for (const char *q = p; q < slash; q++)
-		if (*q == '@')
-			at = q;
-	if (at) {
-		if (at == p || *p == '%')
-			return fail(err, errlen, "empty user name before '@'");
-		u->has_credentials = true;
-		p = at + 1;
-	}
-
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(slash - p));
-
-		if (!rb)
-			return fail(err, errlen, "'[' without ']' around the IPv6 address");
-		h = p + 1;
-		hlen = (size_t)(rb - h);
-		hend = rb + 1;
-		v6 = true;
-		if (hend != slash && *hend != ':')
-			return fail(err, errlen, "'%c' after the IPv6 address", *hend);
-	} else {
-		h = p;
-		hend = p;
-		while (hend < slash && *hend != ':')
-			hend++;
-		hlen = (size_t)(hend - h);
-	}
-	if (hlen == 0)
-		return fail(err, errlen, "empty host");
-	if (hlen > PRK_PERSIST_HOST_MAX)
-		return fail(err, errlen, "host longer than %d characters", PRK_PERSIST_HOST_MAX);
-	for (size_t i = 0; i < hlen; i++)
-		if (!host_char(h[i], v6))
-			return fail(err, errlen, "character '%c' in the host", h[i]);
-	memcpy(u->host, h, hlen);
-	u->host[hlen] = '\0';
-
-	if (*hend == ':') {
-		char port[8];
-		size_t plen = (size_t)(slash - hend - 1);
-
-		if (plen == 0)
-			return fail(err, errlen, "empty port after ':'");
-		if (plen >= sizeof(port))
-			return fail(err, errlen, "port '%.*s' is out of range 1..65535", (int)plen,
-			            hend + 1);
-		memcpy(port, hend + 1, plen);
-		port[plen] = '\0';
-		if (!parse_dec(port, UINT64_MAX, &v))
-			return fail(err, errlen, "port '%s' is not a decimal number", port);
-		if (v == 0 || v > 65535)
-			return fail(err, errlen, "port '%s' is out of range 1..65535", port);
-		u->port = (uint16_t)v;
-	}
-
-	t = slash + 1;
-	tend = strchr(t, '/');
-	if (!tend)
-		return fail(err, errlen, "no /lun after the target name");
-	tlen = (size_t)(tend - t);
-	if (tlen == 0)
-		return fail(err, errlen, "empty target name");
-	if (tlen > PRK_ISCSI_NAME_MAX)
-		return fail(err, errlen, "target name longer than %d characters",
-		            PRK_ISCSI_NAME_MAX);
-	memcpy(u->target, t, tlen);
-	u->target[tlen] = '\0';
-	if (!prk_iscsi_name_valid(u->target))
-		return fail(err, errlen, "target name '%s' is not a valid iSCSI name", u->target);
-	if (!has_name_prefix(u->target))
-		return fail(err, errlen, "target name '%s' does not start with iqn., eui. or naa.",
-		            u->target);
-
-	l = tend + 1;
-	if (!*l)
-		return fail(err, errlen, "empty LUN");
-	for (const char *q = l; *q; q++)
-		if (*q < '0' || *q > '9')
-			return fail(err, errlen, "LUN '%s' is not a decimal number", l);
-	if (!parse_dec(l, PRK_PERSIST_MAX_LUN, &v))
-		return fail(err, errlen, "LUN '%s' is out of range 0..%d", l, PRK_PERSIST_MAX_LUN);
-	u->lun = (uint16_t)v;
-	return 0;
-}
-
-/* ---- TransportIDs ---- */
-
-#define ISID_DIGITS 12
-
-static int tid_from_name(const char *s, struct prk_tid *t, char *err, size_t errlen)
-{
-	const char *comma = strchr(s, ',');
-	size_t nlen = comma ? (size_t)(comma - s) : strlen(s);
-
-	if (nlen > PRK_ISCSI_NAME_MAX)
-		return fail(err, errlen, "iSCSI name longer than %d characters",
-		            PRK_ISCSI_NAME_MAX);
-	memcpy(t->name, s, nlen);
-	t->name[nlen] = '\0';
-	if (!prk_iscsi_name_valid(t->name))
-		return fail(err, errlen, "'%s' is not a valid iSCSI name", t->name);
-	if (!comma) {
-		t->format = PRK_TID_FMT_DEVICE;
+		if (!*first)
+			*first = o;
+		else if ((*first)->id != o->id && !*second)
+			*second = o;
 		return 0;
 	}
-	if (strncasecmp(comma, ",i,0x", 5) != 0)
-		return fail(err, errlen,
-		            "after the name, expected ',i,0x' and 12 hex digits of ISID");
-	const char *hex = comma + 5;
-	uint64_t isid = 0;
-
-	if (strlen(hex) != ISID_DIGITS)
-		return fail(err, errlen, "ISID '%s' is not 12 hex digits", hex);
-	for (size_t i = 0; i < ISID_DIGITS; i++) {
-		int d = prk_hex_digit((unsigned char)hex[i]);
-
-		if (d < 0)
-			return fail(err, errlen, "ISID '%s' is not 12 hex digits", hex);
-		isid = isid << 4 | (uint64_t)d;
+	case PK_FLAG:
+		*(bool *)((char *)st->a + o->off) = true;
+		return 0;
+	case PK_COUNT:
+		++*(int *)((char *)st->a + o->off);
+		return 0;
+	case PK_VALUE:
+		return o->set(st, o, name, value, err, errlen);
 	}
-	t->format = PRK_TID_FMT_PORT;
-	t->isid = isid;
-	return 0;
-}
-
-/* sg_persist's "comma (or single space) separated list of ASCII hex bytes"
- * for one TransportID. Bytes not given are zero, as in sg_persist. */
-static int tid_from_hex(const char *s, struct prk_tid *t, char *err, size_t errlen)
-{
-	uint8_t buf[PRK_TID_MAX_LEN];
-	size_t n = 0, used = 0;
-	const char *p = s;
-	struct prk_field_err fe;
-
-	memset(buf, 0, sizeof(buf));
-	for (;;) {
-		size_t pos = (size_t)(p - s) + 1;
-		size_t k = 0;
-		unsigned v = 0;
-
-		while (prk_hex_digit((unsigned char)p[k]) >= 0) {
-			v = v << 4 | (unsigned)prk_hex_digit((unsigned char)p[k]);
-			if (++k > 2)
-				return fail(err, errlen,
-				            "hex number at position %zu is larger than ff", pos);
-		}
-		if (k == 0)
-			return fail(err, errlen, "expected a hex byte at position %zu", pos);
-		if (n == sizeof(buf))
-			return fail(err, errlen, "more than %d bytes", PRK_TID_MAX_LEN);
-		buf[n++] = (uint8_t)v;
-		p += k;
-		if (!*p)
-			break;
-		p++; /* one ',' or ' ' */
-	}
-	memset(&fe, 0, sizeof(fe));
-	if (prk_tid_decode(buf, sizeof(buf), 0, t, &used, &fe) < 0) {
-		if (fe.field && strcmp(fe.field, "PROTOCOL IDENTIFIER") == 0)
-			return fail(err, errlen,
-			            "not an iSCSI TransportID (PROTOCOL IDENTIFIER %u)",
-			            buf[0] & 0xfu);
-		return fail(err, errlen, "bad %s at byte %u of the TransportID",
-		            fe.field ? fe.field : "field", fe.byte);
-	}
-	if (n > used)
-		return fail(err, errlen,
-		            "%zu bytes given, but the TransportID's ADDITIONAL LENGTH makes it %zu",
-		            n, used);
-	return 0;
-}
-
-int prk_persist_tid_parse(const char *s, struct prk_tid *t, char *err, size_t errlen)
-{
-	memset(t, 0, sizeof(*t));
-	if (!*s)
-		return fail(err, errlen, "empty");
-	if (strcmp(s, "-") == 0 || strncasecmp(s, "file=", 5) == 0)
-		return fail(err, errlen,
-		            "reading TransportIDs from stdin or a file is not supported; give each "
-		            "with its own --transport-id");
-	if (has_name_prefix(s))
-		return tid_from_name(s, t, err, errlen);
-	if (strspn(s, "0123456789abcdefABCDEF, ") == strlen(s))
-		return tid_from_hex(s, t, err, errlen);
-	return fail(err, errlen,
-	            "only iSCSI TransportIDs are supported: iqn.NAME, iqn.NAME,i,0xISID "
-	            "(eui. and naa. names too) or hex bytes");
-}
-
-/* ---- the command line ---- */
-
-/* How the option just returned by getopt_long was spelled, for messages. */
-static const char *opt_name(char *buf, size_t len, int c, int longidx)
-{
-	if (longidx >= 0)
-		snprintf(buf, len, "--%s", long_opts[longidx].name);
-	else
-		snprintf(buf, len, "-%c", c);
-	return buf;
+	return prk_persist_errf(err, errlen, "%s: internal error", name);
 }
 
 static bool is_long_arg(const char *arg)
 {
 	return arg[0] == '-' && arg[1] == '-';
+}
+
+/* getopt_long's ':' and '?': a missing value, an unknown option, or -?
+ * (sg_persist's other spelling of help: returns 0). */
+static int getopt_error(int c, char **argv, struct prk_persist_args *a, char *err, size_t errlen)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':') {
+		if (is_long_arg(arg))
+			return prk_persist_errf(err, errlen, "%s needs a value", arg);
+		return prk_persist_errf(err, errlen, "-%c needs a value", optopt);
+	}
+	if (is_long_arg(arg))
+		return prk_persist_errf(
+		    err, errlen, "unknown or ambiguous option, or a value it does not take: '%s'",
+		    arg);
+	if (optopt == '?') {
+		a->help++;
+		return 0;
+	}
+	return prk_persist_errf(err, errlen, "unknown option '-%c'", optopt);
+}
+
+/* The options, through getopt_long. 0, or -1 with a message. */
+static int read_options(int argc, char **argv, struct pstate *st, char *err, size_t errlen)
+{
+	char shorts[SHORTS_CAP];
+	struct option longs[LONGS_CAP];
+	char name[40];
+
+	getopt_tables(shorts, longs);
+	optind = 0; /* full reset of GNU getopt (also forgets the last argv) */
+	opterr = 0;
+	for (;;) {
+		int longidx = -1;
+		int c = getopt_long(argc, argv, shorts, longs, &longidx);
+		const struct popt *o;
+
+		if (c == -1)
+			return 0;
+		o = (c == ':' || c == '?') ? NULL : popt_of(c);
+		if (!o) {
+			if (getopt_error(c, argv, st->a, err, errlen))
+				return -1;
+			continue;
+		}
+		/* The option as it was spelled, for messages. */
+		if (longidx >= 0)
+			snprintf(name, sizeof(name), "--%s", longs[longidx].name);
+		else
+			snprintf(name, sizeof(name), "-%c", c);
+		if (apply(st, o, name, optarg, err, errlen))
+			return -1;
+	}
+}
+
+/* The operands: URLs after those given with --device. */
+static int read_operands(int argc, char **argv, struct prk_persist_args *a, char *err,
+                         size_t errlen)
+{
+	char msg[200];
+
+	for (int i = optind; i < argc; i++) {
+		if (a->n_urls == PRK_PERSIST_MAX_URLS)
+			return prk_persist_errf(err, errlen, "too many URLs (at most %d): '%s'",
+			                        PRK_PERSIST_MAX_URLS, argv[i]);
+		if (add_url(a, argv[i], msg, sizeof(msg)))
+			return prk_persist_errf(err, errlen, "URL '%s': %s", argv[i], msg);
+	}
+	if (a->n_urls == 0)
+		return prk_persist_errf(err, errlen,
+		                        "no URL given (iscsi://host[:port]/target-iqn/lun)");
+	return 0;
+}
+
+/* Direction and service action, as sg_persist decides them. 0, or -1 with
+ * a message (options that contradict each other). */
+static int decide_service_action(const struct pstate *st, char *err, size_t errlen)
+{
+	struct prk_persist_args *a = st->a;
+
+	if (st->in_opt && st->out_opt)
+		return prk_persist_errf(err, errlen, "--in and --out: choose one");
+	if (st->out_opt) {
+		if (st->in1)
+			return prk_persist_errf(
+			    err, errlen, "--%s is a PR IN service action; it cannot go with --out",
+			    st->in1->names[0]);
+		if (!st->out1)
+			return prk_persist_errf(
+			    err, errlen,
+			    "--out needs one PR OUT service action (--register, --register-ignore, "
+			    "--reserve, --release, --clear, --preempt, --preempt-abort, "
+			    "--register-move or --replace-lost)");
+		if (st->out2)
+			return prk_persist_errf(err, errlen,
+			                        "--%s and --%s: choose one service action",
+			                        st->out1->names[0], st->out2->names[0]);
+		a->dir = PRK_PERSIST_OUT;
+		a->prout_sa = st->out1->sa;
+		return 0;
+	}
+	if (st->out1)
+		return prk_persist_errf(
+		    err, errlen,
+		    "--%s is a PR OUT service action: give --out too (sg_persist's "
+		    "safeguard)",
+		    st->out1->names[0]);
+	if (st->in2)
+		return prk_persist_errf(err, errlen, "--%s and --%s: choose one service action",
+		                        st->in1->names[0], st->in2->names[0]);
+	a->dir = PRK_PERSIST_IN;
+	a->prin_sa = st->in1 ? st->in1->sa : PRK_PRIN_READ_KEYS;
+	a->prin_sa_defaulted = !st->in1;
+	return 0;
 }
 
 static bool type_needed(uint8_t sa)
@@ -458,15 +516,65 @@ static bool type_needed(uint8_t sa)
 	}
 }
 
-#define VALID_TYPES "1, 3, 5, 6, 7 or 8"
+/* The PR OUT parameters the service action takes or needs. Returns 0 or
+ * the exit status, with a message. */
+static int check_prout_params(const struct pstate *st, char *err, size_t errlen)
+{
+	const struct prk_persist_args *a = st->a;
+	bool move = a->prout_sa == PRK_PROUT_REGISTER_AND_MOVE;
+	const char *sa_name = st->out1->names[0];
+
+	if (type_needed(a->prout_sa)) {
+		if (!a->type_given) {
+			prk_persist_errf(err, errlen, "--%s needs --prout-type (" VALID_TYPES ")",
+			                 sa_name);
+			return PRK_PERSIST_EXIT_CONTRADICT;
+		}
+		if (!prk_pr_type_valid(a->type)) {
+			prk_persist_errf(
+			    err, errlen,
+			    "--prout-type '%s': type %u is not valid for --%s (" VALID_TYPES ")",
+			    st->type_text, a->type, sa_name);
+			return PRK_PERSIST_EXIT_SYNTAX;
+		}
+	}
+	if (move) {
+		if (a->n_tids != 1) {
+			prk_persist_errf(
+			    err, errlen,
+			    "--register-move needs exactly one --transport-id (%zu given)",
+			    a->n_tids);
+			return PRK_PERSIST_EXIT_CONTRADICT;
+		}
+		if (a->tids[0].format != PRK_TID_FMT_PORT) {
+			prk_persist_errf(
+			    err, errlen,
+			    "--transport-id '%s': --register-move needs an initiator port "
+			    "(NAME,i,0xISID)",
+			    a->tids[0].name);
+			return PRK_PERSIST_EXIT_SYNTAX;
+		}
+	} else if (a->n_tids && a->prout_sa != PRK_PROUT_REGISTER) {
+		prk_persist_errf(
+		    err, errlen,
+		    "--transport-id is only for --register and --register-move, not --%s", sa_name);
+		return PRK_PERSIST_EXIT_CONTRADICT;
+	}
+	if (a->all_tg_pt && a->prout_sa != PRK_PROUT_REGISTER &&
+	    a->prout_sa != PRK_PROUT_REGISTER_AND_IGNORE) {
+		prk_persist_errf(
+		    err, errlen,
+		    "--param-alltgpt is only for --register and --register-ignore, not --%s",
+		    sa_name);
+		return PRK_PERSIST_EXIT_CONTRADICT;
+	}
+	return 0;
+}
 
 int prk_persist_parse(int argc, char **argv, struct prk_persist_args *a, char *err, size_t errlen)
 {
-	const struct sa_opt *in1 = NULL, *in2 = NULL, *out1 = NULL, *out2 = NULL;
-	const char *in_opt = NULL, *out_opt = NULL, *type_text = NULL;
-	char name[40], msg[200];
-	uint64_t v;
-	int c;
+	struct pstate st = {.a = a};
+	int rc;
 
 	memset(a, 0, sizeof(*a));
 	a->dir = PRK_PERSIST_IN;
@@ -475,372 +583,82 @@ int prk_persist_parse(int argc, char **argv, struct prk_persist_args *a, char *e
 	if (errlen)
 		err[0] = '\0';
 
-	optind = 0; /* full reset of GNU getopt (also forgets the last argv) */
-	opterr = 0;
-	for (;;) {
-		int longidx = -1;
-		const struct sa_opt *so;
-
-		c = getopt_long(argc, argv, short_opts, long_opts, &longidx);
-		if (c == -1)
-			break;
-		opt_name(name, sizeof(name), c, longidx);
-
-		so = sa_opt_of(c);
-		if (so) {
-			const struct sa_opt **first = so->out ? &out1 : &in1;
-			const struct sa_opt **second = so->out ? &out2 : &in2;
-
-			if (!*first)
-				*first = so;
-			else if ((*first)->c != so->c && !*second)
-				*second = so;
-			continue;
-		}
-
-		switch (c) {
-		case 'i':
-			in_opt = "--in";
-			break;
-		case 'o':
-			out_opt = "--out";
-			break;
-		case 'K':
-		case 'S':
-			if (!parse_hex(optarg, UINT64_MAX, &v)) {
-				fail(err, errlen,
-				     "%s '%s': not a hex key (up to 16 hex digits, 0x optional)",
-				     name, optarg);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			if (c == 'K')
-				a->rk = v;
-			else
-				a->sark = v;
-			break;
-		case 'T':
-			if (!parse_hex(optarg, 0xf, &v)) {
-				fail(err, errlen,
-				     "%s '%s': not a reservation type (hex, " VALID_TYPES ")", name,
-				     optarg);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			a->type = (uint8_t)v;
-			a->type_given = true;
-			type_text = optarg;
-			break;
-		case 'Q':
-			if (!parse_hex(optarg, 0xffff, &v)) {
-				fail(err, errlen,
-				     "%s '%s': not a relative target port identifier (hex, 0 to "
-				     "ffff)",
-				     name, optarg);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			a->rtpi = (uint16_t)v;
-			a->rtpi_given = true;
-			break;
-		case 'X':
-			if (a->n_tids == PRK_PERSIST_MAX_TIDS) {
-				fail(err, errlen, "%s '%s': more than %d TransportIDs", name,
-				     optarg, PRK_PERSIST_MAX_TIDS);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			if (prk_persist_tid_parse(optarg, &a->tids[a->n_tids], msg, sizeof(msg))) {
-				fail(err, errlen, "%s '%s': %s", name, optarg, msg);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			a->n_tids++;
-			break;
-		case 'Y':
-			a->all_tg_pt = true;
-			break;
-		case 'Z':
-			a->aptpl = true;
-			break;
-		case 'U':
-			a->unreg = true;
-			break;
-		case 'l':
-			if (!parse_hex(optarg, 0xffff, &v)) {
-				fail(err, errlen,
-				     "%s '%s': not an allocation length (hex, 0 to ffff)", name,
-				     optarg);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			a->alloc_len = (uint16_t)v;
-			break;
-		case 'm':
-			if (!parse_num(optarg, 0xffff, &v)) {
-				fail(err, errlen,
-				     "%s '%s': not an allocation length (0 to 65535; 0x.. or ..h "
-				     "for hex)",
-				     name, optarg);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			a->alloc_len = (uint16_t)v;
-			break;
-		case 'd':
-			if (a->n_urls == PRK_PERSIST_MAX_URLS) {
-				fail(err, errlen, "%s '%s': more than %d URLs", name, optarg,
-				     PRK_PERSIST_MAX_URLS);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			if (prk_persist_url_parse(optarg, &a->urls[a->n_urls], msg, sizeof(msg))) {
-				fail(err, errlen, "%s '%s': %s", name, optarg, msg);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			a->n_urls++;
-			break;
-		case 'n':
-			a->no_inquiry = true;
-			break;
-		case 'H':
-			a->hex++;
-			break;
-		case 'v':
-			a->verbose++;
-			break;
-		case 'y':
-			a->readonly++;
-			break;
-		case 'h':
-			a->help++;
-			break;
-		case 'V':
-			a->version = true;
-			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		case OPT_INITIATOR:
-			if (strlen(optarg) > PRK_ISCSI_NAME_MAX || !prk_iscsi_name_valid(optarg)) {
-				fail(err, errlen,
-				     "%s '%s': not a valid iSCSI name (1 to %d printable "
-				     "characters, no "
-				     "space or comma)",
-				     name, optarg, PRK_ISCSI_NAME_MAX);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			strcpy(a->initiator, optarg);
-			a->initiator_given = true;
-			break;
-		case OPT_TIMEOUT:
-			if (!parse_dec(optarg, PRK_PERSIST_MAX_TIMEOUT, &v) || v == 0) {
-				fail(err, errlen, "%s '%s': not a number of seconds (1 to %d)",
-				     name, optarg, PRK_PERSIST_MAX_TIMEOUT);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			a->timeout = (unsigned)v;
-			break;
-		case ':':
-			if (is_long_arg(argv[optind - 1]))
-				fail(err, errlen, "%s needs a value", argv[optind - 1]);
-			else
-				fail(err, errlen, "-%c needs a value", optopt);
-			return PRK_PERSIST_EXIT_SYNTAX;
-		case '?':
-		default:
-			if (is_long_arg(argv[optind - 1])) {
-				fail(err, errlen,
-				     "unknown or ambiguous option, or a value it does not take: "
-				     "'%s'",
-				     argv[optind - 1]);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-			if (optopt == '?') { /* -?: sg_persist's other spelling of help */
-				a->help++;
-				break;
-			}
-			fail(err, errlen, "unknown option '-%c'", optopt);
-			return PRK_PERSIST_EXIT_SYNTAX;
-		}
-	}
+	if (read_options(argc, argv, &st, err, errlen))
+		return PRK_PERSIST_EXIT_SYNTAX;
 	if (a->help || a->version)
 		return 0;
-
-	for (int i = optind; i < argc; i++) {
-		if (a->n_urls == PRK_PERSIST_MAX_URLS) {
-			fail(err, errlen, "too many URLs (at most %d): '%s'", PRK_PERSIST_MAX_URLS,
-			     argv[i]);
-			return PRK_PERSIST_EXIT_SYNTAX;
-		}
-		if (prk_persist_url_parse(argv[i], &a->urls[a->n_urls], msg, sizeof(msg))) {
-			fail(err, errlen, "URL '%s': %s", argv[i], msg);
-			return PRK_PERSIST_EXIT_SYNTAX;
-		}
-		a->n_urls++;
-	}
-	if (a->n_urls == 0) {
-		fail(err, errlen, "no URL given (iscsi://host[:port]/target-iqn/lun)");
+	if (read_operands(argc, argv, a, err, errlen))
 		return PRK_PERSIST_EXIT_SYNTAX;
-	}
-
-	/* Direction and service action, as sg_persist decides them. */
-	if (in_opt && out_opt) {
-		fail(err, errlen, "--in and --out: choose one");
+	if (decide_service_action(&st, err, errlen))
 		return PRK_PERSIST_EXIT_CONTRADICT;
-	}
-	if (out_opt) {
-		if (in1) {
-			fail(err, errlen, "%s is a PR IN service action; it cannot go with --out",
-			     in1->name);
-			return PRK_PERSIST_EXIT_CONTRADICT;
-		}
-		if (!out1) {
-			fail(
-			    err, errlen,
-			    "--out needs one PR OUT service action (--register, --register-ignore, "
-			    "--reserve, --release, --clear, --preempt, --preempt-abort, "
-			    "--register-move or --replace-lost)");
-			return PRK_PERSIST_EXIT_CONTRADICT;
-		}
-		if (out2) {
-			fail(err, errlen, "%s and %s: choose one service action", out1->name,
-			     out2->name);
-			return PRK_PERSIST_EXIT_CONTRADICT;
-		}
-		a->dir = PRK_PERSIST_OUT;
-		a->prout_sa = out1->sa;
-	} else {
-		if (out1) {
-			fail(err, errlen,
-			     "%s is a PR OUT service action: give --out too (sg_persist's "
-			     "safeguard)",
-			     out1->name);
-			return PRK_PERSIST_EXIT_CONTRADICT;
-		}
-		if (in2) {
-			fail(err, errlen, "%s and %s: choose one service action", in1->name,
-			     in2->name);
-			return PRK_PERSIST_EXIT_CONTRADICT;
-		}
-		a->dir = PRK_PERSIST_IN;
-		a->prin_sa = in1 ? in1->sa : PRK_PRIN_READ_KEYS;
-		a->prin_sa_defaulted = !in1;
-	}
 
 	/* What only REGISTER AND MOVE takes (checked with PR IN too, as
 	 * sg_persist does). */
-	bool move = a->dir == PRK_PERSIST_OUT && a->prout_sa == PRK_PROUT_REGISTER_AND_MOVE;
-
-	if ((a->unreg || a->rtpi_given) && !move) {
-		fail(err, errlen, "%s is only for --register-move",
-		     a->unreg ? "--unreg" : "--relative-target-port");
+	if ((a->unreg || a->rtpi_given) &&
+	    !(a->dir == PRK_PERSIST_OUT && a->prout_sa == PRK_PROUT_REGISTER_AND_MOVE)) {
+		prk_persist_errf(err, errlen, "%s is only for --register-move",
+		                 a->unreg ? "--unreg" : "--relative-target-port");
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
-
 	if (a->dir == PRK_PERSIST_OUT) {
-		const char *sa_name = prout_sa_opt_name(a->prout_sa);
-
-		if (type_needed(a->prout_sa)) {
-			if (!a->type_given) {
-				fail(err, errlen, "%s needs --prout-type (" VALID_TYPES ")",
-				     sa_name);
-				return PRK_PERSIST_EXIT_CONTRADICT;
-			}
-			if (!prk_pr_type_valid(a->type)) {
-				fail(err, errlen,
-				     "--prout-type '%s': type %u is not valid for %s (" VALID_TYPES
-				     ")",
-				     type_text, a->type, sa_name);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-		}
-		if (move) {
-			if (a->n_tids != 1) {
-				fail(err, errlen,
-				     "--register-move needs exactly one --transport-id (%zu given)",
-				     a->n_tids);
-				return PRK_PERSIST_EXIT_CONTRADICT;
-			}
-			if (a->tids[0].format != PRK_TID_FMT_PORT) {
-				fail(err, errlen,
-				     "--transport-id '%s': --register-move needs an initiator port "
-				     "(NAME,i,0xISID)",
-				     a->tids[0].name);
-				return PRK_PERSIST_EXIT_SYNTAX;
-			}
-		} else if (a->n_tids && a->prout_sa != PRK_PROUT_REGISTER) {
-			fail(err, errlen,
-			     "--transport-id is only for --register and --register-move, "
-			     "not %s",
-			     sa_name);
-			return PRK_PERSIST_EXIT_CONTRADICT;
-		}
-		if (a->all_tg_pt && a->prout_sa != PRK_PROUT_REGISTER &&
-		    a->prout_sa != PRK_PROUT_REGISTER_AND_IGNORE) {
-			fail(err, errlen,
-			     "--param-alltgpt is only for --register and --register-ignore, not %s",
-			     sa_name);
-			return PRK_PERSIST_EXIT_CONTRADICT;
-		}
+		rc = check_prout_params(&st, err, errlen);
+		if (rc)
+			return rc;
 	}
-
 	if (a->json && a->hex) {
-		fail(err, errlen, "--json and --hex: choose one");
+		prk_persist_errf(err, errlen, "--json and --hex: choose one");
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
 	return 0;
 }
 
+/* ---- usage ---- */
+
+/* Where the help text of an option starts, and continues. */
+#define HELP_COLUMN 30
+
+/* "  -k, --read-keys             registered keys", from the table. */
+static void usage_line(FILE *f, const struct popt *o)
+{
+	char spelling[64];
+	const char *h = o->help;
+
+	if (o->before)
+		fputs(o->before, f);
+	snprintf(spelling, sizeof(spelling), "--%s%s%s", o->names[0], o->arg ? "=" : "",
+	         o->arg ? o->arg : "");
+	if (o->id < 0x100)
+		fprintf(f, "  -%c, ", o->id);
+	else
+		fputs("      ", f);
+	if (strlen(spelling) < HELP_COLUMN - 6)
+		fprintf(f, "%-*s", HELP_COLUMN - 6, spelling);
+	else
+		fprintf(f, "%s\n%*s", spelling, HELP_COLUMN, "");
+	for (const char *nl; (nl = strchr(h, '\n')) != NULL; h = nl + 1)
+		fprintf(f, "%.*s\n%*s", (int)(nl - h), h, HELP_COLUMN, "");
+	fprintf(f, "%s\n", h);
+}
+
 void prk_persist_usage(FILE *f, int help)
 {
-	if (help < 2) {
-		fputs("usage: prkit persist [OPTIONS] URL [URL...]\n"
-		      "  URL: iscsi://[user[%secret]@]host[:port]/target-iqn/lun (one per path, up "
-		      "to 8)\n"
-		      "\n"
-		      "PR IN (the default direction; READ KEYS is the default service action):\n"
-		      "  -i, --in                    PERSISTENT RESERVE IN\n"
-		      "  -k, --read-keys             registered keys\n"
-		      "  -r, --read-reservation      the reservation, if any\n"
-		      "  -c, --report-capabilities   what the target supports\n"
-		      "  -s, --read-full-status      every registration with its initiator\n"
-		      "PR OUT (needs --out and one service action):\n"
-		      "  -o, --out                   PERSISTENT RESERVE OUT\n"
-		      "  -G, --register              register (-S new key; -K old key to change)\n"
-		      "  -I, --register-ignore       register, ignoring any existing key\n"
-		      "  -R, --reserve               reserve (-K, -T)\n"
-		      "  -L, --release               release (-K, -T)\n"
-		      "  -C, --clear                 remove every registration (-K)\n"
-		      "  -P, --preempt               preempt key -S (-K, -T)\n"
-		      "  -A, --preempt-abort         preempt and abort (-K, -S, -T)\n"
-		      "  -M, --register-move         move the reservation to -X (-K, -S, -T)\n"
-		      "  -z, --replace-lost          replace a lost reservation (-S, -T)\n"
-		      "  -K, --param-rk=RK           reservation key (hex)\n"
-		      "  -S, --param-sark=SARK       service action reservation key (hex)\n"
-		      "  -T, --prout-type=TYPE       reservation type (see -hh)\n"
-		      "  -U, --unreg                 with --register-move: unregister the sender\n"
-		      "\n"
-		      "  -h, --help                  this text; -hh for the other options\n"
-		      "\n"
-		      "Exit status: 0 on success, else sg_persist's (see docs/persist.md).\n",
+	int level = help < 2 ? 1 : 2;
+
+	fputs("usage: prkit persist [OPTIONS] URL [URL...]\n", f);
+	if (level == 1)
+		fputs("  URL: iscsi://[user[%secret]@]host[:port]/target-iqn/lun (one per path, up "
+		      "to 8)\n\n",
 		      f);
+	else
+		fputs("other options:\n", f);
+	for (size_t i = 0; i < N_POPTS; i++)
+		if (popts[i].level == level)
+			usage_line(f, &popts[i]);
+	if (level == 1) {
+		fputs("\nExit status: 0 on success, else sg_persist's (see docs/persist.md).\n", f);
 		return;
 	}
-	fputs("usage: prkit persist [OPTIONS] URL [URL...]\n"
-	      "other options:\n"
-	      "  -d, --device=URL            a URL given as an option\n"
-	      "  -H, --hex                   PR IN response in hex (-HH, -HHH: other layouts)\n"
-	      "  -l, --alloc-length=LEN      PR IN allocation length, hex (default 2000)\n"
-	      "  -m, --maxlen=LEN            the same in decimal (0x.. or ..h for hex)\n"
-	      "  -n, --no-inquiry            skip the INQUIRY line\n"
-	      "  -Q, --relative-target-port=RTPI\n"
-	      "                              with --register-move: the target port (hex)\n"
-	      "  -X, --transport-id=TID      NAME,i,0xISID (a port), NAME (every port of a\n"
-	      "                              device) or hex bytes; repeat for several\n"
-	      "  -Y, --param-alltgpt         register on every target port\n"
-	      "  -Z, --param-aptpl           persist through power loss\n"
-	      "  -y, --readonly              accepted for sg_persist scripts; no effect\n"
-	      "  -v, --verbose               more on stderr (repeat for more)\n"
-	      "  -V, --version               version, then exit\n"
-	      "      --json                  JSON instead of sg_persist's text\n"
-	      "      --initiator=NAME        our iSCSI initiator name (default: "
-	      "$" PRK_PERSIST_INITIATOR_ENV ",\n"
-	      "                              else " PRK_PERSIST_INITIATOR_PREFIX "HOSTNAME)\n"
-	      "      --timeout=SECONDS       per command (default 60)\n"
-	      "\n"
+	fputs("\n"
 	      "PR OUT TYPE values:\n"
 	      "  1  write exclusive\n"
 	      "  3  exclusive access\n"

@@ -13,13 +13,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "prkit/iscsi_url.h"
 #include "prkit/scsi_tid.h"
 
 #define PRK_PERSIST_MAX_URLS 8
 #define PRK_PERSIST_MAX_TIDS 16
-#define PRK_PERSIST_HOST_MAX 255
-#define PRK_PERSIST_DEFAULT_PORT 3260
-#define PRK_PERSIST_MAX_LUN 16383
+#define PRK_PERSIST_HOST_MAX PRK_ISCSI_URL_HOST_MAX
+#define PRK_PERSIST_DEFAULT_PORT PRK_ISCSI_URL_DEFAULT_PORT
+#define PRK_PERSIST_MAX_LUN PRK_ISCSI_URL_MAX_LUN
 /* PR IN allocation length when neither --alloc-length nor --maxlen is
  * given: sg_persist's buffer size. */
 #define PRK_PERSIST_DEFAULT_ALLOC_LEN 8192
@@ -98,8 +99,8 @@ struct prk_persist_args {
  * getopt may permute argv. */
 int prk_persist_parse(int argc, char **argv, struct prk_persist_args *a, char *err, size_t errlen);
 
-/* Parses one URL. Returns 0, or -1 with a message (without the URL itself)
- * in err. */
+/* Parses one URL with prk_iscsi_url_parse(). Returns 0, or -1 with a
+ * message (without the URL itself) in err. */
 int prk_persist_url_parse(const char *s, struct prk_persist_url *u, char *err, size_t errlen);
 
 /* Parses one --transport-id argument: "iqn...,i,0x<12 hex digits>" (an

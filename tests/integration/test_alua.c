@@ -29,6 +29,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 
 #define INI_A "iqn.2026-11.io.prkit.test:host-a"
 #define INI_B "iqn.2026-11.io.prkit.test:host-b"
@@ -88,33 +89,9 @@ static struct iscsi_context *login(int portal, const char *ini, uint32_t q)
 	return iscsi;
 }
 
-static struct scsi_sense last_sense;
-
-/* Status of a task (sense kept in last_sense); frees it. */
-static int status_of(struct scsi_task *t)
-{
-	assert_non_null(t);
-	int status = t->status;
-	last_sense = t->sense;
-	scsi_free_scsi_task(t);
-	return status;
-}
-
-static void assert_sense(int status, int key, int ascq)
-{
-	assert_int_equal(status, SCSI_STATUS_CHECK_CONDITION);
-	assert_int_equal(last_sense.key, key);
-	assert_int_equal(last_sense.ascq, ascq);
-}
-
 static int read10(struct iscsi_context *iscsi, int lun)
 {
-	return status_of(iscsi_read10_sync(iscsi, lun, 0, 512, 512, 0, 0, 0, 0, 0));
-}
-
-static int tur(struct iscsi_context *iscsi, int lun)
-{
-	return status_of(iscsi_testunitready_sync(iscsi, lun));
+	return h_status(iscsi_read10_sync(iscsi, lun, 0, 512, 512, 0, 0, 0, 0, 0));
 }
 
 /* REPORT TARGET PORT GROUPS (MAINTENANCE IN, service action 0Ah) with a raw
@@ -253,11 +230,11 @@ static void test_standby_then_active(void **state)
 	assert_portal_state(1, "standby");
 
 	/* The standby port refuses medium access and TEST UNIT READY. */
-	assert_sense(read10(a1, 0), SCSI_SENSE_NOT_READY, ASCQ_STANDBY);
-	assert_sense(tur(a1, 0), SCSI_SENSE_NOT_READY, ASCQ_STANDBY);
+	h_assert_sense(read10(a1, 0), SCSI_SENSE_NOT_READY, ASCQ_STANDBY);
+	h_assert_sense(h_tur(a1, 0), SCSI_SENSE_NOT_READY, ASCQ_STANDBY);
 	assert_int_equal(read10(a0, 0), SCSI_STATUS_GOOD);
 	/* INQUIRY still answers through it. */
-	assert_int_equal(status_of(iscsi_inquiry_sync(a1, 0, 0, 0, 96)), SCSI_STATUS_GOOD);
+	assert_int_equal(h_status(iscsi_inquiry_sync(a1, 0, 0, 0, 96)), SCSI_STATUS_GOOD);
 
 	/* The administrator makes the port active/optimized. */
 	assert_true(set_alua(1, "active_optimized"));
@@ -265,18 +242,18 @@ static void test_standby_then_active(void **state)
 	assert_portal_state(1, "active_optimized");
 
 	/* Every nexus reports 2A/06 once, then the read works. */
-	assert_sense(read10(a1, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
+	h_assert_sense(read10(a1, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
 	assert_int_equal(read10(a1, 0), SCSI_STATUS_GOOD);
-	assert_sense(read10(a0, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
+	h_assert_sense(read10(a0, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
 	assert_int_equal(read10(a0, 0), SCSI_STATUS_GOOD);
 	/* ...on every LU. */
-	assert_sense(tur(a1, 1), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
-	assert_int_equal(tur(a1, 1), SCSI_STATUS_GOOD);
+	h_assert_sense(h_tur(a1, 1), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
+	assert_int_equal(h_tur(a1, 1), SCSI_STATUS_GOOD);
 	assert_groups(a0, AO, AO);
 
 	/* Setting the same state again changes nothing: no unit attention. */
 	assert_false(set_alua(1, "active_optimized"));
-	assert_int_equal(tur(a0, 0), SCSI_STATUS_GOOD);
+	assert_int_equal(h_tur(a0, 0), SCSI_STATUS_GOOD);
 
 	h_logout(a0);
 	h_logout(a1);
@@ -287,16 +264,16 @@ static void test_unavailable(void **state)
 	(void)state;
 	struct iscsi_context *a0 = login(0, INI_A, 1), *a1 = login(1, INI_A, 2);
 	assert_true(set_alua(1, "unavailable"));
-	assert_sense(tur(a1, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
-	assert_sense(read10(a1, 0), SCSI_SENSE_NOT_READY, ASCQ_UNAVAILABLE);
+	h_assert_sense(h_tur(a1, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
+	h_assert_sense(read10(a1, 0), SCSI_SENSE_NOT_READY, ASCQ_UNAVAILABLE);
 	assert_groups(a1, AO, UNAVAILABLE);
 	/* And the first portal can be put in standby too. */
 	assert_true(set_alua(0, "standby"));
-	assert_sense(read10(a0, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
-	assert_sense(read10(a0, 0), SCSI_SENSE_NOT_READY, ASCQ_STANDBY);
+	h_assert_sense(read10(a0, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
+	h_assert_sense(read10(a0, 0), SCSI_SENSE_NOT_READY, ASCQ_STANDBY);
 	/* RTPG is not exempt from unit attentions: a1 reports the second
 	 * change first. */
-	assert_sense(tur(a1, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
+	h_assert_sense(h_tur(a1, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_STATE_CHANGED);
 	assert_groups(a1, STANDBY, UNAVAILABLE);
 	h_logout(a0);
 	h_logout(a1);
@@ -332,20 +309,20 @@ static void test_no_pr_lun(void **state)
 {
 	(void)state;
 	struct iscsi_context *a = login(0, INI_A, 1), *b = login(0, INI_B, 1);
-	assert_sense(status_of(iscsi_persistent_reserve_in_sync(a, 1, 0, 256)),
-	             SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_OPCODE);
+	h_assert_sense(h_status(iscsi_persistent_reserve_in_sync(a, 1, 0, 256)),
+	               SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_OPCODE);
 	struct scsi_persistent_reserve_out_basic p = {.service_action_reservation_key = 1};
-	assert_sense(status_of(iscsi_persistent_reserve_out_sync(
-	                 a, 1, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0, &p)),
-	             SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_OPCODE);
+	h_assert_sense(h_status(iscsi_persistent_reserve_out_sync(
+	                   a, 1, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0, &p)),
+	               SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_OPCODE);
 	/* LUN 0 keeps them. */
-	assert_int_equal(status_of(iscsi_persistent_reserve_in_sync(a, 0, 0, 256)),
+	assert_int_equal(h_status(iscsi_persistent_reserve_in_sync(a, 0, 0, 256)),
 	                 SCSI_STATUS_GOOD);
 
-	assert_int_equal(status_of(iscsi_reserve6_sync(a, 1)), SCSI_STATUS_GOOD);
+	assert_int_equal(h_status(iscsi_reserve6_sync(a, 1)), SCSI_STATUS_GOOD);
 	assert_int_equal(read10(b, 1), SCSI_STATUS_RESERVATION_CONFLICT);
 	assert_int_equal(read10(a, 1), SCSI_STATUS_GOOD);
-	assert_int_equal(status_of(iscsi_release6_sync(a, 1)), SCSI_STATUS_GOOD);
+	assert_int_equal(h_status(iscsi_release6_sync(a, 1)), SCSI_STATUS_GOOD);
 	assert_int_equal(read10(b, 1), SCSI_STATUS_GOOD);
 
 	/* The admin socket shows it. */

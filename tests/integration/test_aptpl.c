@@ -30,6 +30,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 #include "prkit/scsi_pr_wire.h"
 
 #define INI_A "iqn.2026-11.io.prkit.test:host-a"
@@ -56,9 +57,7 @@ static struct h_daemon daemon_;
 static int setup(void **state)
 {
 	(void)state;
-	char cfg[2048];
-	h_config_basic(cfg, sizeof(cfg), 2, 16);
-	return h_start(&daemon_, cfg);
+	return h_start_basic(&daemon_, 2, 16);
 }
 
 static int teardown(void **state)
@@ -69,70 +68,22 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-/* Logs in without a command, so the next one sees what is pending. */
-static struct iscsi_context *login_raw(int portal, const char *ini, uint32_t q)
-{
-	struct h_login_opts o = {.no_tur = 1};
-	struct iscsi_context *iscsi = h_login_ex(&daemon_, portal, ini, q, &o);
-	assert_non_null(iscsi);
-	return iscsi;
-}
-
+/* Logs in without a command, then clears every unit attention pending
+ * (after a restart there may be several, which libiscsi's full connect
+ * would refuse). */
 static struct iscsi_context *login(int portal, const char *ini, uint32_t q)
 {
-	struct iscsi_context *iscsi = login_raw(portal, ini, q);
+	struct iscsi_context *iscsi = h_login_raw(&daemon_, portal, ini, q);
 	assert_int_equal(h_clear_ua(iscsi, 0), SCSI_STATUS_GOOD);
 	return iscsi;
-}
-
-static struct scsi_sense last_sense;
-
-static int prout(struct iscsi_context *iscsi, int sa, int type, uint64_t key, uint64_t sa_key,
-                 int all_tg_pt, int aptpl)
-{
-	struct scsi_persistent_reserve_out_basic p = {
-	    .reservation_key = key,
-	    .service_action_reservation_key = sa_key,
-	    .all_tg_pt = (uint8_t)all_tg_pt,
-	    .aptpl = (uint8_t)aptpl,
-	};
-	struct scsi_task *t = iscsi_persistent_reserve_out_sync(iscsi, 0, sa, 0, type, &p);
-	assert_non_null(t);
-	int status = t->status;
-	last_sense = t->sense;
-	scsi_free_scsi_task(t);
-	return status;
-}
-
-static void assert_sense(int status, int key, int ascq)
-{
-	assert_int_equal(status, SCSI_STATUS_CHECK_CONDITION);
-	assert_int_equal(last_sense.key, key);
-	assert_int_equal(last_sense.ascq, ascq);
 }
 
 static int io(struct iscsi_context *iscsi, bool write, uint64_t lba)
 {
 	uint8_t buf[512];
 	memset(buf, (int)lba, sizeof(buf));
-	struct scsi_task *t = write
-	                          ? iscsi_write16_sync(iscsi, 0, lba, buf, 512, 512, 0, 0, 0, 0, 0)
-	                          : iscsi_read16_sync(iscsi, 0, lba, 512, 512, 0, 0, 0, 0, 0);
-	assert_non_null(t);
-	int status = t->status;
-	last_sense = t->sense;
-	scsi_free_scsi_task(t);
-	return status;
-}
-
-static int tur(struct iscsi_context *iscsi)
-{
-	struct scsi_task *t = iscsi_testunitready_sync(iscsi, 0);
-	assert_non_null(t);
-	int status = t->status;
-	last_sense = t->sense;
-	scsi_free_scsi_task(t);
-	return status;
+	return h_status(write ? iscsi_write16_sync(iscsi, 0, lba, buf, 512, 512, 0, 0, 0, 0, 0)
+	                      : iscsi_read16_sync(iscsi, 0, lba, 512, 512, 0, 0, 0, 0, 0));
 }
 
 struct prin {
@@ -152,22 +103,12 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static json_object *member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	assert_true(json_object_object_get_ex(o, key, &v));
-	return v;
-}
-
 static json_object *cli_pr(void)
 {
-	static char out[65536], err[4096];
 	/* --json after the command works too (test_pr.c puts it first). */
 	const char *args[] = {"pr", H_TARGET, "0", "--json", NULL};
-	assert_int_equal(h_cli(&daemon_, out, sizeof(out), err, sizeof(err), args), 0);
-	json_object *o = json_tokener_parse(out);
-	assert_non_null(o);
-	assert_true(json_object_get_boolean(member(o, "ok")));
+	json_object *o = h_cli_json(&daemon_, args);
+	assert_true(json_object_get_boolean(h_member(o, "ok")));
 	return o;
 }
 
@@ -199,10 +140,10 @@ static void test_aptpl_state_survives_restart(void **state)
 	struct iscsi_context *b = login(1, INI_B, 0x22);
 	struct iscsi_context *c = login(1, INI_C, 0x33);
 	int ign = SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY;
-	assert_int_equal(prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
-	assert_int_equal(prout(b, ign, 0, 0, 0xb1, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(b, ign, 0, 0, 0xb1, 0, 1), SCSI_STATUS_GOOD);
 	/* C on every target port. */
-	assert_int_equal(prout(c, ign, 0, 0, 0xc1, 1, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(c, ign, 0, 0, 0xc1, 1, 1), SCSI_STATUS_GOOD);
 	/* E registers itself and, by a format-00b TransportID, every ISID of
 	 * F on portal 0 (SPEC_I_PT). */
 	struct iscsi_context *e = login(0, INI_E, 0x55);
@@ -212,9 +153,9 @@ static void test_aptpl_state_survives_restart(void **state)
 	size_t n = prk_prout_params_encode_basic(0, 0xe1, false, true, &f_tid, 1, p, sizeof(p));
 	assert_true(n > 0 && n <= sizeof(p));
 	assert_int_equal(
-	    h_pr_out(e, 0, SCSI_PERSISTENT_RESERVE_REGISTER, 0, p, (uint32_t)n, &last_sense),
+	    h_pr_out(e, 0, SCSI_PERSISTENT_RESERVE_REGISTER, 0, p, (uint32_t)n, &h_sense),
 	    SCSI_STATUS_GOOD);
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_WE_RO, 0xa1, 0, 0, 0),
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_WE_RO, 0xa1, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
 	struct prin keys0, resv0, full0, caps;
 	prin(a, SCSI_PERSISTENT_RESERVE_READ_KEYS, &keys0);
@@ -237,15 +178,15 @@ static void test_aptpl_state_survives_restart(void **state)
 	 * restored registrations work: the holder and the registrants (C
 	 * through portal 0 now, F with an ISID never seen) write, an
 	 * unregistered host may not. */
-	a = login_raw(0, INI_A, 0x11);
-	b = login_raw(1, INI_B, 0x22);
-	c = login_raw(0, INI_C, 0x33);
-	struct iscsi_context *f = login_raw(0, INI_F, 0x66);
-	struct iscsi_context *d = login_raw(0, INI_D, 0x44);
+	a = h_login_raw(&daemon_, 0, INI_A, 0x11);
+	b = h_login_raw(&daemon_, 1, INI_B, 0x22);
+	c = h_login_raw(&daemon_, 0, INI_C, 0x33);
+	struct iscsi_context *f = h_login_raw(&daemon_, 0, INI_F, 0x66);
+	struct iscsi_context *d = h_login_raw(&daemon_, 0, INI_D, 0x44);
 	struct iscsi_context *all[] = {a, b, c, f, d};
 	for (int i = 0; i < 5; i++) {
-		assert_sense(io(all[i], true, 10 + (uint64_t)i), SCSI_SENSE_UNIT_ATTENTION,
-		             ASCQ_POWER_ON);
+		h_assert_sense(io(all[i], true, 10 + (uint64_t)i), SCSI_SENSE_UNIT_ATTENTION,
+		               ASCQ_POWER_ON);
 		assert_int_equal(io(all[i], true, 10 + (uint64_t)i),
 		                 i < 4 ? SCSI_STATUS_GOOD : SCSI_STATUS_RESERVATION_CONFLICT);
 	}
@@ -293,12 +234,12 @@ static void test_aptpl_state_survives_restart(void **state)
 	assert_int_equal(desc[4].rtpi, 1);
 
 	json_object *o = cli_pr();
-	assert_int_equal(json_object_get_int64(member(o, "generation")), 0);
-	assert_true(json_object_get_boolean(member(o, "aptpl")));
-	assert_false(json_object_get_boolean(member(o, "lost")));
+	assert_int_equal(json_object_get_int64(h_member(o, "generation")), 0);
+	assert_true(json_object_get_boolean(h_member(o, "aptpl")));
+	assert_false(json_object_get_boolean(h_member(o, "lost")));
 	json_object_put(o);
 	/* The first change after the restart counts from 0. */
-	assert_int_equal(prout(d, ign, 0, 0, 0xd1, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(d, ign, 0, 0, 0xd1, 0, 1), SCSI_STATUS_GOOD);
 	prin(d, SCSI_PERSISTENT_RESERVE_READ_KEYS, &keys1);
 	assert_int_equal(be32(keys1.buf), 1);
 	for (int i = 0; i < 5; i++)
@@ -311,8 +252,8 @@ static void test_aptpl_register_and_move_survives_restart(void **state)
 	(void)state;
 	struct iscsi_context *a = login(0, INI_A, 0x11);
 	int ign = SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY;
-	assert_int_equal(prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_EA, 0xa1, 0, 0, 0),
+	assert_int_equal(h_prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_EA, 0xa1, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
 	struct prk_tid tid = {.format = PRK_TID_FMT_PORT, .isid = ISID(0x22)};
 	snprintf(tid.name, sizeof(tid.name), "%s", INI_B);
@@ -320,7 +261,7 @@ static void test_aptpl_register_and_move_survives_restart(void **state)
 	size_t n = prk_prout_params_encode_move(0xa1, 0xb2, true, true, 2, &tid, p, sizeof(p));
 	assert_true(n > 0 && n <= sizeof(p));
 	assert_int_equal(h_pr_out(a, 0, SCSI_PERSISTENT_RESERVE_REGISTER_AND_MOVE, T_EA, p,
-	                          (uint32_t)n, &last_sense),
+	                          (uint32_t)n, &h_sense),
 	                 SCSI_STATUS_GOOD);
 	h_logout(a);
 	assert_int_equal(h_restart(&daemon_), 0);
@@ -352,10 +293,10 @@ static void test_aptpl_off_forgets_on_restart(void **state)
 	struct iscsi_context *a = login(0, INI_A, 0x11);
 	struct iscsi_context *b = login(1, INI_B, 0x22);
 	int ign = SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY;
-	assert_int_equal(prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_EA, 0xa1, 0, 0, 0),
+	assert_int_equal(h_prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_EA, 0xa1, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
-	assert_int_equal(prout(b, ign, 0, 0, 0xb1, 0, 0), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(b, ign, 0, 0, 0xb1, 0, 0), SCSI_STATUS_GOOD);
 	h_logout(a);
 	h_logout(b);
 	assert_int_equal(h_restart(&daemon_), 0);
@@ -379,9 +320,9 @@ static void test_aptpl_write_failure_rolls_back(void **state)
 	struct iscsi_context *a = login(0, INI_A, 0x11);
 	struct iscsi_context *b = login(1, INI_B, 0x22);
 	int ign = SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY;
-	assert_int_equal(prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
-	assert_int_equal(prout(b, ign, 0, 0, 0xb1, 0, 1), SCSI_STATUS_GOOD);
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_WE_RO, 0xa1, 0, 0, 0),
+	assert_int_equal(h_prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(b, ign, 0, 0, 0xb1, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_WE_RO, 0xa1, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
 	char path[600], tmp[700];
 	record_path(path, sizeof(path));
@@ -390,11 +331,12 @@ static void test_aptpl_write_failure_rolls_back(void **state)
 
 	struct prin k0, k1;
 	prin(a, SCSI_PERSISTENT_RESERVE_READ_KEYS, &k0);
-	assert_sense(prout(a, ign, 0, 0, 0xa2, 0, 1), SCSI_SENSE_HARDWARE_ERROR, 0x4400);
-	assert_sense(prout(a, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0xa1, 0, 0, 0),
-	             SCSI_SENSE_HARDWARE_ERROR, 0x4400);
-	assert_sense(prout(b, SCSI_PERSISTENT_RESERVE_PREEMPT_AND_ABORT, T_EA, 0xb1, 0xa1, 0, 0),
-	             SCSI_SENSE_HARDWARE_ERROR, 0x4400);
+	h_assert_sense(h_prout(a, ign, 0, 0, 0xa2, 0, 1), SCSI_SENSE_HARDWARE_ERROR, 0x4400);
+	h_assert_sense(h_prout(a, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0xa1, 0, 0, 0),
+	               SCSI_SENSE_HARDWARE_ERROR, 0x4400);
+	h_assert_sense(
+	    h_prout(b, SCSI_PERSISTENT_RESERVE_PREEMPT_AND_ABORT, T_EA, 0xb1, 0xa1, 0, 0),
+	    SCSI_SENSE_HARDWARE_ERROR, 0x4400);
 	prin(b, SCSI_PERSISTENT_RESERVE_READ_KEYS, &k1);
 	assert_int_equal(k1.len, k0.len);
 	assert_memory_equal(k1.buf, k0.buf, k0.len); /* same keys, same generation */
@@ -406,14 +348,14 @@ static void test_aptpl_write_failure_rolls_back(void **state)
 	assert_int_equal(r.key, 0xa1);
 	assert_int_equal(r.type, T_WE_RO);
 	/* No unit attention of the failed CLEAR / PREEMPT reached anyone. */
-	assert_int_equal(tur(a), SCSI_STATUS_GOOD);
-	assert_int_equal(tur(b), SCSI_STATUS_GOOD);
+	assert_int_equal(h_tur(a, 0), SCSI_STATUS_GOOD);
+	assert_int_equal(h_tur(b, 0), SCSI_STATUS_GOOD);
 	assert_int_equal(io(a, true, 5), SCSI_STATUS_GOOD);
 	assert_int_equal(io(b, true, 5), SCSI_STATUS_GOOD);
 
 	/* Writable again: the next change works and is what restarts. */
 	assert_int_equal(rmdir(tmp), 0);
-	assert_int_equal(prout(a, ign, 0, 0, 0xa3, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(a, ign, 0, 0, 0xa3, 0, 1), SCSI_STATUS_GOOD);
 	h_logout(a);
 	h_logout(b);
 	assert_int_equal(h_restart(&daemon_), 0);
@@ -687,9 +629,9 @@ static void test_aptpl_corrupt_record_is_lost_until_replaced(void **state)
 	struct iscsi_context *a = login(0, INI_A, 0x11);
 	struct iscsi_context *b = login(1, INI_B, 0x22);
 	int ign = SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY;
-	assert_int_equal(prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
-	assert_int_equal(prout(b, ign, 0, 0, 0xb1, 0, 1), SCSI_STATUS_GOOD);
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_WE_RO, 0xa1, 0, 0, 0),
+	assert_int_equal(h_prout(a, ign, 0, 0, 0xa1, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(b, ign, 0, 0, 0xb1, 0, 1), SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, T_WE_RO, 0xa1, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
 	h_logout(a);
 	h_logout(b);
@@ -715,17 +657,18 @@ static void test_aptpl_corrupt_record_is_lost_until_replaced(void **state)
 	/* Media access fails with 44/01, for everyone; so do PR OUT service
 	 * actions other than REPLACE LOST RESERVATION. */
 	for (int w = 0; w < 2; w++) {
-		assert_sense(io(a, w, 3), SCSI_SENSE_HARDWARE_ERROR, ASCQ_PR_INFO_LOST);
-		assert_sense(io(b, w, 3), SCSI_SENSE_HARDWARE_ERROR, ASCQ_PR_INFO_LOST);
+		h_assert_sense(io(a, w, 3), SCSI_SENSE_HARDWARE_ERROR, ASCQ_PR_INFO_LOST);
+		h_assert_sense(io(b, w, 3), SCSI_SENSE_HARDWARE_ERROR, ASCQ_PR_INFO_LOST);
 	}
-	assert_sense(prout(a, ign, 0, 0, 0xa2, 0, 1), SCSI_SENSE_HARDWARE_ERROR, ASCQ_PR_INFO_LOST);
+	h_assert_sense(h_prout(a, ign, 0, 0, 0xa2, 0, 1), SCSI_SENSE_HARDWARE_ERROR,
+	               ASCQ_PR_INFO_LOST);
 	/* PR IN still answers: nothing is known. */
 	struct prin k;
 	prin(a, SCSI_PERSISTENT_RESERVE_READ_KEYS, &k);
 	assert_int_equal(be32(k.buf + 4), 0);
 	json_object *o = cli_pr();
-	assert_true(json_object_get_boolean(member(o, "lost")));
-	assert_int_equal(json_object_array_length(member(o, "registrations")), 0);
+	assert_true(json_object_get_boolean(h_member(o, "lost")));
+	assert_int_equal(json_object_array_length(h_member(o, "registrations")), 0);
 	json_object_put(o);
 
 	/* REPLACE LOST RESERVATION: RESERVATION KEY 0, the new key, WE-RO,
@@ -733,12 +676,12 @@ static void test_aptpl_corrupt_record_is_lost_until_replaced(void **state)
 	uint8_t p[PRK_PROUT_BASIC_LEN];
 	assert_int_equal(prk_prout_params_encode_basic(0, 0xa9, false, true, NULL, 0, p, sizeof(p)),
 	                 sizeof(p));
-	assert_int_equal(h_pr_out(a, 0, SA_REPLACE_LOST, T_WE_RO, p, sizeof(p), &last_sense),
+	assert_int_equal(h_pr_out(a, 0, SA_REPLACE_LOST, T_WE_RO, p, sizeof(p), &h_sense),
 	                 SCSI_STATUS_GOOD);
 	assert_int_equal(io(a, false, 3), SCSI_STATUS_GOOD);
 	assert_int_equal(io(a, true, 3), SCSI_STATUS_GOOD);
 	/* B, not registered any more: it may read under WE-RO, not write. */
-	assert_int_equal(tur(b), SCSI_STATUS_GOOD);
+	assert_int_equal(h_tur(b, 0), SCSI_STATUS_GOOD);
 	assert_int_equal(io(b, false, 3), SCSI_STATUS_GOOD);
 	assert_int_equal(io(b, true, 3), SCSI_STATUS_RESERVATION_CONFLICT);
 	prin(a, SCSI_PERSISTENT_RESERVE_READ_KEYS, &k);
@@ -752,8 +695,8 @@ static void test_aptpl_corrupt_record_is_lost_until_replaced(void **state)
 	assert_int_equal(r.key, 0xa9);
 	assert_int_equal(r.type, T_WE_RO);
 	o = cli_pr();
-	assert_false(json_object_get_boolean(member(o, "lost")));
-	assert_true(json_object_get_boolean(member(o, "aptpl")));
+	assert_false(json_object_get_boolean(h_member(o, "lost")));
+	assert_true(json_object_get_boolean(h_member(o, "aptpl")));
 	json_object_put(o);
 	h_logout(a);
 	h_logout(b);

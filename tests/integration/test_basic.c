@@ -16,6 +16,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 
 #define INI_A "iqn.2026-11.io.prkit.test:host-a"
 #define INI_B "iqn.2026-11.io.prkit.test:host-b"
@@ -25,9 +26,7 @@ static struct h_daemon daemon_;
 static int setup(void **state)
 {
 	(void)state;
-	char cfg[2048];
-	h_config_basic(cfg, sizeof(cfg), 2, 32);
-	return h_start(&daemon_, cfg);
+	return h_start_basic(&daemon_, 2, 32);
 }
 
 static int teardown(void **state)
@@ -113,12 +112,7 @@ static void test_write_read_round_trip(void **state)
 		assert_non_null(t);
 		assert_int_equal(t->status, SCSI_STATUS_GOOD);
 		scsi_free_scsi_task(t);
-		t = iscsi_read16_sync(iscsi, 0, lba, len, 512, 0, 0, 0, 0, 0);
-		assert_non_null(t);
-		assert_int_equal(t->status, SCSI_STATUS_GOOD);
-		assert_int_equal(t->datain.size, (int)len);
-		assert_memory_equal(t->datain.data, buf, len);
-		scsi_free_scsi_task(t);
+		h_assert_read(iscsi, 0, lba, buf, len);
 		free(buf);
 	}
 	h_logout(iscsi);

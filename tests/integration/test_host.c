@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 #include "load_util.h"
 #include "prkit/host.h"
 
@@ -133,18 +134,26 @@ static int teardown(void **state)
 	return h_stop(&daemon_) == 0 ? 0 : -1;
 }
 
-static unsigned mk_hold_ms;    /* fenced_hold_ms of the next devices made */
-static unsigned mk_no_path_ms; /* no_path_timeout_ms of the next devices made */
+/* What mk() makes: a device of initiator ini with key, over the first
+ * n_paths portals; the fields left out take the library's defaults. */
+struct mk_opts {
+	const char *ini;
+	uint64_t key;
+	int n_paths;
+	unsigned checker_ms; /* checker_interval_ms */
+	unsigned hold_ms;    /* fenced_hold_ms */
+	unsigned no_path_ms; /* no_path_timeout_ms */
+};
 
-static struct prk_mpdev *mk(const char *ini, uint64_t key, int n_paths, unsigned checker_ms)
+static struct prk_mpdev *mk(const struct mk_opts *m)
 {
-	struct prk_mpdev_opts o = {.initiator_name = ini,
+	struct prk_mpdev_opts o = {.initiator_name = m->ini,
 	                           .urls = url_ptrs,
-	                           .n_urls = (size_t)n_paths,
-	                           .key = key,
-	                           .checker_interval_ms = checker_ms,
-	                           .fenced_hold_ms = mk_hold_ms,
-	                           .no_path_timeout_ms = mk_no_path_ms,
+	                           .n_urls = (size_t)m->n_paths,
+	                           .key = m->key,
+	                           .checker_interval_ms = m->checker_ms,
+	                           .fenced_hold_ms = m->hold_ms,
+	                           .no_path_timeout_ms = m->no_path_ms,
 	                           .on_event = on_event};
 	struct prk_host_err err;
 	struct prk_mpdev *d = prk_mpdev_new(host, &o, &err);
@@ -152,6 +161,9 @@ static struct prk_mpdev *mk(const char *ini, uint64_t key, int n_paths, unsigned
 		fail_msg("prk_mpdev_new: %s", err.msg);
 	return d;
 }
+
+/* MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200) */
+#define MK(...) mk(&(struct mk_opts){__VA_ARGS__})
 
 static void open_ok(struct prk_mpdev *d, enum prk_open_mode m)
 {
@@ -163,40 +175,29 @@ static void open_ok(struct prk_mpdev *d, enum prk_open_mode m)
 
 static char cli_out[65536], cli_err[4096];
 
-static json_object *member(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	assert_true(json_object_object_get_ex(o, k, &v));
-	return v;
-}
-
 static json_object *cli_pr(void)
 {
 	const char *args[] = {"--json", "pr", H_TARGET, "0", NULL};
-	assert_int_equal(h_cli(&daemon_, cli_out, sizeof(cli_out), cli_err, sizeof(cli_err), args),
-	                 0);
-	json_object *o = json_tokener_parse(cli_out);
-	assert_non_null(o);
-	return o;
+	return h_cli_json(&daemon_, args);
 }
 
 /* Registrations of (initiator, key) in the target's table; each ISID seen
  * goes to isids[]. */
 static int regs_of(json_object *o, const char *ini, uint64_t key, uint64_t *isids, bool *holder)
 {
-	json_object *regs = member(o, "registrations");
+	json_object *regs = h_member(o, "registrations");
 	char k[24];
 	snprintf(k, sizeof(k), "0x%016llx", (unsigned long long)key);
 	int n = 0;
 	for (size_t i = 0; i < json_object_array_length(regs); i++) {
 		json_object *r = json_object_array_get_idx(regs, i);
-		if (strcasecmp(json_object_get_string(member(r, "initiator")), ini) != 0 ||
-		    strcmp(json_object_get_string(member(r, "key")), k) != 0)
+		if (strcasecmp(json_object_get_string(h_member(r, "initiator")), ini) != 0 ||
+		    strcmp(json_object_get_string(h_member(r, "key")), k) != 0)
 			continue;
 		if (isids)
-			isids[n] = strtoull(json_object_get_string(member(r, "isid")), NULL, 16);
+			isids[n] = strtoull(json_object_get_string(h_member(r, "isid")), NULL, 16);
 		if (holder)
-			holder[n] = json_object_get_boolean(member(r, "holder"));
+			holder[n] = json_object_get_boolean(h_member(r, "holder"));
 		n++;
 	}
 	return n;
@@ -272,12 +273,12 @@ static void portal_up(int i)
 static void test_open_default_registers_every_path(void **state)
 {
 	(void)state;
-	struct prk_mpdev *d = mk(INI_A, KEY_A, 3, 0);
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 3);
 	open_ok(d, PRK_OPEN_DEFAULT);
 	assert_one_reg_per_path(d, INI_A, KEY_A, 3);
 	json_object *o = cli_pr();
-	json_object *r = member(o, "reservation");
-	assert_int_equal(json_object_get_int(member(r, "type_code")), 6);
+	json_object *r = h_member(o, "reservation");
+	assert_int_equal(json_object_get_int(h_member(r, "type_code")), 6);
 	uint64_t isids[8];
 	bool holder[8];
 	assert_int_equal(regs_of(o, INI_A, KEY_A, isids, holder), 3);
@@ -310,7 +311,7 @@ static void test_open_default_registers_every_path(void **state)
 static void test_isid_stable_across_restart(void **state)
 {
 	(void)state;
-	struct prk_mpdev *d = mk(INI_A, KEY_A, 2, 0);
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	open_ok(d, PRK_OPEN_NO_RESERVE);
 	struct prk_path_info pi[8];
 	prk_mpdev_paths(d, pi, 8);
@@ -328,7 +329,7 @@ static void test_isid_stable_across_restart(void **state)
 	snprintf(dir, sizeof(dir), "%s/host", daemon_.dir);
 	struct prk_host_opts ho = {.state_dir = dir};
 	host = prk_host_new(&ho, NULL);
-	d = mk(INI_A, KEY_A, 2, 0);
+	d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	open_ok(d, PRK_OPEN_NO_RESERVE);
 	prk_mpdev_paths(d, pi, 8);
 	assert_int_equal(pi[0].isid, first[0]);
@@ -343,7 +344,7 @@ static void test_isid_stable_across_restart(void **state)
 static void test_isid_in_use_is_refused(void **state)
 {
 	(void)state;
-	struct prk_mpdev *d = mk(INI_A, KEY_A, 1, 0);
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 1);
 	struct prk_mpdev_opts o = {.initiator_name = INI_A, .urls = url_ptrs, .n_urls = 1};
 	struct prk_host_err err;
 	assert_null(prk_mpdev_new(host, &o, &err));
@@ -366,7 +367,7 @@ static void test_isid_in_use_is_refused(void **state)
 static void test_failover_under_load_then_failback(void **state)
 {
 	(void)state;
-	struct prk_mpdev *d = mk(INI_A, KEY_A, 2, 200);
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200);
 	open_ok(d, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, d, 8);
@@ -423,8 +424,8 @@ static void test_manual_failback(void **state)
 static void test_two_hosts_default_then_forced(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	open_ok(a, PRK_OPEN_DEFAULT);
 	struct prk_open_opts oo = {.mode = PRK_OPEN_DEFAULT};
 	struct prk_host_err err;
@@ -464,7 +465,7 @@ static void test_two_hosts_default_then_forced(void **state)
 static void test_retain_and_no_reserve(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	open_ok(a, PRK_OPEN_RETAIN);
 	struct prk_host_err err;
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
@@ -473,7 +474,7 @@ static void test_retain_and_no_reserve(void **state)
 	json_object_put(o);
 	prk_mpdev_free(a);
 
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	struct prk_open_opts nr = {.mode = PRK_OPEN_NO_RESERVE};
 	assert_int_equal(prk_mpdev_open(b, &nr, &err), -1);
 	assert_int_equal(err.code, PRK_HE_BUSY);
@@ -487,7 +488,7 @@ static void test_retain_and_no_reserve(void **state)
 	assert_true(json_object_object_get_ex(o, "reservation", NULL));
 	json_object_put(o);
 
-	a = mk(INI_A, KEY_A, 2, 0);
+	a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	open_ok(a, PRK_OPEN_DEFAULT); /* finds its own key */
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
 	open_ok(a, PRK_OPEN_RETAIN);
@@ -509,8 +510,9 @@ static void test_retain_and_no_reserve(void **state)
 static void test_single_open(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 1, 0);
-	struct prk_mpdev *a2 = mk(INI_B, KEY_A, 1, 0); /* another nexus of this host */
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 1);
+	struct prk_mpdev *a2 =
+	    MK(.ini = INI_B, .key = KEY_A, .n_paths = 1); /* another nexus of this host */
 	open_ok(a, PRK_OPEN_SINGLE);
 	struct prk_open_opts so = {.mode = PRK_OPEN_SINGLE};
 	struct prk_host_err err;
@@ -528,7 +530,7 @@ static void test_single_open(void **state)
 static void test_dead_holder_reservation_moves(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 3, 200);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 3, .checker_ms = 200);
 	struct prk_open_opts oo = {.mode = PRK_OPEN_DEFAULT, .type = 1 /* WE */};
 	struct prk_host_err err;
 	assert_int_equal(prk_mpdev_open(a, &oo, &err), 0);
@@ -558,7 +560,7 @@ static void test_dead_holder_reservation_moves(void **state)
 	for (int i = 0; i < n; i++)
 		if (holder[i])
 			assert_true(isids[i] != pi[h].isid);
-	assert_int_equal(json_object_get_int(member(member(o, "reservation"), "type_code")), 1);
+	assert_int_equal(json_object_get_int(h_member(h_member(o, "reservation"), "type_code")), 1);
 	json_object_put(o);
 	portal_up(h);
 	assert_true(wait_state(a, h, PRK_PATH_UP, 5000));
@@ -572,9 +574,9 @@ static void test_dead_holder_reservation_moves(void **state)
 static void test_returning_path_after_preempt_is_not_resurrected(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 200);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200);
 	open_ok(a, PRK_OPEN_NO_RESERVE);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 1, 200);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 1, .checker_ms = 200);
 	open_ok(b, PRK_OPEN_NO_RESERVE);
 	portal_down(1);
 	assert_true(wait_state(a, 1, PRK_PATH_DOWN, 2000));
@@ -629,7 +631,7 @@ static void test_unresponsive_target_recovers(void **state)
 static void test_alua_standby_path_carries_no_io(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 200);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200);
 	open_ok(a, PRK_OPEN_NO_RESERVE);
 	struct prk_path_info pi[8];
 	prk_mpdev_paths(a, pi, 8);
@@ -681,8 +683,8 @@ static void test_alua_standby_path_carries_no_io(void **state)
 static void test_spc2_fallback(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	open_ok(a, PRK_OPEN_DEFAULT);
 	struct prk_open_opts oo = {.mode = PRK_OPEN_DEFAULT};
 	struct prk_host_err err;
@@ -696,8 +698,8 @@ static void test_spc2_fallback(void **state)
 	assert_true(l.ok > 0);
 	assert_true(l.per_path[0] == 0 || l.per_path[1] == 0); /* one path only */
 	json_object *o = cli_pr();
-	json_object *r = member(o, "spc2_reservation");
-	assert_string_equal(json_object_get_string(member(r, "initiator")), INI_A);
+	json_object *r = h_member(o, "spc2_reservation");
+	assert_string_equal(json_object_get_string(h_member(r, "initiator")), INI_A);
 	json_object_put(o);
 
 	/* The reserving path's portal goes away: the target drops the SPC-2
@@ -718,8 +720,8 @@ static void test_spc2_fallback(void **state)
 	assert_true(n_events[PRK_EV_RESV_MOVED] > moved_before);
 	assert_false(prk_mpdev_is_fenced(a));
 	o = cli_pr();
-	r = member(o, "spc2_reservation");
-	assert_string_equal(json_object_get_string(member(r, "initiator")), INI_A);
+	r = h_member(o, "spc2_reservation");
+	assert_string_equal(json_object_get_string(h_member(r, "initiator")), INI_A);
 	json_object_put(o);
 	assert_int_equal(prk_mpdev_open(b, &oo, &err), -1);
 	assert_int_equal(err.code, PRK_HE_BUSY);
@@ -738,9 +740,8 @@ static void test_spc2_fallback(void **state)
 static void test_spc2_lost_to_another_host(void **state)
 {
 	(void)state;
-	mk_no_path_ms = 1000;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 200);
-	mk_no_path_ms = 0;
+	struct prk_mpdev *a =
+	    MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200, .no_path_ms = 1000);
 	open_ok(a, PRK_OPEN_DEFAULT);
 	int fenced_before = n_events[PRK_EV_FENCED];
 	portal_down(0);
@@ -748,7 +749,7 @@ static void test_spc2_lost_to_another_host(void **state)
 	assert_true(wait_state(a, 0, PRK_PATH_DOWN, 5000));
 	assert_true(wait_state(a, 1, PRK_PATH_DOWN, 5000));
 	portal_up(1);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	open_ok(b, PRK_OPEN_DEFAULT); /* before A's checker finds the portal */
 	assert_true(wait_state(a, 1, PRK_PATH_UP, 5000));
 	for (int i = 0; i < 40 && !prk_mpdev_is_fenced(a); i++)
@@ -762,8 +763,8 @@ static void test_spc2_lost_to_another_host(void **state)
 	assert_int_equal(l.ok, 0);
 	assert_true(l.fenced > 0);
 	json_object *o = cli_pr();
-	json_object *r = member(o, "spc2_reservation");
-	assert_string_equal(json_object_get_string(member(r, "initiator")), INI_B);
+	json_object *r = h_member(o, "spc2_reservation");
+	assert_string_equal(json_object_get_string(h_member(r, "initiator")), INI_B);
 	json_object_put(o);
 	prk_mpdev_free(a);
 	prk_mpdev_free(b);
@@ -776,15 +777,13 @@ static void test_spc2_lost_to_another_host(void **state)
 static void test_fenced_hold_then_fail(void **state)
 {
 	(void)state;
-	mk_hold_ms = 800;
-	struct prk_mpdev *a = mk(INI_A, KEY_A, 2, 0);
-	mk_hold_ms = 0;
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .hold_ms = 800);
 	open_ok(a, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
 	pump(200);
 	assert_true(l.ok > 0);
-	struct prk_mpdev *b = mk(INI_B, KEY_B, 2, 0);
+	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
 	open_ok(b, PRK_OPEN_FORCED); /* PREEMPT AND ABORT of A's key */
 	pump(200);
 	long ok0 = l.ok;
@@ -849,7 +848,7 @@ static void test_discover_finds_every_portal(void **state)
 		fail_msg("prkit io --discover: %d %s", rc, errs);
 	json_object *r = json_tokener_parse(out);
 	assert_non_null(r);
-	assert_int_equal(json_object_array_length(member(r, "paths")), 3);
+	assert_int_equal(json_object_array_length(h_member(r, "paths")), 3);
 	json_object_put(r);
 }
 

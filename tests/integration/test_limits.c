@@ -25,6 +25,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 
 #define INI_A "iqn.2026-11.io.prkit.test:host-a"
 #define INI_B "iqn.2026-11.io.prkit.test:host-b"
@@ -614,16 +615,7 @@ static void test_small_max_recv_dsl_large_write_reads_back(void **state)
 	assert_non_null(buf);
 	for (uint32_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)(i * 11 + (i >> 12) * 3);
-	struct scsi_task *t = iscsi_write16_sync(iscsi, 0, 4096, buf, len, 512, 0, 0, 0, 0, 0);
-	assert_non_null(t);
-	assert_int_equal(t->status, SCSI_STATUS_GOOD);
-	scsi_free_scsi_task(t);
-	t = iscsi_read16_sync(iscsi, 0, 4096, len, 512, 0, 0, 0, 0, 0);
-	assert_non_null(t);
-	assert_int_equal(t->status, SCSI_STATUS_GOOD);
-	assert_int_equal(t->datain.size, (int)len);
-	assert_memory_equal(t->datain.data, buf, len);
-	scsi_free_scsi_task(t);
+	h_assert_write_read(iscsi, 0, 4096, buf, len);
 	free(buf);
 	h_logout(iscsi);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 
 #define INI_A "iqn.2026-11.io.prkit.test:node-a"
 #define INI_B "iqn.2026-11.io.prkit.test:node-b"
@@ -27,9 +28,7 @@ static char out[65536], err[8192];
 static int setup(void **state)
 {
 	(void)state;
-	char cfg[2048];
-	h_config_basic(cfg, sizeof(cfg), 2, 16);
-	if (h_start(&daemon_, cfg))
+	if (h_start_basic(&daemon_, 2, 16))
 		return -1;
 	snprintf(u0, sizeof(u0), "iscsi://127.0.0.1:%u/%s/0", daemon_.ports[0], H_TARGET);
 	snprintf(u1, sizeof(u1), "iscsi://127.0.0.1:%u/%s/0", daemon_.ports[1], H_TARGET);

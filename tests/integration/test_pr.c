@@ -23,6 +23,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 #include "prkit/scsi_pr_wire.h"
 
 #define INI_A "iqn.2026-11.io.prkit.test:host-a"
@@ -51,9 +52,7 @@ static struct h_daemon daemon_;
 static int setup(void **state)
 {
 	(void)state;
-	char cfg[2048];
-	h_config_basic(cfg, sizeof(cfg), 2, 16);
-	return h_start(&daemon_, cfg);
+	return h_start_basic(&daemon_, 2, 16);
 }
 
 static int teardown(void **state)
@@ -64,65 +63,17 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-/* Logs in (libiscsi's full connect consumes the power-on unit attention)
- * and checks that nothing else is pending. */
-static struct iscsi_context *login(int portal, const char *ini, uint32_t q)
-{
-	struct iscsi_context *iscsi = h_login(&daemon_, portal, ini, q);
-	assert_non_null(iscsi);
-	assert_int_equal(h_clear_ua(iscsi, 0), SCSI_STATUS_GOOD);
-	return iscsi;
-}
-
-/* Logs in without any command: the next one sees what is pending. */
-static struct iscsi_context *login_raw(int portal, const char *ini, uint32_t q)
-{
-	struct h_login_opts o = {.no_tur = 1};
-	struct iscsi_context *iscsi = h_login_ex(&daemon_, portal, ini, q, &o);
-	assert_non_null(iscsi);
-	return iscsi;
-}
-
-static struct scsi_sense last_sense;
-
-/* A PR OUT through libiscsi's helper; returns the status, sense in
- * last_sense. */
-static int prout(struct iscsi_context *iscsi, int sa, int type, uint64_t key, uint64_t sa_key,
-                 int all_tg_pt, int aptpl)
-{
-	struct scsi_persistent_reserve_out_basic p = {
-	    .reservation_key = key,
-	    .service_action_reservation_key = sa_key,
-	    .all_tg_pt = (uint8_t)all_tg_pt,
-	    .aptpl = (uint8_t)aptpl,
-	};
-	struct scsi_task *t = iscsi_persistent_reserve_out_sync(iscsi, 0, sa, 0, type, &p);
-	assert_non_null(t);
-	int status = t->status;
-	last_sense = t->sense;
-	scsi_free_scsi_task(t);
-	return status;
-}
-
 static void reg(struct iscsi_context *iscsi, uint64_t key)
 {
-	assert_int_equal(
-	    prout(iscsi, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, key, 0, 0),
-	    SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(iscsi, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0,
+	                         0, key, 0, 0),
+	                 SCSI_STATUS_GOOD);
 }
 
 static void reserve(struct iscsi_context *iscsi, uint64_t key, int type)
 {
-	assert_int_equal(prout(iscsi, SCSI_PERSISTENT_RESERVE_RESERVE, type, key, 0, 0, 0),
+	assert_int_equal(h_prout(iscsi, SCSI_PERSISTENT_RESERVE_RESERVE, type, key, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
-}
-
-/* A status CHECK CONDITION with this sense key and ASC/ASCQ in last_sense. */
-static void assert_sense(int status, int key, int ascq)
-{
-	assert_int_equal(status, SCSI_STATUS_CHECK_CONDITION);
-	assert_int_equal(last_sense.key, key);
-	assert_int_equal(last_sense.ascq, ascq);
 }
 
 /* READ KEYS: fills keys (at most 16), returns their number. */
@@ -207,32 +158,12 @@ static int write_block(struct iscsi_context *iscsi, uint64_t lba, uint8_t fill)
 {
 	uint8_t buf[512];
 	memset(buf, fill, sizeof(buf));
-	struct scsi_task *t = iscsi_write16_sync(iscsi, 0, lba, buf, 512, 512, 0, 0, 0, 0, 0);
-	assert_non_null(t);
-	int status = t->status;
-	last_sense = t->sense;
-	scsi_free_scsi_task(t);
-	return status;
+	return h_status(iscsi_write16_sync(iscsi, 0, lba, buf, 512, 512, 0, 0, 0, 0, 0));
 }
 
 static int read_block(struct iscsi_context *iscsi, uint64_t lba)
 {
-	struct scsi_task *t = iscsi_read16_sync(iscsi, 0, lba, 512, 512, 0, 0, 0, 0, 0);
-	assert_non_null(t);
-	int status = t->status;
-	last_sense = t->sense;
-	scsi_free_scsi_task(t);
-	return status;
-}
-
-static int tur(struct iscsi_context *iscsi)
-{
-	struct scsi_task *t = iscsi_testunitready_sync(iscsi, 0);
-	assert_non_null(t);
-	int status = t->status;
-	last_sense = t->sense;
-	scsi_free_scsi_task(t);
-	return status;
+	return h_status(iscsi_read16_sync(iscsi, 0, lba, 512, 512, 0, 0, 0, 0, 0));
 }
 
 static struct prk_tid port_tid(const char *name, uint64_t isid)
@@ -253,7 +184,7 @@ static int register_and_move(struct iscsi_context *iscsi, uint64_t key, uint64_t
 	    prk_prout_params_encode_move(key, sa_key, unreg, false, rtpi, &tid, p, sizeof(p));
 	assert_true(n > 0 && n <= sizeof(p));
 	return h_pr_out(iscsi, 0, SCSI_PERSISTENT_RESERVE_REGISTER_AND_MOVE, (uint8_t)cdb_type, p,
-	                (uint32_t)n, &last_sense);
+	                (uint32_t)n, &h_sense);
 }
 
 /* ---- REGISTER AND MOVE ---- */
@@ -266,8 +197,8 @@ static int register_and_move(struct iscsi_context *iscsi, uint64_t key, uint64_t
 static void test_register_and_move_unreg_to_other_portal(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
-	struct iscsi_context *b = login(1, INI_B, 0x22);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *b = h_login_clear(&daemon_, 1, INI_B, 0x22);
 	reg(a, 0xa1);
 	reserve(a, 0xa1, T_WE);
 	assert_int_equal(write_block(a, 5, 0xa1), SCSI_STATUS_GOOD);
@@ -296,10 +227,10 @@ static void test_register_and_move_unreg_to_other_portal(void **state)
 	assert_int_equal(write_block(b, 5, 0xb2), SCSI_STATUS_GOOD);
 	assert_int_equal(write_block(a, 5, 0xa2), SCSI_STATUS_RESERVATION_CONFLICT);
 	/* REGISTER AND MOVE sends no unit attention to either side. */
-	assert_int_equal(tur(a), SCSI_STATUS_GOOD);
-	assert_int_equal(tur(b), SCSI_STATUS_GOOD);
+	assert_int_equal(h_tur(a, 0), SCSI_STATUS_GOOD);
+	assert_int_equal(h_tur(b, 0), SCSI_STATUS_GOOD);
 	/* A is no longer registered: a PR OUT with its old key conflicts. */
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE, 0xa1, 0, 0, 0),
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE, 0xa1, 0, 0, 0),
 	                 SCSI_STATUS_RESERVATION_CONFLICT);
 	h_logout(a);
 	h_logout(b);
@@ -312,9 +243,9 @@ static void test_register_and_move_unreg_to_other_portal(void **state)
 static void test_register_and_move_to_registered_destination(void **state)
 {
 	(void)state;
-	struct iscsi_context *a0 = login(0, INI_A, 0x11);
-	struct iscsi_context *a1 = login(1, INI_A, 0x11);
-	struct iscsi_context *b = login(1, INI_B, 0x22);
+	struct iscsi_context *a0 = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *a1 = h_login_clear(&daemon_, 1, INI_A, 0x11);
+	struct iscsi_context *b = h_login_clear(&daemon_, 1, INI_B, 0x22);
 	reg(a0, 0xa1);
 	reg(b, 0xb1);
 	reserve(a0, 0xa1, T_WE_RO);
@@ -335,7 +266,7 @@ static void test_register_and_move_to_registered_destination(void **state)
 	assert_int_equal(d[1].type, T_WE_RO);
 	/* B's old key is gone: RELEASE with it conflicts, with the new one
 	 * releases. */
-	assert_int_equal(prout(b, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE_RO, 0xb1, 0, 0, 0),
+	assert_int_equal(h_prout(b, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE_RO, 0xb1, 0, 0, 0),
 	                 SCSI_STATUS_RESERVATION_CONFLICT);
 
 	/* Move on from B to A's nexus on portal 1 (same initiator port as
@@ -363,8 +294,8 @@ static void test_register_and_move_to_registered_destination(void **state)
 static void test_register_and_move_name_in_capitals(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
-	struct iscsi_context *b = login(1, INI_B, 0x22);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *b = h_login_clear(&daemon_, 1, INI_B, 0x22);
 	reg(a, 0xa1);
 	reserve(a, 0xa1, T_WE);
 	assert_int_equal(register_and_move(a, 0xa1, 0xb2, "IQN.2026-11.IO.PRKIT.TEST:HOST-B",
@@ -384,8 +315,8 @@ static void test_register_and_move_name_in_capitals(void **state)
 static void test_preempt_and_abort_victim_sees_ua_then_conflict(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
-	struct iscsi_context *v = login(1, INI_B, 0x22);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *v = h_login_clear(&daemon_, 1, INI_B, 0x22);
 	reg(a, 0xa1);
 	reg(v, 0xb1);
 	reserve(a, 0xa1, T_WE_RO);
@@ -393,7 +324,7 @@ static void test_preempt_and_abort_victim_sees_ua_then_conflict(void **state)
 	uint32_t gen0 = generation(a);
 
 	assert_int_equal(
-	    prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT_AND_ABORT, T_WE_RO, 0xa1, 0xb1, 0, 0),
+	    h_prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT_AND_ABORT, T_WE_RO, 0xa1, 0xb1, 0, 0),
 	    SCSI_STATUS_GOOD);
 	uint64_t keys[16];
 	uint32_t gen;
@@ -403,13 +334,13 @@ static void test_preempt_and_abort_victim_sees_ua_then_conflict(void **state)
 
 	/* The victim had nothing outstanding: no 2F/00, only 2A/05, on its
 	 * next command (a write, which does not run) ... */
-	assert_sense(write_block(v, 7, 0xb2), SCSI_SENSE_UNIT_ATTENTION,
-	             ASCQ_REGISTRATIONS_PREEMPTED);
+	h_assert_sense(write_block(v, 7, 0xb2), SCSI_SENSE_UNIT_ATTENTION,
+	               ASCQ_REGISTRATIONS_PREEMPTED);
 	/* ... then its writes conflict, reads still run (WE-RO). */
 	assert_int_equal(write_block(v, 7, 0xb3), SCSI_STATUS_RESERVATION_CONFLICT);
 	assert_int_equal(read_block(v, 7), SCSI_STATUS_GOOD);
 	/* The sender gets no unit attention; its reservation is unchanged. */
-	assert_int_equal(tur(a), SCSI_STATUS_GOOD);
+	assert_int_equal(h_tur(a, 0), SCSI_STATUS_GOOD);
 	struct prk_prin_resv r = read_resv(a);
 	assert_true(r.present);
 	assert_int_equal(r.key, 0xa1);
@@ -423,22 +354,22 @@ static void test_preempt_and_abort_victim_sees_ua_then_conflict(void **state)
 static void test_preempt_and_abort_all_tg_pt_victim(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
-	struct iscsi_context *v0 = login(0, INI_B, 0x22);
-	struct iscsi_context *v1 = login(1, INI_B, 0x22);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *v0 = h_login_clear(&daemon_, 0, INI_B, 0x22);
+	struct iscsi_context *v1 = h_login_clear(&daemon_, 1, INI_B, 0x22);
 	reg(a, 0xa1);
 	assert_int_equal(
-	    prout(v0, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, 0xb1, 1, 0),
+	    h_prout(v0, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, 0xb1, 1, 0),
 	    SCSI_STATUS_GOOD);
 	reserve(a, 0xa1, T_WE_RO);
 	assert_int_equal(write_block(v1, 8, 1), SCSI_STATUS_GOOD);
 	assert_int_equal(
-	    prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT_AND_ABORT, T_WE_RO, 0xa1, 0xb1, 0, 0),
+	    h_prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT_AND_ABORT, T_WE_RO, 0xa1, 0xb1, 0, 0),
 	    SCSI_STATUS_GOOD);
 	struct iscsi_context *v[] = {v0, v1};
 	for (int i = 0; i < 2; i++) {
-		assert_sense(write_block(v[i], 8, 2), SCSI_SENSE_UNIT_ATTENTION,
-		             ASCQ_REGISTRATIONS_PREEMPTED);
+		h_assert_sense(write_block(v[i], 8, 2), SCSI_SENSE_UNIT_ATTENTION,
+		               ASCQ_REGISTRATIONS_PREEMPTED);
 		assert_int_equal(write_block(v[i], 8, 3), SCSI_STATUS_RESERVATION_CONFLICT);
 	}
 	uint64_t keys[16];
@@ -454,8 +385,8 @@ static void test_preempt_and_abort_all_tg_pt_victim(void **state)
 static void test_replace_lost_without_lost_state(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
-	struct iscsi_context *c = login(1, INI_C, 0x33);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *c = h_login_clear(&daemon_, 1, INI_C, 0x33);
 	reg(a, 0xa1);
 	uint32_t gen0 = generation(a);
 	uint8_t p[64];
@@ -464,12 +395,10 @@ static void test_replace_lost_without_lost_state(void **state)
 	assert_int_equal(n, PRK_PROUT_BASIC_LEN);
 	struct iscsi_context *who[] = {a, c}; /* registered, and not */
 	for (int i = 0; i < 2; i++) {
-		int st = h_pr_out(who[i], 0, SA_REPLACE_LOST, T_WE, p, (uint32_t)n, &last_sense);
-		assert_sense(st, SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_FIELD_IN_CDB);
+		int st = h_pr_out(who[i], 0, SA_REPLACE_LOST, T_WE, p, (uint32_t)n, &h_sense);
+		h_assert_sense(st, SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_FIELD_IN_CDB);
 		/* The field pointer names the SERVICE ACTION: CDB byte 1. */
-		assert_true(last_sense.sense_specific);
-		assert_true(last_sense.ill_param_in_cdb);
-		assert_int_equal(last_sense.field_pointer, 1);
+		h_assert_field(true, 1);
 	}
 	/* Nothing changed: one key, no reservation, same generation. */
 	uint64_t keys[16];
@@ -489,9 +418,9 @@ static void test_replace_lost_without_lost_state(void **state)
 static void test_read_full_status_two_portals(void **state)
 {
 	(void)state;
-	struct iscsi_context *a0 = login(0, INI_A, 0x11);
-	struct iscsi_context *a1 = login(1, INI_A, 0x11);
-	struct iscsi_context *b = login(1, INI_B, 0x2b);
+	struct iscsi_context *a0 = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *a1 = h_login_clear(&daemon_, 1, INI_A, 0x11);
+	struct iscsi_context *b = h_login_clear(&daemon_, 1, INI_B, 0x2b);
 	reg(a0, 0xa1);
 	reg(b, 0xb1);
 	reg(a1, 0xa2);
@@ -511,11 +440,11 @@ static void test_read_full_status_two_portals(void **state)
 	/* A change of type by preempting itself moves nothing: R_HOLDER and
 	 * the TYPE of the holder's descriptor follow. The other registrants,
 	 * A's own other nexus included, hear of the new type (2A/04). */
-	assert_int_equal(prout(a0, SCSI_PERSISTENT_RESERVE_PREEMPT, T_WE, 0xa1, 0xa1, 0, 0),
+	assert_int_equal(h_prout(a0, SCSI_PERSISTENT_RESERVE_PREEMPT, T_WE, 0xa1, 0xa1, 0, 0),
 	                 SCSI_STATUS_GOOD);
-	assert_sense(tur(a1), SCSI_SENSE_UNIT_ATTENTION, ASCQ_RESERVATIONS_RELEASED);
-	assert_sense(tur(b), SCSI_SENSE_UNIT_ATTENTION, ASCQ_RESERVATIONS_RELEASED);
-	assert_int_equal(tur(a0), SCSI_STATUS_GOOD);
+	h_assert_sense(h_tur(a1, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_RESERVATIONS_RELEASED);
+	h_assert_sense(h_tur(b, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_RESERVATIONS_RELEASED);
+	assert_int_equal(h_tur(a0, 0), SCSI_STATUS_GOOD);
 	assert_int_equal(full_status(a1, d, &gen), 3);
 	assert_int_equal(gen, 4);
 	assert_desc(&d[0], 0xa1, INI_A, ISID(0x11), 1, true);
@@ -529,24 +458,14 @@ static void test_read_full_status_two_portals(void **state)
 
 /* ---- SPEC_I_PT ---- */
 
-static json_object *member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	assert_true(json_object_object_get_ex(o, key, &v));
-	return v;
-}
-
 static char cli_out[65536], cli_err[4096];
 
 /* `prkit target --json pr H_TARGET 0`, parsed; asserts "ok": true. */
 static json_object *cli_pr(void)
 {
 	const char *args[] = {"--json", "pr", H_TARGET, "0", NULL};
-	assert_int_equal(h_cli(&daemon_, cli_out, sizeof(cli_out), cli_err, sizeof(cli_err), args),
-	                 0);
-	json_object *o = json_tokener_parse(cli_out);
-	assert_non_null(o);
-	assert_true(json_object_get_boolean(member(o, "ok")));
+	json_object *o = h_cli_json(&daemon_, args);
+	assert_true(json_object_get_boolean(h_member(o, "ok")));
 	return o;
 }
 
@@ -554,11 +473,11 @@ static json_object *cli_pr(void)
  * `pr` answer, or NULL. */
 static json_object *cli_reg(json_object *o, const char *initiator, const char *isid)
 {
-	json_object *regs = member(o, "registrations");
+	json_object *regs = h_member(o, "registrations");
 	for (size_t i = 0; i < json_object_array_length(regs); i++) {
 		json_object *r = json_object_array_get_idx(regs, i);
-		if (strcmp(json_object_get_string(member(r, "initiator")), initiator) == 0 &&
-		    (!isid || strcmp(json_object_get_string(member(r, "isid")), isid) == 0))
+		if (strcmp(json_object_get_string(h_member(r, "initiator")), initiator) == 0 &&
+		    (!isid || strcmp(json_object_get_string(h_member(r, "isid")), isid) == 0))
 			return r;
 	}
 	return NULL;
@@ -569,7 +488,7 @@ static json_object *cli_reg(json_object *o, const char *initiator, const char *i
 static void test_spec_i_pt_registers_others_before_they_log_in(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
 	struct prk_tid tids[2] = {port_tid(INI_B, ISID(0x22))};
 	tids[1].format = PRK_TID_FMT_DEVICE;
 	snprintf(tids[1].name, sizeof(tids[1].name), "%s", INI_C);
@@ -577,7 +496,7 @@ static void test_spec_i_pt_registers_others_before_they_log_in(void **state)
 	size_t n = prk_prout_params_encode_basic(0, 0xa5, false, false, tids, 2, p, sizeof(p));
 	assert_true(n > PRK_PROUT_SPEC_I_PT_HDR_LEN && n <= sizeof(p));
 	assert_int_equal(
-	    h_pr_out(a, 0, SCSI_PERSISTENT_RESERVE_REGISTER, 0, p, (uint32_t)n, &last_sense),
+	    h_pr_out(a, 0, SCSI_PERSISTENT_RESERVE_REGISTER, 0, p, (uint32_t)n, &h_sense),
 	    SCSI_STATUS_GOOD);
 
 	uint64_t keys[16];
@@ -597,25 +516,25 @@ static void test_spec_i_pt_registers_others_before_they_log_in(void **state)
 
 	/* The admin view: B and C are registered but not logged in. */
 	json_object *o = cli_pr();
-	assert_false(json_object_get_boolean(member(cli_reg(o, INI_B, NULL), "logged_in")));
-	assert_false(json_object_get_boolean(member(cli_reg(o, INI_C, "any"), "logged_in")));
-	assert_true(json_object_get_boolean(member(cli_reg(o, INI_A, NULL), "logged_in")));
+	assert_false(json_object_get_boolean(h_member(cli_reg(o, INI_B, NULL), "logged_in")));
+	assert_false(json_object_get_boolean(h_member(cli_reg(o, INI_C, "any"), "logged_in")));
+	assert_true(json_object_get_boolean(h_member(cli_reg(o, INI_A, NULL), "logged_in")));
 	json_object_put(o);
 
 	/* B logs in through portal 0 with that ISID: it is registered, so a
 	 * REGISTER with the key A gave it changes its key (an unregistered
 	 * nexus would get RESERVATION CONFLICT). */
-	struct iscsi_context *b0 = login(0, INI_B, 0x22);
-	assert_int_equal(prout(b0, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0xa5, 0xb6, 0, 0),
+	struct iscsi_context *b0 = h_login_clear(&daemon_, 0, INI_B, 0x22);
+	assert_int_equal(h_prout(b0, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0xa5, 0xb6, 0, 0),
 	                 SCSI_STATUS_GOOD);
 	/* The same initiator port through portal 1 is another I_T nexus,
 	 * which SPEC_I_PT did not register. */
-	struct iscsi_context *b1 = login(1, INI_B, 0x22);
-	assert_int_equal(prout(b1, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0xa5, 0xb7, 0, 0),
+	struct iscsi_context *b1 = h_login_clear(&daemon_, 1, INI_B, 0x22);
+	assert_int_equal(h_prout(b1, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0xa5, 0xb7, 0, 0),
 	                 SCSI_STATUS_RESERVATION_CONFLICT);
 	/* C's registration covers every ISID of C on portal 0. */
-	struct iscsi_context *c = login(0, INI_C, 0x77);
-	assert_int_equal(prout(c, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0xa5, 0xc6, 0, 0),
+	struct iscsi_context *c = h_login_clear(&daemon_, 0, INI_C, 0x77);
+	assert_int_equal(h_prout(c, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0xa5, 0xc6, 0, 0),
 	                 SCSI_STATUS_GOOD);
 
 	assert_int_equal(read_keys(a, keys, &gen), 3);
@@ -624,8 +543,8 @@ static void test_spec_i_pt_registers_others_before_they_log_in(void **state)
 	assert_int_equal(keys[2], 0xc6);
 	assert_int_equal(gen, 3);
 	o = cli_pr();
-	assert_true(json_object_get_boolean(member(cli_reg(o, INI_B, NULL), "logged_in")));
-	assert_true(json_object_get_boolean(member(cli_reg(o, INI_C, "any"), "logged_in")));
+	assert_true(json_object_get_boolean(h_member(cli_reg(o, INI_B, NULL), "logged_in")));
+	assert_true(json_object_get_boolean(h_member(cli_reg(o, INI_C, "any"), "logged_in")));
 	json_object_put(o);
 	h_logout(a);
 	h_logout(b0);
@@ -638,9 +557,9 @@ static void test_spec_i_pt_registers_others_before_they_log_in(void **state)
 static void test_all_tg_pt_registers_every_target_port(void **state)
 {
 	(void)state;
-	struct iscsi_context *a0 = login(0, INI_A, 0x11);
+	struct iscsi_context *a0 = h_login_clear(&daemon_, 0, INI_A, 0x11);
 	assert_int_equal(
-	    prout(a0, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, 0xa7, 1, 0),
+	    h_prout(a0, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, 0xa7, 1, 0),
 	    SCSI_STATUS_GOOD);
 	uint64_t keys[16];
 	uint32_t gen;
@@ -656,11 +575,11 @@ static void test_all_tg_pt_registers_every_target_port(void **state)
 
 	/* B takes WE-RO through portal 1; A's initiator port logs in there
 	 * and, registered through ALL_TG_PT, may write. C may not. */
-	struct iscsi_context *b = login(1, INI_B, 0x22);
+	struct iscsi_context *b = h_login_clear(&daemon_, 1, INI_B, 0x22);
 	reg(b, 0xb7);
 	reserve(b, 0xb7, T_WE_RO);
-	struct iscsi_context *a1 = login(1, INI_A, 0x11);
-	struct iscsi_context *c = login(1, INI_C, 0x33);
+	struct iscsi_context *a1 = h_login_clear(&daemon_, 1, INI_A, 0x11);
+	struct iscsi_context *c = h_login_clear(&daemon_, 1, INI_C, 0x33);
 	assert_int_equal(write_block(a1, 3, 0xa7), SCSI_STATUS_GOOD);
 	assert_int_equal(write_block(c, 3, 0xc7), SCSI_STATUS_RESERVATION_CONFLICT);
 	assert_int_equal(read_keys(a1, keys, &gen), 2);
@@ -668,7 +587,7 @@ static void test_all_tg_pt_registers_every_target_port(void **state)
 	assert_int_equal(keys[1], 0xb7);
 	/* A REGISTER through portal 1 changes the key of that one
 	 * registration: still two keys. */
-	assert_int_equal(prout(a1, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0xa7, 0xa8, 0, 0),
+	assert_int_equal(h_prout(a1, SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0xa7, 0xa8, 0, 0),
 	                 SCSI_STATUS_GOOD);
 	assert_int_equal(read_keys(a0, keys, &gen), 2);
 	assert_int_equal(keys[0], 0xa8);
@@ -685,16 +604,16 @@ static void test_all_tg_pt_registers_every_target_port(void **state)
 static void test_release_with_wrong_type(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
 	reg(a, 0xa1);
 	reserve(a, 0xa1, T_WE_RO);
-	assert_sense(prout(a, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE, 0xa1, 0, 0, 0),
-	             SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_RELEASE);
+	h_assert_sense(h_prout(a, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE, 0xa1, 0, 0, 0),
+	               SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_RELEASE);
 	struct prk_prin_resv r = read_resv(a);
 	assert_true(r.present);
 	assert_int_equal(r.type, T_WE_RO);
 	assert_int_equal(r.key, 0xa1);
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE_RO, 0xa1, 0, 0, 0),
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE_RO, 0xa1, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
 	assert_false(read_resv(a).present);
 	h_logout(a);
@@ -705,8 +624,8 @@ static void test_release_with_wrong_type(void **state)
 static void test_preempt_key_zero_without_all_registrants(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
-	struct iscsi_context *b = login(1, INI_B, 0x22);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *b = h_login_clear(&daemon_, 1, INI_B, 0x22);
 	reg(a, 0xa9);
 	reg(b, 0xb9);
 	uint32_t gen0 = generation(a);
@@ -715,29 +634,27 @@ static void test_preempt_key_zero_without_all_registrants(void **state)
 	for (int i = 0; i < 2; i++) {
 		if (i == 1)
 			reserve(a, 0xa9, T_WE);
-		assert_sense(prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT, T_WE, 0xa9, 0, 0, 0),
-		             SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_FIELD_IN_PARAM);
-		assert_true(last_sense.sense_specific);
-		assert_false(last_sense.ill_param_in_cdb);
-		assert_int_equal(last_sense.field_pointer, 8);
+		h_assert_sense(h_prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT, T_WE, 0xa9, 0, 0, 0),
+		               SCSI_SENSE_ILLEGAL_REQUEST, ASCQ_INVALID_FIELD_IN_PARAM);
+		h_assert_field(false, 8);
 		uint64_t keys[16];
 		uint32_t gen;
 		assert_int_equal(read_keys(a, keys, &gen), 2);
 		assert_int_equal(gen, gen0);
 	}
-	assert_int_equal(tur(b), SCSI_STATUS_GOOD);
+	assert_int_equal(h_tur(b, 0), SCSI_STATUS_GOOD);
 	/* Under an all-registrants reservation key 0 preempts everyone else. */
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE, 0xa9, 0, 0, 0),
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_RELEASE, T_WE, 0xa9, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
 	reserve(a, 0xa9, T_WE_AR);
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT, T_WE_AR, 0xa9, 0, 0, 0),
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT, T_WE_AR, 0xa9, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
 	uint64_t keys[16];
 	uint32_t gen;
 	assert_int_equal(read_keys(a, keys, &gen), 1);
 	assert_int_equal(keys[0], 0xa9);
 	assert_int_equal(gen, gen0 + 1);
-	assert_sense(tur(b), SCSI_SENSE_UNIT_ATTENTION, ASCQ_REGISTRATIONS_PREEMPTED);
+	h_assert_sense(h_tur(b, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_REGISTRATIONS_PREEMPTED);
 	h_logout(a);
 	h_logout(b);
 }
@@ -747,18 +664,18 @@ static void test_preempt_key_zero_without_all_registrants(void **state)
 static void test_clear_ua_reaches_other_portal(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
-	struct iscsi_context *b = login(1, INI_B, 0x22);
-	struct iscsi_context *c = login(1, INI_C, 0x33); /* not registered */
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *b = h_login_clear(&daemon_, 1, INI_B, 0x22);
+	struct iscsi_context *c = h_login_clear(&daemon_, 1, INI_C, 0x33); /* not registered */
 	reg(a, 0xaa);
 	reg(b, 0xba);
 	reserve(a, 0xaa, T_WE_RO);
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0xaa, 0, 0, 0),
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0xaa, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
-	assert_sense(tur(b), SCSI_SENSE_UNIT_ATTENTION, ASCQ_RESERVATIONS_PREEMPTED);
-	assert_int_equal(tur(b), SCSI_STATUS_GOOD);
-	assert_int_equal(tur(a), SCSI_STATUS_GOOD); /* not the sender */
-	assert_int_equal(tur(c), SCSI_STATUS_GOOD); /* not a registrant */
+	h_assert_sense(h_tur(b, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_RESERVATIONS_PREEMPTED);
+	assert_int_equal(h_tur(b, 0), SCSI_STATUS_GOOD);
+	assert_int_equal(h_tur(a, 0), SCSI_STATUS_GOOD); /* not the sender */
+	assert_int_equal(h_tur(c, 0), SCSI_STATUS_GOOD); /* not a registrant */
 	uint64_t keys[16];
 	assert_int_equal(read_keys(b, keys, NULL), 0);
 	assert_false(read_resv(b).present);
@@ -774,23 +691,23 @@ static void test_clear_ua_reaches_other_portal(void **state)
 static void test_clear_ua_reaches_registrant_logging_in_later(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
 	struct prk_tid tid = port_tid(INI_B, ISID(0x22));
 	uint8_t p[256];
 	size_t n = prk_prout_params_encode_basic(0, 0xa5, false, false, &tid, 1, p, sizeof(p));
 	assert_int_equal(
-	    h_pr_out(a, 0, SCSI_PERSISTENT_RESERVE_REGISTER, 0, p, (uint32_t)n, &last_sense),
+	    h_pr_out(a, 0, SCSI_PERSISTENT_RESERVE_REGISTER, 0, p, (uint32_t)n, &h_sense),
 	    SCSI_STATUS_GOOD);
-	assert_int_equal(prout(a, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0xa5, 0, 0, 0),
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0xa5, 0, 0, 0),
 	                 SCSI_STATUS_GOOD);
-	struct iscsi_context *b = login_raw(0, INI_B, 0x22);
-	assert_sense(tur(b), SCSI_SENSE_UNIT_ATTENTION, 0x2900);
-	assert_sense(tur(b), SCSI_SENSE_UNIT_ATTENTION, ASCQ_RESERVATIONS_PREEMPTED);
-	assert_int_equal(tur(b), SCSI_STATUS_GOOD);
+	struct iscsi_context *b = h_login_raw(&daemon_, 0, INI_B, 0x22);
+	h_assert_sense(h_tur(b, 0), SCSI_SENSE_UNIT_ATTENTION, 0x2900);
+	h_assert_sense(h_tur(b, 0), SCSI_SENSE_UNIT_ATTENTION, ASCQ_RESERVATIONS_PREEMPTED);
+	assert_int_equal(h_tur(b, 0), SCSI_STATUS_GOOD);
 	/* Another ISID of B was never registered: only 29/00. */
-	struct iscsi_context *b2 = login_raw(0, INI_B, 0x23);
-	assert_sense(tur(b2), SCSI_SENSE_UNIT_ATTENTION, 0x2900);
-	assert_int_equal(tur(b2), SCSI_STATUS_GOOD);
+	struct iscsi_context *b2 = h_login_raw(&daemon_, 0, INI_B, 0x23);
+	h_assert_sense(h_tur(b2, 0), SCSI_SENSE_UNIT_ATTENTION, 0x2900);
+	assert_int_equal(h_tur(b2, 0), SCSI_STATUS_GOOD);
 	h_logout(a);
 	h_logout(b);
 	h_logout(b2);
@@ -801,38 +718,38 @@ static void test_clear_ua_reaches_registrant_logging_in_later(void **state)
 static void test_cli_pr_shows_state(void **state)
 {
 	(void)state;
-	struct iscsi_context *a = login(0, INI_A, 0x11);
-	struct iscsi_context *b = login(1, INI_B, 0x22);
+	struct iscsi_context *a = h_login_clear(&daemon_, 0, INI_A, 0x11);
+	struct iscsi_context *b = h_login_clear(&daemon_, 1, INI_B, 0x22);
 	reg(a, 0xac);
 	reg(b, 0xbc);
 	reserve(a, 0xac, T_WE_RO);
 	h_logout(b); /* B's registration outlives its session */
 
 	json_object *o = cli_pr();
-	assert_int_equal(json_object_get_int64(member(o, "generation")), 2);
-	assert_false(json_object_get_boolean(member(o, "aptpl")));
-	assert_false(json_object_get_boolean(member(o, "lost")));
-	json_object *r = member(o, "reservation");
-	assert_int_equal(json_object_get_int(member(r, "type_code")), T_WE_RO);
-	assert_int_equal(json_object_get_int(member(r, "scope")), 0);
-	assert_int_equal(json_object_get_int(member(r, "holder")), 0);
-	json_object *regs = member(o, "registrations");
+	assert_int_equal(json_object_get_int64(h_member(o, "generation")), 2);
+	assert_false(json_object_get_boolean(h_member(o, "aptpl")));
+	assert_false(json_object_get_boolean(h_member(o, "lost")));
+	json_object *r = h_member(o, "reservation");
+	assert_int_equal(json_object_get_int(h_member(r, "type_code")), T_WE_RO);
+	assert_int_equal(json_object_get_int(h_member(r, "scope")), 0);
+	assert_int_equal(json_object_get_int(h_member(r, "holder")), 0);
+	json_object *regs = h_member(o, "registrations");
 	assert_int_equal(json_object_array_length(regs), 2);
 	json_object *ra = json_object_array_get_idx(regs, 0);
-	assert_string_equal(json_object_get_string(member(ra, "key")), "0x00000000000000ac");
-	assert_string_equal(json_object_get_string(member(ra, "initiator")), INI_A);
-	assert_string_equal(json_object_get_string(member(ra, "isid")), "0x801234560011");
-	assert_int_equal(json_object_get_int(member(ra, "rtpi")), 1);
-	assert_false(json_object_get_boolean(member(ra, "all_tg_pt")));
-	assert_true(json_object_get_boolean(member(ra, "holder")));
-	assert_true(json_object_get_boolean(member(ra, "logged_in")));
+	assert_string_equal(json_object_get_string(h_member(ra, "key")), "0x00000000000000ac");
+	assert_string_equal(json_object_get_string(h_member(ra, "initiator")), INI_A);
+	assert_string_equal(json_object_get_string(h_member(ra, "isid")), "0x801234560011");
+	assert_int_equal(json_object_get_int(h_member(ra, "rtpi")), 1);
+	assert_false(json_object_get_boolean(h_member(ra, "all_tg_pt")));
+	assert_true(json_object_get_boolean(h_member(ra, "holder")));
+	assert_true(json_object_get_boolean(h_member(ra, "logged_in")));
 	json_object *rb = json_object_array_get_idx(regs, 1);
-	assert_string_equal(json_object_get_string(member(rb, "key")), "0x00000000000000bc");
-	assert_string_equal(json_object_get_string(member(rb, "initiator")), INI_B);
-	assert_string_equal(json_object_get_string(member(rb, "isid")), "0x801234560022");
-	assert_int_equal(json_object_get_int(member(rb, "rtpi")), 2);
-	assert_false(json_object_get_boolean(member(rb, "holder")));
-	assert_false(json_object_get_boolean(member(rb, "logged_in")));
+	assert_string_equal(json_object_get_string(h_member(rb, "key")), "0x00000000000000bc");
+	assert_string_equal(json_object_get_string(h_member(rb, "initiator")), INI_B);
+	assert_string_equal(json_object_get_string(h_member(rb, "isid")), "0x801234560022");
+	assert_int_equal(json_object_get_int(h_member(rb, "rtpi")), 2);
+	assert_false(json_object_get_boolean(h_member(rb, "holder")));
+	assert_false(json_object_get_boolean(h_member(rb, "logged_in")));
 	json_object_put(o);
 
 	/* B back, but through the other portal: that nexus is not the
@@ -840,19 +757,19 @@ static void test_cli_pr_shows_state(void **state)
 	struct iscsi_context *b0 = h_login(&daemon_, 0, INI_B, 0x22);
 	assert_non_null(b0);
 	o = cli_pr();
-	assert_false(json_object_get_boolean(member(cli_reg(o, INI_B, NULL), "logged_in")));
+	assert_false(json_object_get_boolean(h_member(cli_reg(o, INI_B, NULL), "logged_in")));
 	json_object_put(o);
 	struct iscsi_context *b1 = h_login(&daemon_, 1, INI_B, 0x22);
 	assert_non_null(b1);
 	o = cli_pr();
-	assert_true(json_object_get_boolean(member(cli_reg(o, INI_B, NULL), "logged_in")));
+	assert_true(json_object_get_boolean(h_member(cli_reg(o, INI_B, NULL), "logged_in")));
 	json_object_put(o);
 	/* A leaves: its registration and reservation stay. */
 	h_logout(a);
 	o = cli_pr();
 	ra = cli_reg(o, INI_A, NULL);
-	assert_false(json_object_get_boolean(member(ra, "logged_in")));
-	assert_true(json_object_get_boolean(member(ra, "holder")));
+	assert_false(json_object_get_boolean(h_member(ra, "logged_in")));
+	assert_true(json_object_get_boolean(h_member(ra, "holder")));
 	json_object_put(o);
 
 	/* The text form says the same. */

@@ -19,6 +19,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 
 #define INI_A "iqn.2026-11.io.prkit.test:host-a"
 #define INI_B "iqn.2026-11.io.prkit.test:host-b"
@@ -31,9 +32,7 @@ static struct h_daemon daemon_;
 static int setup(void **state)
 {
 	(void)state;
-	char cfg[2048];
-	h_config_basic(cfg, sizeof(cfg), 1, 32);
-	return h_start(&daemon_, cfg);
+	return h_start_basic(&daemon_, 1, 32);
 }
 
 static int teardown(void **state)
@@ -60,13 +59,6 @@ static json_object *cli_json(const char *cmd)
 	assert_true(json_object_object_get_ex(o, "ok", &ok));
 	assert_true(json_object_get_boolean(ok));
 	return o;
-}
-
-static json_object *member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	assert_true(json_object_object_get_ex(o, key, &v));
-	return v;
 }
 
 /* LUN numbers REPORT LUNS lists, as a bit mask of LUNs 0..31. */
@@ -115,16 +107,7 @@ static void write_read_back(struct iscsi_context *iscsi, int lun, uint64_t lba, 
 	uint8_t *buf = malloc(len);
 	assert_non_null(buf);
 	fill(buf, len, seed);
-	struct scsi_task *t = iscsi_write16_sync(iscsi, lun, lba, buf, len, 512, 0, 0, 0, 0, 0);
-	assert_non_null(t);
-	assert_int_equal(t->status, SCSI_STATUS_GOOD);
-	scsi_free_scsi_task(t);
-	t = iscsi_read16_sync(iscsi, lun, lba, len, 512, 0, 0, 0, 0, 0);
-	assert_non_null(t);
-	assert_int_equal(t->status, SCSI_STATUS_GOOD);
-	assert_int_equal(t->datain.size, (int)len);
-	assert_memory_equal(t->datain.data, buf, len);
-	scsi_free_scsi_task(t);
+	h_assert_write_read(iscsi, lun, lba, buf, len);
 	free(buf);
 }
 
@@ -151,17 +134,17 @@ static void test_list_shows_target_and_lun0(void **state)
 	assert_null(strstr(out, "lun 1 "));
 
 	json_object *o = cli_json("list");
-	json_object *ts = member(o, "targets");
+	json_object *ts = h_member(o, "targets");
 	assert_int_equal(json_object_array_length(ts), 1);
 	json_object *t = json_object_array_get_idx(ts, 0);
-	assert_string_equal(json_object_get_string(member(t, "name")), H_TARGET);
-	json_object *luns = member(t, "luns");
+	assert_string_equal(json_object_get_string(h_member(t, "name")), H_TARGET);
+	json_object *luns = h_member(t, "luns");
 	assert_int_equal(json_object_array_length(luns), 1);
 	json_object *l0 = json_object_array_get_idx(luns, 0);
-	assert_int_equal(json_object_get_int(member(l0, "lun")), 0);
-	assert_string_equal(json_object_get_string(member(l0, "backstore")), "ram");
-	assert_int_equal(json_object_get_int64(member(l0, "size")), 32 << 20);
-	assert_int_equal(json_object_get_int(member(l0, "block_size")), 512);
+	assert_int_equal(json_object_get_int(h_member(l0, "lun")), 0);
+	assert_string_equal(json_object_get_string(h_member(l0, "backstore")), "ram");
+	assert_int_equal(json_object_get_int64(h_member(l0, "size")), 32 << 20);
+	assert_int_equal(json_object_get_int(h_member(l0, "block_size")), 512);
 	json_object_put(o);
 }
 
@@ -266,17 +249,17 @@ static void test_add_portal_any_port(void **state)
 	(void)state;
 	assert_int_equal(CLI("add-portal", "127.0.0.1:0"), 0);
 	json_object *o = cli_json("portals");
-	json_object *ps = member(o, "portals");
+	json_object *ps = h_member(o, "portals");
 	assert_int_equal(json_object_array_length(ps), 2);
 	json_object *p0 = json_object_array_get_idx(ps, 0);
 	json_object *p1 = json_object_array_get_idx(ps, 1);
-	assert_int_equal(json_object_get_int(member(p0, "port")), daemon_.ports[0]);
-	assert_string_equal(json_object_get_string(member(p1, "address")), "127.0.0.1");
-	int port = json_object_get_int(member(p1, "port"));
+	assert_int_equal(json_object_get_int(h_member(p0, "port")), daemon_.ports[0]);
+	assert_string_equal(json_object_get_string(h_member(p1, "address")), "127.0.0.1");
+	int port = json_object_get_int(h_member(p1, "port"));
 	assert_true(port > 0 && port <= 65535 && port != daemon_.ports[0]);
 	/* The next free portal group tag and relative target port id. */
-	assert_int_equal(json_object_get_int(member(p1, "tpgt")), 2);
-	assert_int_equal(json_object_get_int(member(p1, "rtpi")), 2);
+	assert_int_equal(json_object_get_int(h_member(p1, "tpgt")), 2);
+	assert_int_equal(json_object_get_int(h_member(p1, "rtpi")), 2);
 	json_object_put(o);
 
 	char want[64];
@@ -292,8 +275,8 @@ static void test_add_portal_any_port(void **state)
 	assert_int_equal(h_clear_ua(iscsi, 0), SCSI_STATUS_GOOD);
 	write_read_back(iscsi, 0, 400, 4);
 	o = cli_json("portals");
-	p1 = json_object_array_get_idx(member(o, "portals"), 1);
-	assert_int_equal(json_object_get_int(member(p1, "connections")), 1);
+	p1 = json_object_array_get_idx(h_member(o, "portals"), 1);
+	assert_int_equal(json_object_get_int(h_member(p1, "connections")), 1);
 	json_object_put(o);
 	h_logout(iscsi);
 
@@ -305,7 +288,7 @@ static void test_add_portal_any_port(void **state)
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
 	assert_int_equal(CLI("remove-portal", addr), 0);
 	o = cli_json("portals");
-	assert_int_equal(json_object_array_length(member(o, "portals")), 1);
+	assert_int_equal(json_object_array_length(h_member(o, "portals")), 1);
 	json_object_put(o);
 	daemon_.n_ports = 1;
 	assert_int_not_equal(CLI("remove-portal", addr), 0);
@@ -400,8 +383,8 @@ static void test_lu_added_after_portal_knows_its_port(void **state)
 	assert_int_equal(CLI("remove-lu", H_TARGET, "3"), 0);
 	char addr[32];
 	json_object *o = cli_json("portals");
-	json_object *p1 = json_object_array_get_idx(member(o, "portals"), 1);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", json_object_get_int(member(p1, "port")));
+	json_object *p1 = json_object_array_get_idx(h_member(o, "portals"), 1);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", json_object_get_int(h_member(p1, "port")));
 	json_object_put(o);
 	assert_int_equal(CLI("remove-portal", addr), 0);
 	assert_int_equal(status[0], SCSI_STATUS_GOOD);
@@ -411,19 +394,19 @@ static void test_lu_added_after_portal_knows_its_port(void **state)
 /* Does the sessions answer hold a normal session of initiator to H_TARGET? */
 static int count_sessions(json_object *o, const char *initiator)
 {
-	json_object *ss = member(o, "sessions");
+	json_object *ss = h_member(o, "sessions");
 	assert_true(json_object_is_type(ss, json_type_array));
 	int n = 0;
 	for (size_t i = 0; i < json_object_array_length(ss); i++) {
 		json_object *s = json_object_array_get_idx(ss, i);
-		if (strcmp(json_object_get_string(member(s, "initiator")), initiator) != 0)
+		if (strcmp(json_object_get_string(h_member(s, "initiator")), initiator) != 0)
 			continue;
-		assert_string_equal(json_object_get_string(member(s, "target")), H_TARGET);
-		assert_false(json_object_get_boolean(member(s, "discovery")));
-		assert_true(json_object_get_int(member(s, "tsih")) > 0);
-		assert_int_equal(json_object_get_int(member(s, "tpgt")), 1);
-		assert_non_null(strstr(json_object_get_string(member(s, "peer")), "127.0.0.1:"));
-		assert_int_equal(strncmp(json_object_get_string(member(s, "isid")), "0x", 2), 0);
+		assert_string_equal(json_object_get_string(h_member(s, "target")), H_TARGET);
+		assert_false(json_object_get_boolean(h_member(s, "discovery")));
+		assert_true(json_object_get_int(h_member(s, "tsih")) > 0);
+		assert_int_equal(json_object_get_int(h_member(s, "tpgt")), 1);
+		assert_non_null(strstr(json_object_get_string(h_member(s, "peer")), "127.0.0.1:"));
+		assert_int_equal(strncmp(json_object_get_string(h_member(s, "isid")), "0x", 2), 0);
 		n++;
 	}
 	return n;
@@ -439,7 +422,7 @@ static void test_json_sessions(void **state)
 	json_object *o = cli_json("sessions");
 	assert_int_equal(count_sessions(o, INI_A), 1);
 	assert_int_equal(count_sessions(o, INI_B), 1);
-	assert_int_equal(json_object_array_length(member(o, "sessions")), 2);
+	assert_int_equal(json_object_array_length(h_member(o, "sessions")), 2);
 	json_object_put(o);
 	assert_int_equal(CLI("sessions"), 0);
 	assert_non_null(strstr(out, INI_A));
@@ -450,7 +433,7 @@ static void test_json_sessions(void **state)
 	int left = -1;
 	for (int i = 0; i < 50 && left != 1; i++) {
 		o = cli_json("sessions");
-		left = (int)json_object_array_length(member(o, "sessions"));
+		left = (int)json_object_array_length(h_member(o, "sessions"));
 		if (left == 1)
 			assert_int_equal(count_sessions(o, INI_A), 1);
 		json_object_put(o);

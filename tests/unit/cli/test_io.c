@@ -320,6 +320,28 @@ static void test_parse_rejects_bad_values(void **state)
 	}
 }
 
+/* URLs go through the parser that prkit persist and the fence agent use:
+ * one that no path could log in to is refused before the run. */
+static void test_parse_rejects_bad_urls(void **state)
+{
+	(void)state;
+	struct io_opts o;
+	char err[256];
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "/dev/sdb", NULL), -1);
+	assert_string_equal(err, "'/dev/sdb': not an option and not an iscsi:// URL");
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--key", "1", "iscsi://127.0.0.1:0/iqn.a/0", NULL), -1);
+	assert_string_equal(err,
+	                    "URL 'iscsi://127.0.0.1:0/iqn.a/0': port '0' is out of range 1..65535");
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--key", "1", URL1, "iscsi://127.0.0.1/iqn.a/16384", NULL),
+	    -1);
+	assert_string_equal(
+	    err, "URL 'iscsi://127.0.0.1/iqn.a/16384': LUN '16384' is out of range 0..16383");
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "iscsi://h/target/0", NULL), -1);
+	assert_non_null(strstr(err, "does not start with iqn., eui. or naa."));
+}
+
 static void test_parse_rejects_combinations(void **state)
 {
 	(void)state;
@@ -511,6 +533,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_ctl),
 	    cmocka_unit_test(test_parse_everything),
 	    cmocka_unit_test(test_parse_rejects_bad_values),
+	    cmocka_unit_test(test_parse_rejects_bad_urls),
 	    cmocka_unit_test(test_parse_rejects_combinations),
 	    cmocka_unit_test(test_sizes),
 	    cmocka_unit_test(test_fit_region),

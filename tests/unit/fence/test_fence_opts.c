@@ -406,6 +406,21 @@ static void devices_errors(void **state)
 	assert_argv_fails(ARGV("-d", many), "longer than 255");
 }
 
+/* Paths go through the same URL parser as `prkit persist`: what the host
+ * library could never log in to is refused here, with the path named. */
+static void devices_shared_url_checks(void **state)
+{
+	(void)state;
+	assert_argv_fails(ARGV("-d", "iscsi://h:0/iqn.x:t/0"),
+	                  "path 'iscsi://h:0/iqn.x:t/0': port '0' is out of range 1..65535");
+	assert_argv_fails(ARGV("-d", "iscsi://ho$t/iqn.x:t/0"), "character '$' in the host");
+	assert_argv_fails(ARGV("-d", U1 ",iscsi://h/target/0"),
+	                  "path 'iscsi://h/target/0': target name 'target' does not start with "
+	                  "iqn., eui. or naa.");
+	assert_argv_fails(ARGV("-d", "iscsi://@h/iqn.x:t/0"), "empty user name before '@'");
+	assert_argv_fails(ARGV("-d", "ISCSI://h/iqn.x:t/0"), "does not start with iscsi://");
+}
+
 static void devices_required(void **state)
 {
 	static const char *const acts[] = {"on",   "off",          "status", "monitor",
@@ -836,6 +851,7 @@ int main(void)
 	    cmocka_unit_test(names_and_modes),
 	    cmocka_unit_test(devices_syntax),
 	    cmocka_unit_test(devices_errors),
+	    cmocka_unit_test(devices_shared_url_checks),
 	    cmocka_unit_test(devices_required),
 	    cmocka_unit_test(host_map_syntax),
 	    cmocka_unit_test(node_id_resolution),

@@ -9,15 +9,7 @@
 
 #include "prkit/scsi_cdb.h"
 
-#define assert_ferr(e, cdb_, byte_, bit_, asc_, field_)                                            \
-	do {                                                                                       \
-		assert_int_equal((e).in_cdb, (cdb_));                                              \
-		assert_true((e).has_ptr);                                                          \
-		assert_int_equal((e).byte, (byte_));                                               \
-		assert_int_equal((e).bit, (bit_));                                                 \
-		assert_int_equal((e).asc, (asc_));                                                 \
-		assert_string_equal((e).field, (field_));                                          \
-	} while (0)
+#include "scsi_test_util.h"
 
 static void test_len_of_opcode(void **state)
 {

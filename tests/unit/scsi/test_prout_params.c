@@ -11,31 +11,13 @@
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_pr_wire.h"
 
-#define GUARD 0xa5
-
-#define assert_perr(e, byte_, bit_, field_)                                                        \
-	do {                                                                                       \
-		assert_false((e).in_cdb);                                                          \
-		assert_true((e).has_ptr);                                                          \
-		assert_int_equal((e).byte, (byte_));                                               \
-		assert_int_equal((e).bit, (bit_));                                                 \
-		assert_int_equal((e).asc, PRK_ASC_INVALID_FIELD_IN_PARAM_LIST);                    \
-		assert_string_equal((e).field, (field_));                                          \
-	} while (0)
+#include "scsi_test_util.h"
 
 #define assert_len_err(e)                                                                          \
 	do {                                                                                       \
 		assert_false((e).has_ptr);                                                         \
 		assert_int_equal((e).asc, PRK_ASC_PARAMETER_LIST_LENGTH_ERROR);                    \
 	} while (0)
-
-static void make_tid(struct prk_tid *t, uint8_t fmt, const char *name, uint64_t isid)
-{
-	memset(t, 0, sizeof(*t));
-	t->format = fmt;
-	t->isid = isid;
-	strcpy(t->name, name);
-}
 
 static int decode(uint8_t sa, const uint8_t *buf, size_t len, struct prk_prout_params *p,
                   struct prk_field_err *e)

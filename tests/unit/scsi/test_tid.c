@@ -10,26 +10,9 @@
 
 #include "prkit/scsi_tid.h"
 
-#define GUARD 0xa5
+#include "scsi_test_util.h"
+
 #define BASE 100
-
-#define assert_perr(e, byte_, bit_, field_)                                                        \
-	do {                                                                                       \
-		assert_false((e).in_cdb);                                                          \
-		assert_true((e).has_ptr);                                                          \
-		assert_int_equal((e).byte, (byte_));                                               \
-		assert_int_equal((e).bit, (bit_));                                                 \
-		assert_int_equal((e).asc, PRK_ASC_INVALID_FIELD_IN_PARAM_LIST);                    \
-		assert_string_equal((e).field, (field_));                                          \
-	} while (0)
-
-static void make_tid(struct prk_tid *t, uint8_t fmt, const char *name, uint64_t isid)
-{
-	memset(t, 0, sizeof(*t));
-	t->format = fmt;
-	t->isid = isid;
-	strcpy(t->name, name);
-}
 
 /* Raw TransportID: byte 0, ADDITIONAL LENGTH = addl, the string (without its
  * NUL) and zeros up to 4 + addl. Returns 4 + addl. */

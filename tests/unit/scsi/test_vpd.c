@@ -11,17 +11,7 @@
 
 #include "prkit/scsi_vpd.h"
 
-#define GUARD 0xa5
-
-#define assert_perr(e, byte_, bit_, field_)                                                        \
-	do {                                                                                       \
-		assert_false((e).in_cdb);                                                          \
-		assert_true((e).has_ptr);                                                          \
-		assert_int_equal((e).byte, (byte_));                                               \
-		assert_int_equal((e).bit, (bit_));                                                 \
-		assert_int_equal((e).asc, PRK_ASC_INVALID_FIELD_IN_PARAM_LIST);                    \
-		assert_string_equal((e).field, (field_));                                          \
-	} while (0)
+#include "scsi_test_util.h"
 
 /* ---- VPD 83h ---- */
 

@@ -1,0 +1,116 @@
+/* See harness_cmd.h. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+
+#include "harness_cmd.h"
+
+struct scsi_sense h_sense;
+
+int h_status(struct scsi_task *t)
+{
+	assert_non_null(t);
+	int status = t->status;
+	h_sense = t->sense;
+	scsi_free_scsi_task(t);
+	return status;
+}
+
+void h_assert_sense(int status, int key, int ascq)
+{
+	assert_int_equal(status, SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(h_sense.key, key);
+	assert_int_equal(h_sense.ascq, ascq);
+}
+
+void h_assert_field(bool in_cdb, unsigned byte)
+{
+	assert_true(h_sense.sense_specific);
+	if (in_cdb)
+		assert_true(h_sense.ill_param_in_cdb);
+	else
+		assert_false(h_sense.ill_param_in_cdb);
+	assert_int_equal(h_sense.field_pointer, byte);
+}
+
+int h_tur(struct iscsi_context *iscsi, int lun)
+{
+	return h_status(iscsi_testunitready_sync(iscsi, lun));
+}
+
+void h_assert_read(struct iscsi_context *iscsi, int lun, uint64_t lba, const uint8_t *want,
+                   uint32_t len)
+{
+	struct scsi_task *t = iscsi_read16_sync(iscsi, lun, lba, len, 512, 0, 0, 0, 0, 0);
+	assert_non_null(t);
+	assert_int_equal(t->status, SCSI_STATUS_GOOD);
+	assert_int_equal(t->datain.size, (int)len);
+	assert_memory_equal(t->datain.data, want, len);
+	scsi_free_scsi_task(t);
+}
+
+void h_assert_write_read(struct iscsi_context *iscsi, int lun, uint64_t lba, const uint8_t *buf,
+                         uint32_t len)
+{
+	struct scsi_task *t =
+	    iscsi_write16_sync(iscsi, lun, lba, (unsigned char *)buf, len, 512, 0, 0, 0, 0, 0);
+	assert_non_null(t);
+	assert_int_equal(t->status, SCSI_STATUS_GOOD);
+	scsi_free_scsi_task(t);
+	h_assert_read(iscsi, lun, lba, buf, len);
+}
+
+struct iscsi_context *h_login_raw(struct h_daemon *d, int portal, const char *ini, uint32_t q)
+{
+	struct h_login_opts o = {.no_tur = 1};
+	struct iscsi_context *iscsi = h_login_ex(d, portal, ini, q, &o);
+	assert_non_null(iscsi);
+	return iscsi;
+}
+
+struct iscsi_context *h_login_clear(struct h_daemon *d, int portal, const char *ini, uint32_t q)
+{
+	struct iscsi_context *iscsi = h_login(d, portal, ini, q);
+	assert_non_null(iscsi);
+	assert_int_equal(h_clear_ua(iscsi, 0), SCSI_STATUS_GOOD);
+	return iscsi;
+}
+
+int h_prout(struct iscsi_context *iscsi, int sa, int type, uint64_t key, uint64_t sa_key,
+            int all_tg_pt, int aptpl)
+{
+	struct scsi_persistent_reserve_out_basic p = {
+	    .reservation_key = key,
+	    .service_action_reservation_key = sa_key,
+	    .all_tg_pt = (uint8_t)all_tg_pt,
+	    .aptpl = (uint8_t)aptpl,
+	};
+	return h_status(iscsi_persistent_reserve_out_sync(iscsi, 0, sa, 0, type, &p));
+}
+
+int h_start_basic(struct h_daemon *d, int n_portals, unsigned size_mb)
+{
+	char cfg[2048];
+	h_config_basic(cfg, sizeof(cfg), n_portals, size_mb);
+	return h_start(d, cfg);
+}
+
+json_object *h_member(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+	assert_true(json_object_object_get_ex(o, key, &v));
+	return v;
+}
+
+json_object *h_cli_json(struct h_daemon *d, const char *const *args)
+{
+	static char out[65536], err[4096];
+	assert_int_equal(h_cli(d, out, sizeof(out), err, sizeof(err), args), 0);
+	json_object *o = json_tokener_parse(out);
+	assert_non_null(o);
+	return o;
+}
