@@ -1,5 +1,5 @@
-/* The admin socket: a unix stream socket; each connection carries one JSON
- * request line and gets one JSON answer line:
+/* The admin socket's commands: each connection carries one JSON request
+ * line and gets one JSON answer line (admin_srv.c moves the bytes):
  *   {"cmd": "targets"}                  {"ok": true, "targets": [...]}
  *   {"cmd": "sessions"} / "portals"
  *   {"cmd": "pr", "target": T, "lun": N}  the LU's PR state
@@ -10,26 +10,20 @@
  *   {"cmd": "remove-portal", "address": A, "port": P}
  *   {"cmd": "set-alua", "address": A, "port": P, "state": S}
  *                                       {"ok": true, "changed": bool}
- * Errors: {"ok": false, "error": "message naming the field"}. Requests are
- * small and local, so each is served synchronously on the event loop. */
-#include <errno.h>
+ * Errors: {"ok": false, "error": "message naming the field"}. A request
+ * runs on the event loop once its whole line has arrived. */
 #include <stdbool.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "admin.h"
+#include "admin_cmds.h"
 #include "backstore.h"
 #include "daemon.h"
 #include "log.h"
-#include "loop.h"
 #include "lu.h"
 
 static json_object *err_reply(const char *msg)
@@ -38,6 +32,11 @@ static json_object *err_reply(const char *msg)
 	json_object_object_add(r, "ok", json_object_new_boolean(0));
 	json_object_object_add(r, "error", json_object_new_string(msg));
 	return r;
+}
+
+json_object *prk_admin_err_reply(const char *msg)
+{
+	return err_reply(msg);
 }
 
 static json_object *ok_reply(void)
@@ -267,7 +266,7 @@ static void update_ports(struct daemon *d)
 		prk_pr_set_ports(prk_lu_pr(d->lus[i].lu), rtpis, n < 64 ? n : 64);
 }
 
-static json_object *handle(struct daemon *d, json_object *req)
+json_object *prk_admin_handle(struct daemon *d, json_object *req)
 {
 	char err[512];
 	json_object *v;
@@ -388,83 +387,4 @@ static json_object *handle(struct daemon *d, json_object *req)
 	}
 	snprintf(err, sizeof(err), "cmd: unknown command \"%s\"", cmd);
 	return err_reply(err);
-}
-
-static void on_admin(void *arg, uint32_t events)
-{
-	struct daemon *d = arg;
-	(void)events;
-	int fd = accept4(d->admin_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct timeval tv = {.tv_sec = 2};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	char buf[65536];
-	size_t len = 0;
-	while (len < sizeof(buf) - 1) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	buf[len] = 0;
-	json_object *req = json_tokener_parse(buf);
-	json_object *rsp = req ? handle(d, req) : err_reply("request: not valid JSON");
-	const char *out = json_object_to_json_string_ext(rsp, JSON_C_TO_STRING_PLAIN);
-	size_t olen = strlen(out);
-	if (write(fd, out, olen) != (ssize_t)olen || write(fd, "\n", 1) != 1)
-		prk_warn("admin: could not send the whole answer");
-	json_object_put(rsp);
-	if (req)
-		json_object_put(req);
-	close(fd);
-}
-
-int prk_admin_start(struct daemon *d, const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "admin_socket %s: path too long", path);
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	struct stat st;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "admin_socket %s: exists and is not a socket", path);
-			return -1;
-		}
-		unlink(path);
-	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-		snprintf(err, errlen, "admin_socket %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	chmod(path, 0600); /* the admin socket changes the target: owner only */
-	d->admin_fd = fd;
-	d->admin = prk_loop_add_owned(d->loop, fd, EPOLLIN, on_admin, d);
-	if (!d->admin) {
-		close(fd);
-		snprintf(err, errlen, "admin_socket %s: cannot watch it", path);
-		return -1;
-	}
-	return 0;
-}
-
-void prk_admin_stop(struct daemon *d)
-{
-	if (!d->admin)
-		return;
-	struct sockaddr_un sa;
-	socklen_t len = sizeof(sa);
-	if (getsockname(d->admin_fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_path[0])
-		unlink(sa.sun_path);
-	prk_loop_del(d->loop, d->admin);
-	d->admin = NULL;
 }
