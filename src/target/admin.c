@@ -150,6 +150,35 @@ static json_object *list_portals(struct daemon *d)
 
 static int find_target(struct daemon *d, json_object *req, size_t *out, char *err, size_t len);
 
+/* The request's "lun": an integer 0..16383. One out of range is named as
+ * given (json-c would clamp a huge one; its text does not). */
+static int req_lun(json_object *req, uint16_t *out, char *err, size_t len)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(req, "lun", &v) || !json_object_is_type(v, json_type_int)) {
+		snprintf(err, len, "lun: a LUN number is required");
+		return -1;
+	}
+	int64_t n = json_object_get_int64(v);
+	if (n < 0 || n > PRK_ADMIN_MAX_LUN) {
+		snprintf(err, len, "lun: %s is out of range 0..%d",
+		         json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+		         PRK_ADMIN_MAX_LUN);
+		return -1;
+	}
+	*out = (uint16_t)n;
+	return 0;
+}
+
+/* "no portal A:P" (IPv6 addresses in brackets), as docs/prkitd.md says. */
+static json_object *no_portal(const char *addr, uint16_t port)
+{
+	char err[128];
+	bool v6 = strchr(addr, ':') != NULL;
+	snprintf(err, sizeof(err), "no portal %s%s%s:%u", v6 ? "[" : "", addr, v6 ? "]" : "", port);
+	return err_reply(err);
+}
+
 /* Is some logged-in session an I_T nexus that this registration covers? */
 static bool reg_logged_in(struct daemon *d, const struct prk_pr_reg_info *ri)
 {
@@ -173,15 +202,12 @@ static json_object *show_pr(struct daemon *d, json_object *req)
 {
 	char err[512];
 	size_t t;
-	json_object *v;
-	if (find_target(d, req, &t, err, sizeof(err)))
+	uint16_t lun;
+	if (find_target(d, req, &t, err, sizeof(err)) || req_lun(req, &lun, err, sizeof(err)))
 		return err_reply(err);
-	if (!json_object_object_get_ex(req, "lun", &v) || !json_object_is_type(v, json_type_int))
-		return err_reply("lun: a LUN number is required");
-	struct prk_lu *lu = prk_iscsi_target_lu(&d->targets[t], (uint16_t)json_object_get_int(v));
+	struct prk_lu *lu = prk_iscsi_target_lu(&d->targets[t], lun);
 	if (!lu) {
-		snprintf(err, sizeof(err), "lun: target %s has no LUN %d", d->targets[t].name,
-		         json_object_get_int(v));
+		snprintf(err, sizeof(err), "lun: target %s has no LUN %u", d->targets[t].name, lun);
 		return err_reply(err);
 	}
 	const struct prk_pr_state *st = prk_lu_pr(lu);
@@ -299,17 +325,13 @@ json_object *prk_admin_handle(struct daemon *d, json_object *req)
 	}
 	if (strcmp(cmd, "remove-lu") == 0) {
 		size_t t;
-		if (find_target(d, req, &t, err, sizeof(err)))
+		uint16_t lun;
+		if (find_target(d, req, &t, err, sizeof(err)) ||
+		    req_lun(req, &lun, err, sizeof(err)))
 			return err_reply(err);
-		if (!json_object_object_get_ex(req, "lun", &v) ||
-		    !json_object_is_type(v, json_type_int))
-			return err_reply("lun: a LUN number is required");
-		int lun = json_object_get_int(v);
-		if (lun < 0 || lun > 16383)
-			return err_reply("lun: must be 0..16383");
-		if (prk_daemon_remove_lun(d, t, (uint16_t)lun, err, sizeof(err)))
+		if (prk_daemon_remove_lun(d, t, lun, err, sizeof(err)))
 			return err_reply(err);
-		prk_info("admin: removed LUN %d from %s", lun, d->targets[t].name);
+		prk_info("admin: removed LUN %u from %s", lun, d->targets[t].name);
 		return ok_reply();
 	}
 	if (strcmp(cmd, "add-portal") == 0 || strcmp(cmd, "remove-portal") == 0 ||
@@ -350,7 +372,7 @@ json_object *prk_admin_handle(struct daemon *d, json_object *req)
 			struct prk_iscsi_portal_info info[64];
 			size_t n = prk_iscsi_server_portals(d->srv, info, 64);
 			if (prk_iscsi_server_remove_portal(d->srv, addr, port))
-				return err_reply("no such portal");
+				return no_portal(addr, port);
 			for (size_t i = 0; i < n && i < 64; i++)
 				if (strcmp(info[i].addr, addr) == 0 && info[i].port == port)
 					prk_lu_port_groups_remove(&d->tpgs, info[i].rtpi);

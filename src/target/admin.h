@@ -21,6 +21,9 @@
 #define PRK_ADMIN_MAX_REPLY (16u << 20)
 #define PRK_ADMIN_MAX_PENDING (64u << 20)
 
+/* The highest LUN a target may have (a flat-space LUN, SAM-5 4.7.7). */
+#define PRK_ADMIN_MAX_LUN 16383
+
 struct daemon;
 
 /* Listens on the unix socket at path (an old socket file is replaced).

@@ -116,8 +116,11 @@ static int get_uint(struct ctx *x, const char *path, json_object *v, uint64_t mi
 	if (!json_object_is_type(v, json_type_int))
 		return fail(x, path, "must be an integer");
 	int64_t i = json_object_get_int64(v);
+	/* Named as given: json-c clamps what int64 cannot hold, its text
+	 * does not. */
 	if (i < 0 || (uint64_t)i < min || (uint64_t)i > max)
-		return fail(x, path, "%lld is out of range [%llu, %llu]", (long long)i,
+		return fail(x, path, "%s is out of range %llu..%llu",
+		            json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
 		            (unsigned long long)min, (unsigned long long)max);
 	*out = (uint64_t)i;
 	return 0;

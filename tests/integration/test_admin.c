@@ -3,7 +3,9 @@
  * iSCSI session stays low while one client dribbles a byte every 1.5 s and
  * 200 more sit idle), and its limits answer with errors instead of resets
  * (an over-long request, a client that never completes its request, one
- * client beyond the cap), and a line holding two JSON values is refused. */
+ * client beyond the cap). Also the exact answers: two JSON values on one
+ * line, a LUN out of range named as given, an unknown portal, and the CLI's
+ * own check of a negative LUN. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -359,6 +361,56 @@ static void test_one_request_per_line(void **state)
 	assert_non_null(strstr(buf, "\"ok\":true"));
 }
 
+static void test_lun_out_of_range_named_as_given(void **state)
+{
+	(void)state;
+	char req[512];
+	snprintf(req, sizeof(req), "{\"cmd\": \"pr\", \"target\": \"%s\", \"lun\": 70000}\n",
+	         H_TARGET);
+	expect_error(req, "lun: 70000 is out of range 0..16383");
+	snprintf(req, sizeof(req), "{\"cmd\": \"pr\", \"target\": \"%s\", \"lun\": -1}\n",
+	         H_TARGET);
+	expect_error(req, "lun: -1 is out of range 0..16383");
+	snprintf(req, sizeof(req),
+	         "{\"cmd\": \"remove-lu\", \"target\": \"%s\", \"lun\": 4294967296}\n", H_TARGET);
+	expect_error(req, "lun: 4294967296 is out of range 0..16383");
+	snprintf(req, sizeof(req),
+	         "{\"cmd\": \"add-lu\", \"target\": \"%s\", \"lun\": {\"lun\": 70000, "
+	         "\"backstore\": {\"type\": \"ram\", \"size\": \"1M\"}}}\n",
+	         H_TARGET);
+	expect_error(req, "lun: 70000 is out of range 0..16383");
+	snprintf(req, sizeof(req), "{\"cmd\": \"pr\", \"target\": \"%s\", \"lun\": 9}\n", H_TARGET);
+	expect_error(req, "lun: target " H_TARGET " has no LUN 9");
+}
+
+static void test_unknown_portal_as_documented(void **state)
+{
+	(void)state;
+	expect_error("{\"cmd\": \"remove-portal\", \"address\": \"127.0.0.9\", \"port\": 1}\n",
+	             "no portal 127.0.0.9:1");
+	expect_error("{\"cmd\": \"set-alua\", \"address\": \"127.0.0.9\", \"port\": 1, \"state\": "
+	             "\"standby\"}\n",
+	             "no portal 127.0.0.9:1");
+}
+
+static void test_cli_negative_lun(void **state)
+{
+	(void)state;
+	char out[4096], err[4096];
+	const char *add[] = {"add-lu", H_TARGET, "-1", "--ram", "1M", NULL};
+	assert_int_equal(h_cli(&daemon_, out, sizeof(out), err, sizeof(err), add), 2);
+	if (!strstr(err, "LUN -1 is out of range 0..16383"))
+		fail_msg("prkit target add-lu T -1 said: %s", err);
+	const char *big[] = {"pr", H_TARGET, "70000", NULL};
+	assert_int_equal(h_cli(&daemon_, out, sizeof(out), err, sizeof(err), big), 2);
+	if (!strstr(err, "LUN 70000 is out of range 0..16383"))
+		fail_msg("prkit target pr T 70000 said: %s", err);
+	const char *word[] = {"remove-lu", H_TARGET, "x1", NULL};
+	assert_int_equal(h_cli(&daemon_, out, sizeof(out), err, sizeof(err), word), 2);
+	if (!strstr(err, "\"x1\" is not a LUN number"))
+		fail_msg("prkit target remove-lu T x1 said: %s", err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +421,9 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_client_cap_holds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_one_request_per_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lun_out_of_range_named_as_given, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_portal_as_documented, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cli_negative_lun, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
