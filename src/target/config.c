@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "json_where.h"
 #include "lu.h"
 #include "prkit/scsi_tid.h"
 
@@ -545,21 +546,11 @@ int prk_cfg_parse(const char *json, struct prk_cfg *cfg, char *err, size_t errle
 {
 	struct ctx x = {.err = err, .errlen = errlen};
 	memset(cfg, 0, sizeof(*cfg));
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return fail(&x, "configuration", "out of memory");
-	json_object *root = json_tokener_parse_ex(tok, json, (int)strlen(json));
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	if (!root || jerr != json_tokener_success) {
-		char where[64];
-		snprintf(where, sizeof(where), "JSON at offset %zu",
-		         json_tokener_get_parse_end(tok));
-		json_tokener_free(tok);
-		if (root)
-			json_object_put(root);
-		return fail(&x, where, "%s", json_tokener_error_desc(jerr));
-	}
-	json_tokener_free(tok);
+	/* "line 3, column 7: ...", "the text ends inside a JSON value", or
+	 * text after the object: never a byte offset, never half a file. */
+	json_object *root = prk_json_parse_one(json, strlen(json), err, errlen);
+	if (!root)
+		return -1;
 	int r = parse_root(&x, root, cfg);
 	json_object_put(root);
 	if (r)
@@ -612,8 +603,19 @@ int prk_cfg_load(const char *path, struct prk_cfg *cfg, char *err, size_t errlen
 		if (n == 0)
 			break;
 	}
+	int rd_err = ferror(f) ? errno : 0;
 	fclose(f);
 	buf[len] = 0;
+	if (rd_err) {
+		free(buf);
+		snprintf(err, errlen, "%s: %s", path, strerror(rd_err));
+		return -1;
+	}
+	if (len == 0) {
+		free(buf);
+		snprintf(err, errlen, "%s: the file is empty", path);
+		return -1;
+	}
 	char inner[512];
 	int r = prk_cfg_parse(buf, cfg, inner, sizeof(inner));
 	free(buf);

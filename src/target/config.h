@@ -68,7 +68,7 @@ struct prk_cfg {
 };
 
 /* Parses and validates JSON text. Returns 0, or -1 with a message naming
- * the bad field in err. */
+ * the bad field in err, or the line and column of a JSON syntax error. */
 int prk_cfg_parse(const char *json, struct prk_cfg *cfg, char *err, size_t errlen);
 /* Reads a file and parses it; the message names the file too. */
 int prk_cfg_load(const char *path, struct prk_cfg *cfg, char *err, size_t errlen);
