@@ -20,23 +20,25 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: prkit target [-s SOCKET] [--json] COMMAND\n"
-	           "\n"
-	           "commands:\n"
-	           "  list                         targets and their LUNs\n"
-	           "  show TARGET                  one target\n"
-	           "  sessions                     logged-in sessions\n"
-	           "  portals                      listening portals\n"
-	           "  add-lu TARGET LUN (--ram SIZE | --file PATH [--size SIZE] [--direct])\n"
-	           "         [--block-size 512|4096] [--thin] [--serial S] [--readonly] [--no-pr]\n"
-	           "  remove-lu TARGET LUN\n"
-	           "  add-portal ADDRESS:PORT [--tpgt N] [--rtpi N]\n"
-	           "  remove-portal ADDRESS:PORT\n"
-	           "  set-alua ADDRESS:PORT STATE  active_optimized, active_non_optimized,\n"
-	           "                               standby or unavailable\n"
-	           "\n"
-	           "  -s, --socket PATH  the admin socket (default: as prkitd's default)\n"
-	           "      --json         print the daemon's JSON answer\n");
+	fprintf(f,
+	        "usage: prkit target [-s SOCKET] [--json] COMMAND\n"
+	        "\n"
+	        "commands:\n"
+	        "  list                         targets and their LUNs\n"
+	        "  show TARGET                  one target\n"
+	        "  sessions                     logged-in sessions\n"
+	        "  portals                      listening portals\n"
+	        "  add-lu TARGET LUN (--ram SIZE |\n"
+	        "                     --file PATH [--size SIZE] [--create] [--grow] [--direct])\n"
+	        "         [--block-size 512|4096] [--thin] [--serial S] [--readonly] [--no-pr]\n"
+	        "  remove-lu TARGET LUN\n"
+	        "  add-portal ADDRESS:PORT [--tpgt N] [--rtpi N]\n"
+	        "  remove-portal ADDRESS:PORT\n"
+	        "  set-alua ADDRESS:PORT STATE  active_optimized, active_non_optimized,\n"
+	        "                               standby or unavailable\n"
+	        "\n"
+	        "  -s, --socket PATH  the admin socket (default: as prkitd's default)\n"
+	        "      --json         print the daemon's JSON answer\n");
 	return f == stdout ? 0 : 2;
 }
 
@@ -267,6 +269,8 @@ static json_object *build_request(int argc, char **argv, int *rc)
 		                                  {"serial", required_argument, NULL, 'S'},
 		                                  {"readonly", no_argument, NULL, 'R'},
 		                                  {"no-pr", no_argument, NULL, 'P'},
+		                                  {"create", no_argument, NULL, 'C'},
+		                                  {"grow", no_argument, NULL, 'G'},
 		                                  {NULL, 0, NULL, 0}};
 		json_object *lun = json_object_new_object(), *bs = json_object_new_object();
 		int c;
@@ -292,6 +296,12 @@ static json_object *build_request(int argc, char **argv, int *rc)
 				break;
 			case 'd':
 				json_object_object_add(bs, "direct", json_object_new_boolean(1));
+				break;
+			case 'C':
+				json_object_object_add(bs, "create", json_object_new_boolean(1));
+				break;
+			case 'G':
+				json_object_object_add(bs, "grow", json_object_new_boolean(1));
 				break;
 			case 'b':
 				json_object_object_add(lun, "block_size",

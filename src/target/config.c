@@ -198,8 +198,8 @@ static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk
 	                                   "serial",
 	                                   "persistent_reservations",
 	                                   NULL};
-	static const char *const bs_keys[] = {"type",   "path",        "size",
-	                                      "direct", "queue_depth", NULL};
+	static const char *const bs_keys[] = {"type",        "path",   "size", "direct",
+	                                      "queue_depth", "create", "grow", NULL};
 	char p[512];
 	json_object *v, *bs;
 	uint64_t u;
@@ -255,6 +255,22 @@ static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk
 		snprintf(p, sizeof(p), "%s.backstore.direct", path);
 		if (get_bool(x, p, v, &l->direct))
 			return -1;
+	}
+	/* A typo in a path must not serve a new empty disk, nor a short file
+	 * silently grow: both are asked for by name. */
+	static const char *const file_flags[] = {"create", "grow"};
+	for (size_t i = 0; i < 2; i++) {
+		if (!json_object_object_get_ex(bs, file_flags[i], &v))
+			continue;
+		snprintf(p, sizeof(p), "%s.backstore.%s", path, file_flags[i]);
+		if (l->type != PRK_CFG_BS_FILE)
+			return fail(x, p, "only file backstores have it");
+		if (get_bool(x, p, v, i ? &l->grow : &l->create))
+			return -1;
+	}
+	if (l->create && !l->size) {
+		snprintf(p, sizeof(p), "%s.backstore", path);
+		return fail(x, p, "\"create\": true needs a \"size\" for the new file");
 	}
 	if (json_object_object_get_ex(bs, "queue_depth", &v)) {
 		snprintf(p, sizeof(p), "%s.backstore.queue_depth", path);

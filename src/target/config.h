@@ -30,7 +30,9 @@ struct prk_cfg_lun {
 	uint32_t block_size; /* 512 or 4096 */
 	bool thin;
 	bool readonly;
-	bool no_pr; /* "persistent_reservations": false: an SPC-2 LU */
+	bool create; /* file: a missing file is created (else an error) */
+	bool grow;   /* file: a file shorter than size is extended (else an error) */
+	bool no_pr;  /* "persistent_reservations": false: an SPC-2 LU */
 	char serial[33];
 };
 

@@ -1,6 +1,8 @@
 /* Precise configuration errors: a JSON syntax error names its line and
  * column, an empty or truncated file says so, text after the object is
- * refused. */
+ * refused; a file backstore's missing path is an error unless "create":
+ * true, a short file one unless "grow": true; and prk_check_config finds
+ * what a start would (addresses, backing files, memory, state directory). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 
 static char err[1024];
@@ -89,12 +92,166 @@ static void test_empty_file(void **state)
 	assert_non_null(strstr(err, "Is a directory"));
 }
 
+#define CFG_FILE_LU                                                                                \
+	"{\"portals\": [{\"address\": \"127.0.0.1\", \"port\": 0}], \"targets\": [{\"name\": "     \
+	"\"iqn.2026-11.io.prkit:t\", \"luns\": [{\"backstore\": {\"type\": \"file\", "             \
+	"\"path\": \"%s/%s\"%s}}]}]}"
+
+static int parse_file_lu(const char *name, const char *extra, struct prk_cfg *cfg)
+{
+	char json[1024];
+	snprintf(json, sizeof(json), CFG_FILE_LU, dir, name, extra);
+	err[0] = 0;
+	return prk_cfg_parse(json, cfg, err, sizeof(err));
+}
+
+static void test_create_and_grow_fields(void **state)
+{
+	(void)state;
+	struct prk_cfg cfg;
+	assert_int_equal(parse_file_lu("a.img", ", \"size\": \"1M\", \"create\": true", &cfg), 0);
+	assert_true(cfg.targets[0].luns[0].create);
+	assert_false(cfg.targets[0].luns[0].grow);
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse_file_lu("a.img", ", \"size\": \"1M\", \"grow\": true", &cfg), 0);
+	assert_true(cfg.targets[0].luns[0].grow);
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse_file_lu("a.img", ", \"create\": true", &cfg), -1);
+	assert_string_equal(err, "targets[0].luns[0].backstore: \"create\": true needs a \"size\" "
+	                         "for the new file");
+	assert_int_equal(parse_file_lu("a.img", ", \"grow\": 1", &cfg), -1);
+	assert_string_equal(err, "targets[0].luns[0].backstore.grow: must be true or false");
+	struct prk_cfg_lun l;
+	assert_int_equal(prk_cfg_parse_lun_text("{\"backstore\": {\"type\": \"ram\", \"size\": "
+	                                        "\"1M\", \"create\": true}}",
+	                                        "lun", 0, &l, err, sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "lun.backstore.create: only file backstores have it");
+}
+
+static void test_missing_file_needs_create(void **state)
+{
+	(void)state;
+	struct prk_cfg cfg;
+	char want[512];
+	assert_int_equal(parse_file_lu("typo.img", ", \"size\": \"1M\"", &cfg), 0);
+	struct prk_cfg_lun *l = &cfg.targets[0].luns[0];
+	assert_int_equal(prk_check_lun_file(l, "target T LUN 0", err, sizeof(err)), -1);
+	snprintf(want, sizeof(want),
+	         "target T LUN 0: backstore.path %s/typo.img does not exist (\"create\": true "
+	         "makes a new file of the LU's size)",
+	         dir);
+	assert_string_equal(err, want);
+	l->create = true;
+	assert_int_equal(prk_check_lun_file(l, "target T LUN 0", err, sizeof(err)), 0);
+	/* ... but not in a directory that does not exist. */
+	snprintf(l->path, sizeof(l->path), "%s/no/such/dir.img", dir);
+	assert_int_equal(prk_check_lun_file(l, "target T LUN 0", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot be created: its directory"));
+	prk_cfg_free(&cfg);
+}
+
+static void test_short_file_needs_grow(void **state)
+{
+	(void)state;
+	static char half[512 * 1024];
+	struct prk_cfg cfg;
+	char want[512];
+	write_file("short.img", half, sizeof(half));
+	assert_int_equal(parse_file_lu("short.img", ", \"size\": \"1M\"", &cfg), 0);
+	struct prk_cfg_lun *l = &cfg.targets[0].luns[0];
+	assert_int_equal(prk_check_lun_file(l, "targets[0].luns[0]", err, sizeof(err)), -1);
+	snprintf(want, sizeof(want),
+	         "targets[0].luns[0]: backstore.size: %s/short.img has 524288 bytes, fewer than "
+	         "the size 1048576 (\"grow\": true extends it)",
+	         dir);
+	assert_string_equal(err, want);
+	l->grow = true;
+	assert_int_equal(prk_check_lun_file(l, "targets[0].luns[0]", err, sizeof(err)), 0);
+	/* A size of 0 uses the file as it is; a file of the size is fine. */
+	l->grow = false;
+	l->size = 0;
+	assert_int_equal(prk_check_lun_file(l, "targets[0].luns[0]", err, sizeof(err)), 0);
+	l->size = sizeof(half);
+	assert_int_equal(prk_check_lun_file(l, "targets[0].luns[0]", err, sizeof(err)), 0);
+	prk_cfg_free(&cfg);
+}
+
+/* A valid configuration with a file LU, then one thing wrong at a time. */
+static void test_check_config(void **state)
+{
+	(void)state;
+	static char blocks[1024 * 1024];
+	struct prk_cfg cfg;
+	char sock[128], state_dir[128];
+	snprintf(sock, sizeof(sock), "%s/admin.sock", dir);
+	snprintf(state_dir, sizeof(state_dir), "%s/state/deeper", dir);
+	write_file("disk.img", blocks, sizeof(blocks));
+	FILE *warn = fopen("/dev/null", "w");
+	assert_non_null(warn);
+
+	assert_int_equal(parse_file_lu("disk.img", "", &cfg), 0);
+	if (prk_check_config(&cfg, sock, state_dir, warn, err, sizeof(err)))
+		fail_msg("%s", err);
+
+	snprintf(cfg.portals[0].address, sizeof(cfg.portals[0].address), "127.0.0.300");
+	assert_int_equal(prk_check_config(&cfg, sock, state_dir, warn, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	                    "portals[0].address: \"127.0.0.300\" is not an IPv4 or IPv6 address");
+	/* An address of no interface here (TEST-NET-1) cannot be bound. */
+	snprintf(cfg.portals[0].address, sizeof(cfg.portals[0].address), "192.0.2.1");
+	assert_int_equal(prk_check_config(&cfg, sock, state_dir, warn, err, sizeof(err)), -1);
+	assert_string_equal(
+	    err, "portals[0]: cannot listen on 192.0.2.1:0: Cannot assign requested address");
+	snprintf(cfg.portals[0].address, sizeof(cfg.portals[0].address), "127.0.0.1");
+
+	/* The backing file is opened as the backstore would: a size that is
+	 * no multiple of 512 fails there. */
+	write_file("odd.img", blocks, 1000);
+	snprintf(cfg.targets[0].luns[0].path, sizeof(cfg.targets[0].luns[0].path), "%s/odd.img",
+	         dir);
+	assert_int_equal(prk_check_config(&cfg, sock, state_dir, warn, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "targets[0].luns[0]: "));
+	assert_non_null(strstr(err, "not a multiple of 512"));
+	snprintf(cfg.targets[0].luns[0].path, sizeof(cfg.targets[0].luns[0].path), "%s/gone.img",
+	         dir);
+	assert_int_equal(prk_check_config(&cfg, sock, state_dir, warn, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "gone.img does not exist"));
+	snprintf(cfg.targets[0].luns[0].path, sizeof(cfg.targets[0].luns[0].path), "%s/disk.img",
+	         dir);
+
+	/* RAM LUs that cannot fit in this machine's memory. */
+	cfg.targets[0].luns[0].type = PRK_CFG_BS_RAM;
+	cfg.targets[0].luns[0].size = 1ULL << 60;
+	assert_int_equal(prk_check_config(&cfg, sock, state_dir, warn, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "RAM LUs hold 1152921504606846976 bytes together, more than"));
+	cfg.targets[0].luns[0].size = 1 << 20;
+
+	/* The admin socket path is a regular file; the state directory's
+	 * nearest existing ancestor is a file. */
+	write_file("plain", "x", 1);
+	char plain[128], below[160];
+	snprintf(plain, sizeof(plain), "%s/plain", dir);
+	assert_int_equal(prk_check_config(&cfg, plain, state_dir, warn, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "exists and is not a socket"));
+	snprintf(below, sizeof(below), "%s/plain/state", dir);
+	assert_int_equal(prk_check_config(&cfg, sock, below, warn, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "plain/state: Not a directory"));
+	assert_int_equal(prk_check_config(&cfg, NULL, state_dir, warn, err, sizeof(err)), 0);
+	fclose(warn);
+	prk_cfg_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_syntax_error_line_and_column),
 	    cmocka_unit_test(test_truncated_and_trailing),
 	    cmocka_unit_test(test_empty_file),
+	    cmocka_unit_test(test_create_and_grow_fields),
+	    cmocka_unit_test(test_missing_file_needs_create),
+	    cmocka_unit_test(test_short_file_needs_grow),
+	    cmocka_unit_test(test_check_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
