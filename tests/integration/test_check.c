@@ -2,7 +2,8 @@
  * finds everything a start would: a backing file that does not exist (a
  * typo served a new empty disk) unless "create": true, one shorter than its
  * size unless "grow": true, an address that cannot be bound, a JSON syntax
- * error by line and column. Also add-lu over the admin socket. */
+ * error by line and column. Also add-lu over the admin socket, and an
+ * InitiatorName that is not UTF-8 at the first login PDU. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -244,6 +245,53 @@ static void test_add_lu_missing_file(void **state)
 	assert_int_equal(h_stop(&d), 0);
 }
 
+/* A raw Login Request whose InitiatorName ends in a byte that is not
+ * UTF-8 and an escape sequence: status 02/00 (it was 03/02, out of
+ * resources), and the log shows the name escaped. */
+static void test_initiator_name_not_utf8(void **state)
+{
+	(void)state;
+	struct h_daemon d;
+	char cfg[2048];
+	h_config_basic(cfg, sizeof(cfg), 1, 4);
+	assert_int_equal(h_start(&d, cfg), 0);
+	static const char text[] = "InitiatorName=iqn.2026-11.io.prkit.test:bad\xff\x1b[2J\0"
+	                           "TargetName=" H_TARGET "\0SessionType=Normal\0";
+	size_t dlen = sizeof(text) - 1, padded = (dlen + 3) & ~(size_t)3;
+	uint8_t pdu[48 + 256] = {0};
+	assert_true(48 + padded <= sizeof(pdu));
+	pdu[0] = 0x43;              /* Login Request, immediate */
+	pdu[1] = 0x80 | 1 << 2 | 3; /* T, operational stage to full feature phase */
+	pdu[5] = (uint8_t)(dlen >> 16);
+	pdu[6] = (uint8_t)(dlen >> 8);
+	pdu[7] = (uint8_t)dlen;
+	pdu[8] = 0x80; /* ISID: random type, 0x800000000001 */
+	pdu[13] = 1;
+	pdu[19] = 1; /* ITT */
+	memcpy(pdu + 48, text, dlen);
+	int fd = h_tcp_connect(&d, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, pdu, 48 + padded), (ssize_t)(48 + padded));
+	uint8_t rsp[48];
+	size_t have = 0;
+	while (have < sizeof(rsp)) {
+		ssize_t n = read(fd, rsp + have, sizeof(rsp) - have);
+		assert_true(n > 0);
+		have += (size_t)n;
+	}
+	close(fd);
+	assert_int_equal(rsp[0] & 0x3f, 0x23); /* Login Response */
+	assert_int_equal(rsp[36], 2);          /* status class: initiator error */
+	assert_int_equal(rsp[37], 0);          /* detail: miscellaneous */
+	assert_true(h_log_wait(&d,
+	                       "refused: InitiatorName \"iqn.2026-11.io.prkit.test:bad"
+	                       "\\xff\\x1b[2J\" is not valid UTF-8 (byte 29)",
+	                       2000));
+	assert_false(h_log_contains(&d, "\xff"));
+	assert_false(h_log_contains(&d, "\x1b"));
+	assert_int_equal(h_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +301,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_syntax_error_names_line_and_column, setup,
 	                                    teardown),
 	    cmocka_unit_test(test_add_lu_missing_file),
+	    cmocka_unit_test(test_initiator_name_not_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
