@@ -88,6 +88,9 @@ static void client_close(struct client *c)
 	free(c);
 }
 
+/* Discards input until the client closes. At most 64 KiB per loop turn,
+ * so that a client still sending much shares the loop fairly, and for at
+ * most DRAIN_MS in all (the sweep closes it then). */
 static void client_drain(struct client *c)
 {
 	char scratch[4096];
@@ -95,14 +98,11 @@ static void client_drain(struct client *c)
 		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
 		if (n > 0)
 			continue;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		break; /* EOF or error: the client is done */
+		client_close(c); /* EOF or error: the client is done */
+		return;
 	}
-	/* 16 full reads in one go: a client that floods us gets no more. */
-	client_close(c);
 }
 
 static void client_write(struct client *c)
