@@ -361,6 +361,11 @@ static void on_sweep(void *arg)
 			         PRK_ADMIN_IDLE_MS);
 			client_error(c, msg);
 		} else {
+			if (c->state == C_WRITE)
+				prk_info(
+				    "admin socket: dropped a client that read none of the last "
+				    "%zu bytes of its answer for %d ms",
+				    c->out_len - c->out_off, PRK_ADMIN_IDLE_MS);
 			client_close(c);
 		}
 	}

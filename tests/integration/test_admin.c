@@ -311,6 +311,49 @@ static void test_idle_client_is_closed_after_the_timeout(void **state)
 	json_object_put(o);
 }
 
+/* An answer larger than the socket can hold, to a client that never reads
+ * it: the rest waits in the daemon's buffer, other clients are served, and
+ * after 10 s without progress the client is dropped (its buffer freed). */
+static void test_client_that_never_reads_is_dropped(void **state)
+{
+	(void)state;
+	/* About 140 bytes per LUN in the targets answer: 4000 LUNs make it
+	 * larger than a unix socket's buffers. */
+	char req[512];
+	for (int lun = 1; lun <= 4000; lun++) {
+		snprintf(req, sizeof(req),
+		         "{\"cmd\": \"add-lu\", \"target\": \"%s\", \"lun\": {\"lun\": %d, "
+		         "\"backstore\": {\"type\": \"ram\", \"size\": \"64K\"}}}\n",
+		         H_TARGET, lun);
+		json_object *o = request(req);
+		if (error_of(o))
+			fail_msg("add-lu %d: %s", lun, error_of(o));
+		json_object_put(o);
+	}
+	int fd = admin_connect(false);
+	assert_true(fd >= 0);
+	static const char targets[] = "{\"cmd\": \"targets\"}\n";
+	assert_int_equal(write(fd, targets, sizeof(targets) - 1), (ssize_t)(sizeof(targets) - 1));
+	/* Served meanwhile. */
+	sleep_ms(200);
+	json_object *o = request("{\"cmd\": \"portals\"}\n");
+	assert_null(error_of(o));
+	json_object_put(o);
+	assert_true(h_log_wait(&daemon_, "admin socket: dropped a client that read none of",
+	                       IDLE_MS + 2000));
+	/* What the socket held arrives, then the end, short of the whole
+	 * answer (which ends with a newline). */
+	static char buf[4 << 20];
+	int e;
+	size_t got = read_answer(fd, buf, sizeof(buf), 5000, &e);
+	close(fd);
+	printf("# a client that did not read got %zu bytes of its answer, then %s\n", got,
+	       e ? strerror(e) : "EOF");
+	assert_true(e == 0 || e == ECONNRESET);
+	assert_true(got > 0);
+	assert_true(buf[got - 1] != '\n');
+}
+
 static void test_client_cap_holds(void **state)
 {
 	(void)state;
@@ -420,6 +463,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_over_long_request_gets_an_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_client_is_closed_after_the_timeout, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_client_that_never_reads_is_dropped, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_client_cap_holds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_one_request_per_line, setup, teardown),
