@@ -114,7 +114,7 @@ cat >"$tmp/prkitd.json" <<EOF
       "luns": [
         {"lun": 0, "backstore": {"type": "ram", "size": "$size"}},
         {"lun": 1, "backstore": {"type": "file", "path": "$shm_prkit", "size": "$size",
-                                 "direct": false}}
+                                 "create": true, "direct": false}}
       ]
     }
   ]

@@ -20,7 +20,8 @@ cat >"$tmp/prkitd.json" <<JSON
   "portals": [{"address": "127.0.0.1", "port": 0}, {"address": "127.0.0.1", "port": 0}],
   "targets": [
     {"name": "iqn.2026-11.io.prkit:thick",
-     "luns": [{"backstore": {"type": "file", "path": "$tmp/thick.img", "size": "128M"}}]},
+     "luns": [{"backstore": {"type": "file", "path": "$tmp/thick.img", "size": "128M",
+                                   "create": true}}]},
     {"name": "iqn.2026-11.io.prkit:thin",
      "luns": [{"backstore": {"type": "ram", "size": "128M"}, "thin": true}]}
   ]

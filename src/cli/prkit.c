@@ -20,23 +20,25 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: prkit target [-s SOCKET] [--json] COMMAND\n"
-	           "\n"
-	           "commands:\n"
-	           "  list                         targets and their LUNs\n"
-	           "  show TARGET                  one target\n"
-	           "  sessions                     logged-in sessions\n"
-	           "  portals                      listening portals\n"
-	           "  add-lu TARGET LUN (--ram SIZE | --file PATH [--size SIZE] [--direct])\n"
-	           "         [--block-size 512|4096] [--thin] [--serial S] [--readonly] [--no-pr]\n"
-	           "  remove-lu TARGET LUN\n"
-	           "  add-portal ADDRESS:PORT [--tpgt N] [--rtpi N]\n"
-	           "  remove-portal ADDRESS:PORT\n"
-	           "  set-alua ADDRESS:PORT STATE  active_optimized, active_non_optimized,\n"
-	           "                               standby or unavailable\n"
-	           "\n"
-	           "  -s, --socket PATH  the admin socket (default: as prkitd's default)\n"
-	           "      --json         print the daemon's JSON answer\n");
+	fprintf(f,
+	        "usage: prkit target [-s SOCKET] [--json] COMMAND\n"
+	        "\n"
+	        "commands:\n"
+	        "  list                         targets and their LUNs\n"
+	        "  show TARGET                  one target\n"
+	        "  sessions                     logged-in sessions\n"
+	        "  portals                      listening portals\n"
+	        "  add-lu TARGET LUN (--ram SIZE |\n"
+	        "                     --file PATH [--size SIZE] [--create] [--grow] [--direct])\n"
+	        "         [--block-size 512|4096] [--thin] [--serial S] [--readonly] [--no-pr]\n"
+	        "  remove-lu TARGET LUN\n"
+	        "  add-portal ADDRESS:PORT [--tpgt N] [--rtpi N]\n"
+	        "  remove-portal ADDRESS:PORT\n"
+	        "  set-alua ADDRESS:PORT STATE  active_optimized, active_non_optimized,\n"
+	        "                               standby or unavailable\n"
+	        "\n"
+	        "  -s, --socket PATH  the admin socket (default: as prkitd's default)\n"
+	        "      --json         print the daemon's JSON answer\n");
 	return f == stdout ? 0 : 2;
 }
 
@@ -176,6 +178,62 @@ static int split_addr(const char *s, char *addr, size_t cap, int *port)
 	return 0;
 }
 
+/* A LUN argument of `cmd`: says whether it is no number at all or a number
+ * out of range, as given (never turned into another number). */
+static int lun_arg(const char *cmd, const char *s, long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end) {
+		fprintf(stderr, "prkit target %s: \"%s\" is not a LUN number (0..%d)\n", cmd, s,
+		        PRK_ADMIN_MAX_LUN);
+		return -1;
+	}
+	if (errno == ERANGE || v < 0 || v > PRK_ADMIN_MAX_LUN) {
+		fprintf(stderr, "prkit target %s: LUN %s is out of range 0..%d\n", cmd, s,
+		        PRK_ADMIN_MAX_LUN);
+		return -1;
+	}
+	*out = (long)v;
+	return 0;
+}
+
+/* TARGET LUN of pr and remove-lu. */
+static long target_lun_args(const char *cmd, int argc, char **argv, int *rc)
+{
+	long lun = -1;
+	if (argc != 3) {
+		fprintf(stderr, "prkit target %s: give TARGET and a LUN 0..%d\n", cmd,
+		        PRK_ADMIN_MAX_LUN);
+		*rc = 2;
+	} else if (lun_arg(cmd, argv[2], &lun)) {
+		*rc = 2;
+	}
+	return lun;
+}
+
+/* getopt takes "-1" for an option: among add-lu's arguments, one that is a
+ * negative number and no option's value can only be a LUN out of range. */
+static bool negative_lun(int argc, char **argv)
+{
+	static const char *const with_value[] = {"--ram",        "--file",   "--size",
+	                                         "--block-size", "--serial", NULL};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool value_of_prev = false;
+		for (const char *const *o = with_value; *o; o++)
+			value_of_prev |= strcmp(argv[i - 1], *o) == 0;
+		if (value_of_prev || a[0] != '-' || !a[1] ||
+		    strspn(a + 1, "0123456789") != strlen(a + 1))
+			continue;
+		long lun;
+		lun_arg("add-lu", a, &lun);
+		return true;
+	}
+	return false;
+}
+
 static json_object *build_request(int argc, char **argv, int *rc)
 {
 	const char *cmd = argv[0];
@@ -190,23 +248,13 @@ static json_object *build_request(int argc, char **argv, int *rc)
 	} else if (!strcmp(cmd, "sessions") || !strcmp(cmd, "portals")) {
 		json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	} else if (!strcmp(cmd, "pr")) {
-		char *end = NULL;
-		long lun = argc == 3 ? strtol(argv[2], &end, 10) : -1;
-		if (argc != 3 || *end || lun < 0 || lun > 16383) {
-			fprintf(stderr, "prkit target pr: give TARGET and a LUN 0..16383\n");
-			*rc = 2;
-		}
+		long lun = target_lun_args(cmd, argc, argv, rc);
 		json_object_object_add(req, "cmd", json_object_new_string(cmd));
 		json_object_object_add(req, "target",
 		                       json_object_new_string(argc > 1 ? argv[1] : ""));
 		json_object_object_add(req, "lun", json_object_new_int((int)lun));
 	} else if (!strcmp(cmd, "remove-lu")) {
-		char *end = NULL;
-		long lun = argc == 3 ? strtol(argv[2], &end, 10) : -1;
-		if (argc != 3 || *end || lun < 0 || lun > 16383) {
-			fprintf(stderr, "prkit target remove-lu: give TARGET and a LUN 0..16383\n");
-			*rc = 2;
-		}
+		long lun = target_lun_args(cmd, argc, argv, rc);
 		json_object_object_add(req, "cmd", json_object_new_string(cmd));
 		json_object_object_add(req, "target",
 		                       json_object_new_string(argc > 1 ? argv[1] : ""));
@@ -221,9 +269,17 @@ static json_object *build_request(int argc, char **argv, int *rc)
 		                                  {"serial", required_argument, NULL, 'S'},
 		                                  {"readonly", no_argument, NULL, 'R'},
 		                                  {"no-pr", no_argument, NULL, 'P'},
+		                                  {"create", no_argument, NULL, 'C'},
+		                                  {"grow", no_argument, NULL, 'G'},
 		                                  {NULL, 0, NULL, 0}};
 		json_object *lun = json_object_new_object(), *bs = json_object_new_object();
 		int c;
+		if (negative_lun(argc, argv)) {
+			*rc = 2;
+			json_object_put(lun);
+			json_object_put(bs);
+			return req;
+		}
 		optind = 0; /* glibc: 0 re-initialises getopt for this sub-command */
 		while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 			switch (c) {
@@ -240,6 +296,12 @@ static json_object *build_request(int argc, char **argv, int *rc)
 				break;
 			case 'd':
 				json_object_object_add(bs, "direct", json_object_new_boolean(1));
+				break;
+			case 'C':
+				json_object_object_add(bs, "create", json_object_new_boolean(1));
+				break;
+			case 'G':
+				json_object_object_add(bs, "grow", json_object_new_boolean(1));
 				break;
 			case 'b':
 				json_object_object_add(lun, "block_size",
@@ -263,10 +325,12 @@ static json_object *build_request(int argc, char **argv, int *rc)
 				*rc = 2;
 			}
 		}
-		char *end = NULL;
-		long n = argc - optind == 2 ? strtol(argv[optind + 1], &end, 10) : -1;
-		if (argc - optind != 2 || *end || n < 0 || n > 16383) {
-			fprintf(stderr, "prkit target add-lu: give TARGET and a LUN 0..16383\n");
+		long n = -1;
+		if (argc - optind != 2) {
+			fprintf(stderr, "prkit target add-lu: give TARGET and a LUN 0..%d\n",
+			        PRK_ADMIN_MAX_LUN);
+			*rc = 2;
+		} else if (lun_arg(cmd, argv[optind + 1], &n)) {
 			*rc = 2;
 		}
 		json_object_object_add(lun, "lun", json_object_new_int((int)n));

@@ -506,6 +506,8 @@ static void handle_login(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, 
 	if (r == PRK_LOGIN_DONE) {
 		enter_ffp(c);
 	} else if (r == PRK_LOGIN_FAIL) {
+		if (*prk_login_error(c->login))
+			prk_warn("login from %s refused: %s", c->peer, prk_login_error(c->login));
 		c->state = CONN_CLOSING;
 		if (c->sess) {
 			/* enter_ffp created a session the login then failed. */

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "chap.h"
+#include "iname.h"
 #include "negotiate.h"
 #include "text.h"
 
@@ -86,6 +87,7 @@ struct prk_login {
 	bool fin_transit;
 	uint8_t fin_nsg;
 	enum prk_login_result fin_result;
+	char error[PRK_LOGIN_ERROR_LEN]; /* why a login failed, for the log */
 };
 
 /* The outcome of processing one complete request text. */
@@ -115,6 +117,11 @@ void prk_login_free(struct prk_login *l)
 	/* The credentials hold secrets. */
 	memset(&l->creds, 0, sizeof(l->creds));
 	free(l);
+}
+
+const char *prk_login_error(const struct prk_login *l)
+{
+	return l->error;
 }
 
 const struct prk_iscsi_params *prk_login_params(const struct prk_login *l)
@@ -277,7 +284,9 @@ static struct outcome identify(struct prk_login *l, const uint8_t *text, size_t 
 
 	if (!ini)
 		return status(CLASS_INITIATOR_ERR, D_MISSING_PARAM);
-	if (!valid_name(ini))
+	/* Not UTF-8, control characters, white space...: the initiator's
+	 * error (02/00) at the first PDU, with the name escaped for the log. */
+	if (prk_iscsi_initiator_name_check(ini, l->error, sizeof(l->error)))
 		return INIT_ERR;
 	if (type && strcmp(type, "Discovery") == 0)
 		l->p.discovery = true;

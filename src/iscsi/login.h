@@ -112,6 +112,12 @@ enum prk_login_result prk_login_step(struct prk_login *l, const uint8_t *bhs, co
                                      size_t dlen, uint8_t rsp_bhs[PRK_ISCSI_BHS_LEN],
                                      uint8_t **rsp_data, size_t *rsp_dlen);
 
+/* After PRK_LOGIN_FAIL: why, when the status alone does not say it (an
+ * InitiatorName that is not UTF-8...), safe for a log line (no raw bytes
+ * of the request); else "". */
+#define PRK_LOGIN_ERROR_LEN 1100
+const char *prk_login_error(const struct prk_login *l);
+
 /* After PRK_LOGIN_DONE: the negotiated parameters, the session identity, and
  * the sequence numbers full feature phase starts with. */
 const struct prk_iscsi_params *prk_login_params(const struct prk_login *l);

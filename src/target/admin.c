@@ -1,5 +1,5 @@
-/* The admin socket: a unix stream socket; each connection carries one JSON
- * request line and gets one JSON answer line:
+/* The admin socket's commands: each connection carries one JSON request
+ * line and gets one JSON answer line (admin_srv.c moves the bytes):
  *   {"cmd": "targets"}                  {"ok": true, "targets": [...]}
  *   {"cmd": "sessions"} / "portals"
  *   {"cmd": "pr", "target": T, "lun": N}  the LU's PR state
@@ -10,26 +10,20 @@
  *   {"cmd": "remove-portal", "address": A, "port": P}
  *   {"cmd": "set-alua", "address": A, "port": P, "state": S}
  *                                       {"ok": true, "changed": bool}
- * Errors: {"ok": false, "error": "message naming the field"}. Requests are
- * small and local, so each is served synchronously on the event loop. */
-#include <errno.h>
+ * Errors: {"ok": false, "error": "message naming the field"}. A request
+ * runs on the event loop once its whole line has arrived. */
 #include <stdbool.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "admin.h"
+#include "admin_cmds.h"
 #include "backstore.h"
 #include "daemon.h"
 #include "log.h"
-#include "loop.h"
 #include "lu.h"
 
 static json_object *err_reply(const char *msg)
@@ -38,6 +32,11 @@ static json_object *err_reply(const char *msg)
 	json_object_object_add(r, "ok", json_object_new_boolean(0));
 	json_object_object_add(r, "error", json_object_new_string(msg));
 	return r;
+}
+
+json_object *prk_admin_err_reply(const char *msg)
+{
+	return err_reply(msg);
 }
 
 static json_object *ok_reply(void)
@@ -151,6 +150,35 @@ static json_object *list_portals(struct daemon *d)
 
 static int find_target(struct daemon *d, json_object *req, size_t *out, char *err, size_t len);
 
+/* The request's "lun": an integer 0..16383. One out of range is named as
+ * given (json-c would clamp a huge one; its text does not). */
+static int req_lun(json_object *req, uint16_t *out, char *err, size_t len)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(req, "lun", &v) || !json_object_is_type(v, json_type_int)) {
+		snprintf(err, len, "lun: a LUN number is required");
+		return -1;
+	}
+	int64_t n = json_object_get_int64(v);
+	if (n < 0 || n > PRK_ADMIN_MAX_LUN) {
+		snprintf(err, len, "lun: %s is out of range 0..%d",
+		         json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+		         PRK_ADMIN_MAX_LUN);
+		return -1;
+	}
+	*out = (uint16_t)n;
+	return 0;
+}
+
+/* "no portal A:P" (IPv6 addresses in brackets), as docs/prkitd.md says. */
+static json_object *no_portal(const char *addr, uint16_t port)
+{
+	char err[128];
+	bool v6 = strchr(addr, ':') != NULL;
+	snprintf(err, sizeof(err), "no portal %s%s%s:%u", v6 ? "[" : "", addr, v6 ? "]" : "", port);
+	return err_reply(err);
+}
+
 /* Is some logged-in session an I_T nexus that this registration covers? */
 static bool reg_logged_in(struct daemon *d, const struct prk_pr_reg_info *ri)
 {
@@ -174,15 +202,12 @@ static json_object *show_pr(struct daemon *d, json_object *req)
 {
 	char err[512];
 	size_t t;
-	json_object *v;
-	if (find_target(d, req, &t, err, sizeof(err)))
+	uint16_t lun;
+	if (find_target(d, req, &t, err, sizeof(err)) || req_lun(req, &lun, err, sizeof(err)))
 		return err_reply(err);
-	if (!json_object_object_get_ex(req, "lun", &v) || !json_object_is_type(v, json_type_int))
-		return err_reply("lun: a LUN number is required");
-	struct prk_lu *lu = prk_iscsi_target_lu(&d->targets[t], (uint16_t)json_object_get_int(v));
+	struct prk_lu *lu = prk_iscsi_target_lu(&d->targets[t], lun);
 	if (!lu) {
-		snprintf(err, sizeof(err), "lun: target %s has no LUN %d", d->targets[t].name,
-		         json_object_get_int(v));
+		snprintf(err, sizeof(err), "lun: target %s has no LUN %u", d->targets[t].name, lun);
 		return err_reply(err);
 	}
 	const struct prk_pr_state *st = prk_lu_pr(lu);
@@ -267,7 +292,7 @@ static void update_ports(struct daemon *d)
 		prk_pr_set_ports(prk_lu_pr(d->lus[i].lu), rtpis, n < 64 ? n : 64);
 }
 
-static json_object *handle(struct daemon *d, json_object *req)
+json_object *prk_admin_handle(struct daemon *d, json_object *req)
 {
 	char err[512];
 	json_object *v;
@@ -300,17 +325,13 @@ static json_object *handle(struct daemon *d, json_object *req)
 	}
 	if (strcmp(cmd, "remove-lu") == 0) {
 		size_t t;
-		if (find_target(d, req, &t, err, sizeof(err)))
+		uint16_t lun;
+		if (find_target(d, req, &t, err, sizeof(err)) ||
+		    req_lun(req, &lun, err, sizeof(err)))
 			return err_reply(err);
-		if (!json_object_object_get_ex(req, "lun", &v) ||
-		    !json_object_is_type(v, json_type_int))
-			return err_reply("lun: a LUN number is required");
-		int lun = json_object_get_int(v);
-		if (lun < 0 || lun > 16383)
-			return err_reply("lun: must be 0..16383");
-		if (prk_daemon_remove_lun(d, t, (uint16_t)lun, err, sizeof(err)))
+		if (prk_daemon_remove_lun(d, t, lun, err, sizeof(err)))
 			return err_reply(err);
-		prk_info("admin: removed LUN %d from %s", lun, d->targets[t].name);
+		prk_info("admin: removed LUN %u from %s", lun, d->targets[t].name);
 		return ok_reply();
 	}
 	if (strcmp(cmd, "add-portal") == 0 || strcmp(cmd, "remove-portal") == 0 ||
@@ -351,7 +372,7 @@ static json_object *handle(struct daemon *d, json_object *req)
 			struct prk_iscsi_portal_info info[64];
 			size_t n = prk_iscsi_server_portals(d->srv, info, 64);
 			if (prk_iscsi_server_remove_portal(d->srv, addr, port))
-				return err_reply("no such portal");
+				return no_portal(addr, port);
 			for (size_t i = 0; i < n && i < 64; i++)
 				if (strcmp(info[i].addr, addr) == 0 && info[i].port == port)
 					prk_lu_port_groups_remove(&d->tpgs, info[i].rtpi);
@@ -388,83 +409,4 @@ static json_object *handle(struct daemon *d, json_object *req)
 	}
 	snprintf(err, sizeof(err), "cmd: unknown command \"%s\"", cmd);
 	return err_reply(err);
-}
-
-static void on_admin(void *arg, uint32_t events)
-{
-	struct daemon *d = arg;
-	(void)events;
-	int fd = accept4(d->admin_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct timeval tv = {.tv_sec = 2};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	char buf[65536];
-	size_t len = 0;
-	while (len < sizeof(buf) - 1) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	buf[len] = 0;
-	json_object *req = json_tokener_parse(buf);
-	json_object *rsp = req ? handle(d, req) : err_reply("request: not valid JSON");
-	const char *out = json_object_to_json_string_ext(rsp, JSON_C_TO_STRING_PLAIN);
-	size_t olen = strlen(out);
-	if (write(fd, out, olen) != (ssize_t)olen || write(fd, "\n", 1) != 1)
-		prk_warn("admin: could not send the whole answer");
-	json_object_put(rsp);
-	if (req)
-		json_object_put(req);
-	close(fd);
-}
-
-int prk_admin_start(struct daemon *d, const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "admin_socket %s: path too long", path);
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	struct stat st;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "admin_socket %s: exists and is not a socket", path);
-			return -1;
-		}
-		unlink(path);
-	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-		snprintf(err, errlen, "admin_socket %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	chmod(path, 0600); /* the admin socket changes the target: owner only */
-	d->admin_fd = fd;
-	d->admin = prk_loop_add_owned(d->loop, fd, EPOLLIN, on_admin, d);
-	if (!d->admin) {
-		close(fd);
-		snprintf(err, errlen, "admin_socket %s: cannot watch it", path);
-		return -1;
-	}
-	return 0;
-}
-
-void prk_admin_stop(struct daemon *d)
-{
-	if (!d->admin)
-		return;
-	struct sockaddr_un sa;
-	socklen_t len = sizeof(sa);
-	if (getsockname(d->admin_fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_path[0])
-		unlink(sa.sun_path);
-	prk_loop_del(d->loop, d->admin);
-	d->admin = NULL;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "json_where.h"
 #include "lu.h"
 #include "prkit/scsi_tid.h"
 
@@ -116,8 +117,11 @@ static int get_uint(struct ctx *x, const char *path, json_object *v, uint64_t mi
 	if (!json_object_is_type(v, json_type_int))
 		return fail(x, path, "must be an integer");
 	int64_t i = json_object_get_int64(v);
+	/* Named as given: json-c clamps what int64 cannot hold, its text
+	 * does not. */
 	if (i < 0 || (uint64_t)i < min || (uint64_t)i > max)
-		return fail(x, path, "%lld is out of range [%llu, %llu]", (long long)i,
+		return fail(x, path, "%s is out of range %llu..%llu",
+		            json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
 		            (unsigned long long)min, (unsigned long long)max);
 	*out = (uint64_t)i;
 	return 0;
@@ -194,8 +198,8 @@ static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk
 	                                   "serial",
 	                                   "persistent_reservations",
 	                                   NULL};
-	static const char *const bs_keys[] = {"type",   "path",        "size",
-	                                      "direct", "queue_depth", NULL};
+	static const char *const bs_keys[] = {"type",        "path",   "size", "direct",
+	                                      "queue_depth", "create", "grow", NULL};
 	char p[512];
 	json_object *v, *bs;
 	uint64_t u;
@@ -251,6 +255,22 @@ static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk
 		snprintf(p, sizeof(p), "%s.backstore.direct", path);
 		if (get_bool(x, p, v, &l->direct))
 			return -1;
+	}
+	/* A typo in a path must not serve a new empty disk, nor a short file
+	 * silently grow: both are asked for by name. */
+	static const char *const file_flags[] = {"create", "grow"};
+	for (size_t i = 0; i < 2; i++) {
+		if (!json_object_object_get_ex(bs, file_flags[i], &v))
+			continue;
+		snprintf(p, sizeof(p), "%s.backstore.%s", path, file_flags[i]);
+		if (l->type != PRK_CFG_BS_FILE)
+			return fail(x, p, "only file backstores have it");
+		if (get_bool(x, p, v, i ? &l->grow : &l->create))
+			return -1;
+	}
+	if (l->create && !l->size) {
+		snprintf(p, sizeof(p), "%s.backstore", path);
+		return fail(x, p, "\"create\": true needs a \"size\" for the new file");
 	}
 	if (json_object_object_get_ex(bs, "queue_depth", &v)) {
 		snprintf(p, sizeof(p), "%s.backstore.queue_depth", path);
@@ -542,21 +562,11 @@ int prk_cfg_parse(const char *json, struct prk_cfg *cfg, char *err, size_t errle
 {
 	struct ctx x = {.err = err, .errlen = errlen};
 	memset(cfg, 0, sizeof(*cfg));
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return fail(&x, "configuration", "out of memory");
-	json_object *root = json_tokener_parse_ex(tok, json, (int)strlen(json));
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	if (!root || jerr != json_tokener_success) {
-		char where[64];
-		snprintf(where, sizeof(where), "JSON at offset %zu",
-		         json_tokener_get_parse_end(tok));
-		json_tokener_free(tok);
-		if (root)
-			json_object_put(root);
-		return fail(&x, where, "%s", json_tokener_error_desc(jerr));
-	}
-	json_tokener_free(tok);
+	/* "line 3, column 7: ...", "the text ends inside a JSON value", or
+	 * text after the object: never a byte offset, never half a file. */
+	json_object *root = prk_json_parse_one(json, strlen(json), err, errlen);
+	if (!root)
+		return -1;
 	int r = parse_root(&x, root, cfg);
 	json_object_put(root);
 	if (r)
@@ -609,8 +619,19 @@ int prk_cfg_load(const char *path, struct prk_cfg *cfg, char *err, size_t errlen
 		if (n == 0)
 			break;
 	}
+	int rd_err = ferror(f) ? errno : 0;
 	fclose(f);
 	buf[len] = 0;
+	if (rd_err) {
+		free(buf);
+		snprintf(err, errlen, "%s: %s", path, strerror(rd_err));
+		return -1;
+	}
+	if (len == 0) {
+		free(buf);
+		snprintf(err, errlen, "%s: the file is empty", path);
+		return -1;
+	}
 	char inner[512];
 	int r = prk_cfg_parse(buf, cfg, inner, sizeof(inner));
 	free(buf);

@@ -30,7 +30,9 @@ struct prk_cfg_lun {
 	uint32_t block_size; /* 512 or 4096 */
 	bool thin;
 	bool readonly;
-	bool no_pr; /* "persistent_reservations": false: an SPC-2 LU */
+	bool create; /* file: a missing file is created (else an error) */
+	bool grow;   /* file: a file shorter than size is extended (else an error) */
+	bool no_pr;  /* "persistent_reservations": false: an SPC-2 LU */
 	char serial[33];
 };
 
@@ -68,7 +70,7 @@ struct prk_cfg {
 };
 
 /* Parses and validates JSON text. Returns 0, or -1 with a message naming
- * the bad field in err. */
+ * the bad field in err, or the line and column of a JSON syntax error. */
 int prk_cfg_parse(const char *json, struct prk_cfg *cfg, char *err, size_t errlen);
 /* Reads a file and parses it; the message names the file too. */
 int prk_cfg_load(const char *path, struct prk_cfg *cfg, char *err, size_t errlen);

@@ -9,6 +9,7 @@
 #include "admin.h"
 #include "aptpl.h"
 #include "backstore.h"
+#include "check.h"
 #include "daemon.h"
 #include "log.h"
 #include "loop.h"
@@ -121,6 +122,10 @@ int prk_daemon_add_lun(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl
 	}
 	t->luns = luns;
 	struct prk_bs *bs;
+	char where[PRK_ISCSI_NAME_LEN + 32];
+	snprintf(where, sizeof(where), "target %s LUN %u", t->name, cl->lun);
+	if (prk_check_lun_file(cl, where, err, errlen))
+		return -1;
 	if (cl->type == PRK_CFG_BS_RAM) {
 		bs = prk_bs_ram_open(cl->size, e, sizeof(e));
 	} else {

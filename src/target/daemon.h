@@ -13,6 +13,7 @@ struct prk_loop;
 struct prk_loop_fd;
 struct prk_bs;
 struct prk_lu;
+struct prk_admin;
 
 /* One LU with its backstore and where it is mapped. */
 struct prk_dlu {
@@ -33,9 +34,8 @@ struct daemon {
 	struct prk_dlu *lus;
 	size_t n_lus, cap_lus;
 	struct prk_loop_fd *sig;
-	struct prk_loop_fd *admin;
-	int admin_fd;
-	char state_dir[4096]; /* APTPL records */
+	struct prk_admin *admin; /* the admin socket (admin_srv.c), or NULL */
+	char state_dir[4096];    /* APTPL records */
 	/* The target port groups (one per open portal) and their ALUA states,
 	 * shared by every LU (prk_lu_set_port_groups). */
 	struct prk_lu_port_groups tpgs;

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "aptpl.h"
+#include "check.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -28,6 +30,18 @@ static void on_signal(void *arg, uint32_t events)
 	prk_loop_stop(d->loop);
 }
 
+/* The admin socket: --admin-socket, else the configuration's, else the
+ * default ("none": no socket). */
+static void admin_path(const struct prk_cfg *cfg, const char *opt, char *sock, size_t cap)
+{
+	if (opt)
+		snprintf(sock, cap, "%s", opt);
+	else if (cfg->admin_socket[0])
+		snprintf(sock, cap, "%s", cfg->admin_socket);
+	else
+		prk_admin_default_path(sock, cap);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: prkitd -c CONFIG.json [--log-level LEVEL]\n"
@@ -36,7 +50,8 @@ static void usage(FILE *f)
 	           "  -c, --config FILE   the JSON configuration (see docs/prkitd.md)\n"
 	           "      --demo          serve one 64 MiB RAM LU on 127.0.0.1 (no config needed)\n"
 	           "      --port PORT     demo portal port (default 3260; 0 = any free port)\n"
-	           "      --check         validate the configuration and exit\n"
+	           "      --check         check everything a start would (configuration,\n"
+	           "                      backing files, addresses, memory) and exit\n"
 	           "      --admin-socket P  the admin socket (\"none\": no socket)\n"
 	           "  -l, --log-level L   error, warn, info (default) or debug\n");
 }
@@ -107,9 +122,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "prkitd: %s\n", err);
 		return 1;
 	}
+	char sock[108];
+	admin_path(&d.cfg, admin_socket, sock, sizeof(sock));
 	if (check) {
-		printf("%s: configuration is valid\n", config ? config : "--demo");
+		/* Everything a start would check, without starting. */
+		char state[4096];
+		if (d.cfg.state_dir[0])
+			snprintf(state, sizeof(state), "%s", d.cfg.state_dir);
+		else
+			prk_aptpl_default_dir(state, sizeof(state));
+		int bad = prk_check_config(&d.cfg, strcmp(sock, "none") ? sock : NULL, state,
+		                           stderr, err, sizeof(err));
 		prk_cfg_free(&d.cfg);
+		if (bad) {
+			fprintf(stderr, "prkitd: %s%s%s\n", config ? config : "",
+			        config ? ": " : "", err);
+			return 1;
+		}
+		printf("%s: configuration is valid\n", config ? config : "--demo");
 		return 0;
 	}
 	const char *lv = level ? level : d.cfg.log_level;
@@ -146,13 +176,6 @@ int main(int argc, char **argv)
 		prk_daemon_teardown(&d);
 		return 1;
 	}
-	char sock[108];
-	if (admin_socket)
-		snprintf(sock, sizeof(sock), "%s", admin_socket);
-	else if (d.cfg.admin_socket[0])
-		snprintf(sock, sizeof(sock), "%s", d.cfg.admin_socket);
-	else
-		prk_admin_default_path(sock, sizeof(sock));
 	if (strcmp(sock, "none") != 0) {
 		if (prk_admin_start(&d, sock, err, sizeof(err))) {
 			fprintf(stderr, "prkitd: %s\n", err);

@@ -76,7 +76,7 @@ static int setup(void **state)
 	    "\"admin_socket\": \"@DIR@/admin.sock\", \"nop_interval_ms\": 60000, "
 	    "\"targets\": [{\"name\": \"" H_TARGET "\", \"luns\": ["
 	    "{\"lun\": 0, \"backstore\": {\"type\": \"file\", \"path\": \"@DIR@/lu0.img\", "
-	    "\"size\": \"4M\", \"direct\": true, \"queue_depth\": 64}}, "
+	    "\"size\": \"4M\", \"create\": true, \"direct\": true, \"queue_depth\": 64}}, "
 	    "{\"lun\": 1, \"backstore\": {\"type\": \"ram\", \"size\": \"4M\"}}]}]}";
 	return h_start(&daemon_, cfg);
 }

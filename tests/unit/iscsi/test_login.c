@@ -779,6 +779,54 @@ static void test_protocol_errors(void **state)
 	sim_free(&s);
 }
 
+/* An InitiatorName that is not UTF-8, or holds control characters or
+ * white space, is the initiator's error (02/00) at the first PDU, before
+ * any lookup or session; the reason quotes it escaped, never raw. */
+static void test_bad_initiator_name(void **state)
+{
+	static const struct {
+		const char *name, *why;
+	} bad[] = {
+	    {INI "\xff", "InitiatorName \"" INI "\\xff\" is not valid UTF-8 (byte 25)"},
+	    {INI "\xc0\xaf", "is not valid UTF-8 (byte 25)"},     /* overlong '/' */
+	    {INI "\xed\xa0\x80", "is not valid UTF-8 (byte 25)"}, /* a surrogate */
+	    {INI "\xf4\x90\x80\x80", "is not valid UTF-8"},       /* above U+10FFFF */
+	    {INI "\xe2\x82", "is not valid UTF-8 (byte 25)"},     /* cut short */
+	    {INI "\x1b[31m", "\\x1b[31m\" holds a control character (byte 25)"},
+	    {"iqn.2024-01.org.prkit:\x7f", "holds a control character (byte 22)"},
+	    {INI "\xc2\x85", "holds a control character (byte 25)"}, /* C1 NEL */
+	    {"iqn.2024-01.org.prkit: ini", "holds a space (byte 22)"},
+	    {"iqn.2024-01.org.prkit:a,b", "holds a comma (byte 23)"},
+	    {"iqn.2024-01.org.prkit:\xc3\xa9", "holds a character outside ASCII"},
+	};
+	struct sim s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char kv[300];
+		snprintf(kv, sizeof(kv), "InitiatorName=%s", bad[i].name);
+		sim_init(&s);
+		sim_start(&s);
+		sim_send(&s, 1, 3, true, kv, "TargetName=" TGT, NULL);
+		assert_status(&s, 2, 0);
+		const char *why = prk_login_error(s.l);
+		if (!strstr(why, bad[i].why))
+			fail_msg("%zu: \"%s\" lacks \"%s\"", i, why, bad[i].why);
+		for (const char *c = why; *c; c++)
+			assert_true(*c >= 0x20 && *c < 0x7f);
+		assert_null(g_lookup_target);
+		assert_int_equal(g_enter_calls, 0);
+		sim_free(&s);
+	}
+	/* A good login leaves no reason behind. */
+	sim_init(&s);
+	sim_start(&s);
+	sim_send(&s, 1, 3, true, "InitiatorName=" INI, "TargetName=" TGT, NULL);
+	assert_status(&s, 0, 0);
+	assert_string_equal(prk_login_error(s.l), "");
+	sim_free(&s);
+}
+
 static void test_enter_ffp_fails(void **state)
 {
 	struct sim s;
@@ -846,6 +894,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_nonzero_tsih, setup),
 	    cmocka_unit_test_setup(test_unknown_keys, setup),
 	    cmocka_unit_test_setup(test_protocol_errors, setup),
+	    cmocka_unit_test_setup(test_bad_initiator_name, setup),
 	    cmocka_unit_test_setup(test_enter_ffp_fails, setup),
 	    cmocka_unit_test_setup(test_operational_rounds, setup),
 	};
