@@ -243,6 +243,10 @@ void prk_conn_fill_sn(struct prk_conn *c, struct prk_iscsi_sn *sn, bool advance_
 	 * initiator that stays inside it never sees TASK SET FULL. */
 	unsigned max = c->srv->opts.max_tasks;
 	uint32_t free_slots = c->n_tasks < max ? max - c->n_tasks : 0;
+	/* Back-pressure: while write buffers are at their budget, no session
+	 * gets room for more commands (the window stays where it was). */
+	if (prk_task_mem_tight(c->srv))
+		free_slots = 0;
 	uint32_t want = ss->expcmdsn + free_slots - 1;
 	if (prk_sn_lt(ss->maxcmdsn, want))
 		ss->maxcmdsn = want;
@@ -366,6 +370,9 @@ struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8
 void prk_conns_flush(void *server)
 {
 	struct prk_iscsi_server *s = server;
+	/* Memory freed during the batch goes to the tasks waiting for it
+	 * first: their R2Ts join this flush. */
+	prk_task_mem_grant(s);
 	while (s->dirty) {
 		struct prk_conn *c = s->dirty;
 		s->dirty = c->next_dirty;

@@ -45,6 +45,8 @@ struct prk_iscsi_server *prk_iscsi_server_new(struct prk_loop *loop,
 		s->opts.max_sessions = 256;
 	if (!s->opts.max_tasks)
 		s->opts.max_tasks = 128;
+	if (!s->opts.max_task_memory)
+		s->opts.max_task_memory = (size_t)256 << 20;
 	if (!s->opts.limits.cmdsn_window || s->opts.limits.cmdsn_window > s->opts.max_tasks)
 		s->opts.limits.cmdsn_window = s->opts.max_tasks;
 	s->next_tsih = 1;

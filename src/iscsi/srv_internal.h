@@ -86,9 +86,16 @@ struct prk_task {
 	uint16_t data_error;
 	struct prk_tmf *tmf; /* the TMF waiting for this task */
 	struct prk_lu *lu;   /* NULL: LUN does not exist */
-	/* write data */
+	struct prk_iscsi_server *srv;
+	/* Write data. Offsets are those of the wire (0..edtl); only the first
+	 * `need` bytes, what the CDB calls for, are stored: the rest of what
+	 * the initiator sends is read and dropped, and the residual says so. */
 	uint8_t *buf;
-	uint32_t received;        /* bytes of write data in buf */
+	uint32_t need;    /* bytes of write data stored (<= edtl) */
+	uint32_t buf_cap; /* bytes allocated in buf, charged to the budget */
+	bool mem_wait;    /* queued until the budget has room for need */
+	struct prk_task *next_wait;
+	uint32_t received;        /* wire bytes of write data received so far */
 	uint32_t unsolicited_end; /* immediate + unsolicited data must end here */
 	uint32_t r2t_offset;      /* next byte to ask for */
 	uint32_t burst_end;       /* end of the R2T burst in flight */
@@ -168,6 +175,11 @@ struct prk_iscsi_server {
 	struct prk_conn *dirty; /* connections with output queued in this batch */
 	uint16_t next_tsih;
 	struct prk_loop_fd *timer;
+	/* Write buffers (task_mem.c): bytes allocated, bytes of them held by
+	 * queued tasks (their unsolicited data), and the FIFO of tasks
+	 * waiting for room. */
+	size_t mem_used, mem_held_waiting;
+	struct prk_task *mem_wait_head, *mem_wait_tail;
 };
 
 /* server.c */
@@ -203,6 +215,26 @@ void prk_task_unlink(struct prk_conn *c, struct prk_task *t);
 /* The connection is going away: abandon its tasks (those in the LU finish
  * later and are then freed). */
 void prk_tasks_orphan(struct prk_conn *c);
+
+/* Budget for write data buffers (task_mem.c). */
+/* Grows t's buffer to n bytes (at most t->need) for data already on its
+ * way (immediate and unsolicited): charged even past the budget, which
+ * back-pressure on the CmdSN window bounds. 0, or -1 (out of memory). */
+int prk_task_mem_unsolicited(struct prk_task *t, uint32_t n);
+/* Grows t's buffer to t->need when the budget has room (or when nothing
+ * else holds it: a command larger than the budget still runs, alone).
+ * 0: ready; 1: queued, prk_task_buffer_ready() follows; -1: out of memory. */
+int prk_task_mem_full(struct prk_task *t);
+/* Frees t's buffer and gives its bytes back; leaves the queue. */
+void prk_task_mem_release(struct prk_task *t);
+/* Gives queued tasks their buffers, in order, while there is room (after
+ * each batch of events). */
+void prk_task_mem_grant(struct prk_iscsi_server *s);
+/* Is the budget exhausted (or are tasks queued for it)? Then MaxCmdSN
+ * stops advancing. */
+bool prk_task_mem_tight(const struct prk_iscsi_server *s);
+/* task.c: a queued task got its buffer (ok) or the allocation failed. */
+void prk_task_buffer_ready(struct prk_task *t, bool ok);
 
 /* tmf.c */
 void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs);

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "prkit/scsi_cdb.h"
+#include "prkit/scsi_xfer.h"
 #include "srv_internal.h"
 
 static void task_done(struct prk_lu_cmd *cmd);
@@ -25,7 +26,7 @@ void prk_task_unlink(struct prk_conn *c, struct prk_task *t)
 
 void prk_task_free(struct prk_task *t)
 {
-	free(t->buf);
+	prk_task_mem_release(t);
 	free(t->cmd.data_in);
 	free(t);
 }
@@ -155,6 +156,9 @@ static void task_done(struct prk_lu_cmd *cmd)
 {
 	struct prk_task *t = cmd->priv;
 	struct prk_conn *c = t->conn;
+	/* The LU is done with the write data: give the memory back before the
+	 * response computes MaxCmdSN. */
+	prk_task_mem_release(t);
 	if (t->tmf) {
 		struct prk_tmf *tmf = t->tmf;
 		t->tmf = NULL;
@@ -284,15 +288,18 @@ static void execute(struct prk_conn *c, struct prk_task *t)
 		return;
 	}
 	t->cmd.data_out = t->buf;
-	t->cmd.data_out_len = t->received;
+	t->cmd.data_out_len = t->received < t->need ? t->received : t->need;
 	prk_lu_submit(t->lu, &t->cmd);
 }
 
 /* Asks for the next burst of write data (one R2T outstanding at a time:
- * MaxOutstandingR2T is negotiated down to what we offer). */
+ * MaxOutstandingR2T is negotiated down to what we offer). Only what will
+ * be stored is asked for: RFC 7143 leaves it to the target to solicit,
+ * and the response's residual tells the initiator the rest was not
+ * transferred. */
 static void send_r2t(struct prk_conn *c, struct prk_task *t)
 {
-	uint32_t len = t->edtl - t->r2t_offset;
+	uint32_t len = t->need - t->r2t_offset;
 	if (len > c->params.max_burst)
 		len = c->params.max_burst;
 	struct prk_iscsi_r2t r = {
@@ -310,6 +317,50 @@ static void send_r2t(struct prk_conn *c, struct prk_task *t)
 	uint8_t bhs[PRK_ISCSI_BHS_LEN];
 	prk_iscsi_r2t_encode(&r, bhs);
 	prk_conn_send(c, bhs, NULL, 0, NULL);
+}
+
+/* The unsolicited data is in and more is needed: solicit it once the
+ * buffer has room for all of it. */
+static void request_more(struct prk_task *t)
+{
+	int r = prk_task_mem_full(t);
+	if (r > 0)
+		return; /* queued: prk_task_buffer_ready() sends the R2T */
+	prk_task_buffer_ready(t, r == 0);
+}
+
+void prk_task_buffer_ready(struct prk_task *t, bool ok)
+{
+	struct prk_conn *c = t->conn;
+	if (!c)
+		return;
+	if (!ok) {
+		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+		return;
+	}
+	send_r2t(c, t);
+}
+
+/* How many bytes of write data t stores: what its CDB calls for, at most
+ * EDTL (less is an underflow the LU handles). A CDB asking for more than
+ * the LU's MAXIMUM TRANSFER LENGTH (Block Limits VPD) is refused by the LU
+ * without looking at data, so nothing is stored for it; an opcode the
+ * table does not know gets at most that maximum. */
+static uint32_t data_out_need(const struct prk_task *t)
+{
+	if (!t->lu || t->cmd.cdb[0] == PRK_OP_REPORT_LUNS)
+		return 0;
+	const struct prk_lu_config *cfg = prk_lu_config(t->lu);
+	uint64_t max = (uint64_t)cfg->max_xfer_blocks * cfg->block_size;
+	uint64_t n;
+	if (prk_cdb_data_out_len(t->cmd.cdb, t->cmd.cdb_len, cfg->block_size, &n) ==
+	    PRK_XFER_UNKNOWN)
+		n = max;
+	else if (n > max)
+		n = 0;
+	return n < t->edtl ? (uint32_t)n : t->edtl;
 }
 
 static struct prk_task *find_by_ttt(struct prk_conn *c, uint32_t ttt, uint32_t itt)
@@ -363,6 +414,7 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		return;
 	}
 	t->conn = c;
+	t->srv = c->srv;
 	t->itt = sc.h.itt;
 	t->cmdsn = sc.cmdsn;
 	t->edtl = sc.edtl;
@@ -396,14 +448,6 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		execute(c, t);
 		return;
 	}
-	t->buf = malloc(sc.edtl);
-	if (!t->buf) {
-		free(data);
-		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
-		prk_task_unlink(c, t);
-		prk_task_free(t);
-		return;
-	}
 	/* Immediate data counts against FirstBurstLength, as does unsolicited
 	 * Data-Out when InitialR2T=No. */
 	uint32_t first = c->params.first_burst < sc.edtl ? c->params.first_burst : sc.edtl;
@@ -414,20 +458,31 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
 		return;
 	}
-	if (dlen) /* no immediate data: data is NULL */
-		memcpy(t->buf, data, dlen);
-	free(data);
+	/* The buffer is sized from the CDB, not from EDTL; first only for the
+	 * unsolicited part, the rest when it is solicited. */
+	t->need = data_out_need(t);
 	t->received = (uint32_t)dlen;
 	t->unsolicited_end = c->params.initial_r2t ? t->received : first;
+	if (prk_task_mem_unsolicited(t, t->unsolicited_end)) {
+		free(data);
+		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+		return;
+	}
+	uint32_t keep = t->received < t->need ? t->received : t->need;
+	if (keep) /* no immediate data: data is NULL */
+		memcpy(t->buf, data, keep);
+	free(data);
 	t->r2t_offset = t->unsolicited_end;
 	t->burst_end = t->unsolicited_end;
 	t->state = TASK_DATA_OUT;
-	if (t->received == sc.edtl) {
+	if (t->received < t->unsolicited_end)
+		return; /* unsolicited Data-Out PDUs follow */
+	if (t->received >= t->need)
 		execute(c, t);
-	} else if (t->received == t->unsolicited_end) {
-		send_r2t(c, t);
-	}
-	/* else: unsolicited Data-Out PDUs follow */
+	else
+		request_more(t);
 }
 
 void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen)
@@ -467,8 +522,18 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 	}
 	t->next_datasn++;
 	if (!t->data_error) {
-		if (dlen)
-			memcpy(t->buf + d.offset, data, dlen);
+		/* Bytes beyond what the CDB needs are read and dropped. */
+		uint32_t keep = d.offset >= t->need         ? 0
+		                : dlen < t->need - d.offset ? (uint32_t)dlen
+		                                            : t->need - d.offset;
+		if (keep) {
+			if (d.offset + keep > t->buf_cap) {
+				/* Solicited data before its R2T (a guessed TTT). */
+				t->data_error = PRK_ASC_DATA_OFFSET_ERROR;
+			} else {
+				memcpy(t->buf + d.offset, data, keep);
+			}
+		}
 		t->received += (uint32_t)dlen;
 	}
 	if (!d.h.final)
@@ -481,12 +546,15 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 		prk_task_free(t);
 		return;
 	}
-	if (t->received == t->edtl) {
+	if (t->received >= t->need) {
 		execute(c, t);
 		return;
 	}
-	if (!solicited)
+	if (!solicited) {
 		t->next_datasn = 0;
+		request_more(t);
+		return;
+	}
 	send_r2t(c, t);
 }
 

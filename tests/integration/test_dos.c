@@ -1,0 +1,265 @@
+/* prkitd under a hostile initiator: memory bounded by what a command
+ * needs (not by the Expected Data Transfer Length it claims), the daemon's
+ * budget for write buffers with back-pressure through MaxCmdSN, the cap on
+ * connections in login, and running out of file descriptors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+
+#include "harness.h"
+#include "raw_iscsi.h"
+
+#define INI_RAW "iqn.2026-11.io.prkit.test:dos"
+#define INI_A "iqn.2026-11.io.prkit.test:host-a"
+
+static struct h_daemon daemon_;
+
+/* One portal, H_TARGET with one LU, and extra top-level fields. */
+static int start_with(const char *lu, const char *extra)
+{
+	char cfg[2048];
+	snprintf(cfg, sizeof(cfg),
+	         "{\"portals\": [{\"address\": \"127.0.0.1\", \"port\": 0}],"
+	         " \"admin_socket\": \"@DIR@/admin.sock\", \"nop_interval_ms\": 60000%s%s,"
+	         " \"targets\": [{\"name\": \"%s\", \"luns\": [%s]}]}",
+	         extra[0] ? ", " : "", extra, H_TARGET, lu);
+	return h_start(&daemon_, cfg);
+}
+
+#define RAM_LU "{\"backstore\": {\"type\": \"ram\", \"size\": \"64M\"}}"
+
+static int teardown(void **state)
+{
+	(void)state;
+	return h_stop(&daemon_) == 0 ? 0 : -1;
+}
+
+static uint8_t pattern(uint32_t seed, uint32_t off)
+{
+	return (uint8_t)(seed * 131 + off * 7 + (off >> 9));
+}
+
+static void fill(uint8_t *buf, uint32_t len, uint32_t seed)
+{
+	for (uint32_t i = 0; i < len; i++)
+		buf[i] = pattern(seed, i);
+}
+
+/* TEST UNIT READY until GOOD (the first reports the power-on UA). */
+static void raw_clear_ua(struct raw *r, uint32_t *itt)
+{
+	static const uint8_t tur[16] = {0};
+	int st = -1;
+	for (int i = 0; i < 4 && st != SCSI_STATUS_GOOD; i++) {
+		uint32_t t = (*itt)++;
+		assert_int_equal(raw_cmd(r, t, tur, false, false, 0, NULL, 0), 0);
+		st = raw_wait_status(r, t, NULL, 0, NULL, 5000);
+	}
+	assert_int_equal(st, SCSI_STATUS_GOOD);
+}
+
+/* A normal WRITE + READ round trip with a data check. */
+static void assert_round_trip(struct raw *r, uint32_t *itt, uint32_t lba, uint32_t len)
+{
+	uint8_t *out = malloc(len), *in = calloc(1, len);
+	assert_non_null(out);
+	assert_non_null(in);
+	fill(out, len, lba);
+	assert_int_equal(raw_write10(r, (*itt)++, lba, out, len, 512), SCSI_STATUS_GOOD);
+	assert_int_equal(raw_read10(r, (*itt)++, lba, in, len, 512), SCSI_STATUS_GOOD);
+	assert_memory_equal(in, out, len);
+	free(out);
+	free(in);
+}
+
+/* ---- item 1: buffers sized from the CDB ---- */
+
+#define N_HUGE 64
+#define HUGE_EDTL 0xffffffffu
+#define PUMP_BYTES (512u << 20)
+
+static int setup_default(void **state)
+{
+	(void)state;
+	return start_with(RAM_LU, "");
+}
+
+/* The SCSI responses of the N_HUGE commands, as they come. */
+struct huge {
+	uint32_t base; /* ITT of command 0 */
+	int status[N_HUGE];
+	uint8_t rsp[N_HUGE][48];
+};
+
+static void note_status(struct raw *r, struct huge *h, const struct raw_pdu *p)
+{
+	uint32_t t = raw_get32(p->bhs + 16);
+	if ((p->bhs[0] & 0x3f) != RAW_OP_SCSI_RSP || t - h->base >= N_HUGE)
+		return;
+	h->status[t - h->base] = p->bhs[3];
+	memcpy(h->rsp[t - h->base], p->bhs, 48);
+	r->expstatsn = raw_get32(p->bhs + 24) + 1;
+}
+
+/* Sends Data-Out for itt as fast as possible, from offset on, until total
+ * bytes have gone, reading what the target answers meanwhile so that
+ * neither side's socket fills up. */
+static void pump_unasked(struct raw *r, struct huge *h, uint32_t itt, uint32_t offset,
+                         uint64_t total, const uint8_t *chunk, uint32_t chunk_len)
+{
+	uint32_t sn = 0;
+	for (uint64_t sent = 0; sent < total; sn++) {
+		uint32_t n = total - sent < chunk_len ? (uint32_t)(total - sent) : chunk_len;
+		assert_int_equal(
+		    raw_data_out(r, itt, RAW_RSVD_TAG, sn, offset, chunk, n, sent + n == total), 0);
+		sent += n;
+		offset += n;
+		for (;;) {
+			struct pollfd pf = {.fd = r->fd, .events = POLLIN};
+			if (poll(&pf, 1, 0) <= 0)
+				break;
+			struct raw_pdu p;
+			assert_int_equal(raw_read(r, &p, 1000), 0);
+			note_status(r, h, &p);
+			raw_pdu_free(&p);
+		}
+	}
+}
+
+/* 64 WRITE(10)s of one block that each claim 4 GiB, and 512 MiB of
+ * Data-Out for one of them: the target stores one block per command,
+ * discards the rest, reports the residual, and its RSS stays within 64 MB
+ * of the idle figure. */
+static void test_huge_edtl_is_bounded_by_the_cdb(void **state)
+{
+	(void)state;
+	struct raw r;
+	struct raw_opts o = {.initial_r2t = true,
+	                     .immediate_data = true,
+	                     .first_burst = 65536,
+	                     .max_burst = 1048576,
+	                     .max_recv_dsl = 262144};
+	assert_int_equal(raw_login(&r, &daemon_, H_TARGET, INI_RAW, 1, &o), 0);
+	uint32_t itt = 1;
+	raw_clear_ua(&r, &itt);
+	long idle = h_rss_kib(&daemon_);
+	assert_true(idle > 0);
+
+	/* Immediate data: the first burst, of which the CDB needs 512 bytes. */
+	uint32_t imm = r.immediate_data
+	                   ? (r.first_burst < r.max_send_dsl ? r.first_burst : r.max_send_dsl)
+	                   : 0;
+	uint32_t chunk_len = r.max_send_dsl;
+	uint8_t *chunk = malloc(chunk_len);
+	assert_non_null(chunk);
+	static struct huge h;
+	h.base = itt;
+	uint32_t base = itt;
+	for (uint32_t i = 0; i < N_HUGE; i++) {
+		uint8_t cdb[16] = {0x2a};
+		raw_put32(cdb + 2, i); /* LBA i, one block */
+		cdb[8] = 1;
+		fill(chunk, imm, i);
+		assert_int_equal(raw_cmd(&r, base + i, cdb, false, true, HUGE_EDTL, chunk, imm), 0);
+	}
+	itt = base + N_HUGE;
+
+	/* Command 0 gets every byte the target asks for, up to 512 MiB. */
+	for (int i = 0; i < N_HUGE; i++)
+		h.status[i] = -1;
+	uint64_t sent = imm;
+	fill(chunk, chunk_len, 0xabc);
+	while (sent < PUMP_BYTES && h.status[0] < 0) {
+		struct raw_pdu p;
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		uint8_t op = p.bhs[0] & 0x3f;
+		uint32_t t = raw_get32(p.bhs + 16);
+		note_status(&r, &h, &p);
+		if (op == RAW_OP_R2T && t == base) {
+			uint32_t ttt = raw_get32(p.bhs + 20), off = raw_get32(p.bhs + 40);
+			uint32_t want = raw_get32(p.bhs + 44), sn = 0;
+			for (uint32_t done = 0; done < want && sent < PUMP_BYTES; sn++) {
+				uint32_t n = want - done < chunk_len ? want - done : chunk_len;
+				assert_int_equal(raw_data_out(&r, t, ttt, sn, off + done, chunk, n,
+				                              done + n == want),
+				                 0);
+				done += n;
+				sent += n;
+			}
+		}
+		raw_pdu_free(&p);
+	}
+	/* What the target did not ask for goes anyway, unsolicited: it must be
+	 * read and dropped, never stored. */
+	if (sent < PUMP_BYTES)
+		pump_unasked(&r, &h, base, (uint32_t)sent, PUMP_BYTES - sent, chunk, chunk_len);
+	/* Let the daemon catch up with what is in flight before measuring. */
+	assert_int_equal(raw_ping(&r, 0x7fff0000), 0);
+	for (;;) {
+		struct raw_pdu p;
+		assert_int_equal(raw_read(&r, &p, 20000), 0);
+		uint8_t op = p.bhs[0] & 0x3f;
+		uint32_t t = raw_get32(p.bhs + 16);
+		note_status(&r, &h, &p);
+		raw_pdu_free(&p);
+		if (op == RAW_OP_NOP_IN && t == 0x7fff0000)
+			break;
+	}
+	long after = h_rss_kib(&daemon_);
+	print_message("# RSS idle %ld KiB, after 64 x 4 GiB EDTL + 512 MiB Data-Out %ld KiB "
+	              "(+%ld KiB)\n",
+	              idle, after, after - idle);
+	assert_true(after - idle < 64 * 1024);
+
+	/* Every command ends GOOD with residual underflow: EDTL exceeded
+	 * what the CDB called for (RFC 7143 11.4.5.1). */
+	for (int i = 0; i < N_HUGE; i++) {
+		if (h.status[i] < 0)
+			h.status[i] =
+			    raw_wait_status(&r, base + (uint32_t)i, NULL, 0, h.rsp[i], 5000);
+		assert_int_equal(h.status[i], SCSI_STATUS_GOOD);
+		assert_true(h.rsp[i][1] & 0x02);  /* U */
+		assert_false(h.rsp[i][1] & 0x04); /* O */
+		assert_int_equal(raw_get32(h.rsp[i] + 44), HUGE_EDTL - 512);
+	}
+	/* What was stored is the first block of each command's data. */
+	uint8_t *in = malloc(N_HUGE * 512), *want = malloc(512);
+	assert_non_null(in);
+	assert_non_null(want);
+	assert_int_equal(raw_read10(&r, itt++, 0, in, N_HUGE * 512, 512), SCSI_STATUS_GOOD);
+	for (uint32_t i = 0; i < N_HUGE; i++) {
+		fill(want, 512, i);
+		assert_memory_equal(in + i * 512, want, 512);
+	}
+	free(in);
+	free(want);
+	free(chunk);
+	/* The session still works. */
+	assert_round_trip(&r, &itt, 1000, 65536);
+	raw_close(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_huge_edtl_is_bounded_by_the_cdb, setup_default,
+	                                    teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
