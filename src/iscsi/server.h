@@ -52,6 +52,12 @@ struct prk_iscsi_server_opts {
 	/* Bytes of write data buffers of all tasks together; beyond it the
 	 * CmdSN window stops advancing and R2Ts wait. 0 = 256 MiB. */
 	size_t max_task_memory;
+	/* Connections accepted and not yet in full feature phase; at the cap
+	 * the portals stop accepting until one finishes. 0 = 64. */
+	unsigned max_login_conns;
+	/* A connection must finish its login this long after it was
+	 * accepted, however busy it keeps the login. 0 = 15000. */
+	unsigned login_timeout_ms;
 	struct prk_chap_creds discovery_chap; /* for discovery sessions */
 };
 

@@ -255,11 +255,197 @@ static void test_huge_edtl_is_bounded_by_the_cdb(void **state)
 	raw_close(&r);
 }
 
+/* ---- item 1: the budget for write buffers, back-pressure ---- */
+
+#define BP_CMDS 16
+#define BP_LEN (1u << 20) /* bytes per command */
+#define BP_BUDGET "2M"    /* room for two commands at a time */
+#define BP_MAX_GRANTED 2
+#define BP_FILE_SIZE (32ull << 20)
+
+static char bp_file[64];
+
+/* A file backstore (page cache, not the daemon's RSS), so that the RSS
+ * shows the write buffers and not the data. The file exists beforehand. */
+static int setup_budget(void **state)
+{
+	(void)state;
+	snprintf(bp_file, sizeof(bp_file), "/tmp/prkit-dos-XXXXXX");
+	int fd = mkstemp(bp_file);
+	if (fd < 0)
+		return -1;
+	int rc = ftruncate(fd, (off_t)BP_FILE_SIZE);
+	close(fd);
+	if (rc)
+		return -1;
+	char lu[256];
+	snprintf(lu, sizeof(lu), "{\"backstore\": {\"type\": \"file\", \"path\": \"%s\"}}",
+	         bp_file);
+	return start_with(lu, "\"max_task_memory\": \"" BP_BUDGET "\", \"max_tasks\": 32");
+}
+
+static int teardown_budget(void **state)
+{
+	int rc = teardown(state);
+	unlink(bp_file);
+	return rc;
+}
+
+static long hwm_kib(const struct h_daemon *d)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)d->pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long kib = -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kib;
+}
+
+/* Sixteen 1 MiB WRITEs at once with a 2 MiB budget: at most two get R2Ts
+ * at any time, the others wait without error; MaxCmdSN stops advancing
+ * while they wait and opens again after; every byte arrives. */
+static void test_budget_back_pressure(void **state)
+{
+	(void)state;
+	struct raw r;
+	struct raw_opts o = {.initial_r2t = true, .max_burst = 262144, .max_recv_dsl = 262144};
+	assert_int_equal(raw_login(&r, &daemon_, H_TARGET, INI_RAW, 2, &o), 0);
+	uint32_t itt = 1;
+	raw_clear_ua(&r, &itt);
+	long hwm_idle = hwm_kib(&daemon_);
+
+	uint8_t *data = malloc((size_t)BP_CMDS * BP_LEN);
+	assert_non_null(data);
+	uint32_t base = itt;
+	for (uint32_t i = 0; i < BP_CMDS; i++) {
+		fill(data + (size_t)i * BP_LEN, BP_LEN, 100 + i);
+		uint8_t cdb[16] = {0x2a};
+		raw_put32(cdb + 2, i * (BP_LEN / 512));
+		cdb[7] = (uint8_t)((BP_LEN / 512) >> 8);
+		cdb[8] = (uint8_t)(BP_LEN / 512);
+		assert_int_equal(raw_cmd(&r, base + i, cdb, false, true, BP_LEN, NULL, 0), 0);
+	}
+	itt = base + BP_CMDS;
+
+	/* Everything the target has to say about them, up to a ping. */
+	struct {
+		uint32_t ttt, off, len;
+	} r2t[BP_CMDS] = {{0}};
+	bool asked[BP_CMDS] = {false}, done[BP_CMDS] = {false};
+	int granted = 0;
+	assert_int_equal(raw_ping(&r, 0x7fff0001), 0);
+	for (;;) {
+		struct raw_pdu p;
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		uint8_t op = p.bhs[0] & 0x3f;
+		uint32_t t = raw_get32(p.bhs + 16) - base;
+		if (op == RAW_OP_R2T && t < BP_CMDS) {
+			assert_false(asked[t]);
+			asked[t] = true;
+			granted++;
+			r2t[t].ttt = raw_get32(p.bhs + 20);
+			r2t[t].off = raw_get32(p.bhs + 40);
+			r2t[t].len = raw_get32(p.bhs + 44);
+		}
+		raw_pdu_free(&p);
+		if (op == RAW_OP_NOP_IN)
+			break;
+	}
+	print_message("# %d of %d commands were asked for data at once\n", granted, BP_CMDS);
+	assert_int_equal(granted, BP_MAX_GRANTED);
+
+	/* A command completes while others wait for memory: the window does
+	 * not move (it would by one without back-pressure). */
+	uint32_t max_before = r.maxcmdsn;
+	static const uint8_t tur[16] = {0};
+	assert_int_equal(raw_cmd(&r, itt, tur, false, false, 0, NULL, 0), 0);
+	assert_int_equal(raw_wait_status(&r, itt++, NULL, 0, NULL, 5000), SCSI_STATUS_GOOD);
+	print_message("# MaxCmdSN %u before, %u after a TEST UNIT READY completed\n", max_before,
+	              r.maxcmdsn);
+	assert_int_equal(r.maxcmdsn, max_before);
+
+	/* Serve the R2Ts as they come; never more than two commands hold
+	 * buffers. */
+	int left = BP_CMDS;
+	while (left) {
+		for (uint32_t i = 0; i < BP_CMDS; i++) {
+			if (!r2t[i].len)
+				continue;
+			const uint8_t *src = data + (size_t)i * BP_LEN;
+			uint32_t sn = 0;
+			for (uint32_t d = 0; d < r2t[i].len; sn++) {
+				uint32_t n = r2t[i].len - d < r.max_send_dsl ? r2t[i].len - d
+				                                             : r.max_send_dsl;
+				assert_int_equal(raw_data_out(&r, base + i, r2t[i].ttt, sn,
+				                              r2t[i].off + d, src + r2t[i].off + d,
+				                              n, d + n == r2t[i].len),
+				                 0);
+				d += n;
+			}
+			r2t[i].len = 0;
+		}
+		struct raw_pdu p;
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		uint8_t op = p.bhs[0] & 0x3f;
+		uint32_t t = raw_get32(p.bhs + 16) - base;
+		if (op == RAW_OP_R2T && t < BP_CMDS) {
+			if (!asked[t]) {
+				asked[t] = true;
+				granted++;
+				assert_true(granted <= BP_MAX_GRANTED);
+			}
+			r2t[t].ttt = raw_get32(p.bhs + 20);
+			r2t[t].off = raw_get32(p.bhs + 40);
+			r2t[t].len = raw_get32(p.bhs + 44);
+		} else if (op == RAW_OP_SCSI_RSP && t < BP_CMDS) {
+			r.expstatsn = raw_get32(p.bhs + 24) + 1;
+			assert_int_equal(p.bhs[3], SCSI_STATUS_GOOD);
+			assert_false(done[t]);
+			done[t] = true;
+			granted--;
+			left--;
+		}
+		raw_pdu_free(&p);
+	}
+	/* Memory is free again: the whole window is open. */
+	assert_int_equal(raw_ping(&r, 0x7fff0002), 0);
+	struct raw_pdu p;
+	do {
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		raw_pdu_free(&p);
+	} while ((p.bhs[0] & 0x3f) != RAW_OP_NOP_IN);
+	assert_int_equal(r.maxcmdsn - r.expcmdsn + 1, 32);
+	long hwm = hwm_kib(&daemon_);
+	print_message("# peak RSS %ld KiB idle, %ld KiB after 16 MiB of writes (+%ld KiB)\n",
+	              hwm_idle, hwm, hwm - hwm_idle);
+	assert_true(hwm - hwm_idle < 8 * 1024);
+
+	uint8_t *in = malloc(BP_LEN);
+	assert_non_null(in);
+	for (uint32_t i = 0; i < BP_CMDS; i++) {
+		memset(in, 0, BP_LEN);
+		/* READ(10) of 2048 blocks. */
+		assert_int_equal(raw_read10(&r, itt++, i * (BP_LEN / 512), in, BP_LEN, 512),
+		                 SCSI_STATUS_GOOD);
+		assert_memory_equal(in, data + (size_t)i * BP_LEN, BP_LEN);
+	}
+	free(in);
+	free(data);
+	raw_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_huge_edtl_is_bounded_by_the_cdb, setup_default,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_budget_back_pressure, setup_budget,
+	                                    teardown_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
