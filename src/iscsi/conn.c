@@ -153,7 +153,7 @@ void prk_conn_accept(struct prk_portal *p, int fd, const char *peer)
 	c->fd = fd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->state = CONN_LOGIN;
-	c->last_rx_ms = prk_now_ms();
+	c->accepted_ms = c->last_rx_ms = prk_now_ms();
 	c->next_ttt = 1;
 	struct prk_login_env env = {
 	    .ctx = c,
@@ -172,7 +172,21 @@ void prk_conn_accept(struct prk_portal *p, int fd, const char *peer)
 	}
 	c->next = s->conns;
 	s->conns = c;
+	c->in_login = true;
+	s->n_login++;
 	prk_debug("connection from %s on portal %s:%u", peer, p->addr, p->port);
+	prk_srv_listen_update(s);
+}
+
+/* The connection is no longer in login (full feature phase, or gone):
+ * its place under max_login_conns is free. */
+static void login_slot_free(struct prk_conn *c)
+{
+	if (!c->in_login)
+		return;
+	c->in_login = false;
+	c->srv->n_login--;
+	prk_srv_listen_update(c->srv);
 }
 
 static void tx_free(struct prk_tx *t)
@@ -220,6 +234,7 @@ void prk_conn_close(struct prk_conn *c, const char *why)
 	}
 	prk_loop_del(s->loop, c->h);
 	close(c->fd);
+	login_slot_free(c);
 	prk_login_free(c->login);
 	prk_text_free(c->text);
 	free(c->tail);
@@ -484,6 +499,7 @@ static void handle_text(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, s
 static void enter_ffp(struct prk_conn *c)
 {
 	c->state = CONN_FFP;
+	login_slot_free(c);
 	c->params = *prk_login_params(c->login);
 	c->cid = prk_login_cid(c->login);
 	c->statsn = prk_login_next_statsn(c->login);

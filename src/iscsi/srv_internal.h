@@ -156,7 +156,9 @@ struct prk_conn {
 	struct prk_task *tasks;
 	unsigned n_tasks;
 	uint32_t next_ttt;
+	bool in_login; /* counted in srv->n_login */
 	/* liveness */
+	uint64_t accepted_ms;
 	uint64_t last_rx_ms;
 	uint32_t ping_ttt; /* outstanding NOP-In ping, 0 = none */
 	uint64_t ping_sent_ms;
@@ -180,6 +182,14 @@ struct prk_iscsi_server {
 	 * waiting for room. */
 	size_t mem_used, mem_held_waiting;
 	struct prk_task *mem_wait_head, *mem_wait_tail;
+	/* Accepting (accept.c): connections in login, whether the portals
+	 * are polled, and the back-off after accept() ran out of resources. */
+	unsigned n_login;
+	bool listening;
+	bool login_cap_logged;
+	bool accept_backoff;
+	unsigned accept_failures; /* in a row; logged once per episode */
+	struct prk_loop_fd *accept_timer;
 };
 
 /* server.c */
@@ -187,6 +197,12 @@ struct prk_iscsi_target *prk_srv_find_target(struct prk_iscsi_server *s, const c
 struct prk_lu *prk_srv_find_lu(struct prk_iscsi_target *t, uint16_t lun);
 void prk_srv_session_close(struct prk_session *sess);
 uint64_t prk_now_ms(void);
+
+/* accept.c */
+void prk_srv_on_accept(void *portal, uint32_t events);
+/* Polls the portals or not, by the login cap and the accept back-off. */
+void prk_srv_listen_update(struct prk_iscsi_server *s);
+void prk_srv_accept_resume(void *server);
 
 /* conn.c */
 void prk_conn_accept(struct prk_portal *p, int fd, const char *peer);

@@ -439,6 +439,197 @@ static void test_budget_back_pressure(void **state)
 	raw_close(&r);
 }
 
+/* ---- item 3: connections in login, file descriptors ---- */
+
+#define ATTACKERS 24
+
+/* Lines of the daemon's log containing s. */
+static int log_count(const struct h_daemon *d, const char *s)
+{
+	FILE *f = fopen(d->log, "r");
+	if (!f)
+		return -1;
+	char line[1024];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, s) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* The daemon's CPU time (user + system) in clock ticks. */
+static long cpu_ticks(const struct h_daemon *d)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)d->pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* Fields after the command name (which may hold spaces): state is
+	 * field 3, utime 14, stime 15. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	long utime = 0, stime = 0;
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime) !=
+	    2)
+		return -1;
+	return utime + stime;
+}
+
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "ls %s | wc -l", path);
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	int n = -1;
+	if (fscanf(f, "%d", &n) != 1)
+		n = -1;
+	pclose(f);
+	return n;
+}
+
+/* READs on a logged-in session for ms milliseconds; returns the worst
+ * latency in ms (every READ must succeed). */
+static uint64_t reads_for(struct iscsi_context *iscsi, int ms)
+{
+	uint64_t end = h_now_ms() + (uint64_t)ms, worst = 0;
+	int n = 0;
+	while (h_now_ms() < end) {
+		uint64_t t0 = h_now_ms();
+		struct scsi_task *t =
+		    iscsi_read10_sync(iscsi, 0, (uint32_t)n % 64, 4096, 512, 0, 0, 0, 0, 0);
+		assert_non_null(t);
+		assert_int_equal(t->status, SCSI_STATUS_GOOD);
+		scsi_free_scsi_task(t);
+		uint64_t dt = h_now_ms() - t0;
+		worst = dt > worst ? dt : worst;
+		n++;
+		usleep(20 * 1000);
+	}
+	assert_true(n > 10);
+	return worst;
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* With the daemon's file descriptor limit a few above what it uses, idle
+ * TCP connections exhaust it: accept fails with EMFILE. The daemon must
+ * not spin on it, must log it once, must keep serving the logged-in
+ * session, and must accept again once the attacker leaves. */
+static void test_emfile_does_not_spin(void **state)
+{
+	(void)state;
+	struct iscsi_context *iscsi = h_login(&daemon_, 0, INI_A, 1);
+	assert_non_null(iscsi);
+	assert_int_equal(h_clear_ua(iscsi, 0), SCSI_STATUS_GOOD);
+	int used = count_fds(daemon_.pid);
+	assert_true(used > 0);
+	struct rlimit lim = {.rlim_cur = (rlim_t)used + 4, .rlim_max = (rlim_t)used + 4};
+	assert_int_equal(prlimit(daemon_.pid, RLIMIT_NOFILE, &lim, NULL), 0);
+
+	int fds[ATTACKERS];
+	for (int i = 0; i < ATTACKERS; i++)
+		fds[i] = h_tcp_connect(&daemon_, 0); /* the backlog takes them */
+	usleep(200 * 1000);
+	long t0 = cpu_ticks(&daemon_);
+	uint64_t worst = reads_for(iscsi, 1500);
+	long t1 = cpu_ticks(&daemon_);
+	long hz = sysconf(_SC_CLK_TCK);
+	int logged = log_count(&daemon_, "Too many open files");
+	print_message("# fd limit %d: CPU %ld ms over 1.5 s with the attacker, worst READ %llu ms, "
+	              "EMFILE logged %d times\n",
+	              used + 4, (t1 - t0) * 1000 / hz, (unsigned long long)worst, logged);
+	assert_true((t1 - t0) * 1000 / hz < 200);
+	assert_int_equal(logged, 1);
+	assert_true(worst < 200);
+
+	/* The attacker leaves: new logins work again (within the back-off). */
+	close_all(fds, ATTACKERS);
+	struct iscsi_context *b = NULL;
+	for (int i = 0; i < 30 && !b; i++) {
+		b = h_login(&daemon_, 0, INI_A, 2);
+		if (!b)
+			usleep(100 * 1000);
+	}
+	assert_non_null(b);
+	assert_int_equal(h_clear_ua(b, 0), SCSI_STATUS_GOOD);
+	assert_true(h_log_wait(&daemon_, "accepting connections again", 2000));
+	h_logout(b);
+	h_logout(iscsi);
+}
+
+#define LOGIN_CAP 4
+
+static int setup_login_cap(void **state)
+{
+	(void)state;
+	return start_with(RAM_LU, "\"max_login_connections\": 4, \"login_timeout_ms\": 1500");
+}
+
+/* Idle connections that never log in: only max_login_connections are
+ * accepted at a time, the loop does not spin, the cap is logged once, a
+ * logged-in session keeps working, and each idle connection is dropped
+ * login_timeout_ms after it was accepted. */
+static void test_login_cap_and_timeout(void **state)
+{
+	(void)state;
+	struct iscsi_context *iscsi = h_login(&daemon_, 0, INI_A, 1);
+	assert_non_null(iscsi);
+	assert_int_equal(h_clear_ua(iscsi, 0), SCSI_STATUS_GOOD);
+	int before = log_count(&daemon_, "connection from");
+
+	int fds[ATTACKERS];
+	for (int i = 0; i < ATTACKERS; i++)
+		fds[i] = h_tcp_connect(&daemon_, 0);
+	usleep(300 * 1000);
+	long t0 = cpu_ticks(&daemon_);
+	uint64_t worst = reads_for(iscsi, 1000);
+	long t1 = cpu_ticks(&daemon_);
+	long hz = sysconf(_SC_CLK_TCK);
+	int accepted = log_count(&daemon_, "connection from") - before;
+	int logged = log_count(&daemon_, "max_login_connections");
+	print_message("# %d idle connections: %d accepted, cap logged %d times, CPU %ld ms over "
+	              "1 s, worst READ %llu ms\n",
+	              ATTACKERS, accepted, logged, (t1 - t0) * 1000 / hz,
+	              (unsigned long long)worst);
+	assert_int_equal(accepted, LOGIN_CAP);
+	assert_int_equal(logged, 1);
+	assert_true((t1 - t0) * 1000 / hz < 200);
+	assert_true(worst < 200);
+
+	/* The first ones were accepted first: dropped after the timeout. */
+	uint64_t w0 = h_now_ms();
+	assert_int_equal(h_wait_closed(fds[0], 4000), 1);
+	uint64_t waited = h_now_ms() - w0;
+	print_message("# an idle connection was dropped %llu ms after the check began\n",
+	              (unsigned long long)waited);
+	assert_true(h_log_contains(&daemon_, "login timed out"));
+
+	close_all(fds, ATTACKERS);
+	struct iscsi_context *b = NULL;
+	for (int i = 0; i < 30 && !b; i++) {
+		b = h_login(&daemon_, 0, INI_A, 2);
+		if (!b)
+			usleep(100 * 1000);
+	}
+	assert_non_null(b);
+	h_logout(b);
+	h_logout(iscsi);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +637,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_budget_back_pressure, setup_budget,
 	                                    teardown_budget),
+	    cmocka_unit_test_setup_teardown(test_emfile_does_not_spin, setup_default, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_cap_and_timeout, setup_login_cap, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
