@@ -278,6 +278,11 @@ static void ping_idle(void *arg)
 		if (c->state == CONN_FFP) {
 			if (c->ping_ttt && now - c->ping_sent_ms > s->opts.nop_timeout_ms) {
 				prk_conn_close(c, "no answer to NOP-In ping");
+			} else if (prk_tasks_stalled(c, now, s->opts.nop_timeout_ms)) {
+				/* Freeing its buffers is the only way to serve the
+				 * others (ERL 0: the connection goes). */
+				prk_conn_close(c, "no write data for an R2T while others wait "
+				                  "for memory (nop_timeout_ms)");
 			} else if (!c->ping_ttt && now - c->last_rx_ms > s->opts.nop_interval_ms) {
 				struct prk_iscsi_nop_in n = {.itt = PRK_ISCSI_RSVD_TAG};
 				c->ping_ttt = 0x80000000u | (c->next_ttt++ & 0x7fffffffu);

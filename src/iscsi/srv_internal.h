@@ -102,6 +102,7 @@ struct prk_task {
 	uint32_t ttt;
 	uint32_t r2tsn;
 	uint32_t next_datasn; /* expected DataSN within the current sequence */
+	uint64_t data_ms;     /* last write data or R2T: stalls hold the budget */
 	struct prk_lu_cmd cmd;
 };
 
@@ -228,6 +229,10 @@ void prk_task_send_aborted(struct prk_conn *c, struct prk_task *t);
  * end with ABORTED COMMAND / asc. */
 void prk_task_data_error(struct prk_conn *c, const uint8_t *bhs, uint16_t asc);
 void prk_task_unlink(struct prk_conn *c, struct prk_task *t);
+/* A task of c holds buffer memory, has had no write data for longer
+ * than timeout_ms, and other tasks wait for memory: an initiator that
+ * does not send what it was asked for starves everyone else. */
+bool prk_tasks_stalled(const struct prk_conn *c, uint64_t now, unsigned timeout_ms);
 /* The connection is going away: abandon its tasks (those in the LU finish
  * later and are then freed). */
 void prk_tasks_orphan(struct prk_conn *c);

@@ -313,6 +313,7 @@ static void send_r2t(struct prk_conn *c, struct prk_task *t)
 	prk_conn_fill_sn(c, &r.sn, false);
 	t->burst_end = t->r2t_offset + len;
 	t->r2t_offset += len;
+	t->data_ms = prk_now_ms();
 	t->next_datasn = 0;
 	uint8_t bhs[PRK_ISCSI_BHS_LEN];
 	prk_iscsi_r2t_encode(&r, bhs);
@@ -477,6 +478,7 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 	t->r2t_offset = t->unsolicited_end;
 	t->burst_end = t->unsolicited_end;
 	t->state = TASK_DATA_OUT;
+	t->data_ms = prk_now_ms();
 	if (t->received < t->unsolicited_end)
 		return; /* unsolicited Data-Out PDUs follow */
 	if (t->received >= t->need)
@@ -521,6 +523,7 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 			    end);
 	}
 	t->next_datasn++;
+	t->data_ms = prk_now_ms();
 	if (!t->data_error) {
 		/* Bytes beyond what the CDB needs are read and dropped. */
 		uint32_t keep = d.offset >= t->need         ? 0
@@ -556,6 +559,17 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 		return;
 	}
 	send_r2t(c, t);
+}
+
+bool prk_tasks_stalled(const struct prk_conn *c, uint64_t now, unsigned timeout_ms)
+{
+	if (!c->srv->mem_wait_head)
+		return false; /* nobody waits: a slow initiator only slows itself */
+	for (const struct prk_task *t = c->tasks; t; t = t->next)
+		if (t->state == TASK_DATA_OUT && !t->mem_wait && t->buf_cap &&
+		    now - t->data_ms > timeout_ms)
+			return true;
+	return false;
 }
 
 void prk_task_data_error(struct prk_conn *c, const uint8_t *bhs, uint16_t asc)

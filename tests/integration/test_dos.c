@@ -632,6 +632,56 @@ static void test_login_cap_and_timeout(void **state)
 	h_logout(iscsi);
 }
 
+static int setup_stall(void **state)
+{
+	(void)state;
+	return start_with(RAM_LU, "\"max_task_memory\": \"1M\", \"nop_timeout_ms\": 1000");
+}
+
+/* A session is asked for the data of a write that holds the whole budget
+ * and never sends it: once another session waits for memory, the stalled
+ * connection is dropped after nop_timeout_ms and the other write runs. */
+static void test_stalled_writer_gives_the_budget_back(void **state)
+{
+	(void)state;
+	struct raw a, b;
+	struct raw_opts o = {.initial_r2t = true, .max_burst = 262144, .max_recv_dsl = 262144};
+	assert_int_equal(raw_login(&a, &daemon_, H_TARGET, INI_RAW, 3, &o), 0);
+	assert_int_equal(raw_login(&b, &daemon_, H_TARGET, INI_A, 4, &o), 0);
+	uint32_t ia = 1, ib = 1;
+	raw_clear_ua(&a, &ia);
+	raw_clear_ua(&b, &ib);
+
+	/* A: a 1 MiB WRITE(10); the R2T comes, no data follows. */
+	uint8_t cdb[16] = {0x2a};
+	cdb[7] = (uint8_t)(2048 >> 8);
+	cdb[8] = (uint8_t)2048;
+	assert_int_equal(raw_cmd(&a, ia, cdb, false, true, 1u << 20, NULL, 0), 0);
+	struct raw_pdu p;
+	assert_int_equal(raw_read(&a, &p, 5000), 0);
+	assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_R2T);
+	raw_pdu_free(&p);
+
+	/* B's write waits for memory, then runs once A is dropped. */
+	uint64_t t0 = h_now_ms();
+	uint8_t *buf = malloc(65536), *in = malloc(65536);
+	assert_non_null(buf);
+	assert_non_null(in);
+	fill(buf, 65536, 77);
+	assert_int_equal(raw_write10(&b, ib++, 4096, buf, 65536, 512), SCSI_STATUS_GOOD);
+	uint64_t waited = h_now_ms() - t0;
+	print_message("# the waiting write completed after %llu ms\n", (unsigned long long)waited);
+	assert_true(waited >= 900);
+	assert_int_equal(h_wait_closed(a.fd, 2000), 1);
+	assert_true(h_log_contains(&daemon_, "no write data for an R2T"));
+	assert_int_equal(raw_read10(&b, ib++, 4096, in, 65536, 512), SCSI_STATUS_GOOD);
+	assert_memory_equal(in, buf, 65536);
+	free(buf);
+	free(in);
+	raw_close(&a);
+	raw_close(&b);
+}
+
 int main(void)
 {
 	/* Under AddressSanitizer freed blocks sit in a quarantine (256 MB by
@@ -648,6 +698,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_budget_back_pressure, setup_budget,
 	                                    teardown_budget),
+	    cmocka_unit_test_setup_teardown(test_stalled_writer_gives_the_budget_back, setup_stall,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_emfile_does_not_spin, setup_default, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_cap_and_timeout, setup_login_cap, teardown),
 	};
