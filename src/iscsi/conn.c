@@ -189,8 +189,10 @@ static void login_slot_free(struct prk_conn *c)
 	prk_srv_listen_update(c->srv);
 }
 
-static void tx_free(struct prk_tx *t)
+static void tx_free(struct prk_iscsi_server *s, struct prk_tx *t)
 {
+	if (t->charge)
+		prk_srv_mem_uncharge(s, t->charge);
 	free(t->owner);
 	free(t);
 }
@@ -230,7 +232,7 @@ void prk_conn_close(struct prk_conn *c, const char *why)
 	while (c->txq) {
 		struct prk_tx *t = c->txq;
 		c->txq = t->next;
-		tx_free(t);
+		tx_free(s, t);
 	}
 	prk_loop_del(s->loop, c->h);
 	close(c->fd);
@@ -320,7 +322,7 @@ static int flush_tx(struct prk_conn *c)
 					c->txq_tail = NULL;
 				void (*cb)(void *) = t->sent_cb;
 				void *arg = t->sent_arg;
-				tx_free(t);
+				tx_free(c->srv, t);
 				if (cb) {
 					cb(arg);
 					return -1; /* the callback closes the connection */
@@ -386,13 +388,19 @@ void prk_conns_flush(void *server)
 {
 	struct prk_iscsi_server *s = server;
 	/* Memory freed during the batch goes to the tasks waiting for it
-	 * first: their R2Ts join this flush. */
-	prk_task_mem_grant(s);
-	while (s->dirty) {
-		struct prk_conn *c = s->dirty;
-		s->dirty = c->next_dirty;
-		c->dirty = false;
-		flush_tx(c); /* may close c; it is off the list already */
+	 * first: their R2Ts and data join this flush. Sending frees memory
+	 * too (data-in), so grant again until nothing more goes out: no
+	 * later event may come to do it. */
+	for (;;) {
+		prk_task_mem_grant(s);
+		if (!s->dirty)
+			break;
+		while (s->dirty) {
+			struct prk_conn *c = s->dirty;
+			s->dirty = c->next_dirty;
+			c->dirty = false;
+			flush_tx(c); /* may close c; it is off the list already */
+		}
 	}
 }
 

@@ -62,10 +62,14 @@ struct prk_tx {
 	void *owner;                /* freed after this item is sent */
 	void (*sent_cb)(void *arg); /* called after this item is sent (e.g. logout) */
 	void *sent_arg;
+	/* Bytes of the task memory budget the data stands for (the data-in
+	 * of a READ): given back once this item is sent or dropped. */
+	size_t charge;
 };
 
 enum prk_task_state {
 	TASK_DATA_OUT, /* waiting for write data */
+	TASK_WAIT_MEM, /* complete, waiting for room for its data-in */
 	TASK_IN_LU,    /* submitted to the LU */
 };
 
@@ -93,7 +97,10 @@ struct prk_task {
 	uint8_t *buf;
 	uint32_t need;    /* bytes of write data stored (<= edtl) */
 	uint32_t buf_cap; /* bytes allocated in buf, charged to the budget */
-	bool mem_wait;    /* queued until the budget has room for need */
+	bool mem_wait;    /* queued until the budget has room */
+	/* Data-in: bytes reserved before the LU runs (at most EDTL and the
+	 * LU's maximum transfer), and reserved so far. */
+	uint32_t read_want, read_charge;
 	struct prk_task *next_wait;
 	uint32_t received;        /* wire bytes of write data received so far */
 	uint32_t unsolicited_end; /* immediate + unsolicited data must end here */
@@ -246,6 +253,14 @@ int prk_task_mem_unsolicited(struct prk_task *t, uint32_t n);
  * else holds it: a command larger than the budget still runs, alone).
  * 0: ready; 1: queued, prk_task_buffer_ready() follows; -1: out of memory. */
 int prk_task_mem_full(struct prk_task *t);
+/* Reserves t->read_want bytes for the data-in of a command about to run:
+ * 0 reserved, 1 queued (prk_task_buffer_ready() follows). */
+int prk_task_mem_read(struct prk_task *t);
+/* The LU produced len bytes of data-in: the reservation becomes exactly
+ * that, and is handed over (returned) to whoever holds the data now. */
+size_t prk_task_mem_take_read(struct prk_task *t, size_t len);
+/* Gives back n bytes handed over by prk_task_mem_take_read. */
+void prk_srv_mem_uncharge(struct prk_iscsi_server *s, size_t n);
 /* Frees t's buffer and gives its bytes back; leaves the queue. */
 void prk_task_mem_release(struct prk_task *t);
 /* Gives queued tasks their buffers, in order, while there is room (after

@@ -121,6 +121,9 @@ static void send_data_in(struct prk_conn *c, struct prk_task *t)
 	uint32_t max = c->params.max_send_dsl ? c->params.max_send_dsl : 8192;
 	uint8_t *owner = cmd->data_in;
 	cmd->data_in = NULL; /* the last Data-In PDU frees it once sent */
+	/* ...and gives its bytes back to the budget then: data-in waiting
+	 * for a slow reader is memory too. */
+	size_t charge = prk_task_mem_take_read(t, len);
 	uint32_t datasn = 0;
 	for (uint32_t off = 0; off < len; datasn++) {
 		uint32_t n = len - off < max ? len - off : max;
@@ -145,7 +148,13 @@ static void send_data_in(struct prk_conn *c, struct prk_task *t)
 		prk_conn_fill_sn(c, &d.sn, last && collapse);
 		uint8_t bhs[PRK_ISCSI_BHS_LEN];
 		prk_iscsi_data_in_encode(&d, bhs);
-		prk_conn_send(c, bhs, owner + off, n, last ? owner : NULL);
+		struct prk_tx *tx = prk_conn_send(c, bhs, owner + off, n, last ? owner : NULL);
+		if (last) {
+			if (tx)
+				tx->charge = charge;
+			else
+				prk_srv_mem_uncharge(c->srv, charge);
+		}
 		off += n;
 	}
 	if (!collapse)
@@ -276,6 +285,14 @@ static void no_such_lun(struct prk_conn *c, struct prk_task *t)
 	prk_task_free(t);
 }
 
+/* The most a command on t's LU may transfer: its MAXIMUM TRANSFER LENGTH
+ * (Block Limits VPD) in bytes. */
+static uint64_t lu_max_bytes(const struct prk_task *t)
+{
+	const struct prk_lu_config *cfg = prk_lu_config(t->lu);
+	return (uint64_t)cfg->max_xfer_blocks * cfg->block_size;
+}
+
 static void execute(struct prk_conn *c, struct prk_task *t)
 {
 	t->state = TASK_IN_LU;
@@ -286,6 +303,16 @@ static void execute(struct prk_conn *c, struct prk_task *t)
 	if (!t->lu) {
 		no_such_lun(c, t);
 		return;
+	}
+	if (t->cmd.dir_read && t->edtl && !t->read_charge) {
+		/* Room for the data-in first, or wait for it in line with the
+		 * writes: the budget covers both directions. */
+		uint64_t max = lu_max_bytes(t);
+		t->read_want = t->edtl < max ? t->edtl : (uint32_t)max;
+		if (prk_task_mem_read(t) > 0) {
+			t->state = TASK_WAIT_MEM;
+			return; /* prk_task_buffer_ready() runs it */
+		}
 	}
 	t->cmd.data_out = t->buf;
 	t->cmd.data_out_len = t->received < t->need ? t->received : t->need;
@@ -335,6 +362,10 @@ void prk_task_buffer_ready(struct prk_task *t, bool ok)
 	struct prk_conn *c = t->conn;
 	if (!c)
 		return;
+	if (t->state == TASK_WAIT_MEM) {
+		execute(c, t);
+		return;
+	}
 	if (!ok) {
 		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
 		prk_task_unlink(c, t);
@@ -354,7 +385,7 @@ static uint32_t data_out_need(const struct prk_task *t)
 	if (!t->lu || t->cmd.cdb[0] == PRK_OP_REPORT_LUNS)
 		return 0;
 	const struct prk_lu_config *cfg = prk_lu_config(t->lu);
-	uint64_t max = (uint64_t)cfg->max_xfer_blocks * cfg->block_size;
+	uint64_t max = lu_max_bytes(t);
 	uint64_t n;
 	if (prk_cdb_data_out_len(t->cmd.cdb, t->cmd.cdb_len, cfg->block_size, &n) ==
 	    PRK_XFER_UNKNOWN)

@@ -36,9 +36,18 @@ int prk_task_mem_unsolicited(struct prk_task *t, uint32_t n)
 	return grow(t, n < t->need ? n : t->need);
 }
 
+/* What t still needs charged: the rest of its data-in reservation when
+ * it waits to run, else the rest of its write buffer. */
+static size_t wanted(const struct prk_task *t)
+{
+	if (t->state == TASK_WAIT_MEM)
+		return t->read_want - t->read_charge;
+	return t->need - t->buf_cap;
+}
+
 static bool fits(const struct prk_iscsi_server *s, const struct prk_task *t)
 {
-	size_t extra = t->need - t->buf_cap;
+	size_t extra = wanted(t);
 	if (s->mem_used + extra <= s->opts.max_task_memory)
 		return true;
 	/* Only queued tasks hold memory: waiting longer frees nothing. */
@@ -64,13 +73,9 @@ static void dequeue(struct prk_task *t)
 	s->mem_held_waiting -= t->buf_cap;
 }
 
-int prk_task_mem_full(struct prk_task *t)
+static void enqueue(struct prk_task *t)
 {
 	struct prk_iscsi_server *s = t->srv;
-	if (!s->mem_wait_head && fits(s, t))
-		return grow(t, t->need);
-	/* Behind the others, even if it would fit: first come, first served,
-	 * so that a large command is not starved by small ones. */
 	t->mem_wait = true;
 	t->next_wait = NULL;
 	if (s->mem_wait_tail)
@@ -79,6 +84,46 @@ int prk_task_mem_full(struct prk_task *t)
 		s->mem_wait_head = t;
 	s->mem_wait_tail = t;
 	s->mem_held_waiting += t->buf_cap;
+}
+
+static void charge_read(struct prk_task *t)
+{
+	t->srv->mem_used += t->read_want - t->read_charge;
+	t->read_charge = t->read_want;
+}
+
+int prk_task_mem_read(struct prk_task *t)
+{
+	struct prk_iscsi_server *s = t->srv;
+	if (!s->mem_wait_head && fits(s, t)) {
+		charge_read(t);
+		return 0;
+	}
+	enqueue(t);
+	return 1;
+}
+
+size_t prk_task_mem_take_read(struct prk_task *t, size_t len)
+{
+	t->srv->mem_used = t->srv->mem_used - t->read_charge + len;
+	t->read_charge = 0;
+	t->read_want = 0;
+	return len;
+}
+
+void prk_srv_mem_uncharge(struct prk_iscsi_server *s, size_t n)
+{
+	s->mem_used -= n;
+}
+
+int prk_task_mem_full(struct prk_task *t)
+{
+	struct prk_iscsi_server *s = t->srv;
+	if (!s->mem_wait_head && fits(s, t))
+		return grow(t, t->need);
+	/* Behind the others, even if it would fit: first come, first served,
+	 * so that a large command is not starved by small ones. */
+	enqueue(t);
 	return 1;
 }
 
@@ -87,7 +132,8 @@ void prk_task_mem_release(struct prk_task *t)
 	if (t->mem_wait)
 		dequeue(t);
 	if (t->srv)
-		t->srv->mem_used -= t->buf_cap;
+		t->srv->mem_used -= t->buf_cap + t->read_charge;
+	t->read_charge = 0;
 	free(t->buf);
 	t->buf = NULL;
 	t->buf_cap = 0;
@@ -98,7 +144,12 @@ void prk_task_mem_grant(struct prk_iscsi_server *s)
 	while (s->mem_wait_head && fits(s, s->mem_wait_head)) {
 		struct prk_task *t = s->mem_wait_head;
 		dequeue(t);
-		prk_task_buffer_ready(t, grow(t, t->need) == 0);
+		if (t->state == TASK_WAIT_MEM) {
+			charge_read(t);
+			prk_task_buffer_ready(t, true);
+		} else {
+			prk_task_buffer_ready(t, grow(t, t->need) == 0);
+		}
 	}
 }
 

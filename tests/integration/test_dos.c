@@ -682,6 +682,84 @@ static void test_stalled_writer_gives_the_budget_back(void **state)
 	raw_close(&b);
 }
 
+#define RD_CMDS 48
+#define RD_LEN (1u << 20)
+
+static int setup_read_budget(void **state)
+{
+	(void)state;
+	return start_with(RAM_LU, "\"max_task_memory\": \"4M\"");
+}
+
+/* 48 READs of 1 MiB at once from an initiator that does not read its
+ * socket for a while: the data-in buffers waiting to be sent count
+ * against the budget too, so the daemon holds about 4 MiB of them, not
+ * 48; every READ completes with the right data once the initiator reads. */
+static void test_read_buffers_within_budget(void **state)
+{
+	(void)state;
+	struct raw r;
+	struct raw_opts o = {.initial_r2t = true, .max_burst = 262144, .max_recv_dsl = 262144};
+	assert_int_equal(raw_login(&r, &daemon_, H_TARGET, INI_RAW, 5, &o), 0);
+	uint32_t itt = 1;
+	raw_clear_ua(&r, &itt);
+	uint8_t *data = malloc((size_t)RD_CMDS * RD_LEN);
+	assert_non_null(data);
+	for (uint32_t i = 0; i < RD_CMDS; i++) {
+		uint8_t *b = data + (size_t)i * RD_LEN;
+		fill(b, RD_LEN, 300 + i);
+		for (uint32_t off = 0; off < RD_LEN; off += 65536)
+			assert_int_equal(
+			    raw_write10(&r, itt++, (i * RD_LEN + off) / 512, b + off, 65536, 512),
+			    SCSI_STATUS_GOOD);
+	}
+	long idle = h_rss_kib(&daemon_);
+	uint32_t base = itt;
+	for (uint32_t i = 0; i < RD_CMDS; i++) {
+		uint8_t cdb[16] = {0x28};
+		raw_put32(cdb + 2, i * (RD_LEN / 512));
+		cdb[7] = (uint8_t)((RD_LEN / 512) >> 8);
+		cdb[8] = (uint8_t)(RD_LEN / 512);
+		assert_int_equal(raw_cmd(&r, base + i, cdb, true, false, RD_LEN, NULL, 0), 0);
+	}
+	itt = base + RD_CMDS;
+	usleep(700 * 1000); /* the daemon works; the initiator reads nothing */
+	long busy = h_rss_kib(&daemon_);
+	print_message("# RSS %ld KiB before, %ld KiB with %d x 1 MiB READs unread (+%ld KiB)\n",
+	              idle, busy, RD_CMDS, busy - idle);
+	assert_true(busy - idle < 16 * 1024);
+
+	uint8_t *in = calloc(RD_CMDS, RD_LEN);
+	assert_non_null(in);
+	int left = RD_CMDS;
+	while (left) {
+		struct raw_pdu p;
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		uint8_t op = p.bhs[0] & 0x3f;
+		uint32_t t = raw_get32(p.bhs + 16) - base;
+		if (op == RAW_OP_DATA_IN && t < RD_CMDS) {
+			uint32_t off = raw_get32(p.bhs + 40);
+			assert_true(off + p.dlen <= RD_LEN);
+			memcpy(in + (size_t)t * RD_LEN + off, p.data, p.dlen);
+			if (p.bhs[1] & 0x01) {
+				assert_int_equal(p.bhs[3], SCSI_STATUS_GOOD);
+				left--;
+			}
+		} else if (op == RAW_OP_SCSI_RSP && t < RD_CMDS) {
+			assert_int_equal(p.bhs[3], SCSI_STATUS_GOOD);
+			left--;
+		}
+		if (op == RAW_OP_DATA_IN || op == RAW_OP_SCSI_RSP)
+			r.expstatsn = raw_get32(p.bhs + 24) + 1;
+		raw_pdu_free(&p);
+	}
+	assert_memory_equal(in, data, (size_t)RD_CMDS * RD_LEN);
+	free(in);
+	free(data);
+	assert_round_trip(&r, &itt, 120000, 65536);
+	raw_close(&r);
+}
+
 int main(void)
 {
 	/* Under AddressSanitizer freed blocks sit in a quarantine (256 MB by
@@ -699,6 +777,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_budget_back_pressure, setup_budget,
 	                                    teardown_budget),
 	    cmocka_unit_test_setup_teardown(test_stalled_writer_gives_the_budget_back, setup_stall,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_read_buffers_within_budget, setup_read_budget,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_emfile_does_not_spin, setup_default, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_cap_and_timeout, setup_login_cap, teardown),
