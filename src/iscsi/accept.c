@@ -10,8 +10,9 @@
  *    the failure is logged once until accept works again. Logged-in
  *    sessions are served meanwhile.
  *
- * Both conditions are logged once per episode, so that an attacker cannot
- * fill the log either. */
+ * Both conditions are logged when they start, at most once every
+ * LOG_EVERY_MS however often an attacker makes them come and go, so that
+ * the log cannot be flooded either; the next line counts the others. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,18 +28,34 @@
 #include "srv_internal.h"
 
 #define ACCEPT_BACKOFF_MS 250
+#define LOG_EVERY_MS 10000
+
+/* Is a line about this condition due? Counts the ones that are not. */
+static bool log_due(uint64_t *last_ms, unsigned *suppressed)
+{
+	uint64_t now = prk_now_ms();
+	if (*last_ms && now - *last_ms < LOG_EVERY_MS) {
+		(*suppressed)++;
+		return false;
+	}
+	*last_ms = now;
+	return true;
+}
 
 void prk_srv_listen_update(struct prk_iscsi_server *s)
 {
 	bool at_cap = s->n_login >= s->opts.max_login_conns;
 	bool want = !at_cap && !s->accept_backoff;
-	if (at_cap && !s->login_cap_logged) {
-		prk_warn("%u connections are in login (max_login_connections): not accepting "
-		         "more until one finishes",
-		         s->n_login);
-		s->login_cap_logged = true;
+	if (at_cap && !s->at_login_cap) {
+		s->at_login_cap = true;
+		if (log_due(&s->cap_log_ms, &s->cap_log_suppressed)) {
+			prk_warn("%u connections are in login (max_login_connections): not "
+			         "accepting more until one finishes (%u times unlogged before)",
+			         s->n_login, s->cap_log_suppressed);
+			s->cap_log_suppressed = 0;
+		}
 	} else if (!at_cap) {
-		s->login_cap_logged = false;
+		s->at_login_cap = false;
 	}
 	if (want == s->listening)
 		return;
@@ -58,10 +75,16 @@ void prk_srv_accept_resume(void *arg)
 static void accept_failed(struct prk_portal *p, int err)
 {
 	struct prk_iscsi_server *s = p->srv;
-	if (!s->accept_failures)
-		prk_warn("portal %s:%u: accept: %s: pausing %u ms between attempts until it "
-		         "works again",
-		         p->addr, p->port, strerror(err), ACCEPT_BACKOFF_MS);
+	if (!s->accept_failures) {
+		s->accept_logged = log_due(&s->accept_log_ms, &s->accept_log_suppressed);
+		if (s->accept_logged) {
+			prk_warn("portal %s:%u: accept: %s: pausing %u ms between attempts until "
+			         "it works again (%u times unlogged before)",
+			         p->addr, p->port, strerror(err), ACCEPT_BACKOFF_MS,
+			         s->accept_log_suppressed);
+			s->accept_log_suppressed = 0;
+		}
+	}
 	s->accept_failures++;
 	s->accept_backoff = true;
 	if (prk_loop_timer_arm(s->accept_timer, ACCEPT_BACKOFF_MS, 0))
@@ -101,12 +124,11 @@ void prk_srv_on_accept(void *arg, uint32_t events)
 				accept_failed(p, errno);
 			return;
 		}
-		if (s->accept_failures) {
+		if (s->accept_failures && s->accept_logged)
 			prk_info("portal %s:%u: accepting connections again after %u failed "
 			         "attempts",
 			         p->addr, p->port, s->accept_failures);
-			s->accept_failures = 0;
-		}
+		s->accept_failures = 0;
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		char peer[64];

@@ -194,9 +194,13 @@ struct prk_iscsi_server {
 	 * are polled, and the back-off after accept() ran out of resources. */
 	unsigned n_login;
 	bool listening;
-	bool login_cap_logged;
+	bool at_login_cap;
 	bool accept_backoff;
-	unsigned accept_failures; /* in a row; logged once per episode */
+	unsigned accept_failures; /* in a row */
+	/* Rate limit of the lines about both (accept.c). */
+	uint64_t cap_log_ms, accept_log_ms;
+	unsigned cap_log_suppressed, accept_log_suppressed;
+	bool accept_logged; /* this episode's first failure was logged */
 	struct prk_loop_fd *accept_timer;
 };
 

@@ -619,6 +619,14 @@ static void test_login_cap_and_timeout(void **state)
 	print_message("# an idle connection was dropped %llu ms after the check began\n",
 	              (unsigned long long)waited);
 	assert_true(h_log_contains(&daemon_, "login timed out"));
+	/* The next ones in the backlog reach the cap again: not logged again
+	 * within the rate limit. */
+	usleep(300 * 1000);
+	int again = log_count(&daemon_, "connection from") - before;
+	print_message("# %d accepted in all, cap logged %d times\n", again,
+	              log_count(&daemon_, "max_login_connections"));
+	assert_true(again > LOGIN_CAP);
+	assert_int_equal(log_count(&daemon_, "max_login_connections"), 1);
 
 	close_all(fds, ATTACKERS);
 	struct iscsi_context *b = NULL;
