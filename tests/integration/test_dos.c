@@ -768,6 +768,26 @@ static void test_read_buffers_within_budget(void **state)
 	raw_close(&r);
 }
 
+static int setup_tiny_budget(void **state)
+{
+	(void)state;
+	return start_with(RAM_LU, "\"max_task_memory\": \"1M\"");
+}
+
+/* A WRITE and a READ of 4 MiB each with a 1 MiB budget: alone, a command
+ * larger than the whole budget still runs. */
+static void test_larger_than_budget_runs_alone(void **state)
+{
+	(void)state;
+	struct raw r;
+	struct raw_opts o = {.initial_r2t = true, .max_burst = 262144, .max_recv_dsl = 262144};
+	assert_int_equal(raw_login(&r, &daemon_, H_TARGET, INI_RAW, 6, &o), 0);
+	uint32_t itt = 1;
+	raw_clear_ua(&r, &itt);
+	assert_round_trip(&r, &itt, 2048, 4u << 20);
+	raw_close(&r);
+}
+
 int main(void)
 {
 	/* Under AddressSanitizer freed blocks sit in a quarantine (256 MB by
@@ -787,6 +807,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stalled_writer_gives_the_budget_back, setup_stall,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_read_buffers_within_budget, setup_read_budget,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_larger_than_budget_runs_alone, setup_tiny_budget,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_emfile_does_not_spin, setup_default, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_cap_and_timeout, setup_login_cap, teardown),
