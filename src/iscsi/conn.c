@@ -274,10 +274,14 @@ void prk_conn_fill_sn(struct prk_conn *c, struct prk_iscsi_sn *sn, bool advance_
 static void update_events(struct prk_conn *c)
 {
 	bool want = c->txq != NULL;
-	if (want == c->want_out)
+	bool off = c->txq_bytes > PRK_TXQ_PAUSE        ? true
+	           : c->txq_bytes <= PRK_TXQ_PAUSE / 2 ? false
+	                                               : c->rx_off;
+	if (want == c->want_out && off == c->rx_off)
 		return;
 	c->want_out = want;
-	prk_loop_mod(c->srv->loop, c->h, EPOLLIN | (want ? EPOLLOUT : 0));
+	c->rx_off = off;
+	prk_loop_mod(c->srv->loop, c->h, (off ? 0 : EPOLLIN) | (want ? EPOLLOUT : 0));
 }
 
 /* Writes as much of the queue as the socket takes. Returns -1 when the
@@ -317,6 +321,7 @@ static int flush_tx(struct prk_conn *c)
 			t->sent += take;
 			left -= take;
 			if (t->sent == total) {
+				c->txq_bytes -= total;
 				c->txq = t->next;
 				if (!c->txq)
 					c->txq_tail = NULL;
@@ -369,6 +374,7 @@ struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8
 		t->trailer_len += 4;
 	}
 	t->owner = owner;
+	c->txq_bytes += t->hdr_len + t->dlen + t->trailer_len;
 	if (c->txq_tail)
 		c->txq_tail->next = t;
 	else
@@ -689,7 +695,14 @@ static void on_io(void *arg, uint32_t events)
 	}
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
+	if (c->rx_off && (events & (EPOLLHUP | EPOLLERR))) {
+		/* Not reading, and the peer is gone: reported until we act. */
+		prk_conn_close(c, "peer went away with answers unread");
+		return;
+	}
 	for (int rounds = 0; rounds < 64; rounds++) {
+		if (c->txq_bytes > PRK_TXQ_PAUSE)
+			break; /* the flush at the end turns reading off */
 		uint8_t *dst;
 		size_t want;
 		if (c->bhs_have < PRK_ISCSI_BHS_LEN) {

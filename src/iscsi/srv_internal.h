@@ -18,6 +18,8 @@ struct prk_loop;
 struct prk_loop_fd;
 struct prk_conn;
 
+#define PRK_TXQ_PAUSE ((size_t)4 << 20)
+
 /* Tasks a session may hold beyond max_tasks: immediate commands take no
  * CmdSN, so the window does not count them. */
 #define PRK_IMMEDIATE_SLACK 16
@@ -157,7 +159,13 @@ struct prk_conn {
 	/* transmit */
 	struct prk_tx *txq, *txq_tail;
 	bool want_out; /* EPOLLOUT is on: the socket was full */
-	bool dirty;    /* queued output not yet written */
+	/* Bytes queued and not yet written. Above PRK_TXQ_PAUSE the
+	 * connection is not read (EPOLLIN off) until it drains to half: an
+	 * initiator that sends and never reads cannot make us queue
+	 * answers without end. */
+	size_t txq_bytes;
+	bool rx_off;
+	bool dirty; /* queued output not yet written */
 	struct prk_conn *next_dirty;
 	/* tasks, and task management functions waiting for the LU */
 	struct prk_tmf *tmfs;

@@ -788,6 +788,99 @@ static void test_larger_than_budget_runs_alone(void **state)
 	raw_close(&r);
 }
 
+#define ECHO_LEN (256u << 10)
+#define ECHO_TOTAL (512u << 20)
+
+/* Sends pdu[*off..len) until the deadline, without blocking for long: 0
+ * when all went, 1 when the deadline came first (*off says how far it
+ * got), -1 on error. */
+static int send_until(int fd, const uint8_t *pdu, size_t len, size_t *off, uint64_t deadline)
+{
+	while (*off < len) {
+		if (h_now_ms() >= deadline)
+			return 1;
+		struct pollfd pf = {.fd = fd, .events = POLLOUT};
+		if (poll(&pf, 1, 50) <= 0)
+			continue;
+		ssize_t n = send(fd, pdu + *off, len - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return -1;
+		*off += (size_t)n;
+	}
+	return 0;
+}
+
+/* An initiator sends NOP-Outs with 256 KiB of ping data as fast as it can
+ * and reads none of the NOP-Ins that echo it: the daemon stops reading
+ * the connection while its transmit queue is full, instead of queueing
+ * echoes without end. Once the initiator reads, everything arrives. */
+static void test_unread_responses_stop_reading(void **state)
+{
+	(void)state;
+	struct raw r;
+	struct raw_opts o = {.initial_r2t = true, .max_recv_dsl = 262144};
+	assert_int_equal(raw_login(&r, &daemon_, H_TARGET, INI_RAW, 7, &o), 0);
+	assert_true(r.max_send_dsl >= ECHO_LEN);
+	uint32_t itt = 1;
+	raw_clear_ua(&r, &itt);
+	long idle = h_rss_kib(&daemon_);
+
+	uint8_t *pdu = calloc(1, 48 + ECHO_LEN);
+	assert_non_null(pdu);
+	pdu[0] = 0x40 | RAW_OP_NOP_OUT;
+	pdu[1] = 0x80;
+	pdu[5] = (uint8_t)(ECHO_LEN >> 16);
+	pdu[6] = (uint8_t)(ECHO_LEN >> 8);
+	pdu[7] = (uint8_t)ECHO_LEN;
+	raw_put32(pdu + 20, RAW_RSVD_TAG);
+	uint64_t deadline = h_now_ms() + 3000;
+	uint32_t sent = 0;
+	size_t off = 0;
+	int rc = 0;
+	while (sent < ECHO_TOTAL / ECHO_LEN && rc == 0) {
+		raw_put32(pdu + 16, 0x10000 + sent); /* ITT */
+		raw_put32(pdu + 24, r.cmdsn);
+		raw_put32(pdu + 28, r.expstatsn);
+		off = 0;
+		rc = send_until(r.fd, pdu, 48 + ECHO_LEN, &off, deadline);
+		sent += rc == 0;
+	}
+	assert_true(rc >= 0);
+	usleep(300 * 1000);
+	long busy = h_rss_kib(&daemon_);
+	print_message("# %u NOP-Outs of 256 KiB sent in 3 s (%s), RSS +%ld KiB\n", sent,
+	              rc ? "then the socket stayed full" : "all of them", busy - idle);
+	assert_true(busy - idle < 32 * 1024);
+
+	/* The initiator reads: every echo arrives, then the session works. */
+	for (uint32_t i = 0; i < sent; i++) {
+		struct raw_pdu p;
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_NOP_IN);
+		assert_int_equal(raw_get32(p.bhs + 16), 0x10000 + i);
+		assert_int_equal(p.dlen, ECHO_LEN);
+		r.expstatsn = raw_get32(p.bhs + 24) + 1;
+		raw_pdu_free(&p);
+	}
+	if (rc) {
+		/* The PDU cut short goes out whole now, and is answered. */
+		assert_int_equal(send_until(r.fd, pdu, 48 + ECHO_LEN, &off, h_now_ms() + 5000), 0);
+		struct raw_pdu p;
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		assert_int_equal(raw_get32(p.bhs + 16), 0x10000 + sent);
+		raw_pdu_free(&p);
+	}
+	assert_round_trip(&r, &itt, 2000, 65536);
+	raw_close(&r);
+	free(pdu);
+	struct iscsi_context *iscsi = h_login(&daemon_, 0, INI_A, 9);
+	assert_non_null(iscsi);
+	assert_int_equal(h_clear_ua(iscsi, 0), SCSI_STATUS_GOOD);
+	h_logout(iscsi);
+}
+
 int main(void)
 {
 	/* Under AddressSanitizer freed blocks sit in a quarantine (256 MB by
@@ -809,6 +902,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_read_buffers_within_budget, setup_read_budget,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_larger_than_budget_runs_alone, setup_tiny_budget,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_unread_responses_stop_reading, setup_default,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_emfile_does_not_spin, setup_default, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_cap_and_timeout, setup_login_cap, teardown),
