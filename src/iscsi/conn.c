@@ -153,7 +153,7 @@ void prk_conn_accept(struct prk_portal *p, int fd, const char *peer)
 	c->fd = fd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->state = CONN_LOGIN;
-	c->last_rx_ms = prk_now_ms();
+	c->accepted_ms = c->last_rx_ms = prk_now_ms();
 	c->next_ttt = 1;
 	struct prk_login_env env = {
 	    .ctx = c,
@@ -172,11 +172,27 @@ void prk_conn_accept(struct prk_portal *p, int fd, const char *peer)
 	}
 	c->next = s->conns;
 	s->conns = c;
+	c->in_login = true;
+	s->n_login++;
 	prk_debug("connection from %s on portal %s:%u", peer, p->addr, p->port);
+	prk_srv_listen_update(s);
 }
 
-static void tx_free(struct prk_tx *t)
+/* The connection is no longer in login (full feature phase, or gone):
+ * its place under max_login_conns is free. */
+static void login_slot_free(struct prk_conn *c)
 {
+	if (!c->in_login)
+		return;
+	c->in_login = false;
+	c->srv->n_login--;
+	prk_srv_listen_update(c->srv);
+}
+
+static void tx_free(struct prk_iscsi_server *s, struct prk_tx *t)
+{
+	if (t->charge)
+		prk_srv_mem_uncharge(s, t->charge);
 	free(t->owner);
 	free(t);
 }
@@ -216,10 +232,11 @@ void prk_conn_close(struct prk_conn *c, const char *why)
 	while (c->txq) {
 		struct prk_tx *t = c->txq;
 		c->txq = t->next;
-		tx_free(t);
+		tx_free(s, t);
 	}
 	prk_loop_del(s->loop, c->h);
 	close(c->fd);
+	login_slot_free(c);
 	prk_login_free(c->login);
 	prk_text_free(c->text);
 	free(c->tail);
@@ -243,6 +260,10 @@ void prk_conn_fill_sn(struct prk_conn *c, struct prk_iscsi_sn *sn, bool advance_
 	 * initiator that stays inside it never sees TASK SET FULL. */
 	unsigned max = c->srv->opts.max_tasks;
 	uint32_t free_slots = c->n_tasks < max ? max - c->n_tasks : 0;
+	/* Back-pressure: while write buffers are at their budget, no session
+	 * gets room for more commands (the window stays where it was). */
+	if (prk_task_mem_tight(c->srv))
+		free_slots = 0;
 	uint32_t want = ss->expcmdsn + free_slots - 1;
 	if (prk_sn_lt(ss->maxcmdsn, want))
 		ss->maxcmdsn = want;
@@ -253,10 +274,14 @@ void prk_conn_fill_sn(struct prk_conn *c, struct prk_iscsi_sn *sn, bool advance_
 static void update_events(struct prk_conn *c)
 {
 	bool want = c->txq != NULL;
-	if (want == c->want_out)
+	bool off = c->txq_bytes > PRK_TXQ_PAUSE        ? true
+	           : c->txq_bytes <= PRK_TXQ_PAUSE / 2 ? false
+	                                               : c->rx_off;
+	if (want == c->want_out && off == c->rx_off)
 		return;
 	c->want_out = want;
-	prk_loop_mod(c->srv->loop, c->h, EPOLLIN | (want ? EPOLLOUT : 0));
+	c->rx_off = off;
+	prk_loop_mod(c->srv->loop, c->h, (off ? 0 : EPOLLIN) | (want ? EPOLLOUT : 0));
 }
 
 /* Writes as much of the queue as the socket takes. Returns -1 when the
@@ -296,12 +321,13 @@ static int flush_tx(struct prk_conn *c)
 			t->sent += take;
 			left -= take;
 			if (t->sent == total) {
+				c->txq_bytes -= total;
 				c->txq = t->next;
 				if (!c->txq)
 					c->txq_tail = NULL;
 				void (*cb)(void *) = t->sent_cb;
 				void *arg = t->sent_arg;
-				tx_free(t);
+				tx_free(c->srv, t);
 				if (cb) {
 					cb(arg);
 					return -1; /* the callback closes the connection */
@@ -348,6 +374,7 @@ struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8
 		t->trailer_len += 4;
 	}
 	t->owner = owner;
+	c->txq_bytes += t->hdr_len + t->dlen + t->trailer_len;
 	if (c->txq_tail)
 		c->txq_tail->next = t;
 	else
@@ -366,11 +393,20 @@ struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8
 void prk_conns_flush(void *server)
 {
 	struct prk_iscsi_server *s = server;
-	while (s->dirty) {
-		struct prk_conn *c = s->dirty;
-		s->dirty = c->next_dirty;
-		c->dirty = false;
-		flush_tx(c); /* may close c; it is off the list already */
+	/* Memory freed during the batch goes to the tasks waiting for it
+	 * first: their R2Ts and data join this flush. Sending frees memory
+	 * too (data-in), so grant again until nothing more goes out: no
+	 * later event may come to do it. */
+	for (;;) {
+		prk_task_mem_grant(s);
+		if (!s->dirty)
+			break;
+		while (s->dirty) {
+			struct prk_conn *c = s->dirty;
+			s->dirty = c->next_dirty;
+			c->dirty = false;
+			flush_tx(c); /* may close c; it is off the list already */
+		}
 	}
 }
 
@@ -477,6 +513,7 @@ static void handle_text(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, s
 static void enter_ffp(struct prk_conn *c)
 {
 	c->state = CONN_FFP;
+	login_slot_free(c);
 	c->params = *prk_login_params(c->login);
 	c->cid = prk_login_cid(c->login);
 	c->statsn = prk_login_next_statsn(c->login);
@@ -660,7 +697,14 @@ static void on_io(void *arg, uint32_t events)
 	}
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
+	if (c->rx_off && (events & (EPOLLHUP | EPOLLERR))) {
+		/* Not reading, and the peer is gone: reported until we act. */
+		prk_conn_close(c, "peer went away with answers unread");
+		return;
+	}
 	for (int rounds = 0; rounds < 64; rounds++) {
+		if (c->txq_bytes > PRK_TXQ_PAUSE)
+			break; /* the flush at the end turns reading off */
 		uint8_t *dst;
 		size_t want;
 		if (c->bhs_have < PRK_ISCSI_BHS_LEN) {

@@ -45,10 +45,26 @@ struct prk_iscsi_server *prk_iscsi_server_new(struct prk_loop *loop,
 		s->opts.max_sessions = 256;
 	if (!s->opts.max_tasks)
 		s->opts.max_tasks = 128;
+	if (!s->opts.max_task_memory)
+		s->opts.max_task_memory = (size_t)256 << 20;
+	if (!s->opts.max_login_conns)
+		s->opts.max_login_conns = 64;
+	if (!s->opts.login_timeout_ms)
+		s->opts.login_timeout_ms = 15000;
 	if (!s->opts.limits.cmdsn_window || s->opts.limits.cmdsn_window > s->opts.max_tasks)
 		s->opts.limits.cmdsn_window = s->opts.max_tasks;
 	s->next_tsih = 1;
 	s->timer = prk_loop_timer(loop, 1000, ping_idle, s);
+	/* Made now, while file descriptors are plentiful; armed when accept
+	 * runs out of them. */
+	s->accept_timer = prk_loop_timer(loop, 1000, prk_srv_accept_resume, s);
+	if (!s->timer || !s->accept_timer || prk_loop_timer_arm(s->accept_timer, 0, 0)) {
+		prk_loop_del(loop, s->timer);
+		prk_loop_del(loop, s->accept_timer);
+		free(s);
+		return NULL;
+	}
+	s->listening = true;
 	prk_loop_set_after_batch(loop, prk_conns_flush, s);
 	return s;
 }
@@ -68,6 +84,7 @@ void prk_iscsi_server_free(struct prk_iscsi_server *s)
 		free(p);
 	}
 	prk_loop_del(s->loop, s->timer);
+	prk_loop_del(s->loop, s->accept_timer);
 	free(s->targets);
 	free(s);
 }
@@ -145,34 +162,6 @@ struct prk_lu *prk_srv_find_lu(struct prk_iscsi_target *t, uint16_t lun)
 	return prk_iscsi_target_lu(t, lun);
 }
 
-static void on_accept(void *arg, uint32_t events)
-{
-	struct prk_portal *p = arg;
-	(void)events;
-	for (;;) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		int fd = accept4(p->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return; /* EAGAIN, or an error the next event retries */
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		char peer[64] = "?";
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-			char ip[INET_ADDRSTRLEN];
-			inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-			snprintf(peer, sizeof(peer), "%s:%u", ip, ntohs(a->sin_port));
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-			char ip[INET6_ADDRSTRLEN];
-			inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-			snprintf(peer, sizeof(peer), "[%s]:%u", ip, ntohs(a->sin6_port));
-		}
-		prk_conn_accept(p, fd, peer);
-	}
-}
-
 int prk_iscsi_server_add_portal(struct prk_iscsi_server *s, const char *addr, uint16_t port,
                                 uint16_t tpgt, uint16_t rtpi, char *err, size_t errlen)
 {
@@ -228,7 +217,7 @@ int prk_iscsi_server_add_portal(struct prk_iscsi_server *s, const char *addr, ui
 	p->fd = fd;
 	p->tpgt = tpgt;
 	p->rtpi = rtpi;
-	p->h = prk_loop_add(s->loop, fd, EPOLLIN, on_accept, p);
+	p->h = prk_loop_add(s->loop, fd, s->listening ? EPOLLIN : 0, prk_srv_on_accept, p);
 	if (!p->h) {
 		close(fd);
 		free(p);
@@ -289,6 +278,11 @@ static void ping_idle(void *arg)
 		if (c->state == CONN_FFP) {
 			if (c->ping_ttt && now - c->ping_sent_ms > s->opts.nop_timeout_ms) {
 				prk_conn_close(c, "no answer to NOP-In ping");
+			} else if (prk_tasks_stalled(c, now, s->opts.nop_timeout_ms)) {
+				/* Freeing its buffers is the only way to serve the
+				 * others (ERL 0: the connection goes). */
+				prk_conn_close(c, "no write data for an R2T while others wait "
+				                  "for memory (nop_timeout_ms)");
 			} else if (!c->ping_ttt && now - c->last_rx_ms > s->opts.nop_interval_ms) {
 				struct prk_iscsi_nop_in n = {.itt = PRK_ISCSI_RSVD_TAG};
 				c->ping_ttt = 0x80000000u | (c->next_ttt++ & 0x7fffffffu);
@@ -299,7 +293,10 @@ static void ping_idle(void *arg)
 				c->ping_sent_ms = now;
 				prk_conn_send(c, bhs, NULL, 0, NULL);
 			}
-		} else if (c->state == CONN_LOGIN && now - c->last_rx_ms > s->opts.nop_timeout_ms) {
+		} else if (c->state == CONN_LOGIN &&
+		           now - c->accepted_ms > s->opts.login_timeout_ms) {
+			/* From accept, not from the last PDU: a login kept busy
+			 * with one PDU at a time still ends. */
 			prk_conn_close(c, "login timed out");
 		}
 		c = next;

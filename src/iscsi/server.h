@@ -45,10 +45,19 @@ struct prk_iscsi_target {
 
 struct prk_iscsi_server_opts {
 	struct prk_iscsi_limits limits;
-	unsigned nop_interval_ms;             /* ping a connection idle this long; 0 = 5000 */
-	unsigned nop_timeout_ms;              /* drop it if no answer within this; 0 = 15000 */
-	unsigned max_sessions;                /* 0 = 256 */
-	unsigned max_tasks;                   /* outstanding commands per session; 0 = 128 */
+	unsigned nop_interval_ms; /* ping a connection idle this long; 0 = 5000 */
+	unsigned nop_timeout_ms;  /* drop it if no answer within this; 0 = 15000 */
+	unsigned max_sessions;    /* 0 = 256 */
+	unsigned max_tasks;       /* outstanding commands per session; 0 = 128 */
+	/* Bytes of write data buffers of all tasks together; beyond it the
+	 * CmdSN window stops advancing and R2Ts wait. 0 = 256 MiB. */
+	size_t max_task_memory;
+	/* Connections accepted and not yet in full feature phase; at the cap
+	 * the portals stop accepting until one finishes. 0 = 64. */
+	unsigned max_login_conns;
+	/* A connection must finish its login this long after it was
+	 * accepted, however busy it keeps the login. 0 = 15000. */
+	unsigned login_timeout_ms;
 	struct prk_chap_creds discovery_chap; /* for discovery sessions */
 };
 

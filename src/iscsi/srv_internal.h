@@ -18,6 +18,8 @@ struct prk_loop;
 struct prk_loop_fd;
 struct prk_conn;
 
+#define PRK_TXQ_PAUSE ((size_t)4 << 20)
+
 /* Tasks a session may hold beyond max_tasks: immediate commands take no
  * CmdSN, so the window does not count them. */
 #define PRK_IMMEDIATE_SLACK 16
@@ -62,10 +64,14 @@ struct prk_tx {
 	void *owner;                /* freed after this item is sent */
 	void (*sent_cb)(void *arg); /* called after this item is sent (e.g. logout) */
 	void *sent_arg;
+	/* Bytes of the task memory budget the data stands for (the data-in
+	 * of a READ): given back once this item is sent or dropped. */
+	size_t charge;
 };
 
 enum prk_task_state {
 	TASK_DATA_OUT, /* waiting for write data */
+	TASK_WAIT_MEM, /* complete, waiting for room for its data-in */
 	TASK_IN_LU,    /* submitted to the LU */
 };
 
@@ -86,15 +92,26 @@ struct prk_task {
 	uint16_t data_error;
 	struct prk_tmf *tmf; /* the TMF waiting for this task */
 	struct prk_lu *lu;   /* NULL: LUN does not exist */
-	/* write data */
+	struct prk_iscsi_server *srv;
+	/* Write data. Offsets are those of the wire (0..edtl); only the first
+	 * `need` bytes, what the CDB calls for, are stored: the rest of what
+	 * the initiator sends is read and dropped, and the residual says so. */
 	uint8_t *buf;
-	uint32_t received;        /* bytes of write data in buf */
+	uint32_t need;    /* bytes of write data stored (<= edtl) */
+	uint32_t buf_cap; /* bytes allocated in buf, charged to the budget */
+	bool mem_wait;    /* queued until the budget has room */
+	/* Data-in: bytes reserved before the LU runs (at most EDTL and the
+	 * LU's maximum transfer), and reserved so far. */
+	uint32_t read_want, read_charge;
+	struct prk_task *next_wait;
+	uint32_t received;        /* wire bytes of write data received so far */
 	uint32_t unsolicited_end; /* immediate + unsolicited data must end here */
 	uint32_t r2t_offset;      /* next byte to ask for */
 	uint32_t burst_end;       /* end of the R2T burst in flight */
 	uint32_t ttt;
 	uint32_t r2tsn;
 	uint32_t next_datasn; /* expected DataSN within the current sequence */
+	uint64_t data_ms;     /* last write data or R2T: stalls hold the budget */
 	struct prk_lu_cmd cmd;
 };
 
@@ -142,14 +159,22 @@ struct prk_conn {
 	/* transmit */
 	struct prk_tx *txq, *txq_tail;
 	bool want_out; /* EPOLLOUT is on: the socket was full */
-	bool dirty;    /* queued output not yet written */
+	/* Bytes queued and not yet written. Above PRK_TXQ_PAUSE the
+	 * connection is not read (EPOLLIN off) until it drains to half: an
+	 * initiator that sends and never reads cannot make us queue
+	 * answers without end. */
+	size_t txq_bytes;
+	bool rx_off;
+	bool dirty; /* queued output not yet written */
 	struct prk_conn *next_dirty;
 	/* tasks, and task management functions waiting for the LU */
 	struct prk_tmf *tmfs;
 	struct prk_task *tasks;
 	unsigned n_tasks;
 	uint32_t next_ttt;
+	bool in_login; /* counted in srv->n_login */
 	/* liveness */
+	uint64_t accepted_ms;
 	uint64_t last_rx_ms;
 	uint32_t ping_ttt; /* outstanding NOP-In ping, 0 = none */
 	uint64_t ping_sent_ms;
@@ -168,6 +193,23 @@ struct prk_iscsi_server {
 	struct prk_conn *dirty; /* connections with output queued in this batch */
 	uint16_t next_tsih;
 	struct prk_loop_fd *timer;
+	/* Write buffers (task_mem.c): bytes allocated, bytes of them held by
+	 * queued tasks (their unsolicited data), and the FIFO of tasks
+	 * waiting for room. */
+	size_t mem_used, mem_held_waiting;
+	struct prk_task *mem_wait_head, *mem_wait_tail;
+	/* Accepting (accept.c): connections in login, whether the portals
+	 * are polled, and the back-off after accept() ran out of resources. */
+	unsigned n_login;
+	bool listening;
+	bool at_login_cap;
+	bool accept_backoff;
+	unsigned accept_failures; /* in a row */
+	/* Rate limit of the lines about both (accept.c). */
+	uint64_t cap_log_ms, accept_log_ms;
+	unsigned cap_log_suppressed, accept_log_suppressed;
+	bool accept_logged; /* this episode's first failure was logged */
+	struct prk_loop_fd *accept_timer;
 };
 
 /* server.c */
@@ -175,6 +217,12 @@ struct prk_iscsi_target *prk_srv_find_target(struct prk_iscsi_server *s, const c
 struct prk_lu *prk_srv_find_lu(struct prk_iscsi_target *t, uint16_t lun);
 void prk_srv_session_close(struct prk_session *sess);
 uint64_t prk_now_ms(void);
+
+/* accept.c */
+void prk_srv_on_accept(void *portal, uint32_t events);
+/* Polls the portals or not, by the login cap and the accept back-off. */
+void prk_srv_listen_update(struct prk_iscsi_server *s);
+void prk_srv_accept_resume(void *server);
 
 /* conn.c */
 void prk_conn_accept(struct prk_portal *p, int fd, const char *peer);
@@ -200,9 +248,41 @@ void prk_task_send_aborted(struct prk_conn *c, struct prk_task *t);
  * end with ABORTED COMMAND / asc. */
 void prk_task_data_error(struct prk_conn *c, const uint8_t *bhs, uint16_t asc);
 void prk_task_unlink(struct prk_conn *c, struct prk_task *t);
+/* A task of c holds buffer memory, has had no write data for longer
+ * than timeout_ms, and other tasks wait for memory: an initiator that
+ * does not send what it was asked for starves everyone else. */
+bool prk_tasks_stalled(const struct prk_conn *c, uint64_t now, unsigned timeout_ms);
 /* The connection is going away: abandon its tasks (those in the LU finish
  * later and are then freed). */
 void prk_tasks_orphan(struct prk_conn *c);
+
+/* Budget for write data buffers (task_mem.c). */
+/* Grows t's buffer to n bytes (at most t->need) for data already on its
+ * way (immediate and unsolicited): charged even past the budget, which
+ * back-pressure on the CmdSN window bounds. 0, or -1 (out of memory). */
+int prk_task_mem_unsolicited(struct prk_task *t, uint32_t n);
+/* Grows t's buffer to t->need when the budget has room (or when nothing
+ * else holds it: a command larger than the budget still runs, alone).
+ * 0: ready; 1: queued, prk_task_buffer_ready() follows; -1: out of memory. */
+int prk_task_mem_full(struct prk_task *t);
+/* Reserves t->read_want bytes for the data-in of a command about to run:
+ * 0 reserved, 1 queued (prk_task_buffer_ready() follows). */
+int prk_task_mem_read(struct prk_task *t);
+/* The LU produced len bytes of data-in: the reservation becomes exactly
+ * that, and is handed over (returned) to whoever holds the data now. */
+size_t prk_task_mem_take_read(struct prk_task *t, size_t len);
+/* Gives back n bytes handed over by prk_task_mem_take_read. */
+void prk_srv_mem_uncharge(struct prk_iscsi_server *s, size_t n);
+/* Frees t's buffer and gives its bytes back; leaves the queue. */
+void prk_task_mem_release(struct prk_task *t);
+/* Gives queued tasks their buffers, in order, while there is room (after
+ * each batch of events). */
+void prk_task_mem_grant(struct prk_iscsi_server *s);
+/* Is the budget exhausted (or are tasks queued for it)? Then MaxCmdSN
+ * stops advancing. */
+bool prk_task_mem_tight(const struct prk_iscsi_server *s);
+/* task.c: a queued task got its buffer (ok) or the allocation failed. */
+void prk_task_buffer_ready(struct prk_task *t, bool ok);
 
 /* tmf.c */
 void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs);

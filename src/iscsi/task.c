@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "prkit/scsi_cdb.h"
+#include "prkit/scsi_xfer.h"
 #include "srv_internal.h"
 
 static void task_done(struct prk_lu_cmd *cmd);
@@ -25,7 +26,7 @@ void prk_task_unlink(struct prk_conn *c, struct prk_task *t)
 
 void prk_task_free(struct prk_task *t)
 {
-	free(t->buf);
+	prk_task_mem_release(t);
 	free(t->cmd.data_in);
 	free(t);
 }
@@ -120,6 +121,9 @@ static void send_data_in(struct prk_conn *c, struct prk_task *t)
 	uint32_t max = c->params.max_send_dsl ? c->params.max_send_dsl : 8192;
 	uint8_t *owner = cmd->data_in;
 	cmd->data_in = NULL; /* the last Data-In PDU frees it once sent */
+	/* ...and gives its bytes back to the budget then: data-in waiting
+	 * for a slow reader is memory too. */
+	size_t charge = prk_task_mem_take_read(t, len);
 	uint32_t datasn = 0;
 	for (uint32_t off = 0; off < len; datasn++) {
 		uint32_t n = len - off < max ? len - off : max;
@@ -144,7 +148,13 @@ static void send_data_in(struct prk_conn *c, struct prk_task *t)
 		prk_conn_fill_sn(c, &d.sn, last && collapse);
 		uint8_t bhs[PRK_ISCSI_BHS_LEN];
 		prk_iscsi_data_in_encode(&d, bhs);
-		prk_conn_send(c, bhs, owner + off, n, last ? owner : NULL);
+		struct prk_tx *tx = prk_conn_send(c, bhs, owner + off, n, last ? owner : NULL);
+		if (last) {
+			if (tx)
+				tx->charge = charge;
+			else
+				prk_srv_mem_uncharge(c->srv, charge);
+		}
 		off += n;
 	}
 	if (!collapse)
@@ -155,6 +165,9 @@ static void task_done(struct prk_lu_cmd *cmd)
 {
 	struct prk_task *t = cmd->priv;
 	struct prk_conn *c = t->conn;
+	/* The LU is done with the write data: give the memory back before the
+	 * response computes MaxCmdSN. */
+	prk_task_mem_release(t);
 	if (t->tmf) {
 		struct prk_tmf *tmf = t->tmf;
 		t->tmf = NULL;
@@ -274,6 +287,14 @@ static void no_such_lun(struct prk_conn *c, struct prk_task *t)
 	prk_task_free(t);
 }
 
+/* The most a command on t's LU may transfer: its MAXIMUM TRANSFER LENGTH
+ * (Block Limits VPD) in bytes. */
+static uint64_t lu_max_bytes(const struct prk_task *t)
+{
+	const struct prk_lu_config *cfg = prk_lu_config(t->lu);
+	return (uint64_t)cfg->max_xfer_blocks * cfg->block_size;
+}
+
 static void execute(struct prk_conn *c, struct prk_task *t)
 {
 	t->state = TASK_IN_LU;
@@ -285,16 +306,29 @@ static void execute(struct prk_conn *c, struct prk_task *t)
 		no_such_lun(c, t);
 		return;
 	}
+	if (t->cmd.dir_read && t->edtl && !t->read_charge) {
+		/* Room for the data-in first, or wait for it in line with the
+		 * writes: the budget covers both directions. */
+		uint64_t max = lu_max_bytes(t);
+		t->read_want = t->edtl < max ? t->edtl : (uint32_t)max;
+		if (prk_task_mem_read(t) > 0) {
+			t->state = TASK_WAIT_MEM;
+			return; /* prk_task_buffer_ready() runs it */
+		}
+	}
 	t->cmd.data_out = t->buf;
-	t->cmd.data_out_len = t->received;
+	t->cmd.data_out_len = t->received < t->need ? t->received : t->need;
 	prk_lu_submit(t->lu, &t->cmd);
 }
 
 /* Asks for the next burst of write data (one R2T outstanding at a time:
- * MaxOutstandingR2T is negotiated down to what we offer). */
+ * MaxOutstandingR2T is negotiated down to what we offer). Only what will
+ * be stored is asked for: RFC 7143 leaves it to the target to solicit,
+ * and the response's residual tells the initiator the rest was not
+ * transferred. */
 static void send_r2t(struct prk_conn *c, struct prk_task *t)
 {
-	uint32_t len = t->edtl - t->r2t_offset;
+	uint32_t len = t->need - t->r2t_offset;
 	if (len > c->params.max_burst)
 		len = c->params.max_burst;
 	struct prk_iscsi_r2t r = {
@@ -308,10 +342,59 @@ static void send_r2t(struct prk_conn *c, struct prk_task *t)
 	prk_conn_fill_sn(c, &r.sn, false);
 	t->burst_end = t->r2t_offset + len;
 	t->r2t_offset += len;
+	t->data_ms = prk_now_ms();
 	t->next_datasn = 0;
 	uint8_t bhs[PRK_ISCSI_BHS_LEN];
 	prk_iscsi_r2t_encode(&r, bhs);
 	prk_conn_send(c, bhs, NULL, 0, NULL);
+}
+
+/* The unsolicited data is in and more is needed: solicit it once the
+ * buffer has room for all of it. */
+static void request_more(struct prk_task *t)
+{
+	int r = prk_task_mem_full(t);
+	if (r > 0)
+		return; /* queued: prk_task_buffer_ready() sends the R2T */
+	prk_task_buffer_ready(t, r == 0);
+}
+
+void prk_task_buffer_ready(struct prk_task *t, bool ok)
+{
+	struct prk_conn *c = t->conn;
+	if (!c)
+		return;
+	if (t->state == TASK_WAIT_MEM) {
+		execute(c, t);
+		return;
+	}
+	if (!ok) {
+		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+		return;
+	}
+	send_r2t(c, t);
+}
+
+/* How many bytes of write data t stores: what its CDB calls for, at most
+ * EDTL (less is an underflow the LU handles). A CDB asking for more than
+ * the LU's MAXIMUM TRANSFER LENGTH (Block Limits VPD) is refused by the LU
+ * without looking at data, so nothing is stored for it; an opcode the
+ * table does not know gets at most that maximum. */
+static uint32_t data_out_need(const struct prk_task *t)
+{
+	if (!t->lu || t->cmd.cdb[0] == PRK_OP_REPORT_LUNS)
+		return 0;
+	const struct prk_lu_config *cfg = prk_lu_config(t->lu);
+	uint64_t max = lu_max_bytes(t);
+	uint64_t n;
+	if (prk_cdb_data_out_len(t->cmd.cdb, t->cmd.cdb_len, cfg->block_size, &n) ==
+	    PRK_XFER_UNKNOWN)
+		n = max;
+	else if (n > max)
+		n = 0;
+	return n < t->edtl ? (uint32_t)n : t->edtl;
 }
 
 static struct prk_task *find_by_ttt(struct prk_conn *c, uint32_t ttt, uint32_t itt)
@@ -365,6 +448,7 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		return;
 	}
 	t->conn = c;
+	t->srv = c->srv;
 	t->itt = sc.h.itt;
 	t->cmdsn = sc.cmdsn;
 	t->edtl = sc.edtl;
@@ -398,14 +482,6 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		execute(c, t);
 		return;
 	}
-	t->buf = malloc(sc.edtl);
-	if (!t->buf) {
-		free(data);
-		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
-		prk_task_unlink(c, t);
-		prk_task_free(t);
-		return;
-	}
 	/* Immediate data counts against FirstBurstLength, as does unsolicited
 	 * Data-Out when InitialR2T=No. */
 	uint32_t first = c->params.first_burst < sc.edtl ? c->params.first_burst : sc.edtl;
@@ -416,20 +492,32 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
 		return;
 	}
-	if (dlen) /* no immediate data: data is NULL */
-		memcpy(t->buf, data, dlen);
-	free(data);
+	/* The buffer is sized from the CDB, not from EDTL; first only for the
+	 * unsolicited part, the rest when it is solicited. */
+	t->need = data_out_need(t);
 	t->received = (uint32_t)dlen;
 	t->unsolicited_end = c->params.initial_r2t ? t->received : first;
+	if (prk_task_mem_unsolicited(t, t->unsolicited_end)) {
+		free(data);
+		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
+		prk_task_unlink(c, t);
+		prk_task_free(t);
+		return;
+	}
+	uint32_t keep = t->received < t->need ? t->received : t->need;
+	if (keep) /* no immediate data: data is NULL */
+		memcpy(t->buf, data, keep);
+	free(data);
 	t->r2t_offset = t->unsolicited_end;
 	t->burst_end = t->unsolicited_end;
 	t->state = TASK_DATA_OUT;
-	if (t->received == sc.edtl) {
+	t->data_ms = prk_now_ms();
+	if (t->received < t->unsolicited_end)
+		return; /* unsolicited Data-Out PDUs follow */
+	if (t->received >= t->need)
 		execute(c, t);
-	} else if (t->received == t->unsolicited_end) {
-		send_r2t(c, t);
-	}
-	/* else: unsolicited Data-Out PDUs follow */
+	else
+		request_more(t);
 }
 
 void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen)
@@ -468,9 +556,20 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 			    end);
 	}
 	t->next_datasn++;
+	t->data_ms = prk_now_ms();
 	if (!t->data_error) {
-		if (dlen)
-			memcpy(t->buf + d.offset, data, dlen);
+		/* Bytes beyond what the CDB needs are read and dropped. */
+		uint32_t keep = d.offset >= t->need         ? 0
+		                : dlen < t->need - d.offset ? (uint32_t)dlen
+		                                            : t->need - d.offset;
+		if (keep) {
+			if (d.offset + keep > t->buf_cap) {
+				/* Solicited data before its R2T (a guessed TTT). */
+				t->data_error = PRK_ASC_DATA_OFFSET_ERROR;
+			} else {
+				memcpy(t->buf + d.offset, data, keep);
+			}
+		}
 		t->received += (uint32_t)dlen;
 	}
 	if (!d.h.final)
@@ -483,13 +582,27 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 		prk_task_free(t);
 		return;
 	}
-	if (t->received == t->edtl) {
+	if (t->received >= t->need) {
 		execute(c, t);
 		return;
 	}
-	if (!solicited)
+	if (!solicited) {
 		t->next_datasn = 0;
+		request_more(t);
+		return;
+	}
 	send_r2t(c, t);
+}
+
+bool prk_tasks_stalled(const struct prk_conn *c, uint64_t now, unsigned timeout_ms)
+{
+	if (!c->srv->mem_wait_head)
+		return false; /* nobody waits: a slow initiator only slows itself */
+	for (const struct prk_task *t = c->tasks; t; t = t->next)
+		if (t->state == TASK_DATA_OUT && !t->mem_wait && t->buf_cap &&
+		    now - t->data_ms > timeout_ms)
+			return true;
+	return false;
 }
 
 void prk_task_data_error(struct prk_conn *c, const uint8_t *bhs, uint16_t asc)

@@ -483,6 +483,9 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 	                                   "first_burst_length",
 	                                   "nop_interval_ms",
 	                                   "nop_timeout_ms",
+	                                   "max_task_memory",
+	                                   "max_login_connections",
+	                                   "login_timeout_ms",
 	                                   NULL};
 	json_object *v;
 	uint64_t u;
@@ -542,6 +545,8 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 	    {"first_burst_length", 512, 16777215, &cfg->first_burst, 1},
 	    {"nop_interval_ms", 100, 3600000, &cfg->nop_interval_ms, 0},
 	    {"nop_timeout_ms", 100, 3600000, &cfg->nop_timeout_ms, 0},
+	    {"max_login_connections", 1, 65535, &cfg->max_login_conns, 0},
+	    {"login_timeout_ms", 100, 3600000, &cfg->login_timeout_ms, 0},
 	};
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		if (!json_object_object_get_ex(root, nums[i].key, &v))
@@ -552,6 +557,15 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 			*(uint32_t *)nums[i].dst = (uint32_t)u;
 		else
 			*(unsigned *)nums[i].dst = (unsigned)u;
+	}
+	/* Bytes ("256M" or a number); below 1 MiB the budget would serialize
+	 * even small writes. */
+	if (json_object_object_get_ex(root, "max_task_memory", &v)) {
+		if (get_size(x, "max_task_memory", v, &cfg->max_task_memory))
+			return -1;
+		if (cfg->max_task_memory < (1u << 20) || cfg->max_task_memory > SIZE_MAX / 2)
+			return fail(x, "max_task_memory", "%llu bytes: must be at least 1M",
+			            (unsigned long long)cfg->max_task_memory);
 	}
 	if (cfg->first_burst && cfg->max_burst && cfg->first_burst > cfg->max_burst)
 		return fail(x, "first_burst_length", "must not exceed max_burst_length");

@@ -67,6 +67,9 @@ struct prk_cfg {
 	uint32_t first_burst;
 	unsigned nop_interval_ms;
 	unsigned nop_timeout_ms;
+	uint64_t max_task_memory;  /* bytes of write buffers, all tasks; 0 = default */
+	unsigned max_login_conns;  /* connections still in login; 0 = default */
+	unsigned login_timeout_ms; /* from accept to full feature phase; 0 = default */
 };
 
 /* Parses and validates JSON text. Returns 0, or -1 with a message naming

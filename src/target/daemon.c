@@ -262,6 +262,9 @@ int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
 	o.max_tasks = cfg->max_tasks;
 	o.nop_interval_ms = cfg->nop_interval_ms;
 	o.nop_timeout_ms = cfg->nop_timeout_ms;
+	o.max_task_memory = (size_t)cfg->max_task_memory;
+	o.max_login_conns = cfg->max_login_conns;
+	o.login_timeout_ms = cfg->login_timeout_ms;
 	o.discovery_chap = cfg->discovery_chap;
 	if (cfg->state_dir[0])
 		snprintf(d->state_dir, sizeof(d->state_dir), "%s", cfg->state_dir);

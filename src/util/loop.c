@@ -150,6 +150,16 @@ struct prk_loop_fd *prk_loop_timer(struct prk_loop *l, unsigned ms, void (*cb)(v
 	return h;
 }
 
+int prk_loop_timer_arm(struct prk_loop_fd *h, unsigned ms, unsigned interval_ms)
+{
+	struct itimerspec its = {
+	    .it_interval = {.tv_sec = interval_ms / 1000,
+	                    .tv_nsec = (long)(interval_ms % 1000) * 1000000},
+	    .it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000},
+	};
+	return timerfd_settime(h->fd, 0, &its, NULL);
+}
+
 int prk_loop_run(struct prk_loop *l)
 {
 	struct epoll_event evs[64];

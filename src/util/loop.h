@@ -31,6 +31,12 @@ void prk_loop_del(struct prk_loop *l, struct prk_loop_fd *h);
 struct prk_loop_fd *prk_loop_timer(struct prk_loop *l, unsigned ms, void (*cb)(void *arg),
                                    void *arg);
 
+/* Re-arms a timer made by prk_loop_timer: it fires after ms, then every
+ * interval_ms (0: once); ms = 0 disarms it. The timer keeps its file
+ * descriptor, so arming it needs none (e.g. when they have run out).
+ * 0, or -1. */
+int prk_loop_timer_arm(struct prk_loop_fd *h, unsigned ms, unsigned interval_ms);
+
 /* fn(arg) runs after each batch of events has been handled (NULL: none).
  * The iSCSI server flushes the responses queued during the batch there, so
  * that a send costs no epoll_ctl. */
