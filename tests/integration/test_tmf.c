@@ -59,7 +59,7 @@ static int setup(void **state)
 	    "32, "
 	    "\"targets\": [{\"name\": \"" H_TARGET "\", \"luns\": ["
 	    "{\"lun\": 0, \"backstore\": {\"type\": \"file\", \"path\": \"@DIR@/lu0.img\", "
-	    "\"size\": \"16M\", \"direct\": true, \"queue_depth\": 64}}]}]}";
+	    "\"size\": \"16M\", \"create\": true, \"direct\": true, \"queue_depth\": 64}}]}]}";
 	return h_start(&daemon_, cfg);
 }
 
