@@ -122,7 +122,7 @@ static size_t vpd_block_limits(const struct prk_lu *lu, uint8_t *d)
 	uint32_t opt = (1u << 20) / bs;
 	if (opt > max)
 		opt = max;
-	d[4] = 0x01; /* WSNZ */
+	d[4] = 0x00; /* WSNZ=0: WRITE SAME with 0 blocks runs to the end of the medium */
 	d[5] = (uint8_t)PRK_LU_MAX_CAW_BLOCKS;
 	prk_lu_put16(d + 6, bs < 4096 ? (uint16_t)(4096 / bs) : 1); /* OPTIMAL GRANULARITY */
 	prk_lu_put32(d + 8, max);

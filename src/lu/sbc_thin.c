@@ -2,7 +2,12 @@
  * provisioning).
  *
  * Decisions:
- *  - WSNZ=1 (VPD B0h): NUMBER OF LOGICAL BLOCKS 0 is 24/00, not "to the end".
+ *  - WSNZ=0 (VPD B0h): NUMBER OF LOGICAL BLOCKS 0 means from the LBA to the
+ *    end of the medium (SBC-4). The LBA must still be valid (21/00), and
+ *    the resulting length is bounded by MAXIMUM WRITE SAME LENGTH like an
+ *    explicit one (24/00 at NUMBER OF LOGICAL BLOCKS), so a 0 cannot ask
+ *    for more work than any other WRITE SAME; it runs through the
+ *    backstore in pattern-sized chunks like every WRITE SAME.
  *  - ANCHOR=1 (WRITE SAME, UNMAP) is 24/00: anchored LBAs are not supported
  *    (ANC_SUP=0). PBDATA/LBDATA are 24/00 too.
  *  - UNMAP=1 on a thin LU deallocates when the block to write is all zeros
@@ -71,7 +76,7 @@ void prk_lu_write_same(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	const uint8_t *c = cmd->cdb;
 	bool ws16 = c[0] == PRK_OP_WRITE_SAME16;
 	uint64_t lba = ws16 ? prk_lu_get64(c + 2) : prk_lu_get32(c + 2);
-	uint32_t len = ws16 ? prk_lu_get32(c + 10) : prk_lu_get16(c + 7);
+	uint64_t len = ws16 ? prk_lu_get32(c + 10) : prk_lu_get16(c + 7);
 	size_t len_off = ws16 ? 10 : 7;
 	uint32_t bs = lu->cfg.block_size;
 
@@ -97,8 +102,12 @@ void prk_lu_write_same(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 	bool ndob = ws16 && (c[1] & 0x01);
 	if (!len) {
-		prk_lu_fail_cdb(lu, cmd, len_off, -1); /* WSNZ=1 */
-		return;
+		/* WSNZ=0: to the end of the medium. */
+		if (lba >= lu->cfg.num_blocks) {
+			prk_lu_fail_asc(lu, cmd, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_LBA_OUT_OF_RANGE);
+			return;
+		}
+		len = lu->cfg.num_blocks - lba;
 	}
 	if (!prk_lu_range_ok(lu, lba, len)) {
 		prk_lu_fail_asc(lu, cmd, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_LBA_OUT_OF_RANGE);
