@@ -322,6 +322,8 @@ static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 		return lu->cfg.no_pr ? unsupported : prk_lu_pr_out_cmd;
 	case PRK_OP_COMPARE_AND_WRITE:
 		return prk_lu_compare_and_write;
+	case PRK_OP_ORWRITE16:
+		return prk_lu_orwrite;
 	case PRK_OP_SERVICE_ACTION_IN16:
 		if (sa == PRK_SAI_READ_CAPACITY16)
 			return prk_lu_read_capacity16;

@@ -48,6 +48,7 @@ static const struct opinfo ops[] = {
     {0x88, -1, false, 16, {0x88, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x89, -1, false, 16, {0x89, 0xf8, X, X, X, X, X, X, X, X, 0, 0, 0, X, 0, C}},
     {0x8a, -1, false, 16, {0x8a, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
+    {0x8b, -1, false, 16, {0x8b, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x8e, -1, false, 16, {0x8e, 0xf6, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x8f, -1, false, 16, {0x8f, 0xf6, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x90, -1, false, 16, {0x90, 0x02, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
