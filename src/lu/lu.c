@@ -324,6 +324,9 @@ static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 		return prk_lu_compare_and_write;
 	case PRK_OP_ORWRITE16:
 		return prk_lu_orwrite;
+	case PRK_OP_READ_DEFECT10:
+	case PRK_OP_READ_DEFECT12:
+		return prk_lu_read_defect_data;
 	case PRK_OP_SERVICE_ACTION_IN16:
 		if (sa == PRK_SAI_READ_CAPACITY16)
 			return prk_lu_read_capacity16;

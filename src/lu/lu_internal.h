@@ -202,6 +202,7 @@ void prk_lu_unmap(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_get_lba_status(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_compare_and_write(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_orwrite(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_read_defect_data(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);

@@ -37,6 +37,7 @@ static const struct opinfo ops[] = {
     {0x2f, -1, false, 10, {0x2f, 0xf6, X, X, X, X, 0, X, X, C}},
     {0x34, -1, false, 10, {0x34, 0x02, X, X, X, X, 0, X, X, C}},
     {0x35, -1, false, 10, {0x35, 0x02, X, X, X, X, 0, X, X, C}},
+    {0x37, -1, false, 10, {0x37, 0, 0x1f, 0, 0, 0, 0, X, X, C}},
     {0x41, -1, false, 10, {0x41, 0xfe, X, X, X, X, 0, X, X, C}},
     {0x42, -1, true, 10, {0x42, 0x01, 0, 0, 0, 0, 0, X, X, C}},
     {0x55, -1, false, 10, {0x55, 0x11, 0, 0, 0, 0, 0, X, X, C}},
@@ -64,6 +65,7 @@ static const struct opinfo ops[] = {
     {0xaa, -1, false, 12, {0xaa, 0xf8, X, X, X, X, X, X, X, X, 0, C}},
     {0xae, -1, false, 12, {0xae, 0xf6, X, X, X, X, X, X, X, X, 0, C}},
     {0xaf, -1, false, 12, {0xaf, 0xf6, X, X, X, X, X, X, X, X, 0, C}},
+    {0xb7, -1, false, 12, {0xb7, 0x1f, X, X, X, X, X, X, X, X, 0, C}},
 };
 #define N_OPS (sizeof(ops) / sizeof(ops[0]))
 
