@@ -136,9 +136,14 @@ static size_t vpd_block_limits(const struct prk_lu *lu, uint8_t *d)
 	return vpd_hdr(d, 0xb0, 0x3c);
 }
 
-static size_t vpd_block_chars(uint8_t *d)
+static size_t vpd_block_chars(const struct prk_lu *lu, uint8_t *d)
 {
 	prk_lu_put16(d + 4, 0x0001); /* MEDIUM ROTATION RATE: non-rotating */
+	/* WABEREQ 01b: after a SANITIZE BLOCK ERASE (thin LUs only) reads
+	 * succeed (erased blocks read as zeros, LBPRZ=1). WACEREQ 00b: no
+	 * CRYPTOGRAPHIC ERASE. */
+	if (lu->cfg.thin)
+		d[7] = 0x40;
 	return vpd_hdr(d, 0xb1, 0x3c);
 }
 
@@ -189,7 +194,7 @@ void prk_lu_inquiry(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		n = vpd_block_limits(lu, d);
 		break;
 	case 0xb1:
-		n = vpd_block_chars(d);
+		n = vpd_block_chars(lu, d);
 		break;
 	case 0xb2:
 		if (lu->cfg.thin) {

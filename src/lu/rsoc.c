@@ -4,7 +4,8 @@
  *
  * The table lists what lu.c dispatches (the tests check that each entry is
  * accepted by the dispatcher) plus REPORT LUNS, which the target answers
- * for the LU. UNMAP and GET LBA STATUS are listed only on thin LUs,
+ * for the LU. UNMAP, GET LBA STATUS and SANITIZE BLOCK ERASE are listed
+ * only on thin LUs,
  * PERSISTENT RESERVE IN/OUT only on LUs with persistent reservations. */
 #include "lu_internal.h"
 
@@ -40,6 +41,9 @@ static const struct opinfo ops[] = {
     {0x37, -1, false, 10, {0x37, 0, 0x1f, 0, 0, 0, 0, X, X, C}},
     {0x41, -1, false, 10, {0x41, 0xfe, X, X, X, X, 0, X, X, C}},
     {0x42, -1, true, 10, {0x42, 0x01, 0, 0, 0, 0, 0, X, X, C}},
+    {0x48, 0x01, false, 10, {0x48, 0xa1, 0, 0, 0, 0, 0, X, X, C}},
+    {0x48, 0x02, true, 10, {0x48, 0xa2, 0, 0, 0, 0, 0, X, X, C}},
+    {0x48, 0x1f, false, 10, {0x48, 0xbf, 0, 0, 0, 0, 0, X, X, C}},
     {0x55, -1, false, 10, {0x55, 0x11, 0, 0, 0, 0, 0, X, X, C}},
     {0x56, -1, false, 10, {0x56, 0x12, 0, 0, 0, 0, 0, 0, 0, C}},
     {0x57, -1, false, 10, {0x57, 0x12, 0, 0, 0, 0, 0, 0, 0, C}},
@@ -78,7 +82,7 @@ static bool listed(const struct prk_lu *lu, const struct opinfo *o)
 
 static bool has_sa(uint8_t op)
 {
-	return op == 0x9e || op == 0xa3;
+	return op == 0x9e || op == 0xa3 || op == PRK_OP_SANITIZE;
 }
 
 /* Command timeouts descriptor (SPC-4 6.35.4): no nominal or recommended
