@@ -133,6 +133,9 @@ static size_t vpd_block_limits(const struct prk_lu *lu, uint8_t *d)
 		prk_lu_put32(d + 28, 1); /* OPTIMAL UNMAP GRANULARITY */
 	}
 	prk_lu_put64(d + 36, PRK_LU_MAX_WRITE_SAME);
+	/* MAXIMUM ATOMIC TRANSFER LENGTH (0 without WRITE ATOMIC); ATOMIC
+	 * ALIGNMENT, GRANULARITY and the boundary fields stay 0 (sbc_atomic.c). */
+	prk_lu_put32(d + 44, prk_lu_atomic_max_blocks(lu));
 	return vpd_hdr(d, 0xb0, 0x3c);
 }
 

@@ -327,6 +327,8 @@ static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 	case PRK_OP_READ_DEFECT10:
 	case PRK_OP_READ_DEFECT12:
 		return prk_lu_read_defect_data;
+	case PRK_OP_WRITE_ATOMIC16:
+		return prk_lu_atomic_max_blocks(lu) ? prk_lu_write_atomic : unsupported;
 	case PRK_OP_SANITIZE:
 		return prk_lu_sanitize_supported(lu, sa) ? prk_lu_sanitize : bad_service_action;
 	case PRK_OP_SERVICE_ACTION_IN16:

@@ -228,6 +228,9 @@ void prk_lu_compare_and_write(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_orwrite(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_read_defect_data(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_sanitize(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_write_atomic(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* MAXIMUM ATOMIC TRANSFER LENGTH (VPD B0h); 0: no WRITE ATOMIC on this LU. */
+uint32_t prk_lu_atomic_max_blocks(const struct prk_lu *lu);
 void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);

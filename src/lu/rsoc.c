@@ -5,8 +5,9 @@
  * The table lists what lu.c dispatches (the tests check that each entry is
  * accepted by the dispatcher) plus REPORT LUNS, which the target answers
  * for the LU. UNMAP, GET LBA STATUS and SANITIZE BLOCK ERASE are listed
- * only on thin LUs,
- * PERSISTENT RESERVE IN/OUT only on LUs with persistent reservations. */
+ * only on thin LUs, PERSISTENT RESERVE IN/OUT only on LUs with persistent
+ * reservations, WRITE ATOMIC(16) only where the backstore makes writes
+ * all-or-nothing. */
 #include "lu_internal.h"
 
 struct opinfo {
@@ -59,6 +60,7 @@ static const struct opinfo ops[] = {
     {0x90, -1, false, 16, {0x90, 0x02, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x91, -1, false, 16, {0x91, 0x02, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x93, -1, false, 16, {0x93, 0xff, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
+    {0x9c, -1, false, 16, {0x9c, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x9e, 0x10, false, 16, {0x9e, 0x10, X, X, X, X, X, X, X, X, X, X, X, X, 0x01, C}},
     {0x9e, 0x12, true, 16, {0x9e, 0x12, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0xa0, -1, false, 12, {0xa0, 0, X, 0, 0, 0, X, X, X, X, 0, C}},
@@ -76,6 +78,8 @@ static const struct opinfo ops[] = {
 static bool listed(const struct prk_lu *lu, const struct opinfo *o)
 {
 	if (lu->cfg.no_pr && (o->op == PRK_OP_PR_IN || o->op == PRK_OP_PR_OUT))
+		return false;
+	if (o->op == PRK_OP_WRITE_ATOMIC16 && !prk_lu_atomic_max_blocks(lu))
 		return false;
 	return !o->thin_only || lu->cfg.thin;
 }

@@ -109,12 +109,12 @@ static void check_all_commands(struct lt_ctx *t, unsigned expect_n)
 
 static void test_rsoc_all_thick(void **state)
 {
-	check_all_commands(*state, 46);
+	check_all_commands(*state, 47);
 }
 
 static void test_rsoc_all_thin(void **state)
 {
-	check_all_commands(*state, 49);
+	check_all_commands(*state, 50);
 }
 
 /* WRITE SAME's UNMAP/ANCHOR bits are usable only on thin LUs, and RSOC
