@@ -12,13 +12,14 @@
 # counts it as passed. (Normal mode prints no per-test lines, so a suite
 # with many skipped tests looked like one skip.)
 #
-# Prints the failures, a line per LU and the summary line
-# "conformance: N passed, M failed, K skipped".
+# Prints the failures, a line per LU, the expected failures with their
+# reasons and the summary line
+# "conformance: N passed, M failed, X expected failures, K skipped".
 #   scripts/conformance.sh [BUILD_DIR]
 # Environment:
 #   CONFORMANCE_SHOW_SKIPS=1   list every skipped test with its reason
 #   CONFORMANCE_RESULTS=FILE   keep the per-test results, one per line:
-#                              LU<TAB>SUITE<TAB>TEST<TAB>passed|failed|skipped<TAB>reason
+#                              LU<TAB>SUITE<TAB>TEST<TAB>passed|failed|xfail|skipped<TAB>reason
 #   CONFORMANCE_SUITES=REGEX   run only the suites whose name matches
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -114,6 +115,20 @@ run() { # LU SUITE
 	fi
 }
 
+# Tests known to fail for a reason that is not a prkitd defect, one per
+# line: LU (or *), suite, test, reason, separated by tabs. Such a failure
+# is counted as "expected failure" and listed with its reason; if one of
+# them passes it counts as a failure ("unexpected pass"), so the list
+# cannot go stale silently.
+expected_failures=$(
+	cat <<'EOF_XFAIL'
+thin	ALL.WriteSame10	UnmapUntilEnd	libiscsi 1.19 sends WRITE SAME(10) with UNMAP=1 and 0xFF data and expects zeros back; SBC-4 says reads return the data written, so prkitd deallocates only when the data equals what an unmapped block reads (zeros, LBPRZ=1). Its WRITE SAME(16) twin sends zeros and passes.
+thin	ALL.WriteSame10	InvalidDataOutSize	libiscsi 1.19 expects ILLEGAL REQUEST when the Data-Out length of a WRITE SAME is not exactly one block (as Linux LIO answers); prkitd follows the RFC 7143 / SAM residual rules of this project instead: data beyond the one block is discarded and reported as residual overflow, less than a block writes nothing and is reported as residual underflow.
+thin	ALL.WriteSame16	InvalidDataOutSize	the same as WriteSame10.InvalidDataOutSize, for WRITE SAME(16).
+*	ALL.Sanitize	Reset	needs a SANITIZE OVERWRITE still running 3 s after it was sent (it then sends resets and checks that it goes on); on the 128 MiB LUs of this run the overwrite completes in well under a second, so the checks for SANITIZE IN PROGRESS find it done.
+EOF_XFAIL
+)
+
 for lu in thick thin; do
 	for suite in "${suites[@]}"; do
 		run "$lu" "$suite"
@@ -125,19 +140,50 @@ done
 kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 
+# Apply the expected failures.
+awk -F'\t' -v OFS='\t' -v xf="$expected_failures" '
+BEGIN {
+	n = split(xf, lines, "\n")
+	for (i = 1; i <= n; i++) {
+		if (split(lines[i], f, "\t") < 4)
+			continue
+		why[f[1], f[2], f[3]] = f[4]
+	}
+}
+{
+	r = ""
+	if (($1, $2, $3) in why)
+		r = why[$1, $2, $3]
+	else if (("*", $2, $3) in why)
+		r = why["*", $2, $3]
+	if (r != "" && $4 == "failed") {
+		$4 = "xfail"
+		$5 = r
+	} else if (r != "" && $4 == "passed") {
+		$4 = "failed"
+		$5 = "unexpected pass (listed as an expected failure: " r ")"
+	}
+	print
+}' "$results" >"$results.x" && mv "$results.x" "$results"
+
 count() { # LU-REGEX STATUS [SUITE-EXCLUDE-REGEX]
 	awk -F'\t' -v lu="$1" -v st="$2" -v ex="${3:-^$}" \
 		'$1 ~ lu && $4 == st && $2 !~ ex {n++} END {print n+0}' "$results"
 }
 for lu in thick thin ro; do
 	p=$(count "^$lu\$" passed) f=$(count "^$lu\$" failed) s=$(count "^$lu\$" skipped)
-	[ $((p + f + s)) -gt 0 ] || continue
+	x=$(count "^$lu\$" xfail)
+	[ $((p + f + s + x)) -gt 0 ] || continue
 	sx=$(count "^$lu\$" skipped 'ExtendedCopy|ReceiveCopyResults')
-	echo "conformance $lu: $p passed, $f failed, $s skipped ($sx outside ExtendedCopy and ReceiveCopyResults)"
+	echo "conformance $lu: $p passed, $f failed, $x expected failures, $s skipped" \
+		"($sx outside ExtendedCopy and ReceiveCopyResults)"
 done
+awk -F'\t' '$4 == "failed" && $5 != "" {printf "failed %s %s.%s: %s\n", $1, $2, $3, $5}
+	$4 == "xfail" {printf "expected failure %s %s.%s: %s\n", $1, $2, $3, $5}' "$results"
 if [ -n "${CONFORMANCE_SHOW_SKIPS:-}" ]; then
 	awk -F'\t' '$4 == "skipped" {printf "skipped %s %s.%s: %s\n", $1, $2, $3, $5}' "$results"
 fi
 [ -n "${CONFORMANCE_RESULTS:-}" ] && cp "$results" "$CONFORMANCE_RESULTS"
-echo "conformance: $(count . passed) passed, $(count . failed) failed, $(count . skipped) skipped"
+echo "conformance: $(count . passed) passed, $(count . failed) failed," \
+	"$(count . xfail) expected failures, $(count . skipped) skipped"
 [ "$(count . failed)" -eq 0 ]
