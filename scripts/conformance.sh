@@ -125,6 +125,7 @@ expected_failures=$(
 thin	ALL.WriteSame10	UnmapUntilEnd	libiscsi 1.19 sends WRITE SAME(10) with UNMAP=1 and 0xFF data and expects zeros back; SBC-4 says reads return the data written, so prkitd deallocates only when the data equals what an unmapped block reads (zeros, LBPRZ=1). Its WRITE SAME(16) twin sends zeros and passes.
 thin	ALL.WriteSame10	InvalidDataOutSize	libiscsi 1.19 expects ILLEGAL REQUEST when the Data-Out length of a WRITE SAME is not exactly one block (as Linux LIO answers); prkitd follows the RFC 7143 / SAM residual rules of this project instead: data beyond the one block is discarded and reported as residual overflow, less than a block writes nothing and is reported as residual underflow.
 thin	ALL.WriteSame16	InvalidDataOutSize	the same as WriteSame10.InvalidDataOutSize, for WRITE SAME(16).
+thin	ALL.GetLBAStatus	UnmapSingle	with more than one logical block per physical block (a 512-byte LU reports 4 KiB physical blocks) libiscsi 1.19 asks for the status of LBA i+1 and requires the first descriptor to start at LBA i+8, a block it did not ask about; SBC-4 wants the first descriptor to contain the LBA asked for, which prkitd's does (the two agree only when there is one logical block per physical block).
 *	ALL.Sanitize	Reset	needs a SANITIZE OVERWRITE still running 3 s after it was sent (it then sends resets and checks that it goes on); on the 128 MiB LUs of this run the overwrite completes in well under a second, so the checks for SANITIZE IN PROGRESS find it done.
 EOF_XFAIL
 )
