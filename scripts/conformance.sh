@@ -110,9 +110,6 @@ run() { # LU SUITE
 	# A suite that printed no test at all (crashed before its first test)
 	# still counts as a failure.
 	[ "$n" -gt 0 ] || printf '%s\t%s\t%s\tfailed\tno test ran\n' "$lu" "$suite" "-" >>"$results"
-	if grep -q "^$lu	$suite	.*	failed	" "$results"; then
-		grep -E '^  Test: |^    [0-9]+\. |FAILED' "$log" | sed "s/^/$lu $suite: /" | head -40
-	fi
 }
 
 # Tests known to fail for a reason that is not a prkitd defect, one per
@@ -166,6 +163,12 @@ BEGIN {
 	}
 	print
 }' "$results" >"$results.x" && mv "$results.x" "$results"
+
+# The log excerpt of every suite with a real failure.
+awk -F'\t' '$4 == "failed" {print $1 "\t" $2}' "$results" | sort -u |
+	while IFS=$'\t' read -r lu suite; do
+		grep -E '^  Test: |^    [0-9]+\. |FAILED' "$tmp/$lu-$suite.log" | sed "s/^/$lu $suite: /" | head -40
+	done
 
 count() { # LU-REGEX STATUS [SUITE-EXCLUDE-REGEX]
 	awk -F'\t' -v lu="$1" -v st="$2" -v ex="${3:-^$}" \
