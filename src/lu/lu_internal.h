@@ -273,6 +273,12 @@ struct prk_lu_task {
 	const uint8_t *desc;
 	bool fua, locked, zero, unmap;
 	uint32_t pass, passes; /* SANITIZE OVERWRITE */
+	/* Chunked writes (WRITE SAME) issue their chunks from a loop: a
+	 * completion inside prk_bs_submit (RAM) only sets `again`, so the
+	 * stack does not grow per chunk; `gone` (when set) is cleared to
+	 * true when the task is freed under the loop's feet. */
+	bool in_loop, again;
+	bool *gone;
 	struct prk_lu_range range;
 	void (*step)(struct prk_lu_task *t); /* continuation after io completes */
 };

@@ -45,18 +45,44 @@ static void ws_done(struct prk_lu_task *t)
 	prk_lu_task_end(t);
 }
 
+static void ws_next_chunk(struct prk_lu_task *t);
+
+/* A chunk is written. Inside the loop below (the backstore completed
+ * inline) it only asks for the next round; otherwise it restarts the loop. */
+static void ws_chunk_done(struct prk_lu_task *t)
+{
+	if (t->in_loop)
+		t->again = true;
+	else
+		ws_next_chunk(t);
+}
+
+/* Issues the chunks one after the other without recursing per chunk, so
+ * a WRITE SAME of 16 GiB over RAM does not need 16384 nested frames. */
 static void ws_next_chunk(struct prk_lu_task *t)
 {
-	if (t->done_blocks == t->nblocks) {
-		prk_lu_task_end(t);
-		return;
-	}
-	uint64_t n = t->nblocks - t->done_blocks;
-	if (n > t->chunk_blocks)
-		n = t->chunk_blocks;
-	uint64_t lba = t->lba + t->done_blocks;
-	t->done_blocks += n;
-	prk_lu_task_io(t, PRK_BS_WRITE, lba, n, t->buf);
+	bool gone = false;
+	t->gone = &gone;
+	do {
+		t->again = false;
+		if (t->done_blocks == t->nblocks) {
+			t->gone = NULL;
+			prk_lu_task_end(t);
+			return;
+		}
+		uint64_t n = t->nblocks - t->done_blocks;
+		if (n > t->chunk_blocks)
+			n = t->chunk_blocks;
+		uint64_t lba = t->lba + t->done_blocks;
+		t->done_blocks += n;
+		t->step = ws_chunk_done;
+		t->in_loop = true;
+		prk_lu_task_io(t, PRK_BS_WRITE, lba, n, t->buf);
+		if (gone)
+			return; /* failed inline: t is freed */
+		t->in_loop = false;
+	} while (t->again);
+	t->gone = NULL;
 }
 
 static void ws_locked(struct prk_lu_task *t)
@@ -67,7 +93,6 @@ static void ws_locked(struct prk_lu_task *t)
 		               NULL);
 		return;
 	}
-	t->step = ws_next_chunk;
 	ws_next_chunk(t);
 }
 
