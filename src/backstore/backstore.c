@@ -14,6 +14,12 @@ void prk_bs_init(struct prk_bs *bs, const struct prk_bs_ops *ops, uint64_t size,
 	bs->event_fd = -1;
 	bs->readonly = readonly;
 	bs->inflight = 0;
+	bs->atomic_write_max = 0;
+}
+
+uint64_t prk_bs_atomic_write_max(const struct prk_bs *bs)
+{
+	return bs->atomic_write_max;
 }
 
 void prk_bs_errf(char *err, size_t errlen, const char *what, const char *fmt, ...)

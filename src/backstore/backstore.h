@@ -66,6 +66,19 @@ uint64_t prk_bs_size(const struct prk_bs *bs);
  * file system's direct-I/O alignment is larger; else 1. */
 size_t prk_bs_alignment(const struct prk_bs *bs);
 
+/* The largest WRITE (bytes) the backstore makes all-or-nothing: no reader
+ * sees part of it, and after a crash every byte is either old or new
+ * (SBC-4 WRITE ATOMIC). 0 when it cannot promise that.
+ *  - RAM: the whole size. A WRITE is one copy inside prk_bs_submit on the
+ *    event-loop thread, so nothing can see it half done; and a crash
+ *    leaves nothing at all (a RAM backstore is not durable for any
+ *    write), never a torn mix of old and new.
+ *  - File: 0. Buffered or O_DIRECT writes can be torn by a crash; only
+ *    RWF_ATOMIC (Linux 6.11+, O_DIRECT, and a filesystem and device that
+ *    report atomic write units through statx STATX_WRITE_ATOMIC) could
+ *    promise it, and the file backstore does not use it yet. */
+uint64_t prk_bs_atomic_write_max(const struct prk_bs *bs);
+
 /* Submits io. Offsets/lengths past the end, unknown ops and iovecs not
  * adding up to len fail with -EINVAL, writes to a read-only backstore with
  * -EROFS, all via done() before prk_bs_submit returns; so does a READ,

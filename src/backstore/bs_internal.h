@@ -33,6 +33,9 @@ struct prk_bs {
 	int event_fd;
 	bool readonly;
 	unsigned inflight;
+	/* Bytes up to which one WRITE is all-or-nothing, also across a crash
+	 * (prk_bs_atomic_write_max); 0 = no such promise. */
+	uint64_t atomic_write_max;
 };
 
 void prk_bs_init(struct prk_bs *bs, const struct prk_bs_ops *ops, uint64_t size, bool readonly);

@@ -196,6 +196,7 @@ struct prk_bs *prk_bs_ram_open(uint64_t size, char *err, size_t errlen)
 	if (!r->chunks)
 		goto nomem;
 	prk_bs_init(&r->bs, &ram_ops, size, false);
+	r->bs.atomic_write_max = size; /* see prk_bs_atomic_write_max() */
 	return &r->bs;
 nomem:
 	free(r);

@@ -122,7 +122,7 @@ static size_t vpd_block_limits(const struct prk_lu *lu, uint8_t *d)
 	uint32_t opt = (1u << 20) / bs;
 	if (opt > max)
 		opt = max;
-	d[4] = 0x01; /* WSNZ */
+	d[4] = 0x00; /* WSNZ=0: WRITE SAME with 0 blocks runs to the end of the medium */
 	d[5] = (uint8_t)PRK_LU_MAX_CAW_BLOCKS;
 	prk_lu_put16(d + 6, bs < 4096 ? (uint16_t)(4096 / bs) : 1); /* OPTIMAL GRANULARITY */
 	prk_lu_put32(d + 8, max);
@@ -133,12 +133,20 @@ static size_t vpd_block_limits(const struct prk_lu *lu, uint8_t *d)
 		prk_lu_put32(d + 28, 1); /* OPTIMAL UNMAP GRANULARITY */
 	}
 	prk_lu_put64(d + 36, PRK_LU_MAX_WRITE_SAME);
+	/* MAXIMUM ATOMIC TRANSFER LENGTH (0 without WRITE ATOMIC); ATOMIC
+	 * ALIGNMENT, GRANULARITY and the boundary fields stay 0 (sbc_atomic.c). */
+	prk_lu_put32(d + 44, prk_lu_atomic_max_blocks(lu));
 	return vpd_hdr(d, 0xb0, 0x3c);
 }
 
-static size_t vpd_block_chars(uint8_t *d)
+static size_t vpd_block_chars(const struct prk_lu *lu, uint8_t *d)
 {
 	prk_lu_put16(d + 4, 0x0001); /* MEDIUM ROTATION RATE: non-rotating */
+	/* WABEREQ 01b: after a SANITIZE BLOCK ERASE (thin LUs only) reads
+	 * succeed (erased blocks read as zeros, LBPRZ=1). WACEREQ 00b: no
+	 * CRYPTOGRAPHIC ERASE. */
+	if (lu->cfg.thin)
+		d[7] = 0x40;
 	return vpd_hdr(d, 0xb1, 0x3c);
 }
 
@@ -189,7 +197,7 @@ void prk_lu_inquiry(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		n = vpd_block_limits(lu, d);
 		break;
 	case 0xb1:
-		n = vpd_block_chars(d);
+		n = vpd_block_chars(lu, d);
 		break;
 	case 0xb2:
 		if (lu->cfg.thin) {

@@ -322,6 +322,15 @@ static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 		return lu->cfg.no_pr ? unsupported : prk_lu_pr_out_cmd;
 	case PRK_OP_COMPARE_AND_WRITE:
 		return prk_lu_compare_and_write;
+	case PRK_OP_ORWRITE16:
+		return prk_lu_orwrite;
+	case PRK_OP_READ_DEFECT10:
+	case PRK_OP_READ_DEFECT12:
+		return prk_lu_read_defect_data;
+	case PRK_OP_WRITE_ATOMIC16:
+		return prk_lu_atomic_max_blocks(lu) ? prk_lu_write_atomic : unsupported;
+	case PRK_OP_SANITIZE:
+		return prk_lu_sanitize_supported(lu, sa) ? prk_lu_sanitize : bad_service_action;
 	case PRK_OP_SERVICE_ACTION_IN16:
 		if (sa == PRK_SAI_READ_CAPACITY16)
 			return prk_lu_read_capacity16;
@@ -371,6 +380,8 @@ static bool control_byte_ok(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t le
  *     and REPORT LUNS, which run and leave it pending, and REQUEST SENSE,
  *     which reports it as its data and clears it (SPC-4 5.14). Checked
  *     before anything else, so even an unknown opcode reports the UA.
+ *  1a. While a SANITIZE runs, or after one failed, only the commands
+ *      sbc_sanitize.c allows then run (NOT READY 04/1B, MEDIUM ERROR 31/03).
  *  1b. The ALUA access check (alua.c): through a port in standby or
  *     unavailable state only the commands SPC-4 5.16.2.4 allows there run;
  *     others end with NOT READY 04/0B or 04/0C.
@@ -408,6 +419,9 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 			return;
 		}
 	}
+	/* 1a */
+	if ((lu->san.task || lu->san.failed) && !prk_lu_sanitize_check(lu, cmd))
+		return;
 	/* 1b */
 	if (lu->tpgs && lu->tpgs->n_restricted && !prk_lu_alua_check(lu, cmd))
 		return;
@@ -432,7 +446,8 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		unsupported(lu, cmd);
 		return;
 	}
-	int sa = prk_cdb_service_action(cmd->cdb, cmd->cdb_len);
+	int sa = op == PRK_OP_SANITIZE ? cmd->cdb[1] & 0x1f
+	                               : prk_cdb_service_action(cmd->cdb, cmd->cdb_len);
 	handler_fn h = op == PRK_OP_REQUEST_SENSE ? prk_lu_request_sense : handler_of(lu, op, sa);
 	if (h == unsupported) {
 		unsupported(lu, cmd);

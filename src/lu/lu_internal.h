@@ -22,6 +22,10 @@
 #define PRK_LU_MAX_SET_UAS 256          /* set UAs kept for nexuses not yet seen */
 #define PRK_LU_DEFAULT_OUI 0x000000u    /* NAA 6 company id when cfg.naa is 0 */
 
+/* Sense codes only the device server reports (SBC-4). */
+#define PRK_LU_ASC_SANITIZE_IN_PROGRESS 0x041b /* NOT READY: SANITIZE IN PROGRESS */
+#define PRK_LU_ASC_SANITIZE_FAILED 0x3103      /* MEDIUM ERROR: SANITIZE COMMAND FAILED */
+
 /* ---- Big-endian access (SCSI fields are big-endian and unaligned) ---- */
 static inline uint16_t prk_lu_get16(const uint8_t *p)
 {
@@ -126,6 +130,25 @@ struct prk_lu_mode {
  * protected (sbc_rw.c); returns true then. */
 bool prk_lu_write_protected(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 
+/* ---- SANITIZE (sbc_sanitize.c) ---- */
+struct prk_lu_task;
+struct prk_lu_sanitize {
+	struct prk_lu_task *task;  /* the operation in progress, or NULL */
+	struct prk_lu_cmd *waiter; /* the SANITIZE (IMMED=0) waiting for it */
+	bool failed;               /* sanitize failure mode */
+	bool ause;                 /* the failed one had AUSE=1: EXIT FAILURE MODE allowed */
+	bool pending_ause;         /* AUSE of the one in progress */
+	bool in_loop, again;       /* inline completions of OVERWRITE (no recursion) */
+};
+/* Is this SANITIZE service action implemented by the LU? */
+bool prk_lu_sanitize_supported(const struct prk_lu *lu, int sa);
+/* While a sanitize runs or after one failed: fails the commands that may
+ * not run then and returns false. */
+bool prk_lu_sanitize_check(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* The sense REQUEST SENSE reports for the sanitize state; true when it is
+ * NOT READY 04/1B with a progress indication (*progress, 0..65535). */
+bool prk_lu_sanitize_sense(const struct prk_lu *lu, struct prk_sense *s, uint16_t *progress);
+
 /* ---- The logical unit ---- */
 struct prk_lu {
 	struct prk_lu_config cfg;
@@ -139,6 +162,7 @@ struct prk_lu {
 	struct prk_lu_rlock rlock;
 	struct prk_lu_pr_hooks pr_hooks;
 	const struct prk_lu_port_groups *tpgs; /* NULL: no ALUA restrictions */
+	struct prk_lu_sanitize san;
 };
 
 /* ---- Commands (lu.c) ---- */
@@ -201,6 +225,12 @@ void prk_lu_write_same(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_unmap(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_get_lba_status(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_compare_and_write(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_orwrite(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_read_defect_data(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_sanitize(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_write_atomic(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* MAXIMUM ATOMIC TRANSFER LENGTH (VPD B0h); 0: no WRITE ATOMIC on this LU. */
+uint32_t prk_lu_atomic_max_blocks(const struct prk_lu *lu);
 void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
@@ -242,6 +272,13 @@ struct prk_lu_task {
 	uint32_t n_desc, desc_i; /* UNMAP descriptors */
 	const uint8_t *desc;
 	bool fua, locked, zero, unmap;
+	uint32_t pass, passes; /* SANITIZE OVERWRITE */
+	/* Chunked writes (WRITE SAME) issue their chunks from a loop: a
+	 * completion inside prk_bs_submit (RAM) only sets `again`, so the
+	 * stack does not grow per chunk; `gone` (when set) is cleared to
+	 * true when the task is freed under the loop's feet. */
+	bool in_loop, again;
+	bool *gone;
 	struct prk_lu_range range;
 	void (*step)(struct prk_lu_task *t); /* continuation after io completes */
 };

@@ -4,8 +4,10 @@
  *
  * The table lists what lu.c dispatches (the tests check that each entry is
  * accepted by the dispatcher) plus REPORT LUNS, which the target answers
- * for the LU. UNMAP and GET LBA STATUS are listed only on thin LUs,
- * PERSISTENT RESERVE IN/OUT only on LUs with persistent reservations. */
+ * for the LU. UNMAP, GET LBA STATUS and SANITIZE BLOCK ERASE are listed
+ * only on thin LUs, PERSISTENT RESERVE IN/OUT only on LUs with persistent
+ * reservations, WRITE ATOMIC(16) only where the backstore makes writes
+ * all-or-nothing. */
 #include "lu_internal.h"
 
 struct opinfo {
@@ -37,8 +39,12 @@ static const struct opinfo ops[] = {
     {0x2f, -1, false, 10, {0x2f, 0xf6, X, X, X, X, 0, X, X, C}},
     {0x34, -1, false, 10, {0x34, 0x02, X, X, X, X, 0, X, X, C}},
     {0x35, -1, false, 10, {0x35, 0x02, X, X, X, X, 0, X, X, C}},
+    {0x37, -1, false, 10, {0x37, 0, 0x1f, 0, 0, 0, 0, X, X, C}},
     {0x41, -1, false, 10, {0x41, 0xfe, X, X, X, X, 0, X, X, C}},
     {0x42, -1, true, 10, {0x42, 0x01, 0, 0, 0, 0, 0, X, X, C}},
+    {0x48, 0x01, false, 10, {0x48, 0xa1, 0, 0, 0, 0, 0, X, X, C}},
+    {0x48, 0x02, true, 10, {0x48, 0xa2, 0, 0, 0, 0, 0, X, X, C}},
+    {0x48, 0x1f, false, 10, {0x48, 0xbf, 0, 0, 0, 0, 0, X, X, C}},
     {0x55, -1, false, 10, {0x55, 0x11, 0, 0, 0, 0, 0, X, X, C}},
     {0x56, -1, false, 10, {0x56, 0x12, 0, 0, 0, 0, 0, 0, 0, C}},
     {0x57, -1, false, 10, {0x57, 0x12, 0, 0, 0, 0, 0, 0, 0, C}},
@@ -48,11 +54,13 @@ static const struct opinfo ops[] = {
     {0x88, -1, false, 16, {0x88, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x89, -1, false, 16, {0x89, 0xf8, X, X, X, X, X, X, X, X, 0, 0, 0, X, 0, C}},
     {0x8a, -1, false, 16, {0x8a, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
+    {0x8b, -1, false, 16, {0x8b, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x8e, -1, false, 16, {0x8e, 0xf6, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x8f, -1, false, 16, {0x8f, 0xf6, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x90, -1, false, 16, {0x90, 0x02, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x91, -1, false, 16, {0x91, 0x02, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x93, -1, false, 16, {0x93, 0xff, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
+    {0x9c, -1, false, 16, {0x9c, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0x9e, 0x10, false, 16, {0x9e, 0x10, X, X, X, X, X, X, X, X, X, X, X, X, 0x01, C}},
     {0x9e, 0x12, true, 16, {0x9e, 0x12, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {0xa0, -1, false, 12, {0xa0, 0, X, 0, 0, 0, X, X, X, X, 0, C}},
@@ -63,6 +71,7 @@ static const struct opinfo ops[] = {
     {0xaa, -1, false, 12, {0xaa, 0xf8, X, X, X, X, X, X, X, X, 0, C}},
     {0xae, -1, false, 12, {0xae, 0xf6, X, X, X, X, X, X, X, X, 0, C}},
     {0xaf, -1, false, 12, {0xaf, 0xf6, X, X, X, X, X, X, X, X, 0, C}},
+    {0xb7, -1, false, 12, {0xb7, 0x1f, X, X, X, X, X, X, X, X, 0, C}},
 };
 #define N_OPS (sizeof(ops) / sizeof(ops[0]))
 
@@ -70,12 +79,14 @@ static bool listed(const struct prk_lu *lu, const struct opinfo *o)
 {
 	if (lu->cfg.no_pr && (o->op == PRK_OP_PR_IN || o->op == PRK_OP_PR_OUT))
 		return false;
+	if (o->op == PRK_OP_WRITE_ATOMIC16 && !prk_lu_atomic_max_blocks(lu))
+		return false;
 	return !o->thin_only || lu->cfg.thin;
 }
 
 static bool has_sa(uint8_t op)
 {
-	return op == 0x9e || op == 0xa3;
+	return op == 0x9e || op == 0xa3 || op == PRK_OP_SANITIZE;
 }
 
 /* Command timeouts descriptor (SPC-4 6.35.4): no nominal or recommended

@@ -24,6 +24,8 @@ static void task_free(struct prk_lu_task *t)
 	if (t->locked)
 		prk_lu_rlock_release(&t->lu->rlock, &t->range);
 	t->cmd->lu_priv[1] = NULL;
+	if (t->gone)
+		*t->gone = true;
 	free(t->buf);
 	free(t->rdbuf);
 	free(t);

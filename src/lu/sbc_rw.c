@@ -125,6 +125,12 @@ void prk_lu_read_capacity16(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	prk_lu_put64(d, lu->cfg.num_blocks - 1);
 	prk_lu_put32(d + 8, lu->cfg.block_size);
 	d[12] = 0x10; /* RC BASIS 01b: the LBA is the last one of the LU */
+	/* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: the backstores work in
+	 * 4 KiB units (pages, filesystem blocks), so a 512-byte LU reports
+	 * 4 KiB physical blocks (2^3), aligned at LBA 0, as VPD B0h's OPTIMAL
+	 * TRANSFER LENGTH GRANULARITY already says. */
+	if (lu->cfg.block_size == 512)
+		d[13] = 3;
 	if (lu->cfg.thin)
 		d[14] = 0x80 | 0x40; /* LBPME, LBPRZ */
 	prk_lu_reply(lu, cmd, d, sizeof(d), prk_lu_get32(c + 10));

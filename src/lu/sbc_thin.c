@@ -2,7 +2,12 @@
  * provisioning).
  *
  * Decisions:
- *  - WSNZ=1 (VPD B0h): NUMBER OF LOGICAL BLOCKS 0 is 24/00, not "to the end".
+ *  - WSNZ=0 (VPD B0h): NUMBER OF LOGICAL BLOCKS 0 means from the LBA to the
+ *    end of the medium (SBC-4). The LBA must still be valid (21/00), and
+ *    the resulting length is bounded by MAXIMUM WRITE SAME LENGTH like an
+ *    explicit one (24/00 at NUMBER OF LOGICAL BLOCKS), so a 0 cannot ask
+ *    for more work than any other WRITE SAME; it runs through the
+ *    backstore in pattern-sized chunks like every WRITE SAME.
  *  - ANCHOR=1 (WRITE SAME, UNMAP) is 24/00: anchored LBAs are not supported
  *    (ANC_SUP=0). PBDATA/LBDATA are 24/00 too.
  *  - UNMAP=1 on a thin LU deallocates when the block to write is all zeros
@@ -40,18 +45,44 @@ static void ws_done(struct prk_lu_task *t)
 	prk_lu_task_end(t);
 }
 
+static void ws_next_chunk(struct prk_lu_task *t);
+
+/* A chunk is written. Inside the loop below (the backstore completed
+ * inline) it only asks for the next round; otherwise it restarts the loop. */
+static void ws_chunk_done(struct prk_lu_task *t)
+{
+	if (t->in_loop)
+		t->again = true;
+	else
+		ws_next_chunk(t);
+}
+
+/* Issues the chunks one after the other without recursing per chunk, so
+ * a WRITE SAME of 16 GiB over RAM does not need 16384 nested frames. */
 static void ws_next_chunk(struct prk_lu_task *t)
 {
-	if (t->done_blocks == t->nblocks) {
-		prk_lu_task_end(t);
-		return;
-	}
-	uint64_t n = t->nblocks - t->done_blocks;
-	if (n > t->chunk_blocks)
-		n = t->chunk_blocks;
-	uint64_t lba = t->lba + t->done_blocks;
-	t->done_blocks += n;
-	prk_lu_task_io(t, PRK_BS_WRITE, lba, n, t->buf);
+	bool gone = false;
+	t->gone = &gone;
+	do {
+		t->again = false;
+		if (t->done_blocks == t->nblocks) {
+			t->gone = NULL;
+			prk_lu_task_end(t);
+			return;
+		}
+		uint64_t n = t->nblocks - t->done_blocks;
+		if (n > t->chunk_blocks)
+			n = t->chunk_blocks;
+		uint64_t lba = t->lba + t->done_blocks;
+		t->done_blocks += n;
+		t->step = ws_chunk_done;
+		t->in_loop = true;
+		prk_lu_task_io(t, PRK_BS_WRITE, lba, n, t->buf);
+		if (gone)
+			return; /* failed inline: t is freed */
+		t->in_loop = false;
+	} while (t->again);
+	t->gone = NULL;
 }
 
 static void ws_locked(struct prk_lu_task *t)
@@ -62,7 +93,6 @@ static void ws_locked(struct prk_lu_task *t)
 		               NULL);
 		return;
 	}
-	t->step = ws_next_chunk;
 	ws_next_chunk(t);
 }
 
@@ -71,7 +101,7 @@ void prk_lu_write_same(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	const uint8_t *c = cmd->cdb;
 	bool ws16 = c[0] == PRK_OP_WRITE_SAME16;
 	uint64_t lba = ws16 ? prk_lu_get64(c + 2) : prk_lu_get32(c + 2);
-	uint32_t len = ws16 ? prk_lu_get32(c + 10) : prk_lu_get16(c + 7);
+	uint64_t len = ws16 ? prk_lu_get32(c + 10) : prk_lu_get16(c + 7);
 	size_t len_off = ws16 ? 10 : 7;
 	uint32_t bs = lu->cfg.block_size;
 
@@ -97,8 +127,12 @@ void prk_lu_write_same(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 	bool ndob = ws16 && (c[1] & 0x01);
 	if (!len) {
-		prk_lu_fail_cdb(lu, cmd, len_off, -1); /* WSNZ=1 */
-		return;
+		/* WSNZ=0: to the end of the medium. */
+		if (lba >= lu->cfg.num_blocks) {
+			prk_lu_fail_asc(lu, cmd, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_LBA_OUT_OF_RANGE);
+			return;
+		}
+		len = lu->cfg.num_blocks - lba;
 	}
 	if (!prk_lu_range_ok(lu, lba, len)) {
 		prk_lu_fail_asc(lu, cmd, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_LBA_OUT_OF_RANGE);

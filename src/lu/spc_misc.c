@@ -15,8 +15,33 @@ void prk_lu_start_stop(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	prk_lu_finish(lu, cmd);
 }
 
+/* Adds the progress indication (SPC-4 4.5.2.4.4) to encoded sense data:
+ * SKSV and the SENSE KEY SPECIFIC bytes of fixed format, or a sense key
+ * specific descriptor appended to descriptor format. Returns the length. */
+static size_t progress_indication(uint8_t *b, size_t n, size_t cap, bool desc, uint16_t progress)
+{
+	if (!desc) {
+		if (n < 18)
+			return n;
+		b[15] = 0x80;
+		prk_lu_put16(b + 16, progress);
+		return n;
+	}
+	if (n + 8 > cap)
+		return n;
+	uint8_t *d = b + n;
+	memset(d, 0, 8);
+	d[0] = 0x02; /* sense key specific */
+	d[1] = 0x06;
+	d[4] = 0x80; /* SKSV */
+	prk_lu_put16(d + 5, progress);
+	b[7] = (uint8_t)(b[7] + 8);
+	return n + 8;
+}
+
 /* A pending unit attention is returned as the sense data (and cleared);
- * otherwise NO SENSE. DESC=1 asks for descriptor format. The command
+ * then the state of a SANITIZE (in progress, with its progress, or
+ * failed); otherwise NO SENSE. DESC=1 asks for descriptor format. The command
  * itself completes with GOOD (SPC-4 6.39). */
 void prk_lu_request_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
@@ -25,12 +50,18 @@ void prk_lu_request_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	uint8_t buf[PRK_SENSE_DESC_MAX_LEN];
 	uint16_t asc = prk_lu_ua_pop(lu, cmd->nx);
 
+	uint16_t progress = 0;
+	bool in_progress = false;
+	bool desc = c[1] & 0x01;
+
 	if (asc)
 		prk_sense_set(&s, PRK_SK_UNIT_ATTENTION, asc);
-	else
+	else if (!(in_progress = prk_lu_sanitize_sense(lu, &s, &progress)) && !lu->san.failed)
 		prk_sense_set(&s, PRK_SK_NO_SENSE, PRK_ASC_NONE);
-	size_t n = (c[1] & 0x01) ? prk_sense_encode_desc(&s, buf, sizeof(buf))
-	                         : prk_sense_encode_fixed(&s, buf, sizeof(buf));
+	size_t n = desc ? prk_sense_encode_desc(&s, buf, sizeof(buf))
+	                : prk_sense_encode_fixed(&s, buf, sizeof(buf));
+	if (in_progress)
+		n = progress_indication(buf, n, sizeof(buf), desc, progress);
 	prk_lu_reply(lu, cmd, buf, n, c[4]);
 }
 

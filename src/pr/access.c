@@ -38,7 +38,7 @@ static const uint8_t op_class[256] = {
     [PRK_OP_VERIFY10] = R,
     [PRK_OP_PRE_FETCH10] = R,
     [PRK_OP_SYNC_CACHE10] = W,
-    [PRK_OP_READ_DEFECT10] = AR,
+    [PRK_OP_READ_DEFECT10] = R, /* reads (what the medium says about) the medium */
     [PRK_OP_WRITE_BUFFER] = AW,
     [PRK_OP_READ_BUFFER] = AR,
     [PRK_OP_READ_LONG10] = R,
@@ -70,6 +70,7 @@ static const uint8_t op_class[256] = {
     [PRK_OP_PRE_FETCH16] = R,
     [PRK_OP_SYNC_CACHE16] = W,
     [PRK_OP_WRITE_SAME16] = W,
+    [PRK_OP_WRITE_ATOMIC16] = W,
     [PRK_OP_SERVICE_ACTION_IN16] = SA,
     [PRK_OP_SERVICE_ACTION_OUT16] = W,
     [PRK_OP_REPORT_LUNS] = A,
@@ -81,7 +82,7 @@ static const uint8_t op_class[256] = {
     [PRK_OP_WRITE_VERIFY12] = W,
     [PRK_OP_VERIFY12] = R,
     [PRK_OP_SECURITY_PROTOCOL_OUT] = AW,
-    [PRK_OP_READ_DEFECT12] = AR,
+    [PRK_OP_READ_DEFECT12] = R,
 };
 
 static enum prk_cmd_class by_service_action(const uint8_t *cdb, size_t len)

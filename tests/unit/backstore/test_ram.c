@@ -109,6 +109,9 @@ static void test_properties(void **state)
 	assert_int_equal(prk_bs_event_fd(bs), -1);
 	assert_int_equal(prk_bs_complete(bs), 0);
 	assert_int_equal(prk_bs_inflight(bs), 0);
+	/* Every write lands in one step of the event loop: all-or-nothing
+	 * for any length (and nothing at all survives a crash). */
+	assert_int_equal(prk_bs_atomic_write_max(bs), SIZE);
 }
 
 /* Written through three iovecs, read back through two differently split

@@ -213,7 +213,7 @@ static void test_vpd_block_limits(void **state)
 	lt_assert_good(&r);
 	const uint8_t *d = r.data;
 	assert_int_equal(r.len, 64);
-	assert_int_equal(d[4], 0x01);             /* WSNZ */
+	assert_int_equal(d[4], 0x00);             /* WSNZ=0 */
 	assert_int_equal(d[5], 128);              /* MAX COMPARE AND WRITE LENGTH */
 	assert_int_equal(lt_get32(d + 8), 65536); /* MAXIMUM TRANSFER LENGTH */
 	assert_int_equal(lt_get32(d + 12), 2048); /* OPTIMAL: 1 MiB */

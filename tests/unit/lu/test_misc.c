@@ -85,7 +85,7 @@ static void check_all_commands(struct lt_ctx *t, unsigned expect_n)
 		uint8_t op = d[0];
 		uint16_t sa = lt_get16(d + 2);
 		bool servactv = d[5] & 1;
-		assert_int_equal(servactv, op == 0x9e || op == 0xa3);
+		assert_int_equal(servactv, op == 0x9e || op == 0xa3 || op == PRK_OP_SANITIZE);
 		assert_int_equal(lt_get16(d + 6), prk_cdb_len_of_opcode(op));
 		if (op != PRK_OP_REPORT_LUNS)
 			assert_true(prk_lu_cmd_supported(t->lu, op, servactv ? sa : -1));
@@ -109,12 +109,12 @@ static void check_all_commands(struct lt_ctx *t, unsigned expect_n)
 
 static void test_rsoc_all_thick(void **state)
 {
-	check_all_commands(*state, 41);
+	check_all_commands(*state, 47);
 }
 
 static void test_rsoc_all_thin(void **state)
 {
-	check_all_commands(*state, 43);
+	check_all_commands(*state, 50);
 }
 
 /* WRITE SAME's UNMAP/ANCHOR bits are usable only on thin LUs, and RSOC

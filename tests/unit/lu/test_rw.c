@@ -44,7 +44,9 @@ static void test_read_capacity16(void **state)
 	assert_int_equal(lt_get64(r.data), LT_BLOCKS - 1);
 	assert_int_equal(lt_get32(r.data + 8), BS);
 	assert_int_equal(r.data[12], 0x10); /* RC BASIS 01b */
-	assert_int_equal(r.data[14], 0x00); /* thick: no LBPME */
+	assert_int_equal(r.data[13], 0x03); /* 8 logical blocks per 4 KiB physical block */
+	assert_int_equal(r.data[14], 0x00); /* thick: no LBPME, LOWEST ALIGNED LBA 0 */
+	assert_int_equal(r.data[15], 0x00);
 	lt_res_free(&r);
 	lt_put32(c + 10, 12);
 	r = lt_in(t, &t->a, c, 16, 32);
@@ -63,6 +65,7 @@ static void test_read_capacity_4k(void **state)
 	lt_assert_good(&r);
 	assert_int_equal(lt_get64(r.data), LT_BLOCKS / 8 - 1);
 	assert_int_equal(lt_get32(r.data + 8), 4096);
+	assert_int_equal(r.data[13], 0x00); /* one logical block per physical block */
 	lt_res_free(&r);
 	uint8_t w[3 * 4096], back[3 * 4096];
 	lt_pattern(w, sizeof(w), 44);

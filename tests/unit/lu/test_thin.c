@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,6 +246,66 @@ static void test_write_same_unmap(void **state)
 	free(w);
 }
 
+/* WSNZ=0: NUMBER OF LOGICAL BLOCKS 0 writes from the LBA to the end of
+ * the medium (SBC-4 5.49/5.50), within MAXIMUM WRITE SAME LENGTH. */
+static void test_write_same_zero_blocks_to_end(void **state)
+{
+	struct lt_ctx *t = *state;
+	uint8_t blk[BS], c[16], b[BS], z[BS] = {0};
+	lt_pattern(blk, BS, 21);
+	lt_cdb10(c, PRK_OP_WRITE_SAME10, 0, LT_BLOCKS - 100, 0);
+	struct lt_res r = lt_out(t, &t->a, c, 10, blk, BS);
+	lt_assert_good(&r);
+	for (uint32_t lba = LT_BLOCKS - 100; lba < LT_BLOCKS; lba += 33) {
+		lt_read_blocks(t, lba, 1, b);
+		assert_memory_equal(b, blk, BS);
+	}
+	lt_read_blocks(t, LT_BLOCKS - 1, 1, b);
+	assert_memory_equal(b, blk, BS);
+	lt_read_blocks(t, LT_BLOCKS - 101, 1, b);
+	assert_memory_equal(b, z, BS);
+	/* WRITE SAME(16), last block only */
+	lt_pattern(blk, BS, 22);
+	lt_cdb16(c, PRK_OP_WRITE_SAME16, 0, LT_BLOCKS - 1, 0);
+	r = lt_out(t, &t->a, c, 16, blk, BS);
+	lt_assert_good(&r);
+	lt_read_blocks(t, LT_BLOCKS - 1, 1, b);
+	assert_memory_equal(b, blk, BS);
+	/* UNMAP=1 with zeros to the end deallocates (thin) */
+	struct gls g[2];
+	lt_cdb16(c, PRK_OP_WRITE_SAME16, 0x08, LT_BLOCKS - CHUNK_BLOCKS, 0);
+	r = lt_out(t, &t->a, c, 16, z, BS);
+	lt_assert_good(&r);
+	assert_int_equal(get_lba_status(t, LT_BLOCKS - CHUNK_BLOCKS, 24, g, 1), 1);
+	assert_int_equal(g[0].status, 1);
+	/* VPD B0h says so */
+	uint8_t inq[6] = {PRK_OP_INQUIRY, 0x01, 0xb0, 0, 64, 0};
+	r = lt_in(t, &t->a, inq, 6, 64);
+	lt_assert_good(&r);
+	assert_int_equal(r.data[4] & 0x01, 0); /* WSNZ */
+	lt_res_free(&r);
+}
+
+/* A LU larger than MAXIMUM WRITE SAME LENGTH: 0 blocks from LBA 0 would
+ * exceed it, which is 24/00 at NUMBER OF LOGICAL BLOCKS. */
+static void test_write_same_zero_blocks_too_long(void **state)
+{
+	(void)state;
+	struct prk_lu_config cfg = {.block_size = 512, .num_blocks = 0x400001, .thin = true};
+	snprintf(cfg.serial, sizeof(cfg.serial), "WSBIG");
+	struct lt_ctx *t = lt_new(&cfg);
+	uint8_t blk[BS] = {7}, c[16];
+	lt_cdb16(c, PRK_OP_WRITE_SAME16, 0, 0, 0);
+	struct lt_res r = lt_out(t, &t->a, c, 16, blk, BS);
+	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_CDB, true, 10, -1);
+	/* one block less fits */
+	lt_cdb16(c, PRK_OP_WRITE_SAME16, 0x08, 1, 0);
+	uint8_t z[BS] = {0};
+	r = lt_out(t, &t->a, c, 16, z, BS);
+	lt_assert_good(&r);
+	lt_free(t);
+}
+
 static void test_write_same_errors(void **state)
 {
 	struct lt_ctx *t = *state;
@@ -262,12 +323,13 @@ static void test_write_same_errors(void **state)
 	lt_cdb10(c, PRK_OP_WRITE_SAME10, 0x20, 0, 1); /* WRPROTECT */
 	r = lt_out(t, &t->a, c, 10, blk, BS);
 	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_CDB, true, 1, 7);
-	lt_cdb10(c, PRK_OP_WRITE_SAME10, 0, 0, 0); /* WSNZ */
+	/* 0 blocks from an LBA past the end: 21/00, as for any range */
+	lt_cdb10(c, PRK_OP_WRITE_SAME10, 0, LT_BLOCKS, 0);
 	r = lt_out(t, &t->a, c, 10, blk, BS);
-	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_CDB, true, 7, -1);
-	lt_cdb16(c, PRK_OP_WRITE_SAME16, 0, 0, 0);
+	lt_assert_sense(&r, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_LBA_OUT_OF_RANGE);
+	lt_cdb16(c, PRK_OP_WRITE_SAME16, 0, UINT64_MAX, 0);
 	r = lt_out(t, &t->a, c, 16, blk, BS);
-	lt_assert_field(&r, PRK_ASC_INVALID_FIELD_IN_CDB, true, 10, -1);
+	lt_assert_sense(&r, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_LBA_OUT_OF_RANGE);
 	lt_cdb16(c, PRK_OP_WRITE_SAME16, 0, LT_BLOCKS - 1, 2);
 	r = lt_out(t, &t->a, c, 16, blk, BS);
 	lt_assert_sense(&r, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_LBA_OUT_OF_RANGE);
@@ -283,6 +345,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_same_pattern, lt_setup, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_write_same_unmap, lt_setup_thin, lt_teardown),
 	    cmocka_unit_test_setup_teardown(test_write_same_errors, lt_setup_thin, lt_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_same_zero_blocks_to_end, lt_setup_thin,
+	                                    lt_teardown),
+	    cmocka_unit_test(test_write_same_zero_blocks_too_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

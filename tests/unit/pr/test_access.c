@@ -49,7 +49,17 @@ static const struct cmd cmds[] = {
      {0x9e, 0x12, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0x10, 0, 0, 0},
      16,
      PRK_CLASS_READ},
+    /* READ DEFECT DATA reads what the medium says about itself */
+    {"READ DEFECT DATA(10)", {0x37, 0, 0x18, 0, 0, 0, 0, 0, 32, 0}, 10, PRK_CLASS_READ},
+    {"READ DEFECT DATA(12)", {0xb7, 0x18, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0}, 12, PRK_CLASS_READ},
     /* medium writes */
+    {"ORWRITE(16)", {0x8b, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 8, 0, 0}, 16, PRK_CLASS_WRITE},
+    {"WRITE ATOMIC(16)",
+     {0x9c, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 8, 0},
+     16,
+     PRK_CLASS_WRITE},
+    {"SANITIZE OVERWRITE", {0x48, 0x01, 0, 0, 0, 0, 0, 0, 8, 0}, 10, PRK_CLASS_WRITE},
+    {"SANITIZE BLOCK ERASE", {0x48, 0x02, 0, 0, 0, 0, 0, 0, 0, 0}, 10, PRK_CLASS_WRITE},
     {"WRITE(10)", {0x2a, 0, 0, 0, 0, 0x10, 0, 0, 8, 0}, 10, PRK_CLASS_WRITE},
     {"WRITE(16)", {0x8a, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 8, 0, 0}, 16, PRK_CLASS_WRITE},
     {"WRITE(32)",

@@ -1,5 +1,5 @@
-/* prkitd's configuration parser: portals[].alua_state and
- * luns[].persistent_reservations (defaults, every accepted value, and
+/* prkitd's configuration parser: portals[].alua_state,
+ * luns[].persistent_reservations and luns[].readonly (defaults, every accepted value, and
  * rejected values with an error naming the JSON path), also through the
  * LUN parser used by the admin socket's add-lu. */
 #include <stdarg.h>
@@ -115,6 +115,22 @@ static void test_pr_flag(void **state)
 	}
 }
 
+/* luns[].readonly: the read-only LU the conformance run's ReadOnly suite
+ * needs (writes get DATA PROTECT 27/00, MODE SENSE sets WP). */
+static void test_readonly_flag(void **state)
+{
+	(void)state;
+	struct prk_cfg cfg;
+	assert_int_equal(parse("", "", &cfg), 0);
+	assert_false(cfg.targets[0].luns[0].readonly);
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse("", ", \"readonly\": true", &cfg), 0);
+	assert_true(cfg.targets[0].luns[0].readonly);
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse("", ", \"readonly\": \"yes\"", &cfg), -1);
+	assert_non_null(strstr(err, "targets[0].luns[0].readonly"));
+}
+
 /* The admin socket's add-lu parses one LUN with the same schema. */
 static void test_pr_flag_lun_text(void **state)
 {
@@ -136,9 +152,9 @@ static void test_pr_flag_lun_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_alua_default),     cmocka_unit_test(test_alua_accepted),
-	    cmocka_unit_test(test_alua_rejected),    cmocka_unit_test(test_pr_flag),
-	    cmocka_unit_test(test_pr_flag_lun_text),
+	    cmocka_unit_test(test_alua_default),  cmocka_unit_test(test_alua_accepted),
+	    cmocka_unit_test(test_alua_rejected), cmocka_unit_test(test_pr_flag),
+	    cmocka_unit_test(test_readonly_flag), cmocka_unit_test(test_pr_flag_lun_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
