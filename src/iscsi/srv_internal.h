@@ -93,6 +93,16 @@ struct prk_task {
 	struct prk_tmf *tmf; /* the TMF waiting for this task */
 	struct prk_lu *lu;   /* NULL: LUN does not exist */
 	struct prk_iscsi_server *srv;
+	/* An orphan: its connection (and session) went away while it was in
+	 * the LU. It stays on srv->orphans, linked by next/orphan_prev, with
+	 * copies of what the session held, until the LU completes it: an
+	 * abort must still find and wait for it (abort.c), and the LU may
+	 * still read cmd.nx and cmd.port, which now point at these copies. */
+	bool orphan;
+	struct prk_task *orphan_prev;
+	struct prk_nexus orphan_nx;
+	struct prk_lu_port orphan_port;
+	struct prk_iscsi_target *orphan_tgt;
 	/* Write data. Offsets are those of the wire (0..edtl); only the first
 	 * `need` bytes, what the CDB calls for, are stored: the rest of what
 	 * the initiator sends is read and dropped, and the residual says so. */
@@ -191,6 +201,8 @@ struct prk_iscsi_server {
 	unsigned n_sessions;
 	struct prk_conn *conns;
 	struct prk_conn *dirty; /* connections with output queued in this batch */
+	/* Tasks still in the LU whose connection is gone (task.c). */
+	struct prk_task *orphans;
 	uint16_t next_tsih;
 	struct prk_loop_fd *timer;
 	/* Write buffers (task_mem.c): bytes allocated, bytes of them held by
@@ -252,9 +264,12 @@ void prk_task_unlink(struct prk_conn *c, struct prk_task *t);
  * than timeout_ms, and other tasks wait for memory: an initiator that
  * does not send what it was asked for starves everyone else. */
 bool prk_tasks_stalled(const struct prk_conn *c, uint64_t now, unsigned timeout_ms);
-/* The connection is going away: abandon its tasks (those in the LU finish
- * later and are then freed). */
+/* The connection is going away: abandon its tasks. Those in the LU
+ * become orphans on srv->orphans, still in reach of every abort, and are
+ * freed when the LU completes them. */
 void prk_tasks_orphan(struct prk_conn *c);
+/* The server is going away before the LUs: its orphans forget it. */
+void prk_tasks_orphans_detach(struct prk_iscsi_server *s);
 
 /* Budget for write data buffers (task_mem.c). */
 /* Grows t's buffer to n bytes (at most t->need) for data already on its

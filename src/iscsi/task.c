@@ -31,19 +31,66 @@ void prk_task_free(struct prk_task *t)
 	free(t);
 }
 
+/* A task inside the LU outlives its connection: a write queued in the
+ * backstore still reaches the medium later. Were it on no list, a PREEMPT
+ * AND ABORT (or CLEAR TASK SET, LU reset) could not wait for it, and a
+ * fenced host's write could land after the fence returned. So it keeps
+ * its TMF, if any, and joins the server's orphans with its own copy of
+ * the I_T nexus, port and target (the session is freed right after). */
+static void orphan_keep(struct prk_iscsi_server *s, struct prk_session *ss, struct prk_task *t)
+{
+	t->orphan = true;
+	if (ss) {
+		t->orphan_nx = ss->nexus;
+		t->orphan_port = ss->port;
+		t->orphan_tgt = ss->tgt;
+	}
+	t->cmd.nx = &t->orphan_nx;
+	t->cmd.port = &t->orphan_port;
+	t->orphan_prev = NULL;
+	t->next = s->orphans;
+	if (s->orphans)
+		s->orphans->orphan_prev = t;
+	s->orphans = t;
+}
+
+static void orphan_unlink(struct prk_task *t)
+{
+	struct prk_iscsi_server *s = t->srv;
+	t->orphan = false;
+	if (!s)
+		return; /* the server went first (prk_tasks_orphans_detach) */
+	if (t->orphan_prev)
+		t->orphan_prev->next = t->next;
+	else
+		s->orphans = t->next;
+	if (t->next)
+		t->next->orphan_prev = t->orphan_prev;
+}
+
 void prk_tasks_orphan(struct prk_conn *c)
 {
 	while (c->tasks) {
 		struct prk_task *t = c->tasks;
 		c->tasks = t->next;
 		t->conn = NULL;
-		/* A task inside the LU keeps its TMF: the TMF (of this or another
-		 * connection) must still wait until the LU is done with it. */
-		if (t->state != TASK_IN_LU)
+		if (t->state == TASK_IN_LU)
+			orphan_keep(c->srv, c->sess, t); /* freed by task_done */
+		else
 			prk_task_free(t);
-		/* else: freed when the LU completes it (task_done) */
 	}
 	c->n_tasks = 0;
+}
+
+void prk_tasks_orphans_detach(struct prk_iscsi_server *s)
+{
+	while (s->orphans) {
+		struct prk_task *t = s->orphans;
+		s->orphans = t->next;
+		t->next = NULL;
+		prk_task_mem_release(t); /* gives back to s while it exists */
+		t->srv = NULL;
+	}
 }
 
 /* ---- responses ---- */
@@ -174,7 +221,8 @@ static void task_done(struct prk_lu_cmd *cmd)
 		prk_tmf_task_done(tmf);
 	}
 	if (!c) {
-		prk_task_free(t); /* the connection went away meanwhile */
+		orphan_unlink(t); /* the connection went away meanwhile */
+		prk_task_free(t);
 		return;
 	}
 	prk_task_unlink(c, t);
