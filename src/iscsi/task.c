@@ -544,7 +544,10 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 	 * unsolicited part, the rest when it is solicited. */
 	t->need = data_out_need(t);
 	t->received = (uint32_t)dlen;
-	t->unsolicited_end = c->params.initial_r2t ? t->received : first;
+	/* F=1 on the command says no unsolicited Data-Out follows (RFC 7143
+	 * 11.3.4), even with InitialR2T=No and less immediate data than the
+	 * first burst: the rest is solicited with R2T, not waited for. */
+	t->unsolicited_end = c->params.initial_r2t || sc.h.final ? t->received : first;
 	if (prk_task_mem_unsolicited(t, t->unsolicited_end)) {
 		free(data);
 		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);

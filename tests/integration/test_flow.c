@@ -1,0 +1,96 @@
+/* iSCSI sequencing corner cases, over a plain socket (raw_iscsi.c):
+ *  - F=1 on a write command with InitialR2T=No and less immediate data
+ *    than the first burst: no unsolicited Data-Out follows, so the target
+ *    must ask for the rest with R2T (RFC 7143 11.3.4), not wait. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "raw_iscsi.h"
+
+#define INI "iqn.2026-11.io.prkit.test:flow"
+
+static struct h_daemon daemon_;
+
+static int setup(void **state)
+{
+	(void)state;
+	char cfg[4096];
+	h_config_basic(cfg, sizeof(cfg), 1, 4);
+	return h_start(&daemon_, cfg);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return h_stop(&daemon_) == 0 ? 0 : -1;
+}
+
+static void cdb10(uint8_t cdb[16], uint8_t op, uint32_t lba, uint16_t blocks)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	raw_put32(cdb + 2, lba);
+	cdb[7] = (uint8_t)(blocks >> 8);
+	cdb[8] = (uint8_t)blocks;
+}
+
+/* Logs in and takes the power-on unit attention with TEST UNIT READY. */
+static void login(struct raw *r, uint8_t isid_q, const struct raw_opts *o)
+{
+	assert_int_equal(raw_login(r, &daemon_, H_TARGET, INI, isid_q, o), 0);
+	uint8_t tur[16] = {0};
+	assert_int_equal(raw_cmd(r, 1, tur, false, false, 0, NULL, 0), 0);
+	assert_true(raw_wait_status(r, 1, NULL, 0, NULL, 5000) >= 0);
+}
+
+static void test_final_bit_solicits_rest(void **state)
+{
+	(void)state;
+	struct raw r;
+	struct raw_opts o = {.initial_r2t = false, .immediate_data = true};
+	login(&r, 1, &o);
+	assert_false(r.initial_r2t);
+	assert_true(r.immediate_data);
+	assert_true(r.first_burst >= 8192);
+
+	/* 8 KiB to write, 4 KiB of it immediate, F=1: nothing unsolicited
+	 * follows, so the other 4 KiB must be asked for. */
+	uint8_t buf[8192];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	uint8_t cdb[16];
+	cdb10(cdb, 0x2a, 40, 16);
+	assert_int_equal(raw_cmd(&r, 0x10, cdb, false, true, sizeof(buf), buf, 4096), 0);
+	struct raw_pdu p;
+	assert_int_equal(raw_read(&r, &p, 2000), 0); /* before the fix: nothing comes */
+	assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_R2T);
+	assert_int_equal(raw_get32(p.bhs + 16), 0x10);
+	assert_int_equal(raw_get32(p.bhs + 40), 4096); /* Buffer Offset */
+	assert_int_equal(raw_get32(p.bhs + 44), 4096); /* Desired Data Transfer Length */
+	uint32_t ttt = raw_get32(p.bhs + 20);
+	raw_pdu_free(&p);
+	assert_int_equal(raw_data_out(&r, 0x10, ttt, 0, 4096, buf + 4096, 4096, true), 0);
+	assert_int_equal(raw_wait_status(&r, 0x10, NULL, 0, NULL, 5000), 0);
+
+	uint8_t back[8192];
+	assert_int_equal(raw_read10(&r, 0x11, 40, back, sizeof(back), 512), 0);
+	assert_memory_equal(back, buf, sizeof(buf));
+	raw_close(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_final_bit_solicits_rest),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
