@@ -34,6 +34,16 @@ struct prk_portal {
 	struct prk_portal *next;
 };
 
+/* A command that ABORT TASK aborted before it arrived (RFC 7143 11.5.1):
+ * when it comes, it is discarded unrun. A few are remembered per session,
+ * the oldest forgotten first. */
+#define PRK_ABORTED_AHEAD 8
+struct prk_aborted_ahead {
+	uint32_t cmdsn, itt;
+	bool used;
+	bool arrived; /* the command came (and went): its Data-Out is dropped too */
+};
+
 struct prk_session {
 	struct prk_iscsi_server *srv;
 	struct prk_iscsi_target *tgt; /* NULL for discovery */
@@ -47,6 +57,8 @@ struct prk_session {
 	 * (RFC 7143 4.2.2.1), so it never goes down. */
 	uint32_t maxcmdsn;
 	struct prk_conn *conn; /* MaxConnections=1 */
+	struct prk_aborted_ahead ahead[PRK_ABORTED_AHEAD];
+	unsigned ahead_next; /* slot to fill next */
 	struct prk_session *next;
 };
 
@@ -301,6 +313,12 @@ void prk_task_buffer_ready(struct prk_task *t, bool ok);
 
 /* tmf.c */
 void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs);
+/* A non-immediate command (cmdsn, itt) arrived: true when ABORT TASK
+ * aborted it before it came, and it must be discarded without running. */
+bool prk_tmf_aborted_ahead(struct prk_session *ss, uint32_t cmdsn, uint32_t itt);
+/* Unsolicited Data-Out for itt found no task: true when it belongs to such
+ * a discarded command (dropped quietly, not rejected). */
+bool prk_tmf_aborted_ahead_data(const struct prk_session *ss, uint32_t itt);
 /* A task the barrier tmf waits for has left the LU: the last one sends
  * the TMF response (or calls on_done). */
 void prk_tmf_task_done(struct prk_tmf *tmf);

@@ -474,6 +474,16 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		}
 		if (!prk_sn_lt(sc.cmdsn, ss->expcmdsn))
 			ss->expcmdsn = sc.cmdsn + 1;
+		if (prk_tmf_aborted_ahead(ss, sc.cmdsn, sc.h.itt)) {
+			/* Counted as received when ABORT TASK named it; it takes
+			 * its CmdSN and nothing more. Nothing answers it, so a
+			 * NOP-In carries the window it frees. */
+			prk_info("%s: CmdSN %u itt 0x%x was aborted before it arrived: discarded",
+			         c->peer, sc.cmdsn, sc.h.itt);
+			free(data);
+			prk_abort_silent_left(c);
+			return;
+		}
 	}
 	for (struct prk_task *o = c->tasks; o; o = o->next)
 		if (o->itt == sc.h.itt) {
@@ -583,7 +593,8 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 	if (!t || t->state != TASK_DATA_OUT) {
 		/* Data for a task that was aborted meanwhile is dropped quietly;
 		 * data for a task that never existed is a protocol error. */
-		if (!t)
+		if (!t &&
+		    !(d.ttt == PRK_ISCSI_RSVD_TAG && prk_tmf_aborted_ahead_data(c->sess, d.h.itt)))
 			prk_conn_reject(c, bhs, PRK_REJECT_INVALID_PDU_FIELD);
 		return;
 	}

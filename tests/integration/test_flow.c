@@ -1,7 +1,10 @@
 /* iSCSI sequencing corner cases, over a plain socket (raw_iscsi.c):
  *  - F=1 on a write command with InitialR2T=No and less immediate data
  *    than the first burst: no unsolicited Data-Out follows, so the target
- *    must ask for the rest with R2T (RFC 7143 11.3.4), not wait. */
+ *    must ask for the rest with R2T (RFC 7143 11.3.4), not wait;
+ *  - ABORT TASK naming a command not received yet, with its RefCmdSN in
+ *    the window: "Function complete", and the command, when it comes, does
+ *    not run (RFC 7143 11.5.1), while the CmdSN window goes on. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +20,8 @@
 #include "raw_iscsi.h"
 
 #define INI "iqn.2026-11.io.prkit.test:flow"
+#define RAW_OP_TMF_REQ 0x02
+#define RAW_OP_TMF_RSP 0x22
 
 static struct h_daemon daemon_;
 
@@ -87,10 +92,89 @@ static void test_final_bit_solicits_rest(void **state)
 	raw_close(&r);
 }
 
+/* An immediate ABORT TASK for rtt, whose command has CmdSN refcmdsn. */
+static void send_abort_task(struct raw *r, uint32_t itt, uint32_t rtt, uint32_t refcmdsn)
+{
+	uint8_t bhs[48] = {0};
+	bhs[0] = 0x40 | RAW_OP_TMF_REQ;
+	bhs[1] = 0x80 | 1; /* F, ABORT TASK */
+	raw_put32(bhs + 16, itt);
+	raw_put32(bhs + 20, rtt);
+	raw_put32(bhs + 24, r->cmdsn);
+	raw_put32(bhs + 28, r->expstatsn);
+	raw_put32(bhs + 32, refcmdsn);
+	assert_int_equal(raw_send_all(r->fd, bhs, 48), 0);
+}
+
+static void test_abort_task_before_command(void **state)
+{
+	(void)state;
+	struct raw r;
+	struct raw_opts o = {.initial_r2t = true, .immediate_data = true};
+	login(&r, 2, &o);
+	assert_true(r.immediate_data);
+
+	/* The WRITE that will come late takes CmdSN n; ABORT TASK names it
+	 * first (its CmdSN n+1 is above RefCmdSN n, which is in the window). */
+	uint32_t n = r.cmdsn++;
+	send_abort_task(&r, 0x20, 0x21, n);
+	struct raw_pdu p;
+	assert_int_equal(raw_read(&r, &p, 2000), 0);
+	assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_TMF_RSP);
+	assert_int_equal(raw_get32(p.bhs + 16), 0x20);
+	assert_int_equal(p.bhs[2], 0); /* Function complete */
+	r.expstatsn = raw_get32(p.bhs + 24) + 1;
+	raw_pdu_free(&p);
+
+	/* Now the command itself: one block of 0x5a over zeros. */
+	uint8_t blk[512];
+	memset(blk, 0x5a, sizeof(blk));
+	uint8_t cdb[16];
+	cdb10(cdb, 0x2a, 70, 1);
+	uint32_t next = r.cmdsn;
+	r.cmdsn = n;
+	assert_int_equal(raw_cmd(&r, 0x21, cdb, false, true, sizeof(blk), blk, sizeof(blk)), 0);
+	r.cmdsn = next;
+
+	/* A READ with CmdSN n+1 runs (the window went on) and finds zeros;
+	 * nothing answers the aborted WRITE. */
+	cdb10(cdb, 0x28, 70, 1);
+	assert_int_equal(raw_cmd(&r, 0x22, cdb, true, false, sizeof(blk), NULL, 0), 0);
+	uint8_t back[512];
+	memset(back, 0xee, sizeof(back));
+	bool answered_write = false;
+	int status = -1;
+	for (;;) {
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		uint8_t op = p.bhs[0] & 0x3f;
+		uint32_t itt = raw_get32(p.bhs + 16);
+		if (itt == 0x21 && (op == RAW_OP_SCSI_RSP || op == RAW_OP_R2T))
+			answered_write = true;
+		if (itt == 0x22 && op == RAW_OP_DATA_IN) {
+			memcpy(back + raw_get32(p.bhs + 40), p.data, p.dlen);
+			if (p.bhs[1] & 0x01)
+				status = p.bhs[3];
+		} else if (itt == 0x22 && op == RAW_OP_SCSI_RSP) {
+			status = p.bhs[3];
+		}
+		raw_pdu_free(&p);
+		if (status >= 0)
+			break;
+	}
+	assert_int_equal(status, 0);
+	assert_false(answered_write);
+	uint8_t zero[512] = {0};
+	assert_memory_equal(back, zero, sizeof(zero));
+	/* Both CmdSNs were taken. */
+	assert_int_equal(r.expcmdsn, n + 2);
+	raw_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_final_bit_solicits_rest),
+	    cmocka_unit_test(test_abort_task_before_command),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
