@@ -20,6 +20,9 @@ struct prk_conn;
 
 #define PRK_TXQ_PAUSE ((size_t)4 << 20)
 
+/* At most one log line about rejected PDUs per connection this often. */
+#define PRK_REJECT_LOG_MS 5000
+
 /* Tasks a session may hold beyond max_tasks: immediate commands take no
  * CmdSN, so the window does not count them. */
 #define PRK_IMMEDIATE_SLACK 16
@@ -200,6 +203,12 @@ struct prk_conn {
 	uint64_t last_rx_ms;
 	uint32_t ping_ttt; /* outstanding NOP-In ping, 0 = none */
 	uint64_t ping_sent_ms;
+	/* Rejects are logged at most once per PRK_REJECT_LOG_MS per
+	 * connection (a flood of bad PDUs would flood the log too); the
+	 * others are counted and the count logged with the next line. */
+	uint64_t reject_log_ms;
+	unsigned reject_quiet;
+	uint8_t reject_last_op, reject_last_reason;
 	struct prk_conn *next;
 };
 

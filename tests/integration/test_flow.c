@@ -4,7 +4,8 @@
  *    must ask for the rest with R2T (RFC 7143 11.3.4), not wait;
  *  - ABORT TASK naming a command not received yet, with its RefCmdSN in
  *    the window: "Function complete", and the command, when it comes, does
- *    not run (RFC 7143 11.5.1), while the CmdSN window goes on. */
+ *    not run (RFC 7143 11.5.1), while the CmdSN window goes on;
+ *  - a flood of rejected PDUs logs a line, then a count, not a line each. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -170,11 +171,54 @@ static void test_abort_task_before_command(void **state)
 	raw_close(&r);
 }
 
+/* Lines of the daemon's log that contain s. */
+static int log_count(const char *s)
+{
+	FILE *f = fopen(daemon_.log, "r");
+	if (!f)
+		return -1;
+	char line[2048];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, s))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static void test_reject_log_rate_limited(void **state)
+{
+	(void)state;
+	struct raw r;
+	struct raw_opts o = {.initial_r2t = true, .immediate_data = true};
+	login(&r, 3, &o);
+	int before = log_count("rejected a PDU");
+	/* 50 Data-Out PDUs for tasks that never existed: 50 Rejects. */
+	for (uint32_t i = 0; i < 50; i++)
+		assert_int_equal(raw_data_out(&r, 0x7000 + i, RAW_RSVD_TAG, 0, 0, NULL, 0, true),
+		                 0);
+	for (int i = 0; i < 50; i++) {
+		struct raw_pdu p;
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_REJECT);
+		raw_pdu_free(&p);
+	}
+	/* The session still works. */
+	uint8_t back[512];
+	assert_int_equal(raw_read10(&r, 0x30, 0, back, sizeof(back), 512), 0);
+	raw_close(&r);
+	assert_int_equal(h_log_wait(&daemon_, "49 more PDU(s) rejected", 5000), 1);
+	int lines = log_count("rejected a PDU") - before;
+	fprintf(stderr, "# 50 rejects: %d log line(s) naming one\n", lines);
+	assert_int_equal(lines, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_final_bit_solicits_rest),
 	    cmocka_unit_test(test_abort_task_before_command),
+	    cmocka_unit_test(test_reject_log_rate_limited),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
