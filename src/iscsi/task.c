@@ -88,7 +88,8 @@ void prk_tasks_orphans_detach(struct prk_iscsi_server *s)
 		struct prk_task *t = s->orphans;
 		s->orphans = t->next;
 		t->next = NULL;
-		prk_task_mem_release(t); /* gives back to s while it exists */
+		/* Its buffer stays: the backstore may still be writing from
+		 * it. Only the accounting, which lives in s, is dropped. */
 		t->srv = NULL;
 	}
 }

@@ -255,10 +255,41 @@ static void test_preempt_waits_for_orphans(void **state)
 	assert_int_equal(violations, 0);
 }
 
+/* The daemon stops (SIGTERM) while a closed connection's writes are still
+ * queued in the backstore: the server goes before the LUs, which complete
+ * those tasks as they drain, and must not reach back into it (under ASan a
+ * use after free ends the daemon with an error, not exit 0). */
+static void test_stop_with_orphans(void **state)
+{
+	(void)state;
+	struct raw v;
+	struct raw_opts o = {.initial_r2t = true, .immediate_data = true, .first_burst = CHUNK};
+	assert_int_equal(raw_login(&v, &daemon_, H_TARGET, INI_V, 251, &o), 0);
+	uint8_t tur[16] = {0};
+	raw_simple(&v, 1, tur);
+	/* Registered, so that its writes pass P's reservation and queue. */
+	assert_int_equal(raw_register(&v, 2, 0x9999), SCSI_STATUS_GOOD);
+	uint8_t *chunk = NULL;
+	assert_int_equal(posix_memalign((void **)&chunk, 4096, CHUNK), 0);
+	for (unsigned i = 0; i < N_WRITES; i++) {
+		uint8_t cdb[16] = {0x2a};
+		raw_put32(cdb + 2, i * (CHUNK / 512));
+		cdb[7] = (uint8_t)((CHUNK / 512) >> 8);
+		cdb[8] = (uint8_t)(CHUNK / 512);
+		fill_victim(chunk, 9999, i);
+		assert_int_equal(raw_cmd(&v, 100 + i, cdb, false, true, CHUNK, chunk, CHUNK), 0);
+	}
+	free(chunk);
+	raw_close(&v);
+	usleep(2000);
+	assert_int_equal(h_stop(&daemon_), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_preempt_waits_for_orphans),
+	    cmocka_unit_test(test_stop_with_orphans),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
