@@ -32,20 +32,21 @@ static void wait_for(struct prk_task *t, struct prk_tmf *b)
 	b->waiting++;
 }
 
-static bool in_scope(const struct prk_abort *a, const struct prk_session *ss,
-                     const struct prk_task *t)
+/* Is t, a task of I_T nexus nx on target tgt, taken by a? */
+static bool in_scope(const struct prk_abort *a, const struct prk_nexus *nx,
+                     const struct prk_iscsi_target *tgt, const struct prk_task *t)
 {
 	if (a->task)
 		return t == a->task;
-	if (a->lu ? t->lu != a->lu : ss->tgt != a->tgt)
+	if (a->lu ? t->lu != a->lu : tgt != a->tgt)
 		return false;
 	if (a->except && &t->cmd == a->except)
 		return false;
 	if (a->own_only)
-		return a->by && prk_nexus_eq(&ss->nexus, a->by);
+		return a->by && prk_nexus_eq(nx, a->by);
 	if (a->sets) {
 		for (size_t i = 0; i < a->n_sets; i++)
-			if (prk_nexus_set_contains(&a->sets[i], &ss->nexus))
+			if (prk_nexus_set_contains(&a->sets[i], nx))
 				return true;
 		return false;
 	}
@@ -72,6 +73,30 @@ static bool abort_one(struct prk_conn *c, struct prk_task *t, bool other, struct
 	return owe_ua;
 }
 
+/* Tasks whose connection has gone are still in the LU and can still
+ * write (task.c keeps them on srv->orphans): the barrier waits for them
+ * as for any other. Nobody is left to answer, so there is no TASK
+ * ABORTED; and no 2F/00 either, as the I_T nexus it would be for is gone
+ * (a new login starts with 29/00 POWER ON, RESET OR BUS DEVICE RESET
+ * OCCURRED, which covers it). */
+static unsigned abort_orphans(struct prk_iscsi_server *s, const struct prk_abort *a,
+                              struct prk_tmf *b)
+{
+	unsigned n = 0;
+	for (struct prk_task *t = s->orphans; t; t = t->next) {
+		if (!in_scope(a, &t->orphan_nx, t->orphan_tgt, t))
+			continue;
+		t->aborted = true;
+		t->report_aborted = false;
+		wait_for(t, b);
+		n++;
+	}
+	if (n)
+		prk_info("%s: %u task(s) of closed connections still in the LU: waiting for them",
+		         a->what, n);
+	return n;
+}
+
 unsigned prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struct prk_tmf *b)
 {
 	unsigned total = 0;
@@ -83,7 +108,7 @@ unsigned prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, 
 		unsigned n = 0;
 		for (struct prk_task *t = c->tasks; t;) {
 			struct prk_task *next = t->next;
-			if (in_scope(a, ss, t)) {
+			if (in_scope(a, &ss->nexus, ss->tgt, t)) {
 				struct prk_lu *lu = t->lu;
 				n++;
 				if (abort_one(c, t, other, b)) {
@@ -102,7 +127,7 @@ unsigned prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, 
 			         other ? " (another I_T nexus)" : "");
 		total += n;
 	}
-	return total;
+	return total + abort_orphans(s, a, b);
 }
 
 /* A silently aborted task has left the LU. Nothing answers it, so nothing

@@ -200,6 +200,11 @@ static void tx_free(struct prk_iscsi_server *s, struct prk_tx *t)
 void prk_conn_close(struct prk_conn *c, const char *why)
 {
 	struct prk_iscsi_server *s = c->srv;
+	if (c->reject_quiet)
+		prk_warn(
+		    "%s: %u more PDU(s) rejected since the last line (the last: opcode 0x%02x, "
+		    "reason 0x%02x)",
+		    c->peer, c->reject_quiet, c->reject_last_op, c->reject_last_reason);
 	prk_info("closing connection %s: %s", c->peer, why);
 	for (struct prk_conn **pp = &s->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -421,8 +426,24 @@ void prk_conn_reject(struct prk_conn *c, const uint8_t *bhs, uint8_t reason)
 	uint8_t out[PRK_ISCSI_BHS_LEN];
 	prk_iscsi_reject_encode(&r, out);
 	prk_conn_send(c, out, copy, PRK_ISCSI_BHS_LEN, copy);
-	prk_warn("rejected a PDU (opcode 0x%02x) from %s: reason 0x%02x", bhs[0] & 0x3f, c->peer,
-	         reason);
+	/* One line per PRK_REJECT_LOG_MS: a flood of bad PDUs (thousands of
+	 * Data-Out for a dropped command) would otherwise flood the log. */
+	uint64_t now = prk_now_ms();
+	c->reject_last_op = bhs[0] & 0x3f;
+	c->reject_last_reason = reason;
+	if (c->reject_log_ms && now - c->reject_log_ms < PRK_REJECT_LOG_MS) {
+		c->reject_quiet++;
+		return;
+	}
+	c->reject_log_ms = now;
+	if (c->reject_quiet)
+		prk_warn("rejected a PDU (opcode 0x%02x) from %s: reason 0x%02x; %u more rejected "
+		         "since the last line",
+		         c->reject_last_op, c->peer, reason, c->reject_quiet);
+	else
+		prk_warn("rejected a PDU (opcode 0x%02x) from %s: reason 0x%02x", c->reject_last_op,
+		         c->peer, reason);
+	c->reject_quiet = 0;
 }
 
 /* ---- full feature phase PDUs other than SCSI commands and data ---- */

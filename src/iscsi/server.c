@@ -76,6 +76,9 @@ void prk_iscsi_server_free(struct prk_iscsi_server *s)
 	prk_loop_set_after_batch(s->loop, NULL, NULL);
 	while (s->conns)
 		prk_conn_close(s->conns, "target stopping");
+	/* The LUs are closed after the server and complete their orphans
+	 * then: those must not reach back into a freed server. */
+	prk_tasks_orphans_detach(s);
 	while (s->portals) {
 		struct prk_portal *p = s->portals;
 		s->portals = p->next;

@@ -20,6 +20,9 @@ struct prk_conn;
 
 #define PRK_TXQ_PAUSE ((size_t)4 << 20)
 
+/* At most one log line about rejected PDUs per connection this often. */
+#define PRK_REJECT_LOG_MS 5000
+
 /* Tasks a session may hold beyond max_tasks: immediate commands take no
  * CmdSN, so the window does not count them. */
 #define PRK_IMMEDIATE_SLACK 16
@@ -32,6 +35,16 @@ struct prk_portal {
 	int fd;
 	struct prk_loop_fd *h;
 	struct prk_portal *next;
+};
+
+/* A command that ABORT TASK aborted before it arrived (RFC 7143 11.5.1):
+ * when it comes, it is discarded unrun. A few are remembered per session,
+ * the oldest forgotten first. */
+#define PRK_ABORTED_AHEAD 8
+struct prk_aborted_ahead {
+	uint32_t cmdsn, itt;
+	bool used;
+	bool arrived; /* the command came (and went): its Data-Out is dropped too */
 };
 
 struct prk_session {
@@ -47,6 +60,8 @@ struct prk_session {
 	 * (RFC 7143 4.2.2.1), so it never goes down. */
 	uint32_t maxcmdsn;
 	struct prk_conn *conn; /* MaxConnections=1 */
+	struct prk_aborted_ahead ahead[PRK_ABORTED_AHEAD];
+	unsigned ahead_next; /* slot to fill next */
 	struct prk_session *next;
 };
 
@@ -93,6 +108,16 @@ struct prk_task {
 	struct prk_tmf *tmf; /* the TMF waiting for this task */
 	struct prk_lu *lu;   /* NULL: LUN does not exist */
 	struct prk_iscsi_server *srv;
+	/* An orphan: its connection (and session) went away while it was in
+	 * the LU. It stays on srv->orphans, linked by next/orphan_prev, with
+	 * copies of what the session held, until the LU completes it: an
+	 * abort must still find and wait for it (abort.c), and the LU may
+	 * still read cmd.nx and cmd.port, which now point at these copies. */
+	bool orphan;
+	struct prk_task *orphan_prev;
+	struct prk_nexus orphan_nx;
+	struct prk_lu_port orphan_port;
+	struct prk_iscsi_target *orphan_tgt;
 	/* Write data. Offsets are those of the wire (0..edtl); only the first
 	 * `need` bytes, what the CDB calls for, are stored: the rest of what
 	 * the initiator sends is read and dropped, and the residual says so. */
@@ -178,6 +203,12 @@ struct prk_conn {
 	uint64_t last_rx_ms;
 	uint32_t ping_ttt; /* outstanding NOP-In ping, 0 = none */
 	uint64_t ping_sent_ms;
+	/* Rejects are logged at most once per PRK_REJECT_LOG_MS per
+	 * connection (a flood of bad PDUs would flood the log too); the
+	 * others are counted and the count logged with the next line. */
+	uint64_t reject_log_ms;
+	unsigned reject_quiet;
+	uint8_t reject_last_op, reject_last_reason;
 	struct prk_conn *next;
 };
 
@@ -191,6 +222,8 @@ struct prk_iscsi_server {
 	unsigned n_sessions;
 	struct prk_conn *conns;
 	struct prk_conn *dirty; /* connections with output queued in this batch */
+	/* Tasks still in the LU whose connection is gone (task.c). */
+	struct prk_task *orphans;
 	uint16_t next_tsih;
 	struct prk_loop_fd *timer;
 	/* Write buffers (task_mem.c): bytes allocated, bytes of them held by
@@ -252,9 +285,12 @@ void prk_task_unlink(struct prk_conn *c, struct prk_task *t);
  * than timeout_ms, and other tasks wait for memory: an initiator that
  * does not send what it was asked for starves everyone else. */
 bool prk_tasks_stalled(const struct prk_conn *c, uint64_t now, unsigned timeout_ms);
-/* The connection is going away: abandon its tasks (those in the LU finish
- * later and are then freed). */
+/* The connection is going away: abandon its tasks. Those in the LU
+ * become orphans on srv->orphans, still in reach of every abort, and are
+ * freed when the LU completes them. */
 void prk_tasks_orphan(struct prk_conn *c);
+/* The server is going away before the LUs: its orphans forget it. */
+void prk_tasks_orphans_detach(struct prk_iscsi_server *s);
 
 /* Budget for write data buffers (task_mem.c). */
 /* Grows t's buffer to n bytes (at most t->need) for data already on its
@@ -286,6 +322,12 @@ void prk_task_buffer_ready(struct prk_task *t, bool ok);
 
 /* tmf.c */
 void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs);
+/* A non-immediate command (cmdsn, itt) arrived: true when ABORT TASK
+ * aborted it before it came, and it must be discarded without running. */
+bool prk_tmf_aborted_ahead(struct prk_session *ss, uint32_t cmdsn, uint32_t itt);
+/* Unsolicited Data-Out for itt found no task: true when it belongs to such
+ * a discarded command (dropped quietly, not rejected). */
+bool prk_tmf_aborted_ahead_data(const struct prk_session *ss, uint32_t itt);
 /* A task the barrier tmf waits for has left the LU: the last one sends
  * the TMF response (or calls on_done). */
 void prk_tmf_task_done(struct prk_tmf *tmf);

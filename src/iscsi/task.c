@@ -31,19 +31,67 @@ void prk_task_free(struct prk_task *t)
 	free(t);
 }
 
+/* A task inside the LU outlives its connection: a write queued in the
+ * backstore still reaches the medium later. Were it on no list, a PREEMPT
+ * AND ABORT (or CLEAR TASK SET, LU reset) could not wait for it, and a
+ * fenced host's write could land after the fence returned. So it keeps
+ * its TMF, if any, and joins the server's orphans with its own copy of
+ * the I_T nexus, port and target (the session is freed right after). */
+static void orphan_keep(struct prk_iscsi_server *s, struct prk_session *ss, struct prk_task *t)
+{
+	t->orphan = true;
+	if (ss) {
+		t->orphan_nx = ss->nexus;
+		t->orphan_port = ss->port;
+		t->orphan_tgt = ss->tgt;
+	}
+	t->cmd.nx = &t->orphan_nx;
+	t->cmd.port = &t->orphan_port;
+	t->orphan_prev = NULL;
+	t->next = s->orphans;
+	if (s->orphans)
+		s->orphans->orphan_prev = t;
+	s->orphans = t;
+}
+
+static void orphan_unlink(struct prk_task *t)
+{
+	struct prk_iscsi_server *s = t->srv;
+	t->orphan = false;
+	if (!s)
+		return; /* the server went first (prk_tasks_orphans_detach) */
+	if (t->orphan_prev)
+		t->orphan_prev->next = t->next;
+	else
+		s->orphans = t->next;
+	if (t->next)
+		t->next->orphan_prev = t->orphan_prev;
+}
+
 void prk_tasks_orphan(struct prk_conn *c)
 {
 	while (c->tasks) {
 		struct prk_task *t = c->tasks;
 		c->tasks = t->next;
 		t->conn = NULL;
-		/* A task inside the LU keeps its TMF: the TMF (of this or another
-		 * connection) must still wait until the LU is done with it. */
-		if (t->state != TASK_IN_LU)
+		if (t->state == TASK_IN_LU)
+			orphan_keep(c->srv, c->sess, t); /* freed by task_done */
+		else
 			prk_task_free(t);
-		/* else: freed when the LU completes it (task_done) */
 	}
 	c->n_tasks = 0;
+}
+
+void prk_tasks_orphans_detach(struct prk_iscsi_server *s)
+{
+	while (s->orphans) {
+		struct prk_task *t = s->orphans;
+		s->orphans = t->next;
+		t->next = NULL;
+		/* Its buffer stays: the backstore may still be writing from
+		 * it. Only the accounting, which lives in s, is dropped. */
+		t->srv = NULL;
+	}
 }
 
 /* ---- responses ---- */
@@ -174,7 +222,8 @@ static void task_done(struct prk_lu_cmd *cmd)
 		prk_tmf_task_done(tmf);
 	}
 	if (!c) {
-		prk_task_free(t); /* the connection went away meanwhile */
+		orphan_unlink(t); /* the connection went away meanwhile */
+		prk_task_free(t);
 		return;
 	}
 	prk_task_unlink(c, t);
@@ -426,6 +475,16 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		}
 		if (!prk_sn_lt(sc.cmdsn, ss->expcmdsn))
 			ss->expcmdsn = sc.cmdsn + 1;
+		if (prk_tmf_aborted_ahead(ss, sc.cmdsn, sc.h.itt)) {
+			/* Counted as received when ABORT TASK named it; it takes
+			 * its CmdSN and nothing more. Nothing answers it, so a
+			 * NOP-In carries the window it frees. */
+			prk_info("%s: CmdSN %u itt 0x%x was aborted before it arrived: discarded",
+			         c->peer, sc.cmdsn, sc.h.itt);
+			free(data);
+			prk_abort_silent_left(c);
+			return;
+		}
 	}
 	for (struct prk_task *o = c->tasks; o; o = o->next)
 		if (o->itt == sc.h.itt) {
@@ -496,7 +555,10 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 	 * unsolicited part, the rest when it is solicited. */
 	t->need = data_out_need(t);
 	t->received = (uint32_t)dlen;
-	t->unsolicited_end = c->params.initial_r2t ? t->received : first;
+	/* F=1 on the command says no unsolicited Data-Out follows (RFC 7143
+	 * 11.3.4), even with InitialR2T=No and less immediate data than the
+	 * first burst: the rest is solicited with R2T, not waited for. */
+	t->unsolicited_end = c->params.initial_r2t || sc.h.final ? t->received : first;
 	if (prk_task_mem_unsolicited(t, t->unsolicited_end)) {
 		free(data);
 		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
@@ -532,7 +594,8 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 	if (!t || t->state != TASK_DATA_OUT) {
 		/* Data for a task that was aborted meanwhile is dropped quietly;
 		 * data for a task that never existed is a protocol error. */
-		if (!t)
+		if (!t &&
+		    !(d.ttt == PRK_ISCSI_RSVD_TAG && prk_tmf_aborted_ahead_data(c->sess, d.h.itt)))
 			prk_conn_reject(c, bhs, PRK_REJECT_INVALID_PDU_FIELD);
 		return;
 	}

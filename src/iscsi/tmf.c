@@ -53,6 +53,26 @@ void prk_tmf_task_done(struct prk_tmf *tmf)
 		tmf_respond(tmf);
 }
 
+bool prk_tmf_aborted_ahead(struct prk_session *ss, uint32_t cmdsn, uint32_t itt)
+{
+	for (unsigned i = 0; i < PRK_ABORTED_AHEAD; i++) {
+		struct prk_aborted_ahead *e = &ss->ahead[i];
+		if (e->used && !e->arrived && e->cmdsn == cmdsn && e->itt == itt) {
+			e->arrived = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool prk_tmf_aborted_ahead_data(const struct prk_session *ss, uint32_t itt)
+{
+	for (unsigned i = 0; i < PRK_ABORTED_AHEAD; i++)
+		if (ss->ahead[i].used && ss->ahead[i].arrived && ss->ahead[i].itt == itt)
+			return true;
+	return false;
+}
+
 void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 {
 	struct prk_iscsi_tmf_req req;
@@ -112,8 +132,15 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 			bool in_window = !prk_sn_lt(req.refcmdsn, ss->expcmdsn) &&
 			                 !prk_sn_lt(max, req.refcmdsn) &&
 			                 prk_sn_lt(req.refcmdsn, req.cmdsn);
-			if (!in_window)
+			if (!in_window) {
 				tmf->response = TMF_NO_TASK;
+			} else {
+				/* ...so it must not run when it does arrive. */
+				struct prk_aborted_ahead *e = &ss->ahead[ss->ahead_next];
+				ss->ahead_next = (ss->ahead_next + 1) % PRK_ABORTED_AHEAD;
+				*e = (struct prk_aborted_ahead){
+				    .cmdsn = req.refcmdsn, .itt = req.rtt, .used = true};
+			}
 		}
 		break;
 	}
