@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "admin.h"
 #include "admin_cmds.h"
@@ -46,14 +45,6 @@ static json_object *ok_reply(void)
 	return r;
 }
 
-static const struct prk_dlu *find_dlu(const struct daemon *d, const struct prk_lu *lu)
-{
-	for (size_t i = 0; i < d->n_lus; i++)
-		if (d->lus[i].lu == lu)
-			return &d->lus[i];
-	return NULL;
-}
-
 static json_object *list_targets(struct daemon *d)
 {
 	json_object *r = ok_reply(), *arr = json_object_new_array();
@@ -68,7 +59,7 @@ static json_object *list_targets(struct daemon *d)
 			json_object_array_add(acls, json_object_new_string(t->acls[a].initiator));
 		json_object_object_add(o, "acls", acls);
 		for (size_t l = 0; l < t->n_luns; l++) {
-			const struct prk_dlu *x = find_dlu(d, t->luns[l].lu);
+			const struct prk_dlu *x = prk_daemon_dlu(d, t->luns[l].lu);
 			json_object *lo = json_object_new_object();
 			json_object_object_add(lo, "lun", json_object_new_int(t->luns[l].lun));
 			if (x) {
@@ -170,15 +161,6 @@ static int req_lun(json_object *req, uint16_t *out, char *err, size_t len)
 	return 0;
 }
 
-/* "no portal A:P" (IPv6 addresses in brackets), as docs/prkitd.md says. */
-static json_object *no_portal(const char *addr, uint16_t port)
-{
-	char err[128];
-	bool v6 = strchr(addr, ':') != NULL;
-	snprintf(err, sizeof(err), "no portal %s%s%s:%u", v6 ? "[" : "", addr, v6 ? "]" : "", port);
-	return err_reply(err);
-}
-
 /* Is some logged-in session an I_T nexus that this registration covers? */
 static bool reg_logged_in(struct daemon *d, const struct prk_pr_reg_info *ri)
 {
@@ -270,26 +252,23 @@ static int find_target(struct daemon *d, json_object *req, size_t *out, char *er
 		snprintf(err, len, "target: a target name is required");
 		return -1;
 	}
-	for (size_t i = 0; i < d->n_targets; i++)
-		if (strcasecmp(d->targets[i].name, json_object_get_string(v)) == 0) {
-			*out = i;
-			return 0;
-		}
+	long i = prk_daemon_find_target(d, json_object_get_string(v));
+	if (i >= 0) {
+		*out = (size_t)i;
+		return 0;
+	}
 	snprintf(err, len, "target: no target named \"%s\"", json_object_get_string(v));
 	return -1;
 }
 
-/* The LU engines must know every relative target port id (REGISTER AND
- * MOVE validation) after portals change. */
-static void update_ports(struct daemon *d)
+/* "tpgt" / "rtpi" as given (json-c's int, cut to 16 bits: 0 is refused),
+ * or -1 for the daemon to choose. */
+static int32_t req_id(json_object *req, const char *key)
 {
-	struct prk_iscsi_portal_info info[64];
-	size_t n = prk_iscsi_server_portals(d->srv, info, 64);
-	uint16_t rtpis[64];
-	for (size_t i = 0; i < n && i < 64; i++)
-		rtpis[i] = info[i].rtpi;
-	for (size_t i = 0; i < d->n_lus; i++)
-		prk_pr_set_ports(prk_lu_pr(d->lus[i].lu), rtpis, n < 64 ? n : 64);
+	json_object *v;
+	if (!json_object_object_get_ex(req, key, &v))
+		return -1;
+	return (uint16_t)json_object_get_int(v);
 }
 
 json_object *prk_admin_handle(struct daemon *d, json_object *req)
@@ -317,9 +296,8 @@ json_object *prk_admin_handle(struct daemon *d, json_object *req)
 		struct prk_cfg_lun cl;
 		if (prk_cfg_parse_lun_text(json_object_to_json_string(v), "lun",
 		                           d->targets[t].n_luns, &cl, err, sizeof(err)) ||
-		    prk_daemon_add_lun(d, t, &cl, err, sizeof(err)))
+		    prk_daemon_add_lu(d, t, &cl, err, sizeof(err)))
 			return err_reply(err);
-		prk_iscsi_server_luns_changed(d->srv, &d->targets[t]);
 		prk_info("admin: added LUN %u to %s", cl.lun, d->targets[t].name);
 		return ok_reply();
 	}
@@ -329,14 +307,14 @@ json_object *prk_admin_handle(struct daemon *d, json_object *req)
 		if (find_target(d, req, &t, err, sizeof(err)) ||
 		    req_lun(req, &lun, err, sizeof(err)))
 			return err_reply(err);
-		if (prk_daemon_remove_lun(d, t, lun, err, sizeof(err)))
+		if (prk_daemon_remove_lu(d, t, lun, err, sizeof(err)))
 			return err_reply(err);
 		prk_info("admin: removed LUN %u from %s", lun, d->targets[t].name);
 		return ok_reply();
 	}
 	if (strcmp(cmd, "add-portal") == 0 || strcmp(cmd, "remove-portal") == 0 ||
 	    strcmp(cmd, "set-alua") == 0) {
-		json_object *a, *p, *tg, *rt, *st = NULL;
+		json_object *a, *p, *st = NULL;
 		if (!json_object_object_get_ex(req, "address", &a) ||
 		    !json_object_is_type(a, json_type_string))
 			return err_reply("address: an IP address is required");
@@ -369,40 +347,18 @@ json_object *prk_admin_handle(struct daemon *d, json_object *req)
 			return ok;
 		}
 		if (strcmp(cmd, "remove-portal") == 0) {
-			struct prk_iscsi_portal_info info[64];
-			size_t n = prk_iscsi_server_portals(d->srv, info, 64);
-			if (prk_iscsi_server_remove_portal(d->srv, addr, port))
-				return no_portal(addr, port);
-			for (size_t i = 0; i < n && i < 64; i++)
-				if (strcmp(info[i].addr, addr) == 0 && info[i].port == port)
-					prk_lu_port_groups_remove(&d->tpgs, info[i].rtpi);
-			update_ports(d);
+			if (prk_daemon_remove_portal(d, addr, port, err, sizeof(err)))
+				return err_reply(err);
 			return ok_reply();
 		}
-		struct prk_iscsi_portal_info info[64];
-		size_t n = prk_iscsi_server_portals(d->srv, info, 64);
-		uint16_t tpgt = 1, rtpi = 1;
-		for (size_t i = 0; i < n && i < 64; i++) {
-			if (info[i].tpgt >= tpgt)
-				tpgt = (uint16_t)(info[i].tpgt + 1);
-			if (info[i].rtpi >= rtpi)
-				rtpi = (uint16_t)(info[i].rtpi + 1);
-		}
-		if (json_object_object_get_ex(req, "tpgt", &tg))
-			tpgt = (uint16_t)json_object_get_int(tg);
-		if (json_object_object_get_ex(req, "rtpi", &rt))
-			rtpi = (uint16_t)json_object_get_int(rt);
-		if (!tpgt || !rtpi)
-			return err_reply("tpgt/rtpi: must be 1..65535");
-		if (n >= PRK_LU_MAX_PORT_GROUPS) {
-			snprintf(err, sizeof(err), "at most %d portals", PRK_LU_MAX_PORT_GROUPS);
+		struct prk_daemon_portal dp = {.addr = addr,
+		                               .port = port,
+		                               .tpgt = req_id(req, "tpgt"),
+		                               .rtpi = req_id(req, "rtpi"),
+		                               .state = state};
+		uint16_t tpgt, rtpi;
+		if (prk_daemon_add_portal(d, &dp, &tpgt, &rtpi, err, sizeof(err)))
 			return err_reply(err);
-		}
-		if (prk_iscsi_server_add_portal(d->srv, addr, port, tpgt, rtpi, err, sizeof(err)))
-			return err_reply(err);
-		/* The server refused duplicate tpgt/rtpi, so the table takes it. */
-		prk_lu_port_groups_add(&d->tpgs, tpgt, rtpi, state);
-		update_ports(d);
 		prk_info("admin: listening on %s:%u (tpgt %u, rtpi %u, ALUA %s)", addr, port, tpgt,
 		         rtpi, prk_lu_alua_state_name(state));
 		return ok_reply();
