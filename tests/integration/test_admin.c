@@ -493,6 +493,9 @@ static void test_every_field_error_exact(void **state)
 	expect_exact_error("{\"cmd\": \"add-portal\", \"address\": \"127.0.0.1\", \"port\": 0, "
 	                   "\"alua_state\": \"on\"}\n",
 	                   want);
+	expect_exact_error("{\"cmd\": \"remove-portal\", \"address\": \"127.0.0.1\", \"port\": 0, "
+	                   "\"alua_state\": 1}\n",
+	                   want);
 	snprintf(want, sizeof(want), "state: %s", states);
 	expect_exact_error("{\"cmd\": \"set-alua\", \"address\": \"127.0.0.1\", \"port\": 1}\n",
 	                   want);
