@@ -12,65 +12,58 @@
 #include "loop.h"
 #include "lu.h"
 
-int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
+/* The iSCSI server's options: the configuration's, or the defaults. */
+static void server_opts(const struct prk_cfg *cfg, struct prk_iscsi_server_opts *o)
 {
-	struct prk_cfg *cfg = &d->cfg;
-	d->targets = calloc(cfg->n_targets + 1, sizeof(*d->targets));
-	if (!d->targets) {
+	*o = (struct prk_iscsi_server_opts){0};
+	prk_iscsi_limits_default(&o->limits);
+	if (cfg->max_recv_dsl)
+		o->limits.max_recv_dsl = cfg->max_recv_dsl;
+	if (cfg->max_burst)
+		o->limits.max_burst = cfg->max_burst;
+	if (cfg->first_burst)
+		o->limits.first_burst = cfg->first_burst;
+	o->max_sessions = cfg->max_sessions;
+	o->max_tasks = cfg->max_tasks;
+	o->nop_interval_ms = cfg->nop_interval_ms;
+	o->nop_timeout_ms = cfg->nop_timeout_ms;
+	o->max_task_memory = (size_t)cfg->max_task_memory;
+	o->max_login_conns = cfg->max_login_conns;
+	o->login_timeout_ms = cfg->login_timeout_ms;
+	o->discovery_chap = cfg->discovery_chap;
+}
+
+/* Target i of the configuration, its ACLs and LUs, handed to the server. */
+static int add_target(struct daemon *d, size_t i, char *err, size_t errlen)
+{
+	const struct prk_cfg_target *ct = &d->cfg.targets[i];
+	struct prk_iscsi_target *t = &d->targets[d->n_targets++];
+	snprintf(t->name, sizeof(t->name), "%s", ct->name);
+	snprintf(t->alias, sizeof(t->alias), "%s", ct->alias);
+	t->chap = ct->chap;
+	t->acls = calloc(ct->n_acls + 1, sizeof(*t->acls));
+	if (!t->acls) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	struct prk_iscsi_server_opts o = {0};
-	prk_iscsi_limits_default(&o.limits);
-	if (cfg->max_recv_dsl)
-		o.limits.max_recv_dsl = cfg->max_recv_dsl;
-	if (cfg->max_burst)
-		o.limits.max_burst = cfg->max_burst;
-	if (cfg->first_burst)
-		o.limits.first_burst = cfg->first_burst;
-	o.max_sessions = cfg->max_sessions;
-	o.max_tasks = cfg->max_tasks;
-	o.nop_interval_ms = cfg->nop_interval_ms;
-	o.nop_timeout_ms = cfg->nop_timeout_ms;
-	o.max_task_memory = (size_t)cfg->max_task_memory;
-	o.max_login_conns = cfg->max_login_conns;
-	o.login_timeout_ms = cfg->login_timeout_ms;
-	o.discovery_chap = cfg->discovery_chap;
-	if (cfg->state_dir[0])
-		snprintf(d->state_dir, sizeof(d->state_dir), "%s", cfg->state_dir);
-	else
-		prk_aptpl_default_dir(d->state_dir, sizeof(d->state_dir));
-	if (prk_aptpl_mkdir(d->state_dir, err, errlen))
-		return -1;
-	d->srv = prk_iscsi_server_new(d->loop, &o);
-	if (!d->srv) {
-		snprintf(err, errlen, "cannot create the iSCSI server");
-		return -1;
+	for (size_t a = 0; a < ct->n_acls; a++) {
+		snprintf(t->acls[a].initiator, sizeof(t->acls[a].initiator), "%s",
+		         ct->acls[a].initiator);
+		t->acls[a].chap = ct->acls[a].chap;
 	}
-	for (size_t i = 0; i < cfg->n_targets; i++) {
-		const struct prk_cfg_target *ct = &cfg->targets[i];
-		struct prk_iscsi_target *t = &d->targets[d->n_targets++];
-		snprintf(t->name, sizeof(t->name), "%s", ct->name);
-		snprintf(t->alias, sizeof(t->alias), "%s", ct->alias);
-		t->chap = ct->chap;
-		t->acls = calloc(ct->n_acls + 1, sizeof(*t->acls));
-		if (!t->acls) {
-			snprintf(err, errlen, "out of memory");
+	t->n_acls = ct->n_acls;
+	for (size_t l = 0; l < ct->n_luns; l++)
+		if (prk_daemon_add_lu(d, i, &ct->luns[l], err, errlen))
 			return -1;
-		}
-		for (size_t a = 0; a < ct->n_acls; a++) {
-			snprintf(t->acls[a].initiator, sizeof(t->acls[a].initiator), "%s",
-			         ct->acls[a].initiator);
-			t->acls[a].chap = ct->acls[a].chap;
-		}
-		t->n_acls = ct->n_acls;
-		for (size_t l = 0; l < ct->n_luns; l++)
-			if (prk_daemon_add_lu(d, i, &ct->luns[l], err, errlen))
-				return -1;
-		prk_iscsi_server_add_target(d->srv, t);
-	}
-	/* Portals last: nothing may log in before every LU is ready. The
-	 * configuration checked that tpgt and rtpi are unique. */
+	prk_iscsi_server_add_target(d->srv, t);
+	return 0;
+}
+
+/* The configured portals. The configuration checked that tpgt and rtpi
+ * are unique. */
+static int open_portals(struct daemon *d, char *err, size_t errlen)
+{
+	const struct prk_cfg *cfg = &d->cfg;
 	for (size_t i = 0; i < cfg->n_portals; i++) {
 		const struct prk_cfg_portal *p = &cfg->portals[i];
 		if (i >= PRK_LU_MAX_PORT_GROUPS) {
@@ -90,6 +83,34 @@ int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
 		         prk_lu_alua_state_name(p->alua_state));
 	}
 	return 0;
+}
+
+int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
+{
+	struct prk_cfg *cfg = &d->cfg;
+	d->targets = calloc(cfg->n_targets + 1, sizeof(*d->targets));
+	if (!d->targets) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (cfg->state_dir[0])
+		snprintf(d->state_dir, sizeof(d->state_dir), "%s", cfg->state_dir);
+	else
+		prk_aptpl_default_dir(d->state_dir, sizeof(d->state_dir));
+	if (prk_aptpl_mkdir(d->state_dir, err, errlen))
+		return -1;
+	struct prk_iscsi_server_opts o;
+	server_opts(cfg, &o);
+	d->srv = prk_iscsi_server_new(d->loop, &o);
+	if (!d->srv) {
+		snprintf(err, errlen, "cannot create the iSCSI server");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		if (add_target(d, i, err, errlen))
+			return -1;
+	/* Portals last: nothing may log in before every LU is ready. */
+	return open_portals(d, err, errlen);
 }
 
 long prk_daemon_find_target(const struct daemon *d, const char *name)
