@@ -177,7 +177,8 @@ struct prk_lu_prout {
 };
 
 /* What the LU cannot do alone for PERSISTENT RESERVE OUT, supplied by the
- * layers above it. Each runs before the PR OUT command completes. */
+ * layers above it. persist and abort are called by prk_lu_prout_local,
+ * before the PR OUT command completes. */
 struct prk_lu_pr_hooks {
 	void *ctx;
 	/* Where a decoded PR OUT goes (a malformed one, or one that meets an
@@ -197,8 +198,9 @@ struct prk_lu_pr_hooks {
 	 * any more (tasks already inside the LU have completed). */
 	void (*abort)(void *ctx, struct prk_lu *lu, const struct prk_nexus_set *sets, size_t n,
 	              const struct prk_lu_cmd *except, void (*done)(void *arg), void *arg);
-	/* Every PR OUT's outcome, for the log: service action, the engine's
-	 * status and its reason (NULL when GOOD). */
+	/* The engine's verdict on every PR OUT that does not decode or that
+	 * prk_lu_prout_local applies, for the log: service action, status
+	 * and reason (NULL when GOOD). */
 	void (*prout_done)(void *ctx, struct prk_lu *lu, const struct prk_nexus *from, uint8_t sa,
 	                   uint8_t status, const char *why);
 };
