@@ -124,13 +124,8 @@ static int open_backstore(struct daemon *d, struct prk_dlu *x, const char *tname
 	if (cl->type == PRK_CFG_BS_RAM) {
 		x->bs = prk_bs_ram_open(cl->size, e, sizeof(e));
 	} else {
-		struct prk_bs_file_opts o = {
-		    .path = cl->path,
-		    .size = cl->size,
-		    .direct = cl->direct,
-		    .queue_depth = cl->queue_depth,
-		    .readonly = cl->readonly,
-		};
+		struct prk_bs_file_opts o;
+		prk_check_file_opts(cl, &o);
 		x->bs = prk_bs_file_open(&o, e, sizeof(e));
 	}
 	if (!x->bs) {
