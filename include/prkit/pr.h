@@ -145,6 +145,13 @@ struct prk_pr_request {
 };
 int prk_pr_apply(struct prk_pr_state *st, const struct prk_nexus *from,
                  const struct prk_pr_request *req, struct prk_pr_result *res);
+/* The first half of prk_pr_out: checks for an SPC-2 reservation and decodes
+ * the CDB and parameter list into *req without changing st. Returns 0, or
+ * -1 with *res filled as prk_pr_out would fill it. req->p.tid_list points
+ * into params, which must outlive req. */
+int prk_pr_out_decode(const struct prk_pr_state *st, const uint8_t *cdb, size_t cdb_len,
+                      const uint8_t *params, size_t params_len, struct prk_pr_request *req,
+                      struct prk_pr_result *res);
 
 /* PERSISTENT RESERVE IN: writes at most min(cap, ALLOCATION LENGTH) bytes
  * into buf (cap is the buffer's size). Returns the number of bytes to

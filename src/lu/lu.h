@@ -164,10 +164,30 @@ void prk_lu_queue_ua(struct prk_lu *lu, const struct prk_nexus_set *to,
  * 3F/0E REPORTED LUNS DATA HAS CHANGED). */
 void prk_lu_queue_ua_all(struct prk_lu *lu, uint16_t asc);
 
+/* A PERSISTENT RESERVE OUT the LU has decoded and not yet completed: what
+ * the prout hook receives. The LU owns it; it stays valid until it is
+ * completed (prk_lu_prout_complete or prk_lu_prout_local). */
+struct prk_lu_prout {
+	const struct prk_nexus *from; /* the I_T nexus that sent it */
+	/* The decoded CDB and parameter list; req.p's TransportID list points
+	 * into the command's data-out, which stays valid until completion. */
+	struct prk_pr_request req;
+	/* The command itself: the exception of PREEMPT AND ABORT's barrier. */
+	const struct prk_lu_cmd *cmd;
+};
+
 /* What the LU cannot do alone for PERSISTENT RESERVE OUT, supplied by the
- * layers above it. Both run before the PR OUT command completes. */
+ * layers above it. persist and abort are called by prk_lu_prout_local,
+ * before the PR OUT command completes. */
 struct prk_lu_pr_hooks {
 	void *ctx;
+	/* Where a decoded PR OUT goes (a malformed one, or one that meets an
+	 * SPC-2 reservation, is completed by the LU and never gets here). The
+	 * hook completes op exactly once, on the event-loop thread, now or
+	 * later: so a cluster can order PR OUTs across nodes before applying
+	 * them. Until then the command counts in prk_lu_inflight, and the LU
+	 * must not be freed. NULL: prk_lu_prout_local, the local engine. */
+	void (*prout)(void *ctx, struct prk_lu *lu, struct prk_lu_prout *op);
 	/* Writes the APTPL record (rec, len) durably. Returns 0, or -1: the
 	 * command then fails and the engine's state is rolled back, so that
 	 * the in-memory state is never ahead of what was acknowledged. */
@@ -178,12 +198,25 @@ struct prk_lu_pr_hooks {
 	 * any more (tasks already inside the LU have completed). */
 	void (*abort)(void *ctx, struct prk_lu *lu, const struct prk_nexus_set *sets, size_t n,
 	              const struct prk_lu_cmd *except, void (*done)(void *arg), void *arg);
-	/* Every PR OUT's outcome, for the log: service action, the engine's
-	 * status and its reason (NULL when GOOD). */
+	/* The engine's verdict on every PR OUT that does not decode or that
+	 * prk_lu_prout_local applies, for the log: service action, status
+	 * and reason (NULL when GOOD). */
 	void (*prout_done)(void *ctx, struct prk_lu *lu, const struct prk_nexus *from, uint8_t sa,
 	                   uint8_t status, const char *why);
 };
 void prk_lu_set_pr_hooks(struct prk_lu *lu, const struct prk_lu_pr_hooks *h);
+
+/* Completes a PR OUT with an engine result: queues its unit attentions
+ * (those marked skip_sender skip op->from), then ends the command with
+ * its status and sense. Takes res's contents (res is left empty); op is
+ * gone afterwards. Effects such as PREEMPT AND ABORT's barrier and the
+ * APTPL record are the caller's to carry out before. */
+void prk_lu_prout_complete(struct prk_lu_prout *op, struct prk_pr_result *res);
+/* The default prout hook: applies op to the LU's own PR state, reports
+ * the outcome (prout_done), writes the APTPL record when the engine asks
+ * (persist; on failure the state is rolled back and the command fails),
+ * runs PREEMPT AND ABORT's barrier (abort) and completes op. */
+void prk_lu_prout_local(struct prk_lu *lu, struct prk_lu_prout *op);
 
 /* The target port groups (see above); t must outlive the LU or be
  * replaced. NULL: every port active/optimized, RTPG lists only the

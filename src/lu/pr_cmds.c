@@ -30,19 +30,35 @@ static void complete(struct prk_lu *lu, struct prk_lu_cmd *cmd, struct prk_pr_re
 	prk_lu_finish(lu, cmd);
 }
 
-/* A PR OUT whose effects must be carried out before it completes: the
- * abort barrier of PREEMPT AND ABORT. */
-struct pr_barrier {
+/* A PR OUT from decoding to completion. op comes first: the hooks see
+ * only it, and the LU finds the rest from it. */
+struct prout_op {
+	struct prk_lu_prout op;
 	struct prk_lu *lu;
 	struct prk_lu_cmd *cmd;
-	struct prk_pr_result res;
+	struct prk_pr_result res; /* the local outcome, kept across the barrier */
 };
+
+void prk_lu_prout_complete(struct prk_lu_prout *op, struct prk_pr_result *res)
+{
+	struct prout_op *o = (struct prout_op *)op;
+	complete(o->lu, o->cmd, res);
+	free(o);
+}
 
 static void barrier_done(void *arg)
 {
-	struct pr_barrier *b = arg;
-	complete(b->lu, b->cmd, &b->res);
-	free(b);
+	struct prout_op *o = arg;
+	prk_lu_prout_complete(&o->op, &o->res);
+}
+
+/* The engine's verdict on a PR OUT, for the daemon's log. */
+static void prout_log(struct prk_lu *lu, const struct prk_lu_cmd *cmd,
+                      const struct prk_pr_result *res)
+{
+	if (lu->pr_hooks.prout_done)
+		lu->pr_hooks.prout_done(lu->pr_hooks.ctx, lu, cmd->nx, cmd->cdb[1] & 0x1f,
+		                        res->status, res->why);
 }
 
 /* Writes the APTPL record when the engine asks for it; on failure puts
@@ -88,49 +104,64 @@ void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 
 /* The parameter list is the first PARAMETER LIST LENGTH bytes of data-out;
  * when data-out is shorter the engine sees the short list and reports
- * PARAMETER LIST LENGTH ERROR. */
+ * PARAMETER LIST LENGTH ERROR. A command that decodes goes to the prout
+ * hook; one that does not is answered here. */
 void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	struct prk_pr_result res;
+	struct prk_pr_request req;
 	const uint8_t *p;
 	uint32_t pll = prk_lu_get32(cmd->cdb + 5);
 	size_t len = prk_lu_params(cmd, pll, &p);
 	static const uint8_t none[1];
 
 	cmd->spdtl = pll;
+	prk_pr_result_init(&res);
+	if (prk_pr_out_decode(lu->pr, cmd->cdb, cmd->cdb_len, p ? p : none, len, &req, &res)) {
+		prout_log(lu, cmd, &res);
+		complete(lu, cmd, &res);
+		return;
+	}
+	struct prout_op *o = malloc(sizeof(*o));
+	if (!o) {
+		prk_lu_fail_nomem(lu, cmd);
+		return;
+	}
+	*o = (struct prout_op){
+	    .op = {.from = cmd->nx, .req = req, .cmd = cmd}, .lu = lu, .cmd = cmd};
+	if (lu->pr_hooks.prout)
+		lu->pr_hooks.prout(lu->pr_hooks.ctx, lu, &o->op);
+	else
+		prk_lu_prout_local(lu, &o->op);
+}
+
+void prk_lu_prout_local(struct prk_lu *lu, struct prk_lu_prout *op)
+{
+	struct prout_op *o = (struct prout_op *)op;
 	/* With APTPL the old state is kept until the new one is on disk. */
 	struct prk_pr_state *before = NULL;
 	if (lu->pr_hooks.persist) {
 		before = prk_pr_state_clone(lu->pr);
 		if (!before) {
-			prk_lu_fail_nomem(lu, cmd);
+			prk_lu_fail_nomem(lu, o->cmd);
+			free(o);
 			return;
 		}
 	}
-	prk_pr_result_init(&res);
-	prk_pr_out(lu->pr, cmd->nx, cmd->cdb, cmd->cdb_len, p ? p : none, len, &res);
-	if (lu->pr_hooks.prout_done)
-		lu->pr_hooks.prout_done(lu->pr_hooks.ctx, lu, cmd->nx, cmd->cdb[1] & 0x1f,
-		                        res.status, res.why);
-	if (persist(lu, cmd, before, &res))
+	prk_pr_result_init(&o->res);
+	prk_pr_apply(lu->pr, op->from, &op->req, &o->res);
+	prout_log(lu, o->cmd, &o->res);
+	if (persist(lu, o->cmd, before, &o->res)) {
+		free(o);
 		return;
+	}
 	prk_pr_state_free(before);
-	if (res.status == PRK_STATUS_GOOD && res.n_abort && lu->pr_hooks.abort) {
-		struct pr_barrier *b = malloc(sizeof(*b));
-		if (b) {
-			*b = (struct pr_barrier){.lu = lu, .cmd = cmd, .res = res};
-			lu->pr_hooks.abort(lu->pr_hooks.ctx, lu, b->res.abort, b->res.n_abort, cmd,
-			                   barrier_done, b);
-			return;
-		}
-		/* Out of memory: completing without the barrier would break its
-		 * promise; fail loudly instead (the state change stands, as the
-		 * access check already enforces it). */
-		prk_pr_result_free(&res);
-		prk_lu_fail_nomem(lu, cmd);
+	if (o->res.status == PRK_STATUS_GOOD && o->res.n_abort && lu->pr_hooks.abort) {
+		lu->pr_hooks.abort(lu->pr_hooks.ctx, lu, o->res.abort, o->res.n_abort, o->cmd,
+		                   barrier_done, o);
 		return;
 	}
-	complete(lu, cmd, &res);
+	prk_lu_prout_complete(op, &o->res);
 }
 
 void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)

@@ -526,28 +526,39 @@ int prk_pr_apply(struct prk_pr_state *st, const struct prk_nexus *from,
 	return 0;
 }
 
-int prk_pr_out(struct prk_pr_state *st, const struct prk_nexus *from, const uint8_t *cdb,
-               size_t cdb_len, const uint8_t *params, size_t params_len, struct prk_pr_result *res)
+int prk_pr_out_decode(const struct prk_pr_state *st, const uint8_t *cdb, size_t cdb_len,
+                      const uint8_t *params, size_t params_len, struct prk_pr_request *req,
+                      struct prk_pr_result *res)
 {
-	struct prk_pr_request req;
 	struct prk_field_err err;
 	res->changed = res->persist = false;
+	/* Under an SPC-2 reservation every PR OUT conflicts, even a
+	 * malformed one. */
 	if (st->spc2) {
 		prk_res_conflict(res, "SPC-2 reservation held");
 		return -1;
 	}
-	if (prk_prout_cdb_decode(cdb, cdb_len, &req.cdb, &err)) {
+	if (prk_prout_cdb_decode(cdb, cdb_len, &req->cdb, &err)) {
 		prk_res_field(res, &err);
 		return -1;
 	}
-	if (req.cdb.param_len != params_len) {
+	if (req->cdb.param_len != params_len) {
 		prk_res_check(res, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_PARAMETER_LIST_LENGTH_ERROR,
 		              "parameter data shorter than PARAMETER LIST LENGTH");
 		return -1;
 	}
-	if (prk_prout_params_decode(req.cdb.sa, params, params_len, &req.p, &err)) {
+	if (prk_prout_params_decode(req->cdb.sa, params, params_len, &req->p, &err)) {
 		prk_res_field(res, &err);
 		return -1;
 	}
+	return 0;
+}
+
+int prk_pr_out(struct prk_pr_state *st, const struct prk_nexus *from, const uint8_t *cdb,
+               size_t cdb_len, const uint8_t *params, size_t params_len, struct prk_pr_result *res)
+{
+	struct prk_pr_request req;
+	if (prk_pr_out_decode(st, cdb, cdb_len, params, params_len, &req, res))
+		return -1;
 	return prk_pr_apply(st, from, &req, res);
 }

@@ -37,6 +37,17 @@ static int creatable(const char *path, char *why, size_t cap)
 	return 0;
 }
 
+void prk_check_file_opts(const struct prk_cfg_lun *l, struct prk_bs_file_opts *o)
+{
+	*o = (struct prk_bs_file_opts){
+	    .path = l->path,
+	    .size = l->size,
+	    .direct = l->direct,
+	    .queue_depth = l->queue_depth,
+	    .readonly = l->readonly,
+	};
+}
+
 int prk_check_lun_file(const struct prk_cfg_lun *l, const char *where, char *err, size_t errlen)
 {
 	char why[4400];
@@ -96,13 +107,8 @@ static int check_open(const struct prk_cfg_lun *l, const char *where, char *err,
 		}
 		return 0;
 	}
-	struct prk_bs_file_opts o = {
-	    .path = l->path,
-	    .size = l->size,
-	    .direct = l->direct,
-	    .queue_depth = l->queue_depth,
-	    .readonly = l->readonly,
-	};
+	struct prk_bs_file_opts o;
+	prk_check_file_opts(l, &o);
 	char e[512];
 	struct prk_bs *bs = prk_bs_file_open(&o, e, sizeof(e));
 	if (!bs) {

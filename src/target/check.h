@@ -17,6 +17,10 @@
  * 0 (also for RAM LUs) or -1 with a message. */
 int prk_check_lun_file(const struct prk_cfg_lun *l, const char *where, char *err, size_t errlen);
 
+struct prk_bs_file_opts;
+/* How a file LU's backstore is opened, by a start and by --check alike. */
+void prk_check_file_opts(const struct prk_cfg_lun *l, struct prk_bs_file_opts *o);
+
 /* Everything a start would check or do that can fail, without starting:
  * each portal's address parses and can be bound (one in use is only a
  * warning: it may be this daemon's, running), every backing file opens as

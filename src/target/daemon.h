@@ -15,8 +15,11 @@ struct prk_bs;
 struct prk_lu;
 struct prk_admin;
 
-/* One LU with its backstore and where it is mapped. */
+/* One LU with its backstore and where it is mapped. Allocated on its own
+ * (the daemon keeps pointers), so that it can be the context of its LU's
+ * PR hooks for as long as the LU lives. */
 struct prk_dlu {
+	struct daemon *d; /* the daemon it belongs to */
 	struct prk_bs *bs;
 	struct prk_lu *lu;
 	struct prk_loop_fd *bs_watch;
@@ -25,13 +28,16 @@ struct prk_dlu {
 	char *aptpl_path; /* this LU's APTPL record */
 };
 
+/* Everything the daemon runs. The functions below own its changes: the
+ * configuration loader (prk_daemon_build) and the admin socket (admin.c,
+ * which only parses requests) both go through them. */
 struct daemon {
 	struct prk_cfg cfg;
 	struct prk_loop *loop;
 	struct prk_iscsi_server *srv;
 	struct prk_iscsi_target *targets;
 	size_t n_targets;
-	struct prk_dlu *lus;
+	struct prk_dlu **lus;
 	size_t n_lus, cap_lus;
 	struct prk_loop_fd *sig;
 	struct prk_admin *admin; /* the admin socket (admin_srv.c), or NULL */
@@ -41,19 +47,56 @@ struct daemon {
 	struct prk_lu_port_groups tpgs;
 };
 
+/* ---- life cycle (daemon.c) ---- */
+
 /* Builds everything from d->cfg (d->loop must exist): LUs, targets, the
  * iSCSI server, and last the portals. Returns 0 or -1 with a message. */
 int prk_daemon_build(struct daemon *d, char *err, size_t errlen);
 /* Stops and frees everything, the loop and the configuration included. */
 void prk_daemon_teardown(struct daemon *d);
+/* The index of the target named name (case-insensitive, as iSCSI names
+ * compare), or -1. */
+long prk_daemon_find_target(const struct daemon *d, const char *name);
 
-/* Opens the backstore and LU of cl and maps it into target t. Returns 0 or -1
- * with a message naming the target and LUN. */
-int prk_daemon_add_lun(struct daemon *d, size_t t, const struct prk_cfg_lun *cl, char *err,
-                       size_t errlen);
+/* ---- logical units (daemon_lu.c) ---- */
+
+/* Opens the backstore and LU of cl, restores its persistent reservations
+ * and maps it into target t; sessions already logged in to t see it at
+ * once (3F/0E for the target's LUs). Returns 0 or -1 with a message
+ * naming the target and LUN. */
+int prk_daemon_add_lu(struct daemon *d, size_t t, const struct prk_cfg_lun *cl, char *err,
+                      size_t errlen);
 /* Unmaps and closes a LUN; -1 with a message if it does not exist or has
  * commands in flight. */
-int prk_daemon_remove_lun(struct daemon *d, size_t t, uint16_t lun, char *err, size_t errlen);
+int prk_daemon_remove_lu(struct daemon *d, size_t t, uint16_t lun, char *err, size_t errlen);
+/* Closes every LU (teardown; the server must be gone). */
+void prk_daemon_close_lus(struct daemon *d);
+/* The daemon's record of a mapped LU, or NULL. */
+const struct prk_dlu *prk_daemon_dlu(const struct daemon *d, const struct prk_lu *lu);
+
+/* ---- portals and ALUA (daemon_portal.c) ---- */
+
+/* A portal to open. tpgt and rtpi: 0..65535 as given (0 is refused), or
+ * -1 for one more than the highest of the open portals. */
+struct prk_daemon_portal {
+	const char *addr;
+	uint16_t port; /* 0: any free port */
+	int32_t tpgt, rtpi;
+	enum prk_lu_alua_state state;
+};
+
+/* Opens a portal as its own target port group, in ALUA state p->state, and
+ * tells every LU its port. Fills *tpgt and *rtpi (either may be NULL) with
+ * what it used. Returns 0 or -1 with a message. */
+int prk_daemon_add_portal(struct daemon *d, const struct prk_daemon_portal *p, uint16_t *tpgt,
+                          uint16_t *rtpi, char *err, size_t errlen);
+/* Closes the portal addr:port (and its connections); -1 with "no portal
+ * A:P" (an IPv6 address in brackets) when there is none. */
+int prk_daemon_remove_portal(struct daemon *d, const char *addr, uint16_t port, char *err,
+                             size_t errlen);
+/* The relative target port identifiers of the open portals, at most cap;
+ * returns their number. */
+size_t prk_daemon_rtpis(const struct daemon *d, uint16_t *out, size_t cap);
 
 /* Sets the ALUA state of the portal addr:port. Returns 1 when it changed
  * (every LU then reports 2A/06 ASYMMETRIC ACCESS STATE CHANGED to each of

@@ -438,6 +438,102 @@ static void test_unknown_portal_as_documented(void **state)
 	             "no portal 127.0.0.9:1");
 }
 
+/* Asserts the request is answered with exactly the error want. */
+static void expect_exact_error(const char *text, const char *want)
+{
+	json_object *o = request(text);
+	const char *e = error_of(o);
+	if (!e || strcmp(e, want) != 0)
+		fail_msg("%s -> %s; wanted the error \"%s\"", text, json_object_to_json_string(o),
+		         want);
+	json_object_put(o);
+}
+
+/* Every error a command's fields can draw, to the byte: pinned before the
+ * admin commands became a table (issue 12), so that no answer changed. */
+static void test_every_field_error_exact(void **state)
+{
+	(void)state;
+	static const char states[] =
+	    "one of active_optimized, active_non_optimized, standby, unavailable is required";
+	char req[512], want[512];
+	expect_exact_error("[]\n", "cmd: a command name is required");
+	expect_exact_error("{}\n", "cmd: a command name is required");
+	expect_exact_error("{\"cmd\": 5}\n", "cmd: a command name is required");
+	expect_exact_error("{\"cmd\": \"nope\"}\n", "cmd: unknown command \"nope\"");
+	expect_exact_error("{\"cmd\": \"pr\"}\n", "target: a target name is required");
+	expect_exact_error("{\"cmd\": \"remove-lu\", \"target\": 1}\n",
+	                   "target: a target name is required");
+	expect_exact_error("{\"cmd\": \"add-lu\", \"target\": \"iqn.2000-01.x:none\"}\n",
+	                   "target: no target named \"iqn.2000-01.x:none\"");
+	snprintf(req, sizeof(req), "{\"cmd\": \"pr\", \"target\": \"%s\"}\n", H_TARGET);
+	expect_exact_error(req, "lun: a LUN number is required");
+	snprintf(req, sizeof(req), "{\"cmd\": \"remove-lu\", \"target\": \"%s\", \"lun\": \"1\"}\n",
+	         H_TARGET);
+	expect_exact_error(req, "lun: a LUN number is required");
+	snprintf(req, sizeof(req), "{\"cmd\": \"remove-lu\", \"target\": \"%s\", \"lun\": 7}\n",
+	         H_TARGET);
+	expect_exact_error(req, "target " H_TARGET " has no LUN 7");
+	snprintf(req, sizeof(req), "{\"cmd\": \"add-lu\", \"target\": \"%s\"}\n", H_TARGET);
+	expect_exact_error(req, "lun: the LUN description is required");
+	snprintf(req, sizeof(req),
+	         "{\"cmd\": \"add-lu\", \"target\": \"%s\", \"lun\": {\"lun\": 0, "
+	         "\"backstore\": {\"type\": \"ram\", \"size\": \"1M\"}}}\n",
+	         H_TARGET);
+	expect_exact_error(req, "target " H_TARGET ": LUN 0 already exists");
+	expect_exact_error("{\"cmd\": \"add-portal\"}\n", "address: an IP address is required");
+	expect_exact_error("{\"cmd\": \"set-alua\", \"address\": 1}\n",
+	                   "address: an IP address is required");
+	expect_exact_error("{\"cmd\": \"remove-portal\", \"address\": \"127.0.0.1\"}\n",
+	                   "port: a port number 0..65535 is required");
+	expect_exact_error(
+	    "{\"cmd\": \"add-portal\", \"address\": \"127.0.0.1\", \"port\": 65536}\n",
+	    "port: a port number 0..65535 is required");
+	snprintf(want, sizeof(want), "alua_state: %s", states);
+	expect_exact_error("{\"cmd\": \"add-portal\", \"address\": \"127.0.0.1\", \"port\": 0, "
+	                   "\"alua_state\": \"on\"}\n",
+	                   want);
+	expect_exact_error("{\"cmd\": \"remove-portal\", \"address\": \"127.0.0.1\", \"port\": 0, "
+	                   "\"alua_state\": 1}\n",
+	                   want);
+	snprintf(want, sizeof(want), "state: %s", states);
+	expect_exact_error("{\"cmd\": \"set-alua\", \"address\": \"127.0.0.1\", \"port\": 1}\n",
+	                   want);
+	expect_exact_error("{\"cmd\": \"add-portal\", \"address\": \"127.0.0.1\", \"port\": 0, "
+	                   "\"tpgt\": 0}\n",
+	                   "tpgt/rtpi: must be 1..65535");
+	expect_exact_error("{\"cmd\": \"add-portal\", \"address\": \"127.0.0.1\", \"port\": 0, "
+	                   "\"rtpi\": 65536}\n",
+	                   "tpgt/rtpi: must be 1..65535");
+	expect_exact_error("{\"cmd\": \"add-portal\", \"address\": \"127.0.0.300\", \"port\": 0}\n",
+	                   "portal 127.0.0.300: not an IPv4 or IPv6 address");
+	expect_exact_error("{\"cmd\": \"remove-portal\", \"address\": \"::1\", \"port\": 9}\n",
+	                   "no portal [::1]:9");
+	expect_exact_error("{\"cmd\": \"set-alua\", \"address\": \"::1\", \"port\": 9, "
+	                   "\"state\": \"standby\"}\n",
+	                   "no portal ::1:9");
+}
+
+/* The portal table holds 64 portals; the 65th is refused before it
+ * listens. */
+static void test_portal_cap_exact(void **state)
+{
+	(void)state;
+	static const char add[] =
+	    "{\"cmd\": \"add-portal\", \"address\": \"127.0.0.1\", \"port\": 0}\n";
+	for (int i = 1; i < 64; i++) {
+		json_object *o = request(add);
+		assert_null(error_of(o));
+		json_object_put(o);
+	}
+	expect_exact_error(add, "at most 64 portals");
+	json_object *o = request("{\"cmd\": \"portals\"}\n");
+	json_object *v;
+	assert_true(json_object_object_get_ex(o, "portals", &v));
+	assert_int_equal(json_object_array_length(v), 64);
+	json_object_put(o);
+}
+
 static void test_cli_negative_lun(void **state)
 {
 	(void)state;
@@ -471,6 +567,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lun_out_of_range_named_as_given, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_portal_as_documented, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cli_negative_lun, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_field_error_exact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_portal_cap_exact, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
