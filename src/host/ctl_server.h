@@ -65,7 +65,7 @@ struct ctl_server {
 	ino_t ino;
 	struct ctl_conn conns[CTL_MAX_CONNS];
 	struct ctl_stall stalls[CTL_MAX_STALLS];
-	/* Which connection each descriptor of the last ctl_poll_fill is
+	/* Which connection each descriptor of the last prk_ctl_poll_fill is
 	 * (-1: the listening socket). */
 	int map[CTL_MAX_POLLFDS];
 };
@@ -75,12 +75,12 @@ struct ctl_server {
  * checked). When every slot is taken, the connection idle the longest is
  * closed to make room: only busy connections count against the cap.
  * Returns 0, or -1 when all are busy (the caller refuses fd). */
-int ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid);
+int prk_ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid);
 
 /* ctl_listen.c */
 /* Accepts every pending connection of a peer with our uid or uid 0. */
-void ctl_accept(struct prk_host *h);
+void prk_ctl_accept(struct prk_host *h);
 /* Closes the listening socket and removes its file if it is still ours. */
-void ctl_listen_close(struct ctl_server *s);
+void prk_ctl_listen_close(struct ctl_server *s);
 
 #endif

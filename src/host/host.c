@@ -20,7 +20,7 @@ uint64_t prk_host_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void hlog(struct prk_host *h, int level, const char *fmt, ...)
+void prk_hlog(struct prk_host *h, int level, const char *fmt, ...)
 {
 	if (!h || level > h->log_level)
 		return;
@@ -32,7 +32,7 @@ void hlog(struct prk_host *h, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void h_err(struct prk_host_err *e, enum prk_host_errc code, int path, const char *fmt, ...)
+void prk_herr(struct prk_host_err *e, enum prk_host_errc code, int path, const char *fmt, ...)
 {
 	if (!e)
 		return;
@@ -86,7 +86,7 @@ struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err
 {
 	struct prk_host *h = calloc(1, sizeof(*h));
 	if (!h) {
-		h_err(err, PRK_HE_STATE, -1, "out of memory");
+		prk_herr(err, PRK_HE_STATE, -1, "out of memory");
 		return NULL;
 	}
 	if (o && o->state_dir)
@@ -103,8 +103,8 @@ struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err
 	if (lv && *lv)
 		h->log_level = atoi(lv);
 	if (mkdir_p(h->state_dir)) {
-		h_err(err, PRK_HE_STATE, -1, "state directory %s: %s", h->state_dir,
-		      strerror(errno));
+		prk_herr(err, PRK_HE_STATE, -1, "state directory %s: %s", h->state_dir,
+		         strerror(errno));
 		free(h);
 		return NULL;
 	}
@@ -117,7 +117,7 @@ void prk_host_free(struct prk_host *h)
 		return;
 	/* First the control connections: their stalls are released while
 	 * the devices still exist. */
-	ctl_server_free(h);
+	prk_ctl_server_free(h);
 	while (h->devs)
 		prk_mpdev_free(h->devs);
 	free(h);
@@ -156,7 +156,7 @@ static int host_run(struct prk_host *h, int timeout_ms, bool serve_ctl)
 			who[n++] = p;
 		}
 	}
-	int n_ctl = serve_ctl ? ctl_poll_fill(h, pfd + n, CTL_MAX_POLLFDS, &next) : 0;
+	int n_ctl = serve_ctl ? prk_ctl_poll_fill(h, pfd + n, CTL_MAX_POLLFDS, &next) : 0;
 	int wait = next > now ? (int)(next - now) : 0;
 	h->depth++;
 	int r = poll(pfd, (nfds_t)(n + n_ctl), wait);
@@ -170,25 +170,26 @@ static int host_run(struct prk_host *h, int timeout_ms, bool serve_ctl)
 			continue;
 		if (iscsi_service(p->ctx, pfd[i].revents) < 0)
 			/* A callback may have recorded the real cause already. */
-			path_drop(p, p->drop_requested ? p->last_error : iscsi_get_error(p->ctx));
+			prk_path_drop(p,
+			              p->drop_requested ? p->last_error : iscsi_get_error(p->ctx));
 		else if (p->drop_requested)
-			path_drop(p, p->last_error);
+			prk_path_drop(p, p->last_error);
 	}
 	now = prk_host_now_ms();
 	for (struct prk_mpdev *d = h->devs; d; d = d->next)
 		if (now >= d->next_tick_ms)
-			dev_tick(d, now);
+			prk_dev_tick(d, now);
 	/* Slow work: one device at a time, never nested. */
 	if (!h->in_slow) {
 		h->in_slow = true;
 		for (struct prk_mpdev *d = h->devs; d; d = d->next)
-			dev_slow_work(d);
+			prk_dev_slow_work(d);
 		h->in_slow = false;
 	}
 	/* Last, so that a request sees the state this pass left, and a
 	 * synchronous request (set_key) runs with nothing else half done. */
 	if (serve_ctl)
-		ctl_service(h, pfd + n, n_ctl);
+		prk_ctl_service(h, pfd + n, n_ctl);
 	h->depth--;
 	return 0;
 }
@@ -202,7 +203,7 @@ int prk_host_run(struct prk_host *h, int timeout_ms)
 	return host_run(h, timeout_ms, h->depth == 0);
 }
 
-int host_run_nested(struct prk_host *h, int timeout_ms)
+int prk_hloop_run_nested(struct prk_host *h, int timeout_ms)
 {
 	return host_run(h, timeout_ms, false);
 }

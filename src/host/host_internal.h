@@ -133,7 +133,7 @@ struct prk_mpdev {
 
 	struct hio *pending_head, *pending_tail;
 	/* I/O that met RESERVATION CONFLICT, held for fenced_hold_ms until
-	 * our key is registered again (dev_unfenced). */
+	 * our key is registered again (prk_dev_unfenced). */
 	struct hio *held_head, *held_tail;
 	unsigned inflight;
 	uint64_t next_tick_ms;
@@ -146,7 +146,7 @@ struct hcmd {
 	struct scsi_task *task;
 	uint64_t deadline_ms;
 	bool aborting;
-	bool owned; /* allocated by path_send, freed after done() */
+	bool owned; /* allocated by prk_path_cmd_async, freed after done() */
 	uint64_t bytes;
 	hcmd_fn done;
 	void *arg;
@@ -191,35 +191,36 @@ static inline unsigned dflt(unsigned v, unsigned d)
 /* One loop pass for the library's own waits (synchronous commands,
  * draining, waiting for paths): like prk_host_run, but the control socket
  * is never served from it. */
-int host_run_nested(struct prk_host *h, int timeout_ms);
-void hlog(struct prk_host *h, int level, const char *fmt, ...)
+int prk_hloop_run_nested(struct prk_host *h, int timeout_ms);
+void prk_hlog(struct prk_host *h, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void h_err(struct prk_host_err *e, enum prk_host_errc code, int path, const char *fmt, ...)
+void prk_herr(struct prk_host_err *e, enum prk_host_errc code, int path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* isid_store.c: the ISID of (initiator, target, portal), kept in the
  * state directory, and a lock held while a process uses it. */
-int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct prk_host_err *err);
-void isid_release(struct hpath *p);
+int prk_isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok,
+                     struct prk_host_err *err);
+void prk_isid_release(struct hpath *p);
 /* The 48-bit ISID libiscsi sends for iscsi_set_isid_random(rnd, qual). */
-uint64_t isid_of_random(uint32_t rnd, uint32_t qual);
+uint64_t prk_isid_of_random(uint32_t rnd, uint32_t qual);
 
 /* path.c */
-void path_start_connect(struct hpath *p);
-void path_drop(struct hpath *p, const char *why);
-void path_set_state(struct hpath *p, enum prk_path_state s, const char *why);
-struct hcmd *path_send(struct hpath *p, struct scsi_task *t, unsigned timeout_ms, uint64_t bytes,
-                       hcmd_fn done, void *arg);
+void prk_path_connect_async(struct hpath *p);
+void prk_path_drop(struct hpath *p, const char *why);
+void prk_path_set_state(struct hpath *p, enum prk_path_state s, const char *why);
+struct hcmd *prk_path_cmd_async(struct hpath *p, struct scsi_task *t, unsigned timeout_ms,
+                                uint64_t bytes, hcmd_fn done, void *arg);
 /* The same in storage the caller owns (c->owned false: kept alive until
  * done() has been called). */
-bool path_send_cmd(struct hpath *p, struct hcmd *c, struct scsi_task *t, unsigned timeout_ms,
-                   uint64_t bytes, hcmd_fn done, void *arg);
-void path_timers(struct hpath *p, uint64_t now);
-void path_checker(struct hpath *p, uint64_t now);
-int path_bring_up(struct hpath *p);
+bool prk_path_cmd_async_in(struct hpath *p, struct hcmd *c, struct scsi_task *t,
+                           unsigned timeout_ms, uint64_t bytes, hcmd_fn done, void *arg);
+void prk_path_timers(struct hpath *p, uint64_t now);
+void prk_path_checker(struct hpath *p, uint64_t now);
+int prk_path_bring_up_sync(struct hpath *p);
 /* REPORT TARGET PORT GROUPS through p, applied to every path. */
-int path_refresh_alua(struct hpath *p);
-bool path_usable(const struct hpath *p);
+int prk_path_refresh_alua_sync(struct hpath *p);
+bool prk_path_usable(const struct hpath *p);
 /* Synchronous command through p (runs the loop). Unit attentions are
  * reported as events and the command is sent again (at most 8 times).
  * Returns the SCSI status, or -1 on a transport failure (err filled). */
@@ -236,70 +237,70 @@ struct hsync {
 	uint8_t sense_key;
 	uint16_t asc;
 };
-int path_cmd_sync(struct hpath *p, struct hsync *s);
+int prk_path_cmd_sync(struct hpath *p, struct hsync *s);
 
 /* mpdev.c */
 /* I/O of d may not be sent now: a close or reservation move (quiesced),
  * a stall, or the device going away. */
-static inline bool dev_held(const struct prk_mpdev *d)
+static inline bool prk_dev_held(const struct prk_mpdev *d)
 {
 	return d->quiesced || d->stalls || d->freeing;
 }
-void dev_event(struct prk_mpdev *d, const struct prk_event *ev);
-void dev_dispatch(struct prk_mpdev *d);
+void prk_dev_event(struct prk_mpdev *d, const struct prk_event *ev);
+void prk_dev_dispatch(struct prk_mpdev *d);
 /* Our key is registered again: not fenced; I/O held by fenced_hold_ms
  * goes out again at the next dispatch. */
-void dev_unfenced(struct prk_mpdev *d);
+void prk_dev_unfenced(struct prk_mpdev *d);
 /* Held I/O joins the pending queue (to be completed by close/free). */
-void dev_take_held(struct prk_mpdev *d);
-void dev_tick(struct prk_mpdev *d, uint64_t now);
-void dev_slow_work(struct prk_mpdev *d);
-int dev_wait_drained(struct prk_mpdev *d, int timeout_ms);
-struct hpath *dev_best_path(struct prk_mpdev *d, bool need_registered);
-void dev_path_ready(struct hpath *p);
+void prk_dev_take_held(struct prk_mpdev *d);
+void prk_dev_tick(struct prk_mpdev *d, uint64_t now);
+void prk_dev_slow_work(struct prk_mpdev *d);
+int prk_dev_wait_drained(struct prk_mpdev *d, int timeout_ms);
+struct hpath *prk_dev_best_path(struct prk_mpdev *d, bool need_registered);
+void prk_dev_path_ready(struct hpath *p);
 
 /* open.c */
 /* SPC-2 fallback: RESERVE(6) through p. 0; -1 with PRK_HE_BUSY when
  * another initiator holds it; other errors -1. */
-int spc2_reserve(struct prk_mpdev *d, struct hpath *p, struct prk_host_err *err);
+int prk_spc2_reserve_sync(struct prk_mpdev *d, struct hpath *p, struct prk_host_err *err);
 /* After spc2_path lost its session: reserve again through a usable path
  * (I/O waits meanwhile); another initiator's reservation means fenced. */
-void spc2_recover(struct prk_mpdev *d);
+void prk_spc2_recover_sync(struct prk_mpdev *d);
 
 /* mpdev_pr.c */
-int pr_register_path(struct hpath *p, uint64_t key, struct prk_host_err *err);
-int pr_unregister_path(struct hpath *p, struct prk_host_err *err);
-int pr_reregister_returning(struct hpath *p);
-int pr_recover_dead_holder(struct prk_mpdev *d);
-int pr_prout(struct hpath *p, uint8_t sa, uint8_t type, uint64_t rk, uint64_t sark, bool aptpl,
-             struct prk_host_err *err);
-int pr_prin(struct hpath *p, uint8_t sa, uint8_t *buf, uint16_t cap, size_t *got,
-            struct prk_host_err *err);
-int pr_count_key(struct hpath *p, uint64_t key, size_t *n, struct prk_host_err *err);
+int prk_devpr_register_path_sync(struct hpath *p, uint64_t key, struct prk_host_err *err);
+int prk_devpr_unregister_path_sync(struct hpath *p, struct prk_host_err *err);
+int prk_devpr_reregister_returning_sync(struct hpath *p);
+int prk_devpr_recover_dead_holder_sync(struct prk_mpdev *d);
+int prk_devpr_prout_sync(struct hpath *p, uint8_t sa, uint8_t type, uint64_t rk, uint64_t sark,
+                         bool aptpl, struct prk_host_err *err);
+int prk_devpr_prin_sync(struct hpath *p, uint8_t sa, uint8_t *buf, uint16_t cap, size_t *got,
+                        struct prk_host_err *err);
+int prk_devpr_count_key_sync(struct hpath *p, uint64_t key, size_t *n, struct prk_host_err *err);
 /* READ FULL STATUS through via: which of our paths are registered and
  * which holds the reservation; sets resv_held / resv_type. */
-int pr_sync_state(struct prk_mpdev *d, struct hpath *via, struct prk_host_err *err);
-void cmd_err(struct prk_host_err *err, struct hpath *p, int st, const struct hsync *s,
-             const char *what);
+int prk_devpr_read_state_sync(struct prk_mpdev *d, struct hpath *via, struct prk_host_err *err);
+void prk_cmd_err(struct prk_host_err *err, struct hpath *p, int st, const struct hsync *s,
+                 const char *what);
 /* Our registration is gone: every path unregistered, PRK_EV_FENCED. */
-void pr_mark_fenced(struct prk_mpdev *d, int path, const char *why);
-struct hpath *pr_any_session(struct prk_mpdev *d, bool need_registered);
+void prk_devpr_mark_fenced(struct prk_mpdev *d, int path, const char *why);
+struct hpath *prk_devpr_any_session(struct prk_mpdev *d, bool need_registered);
 /* The path of ours whose I_T nexus a READ FULL STATUS descriptor names,
  * or NULL. */
 struct prk_full_desc;
-struct hpath *pr_path_of_tid(struct prk_mpdev *d, const struct prk_full_desc *fd);
+struct hpath *prk_devpr_path_of_tid(struct prk_mpdev *d, const struct prk_full_desc *fd);
 
 /* ctl_server.c: the control socket, served from the top-level loop. */
 #define CTL_MAX_POLLFDS 17 /* the listening socket and 16 connections */
 /* Adds the control socket's descriptors to pfd (at most cap); returns how
  * many, and lowers *next_ms to the next deadline (drain, max_ms). */
-int ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms);
-/* Serves the descriptors ctl_poll_fill added (n of them, in pfd), then
+int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms);
+/* Serves the descriptors prk_ctl_poll_fill added (n of them, in pfd), then
  * the deadlines. */
-void ctl_service(struct prk_host *h, struct pollfd *pfd, int n);
+void prk_ctl_service(struct prk_host *h, struct pollfd *pfd, int n);
 /* d is being freed: the stalls held on it are forgotten. */
-void ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d);
+void prk_ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d);
 /* Closes every connection (releasing their stalls) and the socket. */
-void ctl_server_free(struct prk_host *h);
+void prk_ctl_server_free(struct prk_host *h);
 
 #endif

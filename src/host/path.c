@@ -1,7 +1,7 @@
 /* One path: a libiscsi context with our ISID and no automatic reconnect.
  *
  * Connect and login are asynchronous. Once logged in, the path is brought
- * up by slow work (path_bring_up: identity, capacity, ALUA, unit
+ * up by slow work (prk_path_bring_up_sync: identity, capacity, ALUA, unit
  * attentions, re-registration) before it may carry I/O. Every command is
  * tracked with a deadline: when it passes, the path stops taking I/O and
  * the command is aborted at the target with ABORT TASK; only when the
@@ -16,12 +16,12 @@
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_vpd.h"
 
-bool path_usable(const struct hpath *p)
+bool prk_path_usable(const struct hpath *p)
 {
 	return !p->removed && !p->drop_requested && p->conn == HC_READY && p->state == PRK_PATH_UP;
 }
 
-void path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
+void prk_path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
 {
 	if (p->state == s)
 		return;
@@ -34,9 +34,9 @@ void path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
 	if (s == PRK_PATH_DOWN || s == PRK_PATH_FAILED)
 		p->failures++;
 	p->state = s;
-	hlog(p->dev->h, 1, "path %d (%s): %s -> %s (%s)", p->idx, p->portal,
-	     prk_path_state_name(ev.old_state), prk_path_state_name(s), why ? why : "");
-	dev_event(p->dev, &ev);
+	prk_hlog(p->dev->h, 1, "path %d (%s): %s -> %s (%s)", p->idx, p->portal,
+	         prk_path_state_name(ev.old_state), prk_path_state_name(s), why ? why : "");
+	prk_dev_event(p->dev, &ev);
 }
 
 static void hcmd_unlink(struct hcmd *c)
@@ -67,8 +67,8 @@ static void hcmd_cb(struct iscsi_context *ctx, int status, void *data, void *pri
 		free(c);
 }
 
-bool path_send_cmd(struct hpath *p, struct hcmd *c, struct scsi_task *t, unsigned timeout_ms,
-                   uint64_t bytes, hcmd_fn done, void *arg)
+bool prk_path_cmd_async_in(struct hpath *p, struct hcmd *c, struct scsi_task *t,
+                           unsigned timeout_ms, uint64_t bytes, hcmd_fn done, void *arg)
 {
 	if (!p->ctx || (p->conn != HC_READY && p->conn != HC_LOGGED_IN))
 		return false;
@@ -93,14 +93,14 @@ bool path_send_cmd(struct hpath *p, struct hcmd *c, struct scsi_task *t, unsigne
 	return true;
 }
 
-struct hcmd *path_send(struct hpath *p, struct scsi_task *t, unsigned timeout_ms, uint64_t bytes,
-                       hcmd_fn done, void *arg)
+struct hcmd *prk_path_cmd_async(struct hpath *p, struct scsi_task *t, unsigned timeout_ms,
+                                uint64_t bytes, hcmd_fn done, void *arg)
 {
 	struct hcmd *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->owned = true;
-	if (!path_send_cmd(p, c, t, timeout_ms, bytes, done, arg)) {
+	if (!prk_path_cmd_async_in(p, c, t, timeout_ms, bytes, done, arg)) {
 		free(c);
 		return NULL;
 	}
@@ -121,8 +121,8 @@ static void login_cb(struct iscsi_context *ctx, int status, void *data, void *pr
 		return;
 	}
 	p->conn = HC_LOGGED_IN;
-	hlog(p->dev->h, 2, "path %d (%s): logged in, ISID 0x%012llx", p->idx, p->portal,
-	     (unsigned long long)p->isid);
+	prk_hlog(p->dev->h, 2, "path %d (%s): logged in, ISID 0x%012llx", p->idx, p->portal,
+	         (unsigned long long)p->isid);
 }
 
 static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
@@ -146,7 +146,7 @@ static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *
 	}
 }
 
-void path_start_connect(struct hpath *p)
+void prk_path_connect_async(struct hpath *p)
 {
 	struct prk_mpdev *d = p->dev;
 	uint64_t now = prk_host_now_ms();
@@ -187,7 +187,7 @@ static void tmf_cb(struct iscsi_context *ctx, int status, void *data, void *priv
 		p->tmf_pending--;
 }
 
-void path_drop(struct hpath *p, const char *why)
+void prk_path_drop(struct hpath *p, const char *why)
 {
 	struct iscsi_context *ctx = p->ctx;
 	p->drop_requested = false;
@@ -195,7 +195,8 @@ void path_drop(struct hpath *p, const char *why)
 		return;
 	if (why && why != p->last_error)
 		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
-	hlog(p->dev->h, 1, "path %d (%s): session dropped: %s", p->idx, p->portal, p->last_error);
+	prk_hlog(p->dev->h, 1, "path %d (%s): session dropped: %s", p->idx, p->portal,
+	         p->last_error);
 	if (p->conn == HC_CONNECTING)
 		p->failed_logins++;
 	p->conn = HC_IDLE;
@@ -210,22 +211,22 @@ void path_drop(struct hpath *p, const char *why)
 	iscsi_destroy_context(ctx);
 	p->healthy_since_ms = 0;
 	p->next_connect_ms = prk_host_now_ms() + dflt(p->dev->o.checker_interval_ms, 1000);
-	path_set_state(p, PRK_PATH_DOWN, p->last_error);
-	dev_dispatch(p->dev);
+	prk_path_set_state(p, PRK_PATH_DOWN, p->last_error);
+	prk_dev_dispatch(p->dev);
 }
 
-void path_timers(struct hpath *p, uint64_t now)
+void prk_path_timers(struct hpath *p, uint64_t now)
 {
 	if (p->drop_requested) {
-		path_drop(p, p->last_error);
+		prk_path_drop(p, p->last_error);
 		return;
 	}
 	if (p->conn == HC_CONNECTING && now > p->connect_deadline_ms) {
-		path_drop(p, "login timed out");
+		prk_path_drop(p, "login timed out");
 		return;
 	}
 	if (p->tmf_pending && now > p->tmf_deadline_ms) {
-		path_drop(p, "ABORT TASK not answered in time");
+		prk_path_drop(p, "ABORT TASK not answered in time");
 		return;
 	}
 	for (struct hcmd *c = p->cmds; c; c = c->next) {
@@ -234,7 +235,7 @@ void path_timers(struct hpath *p, uint64_t now)
 		c->aborting = true;
 		snprintf(p->last_error, sizeof(p->last_error), "command timed out");
 		if (p->state == PRK_PATH_UP || p->state == PRK_PATH_STANDBY)
-			path_set_state(p, PRK_PATH_FAILED, "command timed out");
+			prk_path_set_state(p, PRK_PATH_FAILED, "command timed out");
 		p->healthy_since_ms = 0;
 		if (iscsi_task_mgmt_abort_task_async(p->ctx, c->task, tmf_cb, p) < 0) {
 			p->drop_requested = true;
@@ -245,7 +246,7 @@ void path_timers(struct hpath *p, uint64_t now)
 		p->tmf_pending++;
 	}
 	if (p->drop_requested)
-		path_drop(p, p->last_error);
+		prk_path_drop(p, p->last_error);
 }
 
 static void check_done(struct hcmd *c, int status, struct scsi_task *t)
@@ -264,7 +265,7 @@ static void check_done(struct hcmd *c, int status, struct scsi_task *t)
 			                       .sense_key = (uint8_t)t->sense.key,
 			                       .asc = asc,
 			                       .why = "path check"};
-			dev_event(p->dev, &ev);
+			prk_dev_event(p->dev, &ev);
 			if ((asc >> 8) == 0x2a)
 				p->dev->rtpg_refresh = true;
 			healthy = true;
@@ -273,7 +274,7 @@ static void check_done(struct hcmd *c, int status, struct scsi_task *t)
 			p->alua_standby = true;
 			p->dev->rtpg_refresh = true;
 			if (p->state == PRK_PATH_UP)
-				path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
+				prk_path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
 		} else {
 			healthy = true; /* the path answers; the LU has something to say */
 		}
@@ -284,10 +285,10 @@ static void check_done(struct hcmd *c, int status, struct scsi_task *t)
 	if (!p->healthy_since_ms)
 		p->healthy_since_ms = prk_host_now_ms();
 	if (p->state == PRK_PATH_FAILED)
-		dev_path_ready(p);
+		prk_dev_path_ready(p);
 }
 
-void path_checker(struct hpath *p, uint64_t now)
+void prk_path_checker(struct hpath *p, uint64_t now)
 {
 	struct prk_mpdev *d = p->dev;
 	unsigned iv = dflt(d->o.checker_interval_ms, 1000);
@@ -295,7 +296,7 @@ void path_checker(struct hpath *p, uint64_t now)
 		return;
 	if (p->conn == HC_IDLE) {
 		if (now >= p->next_connect_ms)
-			path_start_connect(p);
+			prk_path_connect_async(p);
 		return;
 	}
 	if (p->conn != HC_READY || p->check_inflight || now < p->next_check_ms)
@@ -307,7 +308,7 @@ void path_checker(struct hpath *p, uint64_t now)
 	unsigned to = iv * 2 > 2000 ? iv * 2 : 2000;
 	if (to > dflt(d->o.io_timeout_ms, 10000))
 		to = dflt(d->o.io_timeout_ms, 10000);
-	if (path_send(p, t, to, 0, check_done, NULL))
+	if (prk_path_cmd_async(p, t, to, 0, check_done, NULL))
 		p->check_inflight = true;
 	else
 		scsi_free_scsi_task(t);
@@ -344,7 +345,7 @@ static void sync_done(struct hcmd *c, int status, struct scsi_task *t)
 	scsi_free_scsi_task(t);
 }
 
-int path_cmd_sync(struct hpath *p, struct hsync *s)
+int prk_path_cmd_sync(struct hpath *p, struct hsync *s)
 {
 	struct prk_mpdev *d = p->dev;
 	for (int attempt = 0; attempt < 8; attempt++) {
@@ -358,12 +359,12 @@ int path_cmd_sync(struct hpath *p, struct hsync *s)
 			scsi_task_set_iov_out(t, &iov, 1);
 		struct sync_wait w = {.in = s->in, .cap = s->in_cap};
 		unsigned to = s->timeout_ms ? s->timeout_ms : dflt(d->o.io_timeout_ms, 10000);
-		if (!path_send(p, t, to, 0, sync_done, &w)) {
+		if (!prk_path_cmd_async(p, t, to, 0, sync_done, &w)) {
 			scsi_free_scsi_task(t);
 			return -1;
 		}
 		while (!w.done)
-			host_run_nested(d->h, 100);
+			prk_hloop_run_nested(d->h, 100);
 		s->in_len = w.got;
 		s->sense_key = w.key;
 		s->asc = w.asc;
@@ -375,7 +376,7 @@ int path_cmd_sync(struct hpath *p, struct hsync *s)
 			                       .sense_key = w.key,
 			                       .asc = w.asc,
 			                       .why = "command"};
-			dev_event(d, &ev);
+			prk_dev_event(d, &ev);
 			if ((w.asc >> 8) == 0x2a)
 				d->rtpg_refresh = true;
 			continue;
@@ -397,7 +398,7 @@ static int bring_up_identity(struct hpath *p)
 	size_t n = prk_inquiry_cdb_encode(true, 0x83, sizeof(buf), cdb);
 	struct hsync s = {
 	    .cdb = cdb, .cdb_len = n, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
-	int st = path_cmd_sync(p, &s);
+	int st = prk_path_cmd_sync(p, &s);
 	if (st != SCSI_STATUS_GOOD) {
 		snprintf(p->last_error, sizeof(p->last_error), "INQUIRY VPD 83h failed (%d)", st);
 		return -1;
@@ -431,7 +432,7 @@ static int bring_up_capacity(struct hpath *p)
 	uint8_t buf[32];
 	struct hsync s = {
 	    .cdb = cdb, .cdb_len = 16, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
-	int st = path_cmd_sync(p, &s);
+	int st = prk_path_cmd_sync(p, &s);
 	if (st == SCSI_STATUS_CHECK_CONDITION && s.sense_key == SCSI_SENSE_NOT_READY &&
 	    (s.asc == 0x040b || s.asc == 0x040c))
 		return 0; /* an ALUA standby/unavailable port: another path will tell */
@@ -449,7 +450,7 @@ static int bring_up_capacity(struct hpath *p)
 }
 
 /* Reads the ALUA states and applies them to every path of the device. */
-int path_refresh_alua(struct hpath *p)
+int prk_path_refresh_alua_sync(struct hpath *p)
 {
 	struct prk_mpdev *d = p->dev;
 	uint8_t cdb[12];
@@ -457,7 +458,7 @@ int path_refresh_alua(struct hpath *p)
 	size_t n = prk_rtpg_cdb_encode(true, sizeof(buf), cdb);
 	struct hsync s = {
 	    .cdb = cdb, .cdb_len = n, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
-	int st = path_cmd_sync(p, &s);
+	int st = prk_path_cmd_sync(p, &s);
 	if (st == SCSI_STATUS_CHECK_CONDITION && s.sense_key == 0x5) {
 		/* No ALUA: every path is active/optimized. */
 		for (size_t i = 0; i < d->n_paths; i++) {
@@ -488,32 +489,32 @@ int path_refresh_alua(struct hpath *p)
 		if (q->conn != HC_READY)
 			continue;
 		if (q->alua_standby && q->state == PRK_PATH_UP)
-			path_set_state(q, PRK_PATH_STANDBY, "ALUA state");
+			prk_path_set_state(q, PRK_PATH_STANDBY, "ALUA state");
 		else if (!q->alua_standby && was_standby && q->state == PRK_PATH_STANDBY)
-			dev_path_ready(q);
+			prk_dev_path_ready(q);
 	}
 	return 0;
 }
 
-int path_bring_up(struct hpath *p)
+int prk_path_bring_up_sync(struct hpath *p)
 {
 	struct prk_mpdev *d = p->dev;
 	if (bring_up_identity(p) || bring_up_capacity(p)) {
-		path_drop(p, p->last_error);
+		prk_path_drop(p, p->last_error);
 		return -1;
 	}
 	if (p->conn != HC_LOGGED_IN)
 		return -1;
 	p->priority = 50;
-	if (path_refresh_alua(p) == 0)
+	if (prk_path_refresh_alua_sync(p) == 0)
 		d->rtpg_refresh = false;
 	/* A TEST UNIT READY: unit attentions pending for this nexus (29/xx
 	 * after a reconnect, 2A/xx) are reported as events here. */
 	uint8_t tur[6] = {0};
 	struct hsync s = {.cdb = tur, .cdb_len = 6, .dir = SCSI_XFER_NONE};
-	int st = path_cmd_sync(p, &s);
+	int st = prk_path_cmd_sync(p, &s);
 	if (st < 0) {
-		path_drop(p, "TEST UNIT READY failed");
+		prk_path_drop(p, "TEST UNIT READY failed");
 		return -1;
 	}
 	if (p->conn != HC_LOGGED_IN)
@@ -523,16 +524,16 @@ int path_bring_up(struct hpath *p)
 		 * device is no longer registered (fenced): take it back before
 		 * this nexus carries anything. */
 		struct prk_host_err e;
-		if (pr_unregister_path(p, &e)) {
+		if (prk_devpr_unregister_path_sync(p, &e)) {
 			if (p->conn == HC_LOGGED_IN)
-				path_drop(p, "unregistering an unverified registration failed");
+				prk_path_drop(p, "unregistering an unverified registration failed");
 			return -1;
 		}
 		p->reg_unverified = false;
 	}
-	if (d->key_registered && !p->removed && pr_reregister_returning(p) < 0) {
+	if (d->key_registered && !p->removed && prk_devpr_reregister_returning_sync(p) < 0) {
 		if (p->conn == HC_LOGGED_IN)
-			path_drop(p, "re-registration failed");
+			prk_path_drop(p, "re-registration failed");
 		return -1;
 	}
 	if (p->conn != HC_LOGGED_IN)
@@ -540,7 +541,7 @@ int path_bring_up(struct hpath *p)
 	p->conn = HC_READY;
 	p->healthy_since_ms = prk_host_now_ms();
 	p->next_check_ms = p->healthy_since_ms + dflt(d->o.checker_interval_ms, 1000);
-	dev_path_ready(p);
+	prk_dev_path_ready(p);
 	p->ever_ready = true;
 	return 0;
 }
