@@ -12,7 +12,8 @@
 #include "ctl_server.h"
 #include "prkit/host_ctl.h"
 
-void prk_ctl_accept(struct prk_host *h)
+/* Accepts every pending connection of a peer with our uid or uid 0. */
+static void accept_all(struct prk_host *h)
 {
 	struct ctl_server *s = h->ctl;
 	for (;;) {
@@ -146,6 +147,27 @@ static int bind_listen(struct ctl_server *s, struct prk_host_err *err)
 	return 0;
 }
 
+static void listen_close(struct ctl_server *s);
+
+/* The loop's hooks: the control socket is a top_only source, served
+ * after the devices in the application's own passes only. */
+static int ctl_fill(void *arg, struct pollfd *pfd, void **tag, int cap, uint64_t now,
+                    uint64_t *next_ms)
+{
+	struct ctl_server *s = arg;
+	(void)tag;
+	(void)now;
+	return prk_ctl_poll_fill(s->h, pfd, cap < CTL_MAX_POLLFDS ? cap : CTL_MAX_POLLFDS, next_ms);
+}
+
+static void ctl_serve(void *arg, struct pollfd *pfd, void **tag, int n)
+{
+	struct ctl_server *s = arg;
+	(void)tag;
+	if (prk_ctl_service(s->h, pfd, n))
+		accept_all(s->h);
+}
+
 int prk_host_ctl_listen(struct prk_host *h, const char *path, struct prk_host_err *err)
 {
 	if (h->ctl) {
@@ -174,7 +196,16 @@ int prk_host_ctl_listen(struct prk_host *h, const char *path, struct prk_host_er
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
 	s->idle_ms = CTL_IDLE_MS;
+	s->h = h;
+	struct prk_hloop_source src = {
+	    .fill = ctl_fill, .service = ctl_serve, .arg = s, .top_only = true};
+	if (prk_hloop_add(&h->loop, &src)) {
+		prk_herr(err, PRK_HE_STATE, -1, "control socket: the loop has no room for it");
+		listen_close(s);
+		goto fail;
+	}
 	h->ctl = s;
+	h->dev_freed = prk_ctl_dev_freed;
 	prk_hlog(h, 1, "control socket %s", s->path);
 	return 0;
 fail:
@@ -195,7 +226,23 @@ const char *prk_host_ctl_path(const struct prk_host *h)
 	return h->ctl ? h->ctl->path : "";
 }
 
-void prk_ctl_listen_close(struct ctl_server *s)
+void prk_ctl_stop(struct prk_host *h)
+{
+	struct ctl_server *s = h->ctl;
+	if (!s)
+		return;
+	/* The connections first: their stalls are released while the
+	 * devices still exist. */
+	prk_ctl_conns_close(h);
+	prk_hloop_remove(&h->loop, s);
+	listen_close(s);
+	free(s);
+	h->ctl = NULL;
+	h->dev_freed = NULL;
+}
+
+/* Closes the listening socket and removes its file if it is still ours. */
+static void listen_close(struct ctl_server *s)
 {
 	close(s->lfd);
 	/* Only our own socket file: another process may have replaced it. */

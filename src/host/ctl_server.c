@@ -2,7 +2,8 @@
  * socket"): another process of this host (the fence agent) lists our
  * devices, stalls and resumes their I/O, and changes their key.
  *
- * Served from the application's own prk_host_run only (host.c), never
+ * Served from the application's own prk_host_run only (the loop source
+ * of ctl_listen.c is top_only), never
  * from a nested loop: set_key runs PR commands synchronously, and must
  * not start in the middle of another synchronous operation. The
  * connections are not polled while a request runs, so a client that
@@ -20,7 +21,7 @@
 
 #include "ctl_proto.h"
 #include "ctl_server.h"
-#include "host_internal.h"
+#include "mpdev.h"
 
 /* ---- stalls ---- */
 
@@ -557,11 +558,11 @@ static void ctl_deadlines(struct prk_host *h)
 	}
 }
 
-void prk_ctl_service(struct prk_host *h, struct pollfd *pfd, int n)
+bool prk_ctl_service(struct prk_host *h, struct pollfd *pfd, int n)
 {
 	struct ctl_server *s = h->ctl;
 	if (!s)
-		return;
+		return false;
 	bool listen_ready = false;
 	for (int k = 0; k < n; k++) {
 		if (!pfd[k].revents)
@@ -584,8 +585,7 @@ void prk_ctl_service(struct prk_host *h, struct pollfd *pfd, int n)
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		if (s->conns[i].fd >= 0)
 			conn_work(h, &s->conns[i]);
-	if (listen_ready)
-		prk_ctl_accept(h);
+	return listen_ready;
 }
 
 void prk_ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d)
@@ -601,14 +601,9 @@ void prk_ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d)
 	}
 }
 
-void prk_ctl_server_free(struct prk_host *h)
+void prk_ctl_conns_close(struct prk_host *h)
 {
 	struct ctl_server *s = h->ctl;
-	if (!s)
-		return;
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		conn_close(h, &s->conns[i], "the host is freed");
-	prk_ctl_listen_close(s);
-	free(s);
-	h->ctl = NULL;
 }

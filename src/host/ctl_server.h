@@ -5,14 +5,16 @@
 #define PRKIT_HOST_CTL_SERVER_H
 
 #include <stdbool.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
 #include "ctl_proto.h"
-#include "host_internal.h"
+#include "host_base.h"
 
+#define CTL_MAX_POLLFDS 17 /* the listening socket and 16 connections */
 #define CTL_MAX_CONNS (CTL_MAX_POLLFDS - 1)
 /* A connection with nothing under way (no request, no stall held, no
  * drain awaited) is closed after this long: clients that connect and
@@ -53,6 +55,7 @@ struct ctl_stall {
 };
 
 struct ctl_server {
+	struct prk_host *h;
 	int lfd;
 	unsigned idle_ms; /* prk_host_ctl_set_idle_ms; CTL_IDLE_MS by default */
 	/* accept() failed for lack of descriptors or memory: the listening
@@ -77,10 +80,21 @@ struct ctl_server {
  * Returns 0, or -1 when all are busy (the caller refuses fd). */
 int prk_ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid);
 
+/* Adds the control socket's descriptors to pfd (at most cap); returns how
+ * many, and lowers *next_ms to the next deadline (drain, max_ms). */
+int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms);
+/* Serves the descriptors prk_ctl_poll_fill added (n of them, in pfd),
+ * then the deadlines. True when the listening socket is readable: the
+ * caller (ctl_listen.c) accepts. */
+bool prk_ctl_service(struct prk_host *h, struct pollfd *pfd, int n);
+/* d is being freed: the stalls held on it are forgotten. */
+void prk_ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d);
+/* Closes every connection, releasing their stalls. */
+void prk_ctl_conns_close(struct prk_host *h);
+
 /* ctl_listen.c */
-/* Accepts every pending connection of a peer with our uid or uid 0. */
-void prk_ctl_accept(struct prk_host *h);
-/* Closes the listening socket and removes its file if it is still ours. */
-void prk_ctl_listen_close(struct ctl_server *s);
+/* Closes every connection (releasing their stalls) and the socket, and
+ * leaves the loop. */
+void prk_ctl_stop(struct prk_host *h);
 
 #endif

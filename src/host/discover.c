@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "host_internal.h"
+#include <iscsi/iscsi.h>
+
+#include "host_base.h"
 #include "prkit/host.h"
 
 /* "host:port,tpgt" -> "host:port" (IPv6 literals keep their brackets). */

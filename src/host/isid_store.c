@@ -18,7 +18,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "host_internal.h"
+#include "isid_store.h"
+#include "mpdev.h"
 
 uint64_t prk_isid_of_random(uint32_t rnd, uint32_t qual)
 {

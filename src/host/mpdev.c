@@ -1,5 +1,7 @@
 /* The multipath device: its paths, path selection, data I/O with
- * failover, the periodic checks, and the timers.
+ * failover, the periodic checks, and the timers. Its creation, its part
+ * of the loop and its slow work are in mpdev_life.c; the paths report to
+ * it through prk_dev_path_hooks.
  *
  * An I/O that fails because of its path (transport error, timeout then
  * abort, session dropped, TASK ABORTED, BUSY, an ALUA state) is queued
@@ -12,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host_internal.h"
+#include "mpdev.h"
 #include "prkit/scsi_cdb.h"
 
 void prk_dev_event(struct prk_mpdev *d, const struct prk_event *ev)
@@ -24,142 +26,33 @@ void prk_dev_event(struct prk_mpdev *d, const struct prk_event *ev)
 		d->o.on_event(d, ev, d->o.event_arg);
 }
 
-static int parse_url(struct hpath *p, const char *url, struct prk_host_err *err)
+/* ---- what the paths report ---- */
+
+static void path_event(struct hpath *p, const struct prk_event *ev)
 {
-	struct iscsi_context *tmp = iscsi_create_context("iqn.2026-11.io.prkit:url-parser");
-	if (!tmp) {
-		prk_herr(err, PRK_HE_STATE, p->idx, "cannot create a libiscsi context");
-		return -1;
-	}
-	struct iscsi_url *u = iscsi_parse_full_url(tmp, url);
-	if (!u) {
-		prk_herr(err, PRK_HE_USAGE, p->idx,
-		         "bad URL '%s': %s (want iscsi://host[:port]/iqn/lun)", url,
-		         iscsi_get_error(tmp));
-		iscsi_destroy_context(tmp);
-		return -1;
-	}
-	snprintf(p->url, sizeof(p->url), "%s", url);
-	snprintf(p->portal, sizeof(p->portal), "%s", u->portal);
-	snprintf(p->target, sizeof(p->target), "%s", u->target);
-	snprintf(p->user, sizeof(p->user), "%s", u->user);
-	snprintf(p->secret, sizeof(p->secret), "%s", u->passwd);
-	snprintf(p->tuser, sizeof(p->tuser), "%s", u->target_user);
-	snprintf(p->tsecret, sizeof(p->tsecret), "%s", u->target_passwd);
-	p->lun = u->lun;
-	iscsi_destroy_url(u);
-	iscsi_destroy_context(tmp);
-	return 0;
+	prk_dev_event(p->dev, ev);
 }
 
-struct prk_mpdev *prk_mpdev_new(struct prk_host *h, const struct prk_mpdev_opts *o,
-                                struct prk_host_err *err)
+/* spc2_path's session ends: the target releases our SPC-2 reservation
+ * with the nexus; no I/O until it is reserved again (spc2_recover). Set
+ * before the session's commands are cancelled, so that none of them is
+ * re-driven before. */
+static void path_session_ending(struct hpath *p)
 {
-	if (!o->initiator_name || !*o->initiator_name) {
-		prk_herr(err, PRK_HE_USAGE, -1, "an initiator name is required");
-		return NULL;
-	}
-	if (o->n_urls < 1 || o->n_urls > PRK_MPDEV_MAX_PATHS) {
-		prk_herr(err, PRK_HE_USAGE, -1, "need 1 to %d iscsi:// URLs, got %zu",
-		         PRK_MPDEV_MAX_PATHS, o->n_urls);
-		return NULL;
-	}
-	struct prk_mpdev *d = calloc(1, sizeof(*d));
-	if (!d) {
-		prk_herr(err, PRK_HE_STATE, -1, "out of memory");
-		return NULL;
-	}
-	d->h = h;
-	d->o = *o;
-	d->o.urls = NULL;
-	snprintf(d->isid_role, sizeof(d->isid_role), "%s", o->isid_role ? o->isid_role : "");
-	d->o.isid_role = d->isid_role;
-	d->single_lock_fd = -1;
-	d->spc2_path = -1;
-	d->key = o->key;
-	snprintf(d->initiator, sizeof(d->initiator), "%s", o->initiator_name);
-	d->n_paths = o->n_urls;
-	for (size_t i = 0; i < o->n_urls; i++) {
-		struct hpath *p = &d->paths[i];
-		p->dev = d;
-		p->idx = (int)i;
-		p->isid_lock_fd = -1;
-		p->state = PRK_PATH_DOWN;
-		p->priority = 50;
-		if (parse_url(p, o->urls[i], err))
-			goto fail;
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(d->paths[j].portal, p->portal) == 0 &&
-			    strcmp(d->paths[j].target, p->target) == 0) {
-				prk_herr(err, PRK_HE_USAGE, (int)i,
-				         "URL %zu repeats the portal of URL %zu", i + 1, j + 1);
-				goto fail;
-			}
-		}
-	}
-	for (size_t i = 0; i < d->n_paths; i++)
-		if (prk_isid_acquire(h, &d->paths[i], o->ephemeral_isid_ok, err))
-			goto fail;
-	d->next = h->devs;
-	h->devs = d;
-	for (size_t i = 0; i < d->n_paths; i++)
-		prk_path_connect_async(&d->paths[i]);
-	return d;
-fail:
-	for (size_t i = 0; i < d->n_paths; i++)
-		prk_isid_release(&d->paths[i]);
-	free(d);
-	return NULL;
+	struct prk_mpdev *d = p->dev;
+	if (d->spc2 && d->spc2_path == p->idx)
+		d->spc2_lost = true;
 }
 
-static void fail_pending(struct prk_mpdev *d, enum prk_io_status st)
+static void path_dropped(struct hpath *p)
 {
-	prk_dev_take_held(d);
-	while (d->pending_head) {
-		struct hio *io = d->pending_head;
-		d->pending_head = io->next;
-		struct prk_io_result r = {.status = st, .path = -1, .redrives = io->redrives};
-		io->cb(d, &r, io->arg);
-		free(io);
-	}
-	d->pending_tail = NULL;
+	prk_dev_dispatch(p->dev);
 }
 
-void prk_mpdev_free(struct prk_mpdev *d)
-{
-	if (!d)
-		return;
-	/* A control connection may hold a stall of d: it must not touch d
-	 * once freed. */
-	prk_ctl_dev_freed(d->h, d);
-	if (d->open)
-		prk_mpdev_close(d, NULL);
-	d->freeing = true;
-	for (size_t i = 0; i < d->n_paths; i++) {
-		struct hpath *p = &d->paths[i];
-		p->removed = true;
-		if (p->ctx) {
-			struct iscsi_context *ctx = p->ctx;
-			if (p->conn == HC_READY || p->conn == HC_LOGGED_IN)
-				iscsi_logout_sync(ctx);
-			p->conn = HC_IDLE;
-			iscsi_scsi_cancel_all_tasks(ctx);
-			p->ctx = NULL;
-			iscsi_destroy_context(ctx);
-		}
-		prk_isid_release(p);
-	}
-	fail_pending(d, PRK_IO_CLOSED);
-	if (d->single_lock_fd >= 0)
-		close(d->single_lock_fd);
-	for (struct prk_mpdev **pp = &d->h->devs; *pp; pp = &(*pp)->next) {
-		if (*pp == d) {
-			*pp = d->next;
-			break;
-		}
-	}
-	free(d);
-}
+const struct hpath_hooks prk_dev_path_hooks = {.event = path_event,
+                                               .session_ending = path_session_ending,
+                                               .dropped = path_dropped,
+                                               .healthy = prk_dev_path_ready};
 
 /* ---- path selection ---- */
 
@@ -538,7 +431,7 @@ int prk_dev_wait_drained(struct prk_mpdev *d, int timeout_ms)
 {
 	uint64_t end = prk_host_now_ms() + (uint64_t)timeout_ms;
 	while (d->inflight && prk_host_now_ms() < end)
-		prk_hloop_run_nested(d->h, 50);
+		prk_hloop_run_nested(&d->h->loop, 50);
 	return d->inflight ? -1 : 0;
 }
 
@@ -569,6 +462,13 @@ void prk_dev_path_ready(struct hpath *p)
 	p->wait_failback = false;
 	prk_path_set_state(p, PRK_PATH_UP, returning ? "failback" : "ready");
 	prk_dev_dispatch(d);
+}
+
+void prk_dev_path_enter_ready(struct hpath *p)
+{
+	prk_path_ready(p);
+	prk_dev_path_ready(p);
+	p->ever_ready = true;
 }
 
 void prk_mpdev_failback(struct prk_mpdev *d)
@@ -604,29 +504,6 @@ void prk_dev_tick(struct prk_mpdev *d, uint64_t now)
 	prk_dev_dispatch(d);
 }
 
-void prk_dev_slow_work(struct prk_mpdev *d)
-{
-	if (d->freeing)
-		return;
-	for (size_t i = 0; i < d->n_paths; i++) {
-		struct hpath *p = &d->paths[i];
-		if (p->conn == HC_LOGGED_IN && !p->removed)
-			prk_path_bring_up_sync(p);
-	}
-	if (d->rtpg_refresh) {
-		struct hpath *p = NULL;
-		for (size_t i = 0; i < d->n_paths && !p; i++)
-			if (d->paths[i].conn == HC_READY)
-				p = &d->paths[i];
-		if (p && prk_path_refresh_alua_sync(p) == 0)
-			d->rtpg_refresh = false;
-	}
-	if (d->spc2 && d->spc2_lost)
-		prk_spc2_recover_sync(d);
-	else if (d->resv_held && !prk_pr_type_all_registrants(d->resv_type))
-		prk_devpr_recover_dead_holder_sync(d);
-}
-
 int prk_mpdev_wait_paths(struct prk_mpdev *d, int min_up, int timeout_ms)
 {
 	uint64_t end = prk_host_now_ms() + (uint64_t)timeout_ms;
@@ -642,7 +519,7 @@ int prk_mpdev_wait_paths(struct prk_mpdev *d, int min_up, int timeout_ms)
 		}
 		if (up >= min_up || (size_t)tried == d->n_paths || prk_host_now_ms() >= end)
 			return up;
-		prk_hloop_run_nested(d->h, 50);
+		prk_hloop_run_nested(&d->h->loop, 50);
 	}
 }
 

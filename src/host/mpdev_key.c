@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host_internal.h"
+#include "mpdev_pr.h"
 #include "prkit/host_ctl.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_pr_wire.h"

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host_internal.h"
+#include "isid_store.h"
+#include "mpdev_pr.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_pr_wire.h"
 
@@ -655,7 +656,7 @@ int prk_mpdev_remove_path(struct prk_mpdev *d, int i, struct prk_host_err *err)
 		prk_path_set_state(p, PRK_PATH_STANDBY, "being removed");
 	uint64_t end = prk_host_now_ms() + dflt(d->o.io_timeout_ms, 10000);
 	while (p->inflight && prk_host_now_ms() < end)
-		prk_hloop_run_nested(d->h, 50);
+		prk_hloop_run_nested(&d->h->loop, 50);
 	if (p->holder && d->resv_held && p->conn == HC_READY) {
 		struct hpath *via = NULL;
 		for (size_t k = 0; k < d->n_paths && !via; k++) {
@@ -683,4 +684,29 @@ int prk_mpdev_remove_path(struct prk_mpdev *d, int i, struct prk_host_err *err)
 	prk_isid_release(p);
 	SLOW_END(d);
 	return rc;
+}
+
+int prk_devpr_path_up_sync(struct hpath *p)
+{
+	struct prk_mpdev *d = p->dev;
+	if (p->reg_unverified && !d->key_registered && !p->removed) {
+		/* A registration we could not verify nor take back, and the
+		 * device is no longer registered (fenced): take it back before
+		 * this nexus carries anything. */
+		struct prk_host_err e;
+		if (prk_devpr_unregister_path_sync(p, &e)) {
+			if (p->conn == HC_LOGGED_IN)
+				prk_path_drop(p, "unregistering an unverified registration failed");
+			return -1;
+		}
+		p->reg_unverified = false;
+	}
+	if (d->key_registered && !p->removed && prk_devpr_reregister_returning_sync(p) < 0) {
+		if (p->conn == HC_LOGGED_IN)
+			prk_path_drop(p, "re-registration failed");
+		return -1;
+	}
+	if (p->conn != HC_LOGGED_IN)
+		return -1;
+	return 0;
 }

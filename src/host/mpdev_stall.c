@@ -6,7 +6,7 @@
  * The stall is a counter beside `quiesced` (close, preempt_self): those
  * save and restore their flag around their work, and must not end a
  * stall someone else holds. */
-#include "host_internal.h"
+#include "mpdev.h"
 #include "prkit/host_ctl.h"
 
 static void stall_event(struct prk_mpdev *d, enum prk_event_kind k, const char *why)

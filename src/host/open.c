@@ -8,7 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "host_internal.h"
+#include "mpdev_pr.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_pr_wire.h"
 

@@ -1,8 +1,10 @@
 /* One path: a libiscsi context with our ISID and no automatic reconnect.
  *
  * Connect and login are asynchronous. Once logged in, the path is brought
- * up by slow work (prk_path_bring_up_sync: identity, capacity, ALUA, unit
- * attentions, re-registration) before it may carry I/O. Every command is
+ * up by the device's slow work (prk_path_bring_up_sync: identity,
+ * capacity, ALUA, unit attentions; then the device registers our key on
+ * it and calls prk_path_ready) before it may carry I/O. The path reports
+ * to its device through p->hooks only. Every command is
  * tracked with a deadline: when it passes, the path stops taking I/O and
  * the command is aborted at the target with ABORT TASK; only when the
  * abort is answered (libiscsi then completes the command as CANCELLED) is
@@ -12,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host_internal.h"
+#include "mpdev.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_vpd.h"
 
@@ -36,7 +38,7 @@ void prk_path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
 	p->state = s;
 	prk_hlog(p->dev->h, 1, "path %d (%s): %s -> %s (%s)", p->idx, p->portal,
 	         prk_path_state_name(ev.old_state), prk_path_state_name(s), why ? why : "");
-	prk_dev_event(p->dev, &ev);
+	p->hooks->event(p, &ev);
 }
 
 static void hcmd_unlink(struct hcmd *c)
@@ -200,8 +202,7 @@ void prk_path_drop(struct hpath *p, const char *why)
 	if (p->conn == HC_CONNECTING)
 		p->failed_logins++;
 	p->conn = HC_IDLE;
-	if (p->dev->spc2 && p->dev->spc2_path == p->idx)
-		p->dev->spc2_lost = true;
+	p->hooks->session_ending(p);
 	p->tmf_pending = 0;
 	p->check_inflight = false;
 	/* Outstanding commands complete as CANCELLED: data I/O is re-driven
@@ -212,7 +213,7 @@ void prk_path_drop(struct hpath *p, const char *why)
 	p->healthy_since_ms = 0;
 	p->next_connect_ms = prk_host_now_ms() + dflt(p->dev->o.checker_interval_ms, 1000);
 	prk_path_set_state(p, PRK_PATH_DOWN, p->last_error);
-	prk_dev_dispatch(p->dev);
+	p->hooks->dropped(p);
 }
 
 void prk_path_timers(struct hpath *p, uint64_t now)
@@ -265,7 +266,7 @@ static void check_done(struct hcmd *c, int status, struct scsi_task *t)
 			                       .sense_key = (uint8_t)t->sense.key,
 			                       .asc = asc,
 			                       .why = "path check"};
-			prk_dev_event(p->dev, &ev);
+			p->hooks->event(p, &ev);
 			if ((asc >> 8) == 0x2a)
 				p->dev->rtpg_refresh = true;
 			healthy = true;
@@ -285,7 +286,7 @@ static void check_done(struct hcmd *c, int status, struct scsi_task *t)
 	if (!p->healthy_since_ms)
 		p->healthy_since_ms = prk_host_now_ms();
 	if (p->state == PRK_PATH_FAILED)
-		prk_dev_path_ready(p);
+		p->hooks->healthy(p);
 }
 
 void prk_path_checker(struct hpath *p, uint64_t now)
@@ -364,7 +365,7 @@ int prk_path_cmd_sync(struct hpath *p, struct hsync *s)
 			return -1;
 		}
 		while (!w.done)
-			prk_hloop_run_nested(d->h, 100);
+			prk_hloop_run_nested(&d->h->loop, 100);
 		s->in_len = w.got;
 		s->sense_key = w.key;
 		s->asc = w.asc;
@@ -376,7 +377,7 @@ int prk_path_cmd_sync(struct hpath *p, struct hsync *s)
 			                       .sense_key = w.key,
 			                       .asc = w.asc,
 			                       .why = "command"};
-			prk_dev_event(d, &ev);
+			p->hooks->event(p, &ev);
 			if ((w.asc >> 8) == 0x2a)
 				d->rtpg_refresh = true;
 			continue;
@@ -491,7 +492,7 @@ int prk_path_refresh_alua_sync(struct hpath *p)
 		if (q->alua_standby && q->state == PRK_PATH_UP)
 			prk_path_set_state(q, PRK_PATH_STANDBY, "ALUA state");
 		else if (!q->alua_standby && was_standby && q->state == PRK_PATH_STANDBY)
-			prk_dev_path_ready(q);
+			q->hooks->healthy(q);
 	}
 	return 0;
 }
@@ -519,29 +520,41 @@ int prk_path_bring_up_sync(struct hpath *p)
 	}
 	if (p->conn != HC_LOGGED_IN)
 		return -1;
-	if (p->reg_unverified && !d->key_registered && !p->removed) {
-		/* A registration we could not verify nor take back, and the
-		 * device is no longer registered (fenced): take it back before
-		 * this nexus carries anything. */
-		struct prk_host_err e;
-		if (prk_devpr_unregister_path_sync(p, &e)) {
-			if (p->conn == HC_LOGGED_IN)
-				prk_path_drop(p, "unregistering an unverified registration failed");
-			return -1;
-		}
-		p->reg_unverified = false;
-	}
-	if (d->key_registered && !p->removed && prk_devpr_reregister_returning_sync(p) < 0) {
-		if (p->conn == HC_LOGGED_IN)
-			prk_path_drop(p, "re-registration failed");
-		return -1;
-	}
-	if (p->conn != HC_LOGGED_IN)
-		return -1;
+	return 0;
+}
+
+void prk_path_ready(struct hpath *p)
+{
 	p->conn = HC_READY;
 	p->healthy_since_ms = prk_host_now_ms();
-	p->next_check_ms = p->healthy_since_ms + dflt(d->o.checker_interval_ms, 1000);
-	prk_dev_path_ready(p);
-	p->ever_ready = true;
-	return 0;
+	p->next_check_ms = p->healthy_since_ms + dflt(p->dev->o.checker_interval_ms, 1000);
+}
+
+/* ---- the loop ---- */
+
+int prk_path_poll_fill(struct hpath *p, struct pollfd *pfd, uint64_t now, uint64_t *next_ms)
+{
+	if (!p->ctx)
+		return 0;
+	int ev = iscsi_which_events(p->ctx);
+	int fd = iscsi_get_fd(p->ctx);
+	if (fd < 0 || ev == 0) {
+		/* libiscsi waits (reconnect back-off); look again soon. */
+		if (now + 100 < *next_ms)
+			*next_ms = now + 100;
+		return 0;
+	}
+	*pfd = (struct pollfd){.fd = fd, .events = (short)ev};
+	return 1;
+}
+
+void prk_path_service(struct hpath *p, const struct pollfd *pfd)
+{
+	if (!pfd->revents || !p->ctx || iscsi_get_fd(p->ctx) != pfd->fd)
+		return;
+	if (iscsi_service(p->ctx, pfd->revents) < 0)
+		/* A callback may have recorded the real cause already. */
+		prk_path_drop(p, p->drop_requested ? p->last_error : iscsi_get_error(p->ctx));
+	else if (p->drop_requested)
+		prk_path_drop(p, p->last_error);
 }
