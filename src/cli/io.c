@@ -190,10 +190,10 @@ static void io_issue(struct io_slot *s)
 		prk_iop_fill(s->buf, r->block_size, r->reg.io_blocks, lba, s->seq, r->run_id);
 	s->t_issue_ns = prk_io_now_ns();
 	if (s->write)
-		rc = prk_mpdev_write(r->d, lba, r->reg.io_blocks, s->buf, io_done, s);
+		rc = prk_mpdev_write_async(r->d, lba, r->reg.io_blocks, s->buf, io_done, s);
 	else
-		rc = prk_mpdev_read(r->d, lba, r->reg.io_blocks, s->verify_read ? s->rbuf : s->buf,
-		                    io_done, s);
+		rc = prk_mpdev_read_async(r->d, lba, r->reg.io_blocks,
+		                          s->verify_read ? s->rbuf : s->buf, io_done, s);
 	if (rc) {
 		r->c.submit++;
 		s->busy = false;

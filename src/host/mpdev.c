@@ -415,14 +415,14 @@ static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nbl
 	return 0;
 }
 
-int prk_mpdev_read(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf, prk_io_fn cb,
-                   void *arg)
+int prk_mpdev_read_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf,
+                         prk_io_fn cb, void *arg)
 {
 	return io_submit(d, false, lba, nblocks, buf, cb, arg);
 }
 
-int prk_mpdev_write(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
-                    prk_io_fn cb, void *arg)
+int prk_mpdev_write_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
+                          prk_io_fn cb, void *arg)
 {
 	return io_submit(d, true, lba, nblocks, (void *)buf, cb, arg);
 }
