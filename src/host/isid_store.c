@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "isid_store.h"
-#include "mpdev.h"
+#include "path.h"
 
 uint64_t prk_isid_of_random(uint32_t rnd, uint32_t qual)
 {
@@ -67,10 +67,10 @@ int prk_isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok,
 			close(lfd);
 		return -1;
 	}
-	const char *ini = p->dev->initiator;
+	const char *ini = p->initiator;
 	/* A role names another set of nexuses. */
 	char portal[300];
-	const char *role = p->dev->o.isid_role;
+	const char *role = p->o->isid_role;
 	/* One session per LU: two contexts of one process with the same ISID
 	 * to the same portal group would reinstate each other, so the LUN is
 	 * part of the name: "[<role>/]<portal>/<lun>". */
@@ -158,7 +158,7 @@ void prk_isid_release(struct hpath *p)
 	}
 	if (p->isid_ephemeral) {
 		char path[600];
-		snprintf(path, sizeof(path), "%s/isid-%012llx.lock", p->dev->h->state_dir,
+		snprintf(path, sizeof(path), "%s/isid-%012llx.lock", p->h->state_dir,
 		         (unsigned long long)p->isid);
 		unlink(path);
 	}

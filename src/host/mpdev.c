@@ -44,6 +44,11 @@ static void path_session_ending(struct hpath *p)
 		d->spc2_lost = true;
 }
 
+static void path_alua_changed(struct hpath *p)
+{
+	p->dev->rtpg_refresh = true;
+}
+
 static void path_dropped(struct hpath *p)
 {
 	prk_dev_dispatch(p->dev);
@@ -52,6 +57,7 @@ static void path_dropped(struct hpath *p)
 const struct hpath_hooks prk_dev_path_hooks = {.event = path_event,
                                                .session_ending = path_session_ending,
                                                .dropped = path_dropped,
+                                               .alua_changed = path_alua_changed,
                                                .healthy = prk_dev_path_ready};
 
 /* ---- path selection ---- */

@@ -1,9 +1,9 @@
 /* A multipath device's life: creating it (its paths from the URLs, their
  * ISIDs), freeing it, and its part of the host's loop: the sessions'
- * descriptors, the timers, and the slow work (a path's bring-up then
- * registration, ALUA refresh, reservation recovery). The top of the
- * device: it calls mpdev.c, mpdev_pr.c, open.c and path.c, and only
- * host.c calls it. */
+ * descriptors, the timers, and the slow work (a path's bring-up,
+ * mpdev_up.c; ALUA refresh; reservation recovery). The top of the
+ * device: it calls the device's other files and path.c, and only host.c
+ * calls it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +77,9 @@ struct prk_mpdev *prk_mpdev_new(struct prk_host *h, const struct prk_mpdev_opts 
 		struct hpath *p = &d->paths[i];
 		p->dev = d;
 		p->hooks = &prk_dev_path_hooks;
+		p->h = h;
+		p->o = &d->o;
+		p->initiator = d->initiator;
 		p->idx = (int)i;
 		p->isid_lock_fd = -1;
 		p->state = PRK_PATH_DOWN;
@@ -166,18 +169,15 @@ static void slow_work(struct prk_mpdev *d)
 		return;
 	for (size_t i = 0; i < d->n_paths; i++) {
 		struct hpath *p = &d->paths[i];
-		/* The path stops at "identity known"; registering our key
-		 * on it is the device's (mpdev_pr.c), then it takes I/O. */
-		if (p->conn == HC_LOGGED_IN && !p->removed && prk_path_bring_up_sync(p) == 0 &&
-		    prk_devpr_path_up_sync(p) == 0)
-			prk_dev_path_enter_ready(p);
+		if (p->conn == HC_LOGGED_IN && !p->removed)
+			prk_dev_bring_up_sync(p);
 	}
 	if (d->rtpg_refresh) {
 		struct hpath *p = NULL;
 		for (size_t i = 0; i < d->n_paths && !p; i++)
 			if (d->paths[i].conn == HC_READY)
 				p = &d->paths[i];
-		if (p && prk_path_refresh_alua_sync(p) == 0)
+		if (p && prk_dev_refresh_alua_sync(p) == 0)
 			d->rtpg_refresh = false;
 	}
 	if (d->spc2 && d->spc2_lost)

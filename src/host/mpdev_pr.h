@@ -45,4 +45,13 @@ struct hpath *prk_devpr_path_of_tid(struct prk_mpdev *d, const struct prk_full_d
  * carry I/O; -1 when it may not (dropped, or no longer logged in). */
 int prk_devpr_path_up_sync(struct hpath *p);
 
+/* mpdev_up.c */
+/* A logged-in path's bring-up: identity (the device's LU), capacity,
+ * ALUA, unit attentions, registration, then READY. 0 when it carries I/O;
+ * -1 when it was dropped or its session went. */
+int prk_dev_bring_up_sync(struct hpath *p);
+/* REPORT TARGET PORT GROUPS through p, applied to every path of its
+ * device. */
+int prk_dev_refresh_alua_sync(struct hpath *p);
+
 #endif

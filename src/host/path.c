@@ -1,10 +1,12 @@
 /* One path: a libiscsi context with our ISID and no automatic reconnect.
  *
- * Connect and login are asynchronous. Once logged in, the path is brought
- * up by the device's slow work (prk_path_bring_up_sync: identity,
- * capacity, ALUA, unit attentions; then the device registers our key on
- * it and calls prk_path_ready) before it may carry I/O. The path reports
- * to its device through p->hooks only. Every command is
+ * Connect and login are asynchronous. Once logged in, the device brings
+ * the path up (mpdev_up.c) before it may carry I/O: the path tells who it
+ * leads to (prk_path_identify_sync) and reports pending unit attentions
+ * (prk_path_ua_check_sync); the LU's capacity, the ALUA states of every
+ * path, the registration of our key and READY are the device's. The path
+ * knows its host, its options and the hooks its device gave it, nothing
+ * of the device itself. Every command is
  * tracked with a deadline: when it passes, the path stops taking I/O and
  * the command is aborted at the target with ABORT TASK; only when the
  * abort is answered (libiscsi then completes the command as CANCELLED) is
@@ -14,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpdev.h"
+#include "path.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_vpd.h"
 
@@ -36,7 +38,7 @@ void prk_path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
 	if (s == PRK_PATH_DOWN || s == PRK_PATH_FAILED)
 		p->failures++;
 	p->state = s;
-	prk_hlog(p->dev->h, 1, "path %d (%s): %s -> %s (%s)", p->idx, p->portal,
+	prk_hlog(p->h, 1, "path %d (%s): %s -> %s (%s)", p->idx, p->portal,
 	         prk_path_state_name(ev.old_state), prk_path_state_name(s), why ? why : "");
 	p->hooks->event(p, &ev);
 }
@@ -123,7 +125,7 @@ static void login_cb(struct iscsi_context *ctx, int status, void *data, void *pr
 		return;
 	}
 	p->conn = HC_LOGGED_IN;
-	prk_hlog(p->dev->h, 2, "path %d (%s): logged in, ISID 0x%012llx", p->idx, p->portal,
+	prk_hlog(p->h, 2, "path %d (%s): logged in, ISID 0x%012llx", p->idx, p->portal,
 	         (unsigned long long)p->isid);
 }
 
@@ -150,18 +152,17 @@ static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *
 
 void prk_path_connect_async(struct hpath *p)
 {
-	struct prk_mpdev *d = p->dev;
 	uint64_t now = prk_host_now_ms();
-	p->next_connect_ms = now + dflt(d->o.checker_interval_ms, 1000);
-	struct iscsi_context *ctx = iscsi_create_context(d->initiator);
+	p->next_connect_ms = now + dflt(p->o->checker_interval_ms, 1000);
+	struct iscsi_context *ctx = iscsi_create_context(p->initiator);
 	if (!ctx) {
 		snprintf(p->last_error, sizeof(p->last_error), "cannot create a libiscsi context");
 		return;
 	}
 	iscsi_set_targetname(ctx, p->target);
 	iscsi_set_session_type(ctx, ISCSI_SESSION_NORMAL);
-	iscsi_set_header_digest(ctx, d->o.header_digest ? ISCSI_HEADER_DIGEST_CRC32C_NONE
-	                                                : ISCSI_HEADER_DIGEST_NONE);
+	iscsi_set_header_digest(ctx, p->o->header_digest ? ISCSI_HEADER_DIGEST_CRC32C_NONE
+	                                                 : ISCSI_HEADER_DIGEST_NONE);
 	if (p->user[0])
 		iscsi_set_initiator_username_pwd(ctx, p->user, p->secret);
 	if (p->tuser[0])
@@ -197,8 +198,7 @@ void prk_path_drop(struct hpath *p, const char *why)
 		return;
 	if (why && why != p->last_error)
 		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
-	prk_hlog(p->dev->h, 1, "path %d (%s): session dropped: %s", p->idx, p->portal,
-	         p->last_error);
+	prk_hlog(p->h, 1, "path %d (%s): session dropped: %s", p->idx, p->portal, p->last_error);
 	if (p->conn == HC_CONNECTING)
 		p->failed_logins++;
 	p->conn = HC_IDLE;
@@ -211,7 +211,7 @@ void prk_path_drop(struct hpath *p, const char *why)
 	p->ctx = NULL;
 	iscsi_destroy_context(ctx);
 	p->healthy_since_ms = 0;
-	p->next_connect_ms = prk_host_now_ms() + dflt(p->dev->o.checker_interval_ms, 1000);
+	p->next_connect_ms = prk_host_now_ms() + dflt(p->o->checker_interval_ms, 1000);
 	prk_path_set_state(p, PRK_PATH_DOWN, p->last_error);
 	p->hooks->dropped(p);
 }
@@ -243,7 +243,7 @@ void prk_path_timers(struct hpath *p, uint64_t now)
 			break;
 		}
 		if (!p->tmf_pending)
-			p->tmf_deadline_ms = now + dflt(p->dev->o.tmf_timeout_ms, 3000);
+			p->tmf_deadline_ms = now + dflt(p->o->tmf_timeout_ms, 3000);
 		p->tmf_pending++;
 	}
 	if (p->drop_requested)
@@ -268,12 +268,12 @@ static void check_done(struct hcmd *c, int status, struct scsi_task *t)
 			                       .why = "path check"};
 			p->hooks->event(p, &ev);
 			if ((asc >> 8) == 0x2a)
-				p->dev->rtpg_refresh = true;
+				p->hooks->alua_changed(p);
 			healthy = true;
 		} else if (t->sense.key == SCSI_SENSE_NOT_READY &&
 		           (asc == 0x040b || asc == 0x040c)) {
 			p->alua_standby = true;
-			p->dev->rtpg_refresh = true;
+			p->hooks->alua_changed(p);
 			if (p->state == PRK_PATH_UP)
 				prk_path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
 		} else {
@@ -291,8 +291,7 @@ static void check_done(struct hcmd *c, int status, struct scsi_task *t)
 
 void prk_path_checker(struct hpath *p, uint64_t now)
 {
-	struct prk_mpdev *d = p->dev;
-	unsigned iv = dflt(d->o.checker_interval_ms, 1000);
+	unsigned iv = dflt(p->o->checker_interval_ms, 1000);
 	if (p->removed)
 		return;
 	if (p->conn == HC_IDLE) {
@@ -307,8 +306,8 @@ void prk_path_checker(struct hpath *p, uint64_t now)
 	if (!t)
 		return;
 	unsigned to = iv * 2 > 2000 ? iv * 2 : 2000;
-	if (to > dflt(d->o.io_timeout_ms, 10000))
-		to = dflt(d->o.io_timeout_ms, 10000);
+	if (to > dflt(p->o->io_timeout_ms, 10000))
+		to = dflt(p->o->io_timeout_ms, 10000);
 	if (prk_path_cmd_async(p, t, to, 0, check_done, NULL))
 		p->check_inflight = true;
 	else
@@ -348,7 +347,6 @@ static void sync_done(struct hcmd *c, int status, struct scsi_task *t)
 
 int prk_path_cmd_sync(struct hpath *p, struct hsync *s)
 {
-	struct prk_mpdev *d = p->dev;
 	for (int attempt = 0; attempt < 8; attempt++) {
 		struct scsi_task *t =
 		    scsi_create_task((int)s->cdb_len, (unsigned char *)s->cdb, s->dir,
@@ -359,13 +357,13 @@ int prk_path_cmd_sync(struct hpath *p, struct hsync *s)
 		if (s->dir == SCSI_XFER_WRITE && s->out_len)
 			scsi_task_set_iov_out(t, &iov, 1);
 		struct sync_wait w = {.in = s->in, .cap = s->in_cap};
-		unsigned to = s->timeout_ms ? s->timeout_ms : dflt(d->o.io_timeout_ms, 10000);
+		unsigned to = s->timeout_ms ? s->timeout_ms : dflt(p->o->io_timeout_ms, 10000);
 		if (!prk_path_cmd_async(p, t, to, 0, sync_done, &w)) {
 			scsi_free_scsi_task(t);
 			return -1;
 		}
 		while (!w.done)
-			prk_hloop_run_nested(&d->h->loop, 100);
+			prk_hloop_run_nested(&p->h->loop, 100);
 		s->in_len = w.got;
 		s->sense_key = w.key;
 		s->asc = w.asc;
@@ -379,7 +377,7 @@ int prk_path_cmd_sync(struct hpath *p, struct hsync *s)
 			                       .why = "command"};
 			p->hooks->event(p, &ev);
 			if ((w.asc >> 8) == 0x2a)
-				d->rtpg_refresh = true;
+				p->hooks->alua_changed(p);
 			continue;
 		}
 		if (w.status == SCSI_STATUS_CANCELLED || w.status == SCSI_STATUS_ERROR ||
@@ -392,9 +390,8 @@ int prk_path_cmd_sync(struct hpath *p, struct hsync *s)
 
 /* ---- bring-up ---- */
 
-static int bring_up_identity(struct hpath *p)
+int prk_path_identify_sync(struct hpath *p, struct hpath_ident *id)
 {
-	struct prk_mpdev *d = p->dev;
 	uint8_t cdb[6], buf[512];
 	size_t n = prk_inquiry_cdb_encode(true, 0x83, sizeof(buf), cdb);
 	struct hsync s = {
@@ -411,104 +408,14 @@ static int bring_up_identity(struct hpath *p)
 		         "VPD 83h has no NAA designator for the LU");
 		return -1;
 	}
-	if (d->naa[0] && strcmp(d->naa, v.naa_hex) != 0) {
-		snprintf(p->last_error, sizeof(p->last_error),
-		         "leads to LU naa.%s, not naa.%s like the other paths", v.naa_hex, d->naa);
-		return -1;
-	}
-	snprintf(d->naa, sizeof(d->naa), "%s", v.naa_hex);
-	p->has_ident = true;
-	p->rtpi = v.has_rtpi ? v.rtpi : 0;
-	p->tpg = v.has_tpg ? v.tpg : 0;
+	snprintf(id->naa, sizeof(id->naa), "%s", v.naa_hex);
+	id->rtpi = v.has_rtpi ? v.rtpi : 0;
+	id->tpg = v.has_tpg ? v.tpg : 0;
 	return 0;
 }
 
-static int bring_up_capacity(struct hpath *p)
+int prk_path_ua_check_sync(struct hpath *p)
 {
-	struct prk_mpdev *d = p->dev;
-	if (d->blocks)
-		return 0;
-	uint8_t cdb[16] = {0x9e, 0x10};
-	cdb[13] = 32;
-	uint8_t buf[32];
-	struct hsync s = {
-	    .cdb = cdb, .cdb_len = 16, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
-	int st = prk_path_cmd_sync(p, &s);
-	if (st == SCSI_STATUS_CHECK_CONDITION && s.sense_key == SCSI_SENSE_NOT_READY &&
-	    (s.asc == 0x040b || s.asc == 0x040c))
-		return 0; /* an ALUA standby/unavailable port: another path will tell */
-	if (st != SCSI_STATUS_GOOD || s.in_len < 12) {
-		snprintf(p->last_error, sizeof(p->last_error), "READ CAPACITY(16) failed (%d)", st);
-		return -1;
-	}
-	uint64_t last = 0;
-	for (int i = 0; i < 8; i++)
-		last = last << 8 | buf[i];
-	d->blocks = last + 1;
-	d->block_size =
-	    (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
-	return 0;
-}
-
-/* Reads the ALUA states and applies them to every path of the device. */
-int prk_path_refresh_alua_sync(struct hpath *p)
-{
-	struct prk_mpdev *d = p->dev;
-	uint8_t cdb[12];
-	static uint8_t buf[4096];
-	size_t n = prk_rtpg_cdb_encode(true, sizeof(buf), cdb);
-	struct hsync s = {
-	    .cdb = cdb, .cdb_len = n, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
-	int st = prk_path_cmd_sync(p, &s);
-	if (st == SCSI_STATUS_CHECK_CONDITION && s.sense_key == 0x5) {
-		/* No ALUA: every path is active/optimized. */
-		for (size_t i = 0; i < d->n_paths; i++) {
-			d->paths[i].alua_known = false;
-			d->paths[i].priority = 50;
-		}
-		return 0;
-	}
-	if (st != SCSI_STATUS_GOOD)
-		return -1;
-	struct prk_rtpg r;
-	struct prk_field_err fe;
-	if (prk_rtpg_decode(buf, s.in_len, &r, &fe))
-		return -1;
-	for (size_t i = 0; i < d->n_paths; i++) {
-		struct hpath *q = &d->paths[i];
-		if (!q->has_ident)
-			continue;
-		const struct prk_rtpg_group *g = prk_rtpg_find_port(&r, q->rtpi);
-		if (!g)
-			continue;
-		bool was_standby = q->alua_standby;
-		q->alua_known = true;
-		q->alua_state = g->state;
-		q->priority = prk_alua_priority(g->state, g->pref);
-		q->alua_standby = g->state == PRK_ALUA_STANDBY ||
-		                  g->state == PRK_ALUA_UNAVAILABLE || g->state == PRK_ALUA_OFFLINE;
-		if (q->conn != HC_READY)
-			continue;
-		if (q->alua_standby && q->state == PRK_PATH_UP)
-			prk_path_set_state(q, PRK_PATH_STANDBY, "ALUA state");
-		else if (!q->alua_standby && was_standby && q->state == PRK_PATH_STANDBY)
-			q->hooks->healthy(q);
-	}
-	return 0;
-}
-
-int prk_path_bring_up_sync(struct hpath *p)
-{
-	struct prk_mpdev *d = p->dev;
-	if (bring_up_identity(p) || bring_up_capacity(p)) {
-		prk_path_drop(p, p->last_error);
-		return -1;
-	}
-	if (p->conn != HC_LOGGED_IN)
-		return -1;
-	p->priority = 50;
-	if (prk_path_refresh_alua_sync(p) == 0)
-		d->rtpg_refresh = false;
 	/* A TEST UNIT READY: unit attentions pending for this nexus (29/xx
 	 * after a reconnect, 2A/xx) are reported as events here. */
 	uint8_t tur[6] = {0};
@@ -527,7 +434,7 @@ void prk_path_ready(struct hpath *p)
 {
 	p->conn = HC_READY;
 	p->healthy_since_ms = prk_host_now_ms();
-	p->next_check_ms = p->healthy_since_ms + dflt(p->dev->o.checker_interval_ms, 1000);
+	p->next_check_ms = p->healthy_since_ms + dflt(p->o->checker_interval_ms, 1000);
 }
 
 /* ---- the loop ---- */

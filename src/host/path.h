@@ -26,6 +26,9 @@ struct hpath_hooks {
 	void (*session_ending)(struct hpath *p);
 	/* The session ended; its commands completed as CANCELLED. */
 	void (*dropped)(struct hpath *p);
+	/* The target said the ALUA states may have changed (2A/xx, or a
+	 * standby answer): read them again for every path. */
+	void (*alua_changed)(struct hpath *p);
 	/* The path is healthy again (a check answered, ALUA active): it
 	 * may go UP or STANDBY, as the device decides. */
 	void (*healthy)(struct hpath *p);
@@ -43,8 +46,14 @@ struct hcmd;
 struct hio;
 
 struct hpath {
+	/* The device owns the path; the path knows it only by name, and
+	 * reports to it through hooks. What the path needs of it, set by
+	 * the device: the host (log, loop), the options, the initiator. */
 	struct prk_mpdev *dev;
 	const struct hpath_hooks *hooks;
+	struct prk_host *h;
+	const struct prk_mpdev_opts *o;
+	const char *initiator;
 	int idx;
 	bool removed;
 	char url[256];
@@ -117,16 +126,21 @@ bool prk_path_cmd_async_in(struct hpath *p, struct hcmd *c, struct scsi_task *t,
                            unsigned timeout_ms, uint64_t bytes, hcmd_fn done, void *arg);
 void prk_path_timers(struct hpath *p, uint64_t now);
 void prk_path_checker(struct hpath *p, uint64_t now);
-/* Bring-up of a logged-in path, up to "identity known": the LU's
- * identity (the same LU as the other paths), its capacity, the ALUA
- * states, pending unit attentions. 0 with the path still LOGGED_IN: the
- * device registers on it, then calls prk_path_ready. -1: dropped, or no
- * longer logged in. */
-int prk_path_bring_up_sync(struct hpath *p);
+/* Who a logged-in path leads to (VPD 83h): the LU's NAA, the target
+ * port and its group. The device compares it with the other paths. */
+struct hpath_ident {
+	char naa[33];
+	uint16_t rtpi, tpg;
+};
+/* The path's part of its bring-up, "identity known". 0 with *id filled;
+ * -1 with p->last_error set (the caller drops the path). */
+int prk_path_identify_sync(struct hpath *p, struct hpath_ident *id);
+/* A TEST UNIT READY, so that pending unit attentions (29/xx after a
+ * reconnect, 2A/xx) are reported as events. 0 while still logged in;
+ * -1 when it failed (dropped) or the session went. */
+int prk_path_ua_check_sync(struct hpath *p);
 /* The device is done with a brought-up path: READY, checks start. */
 void prk_path_ready(struct hpath *p);
-/* REPORT TARGET PORT GROUPS through p, applied to every path. */
-int prk_path_refresh_alua_sync(struct hpath *p);
 bool prk_path_usable(const struct hpath *p);
 /* Synchronous command through p (runs the loop). Unit attentions are
  * reported as events and the command is sent again (at most 8 times).
