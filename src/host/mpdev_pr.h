@@ -1,6 +1,7 @@
-/* Reservations across the paths of a device (mpdev_pr.c), and the SPC-2
- * fallback (open.c). These block: they run the loop until the target
- * answers. Private to src/host. */
+/* Reservations across the paths of a device (mpdev_pr.c), the SPC-2
+ * fallback (open.c), and a path's bring-up, which registers our key
+ * (mpdev_up.c). These block: they run the loop until the target answers.
+ * Private to src/host. */
 #ifndef PRKIT_HOST_MPDEV_PR_H
 #define PRKIT_HOST_MPDEV_PR_H
 
