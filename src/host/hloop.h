@@ -37,7 +37,8 @@ struct prk_hloop {
 
 /* Sources are served in the order they were added. 0, or -1 when full. */
 int prk_hloop_add(struct prk_hloop *l, const struct prk_hloop_source *s);
-/* Forgets the source whose arg is arg (nothing when there is none). */
+/* Forgets the source whose arg is arg (nothing when there is none). Not
+ * from inside a pass: the pass keeps the indexes it started with. */
 void prk_hloop_remove(struct prk_hloop *l, void *arg);
 /* One pass: waits at most timeout_ms (-1: up to a second) for a
  * descriptor or a deadline, then serves every source. top: top_only
