@@ -76,7 +76,7 @@ static void v_issue(struct victim *v, int i)
 	slots[i].v = v;
 	slots[i].i = i;
 	v->issued_ms[i] = prk_host_now_ms();
-	if (prk_mpdev_write(v->d, (uint64_t)i * 8, 8, v->buf[i], v_done, &slots[i]) == 0)
+	if (prk_mpdev_write_async(v->d, (uint64_t)i * 8, 8, v->buf[i], v_done, &slots[i]) == 0)
 		v->outstanding++;
 }
 

@@ -542,8 +542,8 @@ static void load_issue(struct mslot *s)
 	uint64_t lba = (rnd(&l->rng) % l->units) * l->io_blocks;
 	if (l->timing)
 		s->t_submit = now_ns();
-	int rc = l->write ? prk_mpdev_write(l->d, lba, l->io_blocks, s->buf, load_done, s)
-	                  : prk_mpdev_read(l->d, lba, l->io_blocks, s->buf, load_done, s);
+	int rc = l->write ? prk_mpdev_write_async(l->d, lba, l->io_blocks, s->buf, load_done, s)
+	                  : prk_mpdev_read_async(l->d, lba, l->io_blocks, s->buf, load_done, s);
 	if (rc) {
 		l->errors++;
 		return;

@@ -6,7 +6,9 @@
  * of every device made from it. Data I/O is asynchronous (callbacks run
  * from prk_host_run); open, close and the reservation operations are
  * synchronous (they run the loop themselves until they finish, so I/O of
- * other devices keeps moving meanwhile).
+ * other devices keeps moving meanwhile). The names say which: a call
+ * ending in _async returns at once and completes through its callback;
+ * every other call that talks to the target blocks until it is done.
  *
  * A path is one libiscsi context (one iSCSI session, one I_T nexus) to one
  * portal, with an explicit ISID that is kept in the host state directory so
@@ -245,10 +247,10 @@ typedef void (*prk_io_fn)(struct prk_mpdev *d, const struct prk_io_result *r, vo
 /* Queues a READ(16) / WRITE(16) of nblocks blocks at lba. buf must stay
  * valid until the callback. 0, or -1 if the device is not open or the
  * range is outside the LU. */
-int prk_mpdev_read(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf, prk_io_fn cb,
-                   void *arg);
-int prk_mpdev_write(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
-                    prk_io_fn cb, void *arg);
+int prk_mpdev_read_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf,
+                         prk_io_fn cb, void *arg);
+int prk_mpdev_write_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
+                          prk_io_fn cb, void *arg);
 
 uint32_t prk_mpdev_block_size(const struct prk_mpdev *d);
 uint64_t prk_mpdev_blocks(const struct prk_mpdev *d);

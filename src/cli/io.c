@@ -46,7 +46,7 @@ static bool unit_in_use(const struct io_run *r, const struct io_slot *self, uint
 /* verify: a random unit that no other slot is writing or reading. */
 static uint64_t pick_free_unit(struct io_run *r, struct io_slot *s)
 {
-	uint64_t u = io_rand_next(&r->rng) % r->reg.units;
+	uint64_t u = prk_io_rand_next(&r->rng) % r->reg.units;
 	for (uint64_t k = 0; k < r->reg.units; k++, u = (u + 1) % r->reg.units)
 		if (!unit_in_use(r, s, u))
 			return u;
@@ -63,14 +63,14 @@ static void pick(struct io_run *r, struct io_slot *s)
 		s->seq = ++r->seq;
 		return;
 	}
-	if (io_rw_random(rw)) {
-		s->unit = io_rand_next(&r->rng) % r->reg.units;
+	if (prk_io_rw_random(rw)) {
+		s->unit = prk_io_rand_next(&r->rng) % r->reg.units;
 	} else {
 		s->unit = r->next_unit;
 		r->next_unit = (r->next_unit + 1) % r->reg.units;
 	}
 	if (rw == IO_RW_RW || rw == IO_RW_RANDRW)
-		s->write = io_rand_next(&r->rng) & 1;
+		s->write = prk_io_rand_next(&r->rng) & 1;
 	else
 		s->write = rw == IO_RW_WRITE || rw == IO_RW_RANDWRITE;
 }
@@ -85,7 +85,7 @@ static bool limits_reached(const struct io_run *r)
 	const struct io_opts *o = r->o;
 	if (o->count && r->issued >= o->count)
 		return true;
-	if (o->seconds > 0 && (double)(io_now_ns() - r->io_start_ns) / 1e9 >= o->seconds)
+	if (o->seconds > 0 && (double)(prk_io_now_ns() - r->io_start_ns) / 1e9 >= o->seconds)
 		return true;
 	return false;
 }
@@ -125,19 +125,19 @@ static void count_ok(struct io_run *r, struct io_slot *s, const struct prk_io_re
 		r->c.per_path[res->path]++;
 	if (res->redrives)
 		r->c.ios_redriven++;
-	io_hist_add(&r->c.lat, (now - s->t_issue_ns) / 1000);
+	prk_io_hist_add(&r->c.lat, (now - s->t_issue_ns) / 1000);
 }
 
 static void verify_check(struct io_run *r, struct io_slot *s)
 {
 	struct iop_mismatch m;
-	if (iop_check(s->rbuf, r->block_size, r->reg.io_blocks, slot_lba(r, s), s->seq, r->run_id,
-	              &m) == IOP_OK)
+	if (prk_iop_check(s->rbuf, r->block_size, r->reg.io_blocks, slot_lba(r, s), s->seq,
+	                  r->run_id, &m) == IOP_OK)
 		return;
 	if (!r->c.mismatches)
 		r->first_bad = m;
 	r->c.mismatches++;
-	io_print_mismatch(r, &m);
+	prk_io_print_mismatch(r, &m);
 }
 
 /* verify: after the write, the same slot reads the unit back. */
@@ -160,7 +160,7 @@ static void io_done(struct prk_mpdev *d, const struct prk_io_result *res, void *
 	(void)d;
 	struct io_slot *s = arg;
 	struct io_run *r = s->run;
-	uint64_t now = io_now_ns();
+	uint64_t now = prk_io_now_ns();
 	r->inflight--;
 	count_status(r, res);
 	if (res->status == PRK_IO_OK)
@@ -187,13 +187,13 @@ static void io_issue(struct io_slot *s)
 	uint64_t lba = slot_lba(r, s);
 	int rc;
 	if (s->write && r->o->rw == IO_RW_VERIFY)
-		iop_fill(s->buf, r->block_size, r->reg.io_blocks, lba, s->seq, r->run_id);
-	s->t_issue_ns = io_now_ns();
+		prk_iop_fill(s->buf, r->block_size, r->reg.io_blocks, lba, s->seq, r->run_id);
+	s->t_issue_ns = prk_io_now_ns();
 	if (s->write)
-		rc = prk_mpdev_write(r->d, lba, r->reg.io_blocks, s->buf, io_done, s);
+		rc = prk_mpdev_write_async(r->d, lba, r->reg.io_blocks, s->buf, io_done, s);
 	else
-		rc = prk_mpdev_read(r->d, lba, r->reg.io_blocks, s->verify_read ? s->rbuf : s->buf,
-		                    io_done, s);
+		rc = prk_mpdev_read_async(r->d, lba, r->reg.io_blocks,
+		                          s->verify_read ? s->rbuf : s->buf, io_done, s);
 	if (rc) {
 		r->c.submit++;
 		s->busy = false;
@@ -238,7 +238,7 @@ static void on_event(struct prk_mpdev *d, const struct prk_event *ev, void *arg)
 	case PRK_EV_RESUMED:
 		break;
 	}
-	io_print_event(r, d, ev);
+	prk_io_print_event(r, d, ev);
 }
 
 static int alloc_slots(struct io_run *r)
@@ -255,7 +255,7 @@ static int alloc_slots(struct io_run *r)
 		/* Writes other than verify carry incompressible data. */
 		uint64_t x = r->run_id ^ (0x9E3779B97F4A7C15ull * (i + 1));
 		for (uint32_t k = 0; k + 8 <= r->o->bs; k += 8) {
-			uint64_t v = io_rand_next(&x);
+			uint64_t v = prk_io_rand_next(&x);
 			memcpy(s->buf + k, &v, 8);
 		}
 		if (r->o->rw == IO_RW_VERIFY && posix_memalign((void **)&s->rbuf, 4096, r->o->bs))
@@ -282,7 +282,7 @@ static uint64_t make_run_id(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	uint64_t x = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	x ^= (uint64_t)getpid() << 40;
-	io_rand_next(&x);
+	prk_io_rand_next(&x);
 	return x ? x : 1;
 }
 
@@ -296,8 +296,8 @@ static int resolve_initiator(struct io_run *r)
 	if (gethostname(host, sizeof(host)) != 0)
 		host[0] = 0;
 	host[sizeof(host) - 1] = 0;
-	if (io_default_initiator(getenv(IO_INITIATOR_ENV), host, r->initiator, sizeof(r->initiator),
-	                         err, sizeof(err))) {
+	if (prk_io_default_initiator(getenv(IO_INITIATOR_ENV), host, r->initiator,
+	                             sizeof(r->initiator), err, sizeof(err))) {
 		fprintf(stderr, "prkit io: --initiator: %s\n", err);
 		return -1;
 	}
@@ -395,7 +395,8 @@ static int fit_region(struct io_run *r)
 {
 	char err[256];
 	r->block_size = prk_mpdev_block_size(r->d);
-	if (io_opts_fit(r->o, r->block_size, prk_mpdev_blocks(r->d), &r->reg, err, sizeof(err))) {
+	if (prk_io_opts_fit(r->o, r->block_size, prk_mpdev_blocks(r->d), &r->reg, err,
+	                    sizeof(err))) {
 		fprintf(stderr, "prkit io: %s\n", err);
 		return 1;
 	}
@@ -412,7 +413,7 @@ static int fit_region(struct io_run *r)
 
 static void start_slots(struct io_run *r)
 {
-	r->io_start_ns = io_now_ns();
+	r->io_start_ns = prk_io_now_ns();
 	r->prog_ns = r->io_start_ns;
 	for (unsigned i = 0; i < r->o->qd && !r->stopping; i++) {
 		if (r->o->count && r->issued >= r->o->count)
@@ -433,9 +434,9 @@ static void run_loop(struct io_run *r)
 			io_failback = 0;
 			prk_mpdev_failback(r->d);
 		}
-		uint64_t now = io_now_ns();
+		uint64_t now = prk_io_now_ns();
 		if (now - r->prog_ns >= 1000000000ull)
-			io_progress(r, now);
+			prk_io_progress(r, now);
 		if (!r->stopping && (io_interrupted || limits_reached(r)))
 			r->stopping = true;
 		if (r->stopping && !drain_start)
@@ -446,8 +447,8 @@ static void run_loop(struct io_run *r)
 			break;
 		}
 	}
-	r->io_end_ns = io_now_ns();
-	io_flush_redrives(r);
+	r->io_end_ns = prk_io_now_ns();
+	prk_io_flush_redrives(r);
 }
 
 static int exit_status(const struct io_run *r)
@@ -456,7 +457,7 @@ static int exit_status(const struct io_run *r)
 		return 5;
 	if (r->c.fenced || prk_mpdev_is_fenced(r->d))
 		return 4;
-	if (io_errors(&r->c))
+	if (prk_io_errors(&r->c))
 		return 3;
 	return 0;
 }
@@ -479,14 +480,14 @@ static int run_io(struct io_run *r)
 		        r->o->bs);
 		return 2;
 	}
-	io_print_opened(r);
+	prk_io_print_opened(r);
 	start_slots(r);
 	run_loop(r);
 	int st = exit_status(r);
 	if (r->o->json)
-		io_report_json(r, st, stdout);
+		prk_io_report_json(r, st, stdout);
 	else
-		io_report_text(r, stdout);
+		prk_io_report_text(r, stdout);
 	return st;
 }
 
@@ -495,7 +496,7 @@ static int io_main(const struct io_opts *o)
 	static struct io_run r; /* large (histogram); one run at a time */
 	memset(&r, 0, sizeof(r));
 	r.o = o;
-	r.start_ns = io_now_ns();
+	r.start_ns = prk_io_now_ns();
 	r.run_id = make_run_id();
 	r.rng = r.run_id ^ 0xD1B54A32D192ED03ull;
 	if (resolve_initiator(&r))
@@ -517,12 +518,12 @@ int prk_cli_io(int argc, char **argv)
 {
 	struct io_opts o;
 	char err[256];
-	if (io_opts_parse(argc, argv, &o, err, sizeof(err))) {
+	if (prk_io_opts_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "prkit io: %s\n(prkit io --help for the options)\n", err);
 		return 1;
 	}
 	if (o.help) {
-		io_usage(stdout);
+		prk_io_usage(stdout);
 		return 0;
 	}
 	struct sigaction sa = {.sa_handler = on_signal}, ign = {.sa_handler = SIG_IGN};

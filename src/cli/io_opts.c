@@ -19,18 +19,18 @@ static const char *const rw_names[] = {"read", "write",  "randread", "randwrite"
                                        "rw",   "randrw", "verify"};
 #define N_RW (sizeof(rw_names) / sizeof(rw_names[0]))
 
-const char *io_rw_name(enum io_rw rw)
+const char *prk_io_rw_name(enum io_rw rw)
 {
 	return (unsigned)rw < N_RW ? rw_names[rw] : "?";
 }
 
-bool io_rw_random(enum io_rw rw)
+bool prk_io_rw_random(enum io_rw rw)
 {
 	return rw == IO_RW_RANDREAD || rw == IO_RW_RANDWRITE || rw == IO_RW_RANDRW ||
 	       rw == IO_RW_VERIFY;
 }
 
-void io_usage(FILE *f)
+void prk_io_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: prkit io [options] --key HEX iscsi://HOST[:PORT]/IQN/LUN [URL...]\n"
@@ -68,7 +68,7 @@ void io_usage(FILE *f)
 	        IO_DEFAULT_SECONDS);
 }
 
-int io_parse_size(const char *s, uint64_t *out)
+int prk_io_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	if (!s || *s < '0' || *s > '9')
@@ -253,7 +253,7 @@ static int one_number(int c, const char *a, struct io_opts *o)
 		o->type = (uint8_t)v;
 		return 0;
 	case OPT_BS:
-		if (io_parse_size(a, &v) || v < 512 || v > IO_MAX_BS || v % 512)
+		if (prk_io_parse_size(a, &v) || v < 512 || v > IO_MAX_BS || v % 512)
 			return -1;
 		o->bs = (uint32_t)v;
 		return 0;
@@ -265,9 +265,9 @@ static int one_number(int c, const char *a, struct io_opts *o)
 	case OPT_COUNT:
 		return parse_uint(a, 1, UINT64_MAX, &o->count);
 	case OPT_OFFSET:
-		return io_parse_size(a, &o->offset);
+		return prk_io_parse_size(a, &o->offset);
 	case OPT_SIZE:
-		return io_parse_size(a, &o->size) || o->size == 0 ? -1 : 0;
+		return prk_io_parse_size(a, &o->size) || o->size == 0 ? -1 : 0;
 	case OPT_CHECKER:
 		if (parse_uint(a, 10, 3600000, &v))
 			return -1;
@@ -433,7 +433,7 @@ static int check_combination(struct io_opts *o, bool time_given, char *err, size
 	return 0;
 }
 
-int io_opts_parse(int argc, char **argv, struct io_opts *o, char *err, size_t errcap)
+int prk_io_opts_parse(int argc, char **argv, struct io_opts *o, char *err, size_t errcap)
 {
 	defaults(o);
 	err[0] = 0;
@@ -461,8 +461,8 @@ int io_opts_parse(int argc, char **argv, struct io_opts *o, char *err, size_t er
 	return check_combination(o, time_given, err, errcap);
 }
 
-int io_opts_fit(const struct io_opts *o, uint32_t block_size, uint64_t blocks, struct io_region *r,
-                char *err, size_t errcap)
+int prk_io_opts_fit(const struct io_opts *o, uint32_t block_size, uint64_t blocks,
+                    struct io_region *r, char *err, size_t errcap)
 {
 	if (!block_size || o->bs % block_size)
 		return fail(err, errcap, "--bs: %u is not a multiple of the block size %u", o->bs,
@@ -492,8 +492,8 @@ int io_opts_fit(const struct io_opts *o, uint32_t block_size, uint64_t blocks, s
 	return 0;
 }
 
-int io_default_initiator(const char *env, const char *hostname, char *buf, size_t cap, char *err,
-                         size_t errcap)
+int prk_io_default_initiator(const char *env, const char *hostname, char *buf, size_t cap,
+                             char *err, size_t errcap)
 {
 	return prk_host_initiator_name(env, hostname, buf, cap, err, errcap);
 }

@@ -1,7 +1,7 @@
 /* `prkit io`: the command line, parsed into a struct (pure apart from
  * getopt_long's global state, which the parser resets itself; it never
  * prints). Checks that need the device (--bs against the block size,
- * --offset/--size against the capacity) are in io_opts_fit(). */
+ * --offset/--size against the capacity) are in prk_io_opts_fit(). */
 #ifndef PRKIT_CLI_IO_OPTS_H
 #define PRKIT_CLI_IO_OPTS_H
 
@@ -33,14 +33,14 @@ enum io_rw {
 	IO_RW_RANDRW, /* random, half reads and half writes */
 	IO_RW_VERIFY  /* random: write a pattern, read it back, compare */
 };
-const char *io_rw_name(enum io_rw rw);
-bool io_rw_random(enum io_rw rw);
+const char *prk_io_rw_name(enum io_rw rw);
+bool prk_io_rw_random(enum io_rw rw);
 
 struct io_opts {
 	const char *urls[PRK_MPDEV_MAX_PATHS]; /* point into argv */
 	size_t n_urls;
 	bool discover;         /* --discover: the paths are the portals SendTargets lists */
-	const char *initiator; /* NULL: io_default_initiator() */
+	const char *initiator; /* NULL: prk_io_default_initiator() */
 	const char *state_dir; /* NULL: the host library's default */
 	uint64_t key;          /* required, non-zero */
 	enum prk_open_mode mode;
@@ -68,7 +68,7 @@ struct io_opts {
 
 /* Parses argv (argv[0] is "io"). 0, or -1 with a one-line message naming
  * the option in err. o->help set: print the usage and stop. */
-int io_opts_parse(int argc, char **argv, struct io_opts *o, char *err, size_t errcap);
+int prk_io_opts_parse(int argc, char **argv, struct io_opts *o, char *err, size_t errcap);
 
 /* The region in blocks once the LU is known: checks --bs, --offset and
  * --size against the block size and the capacity. 0, or -1 with err. */
@@ -77,20 +77,20 @@ struct io_region {
 	uint64_t units;     /* I/O-sized units in the region */
 	uint32_t io_blocks; /* blocks per I/O */
 };
-int io_opts_fit(const struct io_opts *o, uint32_t block_size, uint64_t blocks, struct io_region *r,
-                char *err, size_t errcap);
+int prk_io_opts_fit(const struct io_opts *o, uint32_t block_size, uint64_t blocks,
+                    struct io_region *r, char *err, size_t errcap);
 
 /* A size with an optional k/m/g/t suffix (powers of 1024; "KiB" and "kb"
  * forms too). 0, or -1. */
-int io_parse_size(const char *s, uint64_t *out);
+int prk_io_parse_size(const char *s, uint64_t *out);
 
 /* The initiator name when --initiator is absent: env (PRKIT_INITIATOR_NAME)
  * when set, else IO_INITIATOR_PREFIX + the host name made into a valid
  * iSCSI name. 0, or -1 with err when env is set but not a valid name. */
-int io_default_initiator(const char *env, const char *hostname, char *buf, size_t cap, char *err,
-                         size_t errcap);
+int prk_io_default_initiator(const char *env, const char *hostname, char *buf, size_t cap,
+                             char *err, size_t errcap);
 
 /* Prints the usage text. */
-void io_usage(FILE *f);
+void prk_io_usage(FILE *f);
 
 #endif

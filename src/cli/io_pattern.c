@@ -3,7 +3,7 @@
 
 #include "io_pattern.h"
 
-uint64_t io_rand_next(uint64_t *x)
+uint64_t prk_io_rand_next(uint64_t *x)
 {
 	*x ^= *x >> 12;
 	*x ^= *x << 25;
@@ -11,7 +11,7 @@ uint64_t io_rand_next(uint64_t *x)
 	return *x * 0x2545F4914F6CDD1Dull;
 }
 
-const char *iop_fault_name(enum iop_fault f)
+const char *prk_iop_fault_name(enum iop_fault f)
 {
 	switch (f) {
 	case IOP_OK:
@@ -66,11 +66,11 @@ static void fill_block(uint8_t *b, uint32_t bs, uint64_t lba, uint64_t seq, uint
 	put64(b + 24, run_id);
 	uint64_t x = seed_of(lba, seq, run_id);
 	for (uint32_t off = IOP_HEADER; off + 8 <= bs; off += 8)
-		put64(b + off, io_rand_next(&x));
+		put64(b + off, prk_io_rand_next(&x));
 }
 
-void iop_fill(uint8_t *buf, uint32_t block_size, uint32_t nblocks, uint64_t lba, uint64_t seq,
-              uint64_t run_id)
+void prk_iop_fill(uint8_t *buf, uint32_t block_size, uint32_t nblocks, uint64_t lba, uint64_t seq,
+                  uint64_t run_id)
 {
 	for (uint32_t i = 0; i < nblocks; i++)
 		fill_block(buf + (size_t)i * block_size, block_size, lba + i, seq, run_id);
@@ -111,7 +111,7 @@ static enum iop_fault check_block(const uint8_t *b, uint32_t bs, uint64_t lba, u
 		return f;
 	uint64_t x = seed_of(lba, seq, run_id);
 	for (uint32_t off = IOP_HEADER; off + 8 <= bs; off += 8) {
-		uint64_t want = io_rand_next(&x);
+		uint64_t want = prk_io_rand_next(&x);
 		if (get64(b + off) == want)
 			continue;
 		m->offset = off;
@@ -122,8 +122,8 @@ static enum iop_fault check_block(const uint8_t *b, uint32_t bs, uint64_t lba, u
 	return IOP_OK;
 }
 
-enum iop_fault iop_check(const uint8_t *buf, uint32_t block_size, uint32_t nblocks, uint64_t lba,
-                         uint64_t seq, uint64_t run_id, struct iop_mismatch *m)
+enum iop_fault prk_iop_check(const uint8_t *buf, uint32_t block_size, uint32_t nblocks,
+                             uint64_t lba, uint64_t seq, uint64_t run_id, struct iop_mismatch *m)
 {
 	struct iop_mismatch tmp;
 	if (!m)
@@ -162,7 +162,7 @@ static uint64_t hist_upper(unsigned idx)
 	return lo + (1ull << shift) - 1;
 }
 
-void io_hist_add(struct io_hist *h, uint64_t us)
+void prk_io_hist_add(struct io_hist *h, uint64_t us)
 {
 	h->b[hist_index(us)]++;
 	h->n++;
@@ -170,7 +170,7 @@ void io_hist_add(struct io_hist *h, uint64_t us)
 		h->max = us;
 }
 
-uint64_t io_hist_percentile(const struct io_hist *h, double p)
+uint64_t prk_io_hist_percentile(const struct io_hist *h, double p)
 {
 	if (!h->n || p <= 0)
 		return 0;

@@ -24,7 +24,7 @@ enum iop_fault {
 	IOP_WRONG_SEQ,   /* an older or newer write of this LBA (lost write) */
 	IOP_BAD_DATA     /* header right, data after it differs */
 };
-const char *iop_fault_name(enum iop_fault f);
+const char *prk_iop_fault_name(enum iop_fault f);
 
 struct iop_mismatch {
 	enum iop_fault fault;
@@ -35,12 +35,12 @@ struct iop_mismatch {
 
 /* Fills nblocks blocks of block_size (>= IOP_HEADER, a multiple of 8) for
  * lba, lba+1, ... */
-void iop_fill(uint8_t *buf, uint32_t block_size, uint32_t nblocks, uint64_t lba, uint64_t seq,
-              uint64_t run_id);
-/* Checks what iop_fill would have written. IOP_OK, or the first fault
+void prk_iop_fill(uint8_t *buf, uint32_t block_size, uint32_t nblocks, uint64_t lba, uint64_t seq,
+                  uint64_t run_id);
+/* Checks what prk_iop_fill would have written. IOP_OK, or the first fault
  * (with *m filled when m is not NULL). */
-enum iop_fault iop_check(const uint8_t *buf, uint32_t block_size, uint32_t nblocks, uint64_t lba,
-                         uint64_t seq, uint64_t run_id, struct iop_mismatch *m);
+enum iop_fault prk_iop_check(const uint8_t *buf, uint32_t block_size, uint32_t nblocks,
+                             uint64_t lba, uint64_t seq, uint64_t run_id, struct iop_mismatch *m);
 
 /* ---- the latency histogram ----
  * Log-linear in microseconds, 32 sub-buckets per power of two: values
@@ -53,13 +53,13 @@ struct io_hist {
 	uint64_t n, max;
 	uint64_t b[IOH_BUCKETS];
 };
-void io_hist_add(struct io_hist *h, uint64_t us);
+void prk_io_hist_add(struct io_hist *h, uint64_t us);
 /* The p-th percentile (0 < p <= 100) by nearest rank: the smallest value
  * v such that at least p% of the samples are <= v, rounded up to the
  * bucket's upper edge and never above the largest sample. 0 when empty. */
-uint64_t io_hist_percentile(const struct io_hist *h, double p);
+uint64_t prk_io_hist_percentile(const struct io_hist *h, double p);
 
 /* ---- LBAs ---- */
-uint64_t io_rand_next(uint64_t *state); /* xorshift64*, state != 0 */
+uint64_t prk_io_rand_next(uint64_t *state); /* xorshift64*, state != 0 */
 
 #endif

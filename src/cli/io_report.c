@@ -12,19 +12,19 @@
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_sense.h"
 
-uint64_t io_now_ns(void)
+uint64_t prk_io_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-double io_elapsed(const struct io_run *r, uint64_t now_ns)
+double prk_io_elapsed(const struct io_run *r, uint64_t now_ns)
 {
 	return (double)(now_ns - r->start_ns) / 1e9;
 }
 
-uint64_t io_errors(const struct io_counts *c)
+uint64_t prk_io_errors(const struct io_counts *c)
 {
 	return c->no_path + c->scsi + c->closed + c->submit;
 }
@@ -37,7 +37,7 @@ static void stamp(const struct io_run *r, char *buf, size_t cap)
 	struct tm tm;
 	localtime_r(&tv.tv_sec, &tm);
 	snprintf(buf, cap, "%02d:%02d:%02d.%03ld +%.3f", tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         (long)(tv.tv_usec / 1000), io_elapsed(r, io_now_ns()));
+	         (long)(tv.tv_usec / 1000), prk_io_elapsed(r, prk_io_now_ns()));
 }
 
 static const char *portal_of(struct prk_mpdev *d, int path, char *buf, size_t cap)
@@ -55,7 +55,7 @@ static void asc_text(uint16_t asc, char *buf, size_t cap)
 	         name ? name : "");
 }
 
-void io_flush_redrives(struct io_run *r)
+void prk_io_flush_redrives(struct io_run *r)
 {
 	char ts[48];
 	for (int a = 0; a < IO_NP; a++) {
@@ -89,7 +89,7 @@ static bool redrive_batch(struct io_run *r, const struct prk_event *ev)
 	return false;
 }
 
-void io_print_event(struct io_run *r, struct prk_mpdev *d, const struct prk_event *ev)
+void prk_io_print_event(struct io_run *r, struct prk_mpdev *d, const struct prk_event *ev)
 {
 	if (r->o->quiet)
 		return;
@@ -138,7 +138,7 @@ void io_print_event(struct io_run *r, struct prk_mpdev *d, const struct prk_even
 	}
 }
 
-void io_print_mismatch(const struct io_run *r, const struct iop_mismatch *m)
+void prk_io_print_mismatch(const struct io_run *r, const struct iop_mismatch *m)
 {
 	if (r->c.mismatches > 10) {
 		if (r->c.mismatches == 11)
@@ -146,24 +146,24 @@ void io_print_mismatch(const struct io_run *r, const struct iop_mismatch *m)
 		return;
 	}
 	fprintf(stderr, "prkit io: VERIFY MISMATCH at LBA %llu, byte %u of the block: %s",
-	        (unsigned long long)m->lba, m->offset, iop_fault_name(m->fault));
+	        (unsigned long long)m->lba, m->offset, prk_iop_fault_name(m->fault));
 	if (m->fault == IOP_WRONG_LBA || m->fault == IOP_WRONG_SEQ || m->fault == IOP_WRONG_RUN)
 		fprintf(stderr, " (found %llu / 0x%llx)", (unsigned long long)m->found,
 		        (unsigned long long)m->found);
 	fputc('\n', stderr);
 }
 
-void io_progress(struct io_run *r, uint64_t now)
+void prk_io_progress(struct io_run *r, uint64_t now)
 {
 	double dt = (double)(now - r->prog_ns) / 1e9;
 	struct prk_path_info pi[IO_NP];
 	size_t np = prk_mpdev_paths(r->d, pi, IO_NP);
-	io_flush_redrives(r);
+	prk_io_flush_redrives(r);
 	if (!r->o->quiet && dt > 0) {
 		fprintf(stderr, "+%.1fs %9.0f IOPS %8.1f MB/s  err %llu  fenced %llu |",
-		        io_elapsed(r, now), (double)(r->c.ops - r->prog_ops) / dt,
+		        prk_io_elapsed(r, now), (double)(r->c.ops - r->prog_ops) / dt,
 		        (double)(r->c.bytes - r->prog_bytes) / dt / 1e6,
-		        (unsigned long long)io_errors(&r->c), (unsigned long long)r->c.fenced);
+		        (unsigned long long)prk_io_errors(&r->c), (unsigned long long)r->c.fenced);
 		for (size_t i = 0; i < np; i++)
 			fprintf(stderr, " p%zu %s %llu", i, prk_path_state_name(pi[i].state),
 			        (unsigned long long)(r->c.per_path[i] - r->prog_path[i]));
@@ -175,7 +175,7 @@ void io_progress(struct io_run *r, uint64_t now)
 	memcpy(r->prog_path, r->c.per_path, sizeof(r->prog_path));
 }
 
-void io_print_opened(const struct io_run *r)
+void prk_io_print_opened(const struct io_run *r)
 {
 	if (r->o->quiet)
 		return;
@@ -187,7 +187,7 @@ void io_print_opened(const struct io_run *r)
 	        r->n_urls, prk_open_mode_name(o->mode), o->type ? o->type : 6,
 	        (unsigned long long)o->key, r->initiator);
 	fprintf(stderr, "prkit io: %s, bs %u, qd %u, LBA %llu + %llu units, run id 0x%016llx\n",
-	        io_rw_name(o->rw), o->bs, o->qd, (unsigned long long)r->reg.first_lba,
+	        prk_io_rw_name(o->rw), o->bs, o->qd, (unsigned long long)r->reg.first_lba,
 	        (unsigned long long)r->reg.units, (unsigned long long)r->run_id);
 	if (r->ctl_path[0])
 		fprintf(stderr, "prkit io: control socket %s\n", r->ctl_path);
@@ -198,11 +198,11 @@ static double run_seconds(const struct io_run *r)
 	return r->io_end_ns > r->io_start_ns ? (double)(r->io_end_ns - r->io_start_ns) / 1e9 : 0;
 }
 
-void io_report_text(const struct io_run *r, FILE *f)
+void prk_io_report_text(const struct io_run *r, FILE *f)
 {
 	const struct io_counts *c = &r->c;
 	double secs = run_seconds(r);
-	fprintf(f, "%s, bs %u, qd %u, %zu path(s), %.2f s\n", io_rw_name(r->o->rw), r->o->bs,
+	fprintf(f, "%s, bs %u, qd %u, %zu path(s), %.2f s\n", prk_io_rw_name(r->o->rw), r->o->bs,
 	        r->o->qd, r->n_urls, secs);
 	fprintf(f, "ops        %llu (reads %llu, writes %llu)\n", (unsigned long long)c->ops,
 	        (unsigned long long)c->reads, (unsigned long long)c->writes);
@@ -210,8 +210,8 @@ void io_report_text(const struct io_run *r, FILE *f)
 	fprintf(f, "IOPS       %.0f\n", secs > 0 ? (double)c->ops / secs : 0);
 	fprintf(f, "MB/s       %.1f (10^6 B/s)\n", secs > 0 ? (double)c->bytes / secs / 1e6 : 0);
 	fprintf(f, "latency    p50 %llu us, p99 %llu us, max %llu us\n",
-	        (unsigned long long)io_hist_percentile(&c->lat, 50),
-	        (unsigned long long)io_hist_percentile(&c->lat, 99),
+	        (unsigned long long)prk_io_hist_percentile(&c->lat, 50),
+	        (unsigned long long)prk_io_hist_percentile(&c->lat, 99),
 	        (unsigned long long)c->lat.max);
 	fprintf(f,
 	        "errors     no-path %llu, scsi %llu, closed %llu, submit %llu, fenced %llu, "
@@ -235,7 +235,7 @@ void io_report_text(const struct io_run *r, FILE *f)
 	fputc('\n', f);
 	if (c->mismatches)
 		fprintf(f, "first mismatch at LBA %llu: %s\n", (unsigned long long)r->first_bad.lba,
-		        iop_fault_name(r->first_bad.fault));
+		        prk_iop_fault_name(r->first_bad.fault));
 }
 
 static void add_u64(json_object *o, const char *k, uint64_t v)
@@ -279,18 +279,18 @@ static json_object *json_paths(const struct io_run *r)
 static json_object *json_latency(const struct io_hist *h)
 {
 	json_object *l = json_object_new_object();
-	add_u64(l, "p50", io_hist_percentile(h, 50));
-	add_u64(l, "p99", io_hist_percentile(h, 99));
+	add_u64(l, "p50", prk_io_hist_percentile(h, 50));
+	add_u64(l, "p99", prk_io_hist_percentile(h, 99));
 	add_u64(l, "max", h->max);
 	return l;
 }
 
-int io_report_json(const struct io_run *r, int exit_status, FILE *f)
+int prk_io_report_json(const struct io_run *r, int exit_status, FILE *f)
 {
 	const struct io_counts *c = &r->c;
 	double secs = run_seconds(r);
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "rw", json_object_new_string(io_rw_name(r->o->rw)));
+	json_object_object_add(o, "rw", json_object_new_string(prk_io_rw_name(r->o->rw)));
 	add_u64(o, "bs", r->o->bs);
 	add_u64(o, "qd", r->o->qd);
 	json_object_object_add(o, "seconds", json_object_new_double(secs));

@@ -73,15 +73,15 @@ struct io_run {
 };
 
 /* io_report.c */
-double io_elapsed(const struct io_run *r, uint64_t now_ns);
-uint64_t io_now_ns(void);
-uint64_t io_errors(const struct io_counts *c);
-void io_print_event(struct io_run *r, struct prk_mpdev *d, const struct prk_event *ev);
-void io_flush_redrives(struct io_run *r);
-void io_progress(struct io_run *r, uint64_t now_ns);
-void io_print_opened(const struct io_run *r);
-void io_report_text(const struct io_run *r, FILE *f);
-int io_report_json(const struct io_run *r, int exit_status, FILE *f);
-void io_print_mismatch(const struct io_run *r, const struct iop_mismatch *m);
+double prk_io_elapsed(const struct io_run *r, uint64_t now_ns);
+uint64_t prk_io_now_ns(void);
+uint64_t prk_io_errors(const struct io_counts *c);
+void prk_io_print_event(struct io_run *r, struct prk_mpdev *d, const struct prk_event *ev);
+void prk_io_flush_redrives(struct io_run *r);
+void prk_io_progress(struct io_run *r, uint64_t now_ns);
+void prk_io_print_opened(const struct io_run *r);
+void prk_io_report_text(const struct io_run *r, FILE *f);
+int prk_io_report_json(const struct io_run *r, int exit_status, FILE *f);
+void prk_io_print_mismatch(const struct io_run *r, const struct iop_mismatch *m);
 
 #endif

@@ -67,14 +67,14 @@ static int find_current(struct fence_run *r, uint64_t *cur)
 		uint64_t k = 0;
 		char a[PRK_FENCE_KEY_STR_LEN], b[PRK_FENCE_KEY_STR_LEN], m[160];
 		if (prk_mpdev_read_state(r->devs[i], &v, &e))
-			return fence_step_err(r, i, "read keys", e.msg), -1;
+			return prk_fence_step_err(r, i, "read keys", e.msg), -1;
 		int c = prk_fence_cluster_current(v.keys, v.n_keys, r->tag, &k);
 		if (c < 0) {
 			snprintf(m, sizeof(m),
 			         "two keys of generation %u: a generation change is under way; "
 			         "try again",
 			         gen_of(k));
-			return fence_step_err(r, i, "read keys", m), -1;
+			return prk_fence_step_err(r, i, "read keys", m), -1;
 		}
 		if (c == 0)
 			continue;
@@ -83,7 +83,7 @@ static int find_current(struct fence_run *r, uint64_t *cur)
 			prk_fence_key_str(k, b);
 			snprintf(m, sizeof(m), "cluster key %s here, %s on device naa.%s", b, a,
 			         prk_mpdev_naa(r->devs[at]));
-			return fence_step_err(r, i, "read keys", m), -1;
+			return prk_fence_step_err(r, i, "read keys", m), -1;
 		}
 		*cur = k;
 		at = i;
@@ -103,15 +103,15 @@ static int remove_others(struct fence_run *r, size_t i, bool all_keys)
 	for (int round = 0; round < 4; round++) {
 		struct prk_host_err e;
 		struct prk_resv_view v;
-		fence_local_renew(r, i);
+		prk_fence_local_renew(r, i);
 		if (prk_mpdev_read_state(d, &v, &e))
-			return fence_step_err(r, i, "read keys", e.msg), -1;
+			return prk_fence_step_err(r, i, "read keys", e.msg), -1;
 		/* Our own nexuses, not the key: this node's I/O processes
 		 * may hold it while the agent's registration is gone. */
-		if (!fence_registered(d))
-			return fence_step_err(r, i, "read keys",
-			                      "our nexuses are not registered: this node was "
-			                      "fenced; stopping"),
+		if (!prk_fence_registered(d))
+			return prk_fence_step_err(r, i, "read keys",
+			                          "our nexuses are not registered: this node was "
+			                          "fenced; stopping"),
 			       1;
 		bool others = false;
 		for (size_t k = 0; k < v.n_keys; k++) {
@@ -123,18 +123,18 @@ static int remove_others(struct fence_run *r, size_t i, bool all_keys)
 			    (!all_keys && !prk_fence_key_same_cluster(key, r->tag)))
 				continue;
 			others = true;
-			int rc = fence_preempt(r, i, key);
+			int rc = prk_fence_preempt(r, i, key);
 			if (rc)
 				return rc;
 		}
 		if (!others) {
 			if (!v.present)
-				return fence_step_err(r, i, "verify", "no reservation"), -1;
+				return prk_fence_step_err(r, i, "verify", "no reservation"), -1;
 			return 0;
 		}
 	}
-	return fence_step_err(r, i, "verify",
-	                      "other keys of the cluster keep coming back; stopping"),
+	return prk_fence_step_err(r, i, "verify",
+	                          "other keys of the cluster keep coming back; stopping"),
 	       -1;
 }
 
@@ -169,27 +169,28 @@ static int on_device(struct fence_run *r, size_t i, uint64_t cur, uint64_t key, 
 	struct prk_host_err e;
 	struct prk_resv_view v;
 	if (prk_mpdev_register(d, key, &e))
-		return fence_step_err(r, i, "register", e.msg), -1;
+		return prk_fence_step_err(r, i, "register", e.msg), -1;
 	if (prk_mpdev_read_state(d, &v, &e))
-		return fence_step_err(r, i, "read reservation", e.msg), -1;
+		return prk_fence_step_err(r, i, "read reservation", e.msg), -1;
 	if (!v.present && prk_mpdev_reserve(d, PRK_PR_WE_RO, &e) && e.code != PRK_HE_CONFLICT)
-		return fence_step_err(r, i, "reserve", e.msg), -1;
+		return prk_fence_step_err(r, i, "reserve", e.msg), -1;
 	if (fresh) {
 		if (cur)
-			fence_local_set_key(r, i, cur, key);
+			prk_fence_local_set_key(r, i, cur, key);
 		if (remove_others(r, i, r->o->first))
 			return -1;
-	} else if (prk_mpdev_read_state(d, &v, &e) || !fence_has_key(&v, key) || !v.present) {
-		return fence_step_err(r, i, "verify", "our key or the reservation is missing"), -1;
+	} else if (prk_mpdev_read_state(d, &v, &e) || !prk_fence_has_key(&v, key) || !v.present) {
+		return prk_fence_step_err(r, i, "verify", "our key or the reservation is missing"),
+		       -1;
 	}
-	fence_local_set_key(r, i, 0, key);
+	prk_fence_local_set_key(r, i, 0, key);
 	return 0;
 }
 
-int fence_cluster_on(struct fence_run *r)
+int prk_fence_cluster_on(struct fence_run *r)
 {
 	uint64_t cur, key;
-	if (fence_open_devices(r, 0, false) || find_current(r, &cur))
+	if (prk_fence_open_devices(r, 0, false) || find_current(r, &cur))
 		return PRK_FENCE_EXIT_ERROR;
 	/* A new generation when there is none, or as the first member (whose
 	 * generation ends every registration left from before). */
@@ -198,13 +199,13 @@ int fence_cluster_on(struct fence_run *r)
 		return PRK_FENCE_EXIT_ERROR;
 	if (save_key(r, key)) /* on disk before the key is used */
 		return PRK_FENCE_EXIT_ERROR;
-	fence_local_connect(r);
+	prk_fence_local_connect(r);
 	for (size_t i = 0; i < r->n; i++) {
 		/* This node's I/O held meanwhile: none of it goes through a
 		 * nexus whose key is being changed or not registered yet. */
-		fence_local_stall(r, i);
+		prk_fence_local_stall(r, i);
 		int rc = on_device(r, i, cur, key, fresh);
-		fence_local_resume(r, i);
+		prk_fence_local_resume(r, i);
 		if (rc)
 			return PRK_FENCE_EXIT_ERROR;
 	}
@@ -226,43 +227,44 @@ static int off_device(struct fence_run *r, size_t i, uint64_t new, bool *saved)
 	struct prk_host_err e;
 	uint64_t old;
 	if (prk_mpdev_own_key(d, &old, NULL, &e))
-		return fence_step_err(r, i, "read our registration", e.msg), -1;
+		return prk_fence_step_err(r, i, "read our registration", e.msg), -1;
 	if (!prk_fence_key_same_cluster(old, r->tag))
-		return fence_step_err(r, i, "read our registration",
-		                      "our nexuses hold no key of this cluster: this node was "
-		                      "fenced; stopping"),
+		return prk_fence_step_err(r, i, "read our registration",
+		                          "our nexuses hold no key of this cluster: this node was "
+		                          "fenced; stopping"),
 		       1;
 	if (prk_mpdev_change_key(d, old, new, &e)) {
 		if (e.code == PRK_HE_FENCED)
-			return fence_step_err(r, i, "change to the new key",
-			                      "our nexuses do not hold the old key: this node was "
-			                      "fenced; stopping"),
+			return prk_fence_step_err(
+			           r, i, "change to the new key",
+			           "our nexuses do not hold the old key: this node was "
+			           "fenced; stopping"),
 			       1;
-		return fence_step_err(r, i, "change to the new key", e.msg), -1;
+		return prk_fence_step_err(r, i, "change to the new key", e.msg), -1;
 	}
 	if (!*saved) {
 		if (save_key(r, new))
 			return -1;
 		*saved = true;
 	}
-	fence_local_renew(r, i);
-	fence_local_set_key(r, i, old, new);
-	fence_local_renew(r, i);
+	prk_fence_local_renew(r, i);
+	prk_fence_local_set_key(r, i, old, new);
+	prk_fence_local_renew(r, i);
 	return remove_others(r, i, false);
 }
 
-int fence_cluster_off(struct fence_run *r, uint16_t victim)
+int prk_fence_cluster_off(struct fence_run *r, uint16_t victim)
 {
 	uint64_t key;
-	if (load_my_key(r) || fence_open_devices(r, r->my_key, false) ||
+	if (load_my_key(r) || prk_fence_open_devices(r, r->my_key, false) ||
 	    new_key(r, gen_of(r->my_key), &key))
 		return PRK_FENCE_EXIT_ERROR;
 	bool saved = false;
-	fence_local_connect(r);
+	prk_fence_local_connect(r);
 	for (size_t i = 0; i < r->n; i++) {
-		fence_local_stall(r, i);
+		prk_fence_local_stall(r, i);
 		int rc = off_device(r, i, key, &saved);
-		fence_local_resume(r, i);
+		prk_fence_local_resume(r, i);
 		if (rc)
 			return PRK_FENCE_EXIT_ERROR;
 	}
@@ -275,7 +277,7 @@ int fence_cluster_off(struct fence_run *r, uint16_t victim)
 	return PRK_FENCE_EXIT_OK;
 }
 
-int fence_cluster_status(struct fence_run *r, uint16_t node)
+int prk_fence_cluster_status(struct fence_run *r, uint16_t node)
 {
 	if (node != r->me) {
 		fprintf(r->err,
@@ -288,7 +290,8 @@ int fence_cluster_status(struct fence_run *r, uint16_t node)
 	if (load_my_key(r))
 		return PRK_FENCE_EXIT_OFF;
 	bool on = false;
-	if (fence_open_devices(r, 0, true) == 0 && fence_key_everywhere(r, &on) == 0 && on) {
+	if (prk_fence_open_devices(r, 0, true) == 0 && prk_fence_key_everywhere(r, &on) == 0 &&
+	    on) {
 		fprintf(r->out, "Status: ON\n");
 		return PRK_FENCE_EXIT_OK;
 	}
@@ -296,9 +299,9 @@ int fence_cluster_status(struct fence_run *r, uint16_t node)
 	return PRK_FENCE_EXIT_OFF;
 }
 
-int fence_cluster_check(struct fence_run *r)
+int prk_fence_cluster_check(struct fence_run *r)
 {
 	if (load_my_key(r))
 		return PRK_FENCE_EXIT_ERROR; /* the check could not be done */
-	return fence_check_key(r, "cluster key");
+	return prk_fence_check_key(r, "cluster key");
 }

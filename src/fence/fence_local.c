@@ -25,7 +25,7 @@ static unsigned stall_max_ms(const struct fence_run *r)
 	return (r->o->timeout + 5) * 1000;
 }
 
-void fence_local_connect(struct fence_run *r)
+void prk_fence_local_connect(struct fence_run *r)
 {
 	char err[256];
 	int n = prk_ctl_connect_all(r->o->state_dir, (int)r->o->timeout * 1000, r->local,
@@ -44,14 +44,14 @@ void fence_local_connect(struct fence_run *r)
 		fprintf(r->err, "fence_prkit: %d local I/O process(es) reached\n", n);
 }
 
-void fence_local_close(struct fence_run *r)
+void prk_fence_local_close(struct fence_run *r)
 {
 	for (size_t k = 0; k < r->n_local; k++)
 		prk_ctl_close(r->local[k]);
 	r->n_local = 0;
 }
 
-void fence_local_stall(struct fence_run *r, size_t i)
+void prk_fence_local_stall(struct fence_run *r, size_t i)
 {
 	const char *naa = prk_mpdev_naa(r->devs[i]);
 	for (size_t k = 0; k < r->n_local; k++) {
@@ -68,7 +68,7 @@ void fence_local_stall(struct fence_run *r, size_t i)
 	}
 }
 
-void fence_local_renew(struct fence_run *r, size_t i)
+void prk_fence_local_renew(struct fence_run *r, size_t i)
 {
 	const char *naa = prk_mpdev_naa(r->devs[i]);
 	for (size_t k = 0; k < r->n_local; k++) {
@@ -82,7 +82,7 @@ void fence_local_renew(struct fence_run *r, size_t i)
 	}
 }
 
-void fence_local_resume(struct fence_run *r, size_t i)
+void prk_fence_local_resume(struct fence_run *r, size_t i)
 {
 	const char *naa = prk_mpdev_naa(r->devs[i]);
 	for (size_t k = 0; k < r->n_local; k++) {
@@ -122,7 +122,7 @@ static bool local_cluster_dev(struct fence_run *r, size_t k, const char *naa, ui
 	return false;
 }
 
-int fence_local_set_key(struct fence_run *r, size_t i, uint64_t old_key, uint64_t new_key)
+int prk_fence_local_set_key(struct fence_run *r, size_t i, uint64_t old_key, uint64_t new_key)
 {
 	const char *naa = prk_mpdev_naa(r->devs[i]);
 	int changed = 0;

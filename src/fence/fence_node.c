@@ -32,7 +32,7 @@ static bool is_member(const struct prk_fence_opts *o, uint16_t node)
 
 /* on: register on every path of every device, reserve WE-RO if nobody
  * does, as the first member remove keys of non-members, verify. */
-int fence_node_on(struct fence_run *r)
+int prk_fence_node_on(struct fence_run *r)
 {
 	char msg[256];
 	uint32_t inc;
@@ -42,19 +42,19 @@ int fence_node_on(struct fence_run *r)
 		return PRK_FENCE_EXIT_ERROR;
 	}
 	r->my_key = prk_fence_key_make(r->tag, r->me, inc);
-	if (fence_open_devices(r, r->my_key, false))
+	if (prk_fence_open_devices(r, r->my_key, false))
 		return PRK_FENCE_EXIT_ERROR;
 	for (size_t i = 0; i < r->n; i++) {
 		struct prk_mpdev *d = r->devs[i];
 		struct prk_host_err e;
 		struct prk_resv_view v;
 		if (prk_mpdev_register(d, r->my_key, &e))
-			return fence_step_err(r, i, "register", e.msg);
+			return prk_fence_step_err(r, i, "register", e.msg);
 		if (prk_mpdev_read_state(d, &v, &e))
-			return fence_step_err(r, i, "read reservation", e.msg);
+			return prk_fence_step_err(r, i, "read reservation", e.msg);
 		if (!v.present && prk_mpdev_reserve(d, PRK_PR_WE_RO, &e) &&
 		    e.code != PRK_HE_CONFLICT)
-			return fence_step_err(r, i, "reserve", e.msg);
+			return prk_fence_step_err(r, i, "reserve", e.msg);
 		if (r->o->first) {
 			/* Every key that is not a current member's goes: other
 			 * clusters' and unknown keys too (they would keep write
@@ -72,20 +72,20 @@ int fence_node_on(struct fence_run *r)
 				if (seen || key == r->my_key ||
 				    (ours && node != r->me && is_member(r->o, node)))
 					continue;
-				if (fence_preempt(r, i, key)) {
+				if (prk_fence_preempt(r, i, key)) {
 					char ks[PRK_FENCE_KEY_STR_LEN];
 					prk_fence_key_str(key, ks);
-					return fence_step_err(
+					return prk_fence_step_err(
 					    r, i, "first: remove a non-member's key", ks);
 				}
 			}
 		}
 		if (prk_mpdev_read_state(d, &v, &e))
-			return fence_step_err(r, i, "verify", e.msg);
-		if (!fence_has_key(&v, r->my_key))
-			return fence_step_err(r, i, "verify", "our key is not registered");
+			return prk_fence_step_err(r, i, "verify", e.msg);
+		if (!prk_fence_has_key(&v, r->my_key))
+			return prk_fence_step_err(r, i, "verify", "our key is not registered");
 		if (!v.present)
-			return fence_step_err(r, i, "verify", "no reservation");
+			return prk_fence_step_err(r, i, "verify", "no reservation");
 	}
 	char ks[PRK_FENCE_KEY_STR_LEN];
 	prk_fence_key_str(r->my_key, ks);
@@ -122,16 +122,16 @@ static int off_device(struct fence_run *r, size_t i, uint16_t victim)
 	struct prk_host_err e;
 	struct prk_resv_view v;
 	if (prk_mpdev_read_state(d, &v, &e))
-		return fence_step_err(r, i, "read keys", e.msg), -1;
+		return prk_fence_step_err(r, i, "read keys", e.msg), -1;
 	/* Never REGISTER here: a survivor that lost a race would resurrect
 	 * its own registration after the winner removed it. Our nexuses were
 	 * registered by `on` (stable ISIDs); if ours is gone we were fenced,
 	 * and we stop. */
-	if (!fence_registered(d))
-		return fence_step_err(r, i, "check our own key",
-		                      "our nexuses are not registered: this node was fenced"),
+	if (!prk_fence_registered(d))
+		return prk_fence_step_err(r, i, "check our own key",
+		                          "our nexuses are not registered: this node was fenced"),
 		       1;
-	fence_local_renew(r, i);
+	prk_fence_local_renew(r, i);
 	for (size_t k = 0; k < v.n_keys; k++) {
 		uint64_t key = v.keys[k];
 		bool seen = false;
@@ -139,17 +139,18 @@ static int off_device(struct fence_run *r, size_t i, uint16_t victim)
 			seen |= v.keys[j] == key; /* one key on many nexuses */
 		if (seen || !prk_fence_key_is_node(key, r->tag, victim))
 			continue;
-		int rc = fence_preempt(r, i, key);
+		int rc = prk_fence_preempt(r, i, key);
 		if (rc)
 			return rc;
 	}
 	if (prk_mpdev_read_state(d, &v, &e))
-		return fence_step_err(r, i, "verify", e.msg), -1;
+		return prk_fence_step_err(r, i, "verify", e.msg), -1;
 	if (has_node(&v, r->tag, victim))
-		return fence_step_err(r, i, "verify", "a key of the victim is still registered"),
+		return prk_fence_step_err(r, i, "verify",
+		                          "a key of the victim is still registered"),
 		       -1;
 	if (!v.present)
-		return fence_step_err(r, i, "verify", "no reservation after fencing"), -1;
+		return prk_fence_step_err(r, i, "verify", "no reservation after fencing"), -1;
 	return 0;
 }
 
@@ -157,15 +158,15 @@ static int off_device(struct fence_run *r, size_t i, uint16_t victim)
  * device stalled meanwhile. A RESERVATION CONFLICT that shows our key gone
  * means we were fenced ourselves: stop there (docs/fence.md, "Fencing
  * order"). */
-int fence_node_off(struct fence_run *r, uint16_t victim)
+int prk_fence_node_off(struct fence_run *r, uint16_t victim)
 {
-	if (own_key(r) || fence_open_devices(r, r->my_key, false))
+	if (own_key(r) || prk_fence_open_devices(r, r->my_key, false))
 		return PRK_FENCE_EXIT_ERROR;
-	fence_local_connect(r);
+	prk_fence_local_connect(r);
 	for (size_t i = 0; i < r->n; i++) {
-		fence_local_stall(r, i);
+		prk_fence_local_stall(r, i);
 		int rc = off_device(r, i, victim);
-		fence_local_resume(r, i);
+		prk_fence_local_resume(r, i);
 		if (rc)
 			return PRK_FENCE_EXIT_ERROR;
 	}
@@ -174,15 +175,15 @@ int fence_node_off(struct fence_run *r, uint16_t victim)
 }
 
 /* status: ON (0) when the node's key is on every device, OFF (2) else. */
-int fence_node_status(struct fence_run *r, uint16_t node)
+int prk_fence_node_status(struct fence_run *r, uint16_t node)
 {
-	if (fence_open_devices(r, 0, true))
+	if (prk_fence_open_devices(r, 0, true))
 		return PRK_FENCE_EXIT_ERROR;
 	for (size_t i = 0; i < r->n; i++) {
 		struct prk_host_err e;
 		struct prk_resv_view v;
 		if (prk_mpdev_read_state(r->devs[i], &v, &e))
-			return fence_step_err(r, i, "read keys", e.msg);
+			return prk_fence_step_err(r, i, "read keys", e.msg);
 		if (!has_node(&v, r->tag, node)) {
 			fprintf(r->out, "Status: OFF\n");
 			return PRK_FENCE_EXIT_OFF;
@@ -194,14 +195,14 @@ int fence_node_status(struct fence_run *r, uint16_t node)
 
 /* list: every node of this cluster with a key on the first device, as
  * "name," lines (names from the host map, else the node id). */
-int fence_node_list(struct fence_run *r)
+int prk_fence_node_list(struct fence_run *r)
 {
-	if (fence_open_devices(r, 0, true))
+	if (prk_fence_open_devices(r, 0, true))
 		return PRK_FENCE_EXIT_ERROR;
 	struct prk_host_err e;
 	struct prk_resv_view v;
 	if (r->n && prk_mpdev_read_state(r->devs[0], &v, &e))
-		return fence_step_err(r, 0, "read keys", e.msg);
+		return prk_fence_step_err(r, 0, "read keys", e.msg);
 	uint16_t seen[64];
 	size_t n_seen = 0;
 	for (size_t k = 0; r->n && k < v.n_keys; k++) {
@@ -229,9 +230,9 @@ int fence_node_list(struct fence_run *r)
 
 /* check (watchdog): 0 while our current key is on every device; 2 when it
  * is missing from any (after the retries), so the watchdog reboots us. */
-int fence_node_check(struct fence_run *r)
+int prk_fence_node_check(struct fence_run *r)
 {
 	if (own_key(r))
 		return PRK_FENCE_EXIT_ERROR; /* the check could not be done */
-	return fence_check_key(r, "key");
+	return prk_fence_check_key(r, "key");
 }

@@ -26,7 +26,7 @@ static int cmp_naa(const void *a, const void *b)
 	return strcasecmp(prk_mpdev_naa(*x), prk_mpdev_naa(*y));
 }
 
-int fence_open_devices(struct fence_run *r, uint64_t key, bool read_only)
+int prk_fence_open_devices(struct fence_run *r, uint64_t key, bool read_only)
 {
 	struct prk_host_err e;
 	for (size_t i = 0; i < r->o->n_devices; i++) {
@@ -60,14 +60,14 @@ int fence_open_devices(struct fence_run *r, uint64_t key, bool read_only)
 	return 0;
 }
 
-int fence_step_err(struct fence_run *r, size_t i, const char *step, const char *msg)
+int prk_fence_step_err(struct fence_run *r, size_t i, const char *step, const char *msg)
 {
 	fprintf(r->err, "fence_prkit: device naa.%s: %s: %s\n", prk_mpdev_naa(r->devs[i]), step,
 	        msg);
 	return PRK_FENCE_EXIT_ERROR;
 }
 
-bool fence_has_key(const struct prk_resv_view *v, uint64_t k)
+bool prk_fence_has_key(const struct prk_resv_view *v, uint64_t k)
 {
 	for (size_t i = 0; i < v->n_keys; i++)
 		if (v->keys[i] == k)
@@ -75,7 +75,7 @@ bool fence_has_key(const struct prk_resv_view *v, uint64_t k)
 	return false;
 }
 
-bool fence_registered(const struct prk_mpdev *d)
+bool prk_fence_registered(const struct prk_mpdev *d)
 {
 	struct prk_path_info pi[PRK_MPDEV_MAX_PATHS];
 	size_t n = prk_mpdev_paths(d, pi, PRK_MPDEV_MAX_PATHS);
@@ -85,14 +85,14 @@ bool fence_registered(const struct prk_mpdev *d)
 	return false;
 }
 
-int fence_preempt(struct fence_run *r, size_t i, uint64_t key)
+int prk_fence_preempt(struct fence_run *r, size_t i, uint64_t key)
 {
 	struct prk_mpdev *d = r->devs[i];
 	struct prk_host_err e;
 	if (prk_mpdev_preempt(d, key, PRK_PR_WE_RO, true, &e) == 0)
 		return 0;
 	if (e.code != PRK_HE_CONFLICT) {
-		fence_step_err(r, i, "PREEMPT AND ABORT", e.msg);
+		prk_fence_step_err(r, i, "PREEMPT AND ABORT", e.msg);
 		return -1;
 	}
 	/* RESERVATION CONFLICT: either our own registration is gone (we were
@@ -100,23 +100,23 @@ int fence_preempt(struct fence_run *r, size_t i, uint64_t key)
 	 * survivor removed it between our READ KEYS and our PREEMPT). */
 	struct prk_resv_view v;
 	if (prk_mpdev_read_state(d, &v, &e)) {
-		fence_step_err(r, i, "PREEMPT AND ABORT: RESERVATION CONFLICT, then READ KEYS",
-		               e.msg);
+		prk_fence_step_err(r, i, "PREEMPT AND ABORT: RESERVATION CONFLICT, then READ KEYS",
+		                   e.msg);
 		return -1;
 	}
-	if (!fence_registered(d)) {
-		fence_step_err(r, i, "PREEMPT AND ABORT",
-		               "RESERVATION CONFLICT: this node was fenced first; stopping");
+	if (!prk_fence_registered(d)) {
+		prk_fence_step_err(r, i, "PREEMPT AND ABORT",
+		                   "RESERVATION CONFLICT: this node was fenced first; stopping");
 		return 1;
 	}
-	if (!fence_has_key(&v, key))
+	if (!prk_fence_has_key(&v, key))
 		return 0;
-	fence_step_err(r, i, "PREEMPT AND ABORT",
-	               "RESERVATION CONFLICT although both keys are registered");
+	prk_fence_step_err(r, i, "PREEMPT AND ABORT",
+	                   "RESERVATION CONFLICT although both keys are registered");
 	return -1;
 }
 
-int fence_key_everywhere(struct fence_run *r, bool *all)
+int prk_fence_key_everywhere(struct fence_run *r, bool *all)
 {
 	*all = true;
 	for (size_t i = 0; i < r->n && *all; i++) {
@@ -124,19 +124,19 @@ int fence_key_everywhere(struct fence_run *r, bool *all)
 		struct prk_resv_view v;
 		if (prk_mpdev_read_state(r->devs[i], &v, &e))
 			return -1;
-		*all = fence_has_key(&v, r->my_key);
+		*all = prk_fence_has_key(&v, r->my_key);
 	}
 	return 0;
 }
 
-int fence_check_key(struct fence_run *r, const char *what)
+int prk_fence_check_key(struct fence_run *r, const char *what)
 {
 	/* A device that cannot be reached counts as the key gone, after the
 	 * retries: a check that errors out must not keep a fenced node up. */
-	if (fence_open_devices(r, 0, true) == 0) {
+	if (prk_fence_open_devices(r, 0, true) == 0) {
 		for (unsigned attempt = 0;; attempt++) {
 			bool all = false;
-			if (fence_key_everywhere(r, &all) == 0 && all)
+			if (prk_fence_key_everywhere(r, &all) == 0 && all)
 				return PRK_FENCE_EXIT_OK;
 			if (attempt >= r->o->retry)
 				break;
@@ -157,19 +157,19 @@ static int run_action(struct fence_run *r)
 	uint16_t node;
 	switch (o->action) {
 	case PRK_FENCE_ON:
-		return cluster ? fence_cluster_on(r) : fence_node_on(r);
+		return cluster ? prk_fence_cluster_on(r) : prk_fence_node_on(r);
 	case PRK_FENCE_OFF:
 		if (prk_fence_target_id(o, &node, msg, sizeof(msg))) {
 			fprintf(r->err, "fence_prkit: %s\n", msg);
 			return PRK_FENCE_EXIT_ERROR;
 		}
-		return cluster ? fence_cluster_off(r, node) : fence_node_off(r, node);
+		return cluster ? prk_fence_cluster_off(r, node) : prk_fence_node_off(r, node);
 	case PRK_FENCE_STATUS:
 		if (prk_fence_target_id(o, &node, msg, sizeof(msg))) {
 			fprintf(r->err, "fence_prkit: %s\n", msg);
 			return PRK_FENCE_EXIT_ERROR;
 		}
-		return cluster ? fence_cluster_status(r, node) : fence_node_status(r, node);
+		return cluster ? prk_fence_cluster_status(r, node) : prk_fence_node_status(r, node);
 	case PRK_FENCE_LIST:
 		if (cluster) {
 			fprintf(r->err, "fence_prkit: list: with key_mode=cluster every member "
@@ -177,11 +177,12 @@ static int run_action(struct fence_run *r)
 			                "nodes are registered; use pcmk_host_map (static list)\n");
 			return PRK_FENCE_EXIT_ERROR;
 		}
-		return fence_node_list(r);
+		return prk_fence_node_list(r);
 	case PRK_FENCE_MONITOR:
-		return fence_open_devices(r, 0, true) ? PRK_FENCE_EXIT_ERROR : PRK_FENCE_EXIT_OK;
+		return prk_fence_open_devices(r, 0, true) ? PRK_FENCE_EXIT_ERROR
+		                                          : PRK_FENCE_EXIT_OK;
 	case PRK_FENCE_CHECK:
-		return cluster ? fence_cluster_check(r) : fence_node_check(r);
+		return cluster ? prk_fence_cluster_check(r) : prk_fence_node_check(r);
 	default:
 		return PRK_FENCE_EXIT_ERROR;
 	}
@@ -212,7 +213,7 @@ int prk_fence_run(const struct prk_fence_opts *o, FILE *out, FILE *err)
 		return PRK_FENCE_EXIT_ERROR;
 	}
 	int rc = run_action(&r);
-	fence_local_close(&r);
+	prk_fence_local_close(&r);
 	for (size_t i = 0; i < r.n; i++)
 		prk_mpdev_free(r.devs[i]);
 	prk_host_free(r.h);

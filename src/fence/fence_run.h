@@ -34,57 +34,57 @@ struct fence_run {
 /* Opens every configured device with key (paths up, identity known) and
  * sorts them by NAA. read_only: ephemeral nexuses allowed. 0 or -1
  * (printed). */
-int fence_open_devices(struct fence_run *r, uint64_t key, bool read_only);
+int prk_fence_open_devices(struct fence_run *r, uint64_t key, bool read_only);
 /* Prints "fence_prkit: device naa.X: step: msg"; returns the error exit. */
-int fence_step_err(struct fence_run *r, size_t i, const char *step, const char *msg);
-bool fence_has_key(const struct prk_resv_view *v, uint64_t k);
+int prk_fence_step_err(struct fence_run *r, size_t i, const char *step, const char *msg);
+bool prk_fence_has_key(const struct prk_resv_view *v, uint64_t k);
 /* Does one of the agent's own nexuses to device d hold d's key, as the
  * last prk_mpdev_read_state found (READ FULL STATUS)? Not the same as the
  * key being registered: this node's I/O processes may hold it too. */
-bool fence_registered(const struct prk_mpdev *d);
+bool prk_fence_registered(const struct prk_mpdev *d);
 /* PREEMPT AND ABORT of key on device i with the device's key, keeping a
  * Write Exclusive, Registrants Only reservation. A RESERVATION CONFLICT is
  * looked into: if our key is gone this node was fenced (1); if it is the
  * victim's key that is gone (another survivor removed it first) that is
  * success (0). -1 on any other failure. Messages printed. */
-int fence_preempt(struct fence_run *r, size_t i, uint64_t key);
+int prk_fence_preempt(struct fence_run *r, size_t i, uint64_t key);
 
 /* Is r->my_key registered on every opened device (READ KEYS)? 0 with
  * *all set, or -1 when a device could not be read. */
-int fence_key_everywhere(struct fence_run *r, bool *all);
+int prk_fence_key_everywhere(struct fence_run *r, bool *all);
 /* The watchdog check of r->my_key (what: "key" / "cluster key" for the
  * message): opens the devices read-only, retries as the options say.
  * Exit 0, or 2 when the key is missing or a device cannot be read. */
-int fence_check_key(struct fence_run *r, const char *what);
+int prk_fence_check_key(struct fence_run *r, const char *what);
 
 /* fence_node.c: one key per node (node id + incarnation). */
-int fence_node_on(struct fence_run *r);
-int fence_node_off(struct fence_run *r, uint16_t victim);
-int fence_node_status(struct fence_run *r, uint16_t node);
-int fence_node_list(struct fence_run *r);
-int fence_node_check(struct fence_run *r);
+int prk_fence_node_on(struct fence_run *r);
+int prk_fence_node_off(struct fence_run *r, uint16_t victim);
+int prk_fence_node_status(struct fence_run *r, uint16_t node);
+int prk_fence_node_list(struct fence_run *r);
+int prk_fence_node_check(struct fence_run *r);
 
 /* fence_cluster.c: one cluster-wide key with a generation. */
-int fence_cluster_on(struct fence_run *r);
-int fence_cluster_off(struct fence_run *r, uint16_t victim);
-int fence_cluster_status(struct fence_run *r, uint16_t node);
-int fence_cluster_check(struct fence_run *r);
+int prk_fence_cluster_on(struct fence_run *r);
+int prk_fence_cluster_off(struct fence_run *r, uint16_t victim);
+int prk_fence_cluster_status(struct fence_run *r, uint16_t node);
+int prk_fence_cluster_check(struct fence_run *r);
 
 /* fence_local.c: this node's own I/O processes, through the control
  * sockets in the state directory (docs/host.md). Failures to reach them
  * are warnings: fencing the victim must not wait on a hung application. */
-void fence_local_connect(struct fence_run *r);
-void fence_local_close(struct fence_run *r);
+void prk_fence_local_connect(struct fence_run *r);
+void prk_fence_local_close(struct fence_run *r);
 /* Stalls device i in every local process that has it, and waits until
  * their in-flight I/O has drained. */
-void fence_local_stall(struct fence_run *r, size_t i);
-void fence_local_resume(struct fence_run *r, size_t i);
+void prk_fence_local_stall(struct fence_run *r, size_t i);
+void prk_fence_local_resume(struct fence_run *r, size_t i);
 /* Renews the stalls of device i (each lasts a limited time), between the
  * steps of fencing it. */
-void fence_local_renew(struct fence_run *r, size_t i);
+void prk_fence_local_renew(struct fence_run *r, size_t i);
 /* Every local process whose device i uses old_key changes it to new_key
  * (old_key 0: every local process whose device i uses a key of this
  * cluster registers new_key). Returns how many processes changed. */
-int fence_local_set_key(struct fence_run *r, size_t i, uint64_t old_key, uint64_t new_key);
+int prk_fence_local_set_key(struct fence_run *r, size_t i, uint64_t old_key, uint64_t new_key);
 
 #endif

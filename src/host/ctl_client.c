@@ -261,7 +261,7 @@ static int request(struct prk_ctl_client *c, const struct ctl_req *q, struct ctl
 		return -1;
 	uint64_t end =
 	    c->timeout_ms <= 0 ? UINT64_MAX : prk_host_now_ms() + (uint64_t)c->timeout_ms;
-	char *line = ctl_req_format(q);
+	char *line = prk_ctl_req_format(q);
 	if (!line)
 		return fail(err, errlen, "control socket %s: out of memory", c->path);
 	int rc = send_all(c, line, strlen(line), end, err, errlen);
@@ -272,7 +272,7 @@ static int request(struct prk_ctl_client *c, const struct ctl_req *q, struct ctl
 	if (n < 0)
 		return -1;
 	char perr[256];
-	rc = ctl_reply_parse(c->in, (size_t)n, r, devs, cap, perr, sizeof(perr));
+	rc = prk_ctl_reply_parse(c->in, (size_t)n, r, devs, cap, perr, sizeof(perr));
 	c->in_len -= (size_t)n + 1;
 	memmove(c->in, c->in + n + 1, c->in_len);
 	if (rc) {
@@ -288,7 +288,7 @@ static int request(struct prk_ctl_client *c, const struct ctl_req *q, struct ctl
 static int naa_request(struct prk_ctl_client *c, struct ctl_req *q, bool *fenced, char *err,
                        size_t errlen)
 {
-	if (!q->naa[0] || !ctl_naa_valid(q->naa))
+	if (!q->naa[0] || !prk_ctl_naa_valid(q->naa))
 		return fail(err, errlen, "naa '%s': not 1 to 32 hex digits", q->naa);
 	struct ctl_reply r = {.ok = false};
 	int rc = request(c, q, &r, NULL, 0, err, errlen);

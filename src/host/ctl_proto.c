@@ -12,7 +12,7 @@
 static const char *const op_names[] = {"list", "stall", "resume", "set_key"};
 #define N_OPS (sizeof(op_names) / sizeof(op_names[0]))
 
-const char *ctl_op_name(enum ctl_op op)
+const char *prk_ctl_op_name(enum ctl_op op)
 {
 	return (unsigned)op < N_OPS ? op_names[op] : "?";
 }
@@ -28,7 +28,7 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
 	return -1;
 }
 
-int ctl_key_parse(const char *s, uint64_t *out)
+int prk_ctl_key_parse(const char *s, uint64_t *out)
 {
 	if (strlen(s) != CTL_KEY_LEN || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return -1;
@@ -43,12 +43,12 @@ int ctl_key_parse(const char *s, uint64_t *out)
 	return 0;
 }
 
-void ctl_key_format(uint64_t key, char buf[CTL_KEY_LEN + 1])
+void prk_ctl_key_format(uint64_t key, char buf[CTL_KEY_LEN + 1])
 {
 	snprintf(buf, CTL_KEY_LEN + 1, "0x%016llx", (unsigned long long)key);
 }
 
-bool ctl_naa_valid(const char *s)
+bool prk_ctl_naa_valid(const char *s)
 {
 	size_t n = strlen(s);
 	if (n < 1 || n > 32)
@@ -59,7 +59,7 @@ bool ctl_naa_valid(const char *s)
 	return true;
 }
 
-bool ctl_naa_eq(const char *a, const char *b)
+bool prk_ctl_naa_eq(const char *a, const char *b)
 {
 	for (; *a && *b; a++, b++) {
 		int x = prk_hex_digit((unsigned char)*a), y = prk_hex_digit((unsigned char)*b);
@@ -174,13 +174,14 @@ static int req_members(json_object *o, const struct ctl_req *r, char *err, size_
 		if (!bit)
 			return fail(err, cap, "%s: unknown field", q);
 		if (!(want & (unsigned)bit))
-			return fail(err, cap, "%s: not a field of op %s", q, ctl_op_name(r->op));
+			return fail(err, cap, "%s: not a field of op %s", q,
+			            prk_ctl_op_name(r->op));
 		seen |= (unsigned)bit;
 	}
 	for (unsigned i = 0; i < 5; i++)
 		if ((want & (1u << i)) && !(seen & (1u << i)))
 			return fail(err, cap, "%s: missing (op %s needs it)", field_names[i],
-			            ctl_op_name(r->op));
+			            prk_ctl_op_name(r->op));
 	return 0;
 }
 
@@ -189,7 +190,7 @@ static int req_key(json_object *o, const char *name, uint64_t *out, char *err, s
 	json_object *v;
 	json_object_object_get_ex(o, name, &v);
 	if (!json_object_is_type(v, json_type_string) ||
-	    ctl_key_parse(json_object_get_string(v), out))
+	    prk_ctl_key_parse(json_object_get_string(v), out))
 		return fail(err, cap, "%s: must be a string \"0x\" and 16 hex digits", name);
 	return 0;
 }
@@ -201,7 +202,7 @@ static int req_values(json_object *o, struct ctl_req *r, char *err, size_t cap)
 	if (want & F_NAA) {
 		json_object_object_get_ex(o, "naa", &v);
 		if (!json_object_is_type(v, json_type_string) ||
-		    !ctl_naa_valid(json_object_get_string(v)))
+		    !prk_ctl_naa_valid(json_object_get_string(v)))
 			return fail(err, cap, "naa: must be a string of 1 to 32 hex digits");
 		snprintf(r->naa, sizeof(r->naa), "%s", json_object_get_string(v));
 	}
@@ -224,7 +225,7 @@ static int req_values(json_object *o, struct ctl_req *r, char *err, size_t cap)
 	return 0;
 }
 
-int ctl_req_parse(const char *line, size_t len, struct ctl_req *r, char *err, size_t errlen)
+int prk_ctl_req_parse(const char *line, size_t len, struct ctl_req *r, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
 	if (errlen)
@@ -262,11 +263,11 @@ static char *to_line(json_object *o)
 static void add_key(json_object *o, const char *name, uint64_t key)
 {
 	char k[CTL_KEY_LEN + 1];
-	ctl_key_format(key, k);
+	prk_ctl_key_format(key, k);
 	json_object_object_add(o, name, json_object_new_string(k));
 }
 
-char *ctl_req_format(const struct ctl_req *r)
+char *prk_ctl_req_format(const struct ctl_req *r)
 {
 	json_object *o = json_object_new_object();
 	if (!o || (unsigned)r->op >= N_OPS) {
@@ -274,7 +275,7 @@ char *ctl_req_format(const struct ctl_req *r)
 		return NULL;
 	}
 	unsigned want = op_fields[r->op];
-	json_object_object_add(o, "op", json_object_new_string(ctl_op_name(r->op)));
+	json_object_object_add(o, "op", json_object_new_string(prk_ctl_op_name(r->op)));
 	if (want & F_NAA)
 		json_object_object_add(o, "naa", json_object_new_string(r->naa));
 	if (want & F_MAX_MS)
@@ -302,7 +303,7 @@ static json_object *dev_json(const struct prk_ctl_dev *d)
 	return o;
 }
 
-char *ctl_reply_format(const struct ctl_reply *r)
+char *prk_ctl_reply_format(const struct ctl_reply *r)
 {
 	json_object *o = json_object_new_object();
 	if (!o)
@@ -371,11 +372,11 @@ static int dev_parse(json_object *o, struct prk_ctl_dev *d, char *err, size_t ca
 		return fail(err, cap, "reply: devices: an element is not an object");
 	json_object *v;
 	if (!json_object_object_get_ex(o, "naa", &v) || !json_object_is_type(v, json_type_string) ||
-	    (json_object_get_string_len(v) && !ctl_naa_valid(json_object_get_string(v))))
+	    (json_object_get_string_len(v) && !prk_ctl_naa_valid(json_object_get_string(v))))
 		return fail(err, cap, "reply: devices: naa: must be up to 32 hex digits");
 	snprintf(d->naa, sizeof(d->naa), "%s", json_object_get_string(v));
 	if (!json_object_object_get_ex(o, "key", &v) || !json_object_is_type(v, json_type_string) ||
-	    ctl_key_parse(json_object_get_string(v), &d->key))
+	    prk_ctl_key_parse(json_object_get_string(v), &d->key))
 		return fail(err, cap, "reply: devices: key: must be \"0x\" and 16 hex digits");
 	if (get_bool(o, "open", &d->open, err, cap) ||
 	    get_bool(o, "fenced", &d->fenced, err, cap) ||
@@ -403,8 +404,8 @@ static int reply_devices(json_object *o, struct ctl_reply *r, struct prk_ctl_dev
 	return 0;
 }
 
-int ctl_reply_parse(const char *line, size_t len, struct ctl_reply *r, struct prk_ctl_dev *devs,
-                    size_t cap, char *err, size_t errlen)
+int prk_ctl_reply_parse(const char *line, size_t len, struct ctl_reply *r, struct prk_ctl_dev *devs,
+                        size_t cap, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
 	r->devs = devs;

@@ -21,7 +21,7 @@
 #define CTL_MAX_MS_LIMIT 3600000u
 
 enum ctl_op { CTL_OP_LIST, CTL_OP_STALL, CTL_OP_RESUME, CTL_OP_SET_KEY };
-const char *ctl_op_name(enum ctl_op op);
+const char *prk_ctl_op_name(enum ctl_op op);
 
 struct ctl_req {
 	enum ctl_op op;
@@ -34,9 +34,9 @@ struct ctl_req {
  * -1 with a one-line message in err that names the field. Every op takes
  * exactly its fields: list {op}; stall {op, naa, max_ms}; resume {op,
  * naa}; set_key {op, naa, old_key, new_key}. */
-int ctl_req_parse(const char *line, size_t len, struct ctl_req *r, char *err, size_t errlen);
+int prk_ctl_req_parse(const char *line, size_t len, struct ctl_req *r, char *err, size_t errlen);
 /* The request as one line ending in '\n' (malloc'd; NULL: out of memory). */
-char *ctl_req_format(const struct ctl_req *r);
+char *prk_ctl_req_format(const struct ctl_req *r);
 
 struct ctl_reply {
 	bool ok;
@@ -51,21 +51,21 @@ struct ctl_reply {
 };
 
 /* The reply as one line ending in '\n' (malloc'd; NULL: out of memory). */
-char *ctl_reply_format(const struct ctl_reply *r);
+char *prk_ctl_reply_format(const struct ctl_reply *r);
 /* Parses a reply (len bytes, without the newline). The devices of a list
  * go to devs (at most cap of them; r->n_devs says how many were stored).
  * Unknown members are ignored (a newer process may add some). 0, or -1
  * with err. */
-int ctl_reply_parse(const char *line, size_t len, struct ctl_reply *r, struct prk_ctl_dev *devs,
-                    size_t cap, char *err, size_t errlen);
+int prk_ctl_reply_parse(const char *line, size_t len, struct ctl_reply *r, struct prk_ctl_dev *devs,
+                        size_t cap, char *err, size_t errlen);
 
 /* Keys on the wire: "0x" and exactly 16 hex digits. */
 #define CTL_KEY_LEN 18
-int ctl_key_parse(const char *s, uint64_t *out);
-void ctl_key_format(uint64_t key, char buf[CTL_KEY_LEN + 1]);
+int prk_ctl_key_parse(const char *s, uint64_t *out);
+void prk_ctl_key_format(uint64_t key, char buf[CTL_KEY_LEN + 1]);
 /* 1 to 32 hex digits (an NAA identifier as prk_mpdev_naa gives it). */
-bool ctl_naa_valid(const char *s);
+bool prk_ctl_naa_valid(const char *s);
 /* NAA identifiers compare without regard to case. */
-bool ctl_naa_eq(const char *a, const char *b);
+bool prk_ctl_naa_eq(const char *a, const char *b);
 
 #endif

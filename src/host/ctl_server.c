@@ -2,7 +2,8 @@
  * socket"): another process of this host (the fence agent) lists our
  * devices, stalls and resumes their I/O, and changes their key.
  *
- * Served from the application's own prk_host_run only (host.c), never
+ * Served from the application's own prk_host_run only (the loop source
+ * of ctl_listen.c is top_only), never
  * from a nested loop: set_key runs PR commands synchronously, and must
  * not start in the middle of another synchronous operation. The
  * connections are not polled while a request runs, so a client that
@@ -20,7 +21,7 @@
 
 #include "ctl_proto.h"
 #include "ctl_server.h"
-#include "host_internal.h"
+#include "mpdev.h"
 
 /* ---- stalls ---- */
 
@@ -62,11 +63,12 @@ static unsigned release_of(struct prk_host *h, struct ctl_conn *c, const char *n
 	unsigned n = 0;
 	for (int i = 0; i < CTL_MAX_STALLS; i++) {
 		struct ctl_stall *s = &h->ctl->stalls[i];
-		if (s->c != c || (naa && !ctl_naa_eq(s->d->naa, naa)))
+		if (s->c != c || (naa && !prk_ctl_naa_eq(s->d->naa, naa)))
 			continue;
 		if (!naa)
-			hlog(h, 0, "control: pid %d went away holding a stall of naa.%s: resumed",
-			     (int)c->pid, s->d->naa);
+			prk_hlog(h, 0,
+			         "control: pid %d went away holding a stall of naa.%s: resumed",
+			         (int)c->pid, s->d->naa);
 		stall_release(s);
 		n++;
 	}
@@ -79,7 +81,7 @@ static size_t match(struct prk_host *h, const char *naa, struct prk_mpdev **out,
 {
 	size_t n = 0;
 	for (struct prk_mpdev *d = h->devs; d && n < cap; d = d->next)
-		if (!d->freeing && d->naa[0] && ctl_naa_eq(d->naa, naa))
+		if (!d->freeing && d->naa[0] && prk_ctl_naa_eq(d->naa, naa))
 			out[n++] = d;
 	return n;
 }
@@ -120,7 +122,7 @@ static void conn_close(struct prk_host *h, struct ctl_conn *c, const char *why)
 		return;
 	release_of(h, c, NULL);
 	conn_flush(c);
-	hlog(h, 1, "control: connection of pid %d closed (%s)", (int)c->pid, why);
+	prk_hlog(h, 1, "control: connection of pid %d closed (%s)", (int)c->pid, why);
 	close(c->fd);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -129,7 +131,7 @@ static void conn_close(struct prk_host *h, struct ctl_conn *c, const char *why)
 
 static void send_reply(struct prk_host *h, struct ctl_conn *c, const struct ctl_reply *r)
 {
-	char *line = ctl_reply_format(r);
+	char *line = prk_ctl_reply_format(r);
 	size_t n = line ? strlen(line) : 0;
 	if (!line) {
 		conn_close(h, c, "out of memory");
@@ -202,7 +204,7 @@ static void do_list(struct prk_host *h, struct ctl_conn *c)
 		o->inflight = d->inflight;
 		o->n_paths = (unsigned)d->n_paths;
 		for (size_t i = 0; i < d->n_paths; i++)
-			o->n_up += path_usable(&d->paths[i]);
+			o->n_up += prk_path_usable(&d->paths[i]);
 	}
 	struct ctl_reply r = {.ok = true, .is_list = true, .devs = devs, .n_devs = n};
 	send_reply(h, c, &r);
@@ -217,7 +219,7 @@ static void check_waiting(struct prk_host *h, struct ctl_conn *c, uint64_t now)
 	unsigned inflight = 0;
 	for (int i = 0; i < CTL_MAX_STALLS; i++) {
 		struct ctl_stall *s = &h->ctl->stalls[i];
-		if (s->c != c || !ctl_naa_eq(s->d->naa, c->wait_naa))
+		if (s->c != c || !prk_ctl_naa_eq(s->d->naa, c->wait_naa))
 			continue;
 		any = true;
 		inflight += s->d->inflight;
@@ -234,8 +236,9 @@ static void check_waiting(struct prk_host *h, struct ctl_conn *c, uint64_t now)
 	} else if (now >= c->wait_until_ms) {
 		c->waiting = false;
 		release_of(h, c, c->wait_naa);
-		hlog(h, 0, "control: naa.%s: %u I/O still in flight %u ms after the stall: resumed",
-		     c->wait_naa, inflight, c->drain_limit_ms);
+		prk_hlog(h, 0,
+		         "control: naa.%s: %u I/O still in flight %u ms after the stall: resumed",
+		         c->wait_naa, inflight, c->drain_limit_ms);
 		reply_error(h, c, false,
 		            "naa.%s: %u I/O still in flight after %u ms; the stall was released",
 		            c->wait_naa, inflight, c->drain_limit_ms);
@@ -277,8 +280,8 @@ static void do_stall(struct prk_host *h, struct ctl_conn *c, const struct ctl_re
 		if (l > limit)
 			limit = l;
 	}
-	hlog(h, 1, "control: pid %d stalls naa.%s for at most %u ms", (int)c->pid, q->naa,
-	     q->max_ms);
+	prk_hlog(h, 1, "control: pid %d stalls naa.%s for at most %u ms", (int)c->pid, q->naa,
+	         q->max_ms);
 	c->waiting = true;
 	snprintf(c->wait_naa, sizeof(c->wait_naa), "%s", q->naa);
 	c->wait_until_ms = now + limit;
@@ -290,7 +293,7 @@ static void do_resume(struct prk_host *h, struct ctl_conn *c, const struct ctl_r
 {
 	unsigned n = release_of(h, c, q->naa);
 	if (n)
-		hlog(h, 1, "control: pid %d resumes naa.%s", (int)c->pid, q->naa);
+		prk_hlog(h, 1, "control: pid %d resumes naa.%s", (int)c->pid, q->naa);
 	reply_done(h, c, n > 0, "naa.%s is not stalled by this connection", q->naa);
 }
 
@@ -311,8 +314,8 @@ static void do_set_key(struct prk_host *h, struct ctl_conn *c, const struct ctl_
 		           q->naa, (unsigned long long)q->old_key, (unsigned long long)seen);
 		return;
 	}
-	hlog(h, 1, "control: pid %d sets the key of naa.%s: 0x%llx -> 0x%llx", (int)c->pid, q->naa,
-	     (unsigned long long)q->old_key, (unsigned long long)q->new_key);
+	prk_hlog(h, 1, "control: pid %d sets the key of naa.%s: 0x%llx -> 0x%llx", (int)c->pid,
+	         q->naa, (unsigned long long)q->old_key, (unsigned long long)q->new_key);
 	struct prk_host_err first = {.code = PRK_HE_OK};
 	bool failed = false, fenced = false;
 	for (size_t i = 0; i < k; i++) {
@@ -327,7 +330,7 @@ static void do_set_key(struct prk_host *h, struct ctl_conn *c, const struct ctl_
 			                       .path = -1,
 			                       .old_path = -1,
 			                       .why = "key registered (control socket)"};
-			dev_event(m[i], &ev);
+			prk_dev_event(m[i], &ev);
 		}
 		if (rc && !failed) {
 			failed = true;
@@ -345,8 +348,8 @@ static void handle_line(struct prk_host *h, struct ctl_conn *c, const char *line
 {
 	struct ctl_req q;
 	char err[256];
-	if (ctl_req_parse(line, len, &q, err, sizeof(err))) {
-		hlog(h, 1, "control: pid %d: bad request: %s", (int)c->pid, err);
+	if (prk_ctl_req_parse(line, len, &q, err, sizeof(err))) {
+		prk_hlog(h, 1, "control: pid %d: bad request: %s", (int)c->pid, err);
 		reply_error(h, c, false, "%s", err);
 		return;
 	}
@@ -452,7 +455,7 @@ static void close_idle(struct prk_host *h, struct ctl_conn *c, const char *why)
 	conn_close(h, c, why);
 }
 
-int ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid)
+int prk_ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid)
 {
 	struct ctl_server *s = h->ctl;
 	struct ctl_conn *c = NULL, *oldest = NULL;
@@ -467,9 +470,9 @@ int ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid)
 		/* A reserved slot would need to know which client is the fence
 		 * agent, which nothing tells; counting only busy clients needs
 		 * no such guess: an idle one makes room for a new one. */
-		hlog(h, 0, "control: pid %d idle for %llu ms: closed to make room for pid %d",
-		     (int)oldest->pid, (unsigned long long)(prk_host_now_ms() - oldest->active_ms),
-		     (int)pid);
+		prk_hlog(h, 0, "control: pid %d idle for %llu ms: closed to make room for pid %d",
+		         (int)oldest->pid,
+		         (unsigned long long)(prk_host_now_ms() - oldest->active_ms), (int)pid);
 		close_idle(h, oldest, "idle, and its slot was needed");
 		c = oldest;
 	}
@@ -480,7 +483,7 @@ int ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid)
 	c->pid = pid;
 	c->uid = uid;
 	c->active_ms = prk_host_now_ms();
-	hlog(h, 1, "control: connection of pid %d", (int)pid);
+	prk_hlog(h, 1, "control: connection of pid %d", (int)pid);
 	/* A request already sent makes it busy at once, so that a burst of
 	 * connections right behind it cannot push it out before it is read. */
 	conn_read(c, 0);
@@ -490,7 +493,7 @@ int ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid)
 
 /* ---- the loop's hooks ---- */
 
-int ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms)
+int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms)
 {
 	struct ctl_server *s = h->ctl;
 	if (!s || cap < 1)
@@ -533,10 +536,11 @@ static void ctl_deadlines(struct prk_host *h)
 		struct ctl_stall *st = &s->stalls[i];
 		if (!st->c || now < st->expires_ms)
 			continue;
-		hlog(h, 0,
-		     "control: the stall of naa.%s by pid %d ended after max_ms %u ms without a "
-		     "resume: resumed",
-		     st->d->naa, (int)st->c->pid, st->max_ms);
+		prk_hlog(
+		    h, 0,
+		    "control: the stall of naa.%s by pid %d ended after max_ms %u ms without a "
+		    "resume: resumed",
+		    st->d->naa, (int)st->c->pid, st->max_ms);
 		stall_release(st);
 	}
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
@@ -549,16 +553,16 @@ static void ctl_deadlines(struct prk_host *h)
 		char why[96];
 		snprintf(why, sizeof(why), "%s for %u ms",
 		         c->in_len ? "an unfinished request" : "idle", s->idle_ms);
-		hlog(h, 1, "control: pid %d: %s", (int)c->pid, why);
+		prk_hlog(h, 1, "control: pid %d: %s", (int)c->pid, why);
 		close_idle(h, c, why);
 	}
 }
 
-void ctl_service(struct prk_host *h, struct pollfd *pfd, int n)
+bool prk_ctl_service(struct prk_host *h, struct pollfd *pfd, int n)
 {
 	struct ctl_server *s = h->ctl;
 	if (!s)
-		return;
+		return false;
 	bool listen_ready = false;
 	for (int k = 0; k < n; k++) {
 		if (!pfd[k].revents)
@@ -581,11 +585,10 @@ void ctl_service(struct prk_host *h, struct pollfd *pfd, int n)
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		if (s->conns[i].fd >= 0)
 			conn_work(h, &s->conns[i]);
-	if (listen_ready)
-		ctl_accept(h);
+	return listen_ready;
 }
 
-void ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d)
+void prk_ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d)
 {
 	if (!h->ctl)
 		return;
@@ -598,14 +601,9 @@ void ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d)
 	}
 }
 
-void ctl_server_free(struct prk_host *h)
+void prk_ctl_conns_close(struct prk_host *h)
 {
 	struct ctl_server *s = h->ctl;
-	if (!s)
-		return;
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		conn_close(h, &s->conns[i], "the host is freed");
-	ctl_listen_close(s);
-	free(s);
-	h->ctl = NULL;
 }

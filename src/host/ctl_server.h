@@ -5,14 +5,16 @@
 #define PRKIT_HOST_CTL_SERVER_H
 
 #include <stdbool.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
 #include "ctl_proto.h"
-#include "host_internal.h"
+#include "host_base.h"
 
+#define CTL_MAX_POLLFDS 17 /* the listening socket and 16 connections */
 #define CTL_MAX_CONNS (CTL_MAX_POLLFDS - 1)
 /* A connection with nothing under way (no request, no stall held, no
  * drain awaited) is closed after this long: clients that connect and
@@ -53,6 +55,7 @@ struct ctl_stall {
 };
 
 struct ctl_server {
+	struct prk_host *h;
 	int lfd;
 	unsigned idle_ms; /* prk_host_ctl_set_idle_ms; CTL_IDLE_MS by default */
 	/* accept() failed for lack of descriptors or memory: the listening
@@ -65,7 +68,7 @@ struct ctl_server {
 	ino_t ino;
 	struct ctl_conn conns[CTL_MAX_CONNS];
 	struct ctl_stall stalls[CTL_MAX_STALLS];
-	/* Which connection each descriptor of the last ctl_poll_fill is
+	/* Which connection each descriptor of the last prk_ctl_poll_fill is
 	 * (-1: the listening socket). */
 	int map[CTL_MAX_POLLFDS];
 };
@@ -75,12 +78,23 @@ struct ctl_server {
  * checked). When every slot is taken, the connection idle the longest is
  * closed to make room: only busy connections count against the cap.
  * Returns 0, or -1 when all are busy (the caller refuses fd). */
-int ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid);
+int prk_ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid);
+
+/* Adds the control socket's descriptors to pfd (at most cap); returns how
+ * many, and lowers *next_ms to the next deadline (drain, max_ms). */
+int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms);
+/* Serves the descriptors prk_ctl_poll_fill added (n of them, in pfd),
+ * then the deadlines. True when the listening socket is readable: the
+ * caller (ctl_listen.c) accepts. */
+bool prk_ctl_service(struct prk_host *h, struct pollfd *pfd, int n);
+/* d is being freed: the stalls held on it are forgotten. */
+void prk_ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d);
+/* Closes every connection, releasing their stalls. */
+void prk_ctl_conns_close(struct prk_host *h);
 
 /* ctl_listen.c */
-/* Accepts every pending connection of a peer with our uid or uid 0. */
-void ctl_accept(struct prk_host *h);
-/* Closes the listening socket and removes its file if it is still ours. */
-void ctl_listen_close(struct ctl_server *s);
+/* Closes every connection (releasing their stalls) and the socket, and
+ * leaves the loop. */
+void prk_ctl_stop(struct prk_host *h);
 
 #endif

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "host_internal.h"
+#include <iscsi/iscsi.h>
+
+#include "host_base.h"
 #include "prkit/host.h"
 
 /* "host:port,tpgt" -> "host:port" (IPv6 literals keep their brackets). */
@@ -51,8 +53,8 @@ static int add_url(char (*urls)[PRK_HOST_URL_MAX], size_t cap, size_t *n, char (
 	int len =
 	    snprintf(urls[*n], PRK_HOST_URL_MAX, "iscsi://%s%s/%s/%d", cred, portal, target, lun);
 	if (len < 0 || len >= PRK_HOST_URL_MAX) {
-		h_err(err, PRK_HE_USAGE, -1, "discovery: the URL for portal %s is too long",
-		      portal);
+		prk_herr(err, PRK_HE_USAGE, -1, "discovery: the URL for portal %s is too long",
+		         portal);
 		return -1;
 	}
 	snprintf(portals[*n], 256, "%s", portal);
@@ -66,12 +68,13 @@ int prk_host_discover(const char *initiator, const char *url, int timeout_s,
 {
 	*n = 0;
 	if (!initiator || !url || !cap) {
-		h_err(err, PRK_HE_USAGE, -1, "discovery: initiator, URL and room for paths needed");
+		prk_herr(err, PRK_HE_USAGE, -1,
+		         "discovery: initiator, URL and room for paths needed");
 		return -1;
 	}
 	struct iscsi_context *ctx = iscsi_create_context(initiator);
 	if (!ctx) {
-		h_err(err, PRK_HE_STATE, -1, "discovery: cannot create a libiscsi context");
+		prk_herr(err, PRK_HE_STATE, -1, "discovery: cannot create a libiscsi context");
 		return -1;
 	}
 	int rc = -1;
@@ -81,39 +84,39 @@ int prk_host_discover(const char *initiator, const char *url, int timeout_s,
 	struct iscsi_discovery_address *list = NULL;
 	struct iscsi_url *u = iscsi_parse_full_url(ctx, url);
 	if (!u) {
-		h_err(err, PRK_HE_USAGE, -1,
-		      "discovery: bad URL '%s': %s (want iscsi://host[:port]/iqn/lun)", url,
-		      iscsi_get_error(ctx));
+		prk_herr(err, PRK_HE_USAGE, -1,
+		         "discovery: bad URL '%s': %s (want iscsi://host[:port]/iqn/lun)", url,
+		         iscsi_get_error(ctx));
 		goto out;
 	}
 	char cred[600] = "";
 	if (u->user[0])
 		snprintf(cred, sizeof(cred), "%s%%%s@", u->user, u->passwd);
 	if (u->user[0] && iscsi_set_initiator_username_pwd(ctx, u->user, u->passwd)) {
-		h_err(err, PRK_HE_USAGE, -1, "discovery: CHAP credentials: %s",
-		      iscsi_get_error(ctx));
+		prk_herr(err, PRK_HE_USAGE, -1, "discovery: CHAP credentials: %s",
+		         iscsi_get_error(ctx));
 		goto out;
 	}
 	iscsi_set_session_type(ctx, ISCSI_SESSION_DISCOVERY);
 	iscsi_set_timeout(ctx, timeout_s > 0 ? timeout_s : 10);
 	if (iscsi_connect_sync(ctx, u->portal) || iscsi_login_sync(ctx)) {
-		h_err(err, PRK_HE_NO_PATH, -1, "discovery: login to %s failed: %s", u->portal,
-		      iscsi_get_error(ctx));
+		prk_herr(err, PRK_HE_NO_PATH, -1, "discovery: login to %s failed: %s", u->portal,
+		         iscsi_get_error(ctx));
 		goto out;
 	}
 	list = iscsi_discovery_sync(ctx);
 	if (!list) {
-		h_err(err, PRK_HE_SCSI, -1, "discovery: SendTargets through %s failed: %s",
-		      u->portal, iscsi_get_error(ctx));
+		prk_herr(err, PRK_HE_SCSI, -1, "discovery: SendTargets through %s failed: %s",
+		         u->portal, iscsi_get_error(ctx));
 		goto out;
 	}
 	const struct iscsi_discovery_address *t = list;
 	while (t && strcasecmp(t->target_name, u->target) != 0)
 		t = t->next;
 	if (!t) {
-		h_err(err, PRK_HE_NO_PATH, -1,
-		      "discovery: portal %s does not list target %s (SendTargets)", u->portal,
-		      u->target);
+		prk_herr(err, PRK_HE_NO_PATH, -1,
+		         "discovery: portal %s does not list target %s (SendTargets)", u->portal,
+		         u->target);
 		goto out;
 	}
 	/* The portal of the URL first, then the others in the target's

@@ -1,48 +1,19 @@
-/* The host event loop: one poll() over the sessions of every path of
- * every device, then the timers (command timeouts, path checks,
- * reconnects, slow work such as bring-up and reservation recovery). */
+/* The host object (prkit/host.h): its state directory, and the parts
+ * it wires together: the loop, whose first source is the devices
+ * (mpdev_life.c), and the control socket (ctl_listen.c), which adds its
+ * own source when it listens. The top of src/host: it calls down, and
+ * nothing calls it. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "host_internal.h"
-
-uint64_t prk_host_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void hlog(struct prk_host *h, int level, const char *fmt, ...)
-{
-	if (!h || level > h->log_level)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "prkit: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-void h_err(struct prk_host_err *e, enum prk_host_errc code, int path, const char *fmt, ...)
-{
-	if (!e)
-		return;
-	e->code = code;
-	e->path = path;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-}
+#include "ctl_server.h"
+#include "hloop.h"
+#include "mpdev.h"
 
 static int mkdir_p(const char *path)
 {
@@ -86,7 +57,7 @@ struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err
 {
 	struct prk_host *h = calloc(1, sizeof(*h));
 	if (!h) {
-		h_err(err, PRK_HE_STATE, -1, "out of memory");
+		prk_herr(err, PRK_HE_STATE, -1, "out of memory");
 		return NULL;
 	}
 	if (o && o->state_dir)
@@ -102,9 +73,12 @@ struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err
 	const char *lv = getenv("PRKIT_HOST_LOG");
 	if (lv && *lv)
 		h->log_level = atoi(lv);
+	struct prk_hloop_source devs = {
+	    .fill = prk_devs_poll_fill, .service = prk_devs_service, .arg = h};
+	prk_hloop_add(&h->loop, &devs); /* the first source: it cannot fail */
 	if (mkdir_p(h->state_dir)) {
-		h_err(err, PRK_HE_STATE, -1, "state directory %s: %s", h->state_dir,
-		      strerror(errno));
+		prk_herr(err, PRK_HE_STATE, -1, "state directory %s: %s", h->state_dir,
+		         strerror(errno));
 		free(h);
 		return NULL;
 	}
@@ -117,80 +91,10 @@ void prk_host_free(struct prk_host *h)
 		return;
 	/* First the control connections: their stalls are released while
 	 * the devices still exist. */
-	ctl_server_free(h);
+	prk_ctl_stop(h);
 	while (h->devs)
 		prk_mpdev_free(h->devs);
 	free(h);
-}
-
-#define MAX_PATH_FDS 64
-
-/* One pass of the loop. serve_ctl: the control socket is served too (only
- * the application's own top-level call, see prk_host_run). */
-static int host_run(struct prk_host *h, int timeout_ms, bool serve_ctl)
-{
-	struct pollfd pfd[MAX_PATH_FDS + CTL_MAX_POLLFDS];
-	struct hpath *who[MAX_PATH_FDS];
-	int n = 0;
-	uint64_t now = prk_host_now_ms();
-	uint64_t next = now + (uint64_t)(timeout_ms < 0 ? 1000 : timeout_ms);
-
-	for (struct prk_mpdev *d = h->devs; d; d = d->next) {
-		if (d->next_tick_ms < next)
-			next = d->next_tick_ms;
-		for (size_t i = 0; i < d->n_paths && n < MAX_PATH_FDS; i++) {
-			struct hpath *p = &d->paths[i];
-			if (!p->ctx)
-				continue;
-			int ev = iscsi_which_events(p->ctx);
-			int fd = iscsi_get_fd(p->ctx);
-			if (fd < 0 || ev == 0) {
-				/* libiscsi waits (reconnect back-off); look again soon. */
-				if (now + 100 < next)
-					next = now + 100;
-				continue;
-			}
-			pfd[n].fd = fd;
-			pfd[n].events = (short)ev;
-			pfd[n].revents = 0;
-			who[n++] = p;
-		}
-	}
-	int n_ctl = serve_ctl ? ctl_poll_fill(h, pfd + n, CTL_MAX_POLLFDS, &next) : 0;
-	int wait = next > now ? (int)(next - now) : 0;
-	h->depth++;
-	int r = poll(pfd, (nfds_t)(n + n_ctl), wait);
-	if (r < 0 && errno != EINTR) {
-		h->depth--;
-		return -1;
-	}
-	for (int i = 0; r > 0 && i < n; i++) {
-		struct hpath *p = who[i];
-		if (!pfd[i].revents || !p->ctx || iscsi_get_fd(p->ctx) != pfd[i].fd)
-			continue;
-		if (iscsi_service(p->ctx, pfd[i].revents) < 0)
-			/* A callback may have recorded the real cause already. */
-			path_drop(p, p->drop_requested ? p->last_error : iscsi_get_error(p->ctx));
-		else if (p->drop_requested)
-			path_drop(p, p->last_error);
-	}
-	now = prk_host_now_ms();
-	for (struct prk_mpdev *d = h->devs; d; d = d->next)
-		if (now >= d->next_tick_ms)
-			dev_tick(d, now);
-	/* Slow work: one device at a time, never nested. */
-	if (!h->in_slow) {
-		h->in_slow = true;
-		for (struct prk_mpdev *d = h->devs; d; d = d->next)
-			dev_slow_work(d);
-		h->in_slow = false;
-	}
-	/* Last, so that a request sees the state this pass left, and a
-	 * synchronous request (set_key) runs with nothing else half done. */
-	if (serve_ctl)
-		ctl_service(h, pfd + n, n_ctl);
-	h->depth--;
-	return 0;
 }
 
 /* The control socket is served only from the application's own call: a
@@ -199,10 +103,5 @@ static int host_run(struct prk_host *h, int timeout_ms, bool serve_ctl)
  * commands) in the middle of another operation. */
 int prk_host_run(struct prk_host *h, int timeout_ms)
 {
-	return host_run(h, timeout_ms, h->depth == 0);
-}
-
-int host_run_nested(struct prk_host *h, int timeout_ms)
-{
-	return host_run(h, timeout_ms, false);
+	return prk_hloop_run(&h->loop, timeout_ms, h->loop.depth == 0);
 }

@@ -18,9 +18,10 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "host_internal.h"
+#include "isid_store.h"
+#include "path.h"
 
-uint64_t isid_of_random(uint32_t rnd, uint32_t qual)
+uint64_t prk_isid_of_random(uint32_t rnd, uint32_t qual)
 {
 	/* ISID type 10b (random): byte 0 = 80h, bytes 1..3 the random
 	 * number, bytes 4..5 the qualifier. */
@@ -53,22 +54,23 @@ static int lock_isid(struct prk_host *h, uint64_t isid, int *fd_out)
 	return 1;
 }
 
-int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct prk_host_err *err)
+int prk_isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok,
+                     struct prk_host_err *err)
 {
 	char db[600], lk[600];
 	snprintf(db, sizeof(db), "%s/host-isids", h->state_dir);
 	snprintf(lk, sizeof(lk), "%s/host-isids.lock", h->state_dir);
 	int lfd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lfd < 0 || flock(lfd, LOCK_EX)) {
-		h_err(err, PRK_HE_STATE, p->idx, "%s: %s", lk, strerror(errno));
+		prk_herr(err, PRK_HE_STATE, p->idx, "%s: %s", lk, strerror(errno));
 		if (lfd >= 0)
 			close(lfd);
 		return -1;
 	}
-	const char *ini = p->dev->initiator;
+	const char *ini = p->initiator;
 	/* A role names another set of nexuses. */
 	char portal[300];
-	const char *role = p->dev->o.isid_role;
+	const char *role = p->o->isid_role;
 	/* One session per LU: two contexts of one process with the same ISID
 	 * to the same portal group would reinstate each other, so the LUN is
 	 * part of the name: "[<role>/]<portal>/<lun>". */
@@ -102,7 +104,7 @@ int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct 
 		if (!w ||
 		    fprintf(w, "%s %s %s %06x %04x\n", ini, p->target, portal, rnd, qual) < 0 ||
 		    fflush(w) || fsync(fileno(w))) {
-			h_err(err, PRK_HE_STATE, p->idx, "%s: %s", db, strerror(errno));
+			prk_herr(err, PRK_HE_STATE, p->idx, "%s: %s", db, strerror(errno));
 			if (w)
 				fclose(w);
 			close(lfd);
@@ -112,30 +114,30 @@ int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct 
 	}
 	close(lfd);
 
-	uint64_t isid = isid_of_random(rnd, qual);
+	uint64_t isid = prk_isid_of_random(rnd, qual);
 	int fd = -1;
 	int r = lock_isid(h, isid, &fd);
 	if (r < 0) {
-		h_err(err, PRK_HE_STATE, p->idx, "%s: ISID lock: %s", h->state_dir,
-		      strerror(errno));
+		prk_herr(err, PRK_HE_STATE, p->idx, "%s: ISID lock: %s", h->state_dir,
+		         strerror(errno));
 		return -1;
 	}
 	if (r == 0) {
 		if (!ephemeral_ok) {
-			h_err(err, PRK_HE_STATE, p->idx,
-			      "path %s: its I_T nexus (ISID 0x%012llx) is in use by another "
-			      "process on this host",
-			      p->portal, (unsigned long long)isid);
+			prk_herr(err, PRK_HE_STATE, p->idx,
+			         "path %s: its I_T nexus (ISID 0x%012llx) is in use by another "
+			         "process on this host",
+			         p->portal, (unsigned long long)isid);
 			return -1;
 		}
 		/* A read-only tool: a fresh ISID that is never registered. */
 		for (int i = 0; i < 16 && r != 1; i++) {
 			rnd = random24();
-			isid = isid_of_random(rnd, 0xfff0 + (uint32_t)i);
+			isid = prk_isid_of_random(rnd, 0xfff0 + (uint32_t)i);
 			r = lock_isid(h, isid, &fd);
 		}
 		if (r != 1) {
-			h_err(err, PRK_HE_STATE, p->idx, "no free ISID");
+			prk_herr(err, PRK_HE_STATE, p->idx, "no free ISID");
 			return -1;
 		}
 		qual = (uint32_t)(isid & 0xffff);
@@ -148,7 +150,7 @@ int isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok, struct 
 	return 0;
 }
 
-void isid_release(struct hpath *p)
+void prk_isid_release(struct hpath *p)
 {
 	if (p->isid_lock_fd >= 0) {
 		close(p->isid_lock_fd);
@@ -156,7 +158,7 @@ void isid_release(struct hpath *p)
 	}
 	if (p->isid_ephemeral) {
 		char path[600];
-		snprintf(path, sizeof(path), "%s/isid-%012llx.lock", p->dev->h->state_dir,
+		snprintf(path, sizeof(path), "%s/isid-%012llx.lock", p->h->state_dir,
 		         (unsigned long long)p->isid);
 		unlink(path);
 	}

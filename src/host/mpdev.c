@@ -1,5 +1,7 @@
 /* The multipath device: its paths, path selection, data I/O with
- * failover, the periodic checks, and the timers.
+ * failover, the periodic checks, and the timers. Its creation, its part
+ * of the loop and its slow work are in mpdev_life.c; the paths report to
+ * it through prk_dev_path_hooks.
  *
  * An I/O that fails because of its path (transport error, timeout then
  * abort, session dropped, TASK ABORTED, BUSY, an ALUA state) is queued
@@ -12,167 +14,64 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host_internal.h"
+#include "mpdev.h"
 #include "prkit/scsi_cdb.h"
 
-void dev_event(struct prk_mpdev *d, const struct prk_event *ev)
+void prk_dev_event(struct prk_mpdev *d, const struct prk_event *ev)
 {
 	if (ev->kind == PRK_EV_UA)
-		hlog(d->h, 1, "path %d: unit attention %02x/%02x", ev->path, ev->asc >> 8,
-		     ev->asc & 0xff);
+		prk_hlog(d->h, 1, "path %d: unit attention %02x/%02x", ev->path, ev->asc >> 8,
+		         ev->asc & 0xff);
 	if (d->o.on_event)
 		d->o.on_event(d, ev, d->o.event_arg);
 }
 
-static int parse_url(struct hpath *p, const char *url, struct prk_host_err *err)
+/* ---- what the paths report ---- */
+
+static void path_event(struct hpath *p, const struct prk_event *ev)
 {
-	struct iscsi_context *tmp = iscsi_create_context("iqn.2026-11.io.prkit:url-parser");
-	if (!tmp) {
-		h_err(err, PRK_HE_STATE, p->idx, "cannot create a libiscsi context");
-		return -1;
-	}
-	struct iscsi_url *u = iscsi_parse_full_url(tmp, url);
-	if (!u) {
-		h_err(err, PRK_HE_USAGE, p->idx,
-		      "bad URL '%s': %s (want iscsi://host[:port]/iqn/lun)", url,
-		      iscsi_get_error(tmp));
-		iscsi_destroy_context(tmp);
-		return -1;
-	}
-	snprintf(p->url, sizeof(p->url), "%s", url);
-	snprintf(p->portal, sizeof(p->portal), "%s", u->portal);
-	snprintf(p->target, sizeof(p->target), "%s", u->target);
-	snprintf(p->user, sizeof(p->user), "%s", u->user);
-	snprintf(p->secret, sizeof(p->secret), "%s", u->passwd);
-	snprintf(p->tuser, sizeof(p->tuser), "%s", u->target_user);
-	snprintf(p->tsecret, sizeof(p->tsecret), "%s", u->target_passwd);
-	p->lun = u->lun;
-	iscsi_destroy_url(u);
-	iscsi_destroy_context(tmp);
-	return 0;
+	prk_dev_event(p->dev, ev);
 }
 
-struct prk_mpdev *prk_mpdev_new(struct prk_host *h, const struct prk_mpdev_opts *o,
-                                struct prk_host_err *err)
+/* spc2_path's session ends: the target releases our SPC-2 reservation
+ * with the nexus; no I/O until it is reserved again (spc2_recover). Set
+ * before the session's commands are cancelled, so that none of them is
+ * re-driven before. */
+static void path_session_ending(struct hpath *p)
 {
-	if (!o->initiator_name || !*o->initiator_name) {
-		h_err(err, PRK_HE_USAGE, -1, "an initiator name is required");
-		return NULL;
-	}
-	if (o->n_urls < 1 || o->n_urls > PRK_MPDEV_MAX_PATHS) {
-		h_err(err, PRK_HE_USAGE, -1, "need 1 to %d iscsi:// URLs, got %zu",
-		      PRK_MPDEV_MAX_PATHS, o->n_urls);
-		return NULL;
-	}
-	struct prk_mpdev *d = calloc(1, sizeof(*d));
-	if (!d) {
-		h_err(err, PRK_HE_STATE, -1, "out of memory");
-		return NULL;
-	}
-	d->h = h;
-	d->o = *o;
-	d->o.urls = NULL;
-	snprintf(d->isid_role, sizeof(d->isid_role), "%s", o->isid_role ? o->isid_role : "");
-	d->o.isid_role = d->isid_role;
-	d->single_lock_fd = -1;
-	d->spc2_path = -1;
-	d->key = o->key;
-	snprintf(d->initiator, sizeof(d->initiator), "%s", o->initiator_name);
-	d->n_paths = o->n_urls;
-	for (size_t i = 0; i < o->n_urls; i++) {
-		struct hpath *p = &d->paths[i];
-		p->dev = d;
-		p->idx = (int)i;
-		p->isid_lock_fd = -1;
-		p->state = PRK_PATH_DOWN;
-		p->priority = 50;
-		if (parse_url(p, o->urls[i], err))
-			goto fail;
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(d->paths[j].portal, p->portal) == 0 &&
-			    strcmp(d->paths[j].target, p->target) == 0) {
-				h_err(err, PRK_HE_USAGE, (int)i,
-				      "URL %zu repeats the portal of URL %zu", i + 1, j + 1);
-				goto fail;
-			}
-		}
-	}
-	for (size_t i = 0; i < d->n_paths; i++)
-		if (isid_acquire(h, &d->paths[i], o->ephemeral_isid_ok, err))
-			goto fail;
-	d->next = h->devs;
-	h->devs = d;
-	for (size_t i = 0; i < d->n_paths; i++)
-		path_start_connect(&d->paths[i]);
-	return d;
-fail:
-	for (size_t i = 0; i < d->n_paths; i++)
-		isid_release(&d->paths[i]);
-	free(d);
-	return NULL;
+	struct prk_mpdev *d = p->dev;
+	if (d->spc2 && d->spc2_path == p->idx)
+		d->spc2_lost = true;
 }
 
-static void fail_pending(struct prk_mpdev *d, enum prk_io_status st)
+static void path_alua_changed(struct hpath *p)
 {
-	dev_take_held(d);
-	while (d->pending_head) {
-		struct hio *io = d->pending_head;
-		d->pending_head = io->next;
-		struct prk_io_result r = {.status = st, .path = -1, .redrives = io->redrives};
-		io->cb(d, &r, io->arg);
-		free(io);
-	}
-	d->pending_tail = NULL;
+	p->dev->rtpg_refresh = true;
 }
 
-void prk_mpdev_free(struct prk_mpdev *d)
+static void path_dropped(struct hpath *p)
 {
-	if (!d)
-		return;
-	/* A control connection may hold a stall of d: it must not touch d
-	 * once freed. */
-	ctl_dev_freed(d->h, d);
-	if (d->open)
-		prk_mpdev_close(d, NULL);
-	d->freeing = true;
-	for (size_t i = 0; i < d->n_paths; i++) {
-		struct hpath *p = &d->paths[i];
-		p->removed = true;
-		if (p->ctx) {
-			struct iscsi_context *ctx = p->ctx;
-			if (p->conn == HC_READY || p->conn == HC_LOGGED_IN)
-				iscsi_logout_sync(ctx);
-			p->conn = HC_IDLE;
-			iscsi_scsi_cancel_all_tasks(ctx);
-			p->ctx = NULL;
-			iscsi_destroy_context(ctx);
-		}
-		isid_release(p);
-	}
-	fail_pending(d, PRK_IO_CLOSED);
-	if (d->single_lock_fd >= 0)
-		close(d->single_lock_fd);
-	for (struct prk_mpdev **pp = &d->h->devs; *pp; pp = &(*pp)->next) {
-		if (*pp == d) {
-			*pp = d->next;
-			break;
-		}
-	}
-	free(d);
+	prk_dev_dispatch(p->dev);
 }
+
+const struct hpath_hooks prk_dev_path_hooks = {.event = path_event,
+                                               .session_ending = path_session_ending,
+                                               .dropped = path_dropped,
+                                               .alua_changed = path_alua_changed,
+                                               .healthy = prk_dev_path_ready};
 
 /* ---- path selection ---- */
 
-struct hpath *dev_best_path(struct prk_mpdev *d, bool need_registered)
+struct hpath *prk_dev_best_path(struct prk_mpdev *d, bool need_registered)
 {
 	if (d->spc2) {
 		struct hpath *p = d->spc2_path >= 0 ? &d->paths[d->spc2_path] : NULL;
-		return p && !d->spc2_lost && path_usable(p) ? p : NULL;
+		return p && !d->spc2_lost && prk_path_usable(p) ? p : NULL;
 	}
 	int best_prio = -1;
 	for (size_t i = 0; i < d->n_paths; i++) {
 		struct hpath *p = &d->paths[i];
-		if (path_usable(p) && (!need_registered || p->registered) &&
+		if (prk_path_usable(p) && (!need_registered || p->registered) &&
 		    p->priority > best_prio)
 			best_prio = p->priority;
 	}
@@ -182,7 +81,7 @@ struct hpath *dev_best_path(struct prk_mpdev *d, bool need_registered)
 	size_t n = d->n_paths;
 	for (size_t k = 0; k < n; k++) {
 		struct hpath *p = &d->paths[(d->rr + k) % n];
-		if (!path_usable(p) || (need_registered && !p->registered) ||
+		if (!prk_path_usable(p) || (need_registered && !p->registered) ||
 		    p->priority != best_prio)
 			continue;
 		if (!best) {
@@ -212,10 +111,10 @@ static struct hpath *io_path(struct prk_mpdev *d)
 	if (d->resv_held && (d->resv_type == PRK_PR_WE || d->resv_type == PRK_PR_EA) && !d->spc2) {
 		for (size_t i = 0; i < d->n_paths; i++)
 			if (d->paths[i].holder)
-				return path_usable(&d->paths[i]) ? &d->paths[i] : NULL;
+				return prk_path_usable(&d->paths[i]) ? &d->paths[i] : NULL;
 		return NULL;
 	}
-	return dev_best_path(d, d->key_registered);
+	return prk_dev_best_path(d, d->key_registered);
 }
 
 static void io_done(struct hcmd *c, int status, struct scsi_task *t);
@@ -275,11 +174,12 @@ static bool io_send(struct hpath *p, struct hio *io)
 		                       .path = p->idx,
 		                       .old_path = io->last_path,
 		                       .why = io->redrive_why ? io->redrive_why : "failover"};
-		dev_event(d, &ev);
+		prk_dev_event(d, &ev);
 	}
 	io->last_path = p->idx;
 	io->key_epoch = d->key_epoch;
-	if (!path_send_cmd(p, &io->cmd, t, dflt(d->o.io_timeout_ms, 10000), len, io_done, io)) {
+	if (!prk_path_cmd_async_in(p, &io->cmd, t, dflt(d->o.io_timeout_ms, 10000), len, io_done,
+	                           io)) {
 		scsi_free_scsi_task(t);
 		return false;
 	}
@@ -287,7 +187,7 @@ static bool io_send(struct hpath *p, struct hio *io)
 	return true;
 }
 
-void dev_take_held(struct prk_mpdev *d)
+void prk_dev_take_held(struct prk_mpdev *d)
 {
 	if (!d->held_head)
 		return;
@@ -344,15 +244,15 @@ static void dispatch_held(struct prk_mpdev *d, uint64_t now, struct io_list *fen
 	d->held_tail = keep.tail;
 }
 
-void dev_unfenced(struct prk_mpdev *d)
+void prk_dev_unfenced(struct prk_mpdev *d)
 {
 	d->fenced = false;
 	d->key_epoch++;
 }
 
-void dev_dispatch(struct prk_mpdev *d)
+void prk_dev_dispatch(struct prk_mpdev *d)
 {
-	if (dev_held(d))
+	if (prk_dev_held(d))
 		return;
 	uint64_t now = prk_host_now_ms();
 	struct io_list fenced = {0}, no_path = {0}, keep = {0};
@@ -433,7 +333,7 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 			                       .path = p->idx,
 			                       .old_path = -1,
 			                       .why = "RESERVATION CONFLICT on data I/O"};
-			dev_event(d, &ev);
+			prk_dev_event(d, &ev);
 		}
 		if (d->o.fenced_hold_ms) {
 			/* Held: see dispatch_held(). */
@@ -453,14 +353,14 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 			                       .sense_key = key,
 			                       .asc = asc,
 			                       .why = "data I/O"};
-			dev_event(d, &ev);
+			prk_dev_event(d, &ev);
 			if ((asc >> 8) == 0x2a)
 				d->rtpg_refresh = true;
 			io_redrive(io, 0, "unit attention");
 		} else if (key == SCSI_SENSE_NOT_READY && (asc == 0x040b || asc == 0x040c)) {
 			p->alua_standby = true;
 			d->rtpg_refresh = true;
-			path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
+			prk_path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
 			io_redrive(io, 0, "ALUA standby/unavailable");
 		} else if (key == SCSI_SENSE_NOT_READY && asc == 0x040a) {
 			io_redrive(io, 100, "ALUA transition");
@@ -487,12 +387,12 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 			 * breaks (inside iscsi_service): the session goes. */
 			snprintf(p->last_error, sizeof(p->last_error), "connection lost");
 			p->drop_requested = true;
-			path_set_state(p, PRK_PATH_FAILED, "connection lost");
+			prk_path_set_state(p, PRK_PATH_FAILED, "connection lost");
 		}
 		io_redrive(io, 0, "failover");
 		break;
 	}
-	dev_dispatch(d);
+	prk_dev_dispatch(d);
 }
 
 static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nblocks, void *buf,
@@ -512,7 +412,7 @@ static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nbl
 	io->arg = arg;
 	io->last_path = -1;
 	io->queued_ms = prk_host_now_ms();
-	if (!dev_held(d) && !d->pending_head) {
+	if (!prk_dev_held(d) && !d->pending_head) {
 		struct hpath *p = io_path(d);
 		if (p && io_send(p, io))
 			return 0;
@@ -521,23 +421,23 @@ static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nbl
 	return 0;
 }
 
-int prk_mpdev_read(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf, prk_io_fn cb,
-                   void *arg)
+int prk_mpdev_read_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf,
+                         prk_io_fn cb, void *arg)
 {
 	return io_submit(d, false, lba, nblocks, buf, cb, arg);
 }
 
-int prk_mpdev_write(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
-                    prk_io_fn cb, void *arg)
+int prk_mpdev_write_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
+                          prk_io_fn cb, void *arg)
 {
 	return io_submit(d, true, lba, nblocks, (void *)buf, cb, arg);
 }
 
-int dev_wait_drained(struct prk_mpdev *d, int timeout_ms)
+int prk_dev_wait_drained(struct prk_mpdev *d, int timeout_ms)
 {
 	uint64_t end = prk_host_now_ms() + (uint64_t)timeout_ms;
 	while (d->inflight && prk_host_now_ms() < end)
-		host_run_nested(d->h, 50);
+		prk_hloop_run_nested(&d->h->loop, 50);
 	return d->inflight ? -1 : 0;
 }
 
@@ -546,28 +446,35 @@ int dev_wait_drained(struct prk_mpdev *d, int timeout_ms)
 static bool any_up(struct prk_mpdev *d, const struct hpath *except)
 {
 	for (size_t i = 0; i < d->n_paths; i++)
-		if (&d->paths[i] != except && path_usable(&d->paths[i]))
+		if (&d->paths[i] != except && prk_path_usable(&d->paths[i]))
 			return true;
 	return false;
 }
 
 /* A healthy path: UP, or STANDBY (ALUA, or waiting to fail back). */
-void dev_path_ready(struct hpath *p)
+void prk_dev_path_ready(struct hpath *p)
 {
 	struct prk_mpdev *d = p->dev;
 	if (p->alua_standby) {
-		path_set_state(p, PRK_PATH_STANDBY, "ALUA standby/unavailable");
+		prk_path_set_state(p, PRK_PATH_STANDBY, "ALUA standby/unavailable");
 		return;
 	}
 	bool returning = p->ever_ready && p->failures > 0;
 	if (returning && d->o.failback != PRK_FAILBACK_IMMEDIATE && any_up(d, p)) {
 		p->wait_failback = true;
-		path_set_state(p, PRK_PATH_STANDBY, "waiting to fail back");
+		prk_path_set_state(p, PRK_PATH_STANDBY, "waiting to fail back");
 		return;
 	}
 	p->wait_failback = false;
-	path_set_state(p, PRK_PATH_UP, returning ? "failback" : "ready");
-	dev_dispatch(d);
+	prk_path_set_state(p, PRK_PATH_UP, returning ? "failback" : "ready");
+	prk_dev_dispatch(d);
+}
+
+void prk_dev_path_enter_ready(struct hpath *p)
+{
+	prk_path_ready(p);
+	prk_dev_path_ready(p);
+	p->ever_ready = true;
 }
 
 void prk_mpdev_failback(struct prk_mpdev *d)
@@ -576,54 +483,31 @@ void prk_mpdev_failback(struct prk_mpdev *d)
 		struct hpath *p = &d->paths[i];
 		if (p->wait_failback && p->conn == HC_READY && p->state == PRK_PATH_STANDBY) {
 			p->wait_failback = false;
-			path_set_state(p, PRK_PATH_UP, "manual failback");
+			prk_path_set_state(p, PRK_PATH_UP, "manual failback");
 		}
 	}
-	dev_dispatch(d);
+	prk_dev_dispatch(d);
 }
 
-void dev_tick(struct prk_mpdev *d, uint64_t now)
+void prk_dev_tick(struct prk_mpdev *d, uint64_t now)
 {
 	d->next_tick_ms = now + 20;
 	for (size_t i = 0; i < d->n_paths; i++) {
 		struct hpath *p = &d->paths[i];
-		path_timers(p, now);
-		path_checker(p, now);
+		prk_path_timers(p, now);
+		prk_path_checker(p, now);
 		/* Delayed failback, and a waiting path when nothing else is up. */
 		if (p->wait_failback && p->conn == HC_READY && p->state == PRK_PATH_STANDBY) {
 			bool due = d->o.failback == PRK_FAILBACK_DELAYED && p->healthy_since_ms &&
 			           now - p->healthy_since_ms >= d->o.failback_delay_ms;
 			if (due || !any_up(d, p)) {
 				p->wait_failback = false;
-				path_set_state(p, PRK_PATH_UP,
-				               due ? "delayed failback" : "only path left");
+				prk_path_set_state(p, PRK_PATH_UP,
+				                   due ? "delayed failback" : "only path left");
 			}
 		}
 	}
-	dev_dispatch(d);
-}
-
-void dev_slow_work(struct prk_mpdev *d)
-{
-	if (d->freeing)
-		return;
-	for (size_t i = 0; i < d->n_paths; i++) {
-		struct hpath *p = &d->paths[i];
-		if (p->conn == HC_LOGGED_IN && !p->removed)
-			path_bring_up(p);
-	}
-	if (d->rtpg_refresh) {
-		struct hpath *p = NULL;
-		for (size_t i = 0; i < d->n_paths && !p; i++)
-			if (d->paths[i].conn == HC_READY)
-				p = &d->paths[i];
-		if (p && path_refresh_alua(p) == 0)
-			d->rtpg_refresh = false;
-	}
-	if (d->spc2 && d->spc2_lost)
-		spc2_recover(d);
-	else if (d->resv_held && !prk_pr_type_all_registrants(d->resv_type))
-		pr_recover_dead_holder(d);
+	prk_dev_dispatch(d);
 }
 
 int prk_mpdev_wait_paths(struct prk_mpdev *d, int min_up, int timeout_ms)
@@ -641,7 +525,7 @@ int prk_mpdev_wait_paths(struct prk_mpdev *d, int min_up, int timeout_ms)
 		}
 		if (up >= min_up || (size_t)tried == d->n_paths || prk_host_now_ms() >= end)
 			return up;
-		host_run_nested(d->h, 50);
+		prk_hloop_run_nested(&d->h->loop, 50);
 	}
 }
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host_internal.h"
+#include "mpdev_pr.h"
 #include "prkit/host_ctl.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_pr_wire.h"
@@ -20,7 +20,7 @@ static void key_changed_event(struct prk_mpdev *d)
 {
 	struct prk_event ev = {
 	    .kind = PRK_EV_KEY_CHANGED, .path = -1, .old_path = -1, .why = "key changed"};
-	dev_event(d, &ev);
+	prk_dev_event(d, &ev);
 }
 
 /* READ FULL STATUS could not be read after some paths changed: what each
@@ -28,7 +28,7 @@ static void key_changed_event(struct prk_mpdev *d)
 static void trust_answers(struct prk_mpdev *d, const bool *changed)
 {
 	d->key_registered = true;
-	dev_unfenced(d); /* some nexus holds the new key: held I/O may go */
+	prk_dev_unfenced(d); /* some nexus holds the new key: held I/O may go */
 	for (size_t i = 0; i < d->n_paths; i++) {
 		d->paths[i].registered = changed[i];
 		if (!changed[i])
@@ -40,14 +40,14 @@ int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key
                          struct prk_host_err *err)
 {
 	if (!old_key || !new_key) {
-		h_err(err, PRK_HE_USAGE, -1,
-		      "change key: neither key may be 0 (prk_mpdev_register registers, "
-		      "prk_mpdev_unregister removes)");
+		prk_herr(err, PRK_HE_USAGE, -1,
+		         "change key: neither key may be 0 (prk_mpdev_register registers, "
+		         "prk_mpdev_unregister removes)");
 		return -1;
 	}
 	if (d->spc2 || d->pr_unsupported) {
-		h_err(err, PRK_HE_UNSUPPORTED, -1,
-		      "change key: the target has no persistent reservations");
+		prk_herr(err, PRK_HE_UNSUPPORTED, -1,
+		         "change key: the target has no persistent reservations");
 		return -1;
 	}
 	SLOW_BEGIN(d);
@@ -60,13 +60,14 @@ int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key
 		if (p->removed || p->conn != HC_READY)
 			continue;
 		struct prk_host_err e;
-		if (pr_prout(p, PRK_PROUT_REGISTER, 0, old_key, new_key, d->o.aptpl, &e) == 0) {
+		if (prk_devpr_prout_sync(p, PRK_PROUT_REGISTER, 0, old_key, new_key, d->o.aptpl,
+		                         &e) == 0) {
 			changed[i] = true;
 			good++;
 		} else if (e.code == PRK_HE_CONFLICT) {
 			conflict++; /* this nexus does not hold old_key: left alone */
 		} else {
-			hlog(d->h, 1, "change key: %s", e.msg);
+			prk_hlog(d->h, 1, "change key: %s", e.msg);
 			if (first.code == PRK_HE_OK)
 				first = e;
 		}
@@ -76,8 +77,9 @@ int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key
 			if (err)
 				*err = first;
 		} else {
-			h_err(err, PRK_HE_NO_PATH, -1, "change key: no path to the LU is up (%s)",
-			      d->paths[0].last_error[0] ? d->paths[0].last_error : "not connected");
+			prk_herr(
+			    err, PRK_HE_NO_PATH, -1, "change key: no path to the LU is up (%s)",
+			    d->paths[0].last_error[0] ? d->paths[0].last_error : "not connected");
 		}
 		goto out;
 	}
@@ -85,16 +87,16 @@ int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key
 	d->key = new_key;
 	/* Which nexuses hold new_key now: also those that had it already (a
 	 * repeated change answers CONFLICT there), and the holder. */
-	struct hpath *via = pr_any_session(d, false);
+	struct hpath *via = prk_devpr_any_session(d, false);
 	if (!via) {
-		h_err(err, PRK_HE_NO_PATH, -1, "change key: no path left for READ FULL STATUS");
+		prk_herr(err, PRK_HE_NO_PATH, -1, "change key: no path left for READ FULL STATUS");
 		if (good)
 			trust_answers(d, changed);
 		else
 			d->key = was;
 		goto out;
 	}
-	if (pr_sync_state(d, via, err)) {
+	if (prk_devpr_read_state_sync(d, via, err)) {
 		if (good)
 			trust_answers(d, changed);
 		else
@@ -106,17 +108,17 @@ int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key
 		n_reg += d->paths[i].registered;
 	if (!n_reg) {
 		d->key = was;
-		pr_mark_fenced(d, -1, "no nexus of ours held the old key (key change)");
-		h_err(err, PRK_HE_FENCED, -1,
-		      "change key 0x%llx -> 0x%llx: no nexus of ours holds 0x%llx (preempted)",
-		      (unsigned long long)old_key, (unsigned long long)new_key,
-		      (unsigned long long)old_key);
+		prk_devpr_mark_fenced(d, -1, "no nexus of ours held the old key (key change)");
+		prk_herr(err, PRK_HE_FENCED, -1,
+		         "change key 0x%llx -> 0x%llx: no nexus of ours holds 0x%llx (preempted)",
+		         (unsigned long long)old_key, (unsigned long long)new_key,
+		         (unsigned long long)old_key);
 		goto out;
 	}
 	d->key_registered = true;
-	dev_unfenced(d);
-	hlog(d->h, 1, "naa.%s: key 0x%llx -> 0x%llx on %u path(s)", d->naa,
-	     (unsigned long long)old_key, (unsigned long long)new_key, n_reg);
+	prk_dev_unfenced(d);
+	prk_hlog(d->h, 1, "naa.%s: key 0x%llx -> 0x%llx on %u path(s)", d->naa,
+	         (unsigned long long)old_key, (unsigned long long)new_key, n_reg);
 	key_changed_event(d);
 	rc = 0;
 out:
@@ -133,19 +135,19 @@ int prk_mpdev_own_key(struct prk_mpdev *d, uint64_t *key, unsigned *n_nexuses,
 	*key = 0;
 	if (n_nexuses)
 		*n_nexuses = 0;
-	struct hpath *via = pr_any_session(d, false);
+	struct hpath *via = prk_devpr_any_session(d, false);
 	size_t got;
 	if (!via) {
-		h_err(err, PRK_HE_NO_PATH, -1, "READ FULL STATUS: no path to the LU is up");
+		prk_herr(err, PRK_HE_NO_PATH, -1, "READ FULL STATUS: no path to the LU is up");
 		goto out;
 	}
-	if (pr_prin(via, PRK_PRIN_READ_FULL_STATUS, buf, sizeof(buf), &got, err))
+	if (prk_devpr_prin_sync(via, PRK_PRIN_READ_FULL_STATUS, buf, sizeof(buf), &got, err))
 		goto out;
 	struct prk_full_dec dec;
 	struct prk_field_err fe;
 	struct prk_full_desc fd;
 	if (prk_full_dec_start(&dec, buf, got, &fe)) {
-		h_err(err, PRK_HE_SCSI, via->idx, "READ FULL STATUS: malformed data");
+		prk_herr(err, PRK_HE_SCSI, via->idx, "READ FULL STATUS: malformed data");
 		goto out;
 	}
 	/* The key on most of our nexuses (they normally agree). */
@@ -153,7 +155,7 @@ int prk_mpdev_own_key(struct prk_mpdev *d, uint64_t *key, unsigned *n_nexuses,
 	unsigned counts[PRK_MPDEV_MAX_PATHS], n = 0, total = 0;
 	int r;
 	while ((r = prk_full_dec_next(&dec, &fd, &fe)) == 1) {
-		if (!pr_path_of_tid(d, &fd))
+		if (!prk_devpr_path_of_tid(d, &fd))
 			continue;
 		total++;
 		unsigned k = 0;
@@ -167,7 +169,7 @@ int prk_mpdev_own_key(struct prk_mpdev *d, uint64_t *key, unsigned *n_nexuses,
 			counts[k]++;
 	}
 	if (r < 0) {
-		h_err(err, PRK_HE_SCSI, via->idx, "READ FULL STATUS: malformed descriptor");
+		prk_herr(err, PRK_HE_SCSI, via->idx, "READ FULL STATUS: malformed descriptor");
 		goto out;
 	}
 	unsigned best = 0;

@@ -6,13 +6,13 @@
  * The stall is a counter beside `quiesced` (close, preempt_self): those
  * save and restore their flag around their work, and must not end a
  * stall someone else holds. */
-#include "host_internal.h"
+#include "mpdev.h"
 #include "prkit/host_ctl.h"
 
 static void stall_event(struct prk_mpdev *d, enum prk_event_kind k, const char *why)
 {
 	struct prk_event ev = {.kind = k, .path = -1, .old_path = -1, .why = why};
-	dev_event(d, &ev);
+	prk_dev_event(d, &ev);
 }
 
 void prk_mpdev_stall(struct prk_mpdev *d)
@@ -20,7 +20,7 @@ void prk_mpdev_stall(struct prk_mpdev *d)
 	if (d->stalls++)
 		return;
 	d->stalled_since_ms = prk_host_now_ms();
-	hlog(d->h, 1, "naa.%s: I/O stalled", d->naa);
+	prk_hlog(d->h, 1, "naa.%s: I/O stalled", d->naa);
 	stall_event(d, PRK_EV_STALLED, "I/O stalled");
 }
 
@@ -42,10 +42,10 @@ void prk_mpdev_resume(struct prk_mpdev *d)
 	if (!d->stalls || --d->stalls)
 		return;
 	stall_resume_pending(d);
-	hlog(d->h, 1, "naa.%s: I/O resumed after %llu ms", d->naa,
-	     (unsigned long long)(prk_host_now_ms() - d->stalled_since_ms));
+	prk_hlog(d->h, 1, "naa.%s: I/O resumed after %llu ms", d->naa,
+	         (unsigned long long)(prk_host_now_ms() - d->stalled_since_ms));
 	stall_event(d, PRK_EV_RESUMED, "I/O resumed");
-	dev_dispatch(d);
+	prk_dev_dispatch(d);
 }
 
 bool prk_mpdev_is_stalled(const struct prk_mpdev *d)
@@ -55,7 +55,7 @@ bool prk_mpdev_is_stalled(const struct prk_mpdev *d)
 
 int prk_mpdev_drain(struct prk_mpdev *d, int timeout_ms)
 {
-	return dev_wait_drained(d, timeout_ms < 0 ? 0 : timeout_ms);
+	return prk_dev_wait_drained(d, timeout_ms < 0 ? 0 : timeout_ms);
 }
 
 uint64_t prk_mpdev_key(const struct prk_mpdev *d)

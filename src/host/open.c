@@ -8,7 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "host_internal.h"
+#include "mpdev_pr.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_pr_wire.h"
 
@@ -18,32 +18,32 @@ static int lock_single(struct prk_mpdev *d, struct prk_host_err *err)
 	snprintf(path, sizeof(path), "%s/open-naa.%s.lock", d->h->state_dir, d->naa);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		h_err(err, PRK_HE_STATE, -1, "%s: %s", path, strerror(errno));
+		prk_herr(err, PRK_HE_STATE, -1, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		close(fd);
-		h_err(err, PRK_HE_IN_USE, -1,
-		      "device naa.%s is already open in single mode on this host", d->naa);
+		prk_herr(err, PRK_HE_IN_USE, -1,
+		         "device naa.%s is already open in single mode on this host", d->naa);
 		return -1;
 	}
 	d->single_lock_fd = fd;
 	return 0;
 }
 
-int spc2_reserve(struct prk_mpdev *d, struct hpath *p, struct prk_host_err *err)
+int prk_spc2_reserve_sync(struct prk_mpdev *d, struct hpath *p, struct prk_host_err *err)
 {
 	uint8_t cdb[6] = {0x16};
 	struct hsync s = {.cdb = cdb, .cdb_len = 6, .dir = SCSI_XFER_NONE};
-	int st = path_cmd_sync(p, &s);
+	int st = prk_path_cmd_sync(p, &s);
 	if (st == SCSI_STATUS_RESERVATION_CONFLICT) {
-		h_err(err, PRK_HE_BUSY, p->idx,
-		      "the LU is reserved (SPC-2 RESERVE) by another initiator");
+		prk_herr(err, PRK_HE_BUSY, p->idx,
+		         "the LU is reserved (SPC-2 RESERVE) by another initiator");
 		err->status = st;
 		return -1;
 	}
 	if (st != SCSI_STATUS_GOOD) {
-		cmd_err(err, p, st, &s, "RESERVE(6)");
+		prk_cmd_err(err, p, st, &s, "RESERVE(6)");
 		return -1;
 	}
 	d->spc2 = true;
@@ -57,28 +57,28 @@ int spc2_reserve(struct prk_mpdev *d, struct hpath *p, struct prk_host_err *err)
  * through one path, and I/O through that path only. */
 static int open_spc2(struct prk_mpdev *d, struct prk_host_err *err)
 {
-	struct hpath *p = dev_best_path(d, false);
+	struct hpath *p = prk_dev_best_path(d, false);
 	if (!p) {
-		h_err(err, PRK_HE_NO_PATH, -1, "RESERVE(6): no path is up");
+		prk_herr(err, PRK_HE_NO_PATH, -1, "RESERVE(6): no path is up");
 		return -1;
 	}
-	if (spc2_reserve(d, p, err))
+	if (prk_spc2_reserve_sync(d, p, err))
 		return -1;
-	hlog(d->h, 1, "target has no persistent reservations: SPC-2 RESERVE on path %d only",
-	     p->idx);
+	prk_hlog(d->h, 1, "target has no persistent reservations: SPC-2 RESERVE on path %d only",
+	         p->idx);
 	return 0;
 }
 
-void spc2_recover(struct prk_mpdev *d)
+void prk_spc2_recover_sync(struct prk_mpdev *d)
 {
 	if (!d->open || d->fenced || d->freeing)
 		return;
 	/* The old path first, if it is back: its nexus is as good as any. */
 	struct hpath *p = NULL;
-	if (path_usable(&d->paths[d->spc2_path]))
+	if (prk_path_usable(&d->paths[d->spc2_path]))
 		p = &d->paths[d->spc2_path];
 	for (size_t i = 0; i < d->n_paths && !p; i++)
-		if (path_usable(&d->paths[i]))
+		if (prk_path_usable(&d->paths[i]))
 			p = &d->paths[i];
 	if (!p)
 		return; /* I/O waits for a path (no-path timeout) */
@@ -87,15 +87,15 @@ void spc2_recover(struct prk_mpdev *d)
 		return;
 	int old = d->spc2_path;
 	struct prk_host_err err;
-	if (spc2_reserve(d, p, &err) == 0) {
+	if (prk_spc2_reserve_sync(d, p, &err) == 0) {
 		d->spc2_conflict_since_ms = 0;
 		struct prk_event ev = {.kind = PRK_EV_RESV_MOVED,
 		                       .path = p->idx,
 		                       .old_path = old,
 		                       .why = "SPC-2 reservation taken again after its path's "
 		                              "session ended"};
-		dev_event(d, &ev);
-		dev_dispatch(d);
+		prk_dev_event(d, &ev);
+		prk_dev_dispatch(d);
 		return;
 	}
 	if (err.code == PRK_HE_BUSY) {
@@ -124,27 +124,27 @@ void spc2_recover(struct prk_mpdev *d)
 		    .path = p->idx,
 		    .old_path = old,
 		    .why = "another initiator took the SPC-2 reservation while our path was down"};
-		dev_event(d, &ev);
-		dev_dispatch(d);
+		prk_dev_event(d, &ev);
+		prk_dev_dispatch(d);
 		return;
 	}
-	hlog(d->h, 1, "SPC-2 RESERVE through path %d failed: %s", p->idx, err.msg);
+	prk_hlog(d->h, 1, "SPC-2 RESERVE through path %d failed: %s", p->idx, err.msg);
 }
 
 /* Registers our key on every path unless the target lacks PR. 1 when the
  * target has no PR (SPC-2 fallback), 0 registered, -1 error. */
 static int register_all(struct prk_mpdev *d, struct prk_host_err *err)
 {
-	struct hpath *p = dev_best_path(d, false);
+	struct hpath *p = prk_dev_best_path(d, false);
 	if (!p) {
-		h_err(err, PRK_HE_NO_PATH, -1, "open: no path to the LU came up (%s)",
-		      d->paths[0].last_error[0] ? d->paths[0].last_error : "not connected");
+		prk_herr(err, PRK_HE_NO_PATH, -1, "open: no path to the LU came up (%s)",
+		         d->paths[0].last_error[0] ? d->paths[0].last_error : "not connected");
 		return -1;
 	}
 	uint8_t buf[PRK_PRIN_CAPS_LEN];
 	size_t got;
 	struct prk_host_err e2;
-	if (pr_prin(p, PRK_PRIN_REPORT_CAPABILITIES, buf, sizeof(buf), &got, &e2)) {
+	if (prk_devpr_prin_sync(p, PRK_PRIN_REPORT_CAPABILITIES, buf, sizeof(buf), &got, &e2)) {
 		if (e2.code == PRK_HE_UNSUPPORTED) {
 			d->pr_unsupported = true;
 			return 1;
@@ -153,7 +153,7 @@ static int register_all(struct prk_mpdev *d, struct prk_host_err *err)
 		return -1;
 	}
 	if (!d->key) {
-		h_err(err, PRK_HE_USAGE, -1, "open: the device has no reservation key");
+		prk_herr(err, PRK_HE_USAGE, -1, "open: the device has no reservation key");
 		return -1;
 	}
 	return prk_mpdev_register(d, d->key, err);
@@ -162,7 +162,7 @@ static int register_all(struct prk_mpdev *d, struct prk_host_err *err)
 int prk_mpdev_open(struct prk_mpdev *d, const struct prk_open_opts *o, struct prk_host_err *err)
 {
 	if (d->open) {
-		h_err(err, PRK_HE_IN_USE, -1, "device is already open");
+		prk_herr(err, PRK_HE_IN_USE, -1, "device is already open");
 		return -1;
 	}
 	struct prk_open_opts dflt = {0};
@@ -170,13 +170,14 @@ int prk_mpdev_open(struct prk_mpdev *d, const struct prk_open_opts *o, struct pr
 		o = &dflt;
 	uint8_t type = o->type ? o->type : PRK_PR_EA_RO;
 	if (!prk_pr_type_valid(type)) {
-		h_err(err, PRK_HE_USAGE, -1, "reservation type %u is not one of 1,3,5,6,7,8", type);
+		prk_herr(err, PRK_HE_USAGE, -1, "reservation type %u is not one of 1,3,5,6,7,8",
+		         type);
 		return -1;
 	}
 	prk_mpdev_wait_paths(d, (int)d->n_paths, o->timeout_ms ? o->timeout_ms : 10000);
 	if (!d->naa[0] || !d->blocks) {
-		h_err(err, PRK_HE_NO_PATH, -1, "open: no path to the LU came up (%s)",
-		      d->paths[0].last_error[0] ? d->paths[0].last_error : "not connected");
+		prk_herr(err, PRK_HE_NO_PATH, -1, "open: no path to the LU came up (%s)",
+		         d->paths[0].last_error[0] ? d->paths[0].last_error : "not connected");
 		return -1;
 	}
 	if (o->mode == PRK_OPEN_SINGLE && lock_single(d, err))
@@ -199,24 +200,24 @@ int prk_mpdev_open(struct prk_mpdev *d, const struct prk_open_opts *o, struct pr
 	/* Registrants-only and all-registrants types give every registrant
 	 * access: for a cluster member's open they do not block us. */
 	bool blocks_registrants = v.present && (v.type == PRK_PR_WE || v.type == PRK_PR_EA);
-	struct hpath *via = dev_best_path(d, true);
-	if (via && pr_sync_state(d, via, err))
+	struct hpath *via = prk_dev_best_path(d, true);
+	if (via && prk_devpr_read_state_sync(d, via, err))
 		goto fail_unreg;
 	switch (o->mode) {
 	case PRK_OPEN_CLUSTER:
 		if (theirs && blocks_registrants) {
-			h_err(err, PRK_HE_BUSY, -1,
-			      "open (cluster): key 0x%llx holds a %s reservation",
-			      (unsigned long long)v.key, prk_pr_type_name(v.type));
+			prk_herr(err, PRK_HE_BUSY, -1,
+			         "open (cluster): key 0x%llx holds a %s reservation",
+			         (unsigned long long)v.key, prk_pr_type_name(v.type));
 			err->holder_key = v.key;
 			goto fail_unreg;
 		}
 		break;
 	case PRK_OPEN_NO_RESERVE:
 		if (theirs) {
-			h_err(err, PRK_HE_BUSY, -1,
-			      "open (no-reserve): key 0x%llx holds a %s reservation",
-			      (unsigned long long)v.key, prk_pr_type_name(v.type));
+			prk_herr(err, PRK_HE_BUSY, -1,
+			         "open (no-reserve): key 0x%llx holds a %s reservation",
+			         (unsigned long long)v.key, prk_pr_type_name(v.type));
 			err->holder_key = v.key;
 			goto fail_unreg;
 		}
@@ -228,10 +229,11 @@ int prk_mpdev_open(struct prk_mpdev *d, const struct prk_open_opts *o, struct pr
 			if (prk_mpdev_preempt(d, v.key, type, true, err))
 				goto fail_unreg;
 			if (!d->resv_held) {
-				h_err(err, PRK_HE_MISMATCH, -1,
-				      "open (forced): PREEMPT AND ABORT of 0x%llx did not give us "
-				      "the reservation",
-				      (unsigned long long)v.key);
+				prk_herr(
+				    err, PRK_HE_MISMATCH, -1,
+				    "open (forced): PREEMPT AND ABORT of 0x%llx did not give us "
+				    "the reservation",
+				    (unsigned long long)v.key);
 				goto fail_unreg;
 			}
 			break;
@@ -239,8 +241,8 @@ int prk_mpdev_open(struct prk_mpdev *d, const struct prk_open_opts *o, struct pr
 		__attribute__((fallthrough)); /* nobody's, or ours */
 	default:
 		if (theirs) {
-			h_err(err, PRK_HE_BUSY, -1, "open: key 0x%llx holds a %s reservation",
-			      (unsigned long long)v.key, prk_pr_type_name(v.type));
+			prk_herr(err, PRK_HE_BUSY, -1, "open: key 0x%llx holds a %s reservation",
+			         (unsigned long long)v.key, prk_pr_type_name(v.type));
 			err->holder_key = v.key;
 			err->status = SCSI_STATUS_RESERVATION_CONFLICT;
 			goto fail_unreg;
@@ -272,7 +274,7 @@ int prk_mpdev_close(struct prk_mpdev *d, struct prk_host_err *err)
 	if (!d->open)
 		return 0;
 	d->quiesced = true;
-	dev_wait_drained(d, (int)(d->o.io_timeout_ms ? d->o.io_timeout_ms : 10000));
+	prk_dev_wait_drained(d, (int)(d->o.io_timeout_ms ? d->o.io_timeout_ms : 10000));
 	int rc = 0;
 	struct prk_host_err e2;
 	if (!err)
@@ -286,7 +288,7 @@ int prk_mpdev_close(struct prk_mpdev *d, struct prk_host_err *err)
 	d->spc2_lost = false;
 	d->spc2_conflict_since_ms = d->spc2_next_try_ms = 0;
 	/* I/O still queued (or held) has nowhere to go. */
-	dev_take_held(d);
+	prk_dev_take_held(d);
 	while (d->pending_head) {
 		struct hio *io = d->pending_head;
 		d->pending_head = io->next;

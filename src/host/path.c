@@ -1,8 +1,12 @@
 /* One path: a libiscsi context with our ISID and no automatic reconnect.
  *
- * Connect and login are asynchronous. Once logged in, the path is brought
- * up by slow work (path_bring_up: identity, capacity, ALUA, unit
- * attentions, re-registration) before it may carry I/O. Every command is
+ * Connect and login are asynchronous. Once logged in, the device brings
+ * the path up (mpdev_up.c) before it may carry I/O: the path tells who it
+ * leads to (prk_path_identify_sync) and reports pending unit attentions
+ * (prk_path_ua_check_sync); the LU's capacity, the ALUA states of every
+ * path, the registration of our key and READY are the device's. The path
+ * knows its host, its options and the hooks its device gave it, nothing
+ * of the device itself. Every command is
  * tracked with a deadline: when it passes, the path stops taking I/O and
  * the command is aborted at the target with ABORT TASK; only when the
  * abort is answered (libiscsi then completes the command as CANCELLED) is
@@ -12,16 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host_internal.h"
+#include "path.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_vpd.h"
 
-bool path_usable(const struct hpath *p)
+bool prk_path_usable(const struct hpath *p)
 {
 	return !p->removed && !p->drop_requested && p->conn == HC_READY && p->state == PRK_PATH_UP;
 }
 
-void path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
+void prk_path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
 {
 	if (p->state == s)
 		return;
@@ -34,9 +38,9 @@ void path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
 	if (s == PRK_PATH_DOWN || s == PRK_PATH_FAILED)
 		p->failures++;
 	p->state = s;
-	hlog(p->dev->h, 1, "path %d (%s): %s -> %s (%s)", p->idx, p->portal,
-	     prk_path_state_name(ev.old_state), prk_path_state_name(s), why ? why : "");
-	dev_event(p->dev, &ev);
+	prk_hlog(p->h, 1, "path %d (%s): %s -> %s (%s)", p->idx, p->portal,
+	         prk_path_state_name(ev.old_state), prk_path_state_name(s), why ? why : "");
+	p->hooks->event(p, &ev);
 }
 
 static void hcmd_unlink(struct hcmd *c)
@@ -67,8 +71,8 @@ static void hcmd_cb(struct iscsi_context *ctx, int status, void *data, void *pri
 		free(c);
 }
 
-bool path_send_cmd(struct hpath *p, struct hcmd *c, struct scsi_task *t, unsigned timeout_ms,
-                   uint64_t bytes, hcmd_fn done, void *arg)
+bool prk_path_cmd_async_in(struct hpath *p, struct hcmd *c, struct scsi_task *t,
+                           unsigned timeout_ms, uint64_t bytes, hcmd_fn done, void *arg)
 {
 	if (!p->ctx || (p->conn != HC_READY && p->conn != HC_LOGGED_IN))
 		return false;
@@ -93,14 +97,14 @@ bool path_send_cmd(struct hpath *p, struct hcmd *c, struct scsi_task *t, unsigne
 	return true;
 }
 
-struct hcmd *path_send(struct hpath *p, struct scsi_task *t, unsigned timeout_ms, uint64_t bytes,
-                       hcmd_fn done, void *arg)
+struct hcmd *prk_path_cmd_async(struct hpath *p, struct scsi_task *t, unsigned timeout_ms,
+                                uint64_t bytes, hcmd_fn done, void *arg)
 {
 	struct hcmd *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->owned = true;
-	if (!path_send_cmd(p, c, t, timeout_ms, bytes, done, arg)) {
+	if (!prk_path_cmd_async_in(p, c, t, timeout_ms, bytes, done, arg)) {
 		free(c);
 		return NULL;
 	}
@@ -121,8 +125,8 @@ static void login_cb(struct iscsi_context *ctx, int status, void *data, void *pr
 		return;
 	}
 	p->conn = HC_LOGGED_IN;
-	hlog(p->dev->h, 2, "path %d (%s): logged in, ISID 0x%012llx", p->idx, p->portal,
-	     (unsigned long long)p->isid);
+	prk_hlog(p->h, 2, "path %d (%s): logged in, ISID 0x%012llx", p->idx, p->portal,
+	         (unsigned long long)p->isid);
 }
 
 static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
@@ -146,20 +150,19 @@ static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *
 	}
 }
 
-void path_start_connect(struct hpath *p)
+void prk_path_connect_async(struct hpath *p)
 {
-	struct prk_mpdev *d = p->dev;
 	uint64_t now = prk_host_now_ms();
-	p->next_connect_ms = now + dflt(d->o.checker_interval_ms, 1000);
-	struct iscsi_context *ctx = iscsi_create_context(d->initiator);
+	p->next_connect_ms = now + dflt(p->o->checker_interval_ms, 1000);
+	struct iscsi_context *ctx = iscsi_create_context(p->initiator);
 	if (!ctx) {
 		snprintf(p->last_error, sizeof(p->last_error), "cannot create a libiscsi context");
 		return;
 	}
 	iscsi_set_targetname(ctx, p->target);
 	iscsi_set_session_type(ctx, ISCSI_SESSION_NORMAL);
-	iscsi_set_header_digest(ctx, d->o.header_digest ? ISCSI_HEADER_DIGEST_CRC32C_NONE
-	                                                : ISCSI_HEADER_DIGEST_NONE);
+	iscsi_set_header_digest(ctx, p->o->header_digest ? ISCSI_HEADER_DIGEST_CRC32C_NONE
+	                                                 : ISCSI_HEADER_DIGEST_NONE);
 	if (p->user[0])
 		iscsi_set_initiator_username_pwd(ctx, p->user, p->secret);
 	if (p->tuser[0])
@@ -187,7 +190,7 @@ static void tmf_cb(struct iscsi_context *ctx, int status, void *data, void *priv
 		p->tmf_pending--;
 }
 
-void path_drop(struct hpath *p, const char *why)
+void prk_path_drop(struct hpath *p, const char *why)
 {
 	struct iscsi_context *ctx = p->ctx;
 	p->drop_requested = false;
@@ -195,12 +198,11 @@ void path_drop(struct hpath *p, const char *why)
 		return;
 	if (why && why != p->last_error)
 		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
-	hlog(p->dev->h, 1, "path %d (%s): session dropped: %s", p->idx, p->portal, p->last_error);
+	prk_hlog(p->h, 1, "path %d (%s): session dropped: %s", p->idx, p->portal, p->last_error);
 	if (p->conn == HC_CONNECTING)
 		p->failed_logins++;
 	p->conn = HC_IDLE;
-	if (p->dev->spc2 && p->dev->spc2_path == p->idx)
-		p->dev->spc2_lost = true;
+	p->hooks->session_ending(p);
 	p->tmf_pending = 0;
 	p->check_inflight = false;
 	/* Outstanding commands complete as CANCELLED: data I/O is re-driven
@@ -209,23 +211,23 @@ void path_drop(struct hpath *p, const char *why)
 	p->ctx = NULL;
 	iscsi_destroy_context(ctx);
 	p->healthy_since_ms = 0;
-	p->next_connect_ms = prk_host_now_ms() + dflt(p->dev->o.checker_interval_ms, 1000);
-	path_set_state(p, PRK_PATH_DOWN, p->last_error);
-	dev_dispatch(p->dev);
+	p->next_connect_ms = prk_host_now_ms() + dflt(p->o->checker_interval_ms, 1000);
+	prk_path_set_state(p, PRK_PATH_DOWN, p->last_error);
+	p->hooks->dropped(p);
 }
 
-void path_timers(struct hpath *p, uint64_t now)
+void prk_path_timers(struct hpath *p, uint64_t now)
 {
 	if (p->drop_requested) {
-		path_drop(p, p->last_error);
+		prk_path_drop(p, p->last_error);
 		return;
 	}
 	if (p->conn == HC_CONNECTING && now > p->connect_deadline_ms) {
-		path_drop(p, "login timed out");
+		prk_path_drop(p, "login timed out");
 		return;
 	}
 	if (p->tmf_pending && now > p->tmf_deadline_ms) {
-		path_drop(p, "ABORT TASK not answered in time");
+		prk_path_drop(p, "ABORT TASK not answered in time");
 		return;
 	}
 	for (struct hcmd *c = p->cmds; c; c = c->next) {
@@ -234,18 +236,18 @@ void path_timers(struct hpath *p, uint64_t now)
 		c->aborting = true;
 		snprintf(p->last_error, sizeof(p->last_error), "command timed out");
 		if (p->state == PRK_PATH_UP || p->state == PRK_PATH_STANDBY)
-			path_set_state(p, PRK_PATH_FAILED, "command timed out");
+			prk_path_set_state(p, PRK_PATH_FAILED, "command timed out");
 		p->healthy_since_ms = 0;
 		if (iscsi_task_mgmt_abort_task_async(p->ctx, c->task, tmf_cb, p) < 0) {
 			p->drop_requested = true;
 			break;
 		}
 		if (!p->tmf_pending)
-			p->tmf_deadline_ms = now + dflt(p->dev->o.tmf_timeout_ms, 3000);
+			p->tmf_deadline_ms = now + dflt(p->o->tmf_timeout_ms, 3000);
 		p->tmf_pending++;
 	}
 	if (p->drop_requested)
-		path_drop(p, p->last_error);
+		prk_path_drop(p, p->last_error);
 }
 
 static void check_done(struct hcmd *c, int status, struct scsi_task *t)
@@ -264,16 +266,16 @@ static void check_done(struct hcmd *c, int status, struct scsi_task *t)
 			                       .sense_key = (uint8_t)t->sense.key,
 			                       .asc = asc,
 			                       .why = "path check"};
-			dev_event(p->dev, &ev);
+			p->hooks->event(p, &ev);
 			if ((asc >> 8) == 0x2a)
-				p->dev->rtpg_refresh = true;
+				p->hooks->alua_changed(p);
 			healthy = true;
 		} else if (t->sense.key == SCSI_SENSE_NOT_READY &&
 		           (asc == 0x040b || asc == 0x040c)) {
 			p->alua_standby = true;
-			p->dev->rtpg_refresh = true;
+			p->hooks->alua_changed(p);
 			if (p->state == PRK_PATH_UP)
-				path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
+				prk_path_set_state(p, PRK_PATH_STANDBY, "ALUA state");
 		} else {
 			healthy = true; /* the path answers; the LU has something to say */
 		}
@@ -284,18 +286,17 @@ static void check_done(struct hcmd *c, int status, struct scsi_task *t)
 	if (!p->healthy_since_ms)
 		p->healthy_since_ms = prk_host_now_ms();
 	if (p->state == PRK_PATH_FAILED)
-		dev_path_ready(p);
+		p->hooks->healthy(p);
 }
 
-void path_checker(struct hpath *p, uint64_t now)
+void prk_path_checker(struct hpath *p, uint64_t now)
 {
-	struct prk_mpdev *d = p->dev;
-	unsigned iv = dflt(d->o.checker_interval_ms, 1000);
+	unsigned iv = dflt(p->o->checker_interval_ms, 1000);
 	if (p->removed)
 		return;
 	if (p->conn == HC_IDLE) {
 		if (now >= p->next_connect_ms)
-			path_start_connect(p);
+			prk_path_connect_async(p);
 		return;
 	}
 	if (p->conn != HC_READY || p->check_inflight || now < p->next_check_ms)
@@ -305,9 +306,9 @@ void path_checker(struct hpath *p, uint64_t now)
 	if (!t)
 		return;
 	unsigned to = iv * 2 > 2000 ? iv * 2 : 2000;
-	if (to > dflt(d->o.io_timeout_ms, 10000))
-		to = dflt(d->o.io_timeout_ms, 10000);
-	if (path_send(p, t, to, 0, check_done, NULL))
+	if (to > dflt(p->o->io_timeout_ms, 10000))
+		to = dflt(p->o->io_timeout_ms, 10000);
+	if (prk_path_cmd_async(p, t, to, 0, check_done, NULL))
 		p->check_inflight = true;
 	else
 		scsi_free_scsi_task(t);
@@ -344,9 +345,8 @@ static void sync_done(struct hcmd *c, int status, struct scsi_task *t)
 	scsi_free_scsi_task(t);
 }
 
-int path_cmd_sync(struct hpath *p, struct hsync *s)
+int prk_path_cmd_sync(struct hpath *p, struct hsync *s)
 {
-	struct prk_mpdev *d = p->dev;
 	for (int attempt = 0; attempt < 8; attempt++) {
 		struct scsi_task *t =
 		    scsi_create_task((int)s->cdb_len, (unsigned char *)s->cdb, s->dir,
@@ -357,13 +357,13 @@ int path_cmd_sync(struct hpath *p, struct hsync *s)
 		if (s->dir == SCSI_XFER_WRITE && s->out_len)
 			scsi_task_set_iov_out(t, &iov, 1);
 		struct sync_wait w = {.in = s->in, .cap = s->in_cap};
-		unsigned to = s->timeout_ms ? s->timeout_ms : dflt(d->o.io_timeout_ms, 10000);
-		if (!path_send(p, t, to, 0, sync_done, &w)) {
+		unsigned to = s->timeout_ms ? s->timeout_ms : dflt(p->o->io_timeout_ms, 10000);
+		if (!prk_path_cmd_async(p, t, to, 0, sync_done, &w)) {
 			scsi_free_scsi_task(t);
 			return -1;
 		}
 		while (!w.done)
-			host_run_nested(d->h, 100);
+			prk_hloop_run_nested(&p->h->loop, 100);
 		s->in_len = w.got;
 		s->sense_key = w.key;
 		s->asc = w.asc;
@@ -375,9 +375,9 @@ int path_cmd_sync(struct hpath *p, struct hsync *s)
 			                       .sense_key = w.key,
 			                       .asc = w.asc,
 			                       .why = "command"};
-			dev_event(d, &ev);
+			p->hooks->event(p, &ev);
 			if ((w.asc >> 8) == 0x2a)
-				d->rtpg_refresh = true;
+				p->hooks->alua_changed(p);
 			continue;
 		}
 		if (w.status == SCSI_STATUS_CANCELLED || w.status == SCSI_STATUS_ERROR ||
@@ -390,14 +390,13 @@ int path_cmd_sync(struct hpath *p, struct hsync *s)
 
 /* ---- bring-up ---- */
 
-static int bring_up_identity(struct hpath *p)
+int prk_path_identify_sync(struct hpath *p, struct hpath_ident *id)
 {
-	struct prk_mpdev *d = p->dev;
 	uint8_t cdb[6], buf[512];
 	size_t n = prk_inquiry_cdb_encode(true, 0x83, sizeof(buf), cdb);
 	struct hsync s = {
 	    .cdb = cdb, .cdb_len = n, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
-	int st = path_cmd_sync(p, &s);
+	int st = prk_path_cmd_sync(p, &s);
 	if (st != SCSI_STATUS_GOOD) {
 		snprintf(p->last_error, sizeof(p->last_error), "INQUIRY VPD 83h failed (%d)", st);
 		return -1;
@@ -409,138 +408,60 @@ static int bring_up_identity(struct hpath *p)
 		         "VPD 83h has no NAA designator for the LU");
 		return -1;
 	}
-	if (d->naa[0] && strcmp(d->naa, v.naa_hex) != 0) {
-		snprintf(p->last_error, sizeof(p->last_error),
-		         "leads to LU naa.%s, not naa.%s like the other paths", v.naa_hex, d->naa);
-		return -1;
-	}
-	snprintf(d->naa, sizeof(d->naa), "%s", v.naa_hex);
-	p->has_ident = true;
-	p->rtpi = v.has_rtpi ? v.rtpi : 0;
-	p->tpg = v.has_tpg ? v.tpg : 0;
+	snprintf(id->naa, sizeof(id->naa), "%s", v.naa_hex);
+	id->rtpi = v.has_rtpi ? v.rtpi : 0;
+	id->tpg = v.has_tpg ? v.tpg : 0;
 	return 0;
 }
 
-static int bring_up_capacity(struct hpath *p)
+int prk_path_ua_check_sync(struct hpath *p)
 {
-	struct prk_mpdev *d = p->dev;
-	if (d->blocks)
-		return 0;
-	uint8_t cdb[16] = {0x9e, 0x10};
-	cdb[13] = 32;
-	uint8_t buf[32];
-	struct hsync s = {
-	    .cdb = cdb, .cdb_len = 16, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
-	int st = path_cmd_sync(p, &s);
-	if (st == SCSI_STATUS_CHECK_CONDITION && s.sense_key == SCSI_SENSE_NOT_READY &&
-	    (s.asc == 0x040b || s.asc == 0x040c))
-		return 0; /* an ALUA standby/unavailable port: another path will tell */
-	if (st != SCSI_STATUS_GOOD || s.in_len < 12) {
-		snprintf(p->last_error, sizeof(p->last_error), "READ CAPACITY(16) failed (%d)", st);
-		return -1;
-	}
-	uint64_t last = 0;
-	for (int i = 0; i < 8; i++)
-		last = last << 8 | buf[i];
-	d->blocks = last + 1;
-	d->block_size =
-	    (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
-	return 0;
-}
-
-/* Reads the ALUA states and applies them to every path of the device. */
-int path_refresh_alua(struct hpath *p)
-{
-	struct prk_mpdev *d = p->dev;
-	uint8_t cdb[12];
-	static uint8_t buf[4096];
-	size_t n = prk_rtpg_cdb_encode(true, sizeof(buf), cdb);
-	struct hsync s = {
-	    .cdb = cdb, .cdb_len = n, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
-	int st = path_cmd_sync(p, &s);
-	if (st == SCSI_STATUS_CHECK_CONDITION && s.sense_key == 0x5) {
-		/* No ALUA: every path is active/optimized. */
-		for (size_t i = 0; i < d->n_paths; i++) {
-			d->paths[i].alua_known = false;
-			d->paths[i].priority = 50;
-		}
-		return 0;
-	}
-	if (st != SCSI_STATUS_GOOD)
-		return -1;
-	struct prk_rtpg r;
-	struct prk_field_err fe;
-	if (prk_rtpg_decode(buf, s.in_len, &r, &fe))
-		return -1;
-	for (size_t i = 0; i < d->n_paths; i++) {
-		struct hpath *q = &d->paths[i];
-		if (!q->has_ident)
-			continue;
-		const struct prk_rtpg_group *g = prk_rtpg_find_port(&r, q->rtpi);
-		if (!g)
-			continue;
-		bool was_standby = q->alua_standby;
-		q->alua_known = true;
-		q->alua_state = g->state;
-		q->priority = prk_alua_priority(g->state, g->pref);
-		q->alua_standby = g->state == PRK_ALUA_STANDBY ||
-		                  g->state == PRK_ALUA_UNAVAILABLE || g->state == PRK_ALUA_OFFLINE;
-		if (q->conn != HC_READY)
-			continue;
-		if (q->alua_standby && q->state == PRK_PATH_UP)
-			path_set_state(q, PRK_PATH_STANDBY, "ALUA state");
-		else if (!q->alua_standby && was_standby && q->state == PRK_PATH_STANDBY)
-			dev_path_ready(q);
-	}
-	return 0;
-}
-
-int path_bring_up(struct hpath *p)
-{
-	struct prk_mpdev *d = p->dev;
-	if (bring_up_identity(p) || bring_up_capacity(p)) {
-		path_drop(p, p->last_error);
-		return -1;
-	}
-	if (p->conn != HC_LOGGED_IN)
-		return -1;
-	p->priority = 50;
-	if (path_refresh_alua(p) == 0)
-		d->rtpg_refresh = false;
 	/* A TEST UNIT READY: unit attentions pending for this nexus (29/xx
 	 * after a reconnect, 2A/xx) are reported as events here. */
 	uint8_t tur[6] = {0};
 	struct hsync s = {.cdb = tur, .cdb_len = 6, .dir = SCSI_XFER_NONE};
-	int st = path_cmd_sync(p, &s);
+	int st = prk_path_cmd_sync(p, &s);
 	if (st < 0) {
-		path_drop(p, "TEST UNIT READY failed");
+		prk_path_drop(p, "TEST UNIT READY failed");
 		return -1;
 	}
 	if (p->conn != HC_LOGGED_IN)
 		return -1;
-	if (p->reg_unverified && !d->key_registered && !p->removed) {
-		/* A registration we could not verify nor take back, and the
-		 * device is no longer registered (fenced): take it back before
-		 * this nexus carries anything. */
-		struct prk_host_err e;
-		if (pr_unregister_path(p, &e)) {
-			if (p->conn == HC_LOGGED_IN)
-				path_drop(p, "unregistering an unverified registration failed");
-			return -1;
-		}
-		p->reg_unverified = false;
-	}
-	if (d->key_registered && !p->removed && pr_reregister_returning(p) < 0) {
-		if (p->conn == HC_LOGGED_IN)
-			path_drop(p, "re-registration failed");
-		return -1;
-	}
-	if (p->conn != HC_LOGGED_IN)
-		return -1;
+	return 0;
+}
+
+void prk_path_ready(struct hpath *p)
+{
 	p->conn = HC_READY;
 	p->healthy_since_ms = prk_host_now_ms();
-	p->next_check_ms = p->healthy_since_ms + dflt(d->o.checker_interval_ms, 1000);
-	dev_path_ready(p);
-	p->ever_ready = true;
-	return 0;
+	p->next_check_ms = p->healthy_since_ms + dflt(p->o->checker_interval_ms, 1000);
+}
+
+/* ---- the loop ---- */
+
+int prk_path_poll_fill(struct hpath *p, struct pollfd *pfd, uint64_t now, uint64_t *next_ms)
+{
+	if (!p->ctx)
+		return 0;
+	int ev = iscsi_which_events(p->ctx);
+	int fd = iscsi_get_fd(p->ctx);
+	if (fd < 0 || ev == 0) {
+		/* libiscsi waits (reconnect back-off); look again soon. */
+		if (now + 100 < *next_ms)
+			*next_ms = now + 100;
+		return 0;
+	}
+	*pfd = (struct pollfd){.fd = fd, .events = (short)ev};
+	return 1;
+}
+
+void prk_path_service(struct hpath *p, const struct pollfd *pfd)
+{
+	if (!pfd->revents || !p->ctx || iscsi_get_fd(p->ctx) != pfd->fd)
+		return;
+	if (iscsi_service(p->ctx, pfd->revents) < 0)
+		/* A callback may have recorded the real cause already. */
+		prk_path_drop(p, p->drop_requested ? p->last_error : iscsi_get_error(p->ctx));
+	else if (p->drop_requested)
+		prk_path_drop(p, p->last_error);
 }

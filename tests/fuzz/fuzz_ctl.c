@@ -13,18 +13,18 @@ static void check_request(const uint8_t *data, size_t size)
 {
 	struct ctl_req r;
 	char err[256] = "";
-	if (ctl_req_parse((const char *)data, size, &r, err, sizeof(err))) {
+	if (prk_ctl_req_parse((const char *)data, size, &r, err, sizeof(err))) {
 		if (!err[0])
 			__builtin_trap();
 		return;
 	}
-	char *line = ctl_req_format(&r);
+	char *line = prk_ctl_req_format(&r);
 	if (!line)
 		return;
 	size_t n = strlen(line);
 	struct ctl_req back;
 	if (n < 1 || line[n - 1] != '\n' || memchr(line, '\n', n - 1) ||
-	    ctl_req_parse(line, n - 1, &back, err, sizeof(err)) || back.op != r.op ||
+	    prk_ctl_req_parse(line, n - 1, &back, err, sizeof(err)) || back.op != r.op ||
 	    strcmp(back.naa, r.naa) || back.max_ms != r.max_ms || back.old_key != r.old_key ||
 	    back.new_key != r.new_key)
 		__builtin_trap();
@@ -36,14 +36,14 @@ static void check_reply(const uint8_t *data, size_t size)
 	struct ctl_reply r;
 	struct prk_ctl_dev devs[4];
 	char err[256] = "";
-	if (ctl_reply_parse((const char *)data, size, &r, devs, 4, err, sizeof(err))) {
+	if (prk_ctl_reply_parse((const char *)data, size, &r, devs, 4, err, sizeof(err))) {
 		if (!err[0])
 			__builtin_trap();
 		return;
 	}
 	if (r.n_devs > 4 || (!r.ok && !r.error[0]))
 		__builtin_trap();
-	char *line = ctl_reply_format(&r);
+	char *line = prk_ctl_reply_format(&r);
 	free(line);
 }
 

@@ -186,8 +186,8 @@ static void w_issue(struct fu_writer *w, int slot)
 	memcpy(w->buf[slot], &v, 8);
 	w->slots[slot].w = w;
 	w->slots[slot].i = slot;
-	if (prk_mpdev_write(w->d, w->base + (uint64_t)slot, 1, w->buf[slot], w_done,
-	                    &w->slots[slot]) == 0)
+	if (prk_mpdev_write_async(w->d, w->base + (uint64_t)slot, 1, w->buf[slot], w_done,
+	                          &w->slots[slot]) == 0)
 		w->outstanding++;
 }
 
@@ -334,7 +334,7 @@ void fu_snapshot(uint64_t base, uint64_t v[32])
 		fail_msg("reader open: %s", e.msg);
 	static uint8_t b[32 * 512];
 	rd_done = false;
-	assert_int_equal(prk_mpdev_read(d, base, 32, b, rd_cb, NULL), 0);
+	assert_int_equal(prk_mpdev_read_async(d, base, 32, b, rd_cb, NULL), 0);
 	while (!rd_done)
 		prk_host_run(h, 10);
 	assert_int_equal(rd_status, PRK_IO_OK);

@@ -42,8 +42,8 @@ static void load_issue(struct h_load *l, int i)
 	uint64_t lba = (l->next_lba++ % 512) * 8;
 	memset(l->bufs[i], (int)(lba & 0xff), sizeof(l->bufs[i]));
 	l->slots[i] = (struct h_load_slot){.l = l, .i = i};
-	int rc = (i & 1) ? prk_mpdev_read(l->d, lba, 8, l->bufs[i], load_done, &l->slots[i])
-	                 : prk_mpdev_write(l->d, lba, 8, l->bufs[i], load_done, &l->slots[i]);
+	int rc = (i & 1) ? prk_mpdev_read_async(l->d, lba, 8, l->bufs[i], load_done, &l->slots[i])
+	                 : prk_mpdev_write_async(l->d, lba, 8, l->bufs[i], load_done, &l->slots[i]);
 	if (rc == 0)
 		l->outstanding++;
 	else

@@ -334,7 +334,7 @@ static void sync_cb(struct prk_mpdev *d, const struct prk_io_result *r, void *ar
 static void read_other(struct prk_mpdev *b, uint64_t lba, uint8_t *buf)
 {
 	struct sync_io s = {0};
-	assert_int_equal(prk_mpdev_read(b, lba, 8, buf, sync_cb, &s), 0);
+	assert_int_equal(prk_mpdev_read_async(b, lba, 8, buf, sync_cb, &s), 0);
 	uint64_t end = prk_host_now_ms() + 10000;
 	while (!s.done && prk_host_now_ms() < end)
 		prk_host_run(host2, 10);
@@ -395,7 +395,7 @@ static void test_stall_holds_io_until_resume(void **state)
 	memset(old_data, 0x11, sizeof(old_data));
 	memset(new_data, 0x22, sizeof(new_data));
 	struct sync_io w = {0};
-	assert_int_equal(prk_mpdev_write(a, lba, 8, old_data, sync_cb, &w), 0);
+	assert_int_equal(prk_mpdev_write_async(a, lba, 8, old_data, sync_cb, &w), 0);
 	while (!w.done)
 		prk_host_run(host, 10);
 	assert_int_equal(w.st, PRK_IO_OK);
@@ -410,7 +410,7 @@ static void test_stall_holds_io_until_resume(void **state)
 	assert_int_equal(prk_mpdev_inflight(a), 0); /* drained before the answer */
 	assert_int_equal(n_events[PRK_EV_STALLED], 1);
 	memset(&w, 0, sizeof(w));
-	assert_int_equal(prk_mpdev_write(a, lba, 8, new_data, sync_cb, &w), 0);
+	assert_int_equal(prk_mpdev_write_async(a, lba, 8, new_data, sync_cb, &w), 0);
 	long ok0 = l.ok;
 	pump(500);
 	assert_int_equal(l.ok, ok0);

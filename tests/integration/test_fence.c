@@ -182,15 +182,15 @@ static void test_preempt_conflict_is_looked_into(void **state)
 	r.h = prk_host_new(&ho, NULL);
 	assert_non_null(r.h);
 	r.my_key = KEY(3, 1);
-	assert_int_equal(fence_open_devices(&r, r.my_key, false), 0);
+	assert_int_equal(prk_fence_open_devices(&r, r.my_key, false), 0);
 	struct prk_resv_view v;
 	assert_int_equal(prk_mpdev_read_state(r.devs[0], &v, NULL), 0);
-	assert_true(fence_has_key(&v, KEY(2, 1)));
+	assert_true(prk_fence_has_key(&v, KEY(2, 1)));
 
 	assert_int_equal(fu_fence("n1", "off", "n2"), 0); /* quicker survivor */
-	assert_int_equal(fence_preempt(&r, 0, KEY(2, 1)), 0);
+	assert_int_equal(prk_fence_preempt(&r, 0, KEY(2, 1)), 0);
 	assert_int_equal(fu_fence("n1", "off", "n3"), 0); /* now n3 is fenced */
-	assert_int_equal(fence_preempt(&r, 0, KEY(1, 1)), 1);
+	assert_int_equal(prk_fence_preempt(&r, 0, KEY(1, 1)), 1);
 	assert_true(fu_lu_has(0, KEY(1, 1)));
 	for (size_t i = 0; i < r.n; i++)
 		prk_mpdev_free(r.devs[i]);

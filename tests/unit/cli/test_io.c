@@ -25,7 +25,7 @@ static uint8_t *filled(uint32_t bs, uint32_t n, uint64_t lba, uint64_t seq)
 {
 	uint8_t *b = malloc((size_t)bs * n);
 	assert_non_null(b);
-	iop_fill(b, bs, n, lba, seq, RUN);
+	prk_iop_fill(b, bs, n, lba, seq, RUN);
 	return b;
 }
 
@@ -36,7 +36,7 @@ static void test_pattern_round_trip(void **state)
 	for (int i = 0; i < 2; i++) {
 		uint8_t *b = filled(sizes[i], 8, 1000, 7);
 		struct iop_mismatch m;
-		assert_int_equal(iop_check(b, sizes[i], 8, 1000, 7, RUN, &m), IOP_OK);
+		assert_int_equal(prk_iop_check(b, sizes[i], 8, 1000, 7, RUN, &m), IOP_OK);
 		assert_int_equal(m.fault, IOP_OK);
 		/* The header says what it is. */
 		assert_memory_equal(b + sizes[i] * 3, "PRKITIO1", 8);
@@ -51,7 +51,7 @@ static void test_pattern_differs_per_lba_seq_run(void **state)
 	uint8_t *a = filled(512, 1, 10, 1);
 	uint8_t *b = filled(512, 1, 10, 2);
 	uint8_t c[512];
-	iop_fill(c, 512, 1, 10, 1, RUN + 1);
+	prk_iop_fill(c, 512, 1, 10, 1, RUN + 1);
 	/* Past the header, the data itself depends on seq and run id. */
 	assert_memory_not_equal(a + IOP_HEADER, b + IOP_HEADER, 512 - IOP_HEADER);
 	assert_memory_not_equal(a + IOP_HEADER, c + IOP_HEADER, 512 - IOP_HEADER);
@@ -65,7 +65,7 @@ static void test_pattern_flipped_data_byte(void **state)
 	uint8_t *b = filled(512, 4, 5000, 3);
 	b[2 * 512 + 300] ^= 0x10; /* block 2: LBA 5002, byte 300 */
 	struct iop_mismatch m;
-	assert_int_equal(iop_check(b, 512, 4, 5000, 3, RUN, &m), IOP_BAD_DATA);
+	assert_int_equal(prk_iop_check(b, 512, 4, 5000, 3, RUN, &m), IOP_BAD_DATA);
 	assert_int_equal(m.lba, 5002);
 	assert_int_equal(m.offset, 300);
 	free(b);
@@ -77,7 +77,7 @@ static void test_pattern_flipped_last_byte_4k(void **state)
 	uint8_t *b = filled(4096, 2, 0, 1);
 	b[4096 + 4095] ^= 1;
 	struct iop_mismatch m;
-	assert_int_equal(iop_check(b, 4096, 2, 0, 1, RUN, &m), IOP_BAD_DATA);
+	assert_int_equal(prk_iop_check(b, 4096, 2, 0, 1, RUN, &m), IOP_BAD_DATA);
 	assert_int_equal(m.lba, 1);
 	assert_int_equal(m.offset, 4095);
 	free(b);
@@ -88,15 +88,15 @@ static void test_pattern_wrong_lba(void **state)
 	(void)state;
 	/* A misdirected write: block 1 of the buffer holds LBA 777's data. */
 	uint8_t *b = filled(512, 3, 100, 9);
-	iop_fill(b + 512, 512, 1, 777, 9, RUN);
+	prk_iop_fill(b + 512, 512, 1, 777, 9, RUN);
 	struct iop_mismatch m;
-	assert_int_equal(iop_check(b, 512, 3, 100, 9, RUN, &m), IOP_WRONG_LBA);
+	assert_int_equal(prk_iop_check(b, 512, 3, 100, 9, RUN, &m), IOP_WRONG_LBA);
 	assert_int_equal(m.lba, 101);
 	assert_int_equal(m.found, 777);
 	assert_int_equal(m.offset, 8);
 	/* The whole I/O read from the wrong place. */
 	uint8_t *w = filled(512, 2, 200, 9);
-	assert_int_equal(iop_check(w, 512, 2, 300, 9, RUN, &m), IOP_WRONG_LBA);
+	assert_int_equal(prk_iop_check(w, 512, 2, 300, 9, RUN, &m), IOP_WRONG_LBA);
 	assert_int_equal(m.lba, 300);
 	assert_int_equal(m.found, 200);
 	free(b);
@@ -108,15 +108,15 @@ static void test_pattern_lost_write_and_other_run(void **state)
 	(void)state;
 	uint8_t *old = filled(512, 2, 42, 5); /* the write of seq 6 never landed */
 	struct iop_mismatch m;
-	assert_int_equal(iop_check(old, 512, 2, 42, 6, RUN, &m), IOP_WRONG_SEQ);
+	assert_int_equal(prk_iop_check(old, 512, 2, 42, 6, RUN, &m), IOP_WRONG_SEQ);
 	assert_int_equal(m.lba, 42);
 	assert_int_equal(m.found, 5);
 	assert_int_equal(m.offset, 16);
-	assert_int_equal(iop_check(old, 512, 2, 42, 5, RUN + 1, &m), IOP_WRONG_RUN);
+	assert_int_equal(prk_iop_check(old, 512, 2, 42, 5, RUN + 1, &m), IOP_WRONG_RUN);
 	assert_int_equal(m.found, RUN);
 	/* A flipped bit in the sequence number's third byte. */
 	old[512 + 18] ^= 0x80;
-	assert_int_equal(iop_check(old, 512, 2, 42, 5, RUN, &m), IOP_WRONG_SEQ);
+	assert_int_equal(prk_iop_check(old, 512, 2, 42, 5, RUN, &m), IOP_WRONG_SEQ);
 	assert_int_equal(m.lba, 43);
 	assert_int_equal(m.offset, 18);
 	free(old);
@@ -128,10 +128,10 @@ static void test_pattern_unwritten_block(void **state)
 	uint8_t *b = filled(512, 2, 0, 1);
 	memset(b + 512, 0, 512);
 	struct iop_mismatch m;
-	assert_int_equal(iop_check(b, 512, 2, 0, 1, RUN, &m), IOP_NOT_WRITTEN);
+	assert_int_equal(prk_iop_check(b, 512, 2, 0, 1, RUN, &m), IOP_NOT_WRITTEN);
 	assert_int_equal(m.lba, 1);
 	assert_int_equal(m.offset, 0);
-	assert_string_equal(iop_fault_name(IOP_NOT_WRITTEN), "no pattern");
+	assert_string_equal(prk_iop_fault_name(IOP_NOT_WRITTEN), "no pattern");
 	free(b);
 }
 
@@ -148,7 +148,7 @@ static int parse(struct io_opts *o, char *err, size_t cap, ...)
 		argv[argc++] = a;
 	va_end(ap);
 	argv[argc] = NULL;
-	return io_opts_parse(argc, argv, o, err, cap);
+	return prk_io_opts_parse(argc, argv, o, err, cap);
 }
 
 #define URL1 "iscsi://127.0.0.1:3260/iqn.2026-11.io.prkit:demo/0"
@@ -384,25 +384,25 @@ static void test_sizes(void **state)
 {
 	(void)state;
 	uint64_t v;
-	assert_int_equal(io_parse_size("4096", &v), 0);
+	assert_int_equal(prk_io_parse_size("4096", &v), 0);
 	assert_int_equal(v, 4096);
-	assert_int_equal(io_parse_size("4k", &v), 0);
+	assert_int_equal(prk_io_parse_size("4k", &v), 0);
 	assert_int_equal(v, 4096);
-	assert_int_equal(io_parse_size("2KiB", &v), 0);
+	assert_int_equal(prk_io_parse_size("2KiB", &v), 0);
 	assert_int_equal(v, 2048);
-	assert_int_equal(io_parse_size("3M", &v), 0);
+	assert_int_equal(prk_io_parse_size("3M", &v), 0);
 	assert_int_equal(v, 3u << 20);
-	assert_int_equal(io_parse_size("1g", &v), 0);
+	assert_int_equal(prk_io_parse_size("1g", &v), 0);
 	assert_int_equal(v, 1ull << 30);
-	assert_int_equal(io_parse_size("2tb", &v), 0);
+	assert_int_equal(prk_io_parse_size("2tb", &v), 0);
 	assert_int_equal(v, 2ull << 40);
-	assert_int_equal(io_parse_size("", &v), -1);
-	assert_int_equal(io_parse_size("k", &v), -1);
-	assert_int_equal(io_parse_size("-1", &v), -1);
-	assert_int_equal(io_parse_size("4x", &v), -1);
-	assert_int_equal(io_parse_size("4kk", &v), -1);
-	assert_int_equal(io_parse_size("99999999999999999999", &v), -1);
-	assert_int_equal(io_parse_size("17179869184T", &v), -1); /* 2^34 T overflows */
+	assert_int_equal(prk_io_parse_size("", &v), -1);
+	assert_int_equal(prk_io_parse_size("k", &v), -1);
+	assert_int_equal(prk_io_parse_size("-1", &v), -1);
+	assert_int_equal(prk_io_parse_size("4x", &v), -1);
+	assert_int_equal(prk_io_parse_size("4kk", &v), -1);
+	assert_int_equal(prk_io_parse_size("99999999999999999999", &v), -1);
+	assert_int_equal(prk_io_parse_size("17179869184T", &v), -1); /* 2^34 T overflows */
 }
 
 /* ---- the region against the LU ---- */
@@ -416,35 +416,35 @@ static void test_fit_region(void **state)
 	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--bs", "8k", "--offset", "1m",
 	                       "--size", "64k", URL1, NULL),
 	                 0);
-	assert_int_equal(io_opts_fit(&o, 512, 131072, &r, err, sizeof(err)), 0);
+	assert_int_equal(prk_io_opts_fit(&o, 512, 131072, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.first_lba, 2048);
 	assert_int_equal(r.io_blocks, 16);
 	assert_int_equal(r.units, 8);
 	/* Whole LU, 4 KiB blocks. */
 	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--bs", "16k", URL1, NULL), 0);
-	assert_int_equal(io_opts_fit(&o, 4096, 1000, &r, err, sizeof(err)), 0);
+	assert_int_equal(prk_io_opts_fit(&o, 4096, 1000, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.first_lba, 0);
 	assert_int_equal(r.io_blocks, 4);
 	assert_int_equal(r.units, 250);
 	/* --bs 512 on a 4096-byte-block LU. */
 	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--bs", "512", URL1, NULL), 0);
-	assert_int_equal(io_opts_fit(&o, 4096, 1000, &r, err, sizeof(err)), -1);
+	assert_int_equal(prk_io_opts_fit(&o, 4096, 1000, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "--bs"));
 	assert_non_null(strstr(err, "4096"));
 	/* Misaligned and out-of-range regions. */
 	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--offset", "1000", URL1, NULL),
 	                 0);
-	assert_int_equal(io_opts_fit(&o, 512, 1000, &r, err, sizeof(err)), -1);
+	assert_int_equal(prk_io_opts_fit(&o, 512, 1000, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "--offset"));
 	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--offset", "1m", URL1, NULL),
 	                 0);
-	assert_int_equal(io_opts_fit(&o, 512, 2048, &r, err, sizeof(err)), -1); /* 1 MiB LU */
+	assert_int_equal(prk_io_opts_fit(&o, 512, 2048, &r, err, sizeof(err)), -1); /* 1 MiB LU */
 	assert_non_null(strstr(err, "--offset"));
 	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--size", "2m", URL1, NULL), 0);
-	assert_int_equal(io_opts_fit(&o, 512, 2048, &r, err, sizeof(err)), -1);
+	assert_int_equal(prk_io_opts_fit(&o, 512, 2048, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "--size"));
 	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--size", "6k", URL1, NULL), 0);
-	assert_int_equal(io_opts_fit(&o, 512, 2048, &r, err, sizeof(err)), -1);
+	assert_int_equal(prk_io_opts_fit(&o, 512, 2048, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "multiple of --bs"));
 }
 
@@ -453,16 +453,17 @@ static void test_default_initiator(void **state)
 	(void)state;
 	char buf[256], err[256];
 	assert_int_equal(
-	    io_default_initiator(NULL, "My_Host.Example", buf, sizeof(buf), err, sizeof(err)), 0);
+	    prk_io_default_initiator(NULL, "My_Host.Example", buf, sizeof(buf), err, sizeof(err)),
+	    0);
 	assert_string_equal(buf, "iqn.2026-11.io.prkit:host-my-host.example");
-	assert_int_equal(io_default_initiator("", "", buf, sizeof(buf), err, sizeof(err)), 0);
+	assert_int_equal(prk_io_default_initiator("", "", buf, sizeof(buf), err, sizeof(err)), 0);
 	assert_string_equal(buf, "iqn.2026-11.io.prkit:host-localhost");
-	assert_int_equal(io_default_initiator("iqn.2026-11.io.prkit:from-env", "h", buf,
-	                                      sizeof(buf), err, sizeof(err)),
+	assert_int_equal(prk_io_default_initiator("iqn.2026-11.io.prkit:from-env", "h", buf,
+	                                          sizeof(buf), err, sizeof(err)),
 	                 0);
 	assert_string_equal(buf, "iqn.2026-11.io.prkit:from-env");
-	assert_int_equal(io_default_initiator("bad name", "h", buf, sizeof(buf), err, sizeof(err)),
-	                 -1);
+	assert_int_equal(
+	    prk_io_default_initiator("bad name", "h", buf, sizeof(buf), err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "PRKIT_INITIATOR_NAME"));
 }
 
@@ -474,14 +475,14 @@ static void test_percentiles_exact_below_64(void **state)
 {
 	(void)state;
 	memset(&hist, 0, sizeof(hist));
-	assert_int_equal(io_hist_percentile(&hist, 50), 0); /* empty */
+	assert_int_equal(prk_io_hist_percentile(&hist, 50), 0); /* empty */
 	for (uint64_t v = 1; v <= 50; v++)
-		io_hist_add(&hist, v);
+		prk_io_hist_add(&hist, v);
 	assert_int_equal(hist.n, 50);
-	assert_int_equal(io_hist_percentile(&hist, 50), 25);
-	assert_int_equal(io_hist_percentile(&hist, 99), 50); /* rank ceil(49.5) = 50 */
-	assert_int_equal(io_hist_percentile(&hist, 2), 1);
-	assert_int_equal(io_hist_percentile(&hist, 100), 50);
+	assert_int_equal(prk_io_hist_percentile(&hist, 50), 25);
+	assert_int_equal(prk_io_hist_percentile(&hist, 99), 50); /* rank ceil(49.5) = 50 */
+	assert_int_equal(prk_io_hist_percentile(&hist, 2), 1);
+	assert_int_equal(prk_io_hist_percentile(&hist, 100), 50);
 	assert_int_equal(hist.max, 50);
 }
 
@@ -491,13 +492,13 @@ static void test_percentiles_uniform_1_to_1000(void **state)
 	memset(&hist, 0, sizeof(hist));
 	/* In a shuffled order: the histogram does not care. */
 	for (uint64_t i = 0; i < 1000; i++)
-		io_hist_add(&hist, (i * 337) % 1000 + 1);
-	uint64_t p50 = io_hist_percentile(&hist, 50);
-	uint64_t p99 = io_hist_percentile(&hist, 99);
+		prk_io_hist_add(&hist, (i * 337) % 1000 + 1);
+	uint64_t p50 = prk_io_hist_percentile(&hist, 50);
+	uint64_t p99 = prk_io_hist_percentile(&hist, 99);
 	/* The true values are 500 and 990; kept within 1/32 above. */
 	assert_in_range(p50, 500, 500 + 500 / 32);
 	assert_in_range(p99, 990, 990 + 990 / 32);
-	assert_int_equal(io_hist_percentile(&hist, 100), 1000);
+	assert_int_equal(prk_io_hist_percentile(&hist, 100), 1000);
 	assert_int_equal(hist.max, 1000);
 }
 
@@ -506,17 +507,17 @@ static void test_percentiles_bimodal(void **state)
 	(void)state;
 	memset(&hist, 0, sizeof(hist));
 	for (int i = 0; i < 990; i++)
-		io_hist_add(&hist, 100);
+		prk_io_hist_add(&hist, 100);
 	for (int i = 0; i < 10; i++)
-		io_hist_add(&hist, 5000);
-	assert_in_range(io_hist_percentile(&hist, 50), 100, 101);
-	assert_in_range(io_hist_percentile(&hist, 99), 100, 101); /* rank 990 is still 100 */
-	assert_int_equal(io_hist_percentile(&hist, 99.5), 5000);  /* clamped to the max */
+		prk_io_hist_add(&hist, 5000);
+	assert_in_range(prk_io_hist_percentile(&hist, 50), 100, 101);
+	assert_in_range(prk_io_hist_percentile(&hist, 99), 100, 101); /* rank 990 is still 100 */
+	assert_int_equal(prk_io_hist_percentile(&hist, 99.5), 5000);  /* clamped to the max */
 	assert_int_equal(hist.max, 5000);
 	/* Far above: a 10 s stall and a value past the last bucket. */
-	io_hist_add(&hist, 10000000);
-	io_hist_add(&hist, UINT64_MAX / 2);
-	assert_int_equal(io_hist_percentile(&hist, 100), UINT64_MAX / 2);
+	prk_io_hist_add(&hist, 10000000);
+	prk_io_hist_add(&hist, UINT64_MAX / 2);
+	assert_int_equal(prk_io_hist_percentile(&hist, 100), UINT64_MAX / 2);
 }
 
 int main(void)

@@ -20,21 +20,21 @@
 static void parse_ok(const char *line, struct ctl_req *r)
 {
 	char err[256];
-	if (ctl_req_parse(line, strlen(line), r, err, sizeof(err)))
+	if (prk_ctl_req_parse(line, strlen(line), r, err, sizeof(err)))
 		fail_msg("'%s' refused: %s", line, err);
 }
 
 /* Formats r, parses the line back, and compares. */
 static void round_trip(const struct ctl_req *r)
 {
-	char *line = ctl_req_format(r);
+	char *line = prk_ctl_req_format(r);
 	assert_non_null(line);
 	size_t n = strlen(line);
 	assert_true(n > 1 && line[n - 1] == '\n');
 	assert_null(memchr(line, '\n', n - 1)); /* one line */
 	struct ctl_req back;
 	char err[256];
-	if (ctl_req_parse(line, n - 1, &back, err, sizeof(err)))
+	if (prk_ctl_req_parse(line, n - 1, &back, err, sizeof(err)))
 		fail_msg("'%s' refused: %s", line, err);
 	assert_int_equal(back.op, r->op);
 	assert_string_equal(back.naa, r->naa);
@@ -138,7 +138,7 @@ static void test_request_refused_naming_the_field(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ctl_req r;
 		char err[256] = "";
-		int rc = ctl_req_parse(bad[i].line, strlen(bad[i].line), &r, err, sizeof(err));
+		int rc = prk_ctl_req_parse(bad[i].line, strlen(bad[i].line), &r, err, sizeof(err));
 		if (rc != -1 || !strstr(err, bad[i].must_name))
 			fail_msg("'%s': rc %d, message '%s' (should name %s)", bad[i].line, rc, err,
 			         bad[i].must_name);
@@ -153,10 +153,10 @@ static void test_request_odd_bytes(void **state)
 	struct ctl_req r;
 	char err[256];
 	static const char nul[] = "{\"op\":\"li\0st\"}";
-	assert_int_equal(ctl_req_parse(nul, sizeof(nul) - 1, &r, err, sizeof(err)), -1);
+	assert_int_equal(prk_ctl_req_parse(nul, sizeof(nul) - 1, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "NUL"));
 	const char *ctrl = "{\"op\":\"list\",\"a\\u0001\\nb\":1}";
-	assert_int_equal(ctl_req_parse(ctrl, strlen(ctrl), &r, err, sizeof(err)), -1);
+	assert_int_equal(prk_ctl_req_parse(ctrl, strlen(ctrl), &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "unknown field"));
 	for (const char *p = err; *p; p++)
 		assert_true(*p >= 0x20 && *p < 0x7f);
@@ -165,12 +165,12 @@ static void test_request_odd_bytes(void **state)
 	assert_non_null(line);
 	memset(line, ' ', big);
 	memcpy(line, "{\"op\":\"list\"}", 13);
-	assert_int_equal(ctl_req_parse(line, big, &r, err, sizeof(err)), -1);
+	assert_int_equal(prk_ctl_req_parse(line, big, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "longer"));
-	assert_int_equal(ctl_req_parse(line, CTL_LINE_MAX, &r, err, sizeof(err)), 0);
+	assert_int_equal(prk_ctl_req_parse(line, CTL_LINE_MAX, &r, err, sizeof(err)), 0);
 	free(line);
 	/* No message buffer: still refused, no write. */
-	assert_int_equal(ctl_req_parse("x", 1, &r, NULL, 0), -1);
+	assert_int_equal(prk_ctl_req_parse("x", 1, &r, NULL, 0), -1);
 }
 
 static void test_keys_and_naa(void **state)
@@ -178,24 +178,24 @@ static void test_keys_and_naa(void **state)
 	(void)state;
 	uint64_t k;
 	char buf[CTL_KEY_LEN + 1];
-	ctl_key_format(0xa1, buf);
+	prk_ctl_key_format(0xa1, buf);
 	assert_string_equal(buf, "0x00000000000000a1");
-	assert_int_equal(ctl_key_parse(buf, &k), 0);
+	assert_int_equal(prk_ctl_key_parse(buf, &k), 0);
 	assert_int_equal(k, 0xa1);
-	assert_int_equal(ctl_key_parse("0xFFFFFFFFFFFFFFFF", &k), 0);
+	assert_int_equal(prk_ctl_key_parse("0xFFFFFFFFFFFFFFFF", &k), 0);
 	assert_int_equal(k, UINT64_MAX);
-	assert_int_equal(ctl_key_parse("00000000000000a1", &k), -1);
-	assert_int_equal(ctl_key_parse("0x00000000000000a", &k), -1);
-	assert_int_equal(ctl_key_parse("0x 0000000000000a1", &k), -1);
-	assert_true(ctl_naa_valid("6"));
-	assert_true(ctl_naa_valid(NAA));
-	assert_false(ctl_naa_valid(""));
-	assert_false(ctl_naa_valid(NAA "1"));
-	assert_false(ctl_naa_valid("60-1"));
-	assert_true(ctl_naa_eq("600aBc", "600AbC"));
-	assert_false(ctl_naa_eq("600abc", "600ab"));
-	assert_false(ctl_naa_eq("600ab", "600abc"));
-	assert_false(ctl_naa_eq("zz", "zz")); /* not an NAA at all */
+	assert_int_equal(prk_ctl_key_parse("00000000000000a1", &k), -1);
+	assert_int_equal(prk_ctl_key_parse("0x00000000000000a", &k), -1);
+	assert_int_equal(prk_ctl_key_parse("0x 0000000000000a1", &k), -1);
+	assert_true(prk_ctl_naa_valid("6"));
+	assert_true(prk_ctl_naa_valid(NAA));
+	assert_false(prk_ctl_naa_valid(""));
+	assert_false(prk_ctl_naa_valid(NAA "1"));
+	assert_false(prk_ctl_naa_valid("60-1"));
+	assert_true(prk_ctl_naa_eq("600aBc", "600AbC"));
+	assert_false(prk_ctl_naa_eq("600abc", "600ab"));
+	assert_false(prk_ctl_naa_eq("600ab", "600abc"));
+	assert_false(prk_ctl_naa_eq("zz", "zz")); /* not an NAA at all */
 }
 
 /* ---- replies ---- */
@@ -203,13 +203,13 @@ static void test_keys_and_naa(void **state)
 static void reply_back(const struct ctl_reply *r, struct ctl_reply *back, struct prk_ctl_dev *devs,
                        size_t cap)
 {
-	char *line = ctl_reply_format(r);
+	char *line = prk_ctl_reply_format(r);
 	assert_non_null(line);
 	size_t n = strlen(line);
 	assert_true(n > 1 && line[n - 1] == '\n');
 	assert_null(memchr(line, '\n', n - 1));
 	char err[256];
-	if (ctl_reply_parse(line, n - 1, back, devs, cap, err, sizeof(err)))
+	if (prk_ctl_reply_parse(line, n - 1, back, devs, cap, err, sizeof(err)))
 		fail_msg("'%s' refused: %s", line, err);
 	free(line);
 }
@@ -265,18 +265,18 @@ static void test_reply_tolerant_and_strict(void **state)
 	char err[256];
 	/* Members a newer process may add are ignored. */
 	const char *newer = "{\"ok\":true,\"present\":true,\"colour\":\"red\",\"n\":[1,2]}";
-	assert_int_equal(ctl_reply_parse(newer, strlen(newer), &r, d, 2, err, sizeof(err)), 0);
+	assert_int_equal(prk_ctl_reply_parse(newer, strlen(newer), &r, d, 2, err, sizeof(err)), 0);
 	assert_true(r.ok && r.present);
 	const char *dev =
 	    "{\"ok\":true,\"devices\":[{\"naa\":\"6a\",\"key\":\"0x0000000000000001\","
 	    "\"extra\":1}]}";
-	assert_int_equal(ctl_reply_parse(dev, strlen(dev), &r, d, 2, err, sizeof(err)), 0);
+	assert_int_equal(prk_ctl_reply_parse(dev, strlen(dev), &r, d, 2, err, sizeof(err)), 0);
 	assert_int_equal(r.n_devs, 1);
 	assert_string_equal(d[0].naa, "6a");
 	assert_false(d[0].open);
 	/* An error without a message still says something. */
 	const char *bare = "{\"ok\":false}";
-	assert_int_equal(ctl_reply_parse(bare, strlen(bare), &r, d, 2, err, sizeof(err)), 0);
+	assert_int_equal(prk_ctl_reply_parse(bare, strlen(bare), &r, d, 2, err, sizeof(err)), 0);
 	assert_false(r.ok);
 	assert_true(r.error[0] != 0);
 	static const struct bad bad[] = {
@@ -297,8 +297,8 @@ static void test_reply_tolerant_and_strict(void **state)
 	    {"garbage", "reply"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc =
-		    ctl_reply_parse(bad[i].line, strlen(bad[i].line), &r, d, 2, err, sizeof(err));
+		int rc = prk_ctl_reply_parse(bad[i].line, strlen(bad[i].line), &r, d, 2, err,
+		                             sizeof(err));
 		if (rc != -1 || !strstr(err, bad[i].must_name))
 			fail_msg("'%s': rc %d, message '%s' (should name %s)", bad[i].line, rc, err,
 			         bad[i].must_name);
