@@ -337,7 +337,15 @@ static void round_(enum fn f, bool tas, struct totals *tot)
 	run(NULL, 30);
 	A.active = B.active = false;
 	run(post_drained, 0);
-	run(NULL, 100); /* late answers to the earlier commands, if any */
+	/* Late answers to the earlier commands, if any. Where every one of
+	 * A's commands must be answered (A's tasks were not B's to abort, or
+	 * TAS=1 owes them TASK ABORTED), wait for that rather than for a fixed
+	 * time, so that a loaded machine does not pass for a silent abort; the
+	 * assertions below still fail if answers are missing after 5 s. */
+	bool all_answered_due = f == F_ABORT_TASK || f == F_ABORT_TASK_SET || tas;
+	for (uint64_t end = now_ms() + (all_answered_due ? 5000 : 100);
+	     now_ms() < end && !(all_answered_due && A.pre == 0);)
+		run(NULL, 20);
 	int a_silent = A.pre;
 	collect_ua(&A);
 	collect_ua(&B);
