@@ -14,22 +14,57 @@
  *    the LU cannot be pulled back: it is marked, its result is not sent
  *    (only TASK ABORTED, when due), and the barrier waits for it, so that
  *    the TMF response or the PR OUT status goes out only when none of the
- *    aborted commands can still touch the medium. */
+ *    aborted commands can still touch the medium. Every barrier that takes
+ *    a task waits for it, also one that comes while an earlier abort
+ *    already does (a host's own ABORT TASK SET, then another's PREEMPT
+ *    AND ABORT): the fence must not return before the victim's writes. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "log.h"
 #include "srv_internal.h"
 
-/* The barrier b waits until t has left the LU. A task that an earlier
- * abort already waits for (its t->tmf is taken) is not counted again:
- * that later barrier may answer before the task has left (see
- * docs/prkitd.md, "Task management"). */
+/* The barrier b waits until t has left the LU, whatever other aborts
+ * wait for it too. The first link is the task's own; a task already held
+ * takes one of b's extra links, counted and allocated before the walk
+ * (count_held), so this cannot fail. */
 static void wait_for(struct prk_task *t, struct prk_tmf *b)
 {
-	if (t->tmf)
-		return;
-	t->tmf = b;
+	struct prk_abort_wait *w;
+	if (!t->waits) {
+		w = &t->wait0;
+		t->waits = w;
+	} else {
+		if (b->extra_used == b->n_extra) {
+			/* count_held and the walk disagree: a bug, said loudly. */
+			prk_err("abort: no link left for a task already held");
+			return;
+		}
+		w = &b->extra[b->extra_used++];
+		struct prk_abort_wait *last = t->waits;
+		while (last->next)
+			last = last->next;
+		last->next = w; /* oldest first: answers go out in order */
+	}
+	w->barrier = b;
+	w->next = NULL;
 	b->waiting++;
+}
+
+void prk_abort_task_left(struct prk_task *t)
+{
+	struct prk_abort_wait *w = t->waits;
+	t->waits = NULL;
+	while (w) {
+		/* w may live in its barrier's extra links, which the barrier
+		 * frees when this was its last task: read it all first. */
+		struct prk_abort_wait *next = w->next;
+		struct prk_tmf *b = w->barrier;
+		w->barrier = NULL;
+		w->next = NULL;
+		prk_tmf_task_done(b);
+		w = next;
+	}
 }
 
 /* Is t, a task of I_T nexus nx on target tgt, taken by a? */
@@ -97,8 +132,37 @@ static unsigned abort_orphans(struct prk_iscsi_server *s, const struct prk_abort
 	return n;
 }
 
-unsigned prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struct prk_tmf *b)
+/* How many tasks in scope and inside the LU an earlier abort already
+ * holds: each needs one of b's extra links. */
+static size_t count_held(struct prk_iscsi_server *s, const struct prk_abort *a)
 {
+	size_t n = 0;
+	for (struct prk_conn *c = s->conns; c; c = c->next) {
+		struct prk_session *ss = c->sess;
+		if (!ss || !ss->tgt)
+			continue;
+		for (struct prk_task *t = c->tasks; t; t = t->next)
+			if (t->state == TASK_IN_LU && t->waits &&
+			    in_scope(a, &ss->nexus, ss->tgt, t))
+				n++;
+	}
+	for (struct prk_task *t = s->orphans; t; t = t->next)
+		if (t->waits && in_scope(a, &t->orphan_nx, t->orphan_tgt, t))
+			n++;
+	return n;
+}
+
+int prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struct prk_tmf *b)
+{
+	size_t held = count_held(s, a);
+	if (held) {
+		b->extra = calloc(held, sizeof(*b->extra));
+		if (!b->extra)
+			return -1;
+		b->n_extra = held;
+		prk_info("%s: %zu task(s) an earlier abort already waits for: waiting for them too",
+		         a->what, held);
+	}
 	unsigned total = 0;
 	for (struct prk_conn *c = s->conns; c; c = c->next) {
 		struct prk_session *ss = c->sess;
@@ -127,7 +191,8 @@ unsigned prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, 
 			         other ? " (another I_T nexus)" : "");
 		total += n;
 	}
-	return total + abort_orphans(s, a, b);
+	total += abort_orphans(s, a, b);
+	return total > INT32_MAX ? INT32_MAX : (int)total;
 }
 
 /* A silently aborted task has left the LU. Nothing answers it, so nothing

@@ -92,6 +92,23 @@ enum prk_task_state {
 
 struct prk_tmf;
 
+/* One abort's barrier waiting for one task inside the LU. A task may be
+ * held by several aborts at once (its own ABORT TASK SET, then another
+ * host's PREEMPT AND ABORT): each must wait for it, so the task keeps a
+ * list of these, oldest first, and tells every one when it leaves. The
+ * first comes with the task (prk_task.wait0), the others with the barrier
+ * that needed them (prk_tmf.extra): nothing is allocated per link. */
+struct prk_abort_wait {
+	struct prk_tmf *barrier; /* NULL: unused */
+	struct prk_abort_wait *next;
+};
+
+/* TMFs of one connection waiting for tasks to leave the LU: more are
+ * answered "Function rejected" at once. Each may wait for the same tasks
+ * as the others, so without a cap an initiator repeating an immediate
+ * ABORT TASK SET while a write is stuck would grow memory without end. */
+#define PRK_TMF_PENDING_MAX 16
+
 struct prk_task {
 	struct prk_conn *conn; /* NULL once the connection is gone */
 	struct prk_task *next;
@@ -105,8 +122,9 @@ struct prk_task {
 	/* ASC of a Data-Out error: the rest of the data is discarded and the
 	 * task ends with ABORTED COMMAND and this code. */
 	uint16_t data_error;
-	struct prk_tmf *tmf; /* the TMF waiting for this task */
-	struct prk_lu *lu;   /* NULL: LUN does not exist */
+	struct prk_abort_wait *waits; /* the aborts waiting for this task */
+	struct prk_abort_wait wait0;  /* the first of them */
+	struct prk_lu *lu;            /* NULL: LUN does not exist */
 	struct prk_iscsi_server *srv;
 	/* An orphan: its connection (and session) went away while it was in
 	 * the LU. It stays on srv->orphans, linked by next/orphan_prev, with
@@ -147,6 +165,10 @@ struct prk_tmf {
 	uint8_t function;
 	uint8_t response;
 	unsigned waiting; /* aborted tasks still in the LU */
+	/* Links to tasks that an earlier abort already held when this one
+	 * took them (their wait0 was taken), sized before the walk. */
+	struct prk_abort_wait *extra;
+	size_t n_extra, extra_used;
 	bool lu_reset_pending;
 	struct prk_lu *reset_lu;
 	struct prk_iscsi_target *reset_target;
@@ -194,6 +216,7 @@ struct prk_conn {
 	struct prk_conn *next_dirty;
 	/* tasks, and task management functions waiting for the LU */
 	struct prk_tmf *tmfs;
+	unsigned tmf_rejects; /* TMFs rejected at PRK_TMF_PENDING_MAX */
 	struct prk_task *tasks;
 	unsigned n_tasks;
 	uint32_t next_ttt;
@@ -346,9 +369,14 @@ struct prk_abort {
 	const struct prk_lu_cmd *except; /* the PR OUT command itself */
 };
 /* Aborts every task in scope on every connection (SAM-5 5.6); tasks inside
- * the LU are added to barrier->waiting. Returns how many were aborted. */
-unsigned prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a,
-                         struct prk_tmf *barrier);
+ * the LU are added to barrier->waiting, also those an earlier abort waits
+ * for already. Returns how many were aborted, or -1 when the links for
+ * the latter could not be allocated (then nothing was aborted). Call it
+ * once per barrier. */
+int prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struct prk_tmf *barrier);
+/* task.c calls this when t leaves the LU: every barrier waiting for it is
+ * told (prk_tmf_task_done), oldest first. */
+void prk_abort_task_left(struct prk_task *t);
 /* task.c calls this when a task aborted without status has left the LU:
  * the initiator is told the CmdSN window it frees. */
 void prk_abort_silent_left(struct prk_conn *c);

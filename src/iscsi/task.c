@@ -35,7 +35,7 @@ void prk_task_free(struct prk_task *t)
  * backstore still reaches the medium later. Were it on no list, a PREEMPT
  * AND ABORT (or CLEAR TASK SET, LU reset) could not wait for it, and a
  * fenced host's write could land after the fence returned. So it keeps
- * its TMF, if any, and joins the server's orphans with its own copy of
+ * the aborts that wait for it, if any, and joins the server's orphans with its own copy of
  * the I_T nexus, port and target (the session is freed right after). */
 static void orphan_keep(struct prk_iscsi_server *s, struct prk_session *ss, struct prk_task *t)
 {
@@ -216,11 +216,7 @@ static void task_done(struct prk_lu_cmd *cmd)
 	/* The LU is done with the write data: give the memory back before the
 	 * response computes MaxCmdSN. */
 	prk_task_mem_release(t);
-	if (t->tmf) {
-		struct prk_tmf *tmf = t->tmf;
-		t->tmf = NULL;
-		prk_tmf_task_done(tmf);
-	}
+	prk_abort_task_left(t); /* every abort waiting for it, not just the first */
 	if (!c) {
 		orphan_unlink(t); /* the connection went away meanwhile */
 		prk_task_free(t);

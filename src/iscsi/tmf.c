@@ -33,6 +33,7 @@ static void tmf_respond(struct prk_tmf *tmf)
 	if (tmf->reset_target)
 		for (size_t i = 0; i < tmf->reset_target->n_luns; i++)
 			prk_lu_reset(tmf->reset_target->luns[i].lu);
+	free(tmf->extra); /* every link was let go by its task */
 	if (tmf->on_done) {
 		tmf->on_done(tmf->on_done_arg);
 	} else if (c) {
@@ -73,6 +74,18 @@ bool prk_tmf_aborted_ahead_data(const struct prk_session *ss, uint32_t itt)
 	return false;
 }
 
+/* Out of memory for the links to tasks another abort holds: nothing was
+ * aborted, and the initiator hears so ("Function rejected"), not a
+ * "Function complete" that would not be true. */
+static void abort_or_reject(struct prk_iscsi_server *s, const struct prk_abort *a,
+                            struct prk_tmf *tmf)
+{
+	if (prk_abort_tasks(s, a, tmf) < 0) {
+		prk_err("%s: out of memory: rejected, nothing aborted", a->what);
+		tmf->response = TMF_REJECTED;
+	}
+}
+
 void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 {
 	struct prk_iscsi_tmf_req req;
@@ -84,6 +97,23 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 	struct prk_session *ss = c->sess;
 	if (!req.h.immediate && prk_sn_lt(ss->expcmdsn, req.cmdsn + 1))
 		ss->expcmdsn = req.cmdsn + 1;
+	unsigned pending = 0;
+	for (const struct prk_tmf *o = c->tmfs; o; o = o->next)
+		pending++;
+	if (pending >= PRK_TMF_PENDING_MAX) {
+		/* One line, then one per 1024: a flood of TMFs is no flood of
+		 * the log. */
+		if (c->tmf_rejects++ % 1024 == 0)
+			prk_warn("%s: TMF %u itt 0x%x: %u TMFs already wait for tasks: rejected "
+			         "(%u so far)",
+			         c->peer, req.function, req.h.itt, pending, c->tmf_rejects);
+		struct prk_iscsi_tmf_rsp r = {.itt = req.h.itt, .response = TMF_REJECTED};
+		prk_conn_fill_sn(c, &r.sn, true);
+		uint8_t rsp[PRK_ISCSI_BHS_LEN];
+		prk_iscsi_tmf_rsp_encode(&r, rsp);
+		prk_conn_send(c, rsp, NULL, 0, NULL);
+		return;
+	}
 	struct prk_tmf *tmf = calloc(1, sizeof(*tmf));
 	if (!tmf) {
 		prk_conn_reject(c, bhs, PRK_REJECT_OUT_OF_RESOURCES);
@@ -122,7 +152,7 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 		if (t) {
 			a.what = "ABORT TASK";
 			a.task = t;
-			prk_abort_tasks(c->srv, &a, tmf);
+			abort_or_reject(c->srv, &a, tmf);
 		} else {
 			/* RFC 7143 11.5.1: a task that is not found but whose
 			 * RefCmdSN lies in the window (not received yet) counts as
@@ -148,28 +178,31 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 		/* Only the requesting I_T nexus's tasks (SAM-5 7.2). */
 		a.what = "ABORT TASK SET";
 		a.own_only = true;
-		prk_abort_tasks(c->srv, &a, tmf);
+		abort_or_reject(c->srv, &a, tmf);
 		break;
 	case PRK_TMF_CLEAR_TASK_SET:
 		/* Every I_T nexus's tasks on this LU (SAM-5 7.4). */
 		a.what = "CLEAR TASK SET";
-		prk_abort_tasks(c->srv, &a, tmf);
+		abort_or_reject(c->srv, &a, tmf);
 		break;
 	case PRK_TMF_LU_RESET:
 		/* As CLEAR TASK SET; then, once they have left the LU, the
 		 * reset itself (29/03 to every nexus, SPC-2 release, mode
 		 * defaults: prk_lu_reset in tmf_respond). */
 		a.what = "LOGICAL UNIT RESET";
-		prk_abort_tasks(c->srv, &a, tmf);
-		tmf->reset_lu = lu;
+		abort_or_reject(c->srv, &a, tmf);
+		if (tmf->response == TMF_COMPLETE) /* not when rejected */
+			tmf->reset_lu = lu;
 		break;
 	case PRK_TMF_TARGET_WARM_RESET:
 	case PRK_TMF_TARGET_COLD_RESET:
 		a.what = "TARGET RESET";
 		a.lu = NULL;
-		prk_abort_tasks(c->srv, &a, tmf);
-		tmf->reset_target = ss->tgt;
-		tmf->drop_after = req.function == PRK_TMF_TARGET_COLD_RESET;
+		abort_or_reject(c->srv, &a, tmf);
+		if (tmf->response == TMF_COMPLETE) {
+			tmf->reset_target = ss->tgt;
+			tmf->drop_after = req.function == PRK_TMF_TARGET_COLD_RESET;
+		}
 		break;
 	default:
 		tmf->response = TMF_NOT_SUPPORTED;
@@ -200,6 +233,10 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	                      .sets = sets,
 	                      .n_sets = n,
 	                      .except = except};
-	prk_abort_tasks(s, &a, b);
+	if (prk_abort_tasks(s, &a, b) < 0) {
+		/* As above: the PR OUT goes on, and the log says the fence did
+		 * not wait. */
+		prk_err("PREEMPT AND ABORT: out of memory; tasks were not aborted");
+	}
 	prk_tmf_task_done(b);
 }
