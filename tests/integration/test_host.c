@@ -30,6 +30,9 @@
 
 static struct h_daemon daemon_;
 static struct prk_host *host;
+/* A second host (its own loop and state directory), for tests that must
+ * order what two hosts do: its devices act only while its loop runs. */
+static struct prk_host *host2;
 static char urls[4][256];
 static const char *url_ptrs[4];
 
@@ -126,17 +129,32 @@ static int setup3(void **state)
 	return start(3);
 }
 
+static struct prk_host *host2_new(void)
+{
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/host2", daemon_.dir);
+	struct prk_host_opts ho = {.state_dir = dir};
+	struct prk_host_err err;
+	host2 = prk_host_new(&ho, &err);
+	if (!host2)
+		fail_msg("prk_host_new: %s", err.msg);
+	return host2;
+}
+
 static int teardown(void **state)
 {
 	(void)state;
 	prk_host_free(host);
 	host = NULL;
+	prk_host_free(host2);
+	host2 = NULL;
 	return h_stop(&daemon_) == 0 ? 0 : -1;
 }
 
 /* What mk() makes: a device of initiator ini with key, over the first
  * n_paths portals; the fields left out take the library's defaults. */
 struct mk_opts {
+	struct prk_host *on; /* the host (NULL: host) */
 	const char *ini;
 	uint64_t key;
 	int n_paths;
@@ -156,7 +174,7 @@ static struct prk_mpdev *mk(const struct mk_opts *m)
 	                           .no_path_timeout_ms = m->no_path_ms,
 	                           .on_event = on_event};
 	struct prk_host_err err;
-	struct prk_mpdev *d = prk_mpdev_new(host, &o, &err);
+	struct prk_mpdev *d = prk_mpdev_new(m->on ? m->on : host, &o, &err);
 	if (!d)
 		fail_msg("prk_mpdev_new: %s", err.msg);
 	return d;
@@ -736,7 +754,9 @@ static void test_spc2_fallback(void **state)
  * first, and when A's path returns A finds the LU reserved by another
  * initiator (through its old path it tries again for its no-path time:
  * the holder could be its own old session) and is fenced: its writes
- * fail with RESERVATION CONFLICT instead of reaching the LU. */
+ * fail with RESERVATION CONFLICT instead of reaching the LU. B is on a
+ * host of its own: A's loop does not run while B opens, so B reserves
+ * first whatever the speed of the machine. */
 static void test_spc2_lost_to_another_host(void **state)
 {
 	(void)state;
@@ -749,8 +769,8 @@ static void test_spc2_lost_to_another_host(void **state)
 	assert_true(wait_state(a, 0, PRK_PATH_DOWN, 5000));
 	assert_true(wait_state(a, 1, PRK_PATH_DOWN, 5000));
 	portal_up(1);
-	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
-	open_ok(b, PRK_OPEN_DEFAULT); /* before A's checker finds the portal */
+	struct prk_mpdev *b = MK(.on = host2_new(), .ini = INI_B, .key = KEY_B, .n_paths = 2);
+	open_ok(b, PRK_OPEN_DEFAULT); /* runs host2's loop only: A waits */
 	assert_true(wait_state(a, 1, PRK_PATH_UP, 5000));
 	for (int i = 0; i < 40 && !prk_mpdev_is_fenced(a); i++)
 		pump(50);
