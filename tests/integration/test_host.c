@@ -261,6 +261,26 @@ static bool wait_state(struct prk_mpdev *d, int path, enum prk_path_state s, int
 	}
 }
 
+/* Waits (running the loop) until n paths of d are UP with our key
+ * registered: after a stall the paths come back, and register again, one
+ * at a time. */
+static bool wait_registered_up(struct prk_mpdev *d, int n, int ms)
+{
+	uint64_t end = prk_host_now_ms() + (uint64_t)ms;
+	struct prk_path_info pi[8];
+	for (;;) {
+		size_t np = prk_mpdev_paths(d, pi, 8);
+		int up = 0;
+		for (size_t i = 0; i < np; i++)
+			up += pi[i].state == PRK_PATH_UP && pi[i].registered;
+		if (up >= n)
+			return true;
+		if (prk_host_now_ms() >= end)
+			return false;
+		prk_host_run(host, 10);
+	}
+}
+
 static int cli(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4,
                const char *a5)
 {
@@ -640,6 +660,7 @@ static void test_unresponsive_target_recovers(void **state)
 	struct prk_path_info pi[8];
 	prk_mpdev_paths(a, pi, 8);
 	assert_true(pi[0].failures + pi[1].failures > 0);
+	assert_true(wait_registered_up(a, 2, 5000));
 	assert_one_reg_per_path(a, INI_A, KEY_A, 2);
 	prk_mpdev_free(a);
 }
