@@ -137,15 +137,7 @@ void prk_mpdev_free(struct prk_mpdev *d)
 	for (size_t i = 0; i < d->n_paths; i++) {
 		struct hpath *p = &d->paths[i];
 		p->removed = true;
-		if (p->ctx) {
-			struct iscsi_context *ctx = p->ctx;
-			if (p->conn == HC_READY || p->conn == HC_LOGGED_IN)
-				iscsi_logout_sync(ctx);
-			p->conn = HC_IDLE;
-			iscsi_scsi_cancel_all_tasks(ctx);
-			p->ctx = NULL;
-			iscsi_destroy_context(ctx);
-		}
+		prk_path_close_sync(p);
 		prk_isid_release(p);
 	}
 	fail_pending(d, PRK_IO_CLOSED);

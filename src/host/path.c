@@ -180,6 +180,33 @@ void prk_path_connect_async(struct hpath *p)
 	}
 }
 
+/* libiscsi calls back the commands it cancels only while it counts the
+ * session as logged in: once a logout has been answered (or the session
+ * is otherwise over) it frees them without a word, and neither their
+ * owners nor our own hcmd ever hear of them again. Every command still on
+ * p->cmds once the context is destroyed is such a one: it completes here
+ * as CANCELLED, exactly once (hcmd_cb unlinks it). p->ctx is NULL by
+ * now, so nothing its completion re-drives can land on p. */
+static void complete_orphans(struct hpath *p)
+{
+	while (p->cmds)
+		hcmd_cb(NULL, SCSI_STATUS_CANCELLED, p->cmds->task, p->cmds);
+}
+
+/* Ends p's context: the commands libiscsi still calls back complete as
+ * CANCELLED first, then those it let go of. */
+static void end_context(struct hpath *p)
+{
+	struct iscsi_context *ctx = p->ctx;
+	p->conn = HC_IDLE;
+	p->tmf_pending = 0;
+	p->check_inflight = false;
+	iscsi_scsi_cancel_all_tasks(ctx);
+	p->ctx = NULL;
+	iscsi_destroy_context(ctx);
+	complete_orphans(p);
+}
+
 static void tmf_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
 {
 	(void)ctx;
@@ -203,17 +230,24 @@ void prk_path_drop(struct hpath *p, const char *why)
 		p->failed_logins++;
 	p->conn = HC_IDLE;
 	p->hooks->session_ending(p);
-	p->tmf_pending = 0;
-	p->check_inflight = false;
 	/* Outstanding commands complete as CANCELLED: data I/O is re-driven
 	 * on another path by its completion. */
-	iscsi_scsi_cancel_all_tasks(ctx);
-	p->ctx = NULL;
-	iscsi_destroy_context(ctx);
+	end_context(p);
 	p->healthy_since_ms = 0;
 	p->next_connect_ms = prk_host_now_ms() + dflt(p->o->checker_interval_ms, 1000);
 	prk_path_set_state(p, PRK_PATH_DOWN, p->last_error);
 	p->hooks->dropped(p);
+}
+
+void prk_path_close_sync(struct hpath *p)
+{
+	if (!p->ctx)
+		return;
+	/* The logout ends at the target what is still running there; the
+	 * answers that come before its own are delivered as usual. */
+	if (p->conn == HC_READY || p->conn == HC_LOGGED_IN)
+		iscsi_logout_sync(p->ctx);
+	end_context(p);
 }
 
 void prk_path_timers(struct hpath *p, uint64_t now)

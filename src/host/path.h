@@ -117,6 +117,11 @@ struct hcmd {
 
 void prk_path_connect_async(struct hpath *p);
 void prk_path_drop(struct hpath *p, const char *why);
+/* Ends p's session for good (its device is going): a logout when logged
+ * in, then every command still in flight completes as CANCELLED, exactly
+ * once, whatever libiscsi did with it. It calls no hook itself (a
+ * completion may). */
+void prk_path_close_sync(struct hpath *p);
 void prk_path_set_state(struct hpath *p, enum prk_path_state s, const char *why);
 struct hcmd *prk_path_cmd_async(struct hpath *p, struct scsi_task *t, unsigned timeout_ms,
                                 uint64_t bytes, hcmd_fn done, void *arg);
