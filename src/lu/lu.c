@@ -107,6 +107,7 @@ struct prk_lu *prk_lu_new(const struct prk_lu_config *cfg, struct prk_bs *bs, ch
 	if (lu->align < 1)
 		lu->align = 1;
 	make_naa(lu);
+	prk_lu_op_index(lu->op_first);
 	prk_lu_mode_reset(lu);
 	return lu;
 }
@@ -269,10 +270,13 @@ static void bad_service_action(struct prk_lu *lu, struct prk_lu_cmd *cmd)
  * reaches the LU in normal operation. */
 static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 {
-	const struct prk_lu_op *o = prk_lu_op_first(op);
-	bool has_sa = o && o->sa >= 0;
+	unsigned first = lu->op_first[op];
+	if (!first)
+		return unsupported;
+	const struct prk_lu_op *o = &prk_lu_ops[first - 1];
+	bool has_sa = o->sa >= 0;
 	if (has_sa)
-		o = prk_lu_op_find(op, sa);
+		o = prk_lu_op_next_sa(o, sa);
 	if (o && o->handler && prk_lu_op_available(lu, o))
 		return o->handler;
 	return has_sa ? bad_service_action : unsupported;

@@ -163,6 +163,7 @@ struct prk_lu {
 	struct prk_lu_pr_hooks pr_hooks;
 	const struct prk_lu_port_groups *tpgs; /* NULL: no ALUA restrictions */
 	struct prk_lu_sanitize san;
+	uint8_t op_first[256]; /* prk_lu_op_index(): opcode -> 1 + its first row */
 };
 
 /* ---- Commands (lu.c) ---- */
@@ -258,14 +259,21 @@ struct prk_lu_op {
 	prk_lu_handler handler; /* NULL: answered by the target (REPORT LUNS) */
 	uint8_t usage[16];      /* RSOC CDB USAGE DATA, cdb_len bytes */
 };
+extern const struct prk_lu_op prk_lu_ops[];
+/* Fills first[op] with 1 + the index of op's first row, 0 where op has
+ * none: dispatch's one-load lookup, built once per LU. */
+void prk_lu_op_index(uint8_t first[256]);
 /* Row i in (op, sa) order, NULL past the end. */
 const struct prk_lu_op *prk_lu_op_row(size_t i);
 /* The row of (op, sa), whatever the LU's configuration; sa -1 for an
  * opcode without service actions. NULL when there is none. */
 const struct prk_lu_op *prk_lu_op_find(uint8_t op, int sa);
 /* The first row of op (the only one when it has no service actions), or
- * NULL: one bisection, as dispatch needs on every command. */
+ * NULL. */
 const struct prk_lu_op *prk_lu_op_first(uint8_t op);
+/* The row of service action sa among the rows of first's opcode (first is
+ * that opcode's first row), or NULL. */
+const struct prk_lu_op *prk_lu_op_next_sa(const struct prk_lu_op *first, int sa);
 /* Does the opcode have rows per service action (byte 1 bits 4..0)? */
 bool prk_lu_op_has_sa(uint8_t op);
 /* Does this LU's configuration offer the row's command? */

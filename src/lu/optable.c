@@ -10,8 +10,10 @@
  * LINK, which are checked. No row claims a command timeout (RSOC reports
  * 0, "not specified", for all), so the table has no timeout column.
  *
- * The rows are sorted by (op, sa): prk_lu_op_find() searches them by
- * bisection on every command, and test_optable checks the order. */
+ * The rows are sorted by (op, sa), which test_optable checks: each LU
+ * keeps an index from opcode to its first row (prk_lu_op_index), so
+ * dispatch costs one load, and prk_lu_op_find() bisects for the service
+ * actions. */
 #include "lu_internal.h"
 
 #define X 0xff
@@ -22,7 +24,7 @@
 
 /* op, sa, CDB length, flags, usage bits of byte 1 only thin LUs advertise,
  * handler (NULL: REPORT LUNS, which the target answers for the LU), usage. */
-static const struct prk_lu_op rows[] = {
+const struct prk_lu_op prk_lu_ops[] = {
     {PRK_OP_TEST_UNIT_READY,
      -1,
      6,
@@ -296,12 +298,19 @@ static const struct prk_lu_op rows[] = {
      prk_lu_read_defect_data,
      {PRK_OP_READ_DEFECT12, 0x1f, X, X, X, X, X, X, X, X, 0, C}},
 };
-#define N_ROWS (sizeof(rows) / sizeof(rows[0]))
+#define N_ROWS (sizeof(prk_lu_ops) / sizeof(prk_lu_ops[0]))
 _Static_assert(N_ROWS <= PRK_LU_MAX_OPS, "PRK_LU_MAX_OPS sizes the RSOC reply buffer");
+
+void prk_lu_op_index(uint8_t first[256])
+{
+	memset(first, 0, 256);
+	for (size_t i = N_ROWS; i-- > 0;)
+		first[prk_lu_ops[i].op] = (uint8_t)(i + 1);
+}
 
 const struct prk_lu_op *prk_lu_op_row(size_t i)
 {
-	return i < N_ROWS ? &rows[i] : NULL;
+	return i < N_ROWS ? &prk_lu_ops[i] : NULL;
 }
 
 /* Sort key: service action -1 sorts before 0. */
@@ -320,7 +329,7 @@ static size_t lower_bound(uint8_t op, int sa)
 	size_t lo = 0, hi = N_ROWS;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (cmp(&rows[mid], op, sa) < 0)
+		if (cmp(&prk_lu_ops[mid], op, sa) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -331,13 +340,22 @@ static size_t lower_bound(uint8_t op, int sa)
 const struct prk_lu_op *prk_lu_op_find(uint8_t op, int sa)
 {
 	size_t i = lower_bound(op, sa);
-	return i < N_ROWS && cmp(&rows[i], op, sa) == 0 ? &rows[i] : NULL;
+	return i < N_ROWS && cmp(&prk_lu_ops[i], op, sa) == 0 ? &prk_lu_ops[i] : NULL;
+}
+
+const struct prk_lu_op *prk_lu_op_next_sa(const struct prk_lu_op *first, int sa)
+{
+	/* An opcode has a handful of rows, contiguous: a scan beats bisection. */
+	for (const struct prk_lu_op *o = first; o < prk_lu_ops + N_ROWS && o->op == first->op; o++)
+		if (o->sa == sa)
+			return o;
+	return NULL;
 }
 
 const struct prk_lu_op *prk_lu_op_first(uint8_t op)
 {
 	size_t i = lower_bound(op, -1);
-	return i < N_ROWS && rows[i].op == op ? &rows[i] : NULL;
+	return i < N_ROWS && prk_lu_ops[i].op == op ? &prk_lu_ops[i] : NULL;
 }
 
 bool prk_lu_op_has_sa(uint8_t op)

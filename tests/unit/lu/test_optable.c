@@ -54,11 +54,14 @@ static void test_rows_well_formed(void **state)
 			assert_int_equal(o->usage[1] & 0x1f, o->sa);
 		assert_int_equal(o->thin_usage1 & ~o->usage[1], 0);
 		assert_ptr_equal(prk_lu_op_find(o->op, o->sa), o);
+		assert_ptr_equal(prk_lu_op_next_sa(prk_lu_op_first(o->op), o->sa), o);
 		assert_int_equal(prk_lu_op_has_sa(o->op), o->sa >= 0);
 	}
 	assert_null(prk_lu_op_row(n));
 	assert_null(prk_lu_op_find(0xc0, -1));
 	assert_null(prk_lu_op_find(PRK_OP_SANITIZE, 0x03)); /* CRYPTOGRAPHIC ERASE */
+	assert_null(prk_lu_op_next_sa(prk_lu_op_first(PRK_OP_SANITIZE), 0x03));
+	assert_null(prk_lu_op_first(0xc0));
 }
 
 /* Every command the LU implements has a class of its own in the engine's
