@@ -12,8 +12,8 @@
  *
  * The rows are sorted by (op, sa), which test_optable checks: each LU
  * keeps an index from opcode to its first row (prk_lu_op_index), so
- * dispatch costs one load, and prk_lu_op_find() bisects for the service
- * actions. */
+ * dispatch costs one load plus a scan of an opcode's few service-action
+ * rows; prk_lu_op_find() (RSOC, SANITIZE) bisects. */
 #include "lu_internal.h"
 
 #define X 0xff
