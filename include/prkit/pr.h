@@ -211,6 +211,10 @@ enum prk_cmd_class {
 	PRK_CLASS_SPC2,        /* RESERVE / RELEASE (6/10): decided by the engine */
 };
 enum prk_cmd_class prk_pr_classify(const uint8_t *cdb, size_t cdb_len);
+/* Is the command's class in the table, rather than the medium-write default
+ * given to what the table does not know? For the device server's tests:
+ * every command an LU implements must have a class of its own. */
+bool prk_pr_class_known(const uint8_t *cdb, size_t cdb_len);
 
 /* ---- Persistent record (APTPL) ----
  * A versioned, checksummed byte string holding everything that persists:

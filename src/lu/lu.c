@@ -107,6 +107,7 @@ struct prk_lu *prk_lu_new(const struct prk_lu_config *cfg, struct prk_bs *bs, ch
 	if (lu->align < 1)
 		lu->align = 1;
 	make_naa(lu);
+	prk_lu_op_index(lu->op_first);
 	prk_lu_mode_reset(lu);
 	return lu;
 }
@@ -247,7 +248,7 @@ size_t prk_lu_params(const struct prk_lu_cmd *cmd, size_t param_len, const uint8
 
 /* ---- Dispatch ---- */
 
-typedef void (*handler_fn)(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+typedef prk_lu_handler handler_fn;
 
 static void unsupported(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
@@ -261,99 +262,28 @@ static void bad_service_action(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	prk_lu_fail_cdb(lu, cmd, 1, 4);
 }
 
-/* The handler of (op, sa). Returns unsupported() or bad_service_action()
- * for what this LU does not implement. UNMAP and GET LBA STATUS exist only
- * on thin LUs (SBC-3: LBPU=0 means UNMAP is not supported); PERSISTENT
- * RESERVE IN/OUT not on SPC-2 LUs (cfg.no_pr). REPORT LUNS is the
- * target's: it never reaches the LU in normal operation. */
+/* The handler of (op, sa), from the command table (optable.c). Returns
+ * unsupported() or bad_service_action() for what this LU does not
+ * implement: a row the LU's configuration leaves out counts as absent, so
+ * UNMAP on a fully provisioned LU or PERSISTENT RESERVE IN on an SPC-2 LU
+ * is an unknown opcode. REPORT LUNS is the target's (no handler): it never
+ * reaches the LU in normal operation. */
 static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 {
-	switch (op) {
-	case PRK_OP_TEST_UNIT_READY:
-		return prk_lu_test_unit_ready;
-	case PRK_OP_INQUIRY:
-		return prk_lu_inquiry;
-	case PRK_OP_MODE_SENSE6:
-	case PRK_OP_MODE_SENSE10:
-		return prk_lu_mode_sense;
-	case PRK_OP_MODE_SELECT6:
-	case PRK_OP_MODE_SELECT10:
-		return prk_lu_mode_select;
-	case PRK_OP_RESERVE6:
-	case PRK_OP_RELEASE6:
-	case PRK_OP_RESERVE10:
-	case PRK_OP_RELEASE10:
-		return prk_lu_spc2_cmd;
-	case PRK_OP_START_STOP_UNIT:
-		return prk_lu_start_stop;
-	case PRK_OP_READ_CAPACITY10:
-		return prk_lu_read_capacity10;
-	case PRK_OP_READ6:
-	case PRK_OP_READ10:
-	case PRK_OP_READ12:
-	case PRK_OP_READ16:
-		return prk_lu_read;
-	case PRK_OP_WRITE6:
-	case PRK_OP_WRITE10:
-	case PRK_OP_WRITE12:
-	case PRK_OP_WRITE16:
-	case PRK_OP_WRITE_VERIFY10:
-	case PRK_OP_WRITE_VERIFY12:
-	case PRK_OP_WRITE_VERIFY16:
-		return prk_lu_write;
-	case PRK_OP_VERIFY10:
-	case PRK_OP_VERIFY12:
-	case PRK_OP_VERIFY16:
-		return prk_lu_verify;
-	case PRK_OP_PRE_FETCH10:
-	case PRK_OP_PRE_FETCH16:
-		return prk_lu_prefetch;
-	case PRK_OP_SYNC_CACHE10:
-	case PRK_OP_SYNC_CACHE16:
-		return prk_lu_sync_cache;
-	case PRK_OP_WRITE_SAME10:
-	case PRK_OP_WRITE_SAME16:
-		return prk_lu_write_same;
-	case PRK_OP_UNMAP:
-		return lu->cfg.thin ? prk_lu_unmap : unsupported;
-	case PRK_OP_PR_IN:
-		return lu->cfg.no_pr ? unsupported : prk_lu_pr_in_cmd;
-	case PRK_OP_PR_OUT:
-		return lu->cfg.no_pr ? unsupported : prk_lu_pr_out_cmd;
-	case PRK_OP_COMPARE_AND_WRITE:
-		return prk_lu_compare_and_write;
-	case PRK_OP_ORWRITE16:
-		return prk_lu_orwrite;
-	case PRK_OP_READ_DEFECT10:
-	case PRK_OP_READ_DEFECT12:
-		return prk_lu_read_defect_data;
-	case PRK_OP_WRITE_ATOMIC16:
-		return prk_lu_atomic_max_blocks(lu) ? prk_lu_write_atomic : unsupported;
-	case PRK_OP_SANITIZE:
-		return prk_lu_sanitize_supported(lu, sa) ? prk_lu_sanitize : bad_service_action;
-	case PRK_OP_SERVICE_ACTION_IN16:
-		if (sa == PRK_SAI_READ_CAPACITY16)
-			return prk_lu_read_capacity16;
-		if (sa == PRK_SAI_GET_LBA_STATUS && lu->cfg.thin)
-			return prk_lu_get_lba_status;
-		return bad_service_action;
-	case PRK_OP_MAINTENANCE_IN:
-		if (sa == PRK_MI_REPORT_TARGET_PGS)
-			return prk_lu_rtpg;
-		if (sa == PRK_MI_REPORT_SUPPORTED_OPCODES)
-			return prk_lu_rsoc;
-		if (sa == PRK_MI_REPORT_SUPPORTED_TMFS)
-			return prk_lu_rstmf;
-		return bad_service_action;
-	default:
+	unsigned first = lu->op_first[op];
+	if (!first)
 		return unsupported;
-	}
+	const struct prk_lu_op *o = &prk_lu_ops[first - 1];
+	bool has_sa = o->sa >= 0;
+	if (has_sa)
+		o = prk_lu_op_next_sa(o, sa);
+	if (o && o->handler && prk_lu_op_available(lu, o))
+		return o->handler;
+	return has_sa ? bad_service_action : unsupported;
 }
 
 bool prk_lu_cmd_supported(const struct prk_lu *lu, uint8_t op, int sa)
 {
-	if (op == PRK_OP_REQUEST_SENSE)
-		return true;
 	handler_fn h = handler_of(lu, op, sa);
 	return h != unsupported && h != bad_service_action;
 }
@@ -446,9 +376,11 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		unsupported(lu, cmd);
 		return;
 	}
-	int sa = op == PRK_OP_SANITIZE ? cmd->cdb[1] & 0x1f
-	                               : prk_cdb_service_action(cmd->cdb, cmd->cdb_len);
-	handler_fn h = op == PRK_OP_REQUEST_SENSE ? prk_lu_request_sense : handler_of(lu, op, sa);
+	/* Read only for opcodes with service actions in the table, which all
+	 * carry it in byte 1 bits 4..0 (SERVICE ACTION IN(16), MAINTENANCE IN,
+	 * SANITIZE). */
+	int sa = cmd->cdb_len >= 2 ? cmd->cdb[1] & 0x1f : -1;
+	handler_fn h = handler_of(lu, op, sa);
 	if (h == unsupported) {
 		unsupported(lu, cmd);
 		return;

@@ -163,6 +163,7 @@ struct prk_lu {
 	struct prk_lu_pr_hooks pr_hooks;
 	const struct prk_lu_port_groups *tpgs; /* NULL: no ALUA restrictions */
 	struct prk_lu_sanitize san;
+	uint8_t op_first[256]; /* prk_lu_op_index(): opcode -> 1 + its first row */
 };
 
 /* ---- Commands (lu.c) ---- */
@@ -240,6 +241,43 @@ void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
  * there, fails it with NOT READY 04/0B or 04/0C and returns false. Call
  * only when lu->tpgs && lu->tpgs->n_restricted. */
 bool prk_lu_alua_check(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+
+/* ---- The command table (optable.c) ---- */
+typedef void (*prk_lu_handler)(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+enum {
+	PRK_LU_OP_THIN = 1 << 0,   /* only on thin LUs (SBC-3: LBPU=0 means no UNMAP) */
+	PRK_LU_OP_PR = 1 << 1,     /* only on LUs with persistent reservations (not no_pr) */
+	PRK_LU_OP_ATOMIC = 1 << 2, /* only where the backstore makes writes all-or-nothing */
+};
+#define PRK_LU_MAX_OPS 64 /* rows at most: sizes the RSOC reply */
+struct prk_lu_op {
+	uint8_t op;
+	int16_t sa; /* -1: the opcode has no service actions */
+	uint8_t cdb_len;
+	uint8_t flags;
+	uint8_t thin_usage1;    /* bits of usage[1] advertised only on thin LUs */
+	prk_lu_handler handler; /* NULL: answered by the target (REPORT LUNS) */
+	uint8_t usage[16];      /* RSOC CDB USAGE DATA, cdb_len bytes */
+};
+extern const struct prk_lu_op prk_lu_ops[];
+/* Fills first[op] with 1 + the index of op's first row, 0 where op has
+ * none: dispatch's one-load lookup, built once per LU. */
+void prk_lu_op_index(uint8_t first[256]);
+/* Row i in (op, sa) order, NULL past the end. */
+const struct prk_lu_op *prk_lu_op_row(size_t i);
+/* The row of (op, sa), whatever the LU's configuration; sa -1 for an
+ * opcode without service actions. NULL when there is none. */
+const struct prk_lu_op *prk_lu_op_find(uint8_t op, int sa);
+/* The first row of op (the only one when it has no service actions), or
+ * NULL. */
+const struct prk_lu_op *prk_lu_op_first(uint8_t op);
+/* The row of service action sa among the rows of first's opcode (first is
+ * that opcode's first row), or NULL. */
+const struct prk_lu_op *prk_lu_op_next_sa(const struct prk_lu_op *first, int sa);
+/* Does the opcode have rows per service action (byte 1 bits 4..0)? */
+bool prk_lu_op_has_sa(uint8_t op);
+/* Does this LU's configuration offer the row's command? */
+bool prk_lu_op_available(const struct prk_lu *lu, const struct prk_lu_op *o);
 
 /* Is the command (opcode + service action) implemented by this LU? Used
  * by REPORT SUPPORTED OPERATION CODES and by the dispatcher's tests. */

@@ -43,10 +43,11 @@
 #define SA_CRYPTO_ERASE 0x03
 #define SA_EXIT_FAILURE_MODE 0x1f
 
+/* The service actions are rows of the command table (optable.c). */
 bool prk_lu_sanitize_supported(const struct prk_lu *lu, int sa)
 {
-	return sa == SA_OVERWRITE || sa == SA_EXIT_FAILURE_MODE ||
-	       (sa == SA_BLOCK_ERASE && lu->cfg.thin);
+	const struct prk_lu_op *o = prk_lu_op_find(PRK_OP_SANITIZE, sa);
+	return o && prk_lu_op_available(lu, o);
 }
 
 /* ---- Commands while a sanitize runs or failed ---- */

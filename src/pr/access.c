@@ -85,7 +85,9 @@ static const uint8_t op_class[256] = {
     [PRK_OP_READ_DEFECT12] = R,
 };
 
-static enum prk_cmd_class by_service_action(const uint8_t *cdb, size_t len)
+/* The class of an opcode whose class depends on its service action or a
+ * CDB field; -1 for a service action the table does not know. */
+static int by_service_action(const uint8_t *cdb, size_t len)
 {
 	int sa = prk_cdb_service_action(cdb, len);
 	switch (cdb[0]) {
@@ -126,17 +128,30 @@ static enum prk_cmd_class by_service_action(const uint8_t *cdb, size_t len)
 		}
 		break;
 	}
-	return PRK_CLASS_WRITE; /* unknown service action: most restricted */
+	return -1;
+}
+
+/* The table's class, or -1 when neither the opcode nor its service action
+ * is in it. */
+static int class_of(const uint8_t *cdb, size_t cdb_len)
+{
+	if (!cdb_len)
+		return -1;
+	uint8_t v = op_class[cdb[0]];
+	if (v == SA)
+		return by_service_action(cdb, cdb_len);
+	return v ? v - 1 : -1;
 }
 
 enum prk_cmd_class prk_pr_classify(const uint8_t *cdb, size_t cdb_len)
 {
-	if (!cdb_len)
-		return PRK_CLASS_WRITE;
-	uint8_t v = op_class[cdb[0]];
-	if (v == SA)
-		return by_service_action(cdb, cdb_len);
-	return v ? (enum prk_cmd_class)(v - 1) : PRK_CLASS_WRITE;
+	int c = class_of(cdb, cdb_len);
+	return c < 0 ? PRK_CLASS_WRITE : (enum prk_cmd_class)c; /* unknown: most restricted */
+}
+
+bool prk_pr_class_known(const uint8_t *cdb, size_t cdb_len)
+{
+	return class_of(cdb, cdb_len) >= 0;
 }
 
 void prk_pr_lost_sense(struct prk_sense *s)
