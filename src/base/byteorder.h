@@ -1,5 +1,7 @@
-/* Big-endian loads and stores: the one set for all of prkit (SCSI CDBs and
- * parameter data, iSCSI PDU headers, records on disk are all big-endian).
+/* Byte-order loads and stores: the one set for all of prkit. Big-endian for
+ * the wire (SCSI CDBs and parameter data, iSCSI PDU headers); little-endian
+ * for the formats prkit defines itself (the APTPL record, the I/O verify
+ * pattern), which are documented that way.
  *
  * Fields are often unaligned, so every access goes byte by byte; the
  * compiler turns these into single loads/stores where the target allows.
@@ -56,6 +58,39 @@ static inline void prk_put_be64(uint8_t *p, uint64_t v)
 {
 	prk_put_be32(p, (uint32_t)(v >> 32));
 	prk_put_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint16_t prk_get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
+
+static inline uint32_t prk_get_le32(const uint8_t *p)
+{
+	return prk_get_le16(p) | (uint32_t)prk_get_le16(p + 2) << 16;
+}
+
+static inline uint64_t prk_get_le64(const uint8_t *p)
+{
+	return prk_get_le32(p) | (uint64_t)prk_get_le32(p + 4) << 32;
+}
+
+static inline void prk_put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void prk_put_le32(uint8_t *p, uint32_t v)
+{
+	prk_put_le16(p, (uint16_t)v);
+	prk_put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
+static inline void prk_put_le64(uint8_t *p, uint64_t v)
+{
+	prk_put_le32(p, (uint32_t)v);
+	prk_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
 #endif

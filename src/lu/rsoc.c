@@ -94,7 +94,7 @@ static bool has_sa(uint8_t op)
 static size_t timeouts(uint8_t *d)
 {
 	memset(d, 0, 12);
-	prk_lu_put16(d, 0x0a);
+	prk_put_be16(d, 0x0a);
 	return 12;
 }
 
@@ -106,8 +106,8 @@ void prk_lu_rsoc(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	bool rctd = c[2] & 0x80;
 	uint8_t opts = c[2] & 0x07;
 	uint8_t rop = c[3];
-	uint16_t rsa = prk_lu_get16(c + 4);
-	uint32_t alloc = prk_lu_get32(c + 6);
+	uint16_t rsa = prk_get_be16(c + 4);
+	uint32_t alloc = prk_get_be32(c + 6);
 	uint8_t d[RSOC_MAX] = {0};
 	size_t off;
 
@@ -118,14 +118,14 @@ void prk_lu_rsoc(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 			if (!listed(lu, o))
 				continue;
 			d[off] = o->op;
-			prk_lu_put16(d + off + 2, o->sa < 0 ? 0 : (uint16_t)o->sa);
+			prk_put_be16(d + off + 2, o->sa < 0 ? 0 : (uint16_t)o->sa);
 			d[off + 5] = (uint8_t)((rctd ? 0x02 : 0) | (o->sa >= 0 ? 0x01 : 0));
-			prk_lu_put16(d + off + 6, o->len);
+			prk_put_be16(d + off + 6, o->len);
 			off += 8;
 			if (rctd)
 				off += timeouts(d + off);
 		}
-		prk_lu_put32(d, (uint32_t)(off - 4));
+		prk_put_be32(d, (uint32_t)(off - 4));
 		prk_lu_reply(lu, cmd, d, off, alloc);
 		return;
 	}
@@ -155,7 +155,7 @@ void prk_lu_rsoc(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		off = 4;
 	} else {
 		d[1] |= 0x03; /* SUPPORT 011b: supported as the standard says */
-		prk_lu_put16(d + 2, o->len);
+		prk_put_be16(d + 2, o->len);
 		memcpy(d + 4, o->usage, o->len);
 		/* WRITE SAME's UNMAP and ANCHOR bits are ignored on a fully
 		 * provisioned LU: do not advertise them there. */

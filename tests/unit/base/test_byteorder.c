@@ -1,4 +1,4 @@
-/* Big-endian loads and stores: known byte patterns, round trips at every
+/* Byte-order loads and stores (big- and little-endian): known byte patterns, round trips at every
  * alignment, and stores that touch only their own bytes. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,6 +65,26 @@ static void stores_touch_only_their_bytes(void **state)
 		assert_int_equal(b[i], 0);
 }
 
+static void little_endian_is_reversed(void **state)
+{
+	uint8_t b[8];
+
+	(void)state;
+	assert_int_equal(prk_get_le16(pattern), 0x2301);
+	assert_int_equal(prk_get_le32(pattern), 0x67452301u);
+	assert_true(prk_get_le64(pattern) == 0xefcdab8967452301ull);
+	assert_int_equal(prk_get_le16(pattern + 4), 0xab89);
+	memset(b, 0, sizeof(b));
+	prk_put_le64(b, 0xefcdab8967452301ull);
+	assert_memory_equal(b, pattern, 8);
+	memset(b, 0, sizeof(b));
+	prk_put_le32(b, 0x67452301u);
+	assert_memory_equal(b, pattern, 4);
+	memset(b, 0, sizeof(b));
+	prk_put_le16(b, 0x2301);
+	assert_memory_equal(b, pattern, 2);
+}
+
 /* Round trips at every offset of an unaligned buffer, over values that set
  * each bit position in turn. */
 static void round_trips_unaligned(void **state)
@@ -84,6 +104,12 @@ static void round_trips_unaligned(void **state)
 			assert_int_equal(prk_get_be24(buf + off), (uint32_t)v & 0xffffff);
 			prk_put_be16(buf + off, (uint16_t)v);
 			assert_int_equal(prk_get_be16(buf + off), (uint16_t)v);
+			prk_put_le64(buf + off, v);
+			assert_true(prk_get_le64(buf + off) == v);
+			prk_put_le32(buf + off, (uint32_t)v);
+			assert_int_equal(prk_get_le32(buf + off), (uint32_t)v);
+			prk_put_le16(buf + off, (uint16_t)v);
+			assert_int_equal(prk_get_le16(buf + off), (uint16_t)v);
 		}
 	}
 }
@@ -94,6 +120,7 @@ int main(void)
 	    cmocka_unit_test(loads_are_big_endian),
 	    cmocka_unit_test(stores_are_big_endian),
 	    cmocka_unit_test(stores_touch_only_their_bytes),
+	    cmocka_unit_test(little_endian_is_reversed),
 	    cmocka_unit_test(round_trips_unaligned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
