@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "be.h"
-#include "prkit/hexdigit.h"
+#include "hexdigit.h"
 
 #define TID_HDR_LEN 4
 #define TID_MIN_ADDL (PRK_TID_MIN_LEN - TID_HDR_LEN)
