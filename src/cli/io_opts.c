@@ -109,19 +109,12 @@ static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 
 static int parse_key(const char *s, uint64_t *out)
 {
+	uint64_t v;
+
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	size_t n = strlen(s);
-	if (n == 0 || n > 16)
-		return -1;
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		int d = prk_hex_digit((unsigned char)s[i]);
-		if (d < 0)
-			return -1;
-		v = v << 4 | (uint64_t)d;
-	}
-	if (!v)
+	/* At most 16 digits: a longer key is a typo even if it has leading zeros. */
+	if (strlen(s) > 16 || !prk_parse_hex_n(s, strlen(s), UINT64_MAX, &v) || !v)
 		return -1;
 	*out = v;
 	return 0;

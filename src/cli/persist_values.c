@@ -15,23 +15,9 @@
  * blanks, a sign and trailing junk; we do not.) */
 bool prk_persist_parse_hex(const char *s, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		int d = prk_hex_digit((unsigned char)*s);
-
-		if (d < 0 || v > (UINT64_MAX >> 4))
-			return false;
-		v = v << 4 | (uint64_t)d;
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
+	return prk_parse_hex_n(s, strlen(s), max, out);
 }
 
 /* --maxlen: decimal, or hex with a 0x prefix or an h suffix (sg3_utils'

@@ -277,13 +277,8 @@ int prk_fence_cluster_key_load(const char *state_dir, const char *cluster, uint6
 	if (got < 0)
 		return prk_errf(err, errlen, "%s: %s", path, strerror(errno));
 	buf[got] = '\0';
-	bool ok = got == 19 && buf[0] == '0' && buf[1] == 'x' && buf[18] == '\n';
-	for (int i = 2; ok && i < 18; i++) {
-		int d = prk_hex_digit(buf[i]);
-		ok = d >= 0;
-		v = v << 4 | (unsigned)(d < 0 ? 0 : d);
-	}
-	if (!ok || v == 0)
+	if (got != 19 || buf[0] != '0' || buf[1] != 'x' || buf[18] != '\n' ||
+	    !prk_parse_hex_n(buf + 2, 16, UINT64_MAX, &v) || v == 0)
 		return prk_errf(err, errlen,
 		                "%s: corrupt (expected 0x and 16 hex digits and a newline); run "
 		                "action on to join again",
