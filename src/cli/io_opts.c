@@ -8,9 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decimal.h"
+#include "errfmt.h"
 #include "io_opts.h"
 #include "prkit/host.h"
-#include "prkit/hexdigit.h"
+#include "hexdigit.h"
 #include "prkit/iscsi_url.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_tid.h"
@@ -95,24 +97,11 @@ int prk_io_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
+	uint64_t v;
+
+	if (!s || !prk_parse_dec(s, hi, &v) || v < lo)
 		return -1;
 	*out = v;
 	return 0;
@@ -120,19 +109,12 @@ static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 
 static int parse_key(const char *s, uint64_t *out)
 {
+	uint64_t v;
+
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	size_t n = strlen(s);
-	if (n == 0 || n > 16)
-		return -1;
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		int d = prk_hex_digit((unsigned char)s[i]);
-		if (d < 0)
-			return -1;
-		v = v << 4 | (uint64_t)d;
-	}
-	if (!v)
+	/* At most 16 digits: a longer key is a typo even if it has leading zeros. */
+	if (strlen(s) > 16 || !prk_parse_hex_n(s, strlen(s), UINT64_MAX, &v) || !v)
 		return -1;
 	*out = v;
 	return 0;
@@ -393,43 +375,44 @@ static int check_positional(int argc, char **argv, struct io_opts *o, char *err,
 		enum prk_iscsi_url_error e = prk_iscsi_url_parse(argv[i], &u, why, sizeof(why));
 
 		if (e == PRK_URL_SCHEME)
-			return fail(err, cap, "'%s': not an option and not an iscsi:// URL",
-			            argv[i]);
+			return prk_errf(err, cap, "'%s': not an option and not an iscsi:// URL",
+			                argv[i]);
 		/* The same checks as prkit persist and the fence agent, before
 		 * any path is tried. */
 		if (e != PRK_URL_OK)
-			return fail(err, cap, "URL '%s': %s", argv[i], why);
+			return prk_errf(err, cap, "URL '%s': %s", argv[i], why);
 		if (o->n_urls == PRK_MPDEV_MAX_PATHS)
-			return fail(err, cap, "URL: at most %d paths", PRK_MPDEV_MAX_PATHS);
+			return prk_errf(err, cap, "URL: at most %d paths", PRK_MPDEV_MAX_PATHS);
 		o->urls[o->n_urls++] = argv[i];
 	}
 	if (!o->n_urls)
-		return fail(err, cap, "URL: give at least one iscsi://HOST[:PORT]/IQN/LUN");
+		return prk_errf(err, cap, "URL: give at least one iscsi://HOST[:PORT]/IQN/LUN");
 	if (o->discover && o->n_urls != 1)
-		return fail(err, cap,
-		            "--discover: give one URL; the other paths are the portals the target "
-		            "lists");
+		return prk_errf(
+		    err, cap,
+		    "--discover: give one URL; the other paths are the portals the target "
+		    "lists");
 	return 0;
 }
 
 static int check_combination(struct io_opts *o, bool time_given, char *err, size_t cap)
 {
 	if (!o->key)
-		return fail(err, cap,
-		            "--key: a reservation key is required (it is registered on every "
-		            "path)");
+		return prk_errf(err, cap,
+		                "--key: a reservation key is required (it is registered on every "
+		                "path)");
 	if (o->no_ctl && o->ctl_path)
-		return fail(err, cap, "--ctl: cannot be given with --no-ctl");
+		return prk_errf(err, cap, "--ctl: cannot be given with --no-ctl");
 	if (!time_given && !o->count)
 		o->seconds = IO_DEFAULT_SECONDS;
 	if (o->size && o->size < o->bs)
-		return fail(err, cap, "--size: %llu bytes is smaller than one I/O (--bs %u)",
-		            (unsigned long long)o->size, o->bs);
+		return prk_errf(err, cap, "--size: %llu bytes is smaller than one I/O (--bs %u)",
+		                (unsigned long long)o->size, o->bs);
 	uint64_t mem = (uint64_t)o->qd * o->bs * (o->rw == IO_RW_VERIFY ? 2 : 1);
 	if (mem > IO_MAX_MEM)
-		return fail(err, cap, "--qd: %u x --bs %u needs %llu MiB of buffers (at most %llu)",
-		            o->qd, o->bs, (unsigned long long)(mem >> 20),
-		            (unsigned long long)(IO_MAX_MEM >> 20));
+		return prk_errf(
+		    err, cap, "--qd: %u x --bs %u needs %llu MiB of buffers (at most %llu)", o->qd,
+		    o->bs, (unsigned long long)(mem >> 20), (unsigned long long)(IO_MAX_MEM >> 20));
 	return 0;
 }
 
@@ -449,12 +432,13 @@ int prk_io_opts_parse(int argc, char **argv, struct io_opts *o, char *err, size_
 		if (c == '?' || c == ':') {
 			const char *arg = argv[optind - 1];
 			if (optopt && optopt >= OPT_KEY)
-				return fail(err, errcap, "--%s: needs a value", opt_name(optopt));
-			return fail(err, errcap, "%s: unknown option", arg);
+				return prk_errf(err, errcap, "--%s: needs a value",
+				                opt_name(optopt));
+			return prk_errf(err, errcap, "%s: unknown option", arg);
 		}
 		if (one_option(c, optarg, o, &time_given))
-			return fail(err, errcap, "--%s: '%s' is not %s", opt_name(c),
-			            optarg ? optarg : "", what_is_wanted(c));
+			return prk_errf(err, errcap, "--%s: '%s' is not %s", opt_name(c),
+			                optarg ? optarg : "", what_is_wanted(c));
 	}
 	if (check_positional(argc, argv, o, err, errcap))
 		return -1;
@@ -465,27 +449,28 @@ int prk_io_opts_fit(const struct io_opts *o, uint32_t block_size, uint64_t block
                     struct io_region *r, char *err, size_t errcap)
 {
 	if (!block_size || o->bs % block_size)
-		return fail(err, errcap, "--bs: %u is not a multiple of the block size %u", o->bs,
-		            block_size);
+		return prk_errf(err, errcap, "--bs: %u is not a multiple of the block size %u",
+		                o->bs, block_size);
 	if (o->offset % block_size)
-		return fail(err, errcap, "--offset: %llu is not a multiple of the block size %u",
-		            (unsigned long long)o->offset, block_size);
+		return prk_errf(err, errcap,
+		                "--offset: %llu is not a multiple of the block size %u",
+		                (unsigned long long)o->offset, block_size);
 	uint64_t cap = blocks * block_size;
 	if (o->offset >= cap)
-		return fail(err, errcap, "--offset: %llu is beyond the LU's %llu bytes",
-		            (unsigned long long)o->offset, (unsigned long long)cap);
+		return prk_errf(err, errcap, "--offset: %llu is beyond the LU's %llu bytes",
+		                (unsigned long long)o->offset, (unsigned long long)cap);
 	uint64_t len = o->size ? o->size : cap - o->offset;
 	if (len > cap - o->offset)
-		return fail(err, errcap,
-		            "--size: %llu bytes from --offset %llu exceed the LU's %llu",
-		            (unsigned long long)len, (unsigned long long)o->offset,
-		            (unsigned long long)cap);
+		return prk_errf(err, errcap,
+		                "--size: %llu bytes from --offset %llu exceed the LU's %llu",
+		                (unsigned long long)len, (unsigned long long)o->offset,
+		                (unsigned long long)cap);
 	if (o->size && o->size % o->bs)
-		return fail(err, errcap, "--size: %llu is not a multiple of --bs %u",
-		            (unsigned long long)o->size, o->bs);
+		return prk_errf(err, errcap, "--size: %llu is not a multiple of --bs %u",
+		                (unsigned long long)o->size, o->bs);
 	if (len < o->bs)
-		return fail(err, errcap, "--size: the region is smaller than one I/O (--bs %u)",
-		            o->bs);
+		return prk_errf(err, errcap, "--size: the region is smaller than one I/O (--bs %u)",
+		                o->bs);
 	r->first_lba = o->offset / block_size;
 	r->io_blocks = o->bs / block_size;
 	r->units = len / o->bs;

@@ -1,6 +1,7 @@
 /* `prkit io`: verify pattern and latency percentiles (see io_pattern.h). */
 #include <string.h>
 
+#include "byteorder.h"
 #include "io_pattern.h"
 
 uint64_t prk_io_rand_next(uint64_t *x)
@@ -30,20 +31,6 @@ const char *prk_iop_fault_name(enum iop_fault f)
 	return "?";
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* splitmix64's finaliser: spreads every input bit over the seed. */
 static uint64_t mix(uint64_t z)
 {
@@ -61,12 +48,12 @@ static uint64_t seed_of(uint64_t lba, uint64_t seq, uint64_t run_id)
 static void fill_block(uint8_t *b, uint32_t bs, uint64_t lba, uint64_t seq, uint64_t run_id)
 {
 	memcpy(b, IOP_MAGIC, 8);
-	put64(b + 8, lba);
-	put64(b + 16, seq);
-	put64(b + 24, run_id);
+	prk_put_le64(b + 8, lba);
+	prk_put_le64(b + 16, seq);
+	prk_put_le64(b + 24, run_id);
 	uint64_t x = seed_of(lba, seq, run_id);
 	for (uint32_t off = IOP_HEADER; off + 8 <= bs; off += 8)
-		put64(b + off, prk_io_rand_next(&x));
+		prk_put_le64(b + off, prk_io_rand_next(&x));
 }
 
 void prk_iop_fill(uint8_t *buf, uint32_t block_size, uint32_t nblocks, uint64_t lba, uint64_t seq,
@@ -90,7 +77,7 @@ static enum iop_fault header_fault(const uint8_t *b, uint64_t lba, uint64_t seq,
 		enum iop_fault fault;
 	} f[] = {{8, lba, IOP_WRONG_LBA}, {24, run_id, IOP_WRONG_RUN}, {16, seq, IOP_WRONG_SEQ}};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		m->found = get64(b + f[i].off);
+		m->found = prk_get_le64(b + f[i].off);
 		if (m->found == f[i].want)
 			continue;
 		m->offset = f[i].off;
@@ -112,7 +99,7 @@ static enum iop_fault check_block(const uint8_t *b, uint32_t bs, uint64_t lba, u
 	uint64_t x = seed_of(lba, seq, run_id);
 	for (uint32_t off = IOP_HEADER; off + 8 <= bs; off += 8) {
 		uint64_t want = prk_io_rand_next(&x);
-		if (get64(b + off) == want)
+		if (prk_get_le64(b + off) == want)
 			continue;
 		m->offset = off;
 		while (b[m->offset] == (uint8_t)(want >> (8 * (m->offset - off))))

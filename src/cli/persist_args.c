@@ -78,9 +78,9 @@ static int set_key(struct pstate *st, const struct popt *o, const char *name, co
 	uint64_t v;
 
 	if (!prk_persist_parse_hex(value, UINT64_MAX, &v))
-		return prk_persist_errf(err, errlen,
-		                        "%s '%s': not a hex key (up to 16 hex digits, 0x optional)",
-		                        name, value);
+		return prk_errf(err, errlen,
+		                "%s '%s': not a hex key (up to 16 hex digits, 0x optional)", name,
+		                value);
 	memcpy((char *)st->a + o->off, &v, sizeof(v));
 	return 0;
 }
@@ -92,9 +92,9 @@ static int set_type(struct pstate *st, const struct popt *o, const char *name, c
 
 	(void)o;
 	if (!prk_persist_parse_hex(value, 0xf, &v))
-		return prk_persist_errf(err, errlen,
-		                        "%s '%s': not a reservation type (hex, " VALID_TYPES ")",
-		                        name, value);
+		return prk_errf(err, errlen,
+		                "%s '%s': not a reservation type (hex, " VALID_TYPES ")", name,
+		                value);
 	st->a->type = (uint8_t)v;
 	st->a->type_given = true;
 	st->type_text = value;
@@ -108,9 +108,9 @@ static int set_rtpi(struct pstate *st, const struct popt *o, const char *name, c
 
 	(void)o;
 	if (!prk_persist_parse_hex(value, 0xffff, &v))
-		return prk_persist_errf(
-		    err, errlen, "%s '%s': not a relative target port identifier (hex, 0 to ffff)",
-		    name, value);
+		return prk_errf(err, errlen,
+		                "%s '%s': not a relative target port identifier (hex, 0 to ffff)",
+		                name, value);
 	st->a->rtpi = (uint16_t)v;
 	st->a->rtpi_given = true;
 	return 0;
@@ -124,10 +124,10 @@ static int set_tid(struct pstate *st, const struct popt *o, const char *name, co
 
 	(void)o;
 	if (a->n_tids == PRK_PERSIST_MAX_TIDS)
-		return prk_persist_errf(err, errlen, "%s '%s': more than %d TransportIDs", name,
-		                        value, PRK_PERSIST_MAX_TIDS);
+		return prk_errf(err, errlen, "%s '%s': more than %d TransportIDs", name, value,
+		                PRK_PERSIST_MAX_TIDS);
 	if (prk_persist_tid_parse(value, &a->tids[a->n_tids], msg, sizeof(msg)))
-		return prk_persist_errf(err, errlen, "%s '%s': %s", name, value, msg);
+		return prk_errf(err, errlen, "%s '%s': %s", name, value, msg);
 	a->n_tids++;
 	return 0;
 }
@@ -140,14 +140,14 @@ static int set_alloc_len(struct pstate *st, const struct popt *o, const char *na
 
 	if (o->id == 'm') {
 		if (!prk_persist_parse_num(value, 0xffff, &v))
-			return prk_persist_errf(
+			return prk_errf(
 			    err, errlen,
 			    "%s '%s': not an allocation length (0 to 65535; 0x.. or ..h for "
 			    "hex)",
 			    name, value);
 	} else if (!prk_persist_parse_hex(value, 0xffff, &v)) {
-		return prk_persist_errf(
-		    err, errlen, "%s '%s': not an allocation length (hex, 0 to ffff)", name, value);
+		return prk_errf(err, errlen, "%s '%s': not an allocation length (hex, 0 to ffff)",
+		                name, value);
 	}
 	st->a->alloc_len = (uint16_t)v;
 	return 0;
@@ -169,10 +169,10 @@ static int set_device(struct pstate *st, const struct popt *o, const char *name,
 
 	(void)o;
 	if (st->a->n_urls == PRK_PERSIST_MAX_URLS)
-		return prk_persist_errf(err, errlen, "%s '%s': more than %d URLs", name, value,
-		                        PRK_PERSIST_MAX_URLS);
+		return prk_errf(err, errlen, "%s '%s': more than %d URLs", name, value,
+		                PRK_PERSIST_MAX_URLS);
 	if (add_url(st->a, value, msg, sizeof(msg)))
-		return prk_persist_errf(err, errlen, "%s '%s': %s", name, value, msg);
+		return prk_errf(err, errlen, "%s '%s': %s", name, value, msg);
 	return 0;
 }
 
@@ -181,11 +181,10 @@ static int set_initiator(struct pstate *st, const struct popt *o, const char *na
 {
 	(void)o;
 	if (strlen(value) > PRK_ISCSI_NAME_MAX || !prk_iscsi_name_valid(value))
-		return prk_persist_errf(
-		    err, errlen,
-		    "%s '%s': not a valid iSCSI name (1 to %d printable characters, no "
-		    "space or comma)",
-		    name, value, PRK_ISCSI_NAME_MAX);
+		return prk_errf(err, errlen,
+		                "%s '%s': not a valid iSCSI name (1 to %d printable characters, no "
+		                "space or comma)",
+		                name, value, PRK_ISCSI_NAME_MAX);
 	strcpy(st->a->initiator, value);
 	st->a->initiator_given = true;
 	return 0;
@@ -197,9 +196,9 @@ static int set_timeout(struct pstate *st, const struct popt *o, const char *name
 	uint64_t v;
 
 	(void)o;
-	if (!prk_persist_parse_dec(value, PRK_PERSIST_MAX_TIMEOUT, &v) || v == 0)
-		return prk_persist_errf(err, errlen, "%s '%s': not a number of seconds (1 to %d)",
-		                        name, value, PRK_PERSIST_MAX_TIMEOUT);
+	if (!prk_parse_dec(value, PRK_PERSIST_MAX_TIMEOUT, &v) || v == 0)
+		return prk_errf(err, errlen, "%s '%s': not a number of seconds (1 to %d)", name,
+		                value, PRK_PERSIST_MAX_TIMEOUT);
 	st->a->timeout = (unsigned)v;
 	return 0;
 }
@@ -377,7 +376,7 @@ static int apply(struct pstate *st, const struct popt *o, const char *name, cons
 	case PK_VALUE:
 		return o->set(st, o, name, value, err, errlen);
 	}
-	return prk_persist_errf(err, errlen, "%s: internal error", name);
+	return prk_errf(err, errlen, "%s: internal error", name);
 }
 
 static bool is_long_arg(const char *arg)
@@ -393,18 +392,18 @@ static int getopt_error(int c, char **argv, struct prk_persist_args *a, char *er
 
 	if (c == ':') {
 		if (is_long_arg(arg))
-			return prk_persist_errf(err, errlen, "%s needs a value", arg);
-		return prk_persist_errf(err, errlen, "-%c needs a value", optopt);
+			return prk_errf(err, errlen, "%s needs a value", arg);
+		return prk_errf(err, errlen, "-%c needs a value", optopt);
 	}
 	if (is_long_arg(arg))
-		return prk_persist_errf(
-		    err, errlen, "unknown or ambiguous option, or a value it does not take: '%s'",
-		    arg);
+		return prk_errf(err, errlen,
+		                "unknown or ambiguous option, or a value it does not take: '%s'",
+		                arg);
 	if (optopt == '?') {
 		a->help++;
 		return 0;
 	}
-	return prk_persist_errf(err, errlen, "unknown option '-%c'", optopt);
+	return prk_errf(err, errlen, "unknown option '-%c'", optopt);
 }
 
 /* The options, through getopt_long. 0, or -1 with a message. */
@@ -448,14 +447,13 @@ static int read_operands(int argc, char **argv, struct prk_persist_args *a, char
 
 	for (int i = optind; i < argc; i++) {
 		if (a->n_urls == PRK_PERSIST_MAX_URLS)
-			return prk_persist_errf(err, errlen, "too many URLs (at most %d): '%s'",
-			                        PRK_PERSIST_MAX_URLS, argv[i]);
+			return prk_errf(err, errlen, "too many URLs (at most %d): '%s'",
+			                PRK_PERSIST_MAX_URLS, argv[i]);
 		if (add_url(a, argv[i], msg, sizeof(msg)))
-			return prk_persist_errf(err, errlen, "URL '%s': %s", argv[i], msg);
+			return prk_errf(err, errlen, "URL '%s': %s", argv[i], msg);
 	}
 	if (a->n_urls == 0)
-		return prk_persist_errf(err, errlen,
-		                        "no URL given (iscsi://host[:port]/target-iqn/lun)");
+		return prk_errf(err, errlen, "no URL given (iscsi://host[:port]/target-iqn/lun)");
 	return 0;
 }
 
@@ -466,35 +464,33 @@ static int decide_service_action(const struct pstate *st, char *err, size_t errl
 	struct prk_persist_args *a = st->a;
 
 	if (st->in_opt && st->out_opt)
-		return prk_persist_errf(err, errlen, "--in and --out: choose one");
+		return prk_errf(err, errlen, "--in and --out: choose one");
 	if (st->out_opt) {
 		if (st->in1)
-			return prk_persist_errf(
-			    err, errlen, "--%s is a PR IN service action; it cannot go with --out",
-			    st->in1->names[0]);
+			return prk_errf(err, errlen,
+			                "--%s is a PR IN service action; it cannot go with --out",
+			                st->in1->names[0]);
 		if (!st->out1)
-			return prk_persist_errf(
+			return prk_errf(
 			    err, errlen,
 			    "--out needs one PR OUT service action (--register, --register-ignore, "
 			    "--reserve, --release, --clear, --preempt, --preempt-abort, "
 			    "--register-move or --replace-lost)");
 		if (st->out2)
-			return prk_persist_errf(err, errlen,
-			                        "--%s and --%s: choose one service action",
-			                        st->out1->names[0], st->out2->names[0]);
+			return prk_errf(err, errlen, "--%s and --%s: choose one service action",
+			                st->out1->names[0], st->out2->names[0]);
 		a->dir = PRK_PERSIST_OUT;
 		a->prout_sa = st->out1->sa;
 		return 0;
 	}
 	if (st->out1)
-		return prk_persist_errf(
-		    err, errlen,
-		    "--%s is a PR OUT service action: give --out too (sg_persist's "
-		    "safeguard)",
-		    st->out1->names[0]);
+		return prk_errf(err, errlen,
+		                "--%s is a PR OUT service action: give --out too (sg_persist's "
+		                "safeguard)",
+		                st->out1->names[0]);
 	if (st->in2)
-		return prk_persist_errf(err, errlen, "--%s and --%s: choose one service action",
-		                        st->in1->names[0], st->in2->names[0]);
+		return prk_errf(err, errlen, "--%s and --%s: choose one service action",
+		                st->in1->names[0], st->in2->names[0]);
 	a->dir = PRK_PERSIST_IN;
 	a->prin_sa = st->in1 ? st->in1->sa : PRK_PRIN_READ_KEYS;
 	a->prin_sa_defaulted = !st->in1;
@@ -526,46 +522,42 @@ static int check_prout_params(const struct pstate *st, char *err, size_t errlen)
 
 	if (type_needed(a->prout_sa)) {
 		if (!a->type_given) {
-			prk_persist_errf(err, errlen, "--%s needs --prout-type (" VALID_TYPES ")",
-			                 sa_name);
+			prk_errf(err, errlen, "--%s needs --prout-type (" VALID_TYPES ")", sa_name);
 			return PRK_PERSIST_EXIT_CONTRADICT;
 		}
 		if (!prk_pr_type_valid(a->type)) {
-			prk_persist_errf(
-			    err, errlen,
-			    "--prout-type '%s': type %u is not valid for --%s (" VALID_TYPES ")",
-			    st->type_text, a->type, sa_name);
+			prk_errf(err, errlen,
+			         "--prout-type '%s': type %u is not valid for --%s (" VALID_TYPES
+			         ")",
+			         st->type_text, a->type, sa_name);
 			return PRK_PERSIST_EXIT_SYNTAX;
 		}
 	}
 	if (move) {
 		if (a->n_tids != 1) {
-			prk_persist_errf(
-			    err, errlen,
-			    "--register-move needs exactly one --transport-id (%zu given)",
-			    a->n_tids);
+			prk_errf(err, errlen,
+			         "--register-move needs exactly one --transport-id (%zu given)",
+			         a->n_tids);
 			return PRK_PERSIST_EXIT_CONTRADICT;
 		}
 		if (a->tids[0].format != PRK_TID_FMT_PORT) {
-			prk_persist_errf(
-			    err, errlen,
-			    "--transport-id '%s': --register-move needs an initiator port "
-			    "(NAME,i,0xISID)",
-			    a->tids[0].name);
+			prk_errf(err, errlen,
+			         "--transport-id '%s': --register-move needs an initiator port "
+			         "(NAME,i,0xISID)",
+			         a->tids[0].name);
 			return PRK_PERSIST_EXIT_SYNTAX;
 		}
 	} else if (a->n_tids && a->prout_sa != PRK_PROUT_REGISTER) {
-		prk_persist_errf(
-		    err, errlen,
-		    "--transport-id is only for --register and --register-move, not --%s", sa_name);
+		prk_errf(err, errlen,
+		         "--transport-id is only for --register and --register-move, not --%s",
+		         sa_name);
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
 	if (a->all_tg_pt && a->prout_sa != PRK_PROUT_REGISTER &&
 	    a->prout_sa != PRK_PROUT_REGISTER_AND_IGNORE) {
-		prk_persist_errf(
-		    err, errlen,
-		    "--param-alltgpt is only for --register and --register-ignore, not --%s",
-		    sa_name);
+		prk_errf(err, errlen,
+		         "--param-alltgpt is only for --register and --register-ignore, not --%s",
+		         sa_name);
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
 	return 0;
@@ -596,8 +588,8 @@ int prk_persist_parse(int argc, char **argv, struct prk_persist_args *a, char *e
 	 * sg_persist does). */
 	if ((a->unreg || a->rtpi_given) &&
 	    !(a->dir == PRK_PERSIST_OUT && a->prout_sa == PRK_PROUT_REGISTER_AND_MOVE)) {
-		prk_persist_errf(err, errlen, "%s is only for --register-move",
-		                 a->unreg ? "--unreg" : "--relative-target-port");
+		prk_errf(err, errlen, "%s is only for --register-move",
+		         a->unreg ? "--unreg" : "--relative-target-port");
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
 	if (a->dir == PRK_PERSIST_OUT) {
@@ -606,7 +598,7 @@ int prk_persist_parse(int argc, char **argv, struct prk_persist_args *a, char *e
 			return rc;
 	}
 	if (a->json && a->hex) {
-		prk_persist_errf(err, errlen, "--json and --hex: choose one");
+		prk_errf(err, errlen, "--json and --hex: choose one");
 		return PRK_PERSIST_EXIT_CONTRADICT;
 	}
 	return 0;

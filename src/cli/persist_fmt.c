@@ -5,18 +5,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "persist_exit.h"
 #include "prkit/scsi_cdb.h"
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* ---- names ---- */
 
@@ -171,7 +162,7 @@ void prk_persist_print_caps(FILE *out, const struct prk_prin_caps *c)
 static void print_full_tid(FILE *out, const uint8_t *buf, size_t off, const struct prk_tid *t)
 {
 	const uint8_t *tid = buf + off + PRK_FULL_DESC_HDR_LEN;
-	uint16_t addl = get_be16(tid + 2);
+	uint16_t addl = prk_get_be16(tid + 2);
 
 	fputs("      Transport Id of initiator:\n", out);
 	if (t->format == PRK_TID_FMT_PORT)
@@ -267,9 +258,9 @@ int prk_persist_print_hex(FILE *out, FILE *err, uint8_t prin_sa, const uint8_t *
 		return PRK_PERSIST_EXIT_MALFORMED;
 	}
 
-	uint32_t gen = get_be32(buf);
+	uint32_t gen = prk_get_be32(buf);
 	/* sg_persist keeps ADDITIONAL LENGTH in an int. */
-	int add_len = (int)get_be32(buf + 4);
+	int add_len = (int)prk_get_be32(buf + 4);
 	size_t have = len - PRK_PRIN_HDR_LEN;
 
 	if (hex > 1) {

@@ -7,61 +7,17 @@
 
 #include "persist_args.h"
 #include "persist_values.h"
-#include "prkit/hexdigit.h"
+#include "hexdigit.h"
 #include "prkit/iscsi_url.h"
-
-int prk_persist_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* Optional 0x/0X, then at least one hex digit and nothing else; at most
  * max. (sg_persist reads keys with sscanf("%x"), which also takes leading
  * blanks, a sign and trailing junk; we do not.) */
 bool prk_persist_parse_hex(const char *s, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		int d = prk_hex_digit((unsigned char)*s);
-
-		if (d < 0 || v > (UINT64_MAX >> 4))
-			return false;
-		v = v << 4 | (uint64_t)d;
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* Decimal digits only, at most max. */
-bool prk_persist_parse_dec(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
+	return prk_parse_hex_n(s, strlen(s), max, out);
 }
 
 /* --maxlen: decimal, or hex with a 0x prefix or an h suffix (sg3_utils'
@@ -80,7 +36,7 @@ bool prk_persist_parse_num(const char *s, uint64_t max, uint64_t *out)
 			return false;
 		return prk_persist_parse_hex(tmp, max, out);
 	}
-	return prk_persist_parse_dec(s, max, out);
+	return prk_parse_dec(s, max, out);
 }
 
 /* ---- URLs ---- */
@@ -113,29 +69,29 @@ static int tid_from_name(const char *s, struct prk_tid *t, char *err, size_t err
 	size_t nlen = comma ? (size_t)(comma - s) : strlen(s);
 
 	if (nlen > PRK_ISCSI_NAME_MAX)
-		return prk_persist_errf(err, errlen, "iSCSI name longer than %d characters",
-		                        PRK_ISCSI_NAME_MAX);
+		return prk_errf(err, errlen, "iSCSI name longer than %d characters",
+		                PRK_ISCSI_NAME_MAX);
 	memcpy(t->name, s, nlen);
 	t->name[nlen] = '\0';
 	if (!prk_iscsi_name_valid(t->name))
-		return prk_persist_errf(err, errlen, "'%s' is not a valid iSCSI name", t->name);
+		return prk_errf(err, errlen, "'%s' is not a valid iSCSI name", t->name);
 	if (!comma) {
 		t->format = PRK_TID_FMT_DEVICE;
 		return 0;
 	}
 	if (strncasecmp(comma, ",i,0x", 5) != 0)
-		return prk_persist_errf(
-		    err, errlen, "after the name, expected ',i,0x' and 12 hex digits of ISID");
+		return prk_errf(err, errlen,
+		                "after the name, expected ',i,0x' and 12 hex digits of ISID");
 	const char *hex = comma + 5;
 	uint64_t isid = 0;
 
 	if (strlen(hex) != ISID_DIGITS)
-		return prk_persist_errf(err, errlen, "ISID '%s' is not 12 hex digits", hex);
+		return prk_errf(err, errlen, "ISID '%s' is not 12 hex digits", hex);
 	for (size_t i = 0; i < ISID_DIGITS; i++) {
 		int d = prk_hex_digit((unsigned char)hex[i]);
 
 		if (d < 0)
-			return prk_persist_errf(err, errlen, "ISID '%s' is not 12 hex digits", hex);
+			return prk_errf(err, errlen, "ISID '%s' is not 12 hex digits", hex);
 		isid = isid << 4 | (uint64_t)d;
 	}
 	t->format = PRK_TID_FMT_PORT;
@@ -161,15 +117,14 @@ static int tid_from_hex(const char *s, struct prk_tid *t, char *err, size_t errl
 		while (prk_hex_digit((unsigned char)p[k]) >= 0) {
 			v = v << 4 | (unsigned)prk_hex_digit((unsigned char)p[k]);
 			if (++k > 2)
-				return prk_persist_errf(
-				    err, errlen, "hex number at position %zu is larger than ff",
-				    pos);
+				return prk_errf(err, errlen,
+				                "hex number at position %zu is larger than ff",
+				                pos);
 		}
 		if (k == 0)
-			return prk_persist_errf(err, errlen, "expected a hex byte at position %zu",
-			                        pos);
+			return prk_errf(err, errlen, "expected a hex byte at position %zu", pos);
 		if (n == sizeof(buf))
-			return prk_persist_errf(err, errlen, "more than %d bytes", PRK_TID_MAX_LEN);
+			return prk_errf(err, errlen, "more than %d bytes", PRK_TID_MAX_LEN);
 		buf[n++] = (uint8_t)v;
 		p += k;
 		if (!*p)
@@ -179,14 +134,14 @@ static int tid_from_hex(const char *s, struct prk_tid *t, char *err, size_t errl
 	memset(&fe, 0, sizeof(fe));
 	if (prk_tid_decode(buf, sizeof(buf), 0, t, &used, &fe) < 0) {
 		if (fe.field && strcmp(fe.field, "PROTOCOL IDENTIFIER") == 0)
-			return prk_persist_errf(err, errlen,
-			                        "not an iSCSI TransportID (PROTOCOL IDENTIFIER %u)",
-			                        buf[0] & 0xfu);
-		return prk_persist_errf(err, errlen, "bad %s at byte %u of the TransportID",
-		                        fe.field ? fe.field : "field", fe.byte);
+			return prk_errf(err, errlen,
+			                "not an iSCSI TransportID (PROTOCOL IDENTIFIER %u)",
+			                buf[0] & 0xfu);
+		return prk_errf(err, errlen, "bad %s at byte %u of the TransportID",
+		                fe.field ? fe.field : "field", fe.byte);
 	}
 	if (n > used)
-		return prk_persist_errf(
+		return prk_errf(
 		    err, errlen,
 		    "%zu bytes given, but the TransportID's ADDITIONAL LENGTH makes it %zu", n,
 		    used);
@@ -197,9 +152,9 @@ int prk_persist_tid_parse(const char *s, struct prk_tid *t, char *err, size_t er
 {
 	memset(t, 0, sizeof(*t));
 	if (!*s)
-		return prk_persist_errf(err, errlen, "empty");
+		return prk_errf(err, errlen, "empty");
 	if (strcmp(s, "-") == 0 || strncasecmp(s, "file=", 5) == 0)
-		return prk_persist_errf(
+		return prk_errf(
 		    err, errlen,
 		    "reading TransportIDs from stdin or a file is not supported; give each "
 		    "with its own --transport-id");
@@ -207,8 +162,7 @@ int prk_persist_tid_parse(const char *s, struct prk_tid *t, char *err, size_t er
 		return tid_from_name(s, t, err, errlen);
 	if (strspn(s, "0123456789abcdefABCDEF, ") == strlen(s))
 		return tid_from_hex(s, t, err, errlen);
-	return prk_persist_errf(
-	    err, errlen,
-	    "only iSCSI TransportIDs are supported: iqn.NAME, iqn.NAME,i,0xISID "
-	    "(eui. and naa. names too) or hex bytes");
+	return prk_errf(err, errlen,
+	                "only iSCSI TransportIDs are supported: iqn.NAME, iqn.NAME,i,0xISID "
+	                "(eui. and naa. names too) or hex bytes");
 }

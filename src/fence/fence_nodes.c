@@ -31,24 +31,24 @@ int prk_fence_target_id(const struct prk_fence_opts *o, uint16_t *id, char *err,
 	bool has_a, has_b;
 
 	if (!o->plug[0] && !o->nodename[0])
-		return prk_fence_errf(
-		    err, errlen, "action '%s' needs the node: %s",
-		    o->reboot_requested ? "reboot" : prk_fence_action_name(o->action), VICTIM_HOW);
+		return prk_errf(err, errlen, "action '%s' needs the node: %s",
+		                o->reboot_requested ? "reboot" : prk_fence_action_name(o->action),
+		                VICTIM_HOW);
 	has_a = o->plug[0] && prk_fence_node_id(o, o->plug, &a) == 0;
 	has_b = o->nodename[0] && prk_fence_node_id(o, o->nodename, &b) == 0;
 	if (!has_a && !has_b) {
 		if (o->plug[0] && o->nodename[0])
-			return prk_fence_errf(
+			return prk_errf(
 			    err, errlen,
 			    "neither plug '%s' nor nodename '%s' is a node id 1..65535 or a "
 			    "name in host_map",
 			    o->plug, o->nodename);
-		return prk_fence_errf(
+		return prk_errf(
 		    err, errlen, "%s '%s' is not a node id 1..65535 nor a name in host_map",
 		    o->plug[0] ? "plug" : "nodename", o->plug[0] ? o->plug : o->nodename);
 	}
 	if (has_a && has_b && a != b)
-		return prk_fence_errf(
+		return prk_errf(
 		    err, errlen,
 		    "plug '%s' (node id %u) and nodename '%s' (node id %u) name different "
 		    "nodes",
@@ -66,16 +66,14 @@ int prk_fence_local_id(const struct prk_fence_opts *o, uint16_t *id, char *err, 
 	if (o->action == PRK_FENCE_ON && (o->plug[0] || o->nodename[0]))
 		return prk_fence_target_id(o, id, err, errlen);
 	if (!o->local_node[0])
-		return prk_fence_errf(
-		    err, errlen,
-		    "this node's id is unknown: give --nodeid, or --local-node with a "
-		    "name in host_map");
+		return prk_errf(err, errlen,
+		                "this node's id is unknown: give --nodeid, or --local-node with a "
+		                "name in host_map");
 	if (prk_fence_node_id(o, o->local_node, id))
-		return prk_fence_errf(
-		    err, errlen,
-		    "local_node '%s' is not a node id 1..65535 nor a name in host_map "
-		    "(give --nodeid, or map it)",
-		    o->local_node);
+		return prk_errf(err, errlen,
+		                "local_node '%s' is not a node id 1..65535 nor a name in host_map "
+		                "(give --nodeid, or map it)",
+		                o->local_node);
 	return 0;
 }
 
@@ -110,14 +108,14 @@ static int check_members(const struct prk_fence_opts *o, char *err, size_t errle
 
 	for (size_t i = 0; i < o->n_members; i++)
 		if (prk_fence_node_id(o, o->members[i], &id))
-			return prk_fence_errf(
+			return prk_errf(
 			    err, errlen,
 			    "members: '%s' is not a node id 1..65535 nor a name in host_map",
 			    o->members[i]);
 	/* Cluster mode: keys do not name nodes, first needs no list. */
 	if (o->first && o->n_members == 0 && o->key_mode == PRK_FENCE_KEY_NODE)
-		return prk_fence_errf(
-		    err, errlen, "first (--first) needs members= (--members): the current members");
+		return prk_errf(err, errlen,
+		                "first (--first) needs members= (--members): the current members");
 	return 0;
 }
 
@@ -133,9 +131,9 @@ static int this_node(const struct prk_fence_opts *o, uint16_t *local, bool *has,
 	} else if (o->local_node[0] && prk_fence_node_id(o, o->local_node, local) == 0) {
 		*has = true;
 	} else if (o->local_node_given) {
-		return prk_fence_errf(
-		    err, errlen, "local_node '%s' is not a node id 1..65535 nor a name in host_map",
-		    o->local_node);
+		return prk_errf(err, errlen,
+		                "local_node '%s' is not a node id 1..65535 nor a name in host_map",
+		                o->local_node);
 	}
 	return 0;
 }
@@ -149,10 +147,10 @@ static int check_victim(const struct prk_fence_opts *o, bool has_local, uint16_t
 	if (prk_fence_target_id(o, &target, err, errlen))
 		return -1;
 	if (o->action == PRK_FENCE_OFF && has_local && local == target)
-		return prk_fence_errf(err, errlen,
-		                      "refusing to fence this node (node id %u) from itself: check "
-		                      "nodename/plug, --nodeid and --local-node",
-		                      (unsigned)target);
+		return prk_errf(err, errlen,
+		                "refusing to fence this node (node id %u) from itself: check "
+		                "nodename/plug, --nodeid and --local-node",
+		                (unsigned)target);
 	return 0;
 }
 
@@ -169,12 +167,12 @@ static int check_on(const struct prk_fence_opts *o, bool has_local, uint16_t loc
 		if (prk_fence_target_id(o, &target, err, errlen))
 			return -1;
 		if (has_local && local != target)
-			return prk_fence_errf(err, errlen,
-			                      "on unfences this node, but the node given (id %u) "
-			                      "is not this node (id "
-			                      "%u from %s)",
-			                      (unsigned)target, (unsigned)local,
-			                      o->nodeid ? "--nodeid" : "local_node");
+			return prk_errf(err, errlen,
+			                "on unfences this node, but the node given (id %u) "
+			                "is not this node (id "
+			                "%u from %s)",
+			                (unsigned)target, (unsigned)local,
+			                o->nodeid ? "--nodeid" : "local_node");
 		local = target;
 		has_local = true;
 	}
@@ -184,7 +182,7 @@ static int check_on(const struct prk_fence_opts *o, bool has_local, uint16_t loc
 	for (size_t i = 0; i < n; i++)
 		in = in || ids[i] == local;
 	if (!in)
-		return prk_fence_errf(
+		return prk_errf(
 		    err, errlen,
 		    "first: this node (id %u) is not in members (it would remove its own key)",
 		    (unsigned)local);
@@ -200,8 +198,8 @@ int prk_fence_opts_validate(const struct prk_fence_opts *o, char *err, size_t er
 	if (o->action == PRK_FENCE_METADATA)
 		return 0;
 	if (o->n_devices == 0) {
-		prk_fence_errf(err, errlen,
-		               "action '%s' needs devices= (--devices/-d): iscsi:// URLs", act);
+		prk_errf(err, errlen, "action '%s' needs devices= (--devices/-d): iscsi:// URLs",
+		         act);
 		return PRK_FENCE_EXIT_ERROR;
 	}
 	if ((o->action == PRK_FENCE_ON || o->action == PRK_FENCE_VALIDATE) &&

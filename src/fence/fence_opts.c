@@ -99,7 +99,7 @@ static int explain(int rc, const char *why, const char *label, const char *value
 {
 	if (rc == 0)
 		return 0;
-	return prk_fence_errf(err, errlen, "%s '%s': %s", label, value, why);
+	return prk_errf(err, errlen, "%s '%s': %s", label, value, why);
 }
 
 /* A boolean on stdin: a bare name, or one of parse_bool's words. */
@@ -110,18 +110,17 @@ static int stdin_bool(const char *value, const char *label, bool *out, char *err
 		return 0;
 	}
 	if (prk_fence_parse_bool(value, out))
-		return prk_fence_errf(err, errlen,
-		                      "%s '%s': not a boolean (1/0, yes/no, true/false, on/off)",
-		                      label, value);
+		return prk_errf(err, errlen,
+		                "%s '%s': not a boolean (1/0, yes/no, true/false, on/off)", label,
+		                value);
 	return 0;
 }
 
 static int set_action(struct prk_fence_opts *o, const struct fval *v, char *err, size_t errlen)
 {
 	if (prk_fence_action_parse(v->value, &o->action, &o->reboot_requested))
-		return prk_fence_errf(err, errlen,
-		                      "%s '%s': unknown action (one of " ACTION_LIST ")", v->label,
-		                      v->value);
+		return prk_errf(err, errlen, "%s '%s': unknown action (one of " ACTION_LIST ")",
+		                v->label, v->value);
 	o->action_given = true;
 	return 0;
 }
@@ -152,8 +151,7 @@ static int set_node_name(struct prk_fence_opts *o, const struct fval *v, char *e
 static int set_nodeid(struct prk_fence_opts *o, const struct fval *v, char *err, size_t errlen)
 {
 	if (!prk_fence_node_number(v->value, &o->nodeid))
-		return prk_fence_errf(err, errlen, "%s '%s': not a node id 1..65535", v->label,
-		                      v->value);
+		return prk_errf(err, errlen, "%s '%s': not a node id 1..65535", v->label, v->value);
 	return 0;
 }
 
@@ -169,11 +167,10 @@ static int set_cluster_name(struct prk_fence_opts *o, const struct fval *v, char
                             size_t errlen)
 {
 	if (!prk_fence_cluster_name_valid(v->value))
-		return prk_fence_errf(
-		    err, errlen,
-		    "%s '%s': not a valid cluster name (1..%d of A-Z a-z 0-9 . _ -, "
-		    "not starting with . or -)",
-		    v->label, v->value, PRK_FENCE_CLUSTER_NAME_MAX);
+		return prk_errf(err, errlen,
+		                "%s '%s': not a valid cluster name (1..%d of A-Z a-z 0-9 . _ -, "
+		                "not starting with . or -)",
+		                v->label, v->value, PRK_FENCE_CLUSTER_NAME_MAX);
 	memcpy(o->cluster_name, v->value, strlen(v->value) + 1);
 	return 0;
 }
@@ -185,8 +182,7 @@ static int set_key_mode(struct prk_fence_opts *o, const struct fval *v, char *er
 	else if (strcasecmp(v->value, "cluster") == 0)
 		o->key_mode = PRK_FENCE_KEY_CLUSTER;
 	else
-		return prk_fence_errf(err, errlen, "%s '%s': not node or cluster", v->label,
-		                      v->value);
+		return prk_errf(err, errlen, "%s '%s': not node or cluster", v->label, v->value);
 	return 0;
 }
 
@@ -206,10 +202,10 @@ static int set_members(struct prk_fence_opts *o, const struct fval *v, char *err
 static int set_initiator(struct prk_fence_opts *o, const struct fval *v, char *err, size_t errlen)
 {
 	if (strlen(v->value) > PRK_FENCE_INITIATOR_MAX)
-		return prk_fence_errf(err, errlen, "%s '%.40s...': longer than %d characters",
-		                      v->label, v->value, PRK_FENCE_INITIATOR_MAX);
+		return prk_errf(err, errlen, "%s '%.40s...': longer than %d characters", v->label,
+		                v->value, PRK_FENCE_INITIATOR_MAX);
 	if (!prk_iscsi_name_valid(v->value) || !prk_iscsi_name_has_type(v->value))
-		return prk_fence_errf(
+		return prk_errf(
 		    err, errlen,
 		    "%s '%s': not an iSCSI name (iqn., eui. or naa. and valid characters)",
 		    v->label, v->value);
@@ -220,11 +216,10 @@ static int set_initiator(struct prk_fence_opts *o, const struct fval *v, char *e
 static int set_state_dir(struct prk_fence_opts *o, const struct fval *v, char *err, size_t errlen)
 {
 	if (v->value[0] != '/')
-		return prk_fence_errf(err, errlen, "%s '%s': not an absolute path", v->label,
-		                      v->value);
+		return prk_errf(err, errlen, "%s '%s': not an absolute path", v->label, v->value);
 	if (strlen(v->value) > PRK_FENCE_DIR_MAX)
-		return prk_fence_errf(err, errlen, "%s '%.40s...': longer than %d characters",
-		                      v->label, v->value, PRK_FENCE_DIR_MAX);
+		return prk_errf(err, errlen, "%s '%.40s...': longer than %d characters", v->label,
+		                v->value, PRK_FENCE_DIR_MAX);
 	memcpy(o->state_dir, v->value, strlen(v->value) + 1);
 	return 0;
 }
@@ -236,9 +231,9 @@ static int set_number(struct prk_fence_opts *o, const struct fval *v, char *err,
 	const struct fopt *row = v->row;
 	uint64_t n;
 
-	if (!prk_fence_parse_dec(v->value, row->max, &n) || n < row->min)
-		return prk_fence_errf(err, errlen, "%s '%s': not a %s %u..%u", v->label, v->value,
-		                      row->what, row->min, row->max);
+	if (!prk_parse_dec(v->value, row->max, &n) || n < row->min)
+		return prk_errf(err, errlen, "%s '%s': not a %s %u..%u", v->label, v->value,
+		                row->what, row->min, row->max);
 	*(unsigned *)((char *)o + row->off) = (unsigned)n;
 	return 0;
 }
@@ -453,15 +448,15 @@ static int getopt_error(int c, const char *arg, char *err, size_t errlen)
 
 	if (c == ':') {
 		if (optopt && !is_long_arg(arg))
-			return prk_fence_errf(err, errlen, "option '-%c' needs a value", optopt);
-		return prk_fence_errf(err, errlen, "option '%s' needs a value", arg);
+			return prk_errf(err, errlen, "option '-%c' needs a value", optopt);
+		return prk_errf(err, errlen, "option '%s' needs a value", arg);
 	}
 	if (optopt && !is_long_arg(arg))
-		return prk_fence_errf(err, errlen, "unknown option '-%c'", optopt);
+		return prk_errf(err, errlen, "unknown option '-%c'", optopt);
 	if (optopt && eq)
-		return prk_fence_errf(err, errlen, "option '%.*s' does not take a value",
-		                      (int)(eq - arg), arg);
-	return prk_fence_errf(err, errlen, "unknown or ambiguous option '%s'", arg);
+		return prk_errf(err, errlen, "option '%.*s' does not take a value", (int)(eq - arg),
+		                arg);
+	return prk_errf(err, errlen, "unknown or ambiguous option '%s'", arg);
 }
 
 int prk_fence_opts_parse_argv(int argc, char **argv, struct prk_fence_opts *o, char *err,
@@ -488,9 +483,8 @@ int prk_fence_opts_parse_argv(int argc, char **argv, struct prk_fence_opts *o, c
 		/* getopt_long takes unique prefixes ("--key" for --key-mode):
 		 * a fencing agent should not guess. */
 		if (longidx >= 0 && at < argc && !spelled_out(argv[at], longs[longidx].name)) {
-			prk_fence_errf(err, errlen,
-			               "option '%.*s' is not spelled out (is it --%s?)",
-			               (int)strcspn(argv[at], "="), argv[at], longs[longidx].name);
+			prk_errf(err, errlen, "option '%.*s' is not spelled out (is it --%s?)",
+			         (int)strcspn(argv[at], "="), argv[at], longs[longidx].name);
 			return PRK_FENCE_EXIT_ERROR;
 		}
 		row = fopt_of(c);
@@ -506,8 +500,8 @@ int prk_fence_opts_parse_argv(int argc, char **argv, struct prk_fence_opts *o, c
 			return PRK_FENCE_EXIT_ERROR;
 	}
 	if (optind < argc) {
-		prk_fence_errf(err, errlen, "unexpected argument '%s' (options only; see --help)",
-		               argv[optind]);
+		prk_errf(err, errlen, "unexpected argument '%s' (options only; see --help)",
+		         argv[optind]);
 		return PRK_FENCE_EXIT_ERROR;
 	}
 	if (o->help || o->version)
@@ -561,19 +555,19 @@ static int stdin_line(struct prk_fence_opts *o, char *line, char *err, size_t er
 		value = NULL;
 	}
 	if (!*name)
-		return prk_fence_errf(err, errlen, "'=%s': no parameter name", value ? value : "");
+		return prk_errf(err, errlen, "'=%s': no parameter name", value ? value : "");
 	row = fopt_of_stdin(name);
 	if (!row) {
 		if (strcmp(name, "key") == 0)
-			return prk_fence_errf(
+			return prk_errf(
 			    err, errlen,
 			    "parameter 'key' is not supported: fence_prkit derives every key "
 			    "from cluster_name, the node id and its incarnation");
-		return prk_fence_errf(err, errlen, "unknown parameter '%s'", name);
+		return prk_errf(err, errlen, "unknown parameter '%s'", name);
 	}
 	/* Flags (first, verbose) may come without a value. */
 	if (!value && row->arg)
-		return prk_fence_errf(err, errlen, "'%s' without '=value'", name);
+		return prk_errf(err, errlen, "'%s' without '=value'", name);
 	return row->set(o, &(struct fval){row, value, name, true}, err, errlen);
 }
 
@@ -595,18 +589,18 @@ int prk_fence_opts_parse_stdin(FILE *in, struct prk_fence_opts *o, char *err, si
 		lineno++;
 		if (memchr(line, '\0', (size_t)n)) {
 			free(line);
-			prk_fence_errf(err, errlen, "line %u: contains a NUL byte", lineno);
+			prk_errf(err, errlen, "line %u: contains a NUL byte", lineno);
 			return PRK_FENCE_EXIT_ERROR;
 		}
 		if (stdin_line(o, line, why, sizeof(why))) {
 			free(line);
-			prk_fence_errf(err, errlen, "line %u: %s", lineno, why);
+			prk_errf(err, errlen, "line %u: %s", lineno, why);
 			return PRK_FENCE_EXIT_ERROR;
 		}
 	}
 	free(line);
 	if (ferror(in)) {
-		prk_fence_errf(err, errlen, "reading standard input failed after line %u", lineno);
+		prk_errf(err, errlen, "reading standard input failed after line %u", lineno);
 		return PRK_FENCE_EXIT_ERROR;
 	}
 	return prk_fence_opts_validate(o, err, errlen);

@@ -11,36 +11,6 @@
 
 #include "prkit/iscsi_url.h"
 
-int prk_fence_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* Decimal digits only, at most max. */
-bool prk_fence_parse_dec(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
 int prk_fence_parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = {"", "1", "yes", "y", "true", "on"};
@@ -76,7 +46,7 @@ bool prk_fence_node_number(const char *s, uint16_t *id)
 {
 	uint64_t v;
 
-	if (!prk_fence_parse_dec(s, 65535, &v) || v == 0)
+	if (!prk_parse_dec(s, 65535, &v) || v == 0)
 		return false;
 	*id = (uint16_t)v;
 	return true;
@@ -95,22 +65,21 @@ static int check_url(const char *u, char *err, size_t errlen)
 	case PRK_URL_OK:
 		return 0;
 	case PRK_URL_SCHEME:
-		return prk_fence_errf(err, errlen, "path '%s' does not start with iscsi://", u);
+		return prk_errf(err, errlen, "path '%s' does not start with iscsi://", u);
 	case PRK_URL_EMPTY:
 	case PRK_URL_HOST_EMPTY:
-		return prk_fence_errf(err, errlen, "path '%s' has no host", u);
+		return prk_errf(err, errlen, "path '%s' has no host", u);
 	case PRK_URL_NO_PATH:
 	case PRK_URL_TARGET_EMPTY:
 	case PRK_URL_NO_LUN:
-		return prk_fence_errf(err, errlen,
-		                      "path '%s' has no /target-iqn/lun after the host", u);
+		return prk_errf(err, errlen, "path '%s' has no /target-iqn/lun after the host", u);
 	case PRK_URL_LUN:
 		/* The LUN is what follows the target name's '/'. */
 		lun = strchr(strchr(u + strlen("iscsi://"), '/') + 1, '/') + 1;
-		return prk_fence_errf(err, errlen, "path '%s': LUN '%s' is not a number 0..%d", u,
-		                      lun, PRK_ISCSI_URL_MAX_LUN);
+		return prk_errf(err, errlen, "path '%s': LUN '%s' is not a number 0..%d", u, lun,
+		                PRK_ISCSI_URL_MAX_LUN);
 	default:
-		return prk_fence_errf(err, errlen, "path '%s': %s", u, why);
+		return prk_errf(err, errlen, "path '%s': %s", u, why);
 	}
 }
 
@@ -130,22 +99,22 @@ static int add_path(struct prk_fence_opts *o, struct prk_fence_device *dv, const
 	char url[PRK_FENCE_URL_MAX + 2];
 
 	if (n == 0)
-		return prk_fence_errf(err, errlen, "empty path (two commas, or a comma at an end)");
+		return prk_errf(err, errlen, "empty path (two commas, or a comma at an end)");
 	if (n > PRK_FENCE_URL_MAX)
-		return prk_fence_errf(err, errlen, "path '%.40s...' is longer than %d characters",
-		                      s, PRK_FENCE_URL_MAX);
+		return prk_errf(err, errlen, "path '%.40s...' is longer than %d characters", s,
+		                PRK_FENCE_URL_MAX);
 	memcpy(url, s, n);
 	url[n] = '\0';
 	if (check_url(url, err, errlen))
 		return -1;
 	if (path_known(o, url))
-		return prk_fence_errf(err, errlen, "path '%s' is given twice", url);
+		return prk_errf(err, errlen, "path '%s' is given twice", url);
 	for (size_t i = 0; i < dv->n_paths; i++)
 		if (strcmp(dv->paths[i], url) == 0)
-			return prk_fence_errf(err, errlen, "path '%s' is given twice", url);
+			return prk_errf(err, errlen, "path '%s' is given twice", url);
 	if (dv->n_paths == PRK_FENCE_MAX_PATHS)
-		return prk_fence_errf(err, errlen, "more than %d paths in one device (at '%s')",
-		                      PRK_FENCE_MAX_PATHS, url);
+		return prk_errf(err, errlen, "more than %d paths in one device (at '%s')",
+		                PRK_FENCE_MAX_PATHS, url);
 	memcpy(dv->paths[dv->n_paths++], url, n + 1);
 	return 0;
 }
@@ -185,13 +154,12 @@ int prk_fence_add_devices(struct prk_fence_opts *o, const char *s, char *err, si
 			p = q;
 		}
 		if (o->n_devices == PRK_FENCE_MAX_DEVICES)
-			return prk_fence_errf(err, errlen, "more than %d devices",
-			                      PRK_FENCE_MAX_DEVICES);
+			return prk_errf(err, errlen, "more than %d devices", PRK_FENCE_MAX_DEVICES);
 		o->devices[o->n_devices++] = dv;
 		any = true;
 	}
 	if (!any)
-		return prk_fence_errf(err, errlen, "no device given");
+		return prk_errf(err, errlen, "no device given");
 	return 0;
 }
 
@@ -201,10 +169,10 @@ int prk_fence_copy_name(char *dst, size_t cap, const char *s, const char *what, 
 	size_t n = strlen(s);
 
 	if (n == 0)
-		return prk_fence_errf(err, errlen, "empty %s", what);
+		return prk_errf(err, errlen, "empty %s", what);
 	if (n >= cap)
-		return prk_fence_errf(err, errlen, "%s '%.40s...' is longer than %zu characters",
-		                      what, s, cap - 1);
+		return prk_errf(err, errlen, "%s '%.40s...' is longer than %zu characters", what, s,
+		                cap - 1);
 	memcpy(dst, s, n + 1);
 	return 0;
 }
@@ -241,32 +209,31 @@ int prk_fence_add_host_map(struct prk_fence_opts *o, const char *s, char *err, s
 		if (!next_item(&p, &b, &n))
 			break;
 		if (n >= sizeof(ent))
-			return prk_fence_errf(err, errlen, "entry '%.40s...' is too long", b);
+			return prk_errf(err, errlen, "entry '%.40s...' is too long", b);
 		memcpy(ent, b, n);
 		ent[n] = '\0';
 		sep = strpbrk(ent, ":=");
 		if (!sep)
-			return prk_fence_errf(err, errlen, "entry '%s' is not name:id", ent);
+			return prk_errf(err, errlen, "entry '%s' is not name:id", ent);
 		*sep = '\0';
 		if (!*ent)
-			return prk_fence_errf(err, errlen, "entry '%s:%s' has an empty node name",
-			                      ent, sep + 1);
+			return prk_errf(err, errlen, "entry '%s:%s' has an empty node name", ent,
+			                sep + 1);
 		if (!prk_fence_node_number(sep + 1, &id))
-			return prk_fence_errf(
-			    err, errlen, "entry '%s:%s': node id '%s' is not a number 1..65535",
-			    ent, sep + 1, sep + 1);
+			return prk_errf(err, errlen,
+			                "entry '%s:%s': node id '%s' is not a number 1..65535", ent,
+			                sep + 1, sep + 1);
 		for (size_t i = 0; i < o->n_hosts; i++) {
 			if (strcasecmp(o->hosts[i].name, ent) != 0)
 				continue;
 			if (o->hosts[i].id != id)
-				return prk_fence_errf(err, errlen,
-				                      "node '%s' is mapped to both %u and %u", ent,
-				                      (unsigned)o->hosts[i].id, (unsigned)id);
+				return prk_errf(err, errlen,
+				                "node '%s' is mapped to both %u and %u", ent,
+				                (unsigned)o->hosts[i].id, (unsigned)id);
 			goto next;
 		}
 		if (o->n_hosts == PRK_FENCE_MAX_HOSTS)
-			return prk_fence_errf(err, errlen, "more than %d entries",
-			                      PRK_FENCE_MAX_HOSTS);
+			return prk_errf(err, errlen, "more than %d entries", PRK_FENCE_MAX_HOSTS);
 		if (prk_fence_copy_name(o->hosts[o->n_hosts].name, sizeof(o->hosts[0].name), ent,
 		                        "node name", err, errlen))
 			return -1;
@@ -275,7 +242,7 @@ int prk_fence_add_host_map(struct prk_fence_opts *o, const char *s, char *err, s
 		any = true;
 	}
 	if (!any)
-		return prk_fence_errf(err, errlen, "no name:id entry");
+		return prk_errf(err, errlen, "no name:id entry");
 	return 0;
 }
 
@@ -292,9 +259,9 @@ int prk_fence_add_members(struct prk_fence_opts *o, const char *s, char *err, si
 		if (!next_item(&p, &b, &n))
 			break;
 		if (n > PRK_FENCE_NAME_MAX)
-			return prk_fence_errf(err, errlen,
-			                      "member '%.40s...' is longer than %d characters", b,
-			                      PRK_FENCE_NAME_MAX);
+			return prk_errf(err, errlen,
+			                "member '%.40s...' is longer than %d characters", b,
+			                PRK_FENCE_NAME_MAX);
 		any = true;
 		for (size_t i = 0; i < o->n_members; i++)
 			if (strncasecmp(o->members[i], b, n) == 0 && o->members[i][n] == '\0')
@@ -302,12 +269,11 @@ int prk_fence_add_members(struct prk_fence_opts *o, const char *s, char *err, si
 		if (dup)
 			continue;
 		if (o->n_members == PRK_FENCE_MAX_MEMBERS)
-			return prk_fence_errf(err, errlen, "more than %d members",
-			                      PRK_FENCE_MAX_MEMBERS);
+			return prk_errf(err, errlen, "more than %d members", PRK_FENCE_MAX_MEMBERS);
 		memcpy(o->members[o->n_members], b, n);
 		o->members[o->n_members++][n] = '\0';
 	}
 	if (!any)
-		return prk_fence_errf(err, errlen, "no member given");
+		return prk_errf(err, errlen, "no member given");
 	return 0;
 }

@@ -9,14 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Messages (prk_errf) and decimals (prk_parse_dec) come from the base. */
+#include "decimal.h"
+#include "errfmt.h"
 #include "fence_opts.h"
 
-/* Formats the message into err (when err and errlen); returns -1. */
-__attribute__((format(printf, 3, 4))) int prk_fence_errf(char *err, size_t errlen, const char *fmt,
-                                                         ...);
-
-/* Decimal digits only, at most max. */
-bool prk_fence_parse_dec(const char *s, uint64_t max, uint64_t *out);
 /* 1/0, yes/no, y/n, true/false, on/off (any case); "" is yes. 0, or -1. */
 int prk_fence_parse_bool(const char *s, bool *out);
 bool prk_fence_is_blank(char c);

@@ -1,6 +1,6 @@
 /* Durable incarnation / generation counters for fence_prkit's keys. */
 #include "incarnation.h"
-#include "prkit/hexdigit.h"
+#include "hexdigit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,23 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "decimal.h"
+#include "errfmt.h"
 #include "fence_key.h"
+#include "replace_file.h"
 
 /* Longest file we read: 10 digits and a newline, with room to notice more. */
 #define COUNTER_READ_MAX 32
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 int prk_fence_counter_path(char *buf, size_t len, const char *state_dir, const char *cluster,
                            uint16_t node, char *err, size_t errlen)
@@ -37,19 +27,19 @@ int prk_fence_counter_path(char *buf, size_t len, const char *state_dir, const c
 	int n;
 
 	if (!state_dir || !*state_dir)
-		return fail(err, errlen, "no state directory given");
+		return prk_errf(err, errlen, "no state directory given");
 	if (!prk_fence_cluster_name_valid(cluster))
-		return fail(err, errlen,
-		            "cluster name '%s' is not valid (1..%d of A-Z a-z 0-9 . _ -, not "
-		            "starting with . or -)",
-		            cluster ? cluster : "", PRK_FENCE_CLUSTER_NAME_MAX);
+		return prk_errf(err, errlen,
+		                "cluster name '%s' is not valid (1..%d of A-Z a-z 0-9 . _ -, not "
+		                "starting with . or -)",
+		                cluster ? cluster : "", PRK_FENCE_CLUSTER_NAME_MAX);
 	if (node)
 		n = snprintf(buf, len, "%s/fence-%s-node%u.inc", state_dir, cluster,
 		             (unsigned)node);
 	else
 		n = snprintf(buf, len, "%s/fence-%s.gen", state_dir, cluster);
 	if (n < 0 || (size_t)n >= len)
-		return fail(err, errlen, "state directory path '%s' is too long", state_dir);
+		return prk_errf(err, errlen, "state directory path '%s' is too long", state_dir);
 	return 0;
 }
 
@@ -59,7 +49,6 @@ static int counter_read(const char *path, uint32_t *out, char *err, size_t errle
 	char buf[COUNTER_READ_MAX + 1];
 	size_t got = 0;
 	uint64_t v = 0;
-	size_t i;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -67,7 +56,7 @@ static int counter_read(const char *path, uint32_t *out, char *err, size_t errle
 			*out = 0;
 			return 0;
 		}
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return prk_errf(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	while (got < sizeof(buf) - 1) {
 		ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
@@ -78,7 +67,7 @@ static int counter_read(const char *path, uint32_t *out, char *err, size_t errle
 			int e = errno;
 
 			close(fd);
-			return fail(err, errlen, "%s: %s", path, strerror(e));
+			return prk_errf(err, errlen, "%s: %s", path, strerror(e));
 		}
 		if (r == 0)
 			break;
@@ -87,75 +76,25 @@ static int counter_read(const char *path, uint32_t *out, char *err, size_t errle
 	close(fd);
 	buf[got] = '\0';
 
-	for (i = 0; i < got && buf[i] >= '0' && buf[i] <= '9'; i++) {
-		v = v * 10 + (uint64_t)(buf[i] - '0');
-		if (v > UINT32_MAX)
-			break;
-	}
-	if (i == 0 || v > UINT32_MAX || i + 1 != got || buf[i] != '\n')
-		return fail(err, errlen,
-		            "%s: corrupt (expected a decimal number 0..4294967295 and a newline); "
-		            "not guessing, a guess could reuse a key",
-		            path);
+	if (got < 2 || buf[got - 1] != '\n' || !prk_parse_dec_n(buf, got - 1, UINT32_MAX, &v))
+		return prk_errf(
+		    err, errlen,
+		    "%s: corrupt (expected a decimal number 0..4294967295 and a newline); "
+		    "not guessing, a guess could reuse a key",
+		    path);
 	*out = (uint32_t)v;
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Writes text to path through path.tmp.<pid>: write, fsync, rename, then
- * fsync of the directory (dirfd). */
-static int text_write(int dirfd, const char *path, const char *text, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX];
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	int fd, e;
-
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return fail(err, errlen, "%s: path too long for the temporary file", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fail(err, errlen, "%s: %s", tmp, strerror(errno));
-	if (write_all(fd, text, strlen(text)) || fsync(fd)) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		return fail(err, errlen, "%s: %s", tmp, strerror(e));
-	}
-	if (close(fd)) {
-		e = errno;
-		unlink(tmp);
-		return fail(err, errlen, "%s: %s", tmp, strerror(e));
-	}
-	if (rename(tmp, path)) {
-		e = errno;
-		unlink(tmp);
-		return fail(err, errlen, "%s: rename from %s: %s", path, tmp, strerror(e));
-	}
-	if (fsync(dirfd))
-		return fail(err, errlen, "%s: fsync of the directory: %s", path, strerror(errno));
-	return 0;
-}
-
-static int counter_write(int dirfd, const char *path, uint32_t v, char *err, size_t errlen)
+/* The counter file is replaced whole, crash-safely (replace_file.h): a
+ * torn counter could hand out a key twice. The pid in the temporary name
+ * keeps a crashed agent's leftover apart from the next agent's file. */
+static int counter_write(const char *path, uint32_t v, char *err, size_t errlen)
 {
 	char text[16];
+	int n = snprintf(text, sizeof(text), "%u\n", (unsigned)v);
 
-	snprintf(text, sizeof(text), "%u\n", (unsigned)v);
-	return text_write(dirfd, path, text, err, errlen);
+	return prk_replace_file(path, text, (size_t)n, PRK_REPLACE_TMP_PID, err, errlen);
 }
 
 static int mkdir_p(const char *dir, char *err, size_t errlen)
@@ -164,18 +103,19 @@ static int mkdir_p(const char *dir, char *err, size_t errlen)
 	size_t n = strlen(dir);
 
 	if (n >= sizeof(tmp))
-		return fail(err, errlen, "state directory path '%s' is too long", dir);
+		return prk_errf(err, errlen, "state directory path '%s' is too long", dir);
 	memcpy(tmp, dir, n + 1);
 	for (char *p = tmp + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
 		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return fail(err, errlen, "state directory %s: %s", tmp, strerror(errno));
+			return prk_errf(err, errlen, "state directory %s: %s", tmp,
+			                strerror(errno));
 		*p = '/';
 	}
 	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return fail(err, errlen, "state directory %s: %s", tmp, strerror(errno));
+		return prk_errf(err, errlen, "state directory %s: %s", tmp, strerror(errno));
 	return 0;
 }
 
@@ -185,14 +125,14 @@ static int lock_dir(const char *dir, char *err, size_t errlen)
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		return fail(err, errlen, "state directory %s: %s", dir, strerror(errno));
+		return prk_errf(err, errlen, "state directory %s: %s", dir, strerror(errno));
 	while (flock(fd, LOCK_EX)) {
 		int e = errno;
 
 		if (e == EINTR)
 			continue;
 		close(fd);
-		return fail(err, errlen, "state directory %s: flock: %s", dir, strerror(e));
+		return prk_errf(err, errlen, "state directory %s: flock: %s", dir, strerror(e));
 	}
 	return fd;
 }
@@ -222,13 +162,13 @@ static int counter_next(const char *state_dir, const char *cluster, uint16_t nod
 	if (rc == 0 && cur < floor)
 		cur = floor;
 	if (rc == 0 && cur == UINT32_MAX)
-		rc = fail(err, errlen,
-		          "%s: the %s is %u, the last one; refusing to wrap to a key already "
-		          "used (remove this %s's keys from every LU, then reset the file)",
-		          path, node ? "incarnation" : "generation", (unsigned)cur,
-		          node ? "node" : "cluster");
+		rc = prk_errf(err, errlen,
+		              "%s: the %s is %u, the last one; refusing to wrap to a key already "
+		              "used (remove this %s's keys from every LU, then reset the file)",
+		              path, node ? "incarnation" : "generation", (unsigned)cur,
+		              node ? "node" : "cluster");
 	if (rc == 0)
-		rc = counter_write(dirfd, path, cur + 1, err, errlen);
+		rc = counter_write(path, cur + 1, err, errlen);
 	close(dirfd);
 	if (rc == 0)
 		*out = cur + 1;
@@ -249,7 +189,7 @@ int prk_fence_incarnation_next(const char *state_dir, const char *cluster, uint1
                                uint32_t *out, char *err, size_t errlen)
 {
 	if (node == 0)
-		return fail(err, errlen, "node id 0 is not a node (1..65535)");
+		return prk_errf(err, errlen, "node id 0 is not a node (1..65535)");
 	return counter_next(state_dir, cluster, node, 0, out, err, errlen);
 }
 
@@ -257,7 +197,7 @@ int prk_fence_incarnation_current(const char *state_dir, const char *cluster, ui
                                   uint32_t *out, char *err, size_t errlen)
 {
 	if (node == 0)
-		return fail(err, errlen, "node id 0 is not a node (1..65535)");
+		return prk_errf(err, errlen, "node id 0 is not a node (1..65535)");
 	return counter_current(state_dir, cluster, node, out, err, errlen);
 }
 
@@ -289,7 +229,7 @@ static int key_path(char *buf, size_t len, const char *state_dir, const char *cl
 		return -1;
 	n = strlen(gen);
 	if (n + 1 > len) /* ".gen" -> ".key" keeps the length */
-		return fail(err, errlen, "state directory path '%s' is too long", state_dir);
+		return prk_errf(err, errlen, "state directory path '%s' is too long", state_dir);
 	memcpy(buf, gen, n - 3);
 	memcpy(buf + n - 3, "key", 4);
 	return 0;
@@ -307,7 +247,7 @@ int prk_fence_cluster_key_save(const char *state_dir, const char *cluster, uint6
 	if (dirfd < 0)
 		return -1;
 	snprintf(text, sizeof(text), "0x%016llx\n", (unsigned long long)key);
-	rc = text_write(dirfd, path, text, err, errlen);
+	rc = prk_replace_file(path, text, strlen(text), PRK_REPLACE_TMP_PID, err, errlen);
 	close(dirfd);
 	return rc;
 }
@@ -328,26 +268,21 @@ int prk_fence_cluster_key_load(const char *state_dir, const char *cluster, uint6
 			*key = 0;
 			return 0;
 		}
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return prk_errf(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	do
 		got = read(fd, buf, sizeof(buf) - 1);
 	while (got < 0 && errno == EINTR);
 	close(fd);
 	if (got < 0)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return prk_errf(err, errlen, "%s: %s", path, strerror(errno));
 	buf[got] = '\0';
-	bool ok = got == 19 && buf[0] == '0' && buf[1] == 'x' && buf[18] == '\n';
-	for (int i = 2; ok && i < 18; i++) {
-		int d = prk_hex_digit(buf[i]);
-		ok = d >= 0;
-		v = v << 4 | (unsigned)(d < 0 ? 0 : d);
-	}
-	if (!ok || v == 0)
-		return fail(err, errlen,
-		            "%s: corrupt (expected 0x and 16 hex digits and a newline); run "
-		            "action on to join again",
-		            path);
+	if (got != 19 || buf[0] != '0' || buf[1] != 'x' || buf[18] != '\n' ||
+	    !prk_parse_hex_n(buf + 2, 16, UINT64_MAX, &v) || v == 0)
+		return prk_errf(err, errlen,
+		                "%s: corrupt (expected 0x and 16 hex digits and a newline); run "
+		                "action on to join again",
+		                path);
 	*key = v;
 	return 0;
 }

@@ -196,10 +196,10 @@ static size_t group_desc(uint8_t *g, uint16_t tpg, uint16_t rtpi, uint8_t state)
 {
 	g[0] = state & 0x0f; /* PREF 0, ASYMMETRIC ACCESS STATE */
 	g[1] = RTPG_SUPPORTED;
-	prk_lu_put16(g + 2, tpg);
+	prk_put_be16(g + 2, tpg);
 	g[5] = 0x00; /* STATUS CODE: no status available */
 	g[7] = 1;    /* TARGET PORT COUNT */
-	prk_lu_put16(g + 8 + 2, rtpi);
+	prk_put_be16(g + 8 + 2, rtpi);
 	return 8 + 4;
 }
 
@@ -233,6 +233,6 @@ void prk_lu_rtpg(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 	if (p && !own_listed)
 		off += group_desc(d + off, p->tpg, p->rtpi, PRK_LU_ALUA_ACTIVE_OPTIMIZED);
-	prk_lu_put32(d, (uint32_t)(off - 4));
-	prk_lu_reply(lu, cmd, d, off, prk_lu_get32(c + 6));
+	prk_put_be32(d, (uint32_t)(off - 4));
+	prk_lu_reply(lu, cmd, d, off, prk_get_be32(c + 6));
 }

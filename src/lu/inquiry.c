@@ -30,7 +30,7 @@ static size_t standard(const struct prk_lu *lu, uint8_t *d)
 	/* Version descriptors: SAM-5, iSCSI, SPC-4, SBC-3. */
 	static const uint16_t ver[] = {0x00a0, 0x0960, 0x0460, 0x04c0};
 	for (size_t i = 0; i < sizeof(ver) / sizeof(ver[0]); i++)
-		prk_lu_put16(d + 58 + 2 * i, ver[i]);
+		prk_put_be16(d + 58 + 2 * i, ver[i]);
 	return STD_LEN;
 }
 
@@ -38,7 +38,7 @@ static size_t vpd_hdr(uint8_t *d, uint8_t page, size_t len)
 {
 	d[0] = 0x00;
 	d[1] = page;
-	prk_lu_put16(d + 2, (uint16_t)len);
+	prk_put_be16(d + 2, (uint16_t)len);
 	return len + 4;
 }
 
@@ -94,9 +94,9 @@ static size_t vpd_devid(const struct prk_lu *lu, const struct prk_lu_cmd *cmd, u
 		uint8_t id[4] = {0};
 		/* Target port: RELATIVE TARGET PORT IDENTIFIER (iSCSI, binary,
 		 * PIV=1, ASSOCIATION 01b, TYPE 4h), TARGET PORT GROUP (5h). */
-		prk_lu_put16(id + 2, p->rtpi);
+		prk_put_be16(id + 2, p->rtpi);
 		off += desig(d + off, 0x51, 0x94, id, 4);
-		prk_lu_put16(id + 2, p->tpg);
+		prk_put_be16(id + 2, p->tpg);
 		off += desig(d + off, 0x51, 0x95, id, 4);
 		if (p->target_name) {
 			char port[256];
@@ -124,24 +124,24 @@ static size_t vpd_block_limits(const struct prk_lu *lu, uint8_t *d)
 		opt = max;
 	d[4] = 0x00; /* WSNZ=0: WRITE SAME with 0 blocks runs to the end of the medium */
 	d[5] = (uint8_t)PRK_LU_MAX_CAW_BLOCKS;
-	prk_lu_put16(d + 6, bs < 4096 ? (uint16_t)(4096 / bs) : 1); /* OPTIMAL GRANULARITY */
-	prk_lu_put32(d + 8, max);
-	prk_lu_put32(d + 12, opt);
+	prk_put_be16(d + 6, bs < 4096 ? (uint16_t)(4096 / bs) : 1); /* OPTIMAL GRANULARITY */
+	prk_put_be32(d + 8, max);
+	prk_put_be32(d + 12, opt);
 	if (lu->cfg.thin) {
-		prk_lu_put32(d + 20, PRK_LU_MAX_UNMAP_LBAS);
-		prk_lu_put32(d + 24, PRK_LU_MAX_UNMAP_DESCS);
-		prk_lu_put32(d + 28, 1); /* OPTIMAL UNMAP GRANULARITY */
+		prk_put_be32(d + 20, PRK_LU_MAX_UNMAP_LBAS);
+		prk_put_be32(d + 24, PRK_LU_MAX_UNMAP_DESCS);
+		prk_put_be32(d + 28, 1); /* OPTIMAL UNMAP GRANULARITY */
 	}
-	prk_lu_put64(d + 36, PRK_LU_MAX_WRITE_SAME);
+	prk_put_be64(d + 36, PRK_LU_MAX_WRITE_SAME);
 	/* MAXIMUM ATOMIC TRANSFER LENGTH (0 without WRITE ATOMIC); ATOMIC
 	 * ALIGNMENT, GRANULARITY and the boundary fields stay 0 (sbc_atomic.c). */
-	prk_lu_put32(d + 44, prk_lu_atomic_max_blocks(lu));
+	prk_put_be32(d + 44, prk_lu_atomic_max_blocks(lu));
 	return vpd_hdr(d, 0xb0, 0x3c);
 }
 
 static size_t vpd_block_chars(const struct prk_lu *lu, uint8_t *d)
 {
-	prk_lu_put16(d + 4, 0x0001); /* MEDIUM ROTATION RATE: non-rotating */
+	prk_put_be16(d + 4, 0x0001); /* MEDIUM ROTATION RATE: non-rotating */
 	/* WABEREQ 01b: after a SANITIZE BLOCK ERASE (thin LUs only) reads
 	 * succeed (erased blocks read as zeros, LBPRZ=1). WACEREQ 00b: no
 	 * CRYPTOGRAPHIC ERASE. */
@@ -164,7 +164,7 @@ void prk_lu_inquiry(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	const uint8_t *c = cmd->cdb;
 	uint8_t d[VPD_MAX] = {0};
-	uint16_t alloc = prk_lu_get16(c + 3);
+	uint16_t alloc = prk_get_be16(c + 3);
 	size_t n;
 
 	if (c[1] & 0x02) {

@@ -34,8 +34,8 @@ static void make_naa(struct prk_lu *lu)
 	else
 		hi = 0x6000000000000000ULL | (uint64_t)PRK_LU_DEFAULT_OUI << 36 |
 		     (h1 & 0xfffffffffULL);
-	prk_lu_put64(lu->naa, hi);
-	prk_lu_put64(lu->naa + 8, h2);
+	prk_put_be64(lu->naa, hi);
+	prk_put_be64(lu->naa + 8, h2);
 }
 
 static bool printable(const char *s, size_t max)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backstore.h"
+#include "byteorder.h"
 #include "lu.h"
 
 /* ---- Limits reported in VPD B0h and enforced by the commands ---- */
@@ -26,46 +27,7 @@
 #define PRK_LU_ASC_SANITIZE_IN_PROGRESS 0x041b /* NOT READY: SANITIZE IN PROGRESS */
 #define PRK_LU_ASC_SANITIZE_FAILED 0x3103      /* MEDIUM ERROR: SANITIZE COMMAND FAILED */
 
-/* ---- Big-endian access (SCSI fields are big-endian and unaligned) ---- */
-static inline uint16_t prk_lu_get16(const uint8_t *p)
-{
-	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
-}
-static inline uint32_t prk_lu_get24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-static inline uint32_t prk_lu_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline uint64_t prk_lu_get64(const uint8_t *p)
-{
-	return (uint64_t)prk_lu_get32(p) << 32 | prk_lu_get32(p + 4);
-}
-static inline void prk_lu_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-static inline void prk_lu_put24(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 16);
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)v;
-}
-static inline void prk_lu_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-static inline void prk_lu_put64(uint8_t *p, uint64_t v)
-{
-	prk_lu_put32(p, (uint32_t)(v >> 32));
-	prk_lu_put32(p + 4, (uint32_t)v);
-}
+/* Big-endian access: the base's prk_get_be* / prk_put_be* (byteorder.h). */
 
 /* ---- Unit attentions (ua.c) ---- */
 

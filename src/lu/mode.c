@@ -92,7 +92,7 @@ void prk_lu_mode_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	bool dbd = c[1] & 0x08, llbaa = ms10 && (c[1] & 0x10);
 	enum pc pc = (enum pc)(c[2] >> 6);
 	uint8_t code = c[2] & 0x3f, sub = c[3];
-	uint16_t alloc = ms10 ? prk_lu_get16(c + 7) : c[4];
+	uint16_t alloc = ms10 ? prk_get_be16(c + 7) : c[4];
 	uint8_t d[8 + 16 + 3 * PAGE_MAX];
 	size_t hdr = ms10 ? 8 : 4, off;
 
@@ -116,12 +116,12 @@ void prk_lu_mode_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		uint64_t nb = pc == PC_CHANGEABLE ? 0 : lu->cfg.num_blocks;
 		uint32_t bl = pc == PC_CHANGEABLE ? 0 : lu->cfg.block_size;
 		if (llbaa) {
-			prk_lu_put64(d + off, nb);
-			prk_lu_put32(d + off + 12, bl);
+			prk_put_be64(d + off, nb);
+			prk_put_be32(d + off + 12, bl);
 			off += 16;
 		} else {
-			prk_lu_put32(d + off, nb > 0xffffffffULL ? 0xffffffffu : (uint32_t)nb);
-			prk_lu_put24(d + off + 5, bl);
+			prk_put_be32(d + off, nb > 0xffffffffULL ? 0xffffffffu : (uint32_t)nb);
+			prk_put_be24(d + off + 5, bl);
 			off += 8;
 		}
 	}
@@ -135,10 +135,10 @@ void prk_lu_mode_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	/* WP reflects the LU; DPOFUA: DPO and FUA are supported. */
 	uint8_t dev = (uint8_t)((lu->cfg.readonly || lu->mode.swp ? 0x80 : 0) | 0x10);
 	if (ms10) {
-		prk_lu_put16(d, (uint16_t)(off - 2));
+		prk_put_be16(d, (uint16_t)(off - 2));
 		d[3] = dev;
 		d[4] = llbaa && !dbd ? 0x01 : 0; /* LONGLBA */
-		prk_lu_put16(d + 6, (uint16_t)bdl);
+		prk_put_be16(d + 6, (uint16_t)bdl);
 	} else {
 		d[0] = (uint8_t)(off - 1);
 		d[2] = dev;
@@ -166,7 +166,7 @@ static void select_flushed(struct prk_lu_task *t)
 static int check_block_desc(struct prk_lu *lu, struct prk_lu_cmd *cmd, const uint8_t *p, size_t off,
                             bool longlba)
 {
-	uint64_t nb = longlba ? prk_lu_get64(p + off) : prk_lu_get32(p + off);
+	uint64_t nb = longlba ? prk_get_be64(p + off) : prk_get_be32(p + off);
 	uint64_t cur = lu->cfg.num_blocks;
 	uint64_t ones = longlba ? UINT64_MAX : 0xffffffffULL;
 	if (!longlba && cur > 0xffffffffULL)
@@ -180,7 +180,7 @@ static int check_block_desc(struct prk_lu *lu, struct prk_lu_cmd *cmd, const uin
 		return -1;
 	}
 	size_t bl_off = longlba ? off + 12 : off + 5;
-	uint32_t bl = longlba ? prk_lu_get32(p + bl_off) : prk_lu_get24(p + bl_off);
+	uint32_t bl = longlba ? prk_get_be32(p + bl_off) : prk_get_be24(p + bl_off);
 	if (bl != lu->cfg.block_size) {
 		prk_lu_fail_param(lu, cmd, bl_off, -1);
 		return -1;
@@ -192,7 +192,7 @@ void prk_lu_mode_select(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	const uint8_t *c = cmd->cdb, *p;
 	bool ms10 = c[0] == PRK_OP_MODE_SELECT10;
-	uint16_t pll = ms10 ? prk_lu_get16(c + 7) : c[4];
+	uint16_t pll = ms10 ? prk_get_be16(c + 7) : c[4];
 	size_t hdr = ms10 ? 8 : 4;
 
 	if (!(c[1] & 0x10)) {
@@ -218,7 +218,7 @@ void prk_lu_mode_select(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		return;
 	}
 	bool longlba = ms10 && (p[4] & 0x01);
-	size_t bdl = ms10 ? prk_lu_get16(p + 6) : p[3];
+	size_t bdl = ms10 ? prk_get_be16(p + 6) : p[3];
 	if (bdl && bdl != (longlba ? 16u : 8u)) {
 		prk_lu_fail_param(lu, cmd, ms10 ? 6 : 3, -1);
 		return;

@@ -86,7 +86,7 @@ static int persist(struct prk_lu *lu, struct prk_lu_cmd *cmd, struct prk_pr_stat
 void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	struct prk_pr_result res;
-	uint16_t alloc = prk_lu_get16(cmd->cdb + 7);
+	uint16_t alloc = prk_get_be16(cmd->cdb + 7);
 	size_t cap = alloc < cmd->edtl ? alloc : cmd->edtl;
 	uint8_t *buf = prk_lu_data_in(lu, cmd, cap);
 	if (!buf) {
@@ -111,7 +111,7 @@ void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	struct prk_pr_result res;
 	struct prk_pr_request req;
 	const uint8_t *p;
-	uint32_t pll = prk_lu_get32(cmd->cdb + 5);
+	uint32_t pll = prk_get_be32(cmd->cdb + 5);
 	size_t len = prk_lu_params(cmd, pll, &p);
 	static const uint8_t none[1];
 

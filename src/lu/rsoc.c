@@ -9,7 +9,7 @@
 static size_t timeouts(uint8_t *d)
 {
 	memset(d, 0, 12);
-	prk_lu_put16(d, 0x0a);
+	prk_put_be16(d, 0x0a);
 	return 12;
 }
 
@@ -21,8 +21,8 @@ void prk_lu_rsoc(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	bool rctd = c[2] & 0x80;
 	uint8_t opts = c[2] & 0x07;
 	uint8_t rop = c[3];
-	uint16_t rsa = prk_lu_get16(c + 4);
-	uint32_t alloc = prk_lu_get32(c + 6);
+	uint16_t rsa = prk_get_be16(c + 4);
+	uint32_t alloc = prk_get_be32(c + 6);
 	uint8_t d[RSOC_MAX] = {0};
 	size_t off;
 
@@ -33,14 +33,14 @@ void prk_lu_rsoc(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 			if (!prk_lu_op_available(lu, o))
 				continue;
 			d[off] = o->op;
-			prk_lu_put16(d + off + 2, o->sa < 0 ? 0 : (uint16_t)o->sa);
+			prk_put_be16(d + off + 2, o->sa < 0 ? 0 : (uint16_t)o->sa);
 			d[off + 5] = (uint8_t)((rctd ? 0x02 : 0) | (o->sa >= 0 ? 0x01 : 0));
-			prk_lu_put16(d + off + 6, o->cdb_len);
+			prk_put_be16(d + off + 6, o->cdb_len);
 			off += 8;
 			if (rctd)
 				off += timeouts(d + off);
 		}
-		prk_lu_put32(d, (uint32_t)(off - 4));
+		prk_put_be32(d, (uint32_t)(off - 4));
 		prk_lu_reply(lu, cmd, d, off, alloc);
 		return;
 	}
@@ -69,7 +69,7 @@ void prk_lu_rsoc(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		off = 4;
 	} else {
 		d[1] |= 0x03; /* SUPPORT 011b: supported as the standard says */
-		prk_lu_put16(d + 2, o->cdb_len);
+		prk_put_be16(d + 2, o->cdb_len);
 		memcpy(d + 4, o->usage, o->cdb_len);
 		/* Bits a fully provisioned LU ignores (WRITE SAME's UNMAP and
 		 * ANCHOR) are not advertised there. */

@@ -42,9 +42,9 @@ static void atomic_locked(struct prk_lu_task *t)
 void prk_lu_write_atomic(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	const uint8_t *c = cmd->cdb;
-	uint64_t lba = prk_lu_get64(c + 2);
-	uint16_t boundary = prk_lu_get16(c + 10);
-	uint16_t len = prk_lu_get16(c + 12);
+	uint64_t lba = prk_get_be64(c + 2);
+	uint16_t boundary = prk_get_be16(c + 10);
+	uint16_t len = prk_get_be16(c + 12);
 	uint32_t bs = lu->cfg.block_size;
 
 	if (c[1] & 0xe0) {

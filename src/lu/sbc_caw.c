@@ -40,7 +40,7 @@ static void caw_locked(struct prk_lu_task *t)
 void prk_lu_compare_and_write(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	const uint8_t *c = cmd->cdb;
-	uint64_t lba = prk_lu_get64(c + 2);
+	uint64_t lba = prk_get_be64(c + 2);
 	uint8_t nb = c[13];
 	uint32_t bs = lu->cfg.block_size;
 

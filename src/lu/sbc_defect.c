@@ -16,7 +16,7 @@ void prk_lu_read_defect_data(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	bool ten = c[0] == PRK_OP_READ_DEFECT10;
 	size_t req_off = ten ? 2 : 1;
 	uint8_t req = c[req_off] & 0x1f; /* REQ_PLIST, REQ_GLIST, DEFECT LIST FORMAT */
-	uint32_t alloc = ten ? prk_lu_get16(c + 7) : prk_lu_get32(c + 6);
+	uint32_t alloc = ten ? prk_get_be16(c + 7) : prk_get_be32(c + 6);
 	uint8_t d[8] = {0};
 
 	if ((req & 0x07) == 0x07) {

@@ -41,8 +41,8 @@ static void or_locked(struct prk_lu_task *t)
 void prk_lu_orwrite(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	const uint8_t *c = cmd->cdb;
-	uint64_t lba = prk_lu_get64(c + 2);
-	uint32_t len = prk_lu_get32(c + 10);
+	uint64_t lba = prk_get_be64(c + 2);
+	uint32_t len = prk_get_be32(c + 10);
 	uint32_t bs = lu->cfg.block_size;
 
 	if (c[1] & 0xe0) {

@@ -36,26 +36,26 @@ static void decode(const uint8_t *c, struct rw_cdb *d)
 	d->cdb_len = prk_cdb_len_of_opcode(c[0]);
 	switch (d->cdb_len) {
 	case 6:
-		d->lba = prk_lu_get24(c + 1) & 0x1fffff;
+		d->lba = prk_get_be24(c + 1) & 0x1fffff;
 		d->len = c[4] ? c[4] : 256;
 		d->flags = 0;
 		d->len_off = 4;
 		break;
 	case 10:
-		d->lba = prk_lu_get32(c + 2);
-		d->len = prk_lu_get16(c + 7);
+		d->lba = prk_get_be32(c + 2);
+		d->len = prk_get_be16(c + 7);
 		d->flags = c[1];
 		d->len_off = 7;
 		break;
 	case 12:
-		d->lba = prk_lu_get32(c + 2);
-		d->len = prk_lu_get32(c + 6);
+		d->lba = prk_get_be32(c + 2);
+		d->len = prk_get_be32(c + 6);
 		d->flags = c[1];
 		d->len_off = 6;
 		break;
 	default:
-		d->lba = prk_lu_get64(c + 2);
-		d->len = prk_lu_get32(c + 10);
+		d->lba = prk_get_be64(c + 2);
+		d->len = prk_get_be32(c + 10);
 		d->flags = c[1];
 		d->len_off = 10;
 		break;
@@ -104,12 +104,12 @@ void prk_lu_read_capacity10(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	uint8_t d[8];
 	uint64_t last = lu->cfg.num_blocks - 1;
 
-	if (!(c[8] & 1) && prk_lu_get32(c + 2)) {
+	if (!(c[8] & 1) && prk_get_be32(c + 2)) {
 		prk_lu_fail_cdb(lu, cmd, 2, -1);
 		return;
 	}
-	prk_lu_put32(d, last > 0xffffffffULL ? 0xffffffffu : (uint32_t)last);
-	prk_lu_put32(d + 4, lu->cfg.block_size);
+	prk_put_be32(d, last > 0xffffffffULL ? 0xffffffffu : (uint32_t)last);
+	prk_put_be32(d + 4, lu->cfg.block_size);
 	prk_lu_reply(lu, cmd, d, sizeof(d), sizeof(d));
 }
 
@@ -118,12 +118,12 @@ void prk_lu_read_capacity16(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	const uint8_t *c = cmd->cdb;
 	uint8_t d[32] = {0};
 
-	if (!(c[14] & 1) && prk_lu_get64(c + 2)) {
+	if (!(c[14] & 1) && prk_get_be64(c + 2)) {
 		prk_lu_fail_cdb(lu, cmd, 2, -1);
 		return;
 	}
-	prk_lu_put64(d, lu->cfg.num_blocks - 1);
-	prk_lu_put32(d + 8, lu->cfg.block_size);
+	prk_put_be64(d, lu->cfg.num_blocks - 1);
+	prk_put_be32(d + 8, lu->cfg.block_size);
 	d[12] = 0x10; /* RC BASIS 01b: the LBA is the last one of the LU */
 	/* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: the backstores work in
 	 * 4 KiB units (pages, filesystem blocks), so a 512-byte LU reports
@@ -133,7 +133,7 @@ void prk_lu_read_capacity16(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		d[13] = 3;
 	if (lu->cfg.thin)
 		d[14] = 0x80 | 0x40; /* LBPME, LBPRZ */
-	prk_lu_reply(lu, cmd, d, sizeof(d), prk_lu_get32(c + 10));
+	prk_lu_reply(lu, cmd, d, sizeof(d), prk_get_be32(c + 10));
 }
 
 /* ---- READ ---- */

@@ -188,7 +188,7 @@ static bool overwrite_params(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint16_t
 		prk_lu_fail_param(lu, cmd, 0, 4); /* OVERWRITE COUNT */
 		return false;
 	}
-	uint16_t ipl = prk_lu_get16(p + 2);
+	uint16_t ipl = prk_get_be16(p + 2);
 	if (!ipl || ipl > bs || ipl + 4u > pll) {
 		prk_lu_fail_param(lu, cmd, 2, -1); /* INITIALIZATION PATTERN LENGTH */
 		return false;
@@ -242,7 +242,7 @@ void prk_lu_sanitize(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	const uint8_t *c = cmd->cdb;
 	uint8_t sa = c[1] & 0x1f;
 	bool immed = c[1] & 0x80, ause = c[1] & 0x20;
-	uint16_t pll = prk_lu_get16(c + 7);
+	uint16_t pll = prk_get_be16(c + 7);
 
 	if (!check_cdb(lu, cmd, sa, pll) || prk_lu_write_protected(lu, cmd))
 		return;

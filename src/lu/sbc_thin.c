@@ -100,8 +100,8 @@ void prk_lu_write_same(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	const uint8_t *c = cmd->cdb;
 	bool ws16 = c[0] == PRK_OP_WRITE_SAME16;
-	uint64_t lba = ws16 ? prk_lu_get64(c + 2) : prk_lu_get32(c + 2);
-	uint64_t len = ws16 ? prk_lu_get32(c + 10) : prk_lu_get16(c + 7);
+	uint64_t lba = ws16 ? prk_get_be64(c + 2) : prk_get_be32(c + 2);
+	uint64_t len = ws16 ? prk_get_be32(c + 10) : prk_get_be16(c + 7);
 	size_t len_off = ws16 ? 10 : 7;
 	uint32_t bs = lu->cfg.block_size;
 
@@ -201,8 +201,8 @@ static void unmap_next(struct prk_lu_task *t)
 {
 	while (t->desc_i < t->n_desc) {
 		const uint8_t *d = t->desc + (size_t)t->desc_i * UNMAP_DESC;
-		t->lba = prk_lu_get64(d);
-		t->nblocks = prk_lu_get32(d + 8);
+		t->lba = prk_get_be64(d);
+		t->nblocks = prk_get_be32(d + 8);
 		if (t->nblocks) {
 			t->step = unmap_locked;
 			prk_lu_task_lock(t, t->lba, t->nblocks);
@@ -216,7 +216,7 @@ static void unmap_next(struct prk_lu_task *t)
 void prk_lu_unmap(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	const uint8_t *c = cmd->cdb, *p;
-	uint16_t pll = prk_lu_get16(c + 7);
+	uint16_t pll = prk_get_be16(c + 7);
 
 	if (c[1] & 0x01) {
 		prk_lu_fail_cdb(lu, cmd, 1, 0); /* ANCHOR */
@@ -234,11 +234,11 @@ void prk_lu_unmap(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		prk_lu_fail_field(lu, cmd, false, 0, -1, PRK_ASC_PARAMETER_LIST_LENGTH_ERROR);
 		return;
 	}
-	if (prk_lu_get16(p) > len - 2) {
+	if (prk_get_be16(p) > len - 2) {
 		prk_lu_fail_param(lu, cmd, 0, -1); /* UNMAP DATA LENGTH */
 		return;
 	}
-	uint16_t bdl = prk_lu_get16(p + 2);
+	uint16_t bdl = prk_get_be16(p + 2);
 	if (bdl > len - UNMAP_HDR) {
 		prk_lu_fail_param(lu, cmd, 2, -1); /* UNMAP BLOCK DESCRIPTOR DATA LENGTH */
 		return;
@@ -250,8 +250,8 @@ void prk_lu_unmap(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *d = p + UNMAP_HDR + (size_t)i * UNMAP_DESC;
-		uint64_t lba = prk_lu_get64(d);
-		uint32_t nb = prk_lu_get32(d + 8);
+		uint64_t lba = prk_get_be64(d);
+		uint32_t nb = prk_get_be32(d + 8);
 		if (nb > PRK_LU_MAX_UNMAP_LBAS) {
 			prk_lu_fail_param(lu, cmd, UNMAP_HDR + (size_t)i * UNMAP_DESC + 8, -1);
 			return;
@@ -280,8 +280,8 @@ void prk_lu_unmap(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 void prk_lu_get_lba_status(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	const uint8_t *c = cmd->cdb;
-	uint64_t lba = prk_lu_get64(c + 2);
-	uint32_t alloc = prk_lu_get32(c + 10);
+	uint64_t lba = prk_get_be64(c + 2);
+	uint32_t alloc = prk_get_be32(c + 10);
 	uint32_t bs = lu->cfg.block_size;
 	uint8_t buf[GLS_HDR + GLS_MAX_DESC * GLS_DESC] = {0};
 
@@ -313,12 +313,12 @@ void prk_lu_get_lba_status(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		if (nb > 0xffffffffu)
 			nb = 0xffffffffu;
 		uint8_t *d = buf + GLS_HDR + k * GLS_DESC;
-		prk_lu_put64(d, lba);
-		prk_lu_put32(d + 8, (uint32_t)nb);
+		prk_put_be64(d, lba);
+		prk_put_be32(d + 8, (uint32_t)nb);
 		d[12] = r ? 0x0 : 0x1; /* mapped, or deallocated */
 		lba += nb;
 		k++;
 	}
-	prk_lu_put32(buf, (uint32_t)(4 + k * GLS_DESC));
+	prk_put_be32(buf, (uint32_t)(4 + k * GLS_DESC));
 	prk_lu_reply(lu, cmd, buf, GLS_HDR + k * GLS_DESC, alloc);
 }

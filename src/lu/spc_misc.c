@@ -24,7 +24,7 @@ static size_t progress_indication(uint8_t *b, size_t n, size_t cap, bool desc, u
 		if (n < 18)
 			return n;
 		b[15] = 0x80;
-		prk_lu_put16(b + 16, progress);
+		prk_put_be16(b + 16, progress);
 		return n;
 	}
 	if (n + 8 > cap)
@@ -34,7 +34,7 @@ static size_t progress_indication(uint8_t *b, size_t n, size_t cap, bool desc, u
 	d[0] = 0x02; /* sense key specific */
 	d[1] = 0x06;
 	d[4] = 0x80; /* SKSV */
-	prk_lu_put16(d + 5, progress);
+	prk_put_be16(d + 5, progress);
 	b[7] = (uint8_t)(b[7] + 8);
 	return n + 8;
 }
@@ -77,5 +77,5 @@ void prk_lu_rstmf(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	d[0] = 0x80 | 0x40 | 0x10 | 0x08; /* ATS, ATSS, CTSS, LURS */
 	if (rept)
 		d[3] = 0x0c; /* ADDITIONAL DATA LENGTH */
-	prk_lu_reply(lu, cmd, d, rept ? 16 : 4, prk_lu_get32(c + 6));
+	prk_lu_reply(lu, cmd, d, rept ? 16 : 4, prk_get_be32(c + 6));
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "prkit/crc32c.h"
 #include "pr_internal.h"
 
@@ -17,38 +18,7 @@ static const uint8_t magic[8] = {'P', 'R', 'K', 'P', 'R', 0, 0, 1};
 #define REG_ALL_TG_PT 0x1
 #define REG_ANY_ISID 0x2
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
+/* The record is little-endian: the base's prk_get_le* / prk_put_le*. */
 
 /* The checksum covers every byte of the record except the CRC field. */
 static uint32_t record_crc(const uint8_t *buf, size_t len)
@@ -66,29 +36,29 @@ size_t prk_pr_record_encode(const struct prk_pr_state *st, uint8_t **out)
 	if (!b)
 		return 0;
 	memcpy(b, magic, sizeof(magic));
-	put16(b + 8, PRK_PR_RECORD_VERSION);
-	put16(b + 10, st->aptpl ? FLAG_APTPL : 0);
-	put32(b + 12, (uint32_t)len);
-	put32(b + 20, st->generation);
+	prk_put_le16(b + 8, PRK_PR_RECORD_VERSION);
+	prk_put_le16(b + 10, st->aptpl ? FLAG_APTPL : 0);
+	prk_put_le32(b + 12, (uint32_t)len);
+	prk_put_le32(b + 20, st->generation);
 	b[24] = st->resv;
 	b[25] = st->resv ? st->type : 0;
 	b[26] = st->resv ? st->scope : 0;
-	put32(b + 28, (uint32_t)(int32_t)(st->resv ? st->holder : -1));
-	put32(b + 32, (uint32_t)st->n_regs);
+	prk_put_le32(b + 28, (uint32_t)(int32_t)(st->resv ? st->holder : -1));
+	prk_put_le32(b + 32, (uint32_t)st->n_regs);
 	uint8_t *p = b + HDR_LEN;
 	for (size_t i = 0; i < st->n_regs; i++) {
 		const struct prk_reg *r = &st->regs[i];
 		size_t n = strlen(r->nx.name);
-		put64(p, r->key);
-		put64(p + 8, r->nx.isid);
-		put16(p + 16, r->nx.rtpi);
+		prk_put_le64(p, r->key);
+		prk_put_le64(p + 8, r->nx.isid);
+		prk_put_le16(p + 16, r->nx.rtpi);
 		p[18] = (uint8_t)((r->all_tg_pt ? REG_ALL_TG_PT : 0) |
 		                  (r->any_isid ? REG_ANY_ISID : 0));
 		p[19] = (uint8_t)n;
 		memcpy(p + REG_FIXED_LEN, r->nx.name, n);
 		p += REG_FIXED_LEN + n;
 	}
-	put32(b + OFF_CRC, record_crc(b, len));
+	prk_put_le32(b + OFF_CRC, record_crc(b, len));
 	*out = b;
 	return len;
 }
@@ -115,11 +85,11 @@ static int decode_reg(const uint8_t *p, size_t avail, size_t off, struct prk_reg
 	memcpy(name, p + REG_FIXED_LEN, n);
 	name[n] = 0;
 	memset(r, 0, sizeof(*r));
-	r->key = get64(p);
+	r->key = prk_get_le64(p);
 	r->all_tg_pt = flags & REG_ALL_TG_PT;
 	r->any_isid = flags & REG_ANY_ISID;
-	uint64_t isid = get64(p + 8);
-	uint16_t rtpi = get16(p + 16);
+	uint64_t isid = prk_get_le64(p + 8);
+	uint16_t rtpi = prk_get_le16(p + 16);
 	if (r->key == 0)
 		return bad(err, off, "reservation key (zero)");
 	if ((r->any_isid && isid) || (isid & ~PRK_ISID_MASK))
@@ -139,20 +109,20 @@ static int decode_into(struct prk_pr_state *t, const uint8_t *buf, size_t len,
 		return bad(err, 0, "record (shorter than its header)");
 	if (memcmp(buf, magic, sizeof(magic)) != 0)
 		return bad(err, 0, "magic");
-	if (get16(buf + 8) != PRK_PR_RECORD_VERSION)
+	if (prk_get_le16(buf + 8) != PRK_PR_RECORD_VERSION)
 		return bad(err, 8, "version");
-	uint16_t flags = get16(buf + 10);
+	uint16_t flags = prk_get_le16(buf + 10);
 	if (flags & ~FLAG_APTPL)
 		return bad(err, 10, "flags");
-	if (get32(buf + 12) != len)
+	if (prk_get_le32(buf + 12) != len)
 		return bad(err, 12, "length");
-	if (get32(buf + OFF_CRC) != record_crc(buf, len))
+	if (prk_get_le32(buf + OFF_CRC) != record_crc(buf, len))
 		return bad(err, OFF_CRC, "checksum");
 	t->aptpl = flags & FLAG_APTPL;
-	t->generation = get32(buf + 20);
+	t->generation = prk_get_le32(buf + 20);
 	uint8_t present = buf[24], type = buf[25], scope = buf[26];
-	int32_t holder = (int32_t)get32(buf + 28);
-	uint32_t count = get32(buf + 32);
+	int32_t holder = (int32_t)prk_get_le32(buf + 28);
+	uint32_t count = prk_get_le32(buf + 32);
 	if (present > 1 || buf[27])
 		return bad(err, 24, "reservation present");
 	if (present && !prk_pr_type_valid(type))

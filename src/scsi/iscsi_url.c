@@ -8,16 +8,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decimal.h"
+#include "errfmt.h"
+
+/* The base's message formatter, returning the URL error code. */
 __attribute__((format(printf, 4, 5))) static enum prk_iscsi_url_error
 url_fail(enum prk_iscsi_url_error e, char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	prk_verrf(err, errlen, fmt, ap);
+	va_end(ap);
 	return e;
 }
 
@@ -25,24 +27,6 @@ bool prk_iscsi_name_has_type(const char *s)
 {
 	return strncasecmp(s, "iqn.", 4) == 0 || strncasecmp(s, "eui.", 4) == 0 ||
 	       strncasecmp(s, "naa.", 4) == 0;
-}
-
-/* Decimal digits only in [s, s+n), at most max. */
-static bool dec_span(const char *s, size_t n, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
 }
 
 static bool host_char(char c, bool v6)
@@ -68,7 +52,7 @@ static enum prk_iscsi_url_error parse_port(const char *port, const char *slash,
 	if (plen >= 8)
 		return url_fail(PRK_URL_PORT, err, errlen, "port '%.*s' is out of range 1..65535",
 		                plen, port);
-	if (!dec_span(port, (size_t)plen, UINT64_MAX, &v))
+	if (!prk_parse_dec_n(port, (size_t)plen, UINT64_MAX, &v))
 		return url_fail(PRK_URL_PORT, err, errlen, "port '%.*s' is not a decimal number",
 		                plen, port);
 	if (v == 0 || v > 65535)
@@ -154,7 +138,7 @@ static enum prk_iscsi_url_error parse_target_lun(const char *t, struct prk_iscsi
 		return url_fail(PRK_URL_LUN, err, errlen, "empty LUN");
 	if (strspn(l, "0123456789") != strlen(l))
 		return url_fail(PRK_URL_LUN, err, errlen, "LUN '%s' is not a decimal number", l);
-	if (!dec_span(l, strlen(l), PRK_ISCSI_URL_MAX_LUN, &v))
+	if (!prk_parse_dec_n(l, strlen(l), PRK_ISCSI_URL_MAX_LUN, &v))
 		return url_fail(PRK_URL_LUN, err, errlen, "LUN '%s' is out of range 0..%d", l,
 		                PRK_ISCSI_URL_MAX_LUN);
 	u->lun = (uint16_t)v;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "be.h"
-#include "prkit/hexdigit.h"
+#include "hexdigit.h"
 
 #define TID_HDR_LEN 4
 #define TID_MIN_ADDL (PRK_TID_MIN_LEN - TID_HDR_LEN)
@@ -95,13 +95,8 @@ static int tid_decode_isid(const uint8_t *s, size_t n, size_t off, struct prk_ti
 			return tid_err(err, off, -1, F_SEP);
 	if (n - SEP_LEN != ISID_HEX_DIGITS)
 		return tid_err(err, off + SEP_LEN, -1, F_ISID);
-	for (size_t i = SEP_LEN; i < n; i++) {
-		int v = prk_hex_digit(s[i]);
-
-		if (v < 0)
-			return tid_err(err, off + SEP_LEN, -1, F_ISID);
-		isid = isid << 4 | (uint64_t)v;
-	}
+	if (!prk_parse_hex_n((const char *)s + SEP_LEN, ISID_HEX_DIGITS, UINT64_MAX, &isid))
+		return tid_err(err, off + SEP_LEN, -1, F_ISID);
 	out->isid = isid;
 	return 0;
 }

@@ -7,11 +7,6 @@
 
 #include "be.h"
 
-static uint32_t get24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
 /* BYTCHK of VERIFY (byte 1 bits 2..1): 00b no data, 01b the blocks to
  * compare, 11b one block compared with every block of the range, 10b
  * reserved (the device server refuses it; nothing to store). */
@@ -147,7 +142,7 @@ enum prk_xfer_kind prk_cdb_data_out_len(const uint8_t *c, size_t len, uint32_t b
 		*out = verify_len(c[1], prk_get_be16(c + 7), bs);
 		break;
 	case 0x3b: /* WRITE BUFFER */
-		*out = get24(c + 6);
+		*out = prk_get_be24(c + 6);
 		break;
 	case 0x3f: /* WRITE LONG(10): a byte count */
 	case 0x42: /* UNMAP */

@@ -1,7 +1,6 @@
 /* See aptpl.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "aptpl.h"
+#include "replace_file.h"
 
 int prk_aptpl_path(const char *dir, const char *target, uint16_t lun, char *out, size_t cap)
 {
@@ -61,43 +61,17 @@ static int fail(char *err, size_t errlen, const char *path, const char *step)
 	return -1;
 }
 
+/* The record is replaced whole and crash-safely (replace_file.h): after a
+ * crash the LU restarts with either the old registrations or the new ones.
+ * The temporary file is "<record>.tmp"; one daemon owns each record. */
 int prk_aptpl_write(const char *path, const uint8_t *rec, size_t len, char *err, size_t errlen)
 {
-	char tmp[4200], dir[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fail(err, errlen, tmp, "open");
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, rec + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			unlink(tmp);
-			return fail(err, errlen, tmp, "write");
-		}
-		off += (size_t)w;
-	}
-	/* The data must be on disk before the rename makes it the record. */
-	if (fsync(fd) < 0) {
-		close(fd);
-		unlink(tmp);
-		return fail(err, errlen, tmp, "fsync");
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		return fail(err, errlen, path, "rename");
-	}
-	/* And the rename itself must survive a crash. */
-	snprintf(dir, sizeof(dir), "%s", path);
-	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return fail(err, errlen, path, "open directory");
-	int r = fsync(dfd);
-	close(dfd);
-	return r < 0 ? fail(err, errlen, path, "fsync directory") : 0;
+	char why[4400];
+
+	if (prk_replace_file(path, rec, len, 0, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "APTPL record %s", why);
+	return -1;
 }
 
 int prk_aptpl_read(const char *path, uint8_t **rec, size_t *len, char *err, size_t errlen)

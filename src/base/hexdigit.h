@@ -1,0 +1,46 @@
+/* One hexadecimal digit's value, and a span of them as a number: shared by the TransportID ISID
+ * parser, the iSCSI text/CHAP parsers, the command-line key parsers and the fence key file.
+ * Internal (not part of include/prkit). Pure. */
+#ifndef PRKIT_SRC_BASE_HEXDIGIT_H
+#define PRKIT_SRC_BASE_HEXDIGIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* 0..15, or -1 when c is not a hex digit (either case). */
+static inline int prk_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parses s[0..n) as hex digits (either case, no 0x: callers differ on the
+ * prefix) into *out when the value is at most max. False (and *out
+ * untouched) for n == 0, a non-hex character or a value above max,
+ * including one past 64 bits. Leading zeros are accepted. */
+static inline bool prk_parse_hex_n(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int d = prk_hex_digit((unsigned char)s[i]);
+
+		if (d < 0 || v > (UINT64_MAX >> 4))
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+#endif
