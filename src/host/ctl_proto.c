@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ctl_proto.h"
-#include "prkit/hexdigit.h"
+#include "hexdigit.h"
 
 static const char *const op_names[] = {"list", "stall", "resume", "set_key"};
 #define N_OPS (sizeof(op_names) / sizeof(op_names[0]))

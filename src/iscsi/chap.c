@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "text.h"
-#include "prkit/hexdigit.h"
+#include "hexdigit.h"
 
 void prk_chap_init(struct prk_chap *c)
 {

@@ -1,6 +1,6 @@
 /* key=value text parsing and building (RFC 7143 6.1). */
 #include "text.h"
-#include "prkit/hexdigit.h"
+#include "hexdigit.h"
 
 #include <stdarg.h>
 #include <stdio.h>
