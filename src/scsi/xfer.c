@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "be.h"
+#include "prkit/scsi_cdb.h"
 
 /* BYTCHK of VERIFY (byte 1 bits 2..1): 00b no data, 01b the blocks to
  * compare, 11b one block compared with every block of the range, 10b
@@ -67,24 +68,6 @@ static bool no_data_out(uint8_t op)
 	}
 }
 
-/* The opcode's group fixes the CDB length (SAM-5); 7Fh needs byte 7. */
-static size_t needed_len(uint8_t op)
-{
-	switch (op >> 5) {
-	case 0:
-		return 6;
-	case 1:
-	case 2:
-		return 10;
-	case 4:
-		return 16;
-	case 5:
-		return 12;
-	default:
-		return 0; /* 7Fh (variable length) and the vendor groups */
-	}
-}
-
 static enum prk_xfer_kind variable_len(const uint8_t *c, size_t len, uint32_t bs, uint64_t *out)
 {
 	if (len < 32)
@@ -119,7 +102,7 @@ enum prk_xfer_kind prk_cdb_data_out_len(const uint8_t *c, size_t len, uint32_t b
 	uint8_t op = c[0];
 	if (op == 0x7f)
 		return variable_len(c, len, bs, out);
-	size_t need = needed_len(op);
+	size_t need = prk_cdb_len_of_opcode(op); /* 0: 7Fh is above, vendor groups */
 	if (!need || len < need)
 		return PRK_XFER_UNKNOWN;
 	if (no_data_out(op))
