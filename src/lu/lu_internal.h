@@ -312,4 +312,14 @@ static inline bool prk_lu_range_ok(const struct prk_lu *lu, uint64_t lba, uint64
 const uint8_t *prk_lu_task_aligned_out(struct prk_lu_task *t, const uint8_t *p, size_t len);
 void *prk_lu_alloc(const struct prk_lu *lu, size_t len);
 
+/* The rule of every command that writes len blocks from data-out: SPDTL is
+ * the CDB's length (the transport reports the residual), and only the whole
+ * blocks that arrived are used. Returns how many; 0 when there is nothing
+ * to do, and then the command has been finished with GOOD. */
+uint64_t prk_lu_out_blocks(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint64_t len);
+/* Writes n blocks of data-out at lba under the range lock: step runs with
+ * the lock held and t->src, t->lba, t->nblocks, t->fua set. */
+void prk_lu_locked_write(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint64_t lba, uint64_t n,
+                         bool fua, void (*step)(struct prk_lu_task *t));
+
 #endif

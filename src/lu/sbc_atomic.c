@@ -45,7 +45,6 @@ void prk_lu_write_atomic(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	uint64_t lba = prk_get_be64(c + 2);
 	uint16_t boundary = prk_get_be16(c + 10);
 	uint16_t len = prk_get_be16(c + 12);
-	uint32_t bs = lu->cfg.block_size;
 
 	if (c[1] & 0xe0) {
 		prk_lu_fail_cdb(lu, cmd, 1, 7); /* WRPROTECT */
@@ -65,26 +64,7 @@ void prk_lu_write_atomic(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 	if (prk_lu_write_protected(lu, cmd))
 		return;
-	cmd->spdtl = (uint32_t)len * bs;
-	uint64_t have = cmd->data_out ? cmd->data_out_len / bs : 0;
-	uint64_t n = len < have ? len : have;
-	if (!n) {
-		prk_lu_finish(lu, cmd);
-		return;
-	}
-	struct prk_lu_task *t = prk_lu_task_new(lu, cmd);
-	if (!t) {
-		prk_lu_fail_nomem(lu, cmd);
-		return;
-	}
-	t->src = prk_lu_task_aligned_out(t, cmd->data_out, (size_t)(n * bs));
-	if (!t->src) {
-		prk_lu_task_fail(t, PRK_SK_ABORTED_COMMAND, PRK_ASC_INSUFFICIENT_RESOURCES);
-		return;
-	}
-	t->lba = lba;
-	t->nblocks = n;
-	t->fua = prk_lu_fua(lu, c[1] & 0x08);
-	t->step = atomic_locked;
-	prk_lu_task_lock(t, lba, n);
+	uint64_t n = prk_lu_out_blocks(lu, cmd, len);
+	if (n)
+		prk_lu_locked_write(lu, cmd, lba, n, prk_lu_fua(lu, c[1] & 0x08), atomic_locked);
 }

@@ -59,13 +59,9 @@ void prk_lu_orwrite(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 	if (prk_lu_write_protected(lu, cmd))
 		return;
-	cmd->spdtl = len * bs;
-	uint64_t have = cmd->data_out ? cmd->data_out_len / bs : 0;
-	uint64_t n = len < have ? len : have;
-	if (!n) {
-		prk_lu_finish(lu, cmd);
+	uint64_t n = prk_lu_out_blocks(lu, cmd, len);
+	if (!n)
 		return;
-	}
 	struct prk_lu_task *t = prk_lu_task_new(lu, cmd);
 	if (t)
 		t->rdbuf = prk_lu_alloc(lu, (size_t)(n * bs));

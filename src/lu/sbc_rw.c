@@ -190,7 +190,6 @@ static void write_locked(struct prk_lu_task *t)
 void prk_lu_write(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	struct rw_cdb d;
-	uint32_t bs = lu->cfg.block_size;
 	uint8_t op = cmd->cdb[0];
 	bool wav = op == PRK_OP_WRITE_VERIFY10 || op == PRK_OP_WRITE_VERIFY12 ||
 	           op == PRK_OP_WRITE_VERIFY16;
@@ -206,28 +205,42 @@ void prk_lu_write(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 	if (!check_range(lu, cmd, &d) || !check_writable(lu, cmd))
 		return;
-	cmd->spdtl = d.len * bs;
+	uint64_t n = prk_lu_out_blocks(lu, cmd, d.len);
+	if (n)
+		prk_lu_locked_write(lu, cmd, d.lba, n,
+		                    wav || prk_lu_fua(lu, d.cdb_len != 6 && (d.flags & 0x08)),
+		                    write_locked);
+}
+
+uint64_t prk_lu_out_blocks(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint64_t len)
+{
+	uint32_t bs = lu->cfg.block_size;
+	cmd->spdtl = (uint32_t)(len * bs);
 	uint64_t have = cmd->data_out ? cmd->data_out_len / bs : 0;
-	uint64_t n = d.len < have ? d.len : have;
-	if (!n) {
+	uint64_t n = len < have ? len : have;
+	if (!n)
 		prk_lu_finish(lu, cmd);
-		return;
-	}
+	return n;
+}
+
+void prk_lu_locked_write(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint64_t lba, uint64_t n,
+                         bool fua, void (*step)(struct prk_lu_task *t))
+{
 	struct prk_lu_task *t = prk_lu_task_new(lu, cmd);
 	if (!t) {
 		prk_lu_fail_nomem(lu, cmd);
 		return;
 	}
-	t->src = prk_lu_task_aligned_out(t, cmd->data_out, (size_t)(n * bs));
+	t->src = prk_lu_task_aligned_out(t, cmd->data_out, (size_t)(n * lu->cfg.block_size));
 	if (!t->src) {
 		prk_lu_task_fail(t, PRK_SK_ABORTED_COMMAND, PRK_ASC_INSUFFICIENT_RESOURCES);
 		return;
 	}
-	t->lba = d.lba;
+	t->lba = lba;
 	t->nblocks = n;
-	t->fua = wav || prk_lu_fua(lu, d.cdb_len != 6 && (d.flags & 0x08));
-	t->step = write_locked;
-	prk_lu_task_lock(t, d.lba, n);
+	t->fua = fua;
+	t->step = step;
+	prk_lu_task_lock(t, lba, n);
 }
 
 /* ---- VERIFY ---- */
@@ -265,13 +278,9 @@ void prk_lu_verify(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		prk_lu_finish(lu, cmd);
 		return;
 	}
-	cmd->spdtl = d.len * bs;
-	uint64_t have = cmd->data_out ? cmd->data_out_len / bs : 0;
-	uint64_t n = d.len < have ? d.len : have;
-	if (!n) {
-		prk_lu_finish(lu, cmd);
+	uint64_t n = prk_lu_out_blocks(lu, cmd, d.len);
+	if (!n)
 		return;
-	}
 	struct prk_lu_task *t = prk_lu_task_new(lu, cmd);
 	if (t)
 		t->rdbuf = prk_lu_alloc(lu, (size_t)(n * bs));
