@@ -80,8 +80,17 @@ struct iscsi_context *h_login_clear(struct h_daemon *d, int portal, const char *
 	return iscsi;
 }
 
-int h_prout(struct iscsi_context *iscsi, int sa, int type, uint64_t key, uint64_t sa_key,
-            int all_tg_pt, int aptpl)
+struct iscsi_context *h_login_raw_clear(struct h_daemon *d, int portal, const char *ini, uint32_t q,
+                                        int n_luns)
+{
+	struct iscsi_context *iscsi = h_login_raw(d, portal, ini, q);
+	for (int lun = 0; lun < n_luns; lun++)
+		assert_int_equal(h_clear_ua(iscsi, lun), SCSI_STATUS_GOOD);
+	return iscsi;
+}
+
+int h_prout_lun(struct iscsi_context *iscsi, int lun, int sa, int type, uint64_t key,
+                uint64_t sa_key, int all_tg_pt, int aptpl)
 {
 	struct scsi_persistent_reserve_out_basic p = {
 	    .reservation_key = key,
@@ -89,7 +98,27 @@ int h_prout(struct iscsi_context *iscsi, int sa, int type, uint64_t key, uint64_
 	    .all_tg_pt = (uint8_t)all_tg_pt,
 	    .aptpl = (uint8_t)aptpl,
 	};
-	return h_status(iscsi_persistent_reserve_out_sync(iscsi, 0, sa, 0, type, &p));
+	return h_status(iscsi_persistent_reserve_out_sync(iscsi, lun, sa, 0, type, &p));
+}
+
+int h_prout(struct iscsi_context *iscsi, int sa, int type, uint64_t key, uint64_t sa_key,
+            int all_tg_pt, int aptpl)
+{
+	return h_prout_lun(iscsi, 0, sa, type, key, sa_key, all_tg_pt, aptpl);
+}
+
+int h_prout_past_ua(struct iscsi_context *iscsi, int lun, int sa, int type, uint64_t key,
+                    uint64_t sa_key)
+{
+	/* A few tries: each UNIT ATTENTION reported clears one condition, and
+	 * a nexus under test may have several queued (preempted, cleared). */
+	for (int i = 0; i < 8; i++) {
+		int status = h_prout_lun(iscsi, lun, sa, type, key, sa_key, 0, 0);
+		if (status != SCSI_STATUS_CHECK_CONDITION ||
+		    h_sense.key != SCSI_SENSE_UNIT_ATTENTION)
+			return status;
+	}
+	return -1;
 }
 
 int h_start_basic(struct h_daemon *d, int n_portals, unsigned size_mb)

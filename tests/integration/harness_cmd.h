@@ -47,10 +47,24 @@ struct iscsi_context *h_login_raw(struct h_daemon *d, int portal, const char *in
  * and asserts that nothing else is pending on LUN 0. */
 struct iscsi_context *h_login_clear(struct h_daemon *d, int portal, const char *ini, uint32_t q);
 
-/* PERSISTENT RESERVE OUT to LUN 0 with the basic parameter list, through
+/* Logs in with no command (as h_login_raw), then clears every unit
+ * attention pending on LUNs 0 .. n_luns-1 (asserting each ends GOOD). */
+struct iscsi_context *h_login_raw_clear(struct h_daemon *d, int portal, const char *ini, uint32_t q,
+                                        int n_luns);
+
+/* PERSISTENT RESERVE OUT to lun with the basic parameter list, through
  * libiscsi's helper; returns the status (sense in h_sense). */
+int h_prout_lun(struct iscsi_context *iscsi, int lun, int sa, int type, uint64_t key,
+                uint64_t sa_key, int all_tg_pt, int aptpl);
+/* h_prout_lun to LUN 0. */
 int h_prout(struct iscsi_context *iscsi, int sa, int type, uint64_t key, uint64_t sa_key,
             int all_tg_pt, int aptpl);
+
+/* h_prout_lun (no ALL_TG_PT, no APTPL) sent again while it ends with a
+ * UNIT ATTENTION, up to 8 times: the status of the first other answer,
+ * or -1 if every try was a unit attention. */
+int h_prout_past_ua(struct iscsi_context *iscsi, int lun, int sa, int type, uint64_t key,
+                    uint64_t sa_key);
 
 /* Starts a daemon with h_config_basic's configuration. 0, or -1. */
 int h_start_basic(struct h_daemon *d, int n_portals, unsigned size_mb);

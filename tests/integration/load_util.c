@@ -68,3 +68,36 @@ void h_load_stop(struct h_load *l)
 		prk_host_run(l->h, 10);
 	assert_int_equal(l->outstanding, 0);
 }
+
+struct prk_mpdev *h_mk(struct prk_host *def, const char *const *urls, prk_event_fn on_event,
+                       const struct h_mk_opts *m)
+{
+	struct prk_mpdev_opts o = {.initiator_name = m->ini,
+	                           .urls = urls,
+	                           .n_urls = (size_t)m->n_paths,
+	                           .key = m->key,
+	                           .checker_interval_ms = m->checker_ms,
+	                           .fenced_hold_ms = m->hold_ms,
+	                           .no_path_timeout_ms = m->no_path_ms,
+	                           .on_event = on_event};
+	struct prk_host_err err;
+	struct prk_mpdev *d = prk_mpdev_new(m->on ? m->on : def, &o, &err);
+	if (!d)
+		fail_msg("prk_mpdev_new: %s", err.msg);
+	return d;
+}
+
+void h_open_ok(struct prk_mpdev *d, enum prk_open_mode m)
+{
+	struct prk_open_opts oo = {.mode = m};
+	struct prk_host_err err;
+	if (prk_mpdev_open(d, &oo, &err))
+		fail_msg("open (%s): %s", prk_open_mode_name(m), err.msg);
+}
+
+void h_pump(struct prk_host *h, int ms)
+{
+	uint64_t end = prk_host_now_ms() + (uint64_t)ms;
+	while (prk_host_now_ms() < end)
+		prk_host_run(h, 10);
+}

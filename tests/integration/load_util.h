@@ -34,4 +34,30 @@ void h_load_start(struct h_load *l, struct prk_host *h, struct prk_mpdev *d, int
  * most 20 s; the test fails otherwise). */
 void h_load_stop(struct h_load *l);
 
+/* What h_mk makes: a device of initiator ini with key, over the first
+ * n_paths of urls; the fields left out take the library's defaults. The
+ * tests wrap it in an MK(...) macro that passes their host, URLs and event
+ * callback, so each call names only what it changes. */
+struct h_mk_opts {
+	struct prk_host *on; /* the host (NULL: the caller's default) */
+	const char *ini;
+	uint64_t key;
+	int n_paths;
+	unsigned checker_ms; /* checker_interval_ms */
+	unsigned hold_ms;    /* fenced_hold_ms */
+	unsigned no_path_ms; /* no_path_timeout_ms */
+};
+
+/* prk_mpdev_new on m->on (or def) with those options and on_event; the
+ * test fails with the library's message if it returns NULL. */
+struct prk_mpdev *h_mk(struct prk_host *def, const char *const *urls, prk_event_fn on_event,
+                       const struct h_mk_opts *m);
+
+/* prk_mpdev_open in mode m; the test fails with the library's message
+ * otherwise. */
+void h_open_ok(struct prk_mpdev *d, enum prk_open_mode m);
+
+/* Runs h's loop for ms milliseconds (10 ms at a time). */
+void h_pump(struct prk_host *h, int ms);
+
 #endif

@@ -47,6 +47,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 
 #define INI_V "iqn.2026-11.io.prkit.test:victim"
 #define INI_S "iqn.2026-11.io.prkit.test:survivor"
@@ -379,25 +380,6 @@ static bool sweep_done(void)
 
 /* ---- sync helpers (no async I/O outstanding on that context) ---- */
 
-static int prout(struct iscsi_context *iscsi, int lun, int sa, int type, uint64_t key,
-                 uint64_t sa_key)
-{
-	struct scsi_persistent_reserve_out_basic p = {.reservation_key = key,
-	                                              .service_action_reservation_key = sa_key};
-	for (int i = 0; i < 8; i++) {
-		struct scsi_task *t =
-		    iscsi_persistent_reserve_out_sync(iscsi, lun, sa, 0, type, &p);
-		assert_non_null(t);
-		int status = t->status;
-		bool ua = status == SCSI_STATUS_CHECK_CONDITION &&
-		          t->sense.key == SCSI_SENSE_UNIT_ATTENTION;
-		scsi_free_scsi_task(t);
-		if (!ua)
-			return status;
-	}
-	return -1;
-}
-
 static void read_range(struct iscsi_context *iscsi, int lun, struct blk_hdr *out)
 {
 	struct scsi_task *t = iscsi_read16_sync(iscsi, lun, 0, RANGE * BS, BS, 0, 0, 0, 0, 0);
@@ -407,16 +389,6 @@ static void read_range(struct iscsi_context *iscsi, int lun, struct blk_hdr *out
 	for (int b = 0; b < RANGE; b++)
 		out[b] = parse_block(t->datain.data + (size_t)b * BS, lun, (uint64_t)b);
 	scsi_free_scsi_task(t);
-}
-
-static struct iscsi_context *login(int portal, const char *ini, uint32_t q)
-{
-	struct h_login_opts o = {.no_tur = 1};
-	struct iscsi_context *iscsi = h_login_ex(&daemon_, portal, ini, q, &o);
-	assert_non_null(iscsi);
-	for (int lun = 0; lun < 2; lun++)
-		assert_int_equal(h_clear_ua(iscsi, lun), SCSI_STATUS_GOOD);
-	return iscsi;
 }
 
 /* MODE SELECT(6) of the control page with TAS=1 (the other fields as
@@ -452,11 +424,11 @@ static void round_(struct stats *st, int round)
 	R.violations = 0;
 	R.ua_2a05 = R.ua_2f00 = R.aborted = 0;
 	R.s_max_ns = 0;
-	R.v.ctx = login(0, INI_V, 0x56);
+	R.v.ctx = h_login_raw_clear(&daemon_, 0, INI_V, 0x56, 2);
 	R.v.inflight = R.v.inflight_post = 0;
-	assert_int_equal(prout(R.v.ctx, lun,
-	                       SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0,
-	                       key_v),
+	assert_int_equal(h_prout_past_ua(R.v.ctx, lun,
+	                                 SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
+	                                 0, 0, key_v),
 	                 SCSI_STATUS_GOOD);
 
 	/* Both write; P preempts V at a random moment 2..30 ms in. */
@@ -605,19 +577,21 @@ static void run_lun(int lun, bool tas)
 		R.v = (struct writer){.id = W_V, .next_version = 1};
 		R.s = (struct writer){.id = W_S, .next_version = 1};
 	}
-	R.s.ctx = login(1, INI_S, 0x55);
+	R.s.ctx = h_login_raw_clear(&daemon_, 1, INI_S, 0x55, 2);
 	if (tas)
 		set_tas(R.s.ctx, lun);
-	R.p = login(0, INI_P, 0x77);
-	assert_int_equal(prout(R.s.ctx, lun,
-	                       SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0,
-	                       KEY_S),
+	R.p = h_login_raw_clear(&daemon_, 0, INI_P, 0x77, 2);
+	assert_int_equal(h_prout_past_ua(R.s.ctx, lun,
+	                                 SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
+	                                 0, 0, KEY_S),
+	                 SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout_past_ua(R.p, lun,
+	                                 SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
+	                                 0, 0, KEY_P),
 	                 SCSI_STATUS_GOOD);
 	assert_int_equal(
-	    prout(R.p, lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, KEY_P),
+	    h_prout_past_ua(R.s.ctx, lun, SCSI_PERSISTENT_RESERVE_RESERVE, T_WE_RO, KEY_S, 0),
 	    SCSI_STATUS_GOOD);
-	assert_int_equal(prout(R.s.ctx, lun, SCSI_PERSISTENT_RESERVE_RESERVE, T_WE_RO, KEY_S, 0),
-	                 SCSI_STATUS_GOOD);
 
 	R.snap_fd = -1;
 	if (lun == 0) {

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 #include "load_util.h"
 #include "prkit/host.h"
 #include "prkit/host_ctl.h"
@@ -60,9 +61,7 @@ static void on_event(struct prk_mpdev *d, const struct prk_event *ev, void *arg)
 static int setup(void **state)
 {
 	(void)state;
-	char cfg[2048];
-	h_config_basic(cfg, sizeof(cfg), 2, 16);
-	if (h_start(&daemon_, cfg))
+	if (h_start_basic(&daemon_, 2, 16))
 		return -1;
 	for (int i = 0; i < 2; i++) {
 		snprintf(urls[i], sizeof(urls[i]), "iscsi://127.0.0.1:%u/%s/0", daemon_.ports[i],
@@ -94,66 +93,32 @@ static int teardown(void **state)
 	return h_stop(&daemon_) == 0 ? 0 : -1;
 }
 
-static struct prk_mpdev *mk(struct prk_host *h, const char *ini, uint64_t key)
-{
-	struct prk_mpdev_opts o = {.initiator_name = ini,
-	                           .urls = url_ptrs,
-	                           .n_urls = 2,
-	                           .key = key,
-	                           .checker_interval_ms = 200,
-	                           .on_event = on_event};
-	struct prk_host_err err;
-	struct prk_mpdev *d = prk_mpdev_new(h, &o, &err);
-	if (!d)
-		fail_msg("prk_mpdev_new: %s", err.msg);
-	return d;
-}
-
-static void open_ok(struct prk_mpdev *d, enum prk_open_mode m)
-{
-	struct prk_host_err err;
-	if (prk_mpdev_open(d, &(struct prk_open_opts){.mode = m}, &err))
-		fail_msg("open (%s): %s", prk_open_mode_name(m), err.msg);
-}
-
-static void pump(int ms)
-{
-	uint64_t end = prk_host_now_ms() + (uint64_t)ms;
-	while (prk_host_now_ms() < end)
-		prk_host_run(host, 10);
-}
+/* Every device here: two paths, a 200 ms path checker. */
+#define MK(...)                                                                                    \
+	h_mk(host, url_ptrs, on_event,                                                             \
+	     &(struct h_mk_opts){.n_paths = 2, .checker_ms = 200, __VA_ARGS__})
 
 /* ---- the target's view (admin socket) ---- */
 
 static char cli_out[65536], cli_err[4096];
-
-static json_object *member(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	assert_true(json_object_object_get_ex(o, k, &v));
-	return v;
-}
 
 /* Registrations of (initiator, key); *holders counts those holding the
  * reservation. */
 static int regs_of(const char *ini, uint64_t key, int *holders)
 {
 	const char *args[] = {"--json", "pr", H_TARGET, "0", NULL};
-	assert_int_equal(h_cli(&daemon_, cli_out, sizeof(cli_out), cli_err, sizeof(cli_err), args),
-	                 0);
-	json_object *o = json_tokener_parse(cli_out);
-	assert_non_null(o);
-	json_object *regs = member(o, "registrations");
+	json_object *o = h_cli_json(&daemon_, args);
+	json_object *regs = h_member(o, "registrations");
 	char k[24];
 	snprintf(k, sizeof(k), "0x%016llx", (unsigned long long)key);
 	int n = 0, h = 0;
 	for (size_t i = 0; i < json_object_array_length(regs); i++) {
 		json_object *r = json_object_array_get_idx(regs, i);
-		if (strcasecmp(json_object_get_string(member(r, "initiator")), ini) != 0 ||
-		    strcmp(json_object_get_string(member(r, "key")), k) != 0)
+		if (strcasecmp(json_object_get_string(h_member(r, "initiator")), ini) != 0 ||
+		    strcmp(json_object_get_string(h_member(r, "key")), k) != 0)
 			continue;
 		n++;
-		h += json_object_get_boolean(member(r, "holder"));
+		h += json_object_get_boolean(h_member(r, "holder"));
 	}
 	json_object_put(o);
 	if (holders)
@@ -349,8 +314,8 @@ static void read_other(struct prk_mpdev *b, uint64_t lba, uint8_t *buf)
 static void test_list_shows_open_device(void **state)
 {
 	(void)state;
-	struct prk_mpdev *d = mk(host, INI_A, KEY_A);
-	open_ok(d, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(d, PRK_OPEN_DEFAULT);
 	char want[600];
 	snprintf(want, sizeof(want), "%s/ctl/%d.sock", state_dir, (int)getpid());
 	assert_string_equal(prk_host_ctl_path(host), want);
@@ -385,10 +350,10 @@ static void test_list_shows_open_device(void **state)
 static void test_stall_holds_io_until_resume(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_NO_RESERVE);
-	struct prk_mpdev *b = mk(host2, INI_B, KEY_B);
-	open_ok(b, PRK_OPEN_NO_RESERVE);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_NO_RESERVE);
+	struct prk_mpdev *b = MK(.on = host2, .ini = INI_B, .key = KEY_B);
+	h_open_ok(b, PRK_OPEN_NO_RESERVE);
 	const char *naa = prk_mpdev_naa(a);
 	const uint64_t lba = 20000;
 	static uint8_t old_data[4096], new_data[4096], seen[4096];
@@ -402,7 +367,7 @@ static void test_stall_holds_io_until_resume(void **state)
 
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
-	pump(200);
+	h_pump(host, 200);
 	assert_true(l.ok > 0);
 	struct prk_ctl_client *c = connect_ok();
 	assert_int_equal(c_stall(c, naa, 20000), 1);
@@ -412,7 +377,7 @@ static void test_stall_holds_io_until_resume(void **state)
 	memset(&w, 0, sizeof(w));
 	assert_int_equal(prk_mpdev_write_async(a, lba, 8, new_data, sync_cb, &w), 0);
 	long ok0 = l.ok;
-	pump(500);
+	h_pump(host, 500);
 	assert_int_equal(l.ok, ok0);
 	assert_int_equal(l.outstanding, 4); /* submitted, waiting */
 	assert_false(w.done);
@@ -434,7 +399,7 @@ static void test_stall_holds_io_until_resume(void **state)
 	assert_int_equal(w.st, PRK_IO_OK);
 	read_other(b, lba, seen);
 	assert_memory_equal(seen, new_data, sizeof(seen));
-	pump(200);
+	h_pump(host, 200);
 	assert_true(l.ok > ok0);
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
@@ -449,18 +414,18 @@ static void test_stall_holds_io_until_resume(void **state)
 static void test_stall_released_when_client_closes(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
 	struct prk_ctl_client *c = connect_ok();
 	assert_int_equal(c_stall(c, prk_mpdev_naa(a), 60000), 1);
-	pump(200);
+	h_pump(host, 200);
 	assert_true(prk_mpdev_is_stalled(a));
 	long ok0 = l.ok;
 	prk_ctl_close(c);
 	assert_true(wait_stalled(a, false, 2000));
-	pump(200);
+	h_pump(host, 200);
 	assert_true(l.ok > ok0);
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
@@ -472,8 +437,8 @@ static void test_stall_released_when_client_closes(void **state)
 static void test_stall_ends_after_max_ms(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
 	struct prk_ctl_client *c = connect_ok();
@@ -487,7 +452,7 @@ static void test_stall_ends_after_max_ms(void **state)
 	 * load (wait_stalled bounds it) */
 	assert_true(took >= 400);
 	assert_int_equal(l.ok, ok0); /* nothing completed while stalled */
-	pump(200);
+	h_pump(host, 200);
 	assert_true(l.ok > ok0);
 	assert_int_equal(c_resume(c, prk_mpdev_naa(a)), 0); /* already released */
 	h_load_stop(&l);
@@ -500,8 +465,8 @@ static void test_stall_ends_after_max_ms(void **state)
 static void test_two_clients_stall_counted(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	const char *naa = prk_mpdev_naa(a);
 	struct prk_ctl_client *c1 = connect_ok(), *c2 = connect_ok();
 	assert_int_equal(c_stall(c1, naa, 60000), 1);
@@ -533,12 +498,12 @@ static void test_two_clients_stall_counted(void **state)
 static void test_set_key_moves_nexuses_to_new_key(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	const char *naa = prk_mpdev_naa(a);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
-	pump(200);
+	h_pump(host, 200);
 	struct prk_ctl_client *c = connect_ok();
 	bool fenced = true;
 	char err[256];
@@ -548,7 +513,7 @@ static void test_set_key_moves_nexuses_to_new_key(void **state)
 	assert_false(fenced);
 	assert_int_equal(c_resume(c, naa), 1);
 	long ok0 = l.ok;
-	pump(300);
+	h_pump(host, 300);
 	assert_true(l.ok > ok0);
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
@@ -561,7 +526,7 @@ static void test_set_key_moves_nexuses_to_new_key(void **state)
 	assert_int_equal(holders, 1);
 	assert_int_equal(regs_of(INI_A, KEY_A, NULL), 0);
 	/* The other node's READ KEYS agrees. */
-	struct prk_mpdev *b = mk(host2, INI_B, KEY_B);
+	struct prk_mpdev *b = MK(.on = host2, .ini = INI_B, .key = KEY_B);
 	prk_mpdev_wait_paths(b, 2, 5000);
 	struct prk_resv_view v;
 	struct prk_host_err e;
@@ -589,8 +554,8 @@ static void test_set_key_moves_nexuses_to_new_key(void **state)
 static void test_set_key_wrong_old_key_and_register(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	const char *naa = prk_mpdev_naa(a);
 	struct prk_ctl_client *c = connect_ok();
 	bool fenced;
@@ -626,10 +591,10 @@ static void test_set_key_wrong_old_key_and_register(void **state)
 static void test_change_key_after_preempt_is_fenced(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_DEFAULT);
-	struct prk_mpdev *b = mk(host2, INI_B, KEY_B);
-	open_ok(b, PRK_OPEN_CLUSTER); /* A's registrants-only reservation lets B in */
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *b = MK(.on = host2, .ini = INI_B, .key = KEY_B);
+	h_open_ok(b, PRK_OPEN_CLUSTER); /* A's registrants-only reservation lets B in */
 	struct prk_host_err e;
 	assert_int_equal(prk_mpdev_preempt(b, KEY_A, 6, false, &e), 0);
 	assert_int_equal(regs_of(INI_A, KEY_A, NULL), 0);
@@ -682,8 +647,8 @@ static void raw(struct op *o, int fd, const char *bytes, size_t len)
 static void test_garbage_requests(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
 	static struct op o;
@@ -720,7 +685,7 @@ static void test_garbage_requests(void **state)
 	assert_int_equal(c_list(c, &o), 1);
 	prk_ctl_close(c);
 	long ok0 = l.ok;
-	pump(200);
+	h_pump(host, 200);
 	assert_true(l.ok > ok0);
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
@@ -753,16 +718,16 @@ static bool drained_closed(int fd, char *buf, size_t cap)
 static void test_idle_clients_do_not_lock_out_fence(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	int half = raw_connect();
 	static const char part1[] = "{\"op\":";
 	assert_int_equal(send(half, part1, sizeof(part1) - 1, MSG_NOSIGNAL), sizeof(part1) - 1);
-	pump(20);
+	h_pump(host, 20);
 	int idle[40];
 	for (int i = 0; i < 40; i++) {
 		idle[i] = raw_connect();
-		pump(5); /* accepted one by one, as clients come and go */
+		h_pump(host, 5); /* accepted one by one, as clients come and go */
 	}
 	struct prk_ctl_client *c = connect_ok();
 	static struct op o;
@@ -805,7 +770,7 @@ static void test_idle_clients_time_out(void **state)
 		assert_int_equal(c_list(c, &o), 0); /* busy: served every time */
 		if (!dribbler_at)
 			assert_int_equal(send(dribbler, " ", 1, MSG_NOSIGNAL), 1);
-		pump(100);
+		h_pump(host, 100);
 		uint64_t t = prk_host_now_ms() - t0;
 		if (!silent_at && drained_closed(silent, sbuf, sizeof(sbuf)))
 			silent_at = t;
@@ -835,7 +800,7 @@ static void test_client_reconnects_after_idle_close(void **state)
 	struct prk_ctl_client *c = connect_ok();
 	static struct op o;
 	assert_int_equal(c_list(c, &o), 0);
-	pump(500); /* closed meanwhile */
+	h_pump(host, 500); /* closed meanwhile */
 	if (c_list(c, &o) != 0)
 		fail_msg("list after the idle close: %s", o.err);
 	prk_ctl_close(c);
@@ -865,7 +830,7 @@ static void test_out_of_fds_does_not_spin(void **state)
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	struct timespec c0, c1;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
-	pump(500);
+	h_pump(host, 500);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
 	double cpu_ms =
 	    (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
@@ -1000,19 +965,19 @@ static void test_other_uid_refused(void **state)
 static void test_device_freed_while_stalled(void **state)
 {
 	(void)state;
-	struct prk_mpdev *a = mk(host, INI_A, KEY_A);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	char naa[33];
 	snprintf(naa, sizeof(naa), "%s", prk_mpdev_naa(a));
 	struct prk_ctl_client *c = connect_ok();
 	assert_int_equal(c_stall(c, naa, 60000), 1);
 	prk_mpdev_free(a);
-	pump(100);
+	h_pump(host, 100);
 	assert_int_equal(c_resume(c, naa), 0);
 	static struct op o;
 	assert_int_equal(c_list(c, &o), 0);
 	prk_ctl_close(c);
-	pump(100);
+	h_pump(host, 100);
 }
 
 /* `prkit io` listens by default: the agent finds it in the state
@@ -1062,10 +1027,10 @@ static void test_prkit_io_serves_the_socket(void **state)
 		fail_msg("prkit io exited with %d: %s", rc, cli_err);
 	json_object *o = json_tokener_parse(cli_out);
 	assert_non_null(o);
-	assert_string_equal(json_object_get_string(member(o, "ctl_socket")), sock);
-	assert_int_equal(json_object_get_int(member(o, "stalls")), 1);
-	assert_int_equal(json_object_get_int(member(o, "key_changes")), 1);
-	assert_string_equal(json_object_get_string(member(o, "key")), "0xc3c3");
+	assert_string_equal(json_object_get_string(h_member(o, "ctl_socket")), sock);
+	assert_int_equal(json_object_get_int(h_member(o, "stalls")), 1);
+	assert_int_equal(json_object_get_int(h_member(o, "key_changes")), 1);
+	assert_string_equal(json_object_get_string(h_member(o, "key")), "0xc3c3");
 	json_object_put(o);
 	assert_int_equal(stat(sock, &st), -1); /* removed at exit */
 	assert_int_equal(regs_of(INI_B, KEY_C, NULL), 2);

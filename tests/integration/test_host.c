@@ -151,45 +151,8 @@ static int teardown(void **state)
 	return h_stop(&daemon_) == 0 ? 0 : -1;
 }
 
-/* What mk() makes: a device of initiator ini with key, over the first
- * n_paths portals; the fields left out take the library's defaults. */
-struct mk_opts {
-	struct prk_host *on; /* the host (NULL: host) */
-	const char *ini;
-	uint64_t key;
-	int n_paths;
-	unsigned checker_ms; /* checker_interval_ms */
-	unsigned hold_ms;    /* fenced_hold_ms */
-	unsigned no_path_ms; /* no_path_timeout_ms */
-};
-
-static struct prk_mpdev *mk(const struct mk_opts *m)
-{
-	struct prk_mpdev_opts o = {.initiator_name = m->ini,
-	                           .urls = url_ptrs,
-	                           .n_urls = (size_t)m->n_paths,
-	                           .key = m->key,
-	                           .checker_interval_ms = m->checker_ms,
-	                           .fenced_hold_ms = m->hold_ms,
-	                           .no_path_timeout_ms = m->no_path_ms,
-	                           .on_event = on_event};
-	struct prk_host_err err;
-	struct prk_mpdev *d = prk_mpdev_new(m->on ? m->on : host, &o, &err);
-	if (!d)
-		fail_msg("prk_mpdev_new: %s", err.msg);
-	return d;
-}
-
 /* MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200) */
-#define MK(...) mk(&(struct mk_opts){__VA_ARGS__})
-
-static void open_ok(struct prk_mpdev *d, enum prk_open_mode m)
-{
-	struct prk_open_opts oo = {.mode = m};
-	struct prk_host_err err;
-	if (prk_mpdev_open(d, &oo, &err))
-		fail_msg("open (%s): %s", prk_open_mode_name(m), err.msg);
-}
+#define MK(...) h_mk(host, url_ptrs, on_event, &(struct h_mk_opts){__VA_ARGS__})
 
 static char cli_out[65536], cli_err[4096];
 
@@ -238,13 +201,6 @@ static void assert_one_reg_per_path(struct prk_mpdev *d, const char *ini, uint64
 				matched++;
 	assert_int_equal(matched, expect);
 	json_object_put(o);
-}
-
-static void pump(int ms)
-{
-	uint64_t end = prk_host_now_ms() + (uint64_t)ms;
-	while (prk_host_now_ms() < end)
-		prk_host_run(host, 10);
 }
 
 static bool wait_state(struct prk_mpdev *d, int path, enum prk_path_state s, int ms)
@@ -312,7 +268,7 @@ static void test_open_default_registers_every_path(void **state)
 {
 	(void)state;
 	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 3);
-	open_ok(d, PRK_OPEN_DEFAULT);
+	h_open_ok(d, PRK_OPEN_DEFAULT);
 	assert_one_reg_per_path(d, INI_A, KEY_A, 3);
 	json_object *o = cli_pr();
 	json_object *r = h_member(o, "reservation");
@@ -350,7 +306,7 @@ static void test_isid_stable_across_restart(void **state)
 {
 	(void)state;
 	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
-	open_ok(d, PRK_OPEN_NO_RESERVE);
+	h_open_ok(d, PRK_OPEN_NO_RESERVE);
 	struct prk_path_info pi[8];
 	prk_mpdev_paths(d, pi, 8);
 	uint64_t first[2] = {pi[0].isid, pi[1].isid};
@@ -368,7 +324,7 @@ static void test_isid_stable_across_restart(void **state)
 	struct prk_host_opts ho = {.state_dir = dir};
 	host = prk_host_new(&ho, NULL);
 	d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
-	open_ok(d, PRK_OPEN_NO_RESERVE);
+	h_open_ok(d, PRK_OPEN_NO_RESERVE);
 	prk_mpdev_paths(d, pi, 8);
 	assert_int_equal(pi[0].isid, first[0]);
 	assert_int_equal(pi[1].isid, first[1]);
@@ -406,22 +362,22 @@ static void test_failover_under_load_then_failback(void **state)
 {
 	(void)state;
 	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200);
-	open_ok(d, PRK_OPEN_DEFAULT);
+	h_open_ok(d, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, d, 8);
-	pump(300);
+	h_pump(host, 300);
 	assert_true(l.per_path[1] > 0);
 	portal_down(1);
 	assert_true(wait_state(d, 1, PRK_PATH_DOWN, 2000));
 	long before = l.per_path[0];
-	pump(800);
+	h_pump(host, 800);
 	assert_true(l.per_path[0] > before); /* I/O went on */
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(l.fenced, 0);
 	portal_up(1);
 	assert_true(wait_state(d, 1, PRK_PATH_UP, 5000));
 	long p1 = l.per_path[1];
-	pump(400);
+	h_pump(host, 400);
 	assert_true(l.per_path[1] > p1); /* failback: path 1 carries I/O again */
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
@@ -444,12 +400,12 @@ static void test_manual_failback(void **state)
 	                           .on_event = on_event};
 	struct prk_mpdev *d = prk_mpdev_new(host, &o, NULL);
 	assert_non_null(d);
-	open_ok(d, PRK_OPEN_NO_RESERVE);
+	h_open_ok(d, PRK_OPEN_NO_RESERVE);
 	portal_down(1);
 	assert_true(wait_state(d, 1, PRK_PATH_DOWN, 2000));
 	portal_up(1);
 	assert_true(wait_state(d, 1, PRK_PATH_STANDBY, 5000));
-	pump(500);
+	h_pump(host, 500);
 	assert_true(wait_state(d, 1, PRK_PATH_STANDBY, 0));
 	prk_mpdev_failback(d);
 	assert_true(wait_state(d, 1, PRK_PATH_UP, 0));
@@ -464,7 +420,7 @@ static void test_two_hosts_default_then_forced(void **state)
 	(void)state;
 	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	struct prk_open_opts oo = {.mode = PRK_OPEN_DEFAULT};
 	struct prk_host_err err;
 	assert_int_equal(prk_mpdev_open(b, &oo, &err), -1);
@@ -476,10 +432,10 @@ static void test_two_hosts_default_then_forced(void **state)
 
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
-	pump(200);
+	h_pump(host, 200);
 	assert_true(l.ok > 0);
-	open_ok(b, PRK_OPEN_FORCED);
-	pump(300);
+	h_open_ok(b, PRK_OPEN_FORCED);
+	h_pump(host, 300);
 	h_load_stop(&l);
 	assert_true(l.fenced > 0);
 	assert_int_equal(l.errors, 0);
@@ -504,7 +460,7 @@ static void test_retain_and_no_reserve(void **state)
 {
 	(void)state;
 	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
-	open_ok(a, PRK_OPEN_RETAIN);
+	h_open_ok(a, PRK_OPEN_RETAIN);
 	struct prk_host_err err;
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
 	json_object *o = cli_pr();
@@ -527,15 +483,15 @@ static void test_retain_and_no_reserve(void **state)
 	json_object_put(o);
 
 	a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
-	open_ok(a, PRK_OPEN_DEFAULT); /* finds its own key */
+	h_open_ok(a, PRK_OPEN_DEFAULT); /* finds its own key */
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
-	open_ok(a, PRK_OPEN_RETAIN);
+	h_open_ok(a, PRK_OPEN_RETAIN);
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
-	open_ok(a, PRK_OPEN_NO_RESERVE); /* releases our own */
+	h_open_ok(a, PRK_OPEN_NO_RESERVE); /* releases our own */
 	o = cli_pr();
 	assert_false(json_object_object_get_ex(o, "reservation", NULL));
 	json_object_put(o);
-	open_ok(b, PRK_OPEN_NO_RESERVE); /* now both share it */
+	h_open_ok(b, PRK_OPEN_NO_RESERVE); /* now both share it */
 	o = cli_pr();
 	assert_int_equal(regs_of(o, INI_A, KEY_A, NULL, NULL), 2);
 	assert_int_equal(regs_of(o, INI_B, KEY_B, NULL, NULL), 2);
@@ -551,13 +507,13 @@ static void test_single_open(void **state)
 	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 1);
 	struct prk_mpdev *a2 =
 	    MK(.ini = INI_B, .key = KEY_A, .n_paths = 1); /* another nexus of this host */
-	open_ok(a, PRK_OPEN_SINGLE);
+	h_open_ok(a, PRK_OPEN_SINGLE);
 	struct prk_open_opts so = {.mode = PRK_OPEN_SINGLE};
 	struct prk_host_err err;
 	assert_int_equal(prk_mpdev_open(a2, &so, &err), -1);
 	assert_int_equal(err.code, PRK_HE_IN_USE);
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
-	open_ok(a2, PRK_OPEN_SINGLE);
+	h_open_ok(a2, PRK_OPEN_SINGLE);
 	prk_mpdev_free(a);
 	prk_mpdev_free(a2);
 }
@@ -581,10 +537,10 @@ static void test_dead_holder_reservation_moves(void **state)
 	assert_true(h >= 0);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
-	pump(200);
+	h_pump(host, 200);
 	portal_down(h);
 	assert_true(wait_state(a, h, PRK_PATH_DOWN, 2000));
-	pump(1000);
+	h_pump(host, 1000);
 	assert_true(n_events[PRK_EV_RESV_MOVED] >= 1);
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
@@ -613,9 +569,9 @@ static void test_returning_path_after_preempt_is_not_resurrected(void **state)
 {
 	(void)state;
 	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200);
-	open_ok(a, PRK_OPEN_NO_RESERVE);
+	h_open_ok(a, PRK_OPEN_NO_RESERVE);
 	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 1, .checker_ms = 200);
-	open_ok(b, PRK_OPEN_NO_RESERVE);
+	h_open_ok(b, PRK_OPEN_NO_RESERVE);
 	portal_down(1);
 	assert_true(wait_state(a, 1, PRK_PATH_DOWN, 2000));
 	struct prk_host_err err;
@@ -647,12 +603,12 @@ static void test_unresponsive_target_recovers(void **state)
 	                           .on_event = on_event};
 	struct prk_mpdev *a = prk_mpdev_new(host, &o, NULL);
 	assert_non_null(a);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
-	pump(200);
+	h_pump(host, 200);
 	kill(daemon_.pid, SIGSTOP);
-	pump(2500);
+	h_pump(host, 2500);
 	kill(daemon_.pid, SIGCONT);
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
@@ -671,7 +627,7 @@ static void test_alua_standby_path_carries_no_io(void **state)
 {
 	(void)state;
 	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200);
-	open_ok(a, PRK_OPEN_NO_RESERVE);
+	h_open_ok(a, PRK_OPEN_NO_RESERVE);
 	struct prk_path_info pi[8];
 	prk_mpdev_paths(a, pi, 8);
 	assert_int_equal(pi[1].state, PRK_PATH_STANDBY);
@@ -680,7 +636,7 @@ static void test_alua_standby_path_carries_no_io(void **state)
 	assert_true(pi[1].registered); /* registered before it may carry I/O */
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
-	pump(300);
+	h_pump(host, 300);
 	assert_int_equal(l.per_path[1], 0);
 	assert_true(l.per_path[0] > 0);
 	char ap[64];
@@ -689,7 +645,7 @@ static void test_alua_standby_path_carries_no_io(void **state)
 		fail_msg("set-alua: %s %s", cli_out, cli_err);
 	assert_true(wait_state(a, 1, PRK_PATH_UP, 5000));
 	long before = l.per_path[1];
-	pump(300);
+	h_pump(host, 300);
 	h_load_stop(&l);
 	assert_true(l.per_path[1] > before);
 	assert_int_equal(l.errors, 0);
@@ -700,12 +656,12 @@ static void test_alua_standby_path_carries_no_io(void **state)
 	 * 1. The events say why; no path failed, so none says failover. */
 	n_redrives = 0;
 	h_load_start(&l, host, a, 8);
-	pump(200);
+	h_pump(host, 200);
 	snprintf(ap, sizeof(ap), "127.0.0.1:%u", daemon_.ports[0]);
 	if (cli("set-alua", ap, "standby", NULL, NULL, NULL))
 		fail_msg("set-alua: %s %s", cli_out, cli_err);
 	assert_true(wait_state(a, 0, PRK_PATH_STANDBY, 5000));
-	pump(300);
+	h_pump(host, 300);
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	print_message("# %d re-drives, first: %s\n", n_redrives, n_redrives ? redrive_why[0] : "-");
@@ -724,14 +680,14 @@ static void test_spc2_fallback(void **state)
 	(void)state;
 	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
 	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	struct prk_open_opts oo = {.mode = PRK_OPEN_DEFAULT};
 	struct prk_host_err err;
 	assert_int_equal(prk_mpdev_open(b, &oo, &err), -1);
 	assert_int_equal(err.code, PRK_HE_BUSY);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
-	pump(300);
+	h_pump(host, 300);
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_true(l.ok > 0);
@@ -747,11 +703,11 @@ static void test_spc2_fallback(void **state)
 	int held = l.per_path[0] ? 0 : 1;
 	int moved_before = n_events[PRK_EV_RESV_MOVED];
 	h_load_start(&l, host, a, 4);
-	pump(200);
+	h_pump(host, 200);
 	portal_down(held);
-	pump(1500);
+	h_pump(host, 1500);
 	long per_other = l.per_path[1 - held];
-	pump(300);
+	h_pump(host, 300);
 	h_load_stop(&l);
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(l.fenced, 0);
@@ -765,7 +721,7 @@ static void test_spc2_fallback(void **state)
 	assert_int_equal(prk_mpdev_open(b, &oo, &err), -1);
 	assert_int_equal(err.code, PRK_HE_BUSY);
 	assert_int_equal(prk_mpdev_close(a, &err), 0);
-	open_ok(b, PRK_OPEN_DEFAULT);
+	h_open_ok(b, PRK_OPEN_DEFAULT);
 	prk_mpdev_free(a);
 	prk_mpdev_free(b);
 }
@@ -783,7 +739,7 @@ static void test_spc2_lost_to_another_host(void **state)
 	(void)state;
 	struct prk_mpdev *a =
 	    MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .checker_ms = 200, .no_path_ms = 1000);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	int fenced_before = n_events[PRK_EV_FENCED];
 	portal_down(0);
 	portal_down(1);
@@ -791,15 +747,15 @@ static void test_spc2_lost_to_another_host(void **state)
 	assert_true(wait_state(a, 1, PRK_PATH_DOWN, 5000));
 	portal_up(1);
 	struct prk_mpdev *b = MK(.on = host2_new(), .ini = INI_B, .key = KEY_B, .n_paths = 2);
-	open_ok(b, PRK_OPEN_DEFAULT); /* runs host2's loop only: A waits */
+	h_open_ok(b, PRK_OPEN_DEFAULT); /* runs host2's loop only: A waits */
 	assert_true(wait_state(a, 1, PRK_PATH_UP, 5000));
 	for (int i = 0; i < 40 && !prk_mpdev_is_fenced(a); i++)
-		pump(50);
+		h_pump(host, 50);
 	assert_true(prk_mpdev_is_fenced(a));
 	assert_true(n_events[PRK_EV_FENCED] > fenced_before);
 	static struct h_load l;
 	h_load_start(&l, host, a, 2);
-	pump(200);
+	h_pump(host, 200);
 	h_load_stop(&l);
 	assert_int_equal(l.ok, 0);
 	assert_true(l.fenced > 0);
@@ -855,20 +811,20 @@ static void test_fenced_hold_then_fail(void **state)
 {
 	(void)state;
 	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2, .hold_ms = 800);
-	open_ok(a, PRK_OPEN_DEFAULT);
+	h_open_ok(a, PRK_OPEN_DEFAULT);
 	static struct h_load l;
 	h_load_start(&l, host, a, 4);
-	pump(200);
+	h_pump(host, 200);
 	assert_true(l.ok > 0);
 	struct prk_mpdev *b = MK(.ini = INI_B, .key = KEY_B, .n_paths = 2);
-	open_ok(b, PRK_OPEN_FORCED); /* PREEMPT AND ABORT of A's key */
-	pump(200);
+	h_open_ok(b, PRK_OPEN_FORCED); /* PREEMPT AND ABORT of A's key */
+	h_pump(host, 200);
 	long ok0 = l.ok;
 	assert_true(prk_mpdev_is_fenced(a));
-	pump(300);
+	h_pump(host, 300);
 	assert_int_equal(l.ok, ok0);   /* nothing of A went through */
 	assert_int_equal(l.fenced, 0); /* held, not failed yet */
-	pump(1000);                    /* the hold runs out */
+	h_pump(host, 1000);            /* the hold runs out */
 	h_load_stop(&l);
 	assert_true(l.fenced > 0);
 	assert_int_equal(l.ok, ok0);
@@ -905,7 +861,7 @@ static void test_discover_finds_every_portal(void **state)
 	    .initiator_name = INI_A, .urls = ptrs, .n_urls = n, .key = KEY_A, .on_event = on_event};
 	struct prk_mpdev *d = prk_mpdev_new(host, &o, &err);
 	assert_non_null(d);
-	open_ok(d, PRK_OPEN_DEFAULT);
+	h_open_ok(d, PRK_OPEN_DEFAULT);
 	assert_int_equal(prk_mpdev_wait_paths(d, 3, 5000), 3);
 	prk_mpdev_free(d);
 

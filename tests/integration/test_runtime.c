@@ -294,18 +294,6 @@ static void test_add_portal_any_port(void **state)
 	assert_int_not_equal(CLI("remove-portal", addr), 0);
 }
 
-static int pr_out(struct iscsi_context *iscsi, int lun, int sa, int type, uint64_t key,
-                  uint64_t sa_key)
-{
-	struct scsi_persistent_reserve_out_basic p = {.reservation_key = key,
-	                                              .service_action_reservation_key = sa_key};
-	struct scsi_task *t = iscsi_persistent_reserve_out_sync(iscsi, lun, sa, 0, type, &p);
-	assert_non_null(t);
-	int status = t->status;
-	scsi_free_scsi_task(t);
-	return status;
-}
-
 static void put_be(uint8_t *p, uint64_t v, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -363,12 +351,13 @@ static void test_lu_added_after_portal_knows_its_port(void **state)
 	for (int i = 0; i < 2; i++) {
 		int lun = luns[i];
 		assert_int_equal(h_clear_ua(a, lun), SCSI_STATUS_GOOD);
-		assert_int_equal(pr_out(a, lun,
-		                        SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0,
-		                        0, 0xa1),
-		                 SCSI_STATUS_GOOD);
-		assert_int_equal(pr_out(a, lun, SCSI_PERSISTENT_RESERVE_RESERVE,
-		                        SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, 0xa1, 0),
+		assert_int_equal(
+		    h_prout_lun(a, lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0,
+		                0, 0xa1, 0, 0),
+		    SCSI_STATUS_GOOD);
+		assert_int_equal(h_prout_lun(a, lun, SCSI_PERSISTENT_RESERVE_RESERVE,
+		                             SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, 0xa1, 0,
+		                             0, 0),
 		                 SCSI_STATUS_GOOD);
 		status[i] =
 		    register_and_move(a, lun, 0xa1, 0xb2, INI_B, "801234560009", 9, &ascq[i]);
@@ -376,8 +365,9 @@ static void test_lu_added_after_portal_knows_its_port(void **state)
 		    "# REGISTER AND MOVE to rtpi 9 on LUN %d: status 0x%02x asc/ascq %04x\n", lun,
 		    status[i], ascq[i]);
 		/* Clean up: the registrant clears the LU's PR state. */
-		assert_int_equal(pr_out(a, lun, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0xa1, 0),
-		                 SCSI_STATUS_GOOD);
+		assert_int_equal(
+		    h_prout_lun(a, lun, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0xa1, 0, 0, 0),
+		    SCSI_STATUS_GOOD);
 	}
 	h_logout(a);
 	assert_int_equal(CLI("remove-lu", H_TARGET, "3"), 0);
