@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctl_proto.h"
+#include "errfmt.h"
 #include "prkit/host_ctl.h"
 
 struct prk_ctl_client {
@@ -26,17 +26,6 @@ struct prk_ctl_client {
 	size_t in_len, in_cap;
 };
 
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && cap)
-		vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Connects; NULL with *errnum set (0: not a socket problem, err says). */
 static struct prk_ctl_client *ctl_open(const char *path, int timeout_ms, int *errnum, char *err,
                                        size_t errlen)
@@ -44,15 +33,15 @@ static struct prk_ctl_client *ctl_open(const char *path, int timeout_ms, int *er
 	*errnum = 0;
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (!path || !*path || strlen(path) >= sizeof(a.sun_path)) {
-		fail(err, errlen, "control socket '%s': empty, or longer than %zu bytes",
-		     path ? path : "", sizeof(a.sun_path) - 1);
+		prk_errf(err, errlen, "control socket '%s': empty, or longer than %zu bytes",
+		         path ? path : "", sizeof(a.sun_path) - 1);
 		return NULL;
 	}
 	memcpy(a.sun_path, path, strlen(path) + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		*errnum = errno;
-		fail(err, errlen, "control socket %s: %s", path, strerror(errno));
+		prk_errf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	/* connect() on a UNIX socket waits for room in the listener's
@@ -64,13 +53,13 @@ static struct prk_ctl_client *ctl_open(const char *path, int timeout_ms, int *er
 	}
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		*errnum = errno;
-		fail(err, errlen, "control socket %s: %s", path, strerror(errno));
+		prk_errf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	struct prk_ctl_client *c = calloc(1, sizeof(*c));
 	if (!c) {
-		fail(err, errlen, "control socket %s: out of memory", path);
+		prk_errf(err, errlen, "control socket %s: out of memory", path);
 		close(fd);
 		return NULL;
 	}
@@ -118,7 +107,8 @@ int prk_ctl_connect_all(const char *state_dir, int timeout_ms, struct prk_ctl_cl
 	if (n < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return fail(err, errlen, "control socket directory %s: %s", dir, strerror(errno));
+		return prk_errf(err, errlen, "control socket directory %s: %s", dir,
+		                strerror(errno));
 	}
 	size_t got = 0;
 	for (int i = 0; i < n; i++) {
@@ -165,9 +155,9 @@ static int send_all(struct prk_ctl_client *c, const char *s, size_t n, uint64_t 
 			continue;
 		if (r <= 0) {
 			broken(c);
-			return fail(err, errlen, "control socket %s: %s", c->path,
-			            r == 0 ? "the process does not take the request (timeout)"
-			                   : strerror(errno));
+			return prk_errf(err, errlen, "control socket %s: %s", c->path,
+			                r == 0 ? "the process does not take the request (timeout)"
+			                       : strerror(errno));
 		}
 		ssize_t w = send(c->fd, s, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && (errno == EINTR || errno == EAGAIN))
@@ -175,7 +165,7 @@ static int send_all(struct prk_ctl_client *c, const char *s, size_t n, uint64_t 
 		if (w < 0) {
 			int e = errno;
 			broken(c);
-			return fail(err, errlen, "control socket %s: %s", c->path, strerror(e));
+			return prk_errf(err, errlen, "control socket %s: %s", c->path, strerror(e));
 		}
 		s += w;
 		n -= (size_t)w;
@@ -192,16 +182,17 @@ static long read_line(struct prk_ctl_client *c, uint64_t end, char *err, size_t 
 			return nl - c->in;
 		if (c->in_len > CTL_REPLY_MAX) {
 			broken(c);
-			return fail(err, errlen, "control socket %s: a reply longer than %u bytes",
-			            c->path, CTL_REPLY_MAX);
+			return prk_errf(err, errlen,
+			                "control socket %s: a reply longer than %u bytes", c->path,
+			                CTL_REPLY_MAX);
 		}
 		if (c->in_cap - c->in_len < 4096) {
 			size_t cap = c->in_cap ? c->in_cap * 2 : 8192;
 			char *b = realloc(c->in, cap);
 			if (!b) {
 				broken(c);
-				return fail(err, errlen, "control socket %s: out of memory",
-				            c->path);
+				return prk_errf(err, errlen, "control socket %s: out of memory",
+				                c->path);
 			}
 			c->in = b;
 			c->in_cap = cap;
@@ -212,7 +203,8 @@ static long read_line(struct prk_ctl_client *c, uint64_t end, char *err, size_t 
 			continue;
 		if (r == 0) {
 			broken(c);
-			return fail(err, errlen, "control socket %s: no answer in time", c->path);
+			return prk_errf(err, errlen, "control socket %s: no answer in time",
+			                c->path);
 		}
 		ssize_t got = r < 0 ? -1 : read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
@@ -220,8 +212,9 @@ static long read_line(struct prk_ctl_client *c, uint64_t end, char *err, size_t 
 		if (got <= 0) {
 			int e = errno;
 			broken(c);
-			return fail(err, errlen, "control socket %s: %s", c->path,
-			            got == 0 ? "the process closed the connection" : strerror(e));
+			return prk_errf(err, errlen, "control socket %s: %s", c->path,
+			                got == 0 ? "the process closed the connection"
+			                         : strerror(e));
 		}
 		c->in_len += (size_t)got;
 	}
@@ -255,15 +248,16 @@ static int request(struct prk_ctl_client *c, const struct ctl_req *q, struct ctl
                    struct prk_ctl_dev *devs, size_t cap, char *err, size_t errlen)
 {
 	if (c->fd < 0)
-		return fail(err, errlen,
-		            "control socket %s: the connection was closed after an error", c->path);
+		return prk_errf(err, errlen,
+		                "control socket %s: the connection was closed after an error",
+		                c->path);
 	if (reopen_if_closed(c, err, errlen))
 		return -1;
 	uint64_t end =
 	    c->timeout_ms <= 0 ? UINT64_MAX : prk_host_now_ms() + (uint64_t)c->timeout_ms;
 	char *line = prk_ctl_req_format(q);
 	if (!line)
-		return fail(err, errlen, "control socket %s: out of memory", c->path);
+		return prk_errf(err, errlen, "control socket %s: out of memory", c->path);
 	int rc = send_all(c, line, strlen(line), end, err, errlen);
 	free(line);
 	if (rc)
@@ -277,10 +271,10 @@ static int request(struct prk_ctl_client *c, const struct ctl_req *q, struct ctl
 	memmove(c->in, c->in + n + 1, c->in_len);
 	if (rc) {
 		broken(c);
-		return fail(err, errlen, "control socket %s: %s", c->path, perr);
+		return prk_errf(err, errlen, "control socket %s: %s", c->path, perr);
 	}
 	if (!r->ok)
-		return fail(err, errlen, "%s", r->error);
+		return prk_errf(err, errlen, "%s", r->error);
 	return 0;
 }
 
@@ -289,7 +283,7 @@ static int naa_request(struct prk_ctl_client *c, struct ctl_req *q, bool *fenced
                        size_t errlen)
 {
 	if (!q->naa[0] || !prk_ctl_naa_valid(q->naa))
-		return fail(err, errlen, "naa '%s': not 1 to 32 hex digits", q->naa);
+		return prk_errf(err, errlen, "naa '%s': not 1 to 32 hex digits", q->naa);
 	struct ctl_reply r = {.ok = false};
 	int rc = request(c, q, &r, NULL, 0, err, errlen);
 	if (fenced)
@@ -297,7 +291,7 @@ static int naa_request(struct prk_ctl_client *c, struct ctl_req *q, bool *fenced
 	if (rc)
 		return -1;
 	if (!r.present) {
-		fail(err, errlen, "%s", r.error[0] ? r.error : "nothing to do");
+		prk_errf(err, errlen, "%s", r.error[0] ? r.error : "nothing to do");
 		return 0;
 	}
 	return 1;
@@ -319,8 +313,8 @@ int prk_ctl_list(struct prk_ctl_client *c, struct prk_ctl_dev *out, size_t cap, 
 	if (request(c, &q, &r, out, cap, err, errlen))
 		return -1;
 	if (!r.is_list)
-		return fail(err, errlen, "control socket %s: the reply has no device list",
-		            c->path);
+		return prk_errf(err, errlen, "control socket %s: the reply has no device list",
+		                c->path);
 	return (int)r.n_devs;
 }
 
@@ -329,9 +323,10 @@ int prk_ctl_stall(struct prk_ctl_client *c, const char *naa, unsigned max_ms, ch
 {
 	struct ctl_req q = {.op = CTL_OP_STALL, .max_ms = max_ms};
 	if (set_naa(&q, naa))
-		return fail(err, errlen, "naa: not 1 to 32 hex digits");
+		return prk_errf(err, errlen, "naa: not 1 to 32 hex digits");
 	if (max_ms < 1 || max_ms > CTL_MAX_MS_LIMIT)
-		return fail(err, errlen, "max_ms %u: not from 1 to %u", max_ms, CTL_MAX_MS_LIMIT);
+		return prk_errf(err, errlen, "max_ms %u: not from 1 to %u", max_ms,
+		                CTL_MAX_MS_LIMIT);
 	return naa_request(c, &q, NULL, err, errlen);
 }
 
@@ -339,7 +334,7 @@ int prk_ctl_resume(struct prk_ctl_client *c, const char *naa, char *err, size_t 
 {
 	struct ctl_req q = {.op = CTL_OP_RESUME};
 	if (set_naa(&q, naa))
-		return fail(err, errlen, "naa: not 1 to 32 hex digits");
+		return prk_errf(err, errlen, "naa: not 1 to 32 hex digits");
 	return naa_request(c, &q, NULL, err, errlen);
 }
 
@@ -350,8 +345,8 @@ int prk_ctl_set_key(struct prk_ctl_client *c, const char *naa, uint64_t old_key,
 		*fenced = false;
 	struct ctl_req q = {.op = CTL_OP_SET_KEY, .old_key = old_key, .new_key = new_key};
 	if (set_naa(&q, naa))
-		return fail(err, errlen, "naa: not 1 to 32 hex digits");
+		return prk_errf(err, errlen, "naa: not 1 to 32 hex digits");
 	if (!new_key)
-		return fail(err, errlen, "new key: must not be 0");
+		return prk_errf(err, errlen, "new key: must not be 0");
 	return naa_request(c, &q, fenced, err, errlen);
 }

@@ -1,12 +1,12 @@
 /* The control socket's wire format: requests and replies as one JSON
  * object per line (ctl_proto.h). Pure: no I/O. */
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl_proto.h"
+#include "errfmt.h"
 #include "hexdigit.h"
 
 static const char *const op_names[] = {"list", "stall", "resume", "set_key"};
@@ -17,29 +17,13 @@ const char *prk_ctl_op_name(enum ctl_op op)
 	return (unsigned)op < N_OPS ? op_names[op] : "?";
 }
 
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (cap)
-		vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int prk_ctl_key_parse(const char *s, uint64_t *out)
 {
 	if (strlen(s) != CTL_KEY_LEN || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return -1;
-	uint64_t v = 0;
-	for (int i = 2; i < CTL_KEY_LEN; i++) {
-		int d = prk_hex_digit((unsigned char)s[i]);
-		if (d < 0)
-			return -1;
-		v = v << 4 | (uint64_t)d;
-	}
-	*out = v;
+	/* Exactly 16 digits after 0x, so any value fits: max is all ones. */
+	if (!prk_parse_hex_n(s + 2, CTL_KEY_LEN - 2, UINT64_MAX, out))
+		return -1;
 	return 0;
 }
 
@@ -85,16 +69,16 @@ static json_object *parse_object(const char *line, size_t len, const char *what,
                                  size_t cap)
 {
 	if (memchr(line, 0, len)) {
-		fail(err, cap, "%s: contains a NUL byte", what);
+		prk_errf(err, cap, "%s: contains a NUL byte", what);
 		return NULL;
 	}
 	if (len > CTL_REPLY_MAX) {
-		fail(err, cap, "%s: longer than %u bytes", what, CTL_REPLY_MAX);
+		prk_errf(err, cap, "%s: longer than %u bytes", what, CTL_REPLY_MAX);
 		return NULL;
 	}
 	json_tokener *tok = json_tokener_new_ex(8);
 	if (!tok) {
-		fail(err, cap, "%s: out of memory", what);
+		prk_errf(err, cap, "%s: out of memory", what);
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -104,20 +88,20 @@ static json_object *parse_object(const char *line, size_t len, const char *what,
 	json_tokener_free(tok);
 	if (!o || je != json_tokener_success) {
 		json_object_put(o);
-		fail(err, cap, "%s: not a JSON object (%s)", what,
-		     je == json_tokener_continue ? "incomplete" : json_tokener_error_desc(je));
+		prk_errf(err, cap, "%s: not a JSON object (%s)", what,
+		         je == json_tokener_continue ? "incomplete" : json_tokener_error_desc(je));
 		return NULL;
 	}
 	for (size_t i = end; i < len; i++) {
 		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
 			json_object_put(o);
-			fail(err, cap, "%s: more after the JSON object", what);
+			prk_errf(err, cap, "%s: more after the JSON object", what);
 			return NULL;
 		}
 	}
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		fail(err, cap, "%s: not a JSON object", what);
+		prk_errf(err, cap, "%s: not a JSON object", what);
 		return NULL;
 	}
 	return o;
@@ -147,9 +131,9 @@ static int req_op(json_object *o, struct ctl_req *r, char *err, size_t cap)
 {
 	json_object *v;
 	if (!json_object_object_get_ex(o, "op", &v))
-		return fail(err, cap, "op: missing (list, stall, resume or set_key)");
+		return prk_errf(err, cap, "op: missing (list, stall, resume or set_key)");
 	if (!json_object_is_type(v, json_type_string))
-		return fail(err, cap, "op: must be a string (list, stall, resume or set_key)");
+		return prk_errf(err, cap, "op: must be a string (list, stall, resume or set_key)");
 	const char *s = json_object_get_string(v);
 	for (unsigned i = 0; i < N_OPS; i++) {
 		if (strcmp(s, op_names[i]) == 0) {
@@ -159,7 +143,7 @@ static int req_op(json_object *o, struct ctl_req *r, char *err, size_t cap)
 	}
 	char q[48];
 	quote_name(s, q, sizeof(q));
-	return fail(err, cap, "op: '%s' is not one of list, stall, resume, set_key", q);
+	return prk_errf(err, cap, "op: '%s' is not one of list, stall, resume, set_key", q);
 }
 
 static int req_members(json_object *o, const struct ctl_req *r, char *err, size_t cap)
@@ -172,16 +156,16 @@ static int req_members(json_object *o, const struct ctl_req *r, char *err, size_
 		char q[48];
 		quote_name(name, q, sizeof(q));
 		if (!bit)
-			return fail(err, cap, "%s: unknown field", q);
+			return prk_errf(err, cap, "%s: unknown field", q);
 		if (!(want & (unsigned)bit))
-			return fail(err, cap, "%s: not a field of op %s", q,
-			            prk_ctl_op_name(r->op));
+			return prk_errf(err, cap, "%s: not a field of op %s", q,
+			                prk_ctl_op_name(r->op));
 		seen |= (unsigned)bit;
 	}
 	for (unsigned i = 0; i < 5; i++)
 		if ((want & (1u << i)) && !(seen & (1u << i)))
-			return fail(err, cap, "%s: missing (op %s needs it)", field_names[i],
-			            prk_ctl_op_name(r->op));
+			return prk_errf(err, cap, "%s: missing (op %s needs it)", field_names[i],
+			                prk_ctl_op_name(r->op));
 	return 0;
 }
 
@@ -191,7 +175,7 @@ static int req_key(json_object *o, const char *name, uint64_t *out, char *err, s
 	json_object_object_get_ex(o, name, &v);
 	if (!json_object_is_type(v, json_type_string) ||
 	    prk_ctl_key_parse(json_object_get_string(v), out))
-		return fail(err, cap, "%s: must be a string \"0x\" and 16 hex digits", name);
+		return prk_errf(err, cap, "%s: must be a string \"0x\" and 16 hex digits", name);
 	return 0;
 }
 
@@ -203,15 +187,15 @@ static int req_values(json_object *o, struct ctl_req *r, char *err, size_t cap)
 		json_object_object_get_ex(o, "naa", &v);
 		if (!json_object_is_type(v, json_type_string) ||
 		    !prk_ctl_naa_valid(json_object_get_string(v)))
-			return fail(err, cap, "naa: must be a string of 1 to 32 hex digits");
+			return prk_errf(err, cap, "naa: must be a string of 1 to 32 hex digits");
 		snprintf(r->naa, sizeof(r->naa), "%s", json_object_get_string(v));
 	}
 	if (want & F_MAX_MS) {
 		json_object_object_get_ex(o, "max_ms", &v);
 		int64_t ms = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
 		if (ms < 1 || ms > (int64_t)CTL_MAX_MS_LIMIT)
-			return fail(err, cap, "max_ms: must be an integer from 1 to %u",
-			            CTL_MAX_MS_LIMIT);
+			return prk_errf(err, cap, "max_ms: must be an integer from 1 to %u",
+			                CTL_MAX_MS_LIMIT);
 		r->max_ms = (unsigned)ms;
 	}
 	if ((want & F_OLD) && req_key(o, "old_key", &r->old_key, err, cap))
@@ -220,7 +204,7 @@ static int req_values(json_object *o, struct ctl_req *r, char *err, size_t cap)
 		if (req_key(o, "new_key", &r->new_key, err, cap))
 			return -1;
 		if (!r->new_key)
-			return fail(err, cap, "new_key: must not be 0");
+			return prk_errf(err, cap, "new_key: must not be 0");
 	}
 	return 0;
 }
@@ -231,7 +215,7 @@ int prk_ctl_req_parse(const char *line, size_t len, struct ctl_req *r, char *err
 	if (errlen)
 		err[0] = 0;
 	if (len > CTL_LINE_MAX)
-		return fail(err, errlen, "request: longer than %u bytes", CTL_LINE_MAX);
+		return prk_errf(err, errlen, "request: longer than %u bytes", CTL_LINE_MAX);
 	json_object *o = parse_object(line, len, "request", err, errlen);
 	if (!o)
 		return -1;
@@ -336,7 +320,7 @@ static int get_bool(json_object *o, const char *name, bool *out, char *err, size
 	if (!json_object_object_get_ex(o, name, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean))
-		return fail(err, cap, "reply: %s: must be true or false", name);
+		return prk_errf(err, cap, "reply: %s: must be true or false", name);
 	*out = json_object_get_boolean(v);
 	return 0;
 }
@@ -348,7 +332,7 @@ static int get_uint(json_object *o, const char *name, unsigned *out, char *err, 
 		return 0;
 	int64_t x = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
 	if (x < 0 || x > (int64_t)0xffffffffu)
-		return fail(err, cap, "reply: %s: must be an unsigned integer", name);
+		return prk_errf(err, cap, "reply: %s: must be an unsigned integer", name);
 	*out = (unsigned)x;
 	return 0;
 }
@@ -360,7 +344,7 @@ static int get_text(json_object *o, const char *name, char *out, size_t outcap, 
 	if (!json_object_object_get_ex(o, name, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_string))
-		return fail(err, cap, "reply: %s: must be a string", name);
+		return prk_errf(err, cap, "reply: %s: must be a string", name);
 	snprintf(out, outcap, "%s", json_object_get_string(v));
 	return 0;
 }
@@ -369,15 +353,15 @@ static int dev_parse(json_object *o, struct prk_ctl_dev *d, char *err, size_t ca
 {
 	memset(d, 0, sizeof(*d));
 	if (!json_object_is_type(o, json_type_object))
-		return fail(err, cap, "reply: devices: an element is not an object");
+		return prk_errf(err, cap, "reply: devices: an element is not an object");
 	json_object *v;
 	if (!json_object_object_get_ex(o, "naa", &v) || !json_object_is_type(v, json_type_string) ||
 	    (json_object_get_string_len(v) && !prk_ctl_naa_valid(json_object_get_string(v))))
-		return fail(err, cap, "reply: devices: naa: must be up to 32 hex digits");
+		return prk_errf(err, cap, "reply: devices: naa: must be up to 32 hex digits");
 	snprintf(d->naa, sizeof(d->naa), "%s", json_object_get_string(v));
 	if (!json_object_object_get_ex(o, "key", &v) || !json_object_is_type(v, json_type_string) ||
 	    prk_ctl_key_parse(json_object_get_string(v), &d->key))
-		return fail(err, cap, "reply: devices: key: must be \"0x\" and 16 hex digits");
+		return prk_errf(err, cap, "reply: devices: key: must be \"0x\" and 16 hex digits");
 	if (get_bool(o, "open", &d->open, err, cap) ||
 	    get_bool(o, "fenced", &d->fenced, err, cap) ||
 	    get_bool(o, "stalled", &d->stalled, err, cap) ||
@@ -395,7 +379,7 @@ static int reply_devices(json_object *o, struct ctl_reply *r, struct prk_ctl_dev
 	if (!json_object_object_get_ex(o, "devices", &a))
 		return 0;
 	if (!json_object_is_type(a, json_type_array))
-		return fail(err, errlen, "reply: devices: must be an array");
+		return prk_errf(err, errlen, "reply: devices: must be an array");
 	r->is_list = true;
 	size_t n = json_object_array_length(a);
 	for (size_t i = 0; i < n && r->n_devs < cap; i++)
@@ -417,7 +401,7 @@ int prk_ctl_reply_parse(const char *line, size_t len, struct ctl_reply *r, struc
 	int rc = -1;
 	json_object *v;
 	if (!json_object_object_get_ex(o, "ok", &v) || !json_object_is_type(v, json_type_boolean)) {
-		fail(err, errlen, "reply: ok: missing or not true/false");
+		prk_errf(err, errlen, "reply: ok: missing or not true/false");
 		goto out;
 	}
 	r->ok = json_object_get_boolean(v);

@@ -20,6 +20,7 @@
 
 #include "isid_store.h"
 #include "path.h"
+#include "replace_file.h"
 
 uint64_t prk_isid_of_random(uint32_t rnd, uint32_t qual)
 {
@@ -35,6 +36,57 @@ static uint32_t random24(void)
 		v = (uint32_t)rand() ^ (uint32_t)getpid();
 	v &= 0xffffff;
 	return v ? v : 1;
+}
+
+/* The ISID table is a few dozen short lines; anything this big is not
+ * ours, and reading it whole must stay bounded. */
+#define ISID_DB_MAX (1u << 20)
+
+/* Reads the whole ISID table into *text (NULL, 0 when it does not exist
+ * yet); 0, or -1 with err set. */
+static int read_db(const char *db, char **text, size_t *len, struct prk_host_err *err, int idx)
+{
+	*text = NULL;
+	*len = 0;
+	int fd = open(db, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		prk_herr(err, PRK_HE_STATE, idx, "%s: %s", db, strerror(errno));
+		return -1;
+	}
+	char *buf = malloc(ISID_DB_MAX + 1);
+	size_t have = 0;
+	if (!buf) {
+		close(fd);
+		prk_herr(err, PRK_HE_STATE, idx, "%s: out of memory", db);
+		return -1;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + have, ISID_DB_MAX + 1 - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			prk_herr(err, PRK_HE_STATE, idx, "%s: read: %s", db, strerror(errno));
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		have += (size_t)r;
+		if (have > ISID_DB_MAX) {
+			prk_herr(err, PRK_HE_STATE, idx, "%s: larger than %u bytes", db,
+			         ISID_DB_MAX);
+			free(buf);
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	*text = buf;
+	*len = have;
+	return 0;
 }
 
 /* Takes the per-ISID lock; 1 taken, 0 busy, -1 error. */
@@ -80,7 +132,15 @@ int prk_isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok,
 		snprintf(portal, sizeof(portal), "%s/%d", p->portal, p->lun);
 	uint32_t rnd = 0, qual = 0;
 	bool found = false;
-	FILE *f = fopen(db, "r");
+	char *text = NULL;
+	size_t len = 0;
+	if (read_db(db, &text, &len, err, p->idx)) {
+		close(lfd);
+		return -1;
+	}
+	/* fmemopen refuses an empty buffer on older C libraries; an empty file
+	 * has no lines anyway. */
+	FILE *f = len ? fmemopen(text, len, "r") : NULL;
 	if (f) {
 		char line[1024];
 		while (fgets(line, sizeof(line), f)) {
@@ -96,22 +156,43 @@ int prk_isid_acquire(struct prk_host *h, struct hpath *p, bool ephemeral_ok,
 			}
 		}
 		fclose(f);
+	} else if (len) {
+		prk_herr(err, PRK_HE_STATE, p->idx, "%s: %s", db, strerror(errno));
+		free(text);
+		close(lfd);
+		return -1;
 	}
 	if (!found) {
 		rnd = random24();
 		qual = (uint32_t)p->idx;
-		FILE *w = fopen(db, "a");
-		if (!w ||
-		    fprintf(w, "%s %s %s %06x %04x\n", ini, p->target, portal, rnd, qual) < 0 ||
-		    fflush(w) || fsync(fileno(w))) {
-			prk_herr(err, PRK_HE_STATE, p->idx, "%s: %s", db, strerror(errno));
-			if (w)
-				fclose(w);
+		/* The whole file is rewritten with the new line at its end, so that
+		 * a crash leaves the old file or the new one, never a torn line.
+		 * The flock on host-isids.lock keeps other processes out. */
+		int n =
+		    snprintf(NULL, 0, "%s %s %s %06x %04x\n", ini, p->target, portal, rnd, qual);
+		char *all = n < 0 ? NULL : malloc(len + (size_t)n + 1);
+		char msg[700];
+		if (!all) {
+			prk_herr(err, PRK_HE_STATE, p->idx, "%s: out of memory", db);
+			free(text);
 			close(lfd);
 			return -1;
 		}
-		fclose(w);
+		if (len)
+			memcpy(all, text, len);
+		snprintf(all + len, (size_t)n + 1, "%s %s %s %06x %04x\n", ini, p->target, portal,
+		         rnd, qual);
+		int rc = prk_replace_file(db, all, len + (size_t)n, PRK_REPLACE_TMP_PID, msg,
+		                          sizeof(msg));
+		free(all);
+		if (rc) {
+			prk_herr(err, PRK_HE_STATE, p->idx, "%s", msg);
+			free(text);
+			close(lfd);
+			return -1;
+		}
 	}
+	free(text);
 	close(lfd);
 
 	uint64_t isid = prk_isid_of_random(rnd, qual);

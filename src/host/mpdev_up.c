@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "mpdev.h"
 #include "mpdev_pr.h"
 #include "prkit/scsi_cdb.h"
@@ -49,12 +50,8 @@ static int read_capacity_sync(struct hpath *p)
 		snprintf(p->last_error, sizeof(p->last_error), "READ CAPACITY(16) failed (%d)", st);
 		return -1;
 	}
-	uint64_t last = 0;
-	for (int i = 0; i < 8; i++)
-		last = last << 8 | buf[i];
-	d->blocks = last + 1;
-	d->block_size =
-	    (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
+	d->blocks = prk_get_be64(buf) + 1;
+	d->block_size = prk_get_be32(buf + 8);
 	return 0;
 }
 

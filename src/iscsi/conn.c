@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "byteorder.h"
 #include "log.h"
 #include "loop.h"
 #include "prkit/crc32c.h"
@@ -358,9 +359,7 @@ struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8
 	}
 	memcpy(t->hdr, bhs, PRK_ISCSI_BHS_LEN);
 	/* The data segment length is always the data we send. */
-	t->hdr[5] = (uint8_t)(dlen >> 16);
-	t->hdr[6] = (uint8_t)(dlen >> 8);
-	t->hdr[7] = (uint8_t)dlen;
+	prk_put_be24(t->hdr + 5, (uint32_t)dlen);
 	t->hdr_len = PRK_ISCSI_BHS_LEN;
 	if (c->params.header_digest) {
 		uint32_t d = prk_crc32c(0, t->hdr, PRK_ISCSI_BHS_LEN);
@@ -655,7 +654,7 @@ static int start_tail(struct prk_conn *c)
 		/* Still read the tail so that the stream stays in step. */
 	}
 	h.ahs_words = c->bhs[4];
-	h.dlen = (uint32_t)c->bhs[5] << 16 | (uint32_t)c->bhs[6] << 8 | c->bhs[7];
+	h.dlen = prk_get_be24(c->bhs + 5);
 	uint32_t limit = c->state == CONN_LOGIN ? 65536 : c->params.max_recv_dsl;
 	if (h.dlen > limit) {
 		prk_warn("%s sent a %u-byte data segment (limit %u)", c->peer, h.dlen, limit);
@@ -676,7 +675,7 @@ static int start_tail(struct prk_conn *c)
 static int finish_pdu(struct prk_conn *c)
 {
 	size_t ahs = (size_t)c->bhs[4] * 4;
-	uint32_t dlen = (uint32_t)c->bhs[5] << 16 | (uint32_t)c->bhs[6] << 8 | c->bhs[7];
+	uint32_t dlen = prk_get_be24(c->bhs + 5);
 	bool hd = c->state == CONN_FFP && c->params.header_digest;
 	bool dd = c->state == CONN_FFP && c->params.data_digest;
 	size_t off = ahs;

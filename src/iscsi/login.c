@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "chap.h"
 #include "iname.h"
 #include "negotiate.h"
@@ -164,8 +165,7 @@ static void init_statsn(struct prk_login *l)
 	l->statsn = 1;
 	if (l->env.random) {
 		l->env.random(l->env.ctx, b, sizeof(b));
-		l->statsn =
-		    (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		l->statsn = prk_get_be32(b);
 	}
 }
 

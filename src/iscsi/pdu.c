@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "iscsi_internal.h"
+#include "byteorder.h"
 
 /* Byte 1 bits. */
 #define B1_F 0x80
@@ -37,9 +37,9 @@ int prk_iscsi_hdr_decode(const uint8_t bhs[PRK_ISCSI_BHS_LEN], struct prk_iscsi_
 	h->flags = bhs[1];
 	h->final = (bhs[1] & B1_F) != 0;
 	h->ahs_words = bhs[4];
-	h->dlen = prk_is_get24(bhs + 5);
-	h->lun = prk_is_get64(bhs + 8);
-	h->itt = prk_is_get32(bhs + 16);
+	h->dlen = prk_get_be24(bhs + 5);
+	h->lun = prk_get_be64(bhs + 8);
+	h->itt = prk_get_be32(bhs + 16);
 	switch (h->opcode) {
 	case PRK_ISCSI_OP_NOP_OUT:
 	case PRK_ISCSI_OP_SCSI_CMD:
@@ -134,9 +134,9 @@ int prk_iscsi_scsi_cmd_decode(const uint8_t *bhs, struct prk_iscsi_scsi_cmd *c, 
 	c->read = (bhs[1] & B1_R) != 0;
 	c->write = (bhs[1] & B1_W) != 0;
 	c->attr = bhs[1] & B1_ATTR;
-	c->edtl = prk_is_get32(bhs + 20);
-	c->cmdsn = prk_is_get32(bhs + 24);
-	c->expstatsn = prk_is_get32(bhs + 28);
+	c->edtl = prk_get_be32(bhs + 20);
+	c->cmdsn = prk_get_be32(bhs + 24);
+	c->expstatsn = prk_get_be32(bhs + 28);
 	memcpy(c->cdb, bhs + 32, sizeof(c->cdb));
 	/* RFC 7143 11.3.1.1: R or W MUST be set when EDTL is not 0. The converse
 	 * (R or W set with EDTL 0) is tolerated: initiators set the direction of
@@ -157,10 +157,10 @@ int prk_iscsi_data_out_decode(const uint8_t *bhs, struct prk_iscsi_data_out *d, 
 	/* F marks the last PDU of a sequence (solicited or unsolicited); any
 	 * value is valid in isolation; the connection checks it against the
 	 * burst it belongs to. */
-	d->ttt = prk_is_get32(bhs + 20);
-	d->expstatsn = prk_is_get32(bhs + 28);
-	d->datasn = prk_is_get32(bhs + 36);
-	d->offset = prk_is_get32(bhs + 40);
+	d->ttt = prk_get_be32(bhs + 20);
+	d->expstatsn = prk_get_be32(bhs + 28);
+	d->datasn = prk_get_be32(bhs + 36);
+	d->offset = prk_get_be32(bhs + 40);
 	return 0;
 }
 
@@ -169,9 +169,9 @@ int prk_iscsi_nop_out_decode(const uint8_t *bhs, struct prk_iscsi_nop_out *n, ui
 	memset(n, 0, sizeof(*n));
 	if (expect_opcode(bhs, PRK_ISCSI_OP_NOP_OUT, &n->h, reason))
 		return -1;
-	n->ttt = prk_is_get32(bhs + 20);
-	n->cmdsn = prk_is_get32(bhs + 24);
-	n->expstatsn = prk_is_get32(bhs + 28);
+	n->ttt = prk_get_be32(bhs + 20);
+	n->cmdsn = prk_get_be32(bhs + 24);
+	n->expstatsn = prk_get_be32(bhs + 28);
 	/* RFC 7143 11.18: byte 1 is 0x80; a NOP-Out that wants no answer
 	 * (ITT 0xffffffff) MUST be immediate, since it takes no CmdSN. */
 	if (!n->h.final)
@@ -187,11 +187,11 @@ int prk_iscsi_tmf_req_decode(const uint8_t *bhs, struct prk_iscsi_tmf_req *t, ui
 	if (expect_opcode(bhs, PRK_ISCSI_OP_TMF_REQ, &t->h, reason))
 		return -1;
 	t->function = bhs[1] & 0x7f;
-	t->rtt = prk_is_get32(bhs + 20);
-	t->cmdsn = prk_is_get32(bhs + 24);
-	t->expstatsn = prk_is_get32(bhs + 28);
-	t->refcmdsn = prk_is_get32(bhs + 32);
-	t->expdatasn = prk_is_get32(bhs + 36);
+	t->rtt = prk_get_be32(bhs + 20);
+	t->cmdsn = prk_get_be32(bhs + 24);
+	t->expstatsn = prk_get_be32(bhs + 28);
+	t->refcmdsn = prk_get_be32(bhs + 32);
+	t->expdatasn = prk_get_be32(bhs + 36);
 	/* Unknown functions are not a PDU error: the target answers them with
 	 * "Task management function not supported" (RFC 7143 11.6.1). */
 	if (!t->h.final)
@@ -210,11 +210,11 @@ int prk_iscsi_login_req_decode(const uint8_t *bhs, struct prk_iscsi_login_req *l
 	l->nsg = bhs[1] & 3;
 	l->version_max = bhs[2];
 	l->version_min = bhs[3];
-	l->isid = prk_is_get64(bhs + 8) >> 16;
-	l->tsih = prk_is_get16(bhs + 14);
-	l->cid = prk_is_get16(bhs + 20);
-	l->cmdsn = prk_is_get32(bhs + 24);
-	l->expstatsn = prk_is_get32(bhs + 28);
+	l->isid = prk_get_be64(bhs + 8) >> 16;
+	l->tsih = prk_get_be16(bhs + 14);
+	l->cid = prk_get_be16(bhs + 20);
+	l->cmdsn = prk_get_be32(bhs + 24);
+	l->expstatsn = prk_get_be32(bhs + 28);
 	/* Version, TSIH and stage ordering are answered with a login status by
 	 * the login state machine; only the field encodings are checked here. */
 	if (l->transit && l->cont) /* RFC 7143 11.12.2 */
@@ -232,9 +232,9 @@ int prk_iscsi_text_req_decode(const uint8_t *bhs, struct prk_iscsi_text_req *t, 
 	if (expect_opcode(bhs, PRK_ISCSI_OP_TEXT_REQ, &t->h, reason))
 		return -1;
 	t->cont = (bhs[1] & B1_C) != 0;
-	t->ttt = prk_is_get32(bhs + 20);
-	t->cmdsn = prk_is_get32(bhs + 24);
-	t->expstatsn = prk_is_get32(bhs + 28);
+	t->ttt = prk_get_be32(bhs + 20);
+	t->cmdsn = prk_get_be32(bhs + 24);
+	t->expstatsn = prk_get_be32(bhs + 28);
 	if (t->h.final && t->cont) /* RFC 7143 11.10.2 */
 		return fail(reason, PRK_REJECT_PROTOCOL_ERROR);
 	return 0;
@@ -246,9 +246,9 @@ int prk_iscsi_logout_req_decode(const uint8_t *bhs, struct prk_iscsi_logout_req 
 	if (expect_opcode(bhs, PRK_ISCSI_OP_LOGOUT_REQ, &l->h, reason))
 		return -1;
 	l->reason = bhs[1] & 0x7f;
-	l->cid = prk_is_get16(bhs + 20);
-	l->cmdsn = prk_is_get32(bhs + 24);
-	l->expstatsn = prk_is_get32(bhs + 28);
+	l->cid = prk_get_be16(bhs + 20);
+	l->cmdsn = prk_get_be32(bhs + 24);
+	l->expstatsn = prk_get_be32(bhs + 28);
 	if (!l->h.final)
 		return fail(reason, PRK_REJECT_PROTOCOL_ERROR);
 	if (l->reason > LOGOUT_REASON_MAX)
@@ -263,9 +263,9 @@ static void put_ini_hdr(uint8_t *bhs, const struct prk_iscsi_hdr *h, uint8_t op,
 	bhs[0] = (uint8_t)(op | (h->immediate ? B0_I : 0));
 	bhs[1] = b1;
 	bhs[4] = h->ahs_words;
-	prk_is_put24(bhs + 5, h->dlen);
-	prk_is_put64(bhs + 8, h->lun);
-	prk_is_put32(bhs + 16, h->itt);
+	prk_put_be24(bhs + 5, h->dlen);
+	prk_put_be64(bhs + 8, h->lun);
+	prk_put_be32(bhs + 16, h->itt);
 }
 
 void prk_iscsi_scsi_cmd_encode(const struct prk_iscsi_scsi_cmd *c, uint8_t *bhs)
@@ -274,9 +274,9 @@ void prk_iscsi_scsi_cmd_encode(const struct prk_iscsi_scsi_cmd *c, uint8_t *bhs)
 	                       (c->write ? B1_W : 0) | (c->attr & B1_ATTR));
 
 	put_ini_hdr(bhs, &c->h, PRK_ISCSI_OP_SCSI_CMD, b1);
-	prk_is_put32(bhs + 20, c->edtl);
-	prk_is_put32(bhs + 24, c->cmdsn);
-	prk_is_put32(bhs + 28, c->expstatsn);
+	prk_put_be32(bhs + 20, c->edtl);
+	prk_put_be32(bhs + 24, c->cmdsn);
+	prk_put_be32(bhs + 28, c->expstatsn);
 	memcpy(bhs + 32, c->cdb, sizeof(c->cdb));
 }
 
@@ -284,28 +284,28 @@ void prk_iscsi_data_out_encode(const struct prk_iscsi_data_out *d, uint8_t *bhs)
 {
 	put_ini_hdr(bhs, &d->h, PRK_ISCSI_OP_DATA_OUT, d->h.final ? B1_F : 0);
 	bhs[0] &= (uint8_t)~B0_I; /* Data-Out is never immediate */
-	prk_is_put32(bhs + 20, d->ttt);
-	prk_is_put32(bhs + 28, d->expstatsn);
-	prk_is_put32(bhs + 36, d->datasn);
-	prk_is_put32(bhs + 40, d->offset);
+	prk_put_be32(bhs + 20, d->ttt);
+	prk_put_be32(bhs + 28, d->expstatsn);
+	prk_put_be32(bhs + 36, d->datasn);
+	prk_put_be32(bhs + 40, d->offset);
 }
 
 void prk_iscsi_nop_out_encode(const struct prk_iscsi_nop_out *n, uint8_t *bhs)
 {
 	put_ini_hdr(bhs, &n->h, PRK_ISCSI_OP_NOP_OUT, B1_F);
-	prk_is_put32(bhs + 20, n->ttt);
-	prk_is_put32(bhs + 24, n->cmdsn);
-	prk_is_put32(bhs + 28, n->expstatsn);
+	prk_put_be32(bhs + 20, n->ttt);
+	prk_put_be32(bhs + 24, n->cmdsn);
+	prk_put_be32(bhs + 28, n->expstatsn);
 }
 
 void prk_iscsi_tmf_req_encode(const struct prk_iscsi_tmf_req *t, uint8_t *bhs)
 {
 	put_ini_hdr(bhs, &t->h, PRK_ISCSI_OP_TMF_REQ, (uint8_t)(B1_F | (t->function & 0x7f)));
-	prk_is_put32(bhs + 20, t->rtt);
-	prk_is_put32(bhs + 24, t->cmdsn);
-	prk_is_put32(bhs + 28, t->expstatsn);
-	prk_is_put32(bhs + 32, t->refcmdsn);
-	prk_is_put32(bhs + 36, t->expdatasn);
+	prk_put_be32(bhs + 20, t->rtt);
+	prk_put_be32(bhs + 24, t->cmdsn);
+	prk_put_be32(bhs + 28, t->expstatsn);
+	prk_put_be32(bhs + 32, t->refcmdsn);
+	prk_put_be32(bhs + 36, t->expdatasn);
 }
 
 void prk_iscsi_login_req_encode(const struct prk_iscsi_login_req *l, uint8_t *bhs)
@@ -317,19 +317,19 @@ void prk_iscsi_login_req_encode(const struct prk_iscsi_login_req *l, uint8_t *bh
 	bhs[2] = l->version_max;
 	bhs[3] = l->version_min;
 	/* Bytes 8..15 are ISID and TSIH, not a LUN. */
-	prk_is_put64(bhs + 8, (l->isid & 0xffffffffffffull) << 16 | l->tsih);
-	prk_is_put16(bhs + 20, l->cid);
-	prk_is_put32(bhs + 24, l->cmdsn);
-	prk_is_put32(bhs + 28, l->expstatsn);
+	prk_put_be64(bhs + 8, (l->isid & 0xffffffffffffull) << 16 | l->tsih);
+	prk_put_be16(bhs + 20, l->cid);
+	prk_put_be32(bhs + 24, l->cmdsn);
+	prk_put_be32(bhs + 28, l->expstatsn);
 }
 
 void prk_iscsi_text_req_encode(const struct prk_iscsi_text_req *t, uint8_t *bhs)
 {
 	put_ini_hdr(bhs, &t->h, PRK_ISCSI_OP_TEXT_REQ,
 	            (uint8_t)((t->h.final ? B1_F : 0) | (t->cont ? B1_C : 0)));
-	prk_is_put32(bhs + 20, t->ttt);
-	prk_is_put32(bhs + 24, t->cmdsn);
-	prk_is_put32(bhs + 28, t->expstatsn);
+	prk_put_be32(bhs + 20, t->ttt);
+	prk_put_be32(bhs + 24, t->cmdsn);
+	prk_put_be32(bhs + 28, t->expstatsn);
 }
 
 void prk_iscsi_logout_req_encode(const struct prk_iscsi_logout_req *l, uint8_t *bhs)
@@ -337,9 +337,9 @@ void prk_iscsi_logout_req_encode(const struct prk_iscsi_logout_req *l, uint8_t *
 	put_ini_hdr(bhs, &l->h, PRK_ISCSI_OP_LOGOUT_REQ, (uint8_t)(B1_F | (l->reason & 0x7f)));
 	/* Bytes 8..15 are reserved in a Logout Request. */
 	memset(bhs + 8, 0, 8);
-	prk_is_put16(bhs + 20, l->cid);
-	prk_is_put32(bhs + 24, l->cmdsn);
-	prk_is_put32(bhs + 28, l->expstatsn);
+	prk_put_be16(bhs + 20, l->cid);
+	prk_put_be32(bhs + 24, l->cmdsn);
+	prk_put_be32(bhs + 28, l->expstatsn);
 }
 
 /* ---- target -> initiator ---- */
@@ -350,23 +350,23 @@ static void put_tgt_hdr(uint8_t *bhs, uint8_t op, uint8_t b1, uint32_t dlen, uin
 	memset(bhs, 0, PRK_ISCSI_BHS_LEN);
 	bhs[0] = op;
 	bhs[1] = b1;
-	prk_is_put24(bhs + 5, dlen);
-	prk_is_put64(bhs + 8, lun);
-	prk_is_put32(bhs + 16, itt);
+	prk_put_be24(bhs + 5, dlen);
+	prk_put_be64(bhs + 8, lun);
+	prk_put_be32(bhs + 16, itt);
 }
 
 static void put_sn(uint8_t *bhs, const struct prk_iscsi_sn *sn)
 {
-	prk_is_put32(bhs + 24, sn->statsn);
-	prk_is_put32(bhs + 28, sn->expcmdsn);
-	prk_is_put32(bhs + 32, sn->maxcmdsn);
+	prk_put_be32(bhs + 24, sn->statsn);
+	prk_put_be32(bhs + 28, sn->expcmdsn);
+	prk_put_be32(bhs + 32, sn->maxcmdsn);
 }
 
 static void get_sn(const uint8_t *bhs, struct prk_iscsi_sn *sn)
 {
-	sn->statsn = prk_is_get32(bhs + 24);
-	sn->expcmdsn = prk_is_get32(bhs + 28);
-	sn->maxcmdsn = prk_is_get32(bhs + 32);
+	sn->statsn = prk_get_be32(bhs + 24);
+	sn->expcmdsn = prk_get_be32(bhs + 28);
+	sn->maxcmdsn = prk_get_be32(bhs + 32);
 }
 
 void prk_iscsi_scsi_rsp_encode(const struct prk_iscsi_scsi_rsp *r, uint8_t *bhs)
@@ -377,9 +377,9 @@ void prk_iscsi_scsi_rsp_encode(const struct prk_iscsi_scsi_rsp *r, uint8_t *bhs)
 	bhs[2] = r->response;
 	bhs[3] = r->status;
 	put_sn(bhs, &r->sn);
-	prk_is_put32(bhs + 36, r->expdatasn);
+	prk_put_be32(bhs + 36, r->expdatasn);
 	if (r->overflow || r->underflow)
-		prk_is_put32(bhs + 44, r->residual);
+		prk_put_be32(bhs + 44, r->residual);
 }
 
 void prk_iscsi_data_in_encode(const struct prk_iscsi_data_in *d, uint8_t *bhs)
@@ -394,30 +394,30 @@ void prk_iscsi_data_in_encode(const struct prk_iscsi_data_in *d, uint8_t *bhs)
 	put_tgt_hdr(bhs, PRK_ISCSI_OP_DATA_IN, b1, d->dlen, d->lun, d->itt);
 	if (d->status)
 		bhs[3] = d->scsi_status;
-	prk_is_put32(bhs + 20, d->ttt);
+	prk_put_be32(bhs + 20, d->ttt);
 	put_sn(bhs, &d->sn);
 	if (!d->status)
-		prk_is_put32(bhs + 24, 0);
-	prk_is_put32(bhs + 36, d->datasn);
-	prk_is_put32(bhs + 40, d->offset);
+		prk_put_be32(bhs + 24, 0);
+	prk_put_be32(bhs + 36, d->datasn);
+	prk_put_be32(bhs + 40, d->offset);
 	if (d->status && (d->overflow || d->underflow))
-		prk_is_put32(bhs + 44, d->residual);
+		prk_put_be32(bhs + 44, d->residual);
 }
 
 void prk_iscsi_r2t_encode(const struct prk_iscsi_r2t *r, uint8_t *bhs)
 {
 	put_tgt_hdr(bhs, PRK_ISCSI_OP_R2T, B1_F, 0, r->lun, r->itt);
-	prk_is_put32(bhs + 20, r->ttt);
+	prk_put_be32(bhs + 20, r->ttt);
 	put_sn(bhs, &r->sn);
-	prk_is_put32(bhs + 36, r->r2tsn);
-	prk_is_put32(bhs + 40, r->offset);
-	prk_is_put32(bhs + 44, r->length);
+	prk_put_be32(bhs + 36, r->r2tsn);
+	prk_put_be32(bhs + 40, r->offset);
+	prk_put_be32(bhs + 44, r->length);
 }
 
 void prk_iscsi_nop_in_encode(const struct prk_iscsi_nop_in *n, uint8_t *bhs)
 {
 	put_tgt_hdr(bhs, PRK_ISCSI_OP_NOP_IN, B1_F, n->dlen, n->lun, n->itt);
-	prk_is_put32(bhs + 20, n->ttt);
+	prk_put_be32(bhs + 20, n->ttt);
 	put_sn(bhs, &n->sn);
 }
 
@@ -447,7 +447,7 @@ void prk_iscsi_text_rsp_encode(const struct prk_iscsi_text_rsp *t, uint8_t *bhs)
 	put_tgt_hdr(bhs, PRK_ISCSI_OP_TEXT_RSP,
 	            (uint8_t)((t->final ? B1_F : 0) | (t->cont ? B1_C : 0)), t->dlen, t->lun,
 	            t->itt);
-	prk_is_put32(bhs + 20, t->ttt);
+	prk_put_be32(bhs + 20, t->ttt);
 	put_sn(bhs, &t->sn);
 }
 
@@ -456,8 +456,8 @@ void prk_iscsi_logout_rsp_encode(const struct prk_iscsi_logout_rsp *l, uint8_t *
 	put_tgt_hdr(bhs, PRK_ISCSI_OP_LOGOUT_RSP, B1_F, 0, 0, l->itt);
 	bhs[2] = l->response;
 	put_sn(bhs, &l->sn);
-	prk_is_put16(bhs + 40, l->time2wait);
-	prk_is_put16(bhs + 42, l->time2retain);
+	prk_put_be16(bhs + 40, l->time2wait);
+	prk_put_be16(bhs + 42, l->time2retain);
 }
 
 void prk_iscsi_reject_encode(const struct prk_iscsi_reject *r, uint8_t *bhs)
@@ -465,7 +465,7 @@ void prk_iscsi_reject_encode(const struct prk_iscsi_reject *r, uint8_t *bhs)
 	put_tgt_hdr(bhs, PRK_ISCSI_OP_REJECT, B1_F, r->dlen, 0, PRK_ISCSI_RSVD_TAG);
 	bhs[2] = r->reason;
 	put_sn(bhs, &r->sn);
-	prk_is_put32(bhs + 36, r->datasn_r2tsn);
+	prk_put_be32(bhs + 36, r->datasn_r2tsn);
 }
 
 void prk_iscsi_async_encode(const struct prk_iscsi_async *a, uint8_t *bhs)
@@ -474,9 +474,9 @@ void prk_iscsi_async_encode(const struct prk_iscsi_async *a, uint8_t *bhs)
 	put_sn(bhs, &a->sn);
 	bhs[36] = a->event;
 	bhs[37] = a->vcode;
-	prk_is_put16(bhs + 38, a->param1);
-	prk_is_put16(bhs + 40, a->param2);
-	prk_is_put16(bhs + 42, a->param3);
+	prk_put_be16(bhs + 38, a->param1);
+	prk_put_be16(bhs + 40, a->param2);
+	prk_put_be16(bhs + 42, a->param3);
 }
 
 static bool is_op(const uint8_t *bhs, uint8_t op)
@@ -489,15 +489,15 @@ int prk_iscsi_scsi_rsp_decode(const uint8_t *bhs, struct prk_iscsi_scsi_rsp *r)
 	memset(r, 0, sizeof(*r));
 	if (!is_op(bhs, PRK_ISCSI_OP_SCSI_RSP))
 		return -1;
-	r->itt = prk_is_get32(bhs + 16);
+	r->itt = prk_get_be32(bhs + 16);
 	r->overflow = (bhs[1] & B1_RSP_O) != 0;
 	r->underflow = (bhs[1] & B1_RSP_U) != 0;
 	r->response = bhs[2];
 	r->status = bhs[3];
-	r->dlen = prk_is_get24(bhs + 5);
+	r->dlen = prk_get_be24(bhs + 5);
 	get_sn(bhs, &r->sn);
-	r->expdatasn = prk_is_get32(bhs + 36);
-	r->residual = prk_is_get32(bhs + 44);
+	r->expdatasn = prk_get_be32(bhs + 36);
+	r->residual = prk_get_be32(bhs + 44);
 	return 0;
 }
 
@@ -512,14 +512,14 @@ int prk_iscsi_data_in_decode(const uint8_t *bhs, struct prk_iscsi_data_in *d)
 	d->overflow = (bhs[1] & B1_DI_O) != 0;
 	d->underflow = (bhs[1] & B1_DI_U) != 0;
 	d->scsi_status = bhs[3];
-	d->dlen = prk_is_get24(bhs + 5);
-	d->lun = prk_is_get64(bhs + 8);
-	d->itt = prk_is_get32(bhs + 16);
-	d->ttt = prk_is_get32(bhs + 20);
+	d->dlen = prk_get_be24(bhs + 5);
+	d->lun = prk_get_be64(bhs + 8);
+	d->itt = prk_get_be32(bhs + 16);
+	d->ttt = prk_get_be32(bhs + 20);
 	get_sn(bhs, &d->sn);
-	d->datasn = prk_is_get32(bhs + 36);
-	d->offset = prk_is_get32(bhs + 40);
-	d->residual = prk_is_get32(bhs + 44);
+	d->datasn = prk_get_be32(bhs + 36);
+	d->offset = prk_get_be32(bhs + 40);
+	d->residual = prk_get_be32(bhs + 44);
 	return 0;
 }
 
@@ -528,13 +528,13 @@ int prk_iscsi_r2t_decode(const uint8_t *bhs, struct prk_iscsi_r2t *r)
 	memset(r, 0, sizeof(*r));
 	if (!is_op(bhs, PRK_ISCSI_OP_R2T))
 		return -1;
-	r->lun = prk_is_get64(bhs + 8);
-	r->itt = prk_is_get32(bhs + 16);
-	r->ttt = prk_is_get32(bhs + 20);
+	r->lun = prk_get_be64(bhs + 8);
+	r->itt = prk_get_be32(bhs + 16);
+	r->ttt = prk_get_be32(bhs + 20);
 	get_sn(bhs, &r->sn);
-	r->r2tsn = prk_is_get32(bhs + 36);
-	r->offset = prk_is_get32(bhs + 40);
-	r->length = prk_is_get32(bhs + 44);
+	r->r2tsn = prk_get_be32(bhs + 36);
+	r->offset = prk_get_be32(bhs + 40);
+	r->length = prk_get_be32(bhs + 44);
 	return 0;
 }
 
@@ -549,10 +549,10 @@ int prk_iscsi_login_rsp_decode(const uint8_t *bhs, struct prk_iscsi_login_rsp *l
 	l->nsg = bhs[1] & 3;
 	l->version_max = bhs[2];
 	l->version_active = bhs[3];
-	l->dlen = prk_is_get24(bhs + 5);
-	l->isid = prk_is_get64(bhs + 8) >> 16;
-	l->tsih = prk_is_get16(bhs + 14);
-	l->itt = prk_is_get32(bhs + 16);
+	l->dlen = prk_get_be24(bhs + 5);
+	l->isid = prk_get_be64(bhs + 8) >> 16;
+	l->tsih = prk_get_be16(bhs + 14);
+	l->itt = prk_get_be32(bhs + 16);
 	get_sn(bhs, &l->sn);
 	l->status_class = bhs[36];
 	l->status_detail = bhs[37];
@@ -566,10 +566,10 @@ int prk_iscsi_text_rsp_decode(const uint8_t *bhs, struct prk_iscsi_text_rsp *t)
 		return -1;
 	t->final = (bhs[1] & B1_F) != 0;
 	t->cont = (bhs[1] & B1_C) != 0;
-	t->dlen = prk_is_get24(bhs + 5);
-	t->lun = prk_is_get64(bhs + 8);
-	t->itt = prk_is_get32(bhs + 16);
-	t->ttt = prk_is_get32(bhs + 20);
+	t->dlen = prk_get_be24(bhs + 5);
+	t->lun = prk_get_be64(bhs + 8);
+	t->itt = prk_get_be32(bhs + 16);
+	t->ttt = prk_get_be32(bhs + 20);
 	get_sn(bhs, &t->sn);
 	return 0;
 }

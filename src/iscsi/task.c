@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "log.h"
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_xfer.h"
@@ -113,8 +114,7 @@ static void send_status(struct prk_conn *c, struct prk_task *t, uint8_t status,
 		dlen = 2 + sense_len;
 		data = malloc(dlen);
 		if (data) {
-			data[0] = (uint8_t)(sense_len >> 8);
-			data[1] = (uint8_t)sense_len;
+			prk_put_be16(data, (uint16_t)sense_len);
 			memcpy(data + 2, sense, sense_len);
 		} else {
 			dlen = 0;
@@ -255,8 +255,7 @@ static void report_luns(struct prk_conn *c, struct prk_task *t)
 {
 	struct prk_iscsi_target *tgt = c->sess->tgt;
 	const uint8_t *cdb = t->cmd.cdb;
-	uint32_t alloc =
-	    (uint32_t)cdb[6] << 24 | (uint32_t)cdb[7] << 16 | (uint32_t)cdb[8] << 8 | cdb[9];
+	uint32_t alloc = prk_get_be32(cdb + 6);
 	uint8_t select = cdb[2];
 	if (select > 2 && select != 0x10 && select != 0x11 && select != 0x12) {
 		struct prk_field_err e;
@@ -281,15 +280,9 @@ static void report_luns(struct prk_conn *c, struct prk_task *t)
 		return;
 	}
 	uint32_t list = (uint32_t)(8 * n);
-	d[0] = (uint8_t)(list >> 24);
-	d[1] = (uint8_t)(list >> 16);
-	d[2] = (uint8_t)(list >> 8);
-	d[3] = (uint8_t)list;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t raw = prk_iscsi_lun_encode(tgt->luns[i].lun);
-		for (int b = 0; b < 8; b++)
-			d[8 + 8 * i + (size_t)b] = (uint8_t)(raw >> (56 - 8 * b));
-	}
+	prk_put_be32(d, list);
+	for (size_t i = 0; i < n; i++)
+		prk_put_be64(d + 8 + 8 * i, prk_iscsi_lun_encode(tgt->luns[i].lun));
 	t->cmd.data_in = d;
 	t->cmd.data_in_len = (uint32_t)(full < alloc ? full : alloc);
 	t->cmd.spdtl = t->cmd.data_in_len;
@@ -308,7 +301,7 @@ static void no_such_lun(struct prk_conn *c, struct prk_task *t)
 {
 	uint8_t op = t->cmd.cdb[0];
 	if (op == PRK_OP_INQUIRY && !(t->cmd.cdb[1] & 1)) {
-		uint16_t alloc = (uint16_t)(t->cmd.cdb[3] << 8 | t->cmd.cdb[4]);
+		uint16_t alloc = prk_get_be16(t->cmd.cdb + 3);
 		uint8_t *d = calloc(1, 36);
 		if (d) {
 			d[0] = 0x7f; /* qualifier 011b, device type 1Fh */

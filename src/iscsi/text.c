@@ -1,5 +1,6 @@
 /* key=value text parsing and building (RFC 7143 6.1). */
 #include "text.h"
+#include "decimal.h"
 #include "hexdigit.h"
 
 #include <stdarg.h>
@@ -178,35 +179,18 @@ void prk_text_buf_free(struct prk_text_buf *b)
 
 int prk_text_parse_u32(const char *value, uint32_t max, uint32_t *out)
 {
-	uint64_t v = 0;
-	const char *p = value;
+	uint64_t v;
+	bool ok;
 
 	/* RFC 7143 6.1 numerical values are decimal or hex (0x); base64 numbers
-	 * are allowed by the grammar but no initiator sends them. */
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		p += 2;
-		if (!*p)
-			return -1;
-		for (; *p; p++) {
-			int h = prk_hex_digit(*p);
-
-			if (h < 0)
-				return -1;
-			v = v * 16 + (uint64_t)h;
-			if (v > max)
-				return -1;
-		}
-	} else {
-		if (!*p)
-			return -1;
-		for (; *p; p++) {
-			if (*p < '0' || *p > '9')
-				return -1;
-			v = v * 10 + (uint64_t)(*p - '0');
-			if (v > max)
-				return -1;
-		}
-	}
+	 * are allowed by the grammar but no initiator sends them. A bare "0x"
+	 * and an empty value are refused (the parsers reject empty spans). */
+	if (value[0] == '0' && (value[1] == 'x' || value[1] == 'X'))
+		ok = prk_parse_hex_n(value + 2, strlen(value + 2), max, &v);
+	else
+		ok = prk_parse_dec(value, max, &v);
+	if (!ok)
+		return -1;
 	*out = (uint32_t)v;
 	return 0;
 }

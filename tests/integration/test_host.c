@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "harness_cmd.h"
@@ -330,6 +331,51 @@ static void test_isid_stable_across_restart(void **state)
 	assert_int_equal(pi[1].isid, first[1]);
 	assert_one_reg_per_path(d, INI_A, KEY_A, 2); /* no stale nexus */
 	prk_mpdev_free(d);
+}
+
+/* The ISID table is replaced whole (temporary file, fsync, rename), so it
+ * is private to its owner like the other state files and leaves no
+ * temporary file behind; one that has grown past any real size is refused
+ * with a message naming it, not read without bound. */
+static void test_isid_table_is_replaced_and_bounded(void **state)
+{
+	(void)state;
+	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
+	open_ok(d, PRK_OPEN_NO_RESERVE);
+	prk_mpdev_free(d);
+	char db[450], line[1024];
+	snprintf(db, sizeof(db), "%s/host/host-isids", daemon_.dir);
+	struct stat st;
+	assert_int_equal(stat(db, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	FILE *f = fopen(db, "r");
+	assert_non_null(f);
+	int lines = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char a[256], b[256], c[256];
+		unsigned r, q;
+		assert_int_equal(sscanf(line, "%255s %255s %255s %x %x", a, b, c, &r, &q), 5);
+		assert_string_equal(a, INI_A);
+		lines++;
+	}
+	fclose(f);
+	assert_int_equal(lines, 2);
+	char tmp[480];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", db, (long)getpid());
+	assert_int_equal(access(tmp, F_OK), -1);
+
+	/* Just over the 1 MiB bound, made of lines that match nothing. */
+	f = fopen(db, "w");
+	assert_non_null(f);
+	static const char junk[] = "junk junk junk junk junk junk.\n";
+	for (size_t n = 0; n <= (1u << 20); n += sizeof(junk) - 1)
+		fputs(junk, f);
+	assert_int_equal(fclose(f), 0);
+	struct prk_mpdev_opts o = {.initiator_name = INI_B, .urls = url_ptrs, .n_urls = 1};
+	struct prk_host_err err;
+	assert_null(prk_mpdev_new(host, &o, &err));
+	assert_int_equal(err.code, PRK_HE_STATE);
+	assert_non_null(strstr(err.msg, "host-isids: larger than 1048576 bytes"));
 }
 
 /* A second device using the same nexus in this host is refused (its
@@ -892,6 +938,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_isid_stable_across_restart, setup2, teardown),
 	    cmocka_unit_test_setup_teardown(test_isid_in_use_is_refused, setup2, teardown),
+	    cmocka_unit_test_setup_teardown(test_isid_table_is_replaced_and_bounded, setup2,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_failover_under_load_then_failback, setup2,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_manual_failback, setup2, teardown),

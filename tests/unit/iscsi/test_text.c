@@ -169,6 +169,22 @@ static void test_parse_u32(void **state)
 	assert_int_equal(prk_text_parse_u32("1 ", 10, &v), -1);
 	assert_int_equal(prk_text_parse_u32("0x1g", 100, &v), -1);
 	assert_int_equal(prk_text_parse_u32("Yes", 10, &v), -1);
+	/* Edges pinned when the parsing moved to the shared base: leading
+	 * zeros of any length, in both bases, and a hex value past max or
+	 * past 32 bits. */
+	assert_int_equal(prk_text_parse_u32("000000000000000000000000000007", 10, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(prk_text_parse_u32("0x00000000000000000000000000ff", 255, &v), 0);
+	assert_int_equal(v, 255);
+	assert_int_equal(prk_text_parse_u32("0x100", 255, &v), -1);
+	assert_int_equal(prk_text_parse_u32("0x1ffffffff", 0xffffffffu, &v), -1);
+	assert_int_equal(prk_text_parse_u32("0xffffffffffffffffffff", 0xffffffffu, &v), -1);
+	assert_int_equal(prk_text_parse_u32("0x0x1", 100, &v), -1);
+	assert_int_equal(prk_text_parse_u32("x1", 100, &v), -1);
+	/* A refused value leaves *out alone. */
+	v = 42;
+	assert_int_equal(prk_text_parse_u32("11", 10, &v), -1);
+	assert_int_equal(v, 42);
 }
 
 int main(void)
