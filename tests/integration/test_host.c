@@ -341,7 +341,7 @@ static void test_isid_table_is_replaced_and_bounded(void **state)
 {
 	(void)state;
 	struct prk_mpdev *d = MK(.ini = INI_A, .key = KEY_A, .n_paths = 2);
-	open_ok(d, PRK_OPEN_NO_RESERVE);
+	h_open_ok(d, PRK_OPEN_NO_RESERVE);
 	prk_mpdev_free(d);
 	char db[450], line[1024];
 	snprintf(db, sizeof(db), "%s/host/host-isids", daemon_.dir);
