@@ -13,6 +13,9 @@ packages=(
 	libiscsi-dev libiscsi-bin       # integration tests, iscsi-test-cu conformance
 	clang libclang-rt-14-dev        # libFuzzer targets and their sanitizers
 	clang-format                    # the style check in CI
+	corosync libcpg-dev libvotequorum-dev libcfg-dev libquorum-dev libcmap-dev  # cluster mode
+	corosync-qdevice corosync-qnetd # two-node tie-breaker
+	iproute2                        # network namespaces of the cluster tests
 )
 
 missing=()
@@ -30,4 +33,15 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
+# Without systemd, invoke-rc.d would start the packaged corosync (and qnetd) with
+# their default configurations; a policy-rc.d that refuses keeps the machine's
+# namespace clean, and is removed again afterwards (only if we put it there).
+policy=/usr/sbin/policy-rc.d
+ours=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+	$sudo chmod 755 "$policy"
+	ours=1
+fi
+trap '[ $ours -eq 1 ] && $sudo rm -f "$policy"' EXIT
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
