@@ -131,6 +131,11 @@ const struct prk_lu_config *prk_lu_config(const struct prk_lu *lu)
 	return &lu->cfg;
 }
 
+const uint8_t *prk_lu_naa(const struct prk_lu *lu)
+{
+	return lu->naa;
+}
+
 struct prk_pr_state *prk_lu_pr(struct prk_lu *lu)
 {
 	return lu->pr;

@@ -230,6 +230,8 @@ void prk_lu_alua_changed(struct prk_lu *lu);
 unsigned prk_lu_inflight(const struct prk_lu *lu);
 
 const struct prk_lu_config *prk_lu_config(const struct prk_lu *lu);
+/* The LU's NAA designator (16 bytes, VPD 83h): its identity in a cluster. */
+const uint8_t *prk_lu_naa(const struct prk_lu *lu);
 struct prk_pr_state *prk_lu_pr(struct prk_lu *lu);
 
 /* The control mode page's TAS bit (for the transport's abort handling). */

@@ -468,6 +468,52 @@ static int parse_portals(struct ctx *x, json_object *v, struct prk_cfg *cfg)
 	return 0;
 }
 
+/* "cluster": {"name", "heartbeat_ms", "lease_ms", "departure_margin_ms"}.
+ * The lease must outlast a few heartbeats, or a node would stop serving
+ * between two renewals. */
+static int parse_cluster(struct ctx *x, json_object *o, struct prk_cfg_cluster *c)
+{
+	static const char *const keys[] = {"name", "heartbeat_ms", "lease_ms", "departure_margin_ms",
+	                                   NULL};
+	json_object *v;
+	uint64_t u;
+	if (get_obj(x, "cluster", o) || only_keys(x, "cluster", o, keys))
+		return -1;
+	*c = (struct prk_cfg_cluster){
+	    .enabled = true, .heartbeat_ms = 200, .lease_ms = 1000, .margin_ms = 200};
+	snprintf(c->name, sizeof(c->name), "prkit");
+	if (json_object_object_get_ex(o, "name", &v)) {
+		if (get_str(x, "cluster.name", v, c->name, sizeof(c->name) - 6, true))
+			return -1;
+		for (const char *s = c->name; *s; s++)
+			if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+				return fail(x, "cluster.name",
+				            "\"%s\": letters, digits, '-', '_' and '.' only", c->name);
+	}
+	if (json_object_object_get_ex(o, "heartbeat_ms", &v)) {
+		if (get_uint(x, "cluster.heartbeat_ms", v, 20, 5000, &u))
+			return -1;
+		c->heartbeat_ms = (unsigned)u;
+	}
+	if (json_object_object_get_ex(o, "lease_ms", &v)) {
+		if (get_uint(x, "cluster.lease_ms", v, 100, 60000, &u))
+			return -1;
+		c->lease_ms = (unsigned)u;
+	}
+	if (json_object_object_get_ex(o, "departure_margin_ms", &v)) {
+		if (get_uint(x, "cluster.departure_margin_ms", v, 0, 60000, &u))
+			return -1;
+		c->margin_ms = (unsigned)u;
+	}
+	if (c->lease_ms < 2 * c->heartbeat_ms)
+		return fail(x, "cluster.lease_ms",
+		            "%u ms: must be at least twice heartbeat_ms (%u ms), or the lease runs "
+		            "out between renewals",
+		            c->lease_ms, c->heartbeat_ms);
+	return 0;
+}
+
 static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 {
 	static const char *const keys[] = {"log_level",
@@ -486,6 +532,7 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 	                                   "max_task_memory",
 	                                   "max_login_connections",
 	                                   "login_timeout_ms",
+	                                   "cluster",
 	                                   NULL};
 	json_object *v;
 	uint64_t u;
@@ -569,6 +616,8 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 	}
 	if (cfg->first_burst && cfg->max_burst && cfg->first_burst > cfg->max_burst)
 		return fail(x, "first_burst_length", "must not exceed max_burst_length");
+	if (json_object_object_get_ex(root, "cluster", &v) && parse_cluster(x, v, &cfg->cluster))
+		return -1;
 	return 0;
 }
 

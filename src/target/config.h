@@ -51,6 +51,16 @@ struct prk_cfg_target {
 	size_t n_luns;
 };
 
+/* "cluster": several prkitd nodes on Corosync share the PR state of their
+ * LUs (docs/cluster.md). Absent: a standalone target, as always. */
+struct prk_cfg_cluster {
+	bool enabled;
+	char name[64];         /* the CPG group is "prkit-<name>" */
+	unsigned heartbeat_ms; /* how often the lease is renewed */
+	unsigned lease_ms;     /* how long a node serves without a renewal */
+	unsigned margin_ms;    /* what the survivors add to the lease */
+};
+
 struct prk_cfg {
 	char log_level[16];
 	char admin_socket[108];
@@ -70,6 +80,7 @@ struct prk_cfg {
 	uint64_t max_task_memory;  /* bytes of write buffers, all tasks; 0 = default */
 	unsigned max_login_conns;  /* connections still in login; 0 = default */
 	unsigned login_timeout_ms; /* from accept to full feature phase; 0 = default */
+	struct prk_cfg_cluster cluster;
 };
 
 /* Parses and validates JSON text. Returns 0, or -1 with a message naming
