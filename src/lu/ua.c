@@ -371,8 +371,8 @@ static int wire_nexus(const uint8_t *p, size_t n, uint64_t isid, uint16_t rtpi,
                       struct prk_nexus *nx)
 {
 	char name[PRK_ISCSI_NAME_MAX + 1];
-	if (n == 0 || n > PRK_ISCSI_NAME_MAX)
-		return -1;
+	if (n == 0 || n > PRK_ISCSI_NAME_MAX || memchr(p, 0, n))
+		return -1; /* a NUL inside would shorten the name */
 	memcpy(name, p, n);
 	name[n] = 0;
 	if (prk_nexus_init(nx, name, isid, rtpi) || strcmp(nx->name, name) != 0)

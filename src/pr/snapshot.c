@@ -96,7 +96,8 @@ int prk_pr_snapshot_decode(struct prk_pr_state *st, const uint8_t *buf, size_t l
 		if (name_len || rtpi || isid)
 			return bad(err, 17, "SPC-2 holder (without an SPC-2 reservation)");
 	} else {
-		if (name_len == 0 || name_len > PRK_ISCSI_NAME_MAX || len - FIXED_LEN < name_len)
+		if (name_len == 0 || name_len > PRK_ISCSI_NAME_MAX || len - FIXED_LEN < name_len ||
+		    memchr(buf + FIXED_LEN, 0, name_len))
 			return bad(err, 17, "SPC-2 holder name length");
 		char name[PRK_ISCSI_NAME_MAX + 1];
 		memcpy(name, buf + FIXED_LEN, name_len);

@@ -188,6 +188,10 @@ static void test_import_bounds(void **state)
 	reseal(buf, len);
 	assert_int_equal(prk_lu_ua_import(t->lu, buf, len), -1);
 	buf[24 + 1] = 0;
+	buf[24 + 12 + 21] = 0; /* a NUL inside the name ("iqn.2001-04.com.examp" is valid) */
+	reseal(buf, len);
+	assert_int_equal(prk_lu_ua_import(t->lu, buf, len), -1);
+	buf[24 + 12 + 21] = LT_NAME_A[21];
 	buf[24] = 0; /* empty name */
 	reseal(buf, len);
 	assert_int_equal(prk_lu_ua_import(t->lu, buf, len), -1);

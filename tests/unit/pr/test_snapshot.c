@@ -304,7 +304,12 @@ static void test_snapshot_inconsistent_refused(void **state)
 	reseal(mix, n);
 	assert_int_equal(prk_pr_snapshot_decode(dst, mix, n, &err), -1);
 	assert_string_equal(err.field, "SPC-2 reservation with registrations");
-	(void)la;
+	/* A NUL inside the SPC-2 holder's name (the shorter name would be
+	 * valid): refused, since it is not what encode writes. */
+	a[28 + 21] = 0;
+	reseal(a, la);
+	assert_int_equal(prk_pr_snapshot_decode(dst, a, la, &err), -1);
+	assert_int_equal(err.byte, 17);
 	free(a);
 	free(b);
 	free(mix);
