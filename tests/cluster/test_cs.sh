@@ -7,7 +7,7 @@
 set -u
 probe=$1
 topo=$2
-plan=6
+plan=8
 
 skip_all()
 {
@@ -31,7 +31,12 @@ work=$(mktemp -d /tmp/prkc-test-cs.XXXXXX)
 cleanup()
 {
 	topo_down "$work"
-	rm -rf "$work"
+	# PRKC_KEEP=1 keeps the logs (corosync, probes) for a post-mortem.
+	if [ "${PRKC_KEEP:-0}" = 1 ]; then
+		echo "# kept $work"
+	else
+		rm -rf "$work"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -210,6 +215,71 @@ if wait_for 15 back && [ "$(topo_pid "$work" p2)" = "$pid_before" ]; then
 	ok "corosync of node 2 restarted: the adapter reconnected and rejoined"
 else
 	not_ok "corosync of node 2 restarted: the adapter did not come back" "$(out 1)" "$(out 2)"
+fi
+
+# 7. Two nodes and a quorum device (qnetd in its own namespace): the adapter
+# sees the device in the configuration; both nodes quorate.
+topo_down "$work"
+rm -rf "${work:?}"/*
+t0=$(now)
+topo_up 2 "$work" --qdevice || exit 1
+for i in 1 2; do
+	topo_corosync_start "$work" "$i" >/dev/null || exit 1
+	topo_qdevice_start "$work" "$i" >/dev/null || exit 1
+done
+for i in 1 2; do
+	ip netns exec "prkc-n$i" "$probe" prkit-test >"$(out $i)" 2>"$work/p$i.err" </dev/null &
+	topo_record "$work" "p$i" $!
+	disown $! 2>/dev/null
+done
+view12q='^confchg .* n=2 members=1:[0-9]+,2:[0-9]+$'
+two_up()
+{
+	for i in 1 2; do
+		has $i 0 "$view12q" && has $i 0 '^quorum .* q=1' || return 1
+	done
+}
+if wait_for 20 two_up && has 1 0 '^ready .* nodes=2 qdevice=1 ' &&
+	has 2 0 '^ready .* nodes=2 qdevice=1 '; then
+	echo "# two nodes + qdevice: up -> both quorate: $(($(now) - t0)) ms"
+	ok "two nodes with a quorum device: qdevice=1 seen, both quorate"
+else
+	not_ok "two nodes with a quorum device: not quorate with the device" "$(out 1)" "$(out 2)"
+fi
+
+# 8. Node 2 cut off (from node 1 and from qnetd): node 2 loses quorum once
+# its device vote expires (quorum.device.timeout, 2 s here); qnetd's vote
+# goes to node 1 (ffsplit, the lower node id on a tie). Measured: node 2 may
+# still call itself quorate for about a second after its one-node confchg,
+# and node 1 may lose quorum for a moment before qnetd decides; the test
+# checks where both end, and prints those windows.
+sleep 2 # let qnetd settle its first vote
+for i in 1 2; do m0[$i]=$(mark $i); done
+t0=$(now)
+topo_partition 2
+view1='^confchg .* n=1 members=1:[0-9]+$'
+view2='^confchg .* n=1 members=2:[0-9]+$'
+last_q() { since "$1" "$2" | grep '^quorum' | tail -1 | grep -Eq "q=$3"; }
+# Node 1: its one-node view, and quorate by corosync and by the adapter's
+# last word (a dip must have been followed by q=1).
+settled()
+{
+	has 1 "${m0[1]}" "$view1" && has 2 "${m0[2]}" '^quorum .* q=0' && topo_quorate 1 &&
+		{ ! has 1 "${m0[1]}" '^quorum' || last_q 1 "${m0[1]}" 1; }
+}
+if wait_for 20 settled && ! topo_quorate 2; then
+	t_v2=$(stamp 2 "${m0[2]}" "$view2")
+	t_q2=$(stamp 2 "${m0[2]}" '^quorum .* q=0')
+	echo "# two nodes + qdevice, node 2 cut off -> node 1 confchg:" \
+		"$(($(stamp 1 "${m0[1]}" '^confchg') - t0)) ms, node 2 quorate=0:" \
+		"$((t_q2 - t0)) ms (alone and still quorate for $((t_q2 - ${t_v2:-t_q2})) ms)"
+	if has 1 "${m0[1]}" '^quorum .* q=0'; then
+		echo "# node 1 was inquorate from $(($(stamp 1 "${m0[1]}" '^quorum .* q=0') - t0))" \
+			"to $(($(stamp 1 "${m0[1]}" '^quorum .* q=1') - t0)) ms"
+	fi
+	ok "two nodes with a quorum device: the cut-off node loses quorum, the other has it"
+else
+	not_ok "two nodes with a quorum device: the split was not decided" "$(out 1)" "$(out 2)"
 fi
 
 echo "# total: $(($(now) - t_up)) ms"
