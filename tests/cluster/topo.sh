@@ -7,6 +7,7 @@
 #
 # Both a library (source it, call topo_* functions) and a command:
 #   topo.sh up N WORK [--links 2] [--token MS] [--qdevice]
+#                                      # exit 3: another topology is up
 #   topo.sh corosync-start WORK i      # prints corosync's PID
 #   topo.sh corosync-kill WORK i       # SIGKILL, by the recorded PID
 #   topo.sh qdevice-start WORK i       # (after up --qdevice) prints its PID
@@ -183,21 +184,27 @@ topo_up()
 	[[ $token =~ ^[0-9]+$ ]] && [ "$token" -ge 100 ] ||
 		{ topo_die "up: --token is milliseconds >= 100"; return 1; }
 	[ -n "$work" ] || { topo_die "up: WORK directory missing"; return 1; }
-	if ip netns list | grep -q "^$TOPO_NS-sw\b"; then
-		topo_die "up: namespace $TOPO_NS-sw exists (another topology runs; topo.sh down its WORK)"
-		return 1
-	fi
 	mkdir -p "$work/pids" || return 1
 	work=$(cd "$work" && pwd)
-	# Written first, so that down can clean a half-built topology.
+	# The switch namespace is the claim on the machine's one topology:
+	# `ip netns add` fails when it exists, so two users cannot both win.
+	ns=$TOPO_NS-sw
+	if ! ip netns add "$ns" 2>/dev/null; then
+		if [ -e "/run/netns/$ns" ]; then
+			topo_die "up: namespace $ns exists (another topology runs; topo.sh down its WORK)"
+			return 3
+		fi
+		topo_die "up: cannot create namespace $ns"
+		return 1
+	fi
+	# Written once the claim is ours (down deletes what it names), before
+	# anything else, so that down can clean a half-built topology.
 	cat >"$work/topo.env" <<EOF
 TOPO_N=$n
 TOPO_LINKS=$links
 TOPO_TOKEN=$token
 TOPO_QDEVICE=$qdevice
 EOF
-	ns=$TOPO_NS-sw
-	ip netns add "$ns" || return 1
 	ip -n "$ns" link set lo up
 	ip -n "$ns" link add br0 type bridge && ip -n "$ns" link set br0 up || return 1
 	if [ "$links" = 2 ]; then
