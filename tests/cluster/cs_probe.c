@@ -10,11 +10,16 @@
  *   sent <ms> n=<count> queued_max=<bytes>
  *   m <node> <seq>                 (one delivered message)
  *   bad <ms> ...                   (a message that was not what was sent)
- * Usage: cs_probe GROUP [--send N] [--wait-members K] [--size BYTES]
+ *   lat own|peer n=<count> p50=<us> p99=<us> max=<us>   (at exit, pings)
+ * Usage: cs_probe GROUP [--send N] [--ping N] [--wait-members K] [--size BYTES]
  * With --send, once a confchg shows at least K members (default 1), it
  * multicasts N numbered messages through prk_cs_send, all from one loop
- * turn, so that corosync's back-pressure reaches the adapter's queue. It
- * runs until SIGTERM or SIGINT. */
+ * turn, so that corosync's back-pressure reaches the adapter's queue.
+ * With --ping, it sends N pings one at a time (the next on its own delivery
+ * of the last), each carrying its CLOCK_MONOTONIC send time, which every
+ * network namespace shares: every probe measures the delivery latency of
+ * the pings it sees, its own ("own") and other nodes' ("peer"). It runs
+ * until SIGTERM or SIGINT. */
 #include "cs.h"
 #include "loop.h"
 
@@ -27,6 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PING_LEN 20
+#define LAT_MAX 100000
+
 struct probe {
 	struct prk_loop *loop;
 	struct prk_cs *cs;
@@ -35,6 +43,11 @@ struct probe {
 	size_t size;
 	bool sent;
 	size_t queued_max;
+	unsigned long to_ping, pinged;
+	bool ping_started;
+	uint32_t local;
+	uint32_t *lat[2]; /* microseconds: [0] own pings, [1] peers' */
+	size_t n_lat[2];
 };
 
 static double now_ms(void)
@@ -54,12 +67,70 @@ static void fill(uint8_t *b, size_t size, uint32_t node, uint32_t seq)
 		b[i] = (uint8_t)(node * 31u + seq + i);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A ping: "PING", sender node (4), sequence (4), send time in ns (8). */
+static void send_ping(struct probe *p)
+{
+	uint8_t b[PING_LEN];
+	uint32_t seq = (uint32_t)p->pinged;
+	uint64_t t = mono_ns();
+	memcpy(b, "PING", 4);
+	memcpy(b + 4, &p->local, 4);
+	memcpy(b + 8, &seq, 4);
+	memcpy(b + 12, &t, 8);
+	if (prk_cs_send(p->cs, b, sizeof(b)) < 0)
+		printf("bad %.3f ping %u not sent\n", now_ms(), seq);
+}
+
+static void on_ping(struct probe *p, uint32_t nodeid, const uint8_t *msg)
+{
+	uint64_t t;
+	uint32_t node;
+	int own;
+	memcpy(&node, msg + 4, 4);
+	memcpy(&t, msg + 12, 8);
+	own = node == p->local && nodeid == p->local;
+	if (p->n_lat[!own] < LAT_MAX)
+		p->lat[!own][p->n_lat[!own]++] = (uint32_t)((mono_ns() - t) / 1000);
+	if (own && ++p->pinged < p->to_ping)
+		send_ping(p);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void print_lat(struct probe *p)
+{
+	static const char *const name[2] = {"own", "peer"};
+	for (int k = 0; k < 2; k++) {
+		size_t n = p->n_lat[k];
+		if (!n)
+			continue;
+		qsort(p->lat[k], n, sizeof(uint32_t), cmp_u32);
+		printf("lat %s n=%zu p50=%u p99=%u max=%u\n", name[k], n, p->lat[k][n / 2],
+		       p->lat[k][(n * 99) / 100], p->lat[k][n - 1]);
+	}
+}
+
 static void on_deliver(void *arg, uint32_t nodeid, uint32_t pid, const uint8_t *msg, size_t len)
 {
 	struct probe *p = arg;
 	uint32_t node, seq;
 	uint8_t want[4096];
 	(void)pid;
+	if (len == PING_LEN && !memcmp(msg, "PING", 4)) {
+		on_ping(p, nodeid, msg);
+		return;
+	}
 	if (len != p->size) {
 		printf("bad %.3f from=%u len=%zu\n", now_ms(), nodeid, len);
 		return;
@@ -102,6 +173,10 @@ static void on_confchg(void *arg, const struct prk_cs_member *m, size_t n)
 	printf("\n");
 	if (p->to_send && !p->sent && n >= p->wait_members)
 		send_all(p);
+	if (p->to_ping && !p->ping_started && n >= p->wait_members) {
+		p->ping_started = true;
+		send_ping(p);
+	}
 }
 
 static void on_quorum(void *arg, bool q)
@@ -139,7 +214,7 @@ int main(int argc, char **argv)
 	int sfd;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: cs_probe GROUP [--send N] [--wait-members K] "
+		fprintf(stderr, "usage: cs_probe GROUP [--send N] [--ping N] [--wait-members K] "
 		                "[--size BYTES]\n");
 		return 2;
 	}
@@ -151,6 +226,8 @@ int main(int argc, char **argv)
 		unsigned long v = strtoul(argv[i + 1], NULL, 10);
 		if (!strcmp(argv[i], "--send"))
 			p.to_send = v;
+		else if (!strcmp(argv[i], "--ping"))
+			p.to_ping = v;
 		else if (!strcmp(argv[i], "--wait-members"))
 			p.wait_members = v;
 		else if (!strcmp(argv[i], "--size") && v >= 8 && v <= 4096)
@@ -162,6 +239,10 @@ int main(int argc, char **argv)
 		i++;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	p.lat[0] = calloc(LAT_MAX, sizeof(uint32_t));
+	p.lat[1] = calloc(LAT_MAX, sizeof(uint32_t));
+	if (!p.lat[0] || !p.lat[1])
+		return 1;
 	p.loop = prk_loop_new();
 	if (!p.loop)
 		return 1;
@@ -178,11 +259,16 @@ int main(int argc, char **argv)
 		printf("error %.3f %s\n", now_ms(), err);
 		return 1;
 	}
-	if (prk_cs_info(p.cs, &info) == 0)
+	if (prk_cs_info(p.cs, &info) == 0) {
+		p.local = info.local_nodeid;
 		printf("ready %.3f node=%u nodes=%zu qdevice=%d expected=%u\n", now_ms(),
 		       info.local_nodeid, info.n_nodes, info.qdevice, info.expected_votes);
+	}
 	prk_loop_run(p.loop);
+	print_lat(&p);
 	prk_cs_close(p.cs);
+	free(p.lat[0]);
+	free(p.lat[1]);
 	prk_loop_free(p.loop);
 	return 0;
 }
