@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #define RETRY_MS 10
 #define RECONNECT_MS 1000
@@ -302,6 +303,22 @@ static void disconnect(struct prk_cs *c)
 	corosync_cfg_finalize(c->cfg);
 }
 
+/* cpg_join answers CS_ERR_TRY_AGAIN while corosync synchronises a new
+ * membership (a few ms to a few hundred). Up to JOIN_TRIES x 10 ms are
+ * waited here, a bounded stall of the loop; beyond that the attempt fails
+ * and the reconnect timer (or the caller of prk_cs_open) tries later. */
+#define JOIN_TRIES 20
+static cs_error_t join(struct prk_cs *c, const struct cpg_name *name)
+{
+	cs_error_t e = CS_ERR_TRY_AGAIN;
+	for (int i = 0; i < JOIN_TRIES && e == CS_ERR_TRY_AGAIN; i++) {
+		if (i)
+			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+		e = cpg_join(c->cpg, name);
+	}
+	return e;
+}
+
 /* One connection attempt: cpg (model v1), votequorum tracking changes, cfg
  * for the local node id and link status, cmap for the nodelist. */
 static int connect_all(struct prk_cs *c, char *err, size_t errlen)
@@ -350,7 +367,7 @@ static int connect_all(struct prk_cs *c, char *err, size_t errlen)
 	}
 	name.length = (uint32_t)strlen(c->group);
 	memcpy(name.value, c->group, name.length);
-	e = cpg_join(c->cpg, &name);
+	e = join(c, &name);
 	if (e != CS_OK) {
 		set_err(err, errlen, "cannot join CPG group %s: %s", c->group, prk_cs_strerror(e));
 		goto fail_cfg;

@@ -76,6 +76,11 @@ cs_error_t cpg_fd_get(cpg_handle_t h, int *fd)
 cs_error_t cpg_join(cpg_handle_t h, const struct cpg_name *group)
 {
 	(void)h;
+	fake.join_calls++;
+	if (fake.join_try_again > 0) {
+		fake.join_try_again--;
+		return CS_ERR_TRY_AGAIN;
+	}
 	memcpy(fake.group, group->value, group->length);
 	fake.group[group->length] = 0;
 	return CS_OK;

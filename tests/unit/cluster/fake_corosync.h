@@ -29,13 +29,14 @@ struct fake_cs {
 	cs_error_t mcast_error;
 	cs_error_t dispatch_error; /* cpg_dispatch answers this (the daemon died) */
 	bool refuse_connect;
+	int join_try_again;        /* the next N cpg_join answer CS_ERR_TRY_AGAIN */
 	uint8_t links[FAKE_NODES]; /* bit l: link l of node i+1 connected */
 	void (*on_dispatch)(cpg_handle_t h);
 
 	/* what happened */
 	char **sent; /* every multicast accepted, NUL-terminated copies */
 	size_t n_sent;
-	int init_calls, finalize_calls, leave_calls, dispatch_calls, status_calls;
+	int join_calls, init_calls, finalize_calls, leave_calls, dispatch_calls, status_calls;
 };
 
 extern struct fake_cs fake;

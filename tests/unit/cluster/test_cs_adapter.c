@@ -144,6 +144,27 @@ static void test_open_refused_names_the_cause(void **state)
 	prk_loop_free(l);
 }
 
+/* Corosync answers "try again" to a join while it synchronises: a short
+ * one is waited out; a long one fails the attempt with the cause named and
+ * leaves nothing connected. */
+static void test_join_try_again(void **state)
+{
+	struct prk_loop *l = prk_loop_new();
+	struct seen s = {0};
+	char err[256] = "";
+	(void)state;
+	fake.join_try_again = 3;
+	struct prk_cs *c = open_ok(l, &s);
+	assert_int_equal(fake.join_calls, 4);
+	prk_cs_close(c);
+	fake_reset();
+	fake.join_try_again = 1000;
+	assert_null(prk_cs_open(l, "prkit-test", &ops, &s, err, sizeof(err)));
+	assert_string_equal(err, "cannot join CPG group prkit-test: CS_ERR_TRY_AGAIN");
+	assert_false(fake.connected);
+	prk_loop_free(l);
+}
+
 static void test_info_sorted_nodelist(void **state)
 {
 	struct prk_loop *l = prk_loop_new();
@@ -414,6 +435,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_open_refused_names_the_cause, setup),
+	    cmocka_unit_test_setup(test_join_try_again, setup),
 	    cmocka_unit_test_setup(test_info_sorted_nodelist, setup),
 	    cmocka_unit_test_setup(test_try_again_queues_in_order, setup),
 	    cmocka_unit_test_setup(test_queue_bounded, setup),
