@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 	char err[256];
 	sigset_t ss;
 	int sfd;
+	struct prk_loop_fd *sig;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: cs_probe GROUP [--send N] [--ping N] [--wait-members K] "
@@ -251,7 +252,10 @@ int main(int argc, char **argv)
 	sigaddset(&ss, SIGINT);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	sfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || !prk_loop_add_owned(p.loop, sfd, EPOLLIN, on_signal, &p))
+	if (sfd < 0)
+		return 1;
+	sig = prk_loop_add_owned(p.loop, sfd, EPOLLIN, on_signal, &p);
+	if (!sig)
 		return 1;
 	p.cs = prk_cs_open(p.loop, argv[1], &ops, &p, err, sizeof(err));
 	if (!p.cs) {
@@ -267,6 +271,7 @@ int main(int argc, char **argv)
 	prk_loop_run(p.loop);
 	print_lat(&p);
 	prk_cs_close(p.cs);
+	prk_loop_del(p.loop, sig); /* the loop frees only deleted handles */
 	free(p.lat[0]);
 	free(p.lat[1]);
 	prk_loop_free(p.loop);
