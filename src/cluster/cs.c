@@ -278,6 +278,14 @@ static int read_cmap(struct prk_cs *c, char *err, size_t errlen)
 	qsort(c->info.nodes, c->info.n_nodes, sizeof(c->info.nodes[0]), cmp_u32);
 	c->info.qdevice = cmap_get_string(h, "quorum.device.model", &model) == CS_OK;
 	free(model);
+	/* How long a cut-off node may still count the device's vote, and how
+	 * long failure detection takes: the cluster layer's departure hold is
+	 * built from them. */
+	if (cmap_get_uint32(h, "quorum.device.timeout", &c->info.qdevice_timeout_ms) != CS_OK)
+		c->info.qdevice_timeout_ms = 10000;
+	if (cmap_get_uint32(h, "runtime.config.totem.token", &c->info.token_ms) != CS_OK &&
+	    cmap_get_uint32(h, "totem.token", &c->info.token_ms) != CS_OK)
+		c->info.token_ms = 3000;
 	cmap_finalize(h);
 	if (c->info.n_nodes == 0) {
 		set_err(err, errlen, "corosync has no nodelist (nodelist.node.N.nodeid)");

@@ -42,6 +42,8 @@ struct prk_cs_info {
 	size_t n_nodes;
 	uint32_t nodes[PRK_CS_MAX_NODES]; /* the configured nodelist, ascending */
 	bool qdevice;                     /* quorum.device.model is set */
+	uint32_t qdevice_timeout_ms;      /* quorum.device.timeout (10000 when unset) */
+	uint32_t token_ms;                /* the totem token timeout in effect */
 	uint32_t expected_votes;
 	bool quorate;
 };

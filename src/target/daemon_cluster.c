@@ -526,9 +526,7 @@ static void cs_link(void *arg, uint32_t node, unsigned link, bool up)
 	struct prk_dcluster *cl = arg;
 	/* A link is a cable: losing one while another carries the totem
 	 * changes nothing else; losing all is a node failure (confchg). */
-	if (up)
-		prk_info("cluster: link %u to node %u is up", link, node);
-	else
+	if (!up)
 		prk_warn("cluster: link %u to node %u is down (link failure; the node stays a "
 		         "member while another link works)",
 		         link, node);
@@ -762,6 +760,11 @@ int prk_dcluster_start(struct daemon *d, char *err, size_t errlen)
 	    .heartbeat_ns = (uint64_t)d->cfg.cluster.heartbeat_ms * 1000000ull,
 	    .lease_ns = (uint64_t)d->cfg.cluster.lease_ms * 1000000ull,
 	    .margin_ns = (uint64_t)d->cfg.cluster.margin_ms * 1000000ull,
+	    /* the device's timeout plus detection (token + consensus, 1.2 x
+	     * token) and as much again for qdevice's own reaction */
+	    .qdevice_hold_ns =
+	        ((uint64_t)cl->info.qdevice_timeout_ms + (uint64_t)cl->info.token_ms * 3) *
+	        1000000ull,
 	};
 	cl->core = prk_cl_core_new(&cc, &ops);
 	if (!cl->core) {
