@@ -139,7 +139,14 @@ void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 
 	cmd->spdtl = pll;
 	prk_pr_result_init(&res);
-	if (prk_pr_out_decode(lu->pr, cmd->cdb, cmd->cdb_len, p ? p : none, len, &req, &res)) {
+	memset(&req, 0, sizeof(req));
+	/* In cluster mode (RESERVE/RELEASE go through a hook too) every PR OUT
+	 * goes to the hook undecoded: whether it conflicts with an SPC-2
+	 * reservation depends on what the cluster's order puts before it, so
+	 * each replica decodes it when it applies it (req stays empty). */
+	bool raw = lu->pr_hooks.prout && lu->pr_hooks.spc2;
+	if (!raw &&
+	    prk_pr_out_decode(lu->pr, cmd->cdb, cmd->cdb_len, p ? p : none, len, &req, &res)) {
 		prout_log(lu, cmd, &res);
 		complete(lu, cmd, &res);
 		return;

@@ -192,6 +192,28 @@ static void test_prout_op_has_raw_params_and_fails(void **state)
 	prk_lu_set_pr_hooks(t->lu, NULL);
 }
 
+/* In cluster mode even a PR OUT that would conflict with this replica's
+ * SPC-2 reservation, or is malformed, goes to the hook: the cluster's
+ * order decides, every replica decodes it when it applies it. */
+static void test_prout_goes_to_the_hook_undecoded(void **state)
+{
+	struct lt_ctx *t = *state;
+	struct rec r = {0};
+	struct prk_lu_pr_hooks h = cluster_hooks(&r);
+	prk_lu_set_pr_hooks(t->lu, &h);
+	uint8_t cdb[10], params[24];
+	cl_prout(cdb, params, PRK_PROUT_REGISTER, 0, 0, KEY_A, false);
+	cdb[8] = 23; /* PARAMETER LIST LENGTH 23: malformed */
+	struct cl_cmd c;
+	cl_submit(t, &c, &t->a, cdb, 10, params, 23, 0);
+	assert_non_null(r.prout);
+	assert_int_equal(c.done, 0);
+	assert_int_equal(r.prout->params_len, 23);
+	prk_lu_prout_fail(r.prout, PRK_SK_NOT_READY, PRK_ASC_LU_NOT_ACCESSIBLE_UNAVAILABLE);
+	assert_int_equal(c.done, 1);
+	prk_lu_set_pr_hooks(t->lu, NULL);
+}
+
 /* ---- B2: RESERVE/RELEASE through the spc2 hook ---- */
 
 static void test_spc2_hook_holds_and_completes(void **state)
@@ -583,6 +605,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_prout_op_has_raw_params_and_fails, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_prout_goes_to_the_hook_undecoded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spc2_hook_holds_and_completes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_hook_takes_nexus_loss_and_reset, setup,
 	                                    teardown),
