@@ -231,4 +231,22 @@ size_t prk_pr_record_encode(const struct prk_pr_state *st, uint8_t **out);
 int prk_pr_record_decode(struct prk_pr_state *st, const uint8_t *buf, size_t len,
                          struct prk_field_err *err);
 
+/* ---- Snapshot (cluster state transfer) ----
+ * The whole replicated state of a LU: what the record holds plus the
+ * SPC-2 reservation and the "information lost" flag, i.e. everything
+ * prk_pr_state_equal compares. Versioned and CRC32C-checked; decode is
+ * bounded (counts by max_registrations, every length checked) because the
+ * bytes arrive from the network. Not a file format: both ends run the
+ * same prkit version (the cluster's HELLO round checks that). */
+#define PRK_PR_SNAPSHOT_VERSION 1
+
+/* Encodes st into a malloc'ed buffer; returns its length, 0 on allocation
+ * failure. */
+size_t prk_pr_snapshot_encode(const struct prk_pr_state *st, uint8_t **out);
+/* Replaces all of st's state (not its configuration: registration limit
+ * and ports stay) with the snapshot's. Returns 0, or -1 with st unchanged
+ * and *err naming the bad field (byte offset in the snapshot). */
+int prk_pr_snapshot_decode(struct prk_pr_state *st, const uint8_t *buf, size_t len,
+                           struct prk_field_err *err);
+
 #endif

@@ -68,6 +68,7 @@ struct prk_cl_core {
 
 	/* The round of the current view. */
 	bool in_round, past_p, installing;
+	bool hello_due; /* this round's HELLO waits for votequorum's quorum */
 	struct prk_cl_hello hello[PRK_CL_MAX_NODES]; /* by view index */
 	bool have_hello[PRK_CL_MAX_NODES];
 	uint32_t n_hello;
@@ -343,12 +344,19 @@ static void send_hello(struct prk_cl_core *c)
 	send_msg(c, msg, len);
 }
 
+/* A member sends its HELLO only once votequorum calls it quorate: the
+ * round then waits for a slow member instead of ending inquorate for all
+ * (the synced members keep serving meanwhile). */
 static void start_round(struct prk_cl_core *c)
 {
 	clear_round(c);
 	c->in_round = true;
-	set_state(c, PRK_CL_ST_NEGOTIATING, "exchanging definitions with the members");
-	send_hello(c);
+	set_state(c, PRK_CL_ST_NEGOTIATING,
+	          c->quorate ? "exchanging definitions with the members"
+	                     : "waiting for votequorum's quorum before joining the round");
+	c->hello_due = !c->quorate;
+	if (c->quorate)
+		send_hello(c);
 }
 
 void prk_cl_core_confchg(struct prk_cl_core *c, const struct prk_cl_member *m, size_t n,
@@ -386,8 +394,10 @@ void prk_cl_core_confchg(struct prk_cl_core *c, const struct prk_cl_member *m, s
 	for (uint32_t i = 0; i < c->n_appliers;) {
 		uint32_t node = c->appliers[i];
 		if (prk_cl_view_find(&nv, node) < 0) {
-			if (c->synced && now + c->cfg.lease_ns + c->cfg.margin_ns > c->hold_until)
-				c->hold_until = now + c->cfg.lease_ns + c->cfg.margin_ns;
+			uint64_t hold = now + c->cfg.lease_ns + c->cfg.margin_ns +
+			                (c->cfg.qdevice ? c->cfg.qdevice_hold_ns : 0);
+			if (c->synced && hold > c->hold_until)
+				c->hold_until = hold;
 			for (size_t k = 0; k < c->npend; k++)
 				drop_waiting(&c->pend[k], node);
 			c->appliers[i] = c->appliers[--c->n_appliers];
@@ -437,6 +447,12 @@ void prk_cl_core_quorum(struct prk_cl_core *c, bool quorate, uint64_t now)
 	}
 	bool was = c->quorate;
 	c->quorate = quorate;
+	if (quorate && c->in_round && c->hello_due) {
+		c->hello_due = false;
+		set_state(c, PRK_CL_ST_NEGOTIATING, "exchanging definitions with the members");
+		send_hello(c);
+		return;
+	}
 	if (!quorate && was) {
 		if (c->state != PRK_CL_ST_INQUORATE && c->state != PRK_CL_ST_STARTING)
 			become_inquorate(c, "votequorum: this node lost quorum");
@@ -1065,8 +1081,9 @@ void prk_cl_core_deliver(struct prk_cl_core *c, uint32_t node, uint32_t pid, con
 	case PRK_CL_SYNC_REQ:
 		/* The sender is not synced (it was inquorate): it is no applier
 		 * any more, and a round brings it the state. */
-		if (prk_cl_view_eq(&m.u.req, &c->view) && c->primary &&
+		if (prk_cl_view_eq(&m.u.req, &c->view) && majority(c, &c->view) &&
 		    (c->state == PRK_CL_ST_INQUORATE || c->state == PRK_CL_ST_SERVING)) {
+			c->primary = true;
 			remove_applier(c, node);
 			start_round(c);
 			settle(c, now);

@@ -44,6 +44,11 @@ struct prk_cl_core_cfg {
 	uint32_t n_configured; /* nodes in Corosync's nodelist */
 	bool qdevice;          /* a quorum device is configured */
 	uint64_t heartbeat_ns, lease_ns, margin_ns;
+	/* With a quorum device, what the survivors add to the departure hold:
+	 * a cut-off node keeps counting the device's vote (and so renewing
+	 * its lease) until qdevice takes it away, up to the device's timeout
+	 * plus failure detection after the split. */
+	uint64_t qdevice_hold_ns;
 };
 
 /* What the core asks of the daemon. Each is called from inside a

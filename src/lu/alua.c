@@ -136,7 +136,7 @@ static bool echo_buffer(const uint8_t *c)
 	return mode == 0x0a || (c[0] == PRK_OP_READ_BUFFER && mode == 0x0b);
 }
 
-static bool allowed(const uint8_t *c, bool standby)
+bool prk_lu_alua_allowed(const uint8_t *c, bool standby)
 {
 	switch (c[0]) {
 	case PRK_OP_INQUIRY:
@@ -181,7 +181,7 @@ bool prk_lu_alua_check(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	if (!g || !restricted(g->state))
 		return true;
 	bool standby = g->state == PRK_LU_ALUA_STANDBY;
-	if (allowed(cmd->cdb, standby))
+	if (prk_lu_alua_allowed(cmd->cdb, standby))
 		return true;
 	prk_lu_fail_asc(lu, cmd, PRK_SK_NOT_READY,
 	                standby ? PRK_ASC_LU_NOT_ACCESSIBLE_STANDBY

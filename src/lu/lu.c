@@ -317,6 +317,10 @@ static bool control_byte_ok(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t le
  *     before anything else, so even an unknown opcode reports the UA.
  *  1a. While a SANITIZE runs, or after one failed, only the commands
  *      sbc_sanitize.c allows then run (NOT READY 04/1B, MEDIUM ERROR 31/03).
+ *  0. The serving gate (cluster mode, lu_cluster.c): once this node's
+ *     lease has run out, the LU answers as through an unavailable port,
+ *     before the unit attentions, which belong to the whole cluster: a
+ *     node that does not serve must not report (and so consume) them.
  *  1b. The ALUA access check (alua.c): through a port in standby or
  *     unavailable state only the commands SPC-4 5.16.2.4 allows there run;
  *     others end with NOT READY 04/0B or 04/0C.
@@ -345,10 +349,14 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		unsupported(lu, cmd);
 		return;
 	}
+	/* 0: a cluster node that does not serve must not consume the unit
+	 * attentions its peers keep for the same nexus (1b below, moved up) */
+	if (lu->gate && !prk_lu_gate_check(lu, cmd))
+		return;
 	/* 1 */
 	if (lu->ua.pending && op != PRK_OP_INQUIRY && op != PRK_OP_REPORT_LUNS &&
 	    op != PRK_OP_REQUEST_SENSE) {
-		uint16_t asc = prk_lu_ua_pop(lu, cmd->nx);
+		uint16_t asc = prk_lu_ua_deliver(lu, cmd->nx);
 		if (asc) {
 			prk_lu_fail_asc(lu, cmd, PRK_SK_UNIT_ATTENTION, asc);
 			return;
@@ -357,7 +365,7 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	/* 1a */
 	if ((lu->san.task || lu->san.failed) && !prk_lu_sanitize_check(lu, cmd))
 		return;
-	/* 1b */
+	/* 1b: the ALUA check */
 	if (lu->tpgs && lu->tpgs->n_restricted && !prk_lu_alua_check(lu, cmd))
 		return;
 	/* 2 */

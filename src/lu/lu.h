@@ -146,13 +146,15 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 
 /* An I_T nexus logs in / goes away. The first login of each nexus
  * identity after start gets the power-on UA (29/00). Nexus loss releases
- * the nexus's SPC-2 reservation (PR registrations stay). */
+ * the nexus's SPC-2 reservation (PR registrations stay); with an event
+ * hook that is left to the replicated apply. */
 void prk_lu_nexus_up(struct prk_lu *lu, const struct prk_nexus *nx);
 void prk_lu_nexus_down(struct prk_lu *lu, const struct prk_nexus *nx);
 
 /* LOGICAL UNIT RESET (and target resets): the caller has aborted the
- * tasks; this releases the SPC-2 reservation and queues 29/03 for every
- * nexus. */
+ * tasks; this resets the mode parameters, releases the SPC-2 reservation
+ * and queues 29/03 for every nexus (the last two through the event hook
+ * and prk_lu_event_apply when one is set). */
 void prk_lu_reset(struct prk_lu *lu);
 
 /* Queues a unit attention for every nexus in the set (except `except`,
@@ -174,6 +176,27 @@ struct prk_lu_prout {
 	struct prk_pr_request req;
 	/* The command itself: the exception of PREEMPT AND ABORT's barrier. */
 	const struct prk_lu_cmd *cmd;
+	/* The raw parameter list (the first PARAMETER LIST LENGTH bytes of
+	 * data-out, fewer when data-out is shorter; never NULL) and, through
+	 * cmd, the raw CDB: what a cluster multicasts, because every replica
+	 * must decode at apply time (decoding depends on the SPC-2 state). */
+	const uint8_t *params;
+	size_t params_len;
+};
+
+/* RESERVE(6/10) or RELEASE(6/10) handed to the spc2 hook; completed by
+ * prk_lu_spc2_complete or prk_lu_spc2_fail, exactly once. */
+struct prk_lu_spc2_op {
+	const struct prk_nexus *from;
+	const struct prk_lu_cmd *cmd; /* the raw CDB is cmd->cdb / cmd->cdb_len */
+};
+
+/* Events that change the PR state, as a cluster replicates them. */
+enum prk_lu_event_kind {
+	PRK_LU_EV_PROUT = 1,  /* PERSISTENT RESERVE OUT: CDB + parameter list */
+	PRK_LU_EV_SPC2,       /* RESERVE/RELEASE(6/10): CDB */
+	PRK_LU_EV_NEXUS_LOSS, /* I_T nexus loss: the nexus */
+	PRK_LU_EV_RESET,      /* LOGICAL UNIT RESET (or a target reset) */
 };
 
 /* What the LU cannot do alone for PERSISTENT RESERVE OUT, supplied by the
@@ -203,6 +226,35 @@ struct prk_lu_pr_hooks {
 	 * and reason (NULL when GOOD). */
 	void (*prout_done)(void *ctx, struct prk_lu *lu, const struct prk_nexus *from, uint8_t sa,
 	                   uint8_t status, const char *why);
+
+	/* ---- Cluster mode. Every hook below is optional; with all of them
+	 * NULL the LU behaves exactly as a stand-alone one. ---- */
+
+	/* Where RESERVE/RELEASE(6/10) go, like prout: the hook completes op
+	 * once (prk_lu_spc2_complete / prk_lu_spc2_fail), now or later; the
+	 * command counts in prk_lu_inflight meanwhile. NULL: the local engine
+	 * decides at once. */
+	void (*spc2)(void *ctx, struct prk_lu *lu, struct prk_lu_spc2_op *op);
+	/* I_T nexus loss (nx) and LU reset (nx NULL). When set,
+	 * prk_lu_nexus_down and prk_lu_reset leave the PR state and its unit
+	 * attentions alone and report the event here instead; the cluster
+	 * orders it and every replica applies it with prk_lu_event_apply. */
+	void (*event)(void *ctx, struct prk_lu *lu, enum prk_lu_event_kind kind,
+	              const struct prk_nexus *nx);
+	/* A unit attention was just reported to a local nexus (CHECK
+	 * CONDITION or REQUEST SENSE): peers drop their copy of it
+	 * (prk_lu_ua_consumed), so that it is reported exactly once. */
+	void (*ua_consumed)(void *ctx, struct prk_lu *lu, const struct prk_nexus *nx, uint16_t asc);
+	/* The first login of an identity on this node since it started (it
+	 * has just been given 29/00): peers create its record and queue 29/00
+	 * (prk_lu_nexus_known with power_on). */
+	void (*nexus_first)(void *ctx, struct prk_lu *lu, const struct prk_nexus *nx);
+	/* Called before a PERSISTENT RESERVE IN is answered. true: the hook
+	 * keeps cmd (it counts in prk_lu_inflight) and later answers it with
+	 * prk_lu_prin_resume from the then-current state, or fails it with
+	 * prk_lu_cmd_fail; used to wait until every change this node applied
+	 * is applied everywhere. false: answered at once. */
+	bool (*prin_wait)(void *ctx, struct prk_lu *lu, struct prk_lu_cmd *cmd);
 };
 void prk_lu_set_pr_hooks(struct prk_lu *lu, const struct prk_lu_pr_hooks *h);
 
@@ -217,6 +269,81 @@ void prk_lu_prout_complete(struct prk_lu_prout *op, struct prk_pr_result *res);
  * (persist; on failure the state is rolled back and the command fails),
  * runs PREEMPT AND ABORT's barrier (abort) and completes op. */
 void prk_lu_prout_local(struct prk_lu *lu, struct prk_lu_prout *op);
+
+/* Completes a PR OUT with CHECK CONDITION (key, asc) without applying
+ * it (e.g. the cluster lost quorum before ordering it); op is gone. */
+void prk_lu_prout_fail(struct prk_lu_prout *op, uint8_t key, uint16_t asc);
+
+/* Completes a RESERVE/RELEASE the spc2 hook holds, as
+ * prk_lu_prout_complete does a PR OUT (status, sense; unit attentions
+ * marked skip_sender skip op->from). Takes res's contents; op is gone. */
+void prk_lu_spc2_complete(struct prk_lu_spc2_op *op, struct prk_pr_result *res);
+void prk_lu_spc2_fail(struct prk_lu_spc2_op *op, uint8_t key, uint16_t asc);
+
+/* A PR IN held by the prin_wait hook: answer it now from the current state. */
+void prk_lu_prin_resume(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* Ends any command the LU handed to a hook (a held PR IN, say) with CHECK
+ * CONDITION (key, asc). */
+void prk_lu_cmd_fail(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint8_t key, uint16_t asc);
+
+/* ---- Cluster mode: applying replicated events (lu_cluster.c) ---- */
+
+/* One event in the order the cluster delivered it. cdb/params point into
+ * the message and need to live only for the call. */
+struct prk_lu_event {
+	enum prk_lu_event_kind kind;
+	struct prk_nexus from; /* PROUT/SPC2: the sender; NEXUS_LOSS: the nexus */
+	const uint8_t *cdb;    /* PROUT, SPC2 */
+	size_t cdb_len;
+	const uint8_t *params; /* PROUT */
+	size_t params_len;
+};
+/* Applies ev to this replica's PR state, then carries out this node's
+ * share of its effects: the unit attentions go into this LU's table
+ * (skip_sender skips ev->from) and res->n_ua is set to 0; the APTPL
+ * record is written when the engine asks and the persist hook is set (a
+ * failure is NOT rolled back, the other replicas applied the event: it is
+ * reported as persist_failed); for a GOOD PREEMPT AND ABORT the abort hook
+ * runs this node's barrier, sparing `own` (the local PR OUT command that
+ * sent the event; NULL on other nodes). done(arg, res, persist_failed)
+ * comes after the barrier drained, else at once (possibly before this
+ * returns). res is valid only during done, which must prk_pr_result_free
+ * it. The prout_done log hook sees every PROUT. Should the barrier's
+ * bookkeeping not fit in memory, the state is still changed (as on every
+ * replica) but res reports HARDWARE ERROR / INTERNAL TARGET FAILURE, so
+ * the cluster sees the difference. */
+void prk_lu_event_apply(struct prk_lu *lu, const struct prk_lu_event *ev,
+                        const struct prk_lu_cmd *own,
+                        void (*done)(void *arg, struct prk_pr_result *res, bool persist_failed),
+                        void *arg);
+
+/* ---- Cluster mode: the unit attention table as replicated state (ua.c) ----
+ * Every replica keeps the same table: every nexus identity known in the
+ * cluster with its pending unit attentions, plus the set-UAs kept for
+ * identities not seen yet. Whether a nexus is logged in here stays local. */
+
+/* The table as bytes (bounded, CRC32C-checked): malloc'ed into *out;
+ * returns the length, 0 on allocation failure. */
+size_t prk_lu_ua_export(const struct prk_lu *lu, uint8_t **out);
+/* Replaces the table with the bytes' (from the network: fully checked).
+ * Local login state survives for identities on both sides; local
+ * identities the bytes lack keep an empty record. 0, or -1 with the table
+ * unchanged when the bytes are malformed (or memory ran out). */
+int prk_lu_ua_import(struct prk_lu *lu, const uint8_t *buf, size_t len);
+/* A peer reported asc to nx: remove that one pending condition here. */
+void prk_lu_ua_consumed(struct prk_lu *lu, const struct prk_nexus *nx, uint16_t asc);
+/* A nexus of another node: creates its record (queueing the set-UAs it
+ * falls under, as a first login would); power_on also queues 29/00 at the
+ * front, as its first login on its own node did there. */
+void prk_lu_nexus_known(struct prk_lu *lu, const struct prk_nexus *nx, bool power_on);
+
+/* The serving gate (self-fencing lease). NULL: no gate. Otherwise, from
+ * the moment CLOCK_MONOTONIC_COARSE reaches *until_ns, every command the
+ * ALUA unavailable state refuses is refused the same way (NOT READY,
+ * 04/0C; INQUIRY, REPORT LUNS, REPORT TARGET PORT GROUPS, REQUEST SENSE
+ * still run). *until_ns is read per command (the owner moves it forward
+ * as its lease is renewed) and must outlive the LU or be unset. */
+void prk_lu_set_gate(struct prk_lu *lu, const uint64_t *until_ns);
 
 /* The target port groups (see above); t must outlive the LU or be
  * replaced. NULL: every port active/optimized, RTPG lists only the

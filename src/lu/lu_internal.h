@@ -39,6 +39,10 @@ struct prk_lu_nexus {
 	uint16_t ua[PRK_LU_UA_QUEUE];
 	uint8_t n_ua;
 	bool logged_in;
+	/* Logged in on this node since it started. Records can also come
+	 * from peers (prk_lu_nexus_known, prk_lu_ua_import); the first local
+	 * login is what earns the local 29/00. */
+	bool seen_here;
 };
 
 /* A UA whose set may name nexuses the LU has never seen (an any-ISID or
@@ -124,6 +128,7 @@ struct prk_lu {
 	struct prk_lu_rlock rlock;
 	struct prk_lu_pr_hooks pr_hooks;
 	const struct prk_lu_port_groups *tpgs; /* NULL: no ALUA restrictions */
+	const uint64_t *gate;                  /* serving gate (lu_cluster.c); NULL: none */
 	struct prk_lu_sanitize san;
 	uint8_t op_first[256]; /* prk_lu_op_index(): opcode -> 1 + its first row */
 };
@@ -203,6 +208,13 @@ void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
  * there, fails it with NOT READY 04/0B or 04/0C and returns false. Call
  * only when lu->tpgs && lu->tpgs->n_restricted. */
 bool prk_lu_alua_check(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* May the command run through a port in standby (standby) or unavailable
+ * state? SPC-4 5.16.2.4's lists. */
+bool prk_lu_alua_allowed(const uint8_t *cdb, bool standby);
+/* The serving gate (lu_cluster.c): when the lease in *lu->gate has run
+ * out and the command is not one the unavailable state allows, fails it
+ * with NOT READY 04/0C and returns false. Call only when lu->gate. */
+bool prk_lu_gate_check(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 
 /* ---- The command table (optable.c) ---- */
 typedef void (*prk_lu_handler)(struct prk_lu *lu, struct prk_lu_cmd *cmd);
@@ -255,6 +267,9 @@ void prk_lu_ua_free(struct prk_lu_ua_table *t);
 uint16_t prk_lu_ua_peek(struct prk_lu *lu, const struct prk_nexus *nx);
 /* Removes and returns it (0 when none). */
 uint16_t prk_lu_ua_pop(struct prk_lu *lu, const struct prk_nexus *nx);
+/* prk_lu_ua_pop for a UA about to be reported to the initiator: also
+ * tells the ua_consumed hook, so that peers drop their copy. */
+uint16_t prk_lu_ua_deliver(struct prk_lu *lu, const struct prk_nexus *nx);
 
 /* ---- I/O plumbing (sbc_io.c) ---- */
 

@@ -83,7 +83,29 @@ static int persist(struct prk_lu *lu, struct prk_lu_cmd *cmd, struct prk_pr_stat
 	return -1;
 }
 
+void prk_lu_cmd_fail(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint8_t key, uint16_t asc)
+{
+	prk_lu_fail_asc(lu, cmd, key, asc);
+}
+
+void prk_lu_prout_fail(struct prk_lu_prout *op, uint8_t key, uint16_t asc)
+{
+	struct prout_op *o = (struct prout_op *)op;
+	prk_lu_fail_asc(o->lu, o->cmd, key, asc);
+	free(o);
+}
+
+/* In cluster mode the hook may hold the command until every change this
+ * node applied is applied everywhere (no PR IN shows a state another node
+ * might still answer without). */
 void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
+{
+	if (lu->pr_hooks.prin_wait && lu->pr_hooks.prin_wait(lu->pr_hooks.ctx, lu, cmd))
+		return;
+	prk_lu_prin_resume(lu, cmd);
+}
+
+void prk_lu_prin_resume(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	struct prk_pr_result res;
 	uint16_t alloc = prk_get_be16(cmd->cdb + 7);
@@ -117,7 +139,14 @@ void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 
 	cmd->spdtl = pll;
 	prk_pr_result_init(&res);
-	if (prk_pr_out_decode(lu->pr, cmd->cdb, cmd->cdb_len, p ? p : none, len, &req, &res)) {
+	memset(&req, 0, sizeof(req));
+	/* In cluster mode (RESERVE/RELEASE go through a hook too) every PR OUT
+	 * goes to the hook undecoded: whether it conflicts with an SPC-2
+	 * reservation depends on what the cluster's order puts before it, so
+	 * each replica decodes it when it applies it (req stays empty). */
+	bool raw = lu->pr_hooks.prout && lu->pr_hooks.spc2;
+	if (!raw &&
+	    prk_pr_out_decode(lu->pr, cmd->cdb, cmd->cdb_len, p ? p : none, len, &req, &res)) {
 		prout_log(lu, cmd, &res);
 		complete(lu, cmd, &res);
 		return;
@@ -127,8 +156,13 @@ void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		prk_lu_fail_nomem(lu, cmd);
 		return;
 	}
-	*o = (struct prout_op){
-	    .op = {.from = cmd->nx, .req = req, .cmd = cmd}, .lu = lu, .cmd = cmd};
+	*o = (struct prout_op){.op = {.from = cmd->nx,
+	                              .req = req,
+	                              .cmd = cmd,
+	                              .params = p ? p : none,
+	                              .params_len = len},
+	                       .lu = lu,
+	                       .cmd = cmd};
 	if (lu->pr_hooks.prout)
 		lu->pr_hooks.prout(lu->pr_hooks.ctx, lu, &o->op);
 	else
@@ -164,9 +198,40 @@ void prk_lu_prout_local(struct prk_lu *lu, struct prk_lu_prout *op)
 	prk_lu_prout_complete(op, &o->res);
 }
 
+/* A RESERVE/RELEASE on its way through the spc2 hook; op comes first. */
+struct spc2_op {
+	struct prk_lu_spc2_op op;
+	struct prk_lu *lu;
+	struct prk_lu_cmd *cmd;
+};
+
+void prk_lu_spc2_complete(struct prk_lu_spc2_op *op, struct prk_pr_result *res)
+{
+	struct spc2_op *o = (struct spc2_op *)op;
+	complete(o->lu, o->cmd, res);
+	free(o);
+}
+
+void prk_lu_spc2_fail(struct prk_lu_spc2_op *op, uint8_t key, uint16_t asc)
+{
+	struct spc2_op *o = (struct spc2_op *)op;
+	prk_lu_fail_asc(o->lu, o->cmd, key, asc);
+	free(o);
+}
+
 void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	struct prk_pr_result res;
+	if (lu->pr_hooks.spc2) {
+		struct spc2_op *o = malloc(sizeof(*o));
+		if (!o) {
+			prk_lu_fail_nomem(lu, cmd);
+			return;
+		}
+		*o = (struct spc2_op){.op = {.from = cmd->nx, .cmd = cmd}, .lu = lu, .cmd = cmd};
+		lu->pr_hooks.spc2(lu->pr_hooks.ctx, lu, &o->op);
+		return;
+	}
 	prk_pr_result_init(&res);
 	prk_pr_spc2(lu->pr, cmd->nx, cmd->cdb, cmd->cdb_len, &res);
 	complete(lu, cmd, &res);

@@ -48,7 +48,7 @@ void prk_lu_request_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	const uint8_t *c = cmd->cdb;
 	struct prk_sense s;
 	uint8_t buf[PRK_SENSE_DESC_MAX_LEN];
-	uint16_t asc = prk_lu_ua_pop(lu, cmd->nx);
+	uint16_t asc = prk_lu_ua_deliver(lu, cmd->nx);
 
 	uint16_t progress = 0;
 	bool in_progress = false;

@@ -81,6 +81,9 @@ static int decode_reg(const uint8_t *p, size_t avail, size_t off, struct prk_reg
 		return bad(err, off + 18, "registration flags");
 	if (n == 0 || n > PRK_ISCSI_NAME_MAX || avail < REG_FIXED_LEN + (size_t)n)
 		return bad(err, off + 19, "name length");
+	/* A NUL inside would shorten the name: not what encode writes. */
+	if (memchr(p + REG_FIXED_LEN, 0, n))
+		return bad(err, off + REG_FIXED_LEN, "iSCSI name (contains NUL)");
 	char name[PRK_ISCSI_NAME_MAX + 1];
 	memcpy(name, p + REG_FIXED_LEN, n);
 	name[n] = 0;

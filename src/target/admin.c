@@ -10,6 +10,7 @@
  *   {"cmd": "remove-portal", "address": A, "port": P}
  *   {"cmd": "set-alua", "address": A, "port": P, "state": S}
  *                                       {"ok": true, "changed": bool}
+ *   {"cmd": "cluster"}                  {"ok": true, "cluster": {...}} (docs/cluster.md)
  * Errors: {"ok": false, "error": "message naming the field"}. A request
  * runs on the event loop once its whole line has arrived.
  *
@@ -26,6 +27,7 @@
 #include "admin.h"
 #include "admin_cmds.h"
 #include "daemon.h"
+#include "daemon_cluster.h"
 #include "log.h"
 #include "lu.h"
 
@@ -218,6 +220,28 @@ static json_object *set_alua(struct daemon *d, const struct prk_admin_req *r)
 	return ok;
 }
 
+/* Portals and LUs are part of what cluster nodes agree on when they join
+ * (docs/cluster.md): changing them on one running node would make it
+ * differ from the others without anyone checking. */
+static json_object *not_in_cluster(struct daemon *d, const char *what)
+{
+	(void)d;
+	char err[160];
+	snprintf(err, sizeof(err),
+	         "cmd: %s is not available in cluster mode (change the configuration of every "
+	         "node and restart them one by one)",
+	         what);
+	return prk_admin_err_reply(err);
+}
+
+static json_object *cluster(struct daemon *d, const struct prk_admin_req *r)
+{
+	(void)r;
+	json_object *ok = prk_admin_ok_reply();
+	json_object_object_add(ok, "cluster", prk_dcluster_status(d));
+	return ok;
+}
+
 /* ---- dispatch ---- */
 
 static const struct {
@@ -235,6 +259,7 @@ static const struct {
     {"add-portal", F_PORTAL | F_ALUA_STATE, add_portal},
     {"remove-portal", F_PORTAL | F_ALUA_STATE, remove_portal},
     {"set-alua", F_PORTAL | F_STATE, set_alua},
+    {"cluster", 0, cluster},
 };
 
 json_object *prk_admin_handle(struct daemon *d, json_object *req)
@@ -249,6 +274,9 @@ json_object *prk_admin_handle(struct daemon *d, json_object *req)
 		if (strcmp(cmd, commands[i].name) != 0)
 			continue;
 		struct prk_admin_req r = {.json = req};
+		if (d->cl && (!strcmp(cmd, "add-lu") || !strcmp(cmd, "remove-lu") ||
+		              !strcmp(cmd, "add-portal") || !strcmp(cmd, "remove-portal")))
+			return not_in_cluster(d, cmd);
 		if (parse_fields(d, commands[i].fields, &r, err, sizeof(err)))
 			return prk_admin_err_reply(err);
 		return commands[i].run(d, &r);

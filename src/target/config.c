@@ -473,8 +473,8 @@ static int parse_portals(struct ctx *x, json_object *v, struct prk_cfg *cfg)
  * between two renewals. */
 static int parse_cluster(struct ctx *x, json_object *o, struct prk_cfg_cluster *c)
 {
-	static const char *const keys[] = {"name", "heartbeat_ms", "lease_ms", "departure_margin_ms",
-	                                   NULL};
+	static const char *const keys[] = {"name", "heartbeat_ms", "lease_ms",
+	                                   "departure_margin_ms", NULL};
 	json_object *v;
 	uint64_t u;
 	if (get_obj(x, "cluster", o) || only_keys(x, "cluster", o, keys))
@@ -489,7 +489,8 @@ static int parse_cluster(struct ctx *x, json_object *o, struct prk_cfg_cluster *
 			if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 			      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
 				return fail(x, "cluster.name",
-				            "\"%s\": letters, digits, '-', '_' and '.' only", c->name);
+				            "\"%s\": letters, digits, '-', '_' and '.' only",
+				            c->name);
 	}
 	if (json_object_object_get_ex(o, "heartbeat_ms", &v)) {
 		if (get_uint(x, "cluster.heartbeat_ms", v, 20, 5000, &u))

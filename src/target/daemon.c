@@ -8,6 +8,7 @@
 #include "admin.h"
 #include "aptpl.h"
 #include "daemon.h"
+#include "daemon_cluster.h"
 #include "log.h"
 #include "loop.h"
 #include "lu.h"
@@ -61,7 +62,7 @@ static int add_target(struct daemon *d, size_t i, char *err, size_t errlen)
 
 /* The configured portals. The configuration checked that tpgt and rtpi
  * are unique. */
-static int open_portals(struct daemon *d, char *err, size_t errlen)
+int prk_daemon_open_portals(struct daemon *d, char *err, size_t errlen)
 {
 	const struct prk_cfg *cfg = &d->cfg;
 	for (size_t i = 0; i < cfg->n_portals; i++) {
@@ -109,8 +110,12 @@ int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->n_targets; i++)
 		if (add_target(d, i, err, errlen))
 			return -1;
-	/* Portals last: nothing may log in before every LU is ready. */
-	return open_portals(d, err, errlen);
+	/* Portals last: nothing may log in before every LU is ready. In a
+	 * cluster not before the node has the cluster's state either: they
+	 * open when it first serves. */
+	if (cfg->cluster.enabled)
+		return prk_dcluster_start(d, err, errlen);
+	return prk_daemon_open_portals(d, err, errlen);
 }
 
 long prk_daemon_find_target(const struct daemon *d, const char *name)
@@ -124,6 +129,7 @@ long prk_daemon_find_target(const struct daemon *d, const char *name)
 void prk_daemon_teardown(struct daemon *d)
 {
 	prk_admin_stop(d);
+	prk_dcluster_stop(d);
 	prk_iscsi_server_free(d->srv);
 	prk_daemon_close_lus(d);
 	for (size_t i = 0; i < d->n_targets; i++) {

@@ -14,6 +14,7 @@ struct prk_loop_fd;
 struct prk_bs;
 struct prk_lu;
 struct prk_admin;
+struct prk_dcluster;
 
 /* One LU with its backstore and where it is mapped. Allocated on its own
  * (the daemon keeps pointers), so that it can be the context of its LU's
@@ -26,6 +27,9 @@ struct prk_dlu {
 	struct prk_cfg_lun cfg;
 	size_t target;    /* index in targets */
 	char *aptpl_path; /* this LU's APTPL record */
+	/* Cluster mode: the version of the LU's replicated state (the epoch
+	 * of its last change, and how many events it has applied). */
+	uint64_t epoch, seq;
 };
 
 /* Everything the daemon runs. The functions below own its changes: the
@@ -45,6 +49,7 @@ struct daemon {
 	/* The target port groups (one per open portal) and their ALUA states,
 	 * shared by every LU (prk_lu_set_port_groups). */
 	struct prk_lu_port_groups tpgs;
+	struct prk_dcluster *cl; /* cluster mode (daemon_cluster.c), or NULL */
 };
 
 /* ---- life cycle (daemon.c) ---- */
@@ -52,6 +57,9 @@ struct daemon {
 /* Builds everything from d->cfg (d->loop must exist): LUs, targets, the
  * iSCSI server, and last the portals. Returns 0 or -1 with a message. */
 int prk_daemon_build(struct daemon *d, char *err, size_t errlen);
+/* Opens the configured portals (cluster mode opens them once the node
+ * serves). Returns 0 or -1 with a message. */
+int prk_daemon_open_portals(struct daemon *d, char *err, size_t errlen);
 /* Stops and frees everything, the loop and the configuration included. */
 void prk_daemon_teardown(struct daemon *d);
 /* The index of the target named name (case-insensitive, as iSCSI names
@@ -59,6 +67,10 @@ void prk_daemon_teardown(struct daemon *d);
 long prk_daemon_find_target(const struct daemon *d, const char *name);
 
 /* ---- logical units (daemon_lu.c) ---- */
+
+/* Sets x's PR hooks: the standalone ones (APTPL, the abort barrier, the
+ * log), plus cluster mode's when the daemon is in it. */
+void prk_daemon_lu_set_hooks(struct daemon *d, struct prk_dlu *x);
 
 /* Opens the backstore and LU of cl, restores its persistent reservations
  * and maps it into target t; sessions already logged in to t see it at

@@ -10,6 +10,7 @@
 #include "backstore.h"
 #include "check.h"
 #include "daemon.h"
+#include "daemon_cluster.h"
 #include "log.h"
 #include "loop.h"
 #include "lu.h"
@@ -30,7 +31,18 @@ static int persist_hook(void *ctx, struct prk_lu *lu, const uint8_t *rec, size_t
 	(void)lu;
 	if (!x->aptpl_path)
 		return -1;
-	if (prk_aptpl_write(x->aptpl_path, rec, len, err, sizeof(err))) {
+	/* In a cluster the record carries the version of the state, so that
+	 * a restart of the whole cluster restores the newest copy. */
+	uint8_t *wrapped = NULL;
+	if (x->d->cl) {
+		len = prk_dcluster_record_wrap(x->epoch, x->seq, rec, len, &wrapped);
+		if (!len)
+			return -1;
+		rec = wrapped;
+	}
+	int r = prk_aptpl_write(x->aptpl_path, rec, len, err, sizeof(err));
+	free(wrapped);
+	if (r) {
 		prk_err("%s (the PR OUT command fails)", err);
 		return -1;
 	}
@@ -62,7 +74,7 @@ static void prout_log(void *ctx, struct prk_lu *lu, const struct prk_nexus *from
  * A record that cannot be read or decoded is not silently ignored: the LU
  * reports PERSISTENT RESERVATION INFORMATION LOST until a host replaces
  * the reservation (REPLACE LOST RESERVATION). */
-static void restore_pr(struct prk_lu *lu, const char *path)
+static void restore_pr(struct prk_dlu *x, struct prk_lu *lu, const char *path)
 {
 	uint8_t *rec = NULL;
 	size_t len = 0;
@@ -74,7 +86,11 @@ static void restore_pr(struct prk_lu *lu, const char *path)
 		prk_pr_mark_lost(st);
 	} else if (r > 0) {
 		struct prk_field_err fe;
-		if (prk_pr_record_decode(st, rec, len, &fe)) {
+		const uint8_t *body = rec;
+		size_t blen = len;
+		/* a cluster node's record: its version first */
+		prk_dcluster_record_unwrap(rec, len, &x->epoch, &x->seq, &body, &blen);
+		if (prk_pr_record_decode(st, body, blen, &fe)) {
 			prk_err("APTPL record %s: bad %s at byte %u: persistent reservations are "
 			        "marked lost",
 			        path, fe.field, fe.byte);
@@ -208,17 +224,23 @@ int prk_daemon_add_lu(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl,
 	if (!cl->no_pr && prk_aptpl_path(d->state_dir, t->name, cl->lun, path, sizeof(path)) == 0)
 		x->aptpl_path = strdup(path);
 	if (x->aptpl_path)
-		restore_pr(x->lu, x->aptpl_path);
+		restore_pr(x, x->lu, x->aptpl_path);
 	prk_lu_set_port_groups(x->lu, &d->tpgs);
-	struct prk_lu_pr_hooks hooks = {.ctx = x,
-	                                .persist = x->aptpl_path ? persist_hook : NULL,
-	                                .abort = abort_hook,
-	                                .prout_done = prout_log};
-	prk_lu_set_pr_hooks(x->lu, &hooks);
+	prk_daemon_lu_set_hooks(d, x);
 	d->lus[d->n_lus++] = x;
 	t->luns[t->n_luns++] = (struct prk_iscsi_lun){.lun = cl->lun, .lu = x->lu};
 	prk_iscsi_server_luns_changed(d->srv, t);
 	return 0;
+}
+
+void prk_daemon_lu_set_hooks(struct daemon *d, struct prk_dlu *x)
+{
+	struct prk_lu_pr_hooks hooks = {.ctx = x,
+	                                .persist = x->aptpl_path ? persist_hook : NULL,
+	                                .abort = abort_hook,
+	                                .prout_done = prout_log};
+	prk_dcluster_lu_hooks(d, x, &hooks);
+	prk_lu_set_pr_hooks(x->lu, &hooks);
 }
 
 static void close_dlu(struct daemon *d, struct prk_dlu *x)

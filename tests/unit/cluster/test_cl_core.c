@@ -721,6 +721,40 @@ static void test_read_waits_for_stability(void **state)
 	sim_free();
 }
 
+/* A joiner whose votequorum is not quorate yet holds its HELLO; the
+ * serving nodes keep serving meanwhile, and the round ends once it is. */
+static void test_late_quorum_of_a_joiner(void **state)
+{
+	(void)state;
+	sim_init(3, 23);
+	quiesce();
+	int nc[MAXN] = {0, 0, 0};
+	S.n[2].alive = false;
+	regroup(nc);
+	node_start(2, 512); /* votequorum has not spoken to it yet */
+	S.n[2].alive = true;
+	confchg(0);
+	for (int i = 0; i < 200; i++) {
+		deliver_one(0);
+		S.now += 5 * MS;
+		for (int k = 0; k < 3; k++)
+			prk_cl_core_tick(S.n[k].core, S.now);
+		for (int k = 0; k < 2; k++) {
+			flush_deferred(&S.n[k], true);
+			assert_true(prk_cl_core_lease(S.n[k].core) > S.now);
+		}
+		assert_int_equal(prk_cl_core_state(S.n[2].core), PRK_CL_ST_NEGOTIATING);
+	}
+	/* PR OUTs on the serving nodes still complete */
+	random_prout(0);
+	quiesce();
+	assert_true(S.ops[S.n_ops - 1].done && S.ops[S.n_ops - 1].ok);
+	prk_cl_core_quorum(S.n[2].core, true, S.now);
+	quiesce();
+	check_equal_replicas();
+	sim_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -730,6 +764,7 @@ int main(void)
 	    cmocka_unit_test(test_random_faults),
 	    cmocka_unit_test(test_definition_mismatch),
 	    cmocka_unit_test(test_read_waits_for_stability),
+	    cmocka_unit_test(test_late_quorum_of_a_joiner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,6 +155,9 @@ static void test_record_inconsistent_fields_named(void **state)
 	expect_field(rec, len, 36 + 18, 0x4, 36 + 18);
 	expect_field(rec, len, 36 + 19, 0, 36 + 19);
 	expect_field(rec, len, 36 + 20, 'I', 36 + 20);
+	/* A NUL inside the name: "iqn.2026-01.org.examp" would be a valid
+	 * name of its own, but not the one the record was written with. */
+	expect_field(rec, len, 36 + 20 + 21, 0, 36 + 20);
 	/* Key zero. */
 	uint8_t *z = malloc(len);
 	memcpy(z, rec, len);
