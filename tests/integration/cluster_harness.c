@@ -57,6 +57,21 @@ static const char *topo_sh(void)
 	return e && *e ? e : TOPO_SH;
 }
 
+/* The namespace prefix and the front network, as topo.sh has them
+ * (TOPO_NS, TOPO_FRONT); overridable for a topo.sh that runs beside
+ * another topology under other names. */
+static const char *ns_prefix(void)
+{
+	const char *e = getenv("PRKIT_CL_NS");
+	return e && *e ? e : "prkc";
+}
+
+static const char *front_net(void)
+{
+	const char *e = getenv("PRKIT_CL_FRONT");
+	return e && *e ? e : "10.98";
+}
+
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
@@ -227,7 +242,7 @@ static int write_config(int i)
 	 * on the one shared file; its own portal, port group and relative
 	 * port id; its own admin socket and APTPL state directory. */
 	fprintf(f,
-	        "{\"portals\": [{\"address\": \"10.98.%d.2\", \"port\": 3260, \"tpgt\": %d, "
+	        "{\"portals\": [{\"address\": \"%s.%d.2\", \"port\": 3260, \"tpgt\": %d, "
 	        "\"rtpi\": %d}],\n"
 	        " \"admin_socket\": \"%s/n%d/admin.sock\", \"state_dir\": \"%s/n%d/state\",\n"
 	        " \"nop_interval_ms\": 60000,\n"
@@ -236,8 +251,8 @@ static int write_config(int i)
 	        " \"targets\": [{\"name\": \"%s\", \"luns\": [{\"lun\": 0, \"serial\": "
 	        "\"prkcl0001\", \"block_size\": %u, \"backstore\": {\"type\": \"file\", "
 	        "\"path\": \"%s\", \"direct\": true}}]}]}\n",
-	        i, i, i, C.work, i, C.work, i, CL_HEARTBEAT_MS, CL_LEASE_MS, CL_MARGIN_MS,
-	        CL_TARGET, bs, C.backing);
+	        front_net(), i, i, i, C.work, i, C.work, i, CL_HEARTBEAT_MS, CL_LEASE_MS,
+	        CL_MARGIN_MS, CL_TARGET, bs, C.backing);
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -251,7 +266,7 @@ static int start_prkitd(int i)
 	char log[400], cfg[400], ns[32], name[32];
 	cl_log_path(i, log, sizeof(log));
 	snprintf(cfg, sizeof(cfg), "%s/n%d/prkitd.json", C.work, i);
-	snprintf(ns, sizeof(ns), "prkc-n%d", i);
+	snprintf(ns, sizeof(ns), "%s-n%d", ns_prefix(), i);
 	/* Keep the log of an earlier run of this node next to the new one. */
 	if (access(log, F_OK) == 0) {
 		char old[420];
@@ -273,8 +288,10 @@ static int start_prkitd(int i)
 			dup2(null, 0);
 			dup2(null, 1);
 		}
-		execlp("ip", "ip", "netns", "exec", ns, PRKITD_PATH, "-c", cfg, "--log-level",
-		       "debug", (char *)NULL);
+		/* PRKIT_PRKITD: run another build of prkitd (a fix under trial). */
+		const char *bin = getenv("PRKIT_PRKITD");
+		execlp("ip", "ip", "netns", "exec", ns, bin && *bin ? bin : PRKITD_PATH, "-c", cfg,
+		       "--log-level", "debug", (char *)NULL);
 		_exit(127);
 	}
 	C.prkitd[i] = pid;
@@ -357,7 +374,7 @@ static int portal_open(int i)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(3260)};
 	char a[32];
-	snprintf(a, sizeof(a), "10.98.%d.2", i);
+	snprintf(a, sizeof(a), "%s.%d.2", front_net(), i);
 	inet_pton(AF_INET, a, &sa.sin_addr);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -399,6 +416,45 @@ int cl_heal(int i)
 	return topo("heal %d", i);
 }
 
+/* The namespaces are machine-wide: waits (3 minutes at most) while
+ * another topology (a colleague's test, a benchmark, the demo) holds them,
+ * then builds ours. Two waiters may both see them free and race: topo.sh
+ * up then fails on a namespace the other made, and `topo.sh down` of our
+ * work directory would remove the other's namespaces by name. So after a
+ * failed up the harness forgets the topology (topo.env) instead, and
+ * waits again. 0, or -1. */
+static int topo_up(int n)
+{
+	uint64_t end = h_now_ms() + 180000;
+	bool said = false;
+	for (;;) {
+		while (sh("ip netns list | grep -q '^%s-sw\\b'", ns_prefix()) == 0) {
+			if (!said)
+				fprintf(stderr, "# another cluster topology runs; waiting (3 min "
+				                "at most)\n");
+			said = true;
+			if (h_now_ms() > end) {
+				fprintf(stderr, "# the namespace %s-sw is still in use\n",
+				        ns_prefix());
+				return -1;
+			}
+			sleep_ms(100 + (unsigned)(getpid() % 50));
+		}
+		C.topo = true;
+		if (topo("up %d '%s' --token %d", n, C.work, CL_TOKEN_MS) == 0)
+			return 0;
+		C.topo = false;
+		char env[400];
+		snprintf(env, sizeof(env), "%s/topo.env", C.work);
+		unlink(env);
+		fprintf(stderr, "# topo.sh up failed (another topology came up at the same "
+		                "time?); waiting again\n");
+		if (h_now_ms() > end)
+			return -1;
+		sleep_ms(1000);
+	}
+}
+
 int cl_up(int n, const struct cl_opts *o)
 {
 	if (n < 1 || n > CL_MAX_NODES)
@@ -411,29 +467,14 @@ int cl_up(int n, const struct cl_opts *o)
 	memset(C.prkitd, 0, sizeof(C.prkitd));
 	memset(C.runs, 0, sizeof(C.runs));
 	C.n = n;
-	/* The namespaces are machine-wide: wait while another topology (a
-	 * colleague's test or the demo) holds them. */
-	for (int t = 0; sh("ip netns list | grep -q '^prkc-sw\\b'") == 0; t++) {
-		if (t == 0)
-			fprintf(stderr,
-			        "# another cluster topology runs; waiting (3 min at most)\n");
-		if (t == 1800) {
-			fprintf(stderr, "# the namespace prkc-sw is still in use\n");
-			return -1;
-		}
-		sleep_ms(100);
-	}
 	snprintf(C.work, sizeof(C.work), "/tmp/prkit-cl-XXXXXX");
 	if (!mkdtemp(C.work)) {
 		C.work[0] = 0;
 		return -1;
 	}
 	snprintf(C.backing, sizeof(C.backing), "%s/shared.img", C.work);
-	C.topo = true;
-	if (topo("up %d '%s' --token %d", n, C.work, CL_TOKEN_MS) != 0) {
-		fprintf(stderr, "# topo.sh up failed\n");
+	if (topo_up(n))
 		return -1;
-	}
 	int fd = open(C.backing, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)(C.o.lu_mb ? C.o.lu_mb : 16) << 20) < 0) {
 		if (fd >= 0)
@@ -503,12 +544,12 @@ const char *cl_backing(void)
 
 void cl_url(int i, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "iscsi://10.98.%d.2:3260/%s/0", i, CL_TARGET);
+	snprintf(buf, cap, "iscsi://%s.%d.2:3260/%s/0", front_net(), i, CL_TARGET);
 }
 
 void cl_portal(int i, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "10.98.%d.2:3260", i);
+	snprintf(buf, cap, "%s.%d.2:3260", front_net(), i);
 }
 
 /* Sends {"cmd":"cluster"} to node i's admin socket; the whole answer, or
@@ -616,12 +657,31 @@ struct iscsi_context *cl_login_clear(int i, const char *ini, uint32_t q)
 	return iscsi;
 }
 
+/* PERSISTENT RESERVE IN sa, past unit attentions: a node's arrival or
+ * departure changes the ALUA state of its port groups, which queues
+ * 2A/06 for every nexus (as any ALUA change does); the PR checks here are
+ * about the data, and each skipped condition is printed. */
+static struct scsi_task *pr_in(struct iscsi_context *iscsi, int sa, uint16_t cap)
+{
+	for (int i = 0;; i++) {
+		struct scsi_task *t = iscsi_persistent_reserve_in_sync(iscsi, 0, sa, cap);
+		assert_non_null(t);
+		if (i < 8 && t->status == SCSI_STATUS_CHECK_CONDITION &&
+		    t->sense.key == SCSI_SENSE_UNIT_ATTENTION) {
+			fprintf(stderr, "# PR IN: skipped unit attention %04x\n", t->sense.ascq);
+			scsi_free_scsi_task(t);
+			continue;
+		}
+		if (t->status != SCSI_STATUS_GOOD)
+			fail_msg("PR IN 0x%x: status 0x%x sense %x/%04x", sa, t->status,
+			         t->sense.key, t->sense.ascq);
+		return t;
+	}
+}
+
 size_t cl_read_full_status(struct iscsi_context *iscsi, uint8_t *buf, size_t cap)
 {
-	struct scsi_task *t = iscsi_persistent_reserve_in_sync(
-	    iscsi, 0, SCSI_PERSISTENT_RESERVE_READ_FULL_STATUS, (uint16_t)cap);
-	assert_non_null(t);
-	assert_int_equal(t->status, SCSI_STATUS_GOOD);
+	struct scsi_task *t = pr_in(iscsi, SCSI_PERSISTENT_RESERVE_READ_FULL_STATUS, (uint16_t)cap);
 	size_t n = (size_t)t->datain.size < cap ? (size_t)t->datain.size : cap;
 	memcpy(buf, t->datain.data, n);
 	scsi_free_scsi_task(t);
@@ -630,10 +690,7 @@ size_t cl_read_full_status(struct iscsi_context *iscsi, uint8_t *buf, size_t cap
 
 uint32_t cl_generation(struct iscsi_context *iscsi)
 {
-	struct scsi_task *t =
-	    iscsi_persistent_reserve_in_sync(iscsi, 0, SCSI_PERSISTENT_RESERVE_READ_KEYS, 8);
-	assert_non_null(t);
-	assert_int_equal(t->status, SCSI_STATUS_GOOD);
+	struct scsi_task *t = pr_in(iscsi, SCSI_PERSISTENT_RESERVE_READ_KEYS, 8);
 	assert_true(t->datain.size >= 4);
 	const uint8_t *d = t->datain.data;
 	uint32_t g = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];

@@ -102,9 +102,11 @@ struct iscsi_context *cl_login(int i, const char *ini, uint32_t q);
 struct iscsi_context *cl_login_clear(int i, const char *ini, uint32_t q);
 
 /* PERSISTENT RESERVE IN READ FULL STATUS through iscsi into buf (cap
- * bytes); asserts GOOD and returns the length of the data. */
+ * bytes), sent again past unit attentions (each printed: a node joining
+ * or leaving queues 2A/06 everywhere); asserts GOOD and returns the length
+ * of the data. */
 size_t cl_read_full_status(struct iscsi_context *iscsi, uint8_t *buf, size_t cap);
-/* The PR generation (READ KEYS header), asserting GOOD. */
+/* The PR generation (READ KEYS header), as above. */
 uint32_t cl_generation(struct iscsi_context *iscsi);
 
 #endif
