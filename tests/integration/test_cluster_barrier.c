@@ -3,9 +3,10 @@
  *
  * P (through node 1) holds a Write Exclusive - Registrants Only
  * reservation. Two victims share one key: V2 writes through node 2, V3
- * through node 3, each with up to QD asynchronous WRITE(16)s of versioned
- * blocks (writer, version: one version counter for both, the issue time of
- * every version recorded) at random LBAs of a shared range. At a random
+ * through node 3, each with up to QD asynchronous WRITE(16)s of WB
+ * versioned blocks (each block: writer, version, LBA; one version counter
+ * for both, the issue time of every version recorded) at random LBAs of a
+ * shared range. At a random
  * moment P sends PREEMPT AND ABORT of the victims' key. GOOD may come back
  * only when no victim command, on any node, can still reach the medium.
  * The moment it completes the test reads the range from the shared backing
@@ -15,11 +16,13 @@
  *   1. no victim write issued after the completion ends with GOOD;
  *   2. the file holds no victim version issued after the completion, and
  *      no victim block that was not there at the completion (each version
- *      is written once, to one LBA: a difference landed afterwards);
+ *      is written once, to its WB LBAs: a difference landed afterwards);
  *   3. each victim nexus reports REGISTRATIONS PREEMPTED (2A/05) exactly
  *      once, and only P's key is left.
- * PRKIT_CL_BARRIER_ROUNDS rounds (25 by default; at least 20 in CI),
- * PRKIT_CL_BARRIER_SEED repeats a run. The PREEMPT AND ABORT latency with
+ * PRKIT_CL_BARRIER_ROUNDS rounds (40 by default; at least 20 in CI),
+ * PRKIT_CL_BARRIER_SEED repeats a run. A prkitd whose other nodes complete
+ * without aborting and draining (SCST's DLM mode) failed 4 runs of 4, the
+ * first violation by round 15 (QD 32, WB 8). The PREEMPT AND ABORT latency with
  * I/O outstanding on two other nodes is printed, not asserted. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,8 +51,11 @@
 #define INI_V3 "iqn.2026-11.io.prkit.test:cl-victim3"
 
 #define RANGE 256
-#define QD 16
+#define QD 32
 #define BS 512
+/* Blocks per write: longer writes stay in the backstore longer, which
+ * widens the window a barrier that does not wait would leave open. */
+#define WB 8
 #define MAGIC 0x50524b43u /* "PRKC" */
 #define T_WE_RO SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY
 #define KEY_P 0x7777ULL
@@ -117,7 +123,7 @@ struct wr {
 	struct scsi_task *task;
 	uint64_t version, lba, t_issue;
 	bool post; /* issued after the PREEMPT AND ABORT completed */
-	uint8_t buf[BS];
+	uint8_t buf[WB * BS];
 };
 
 static struct {
@@ -198,7 +204,7 @@ static void issue(struct writer *w)
 	assert_non_null(x);
 	x->w = w;
 	x->version = R.next_version++;
-	x->lba = (uint64_t)(rand() % RANGE);
+	x->lba = (uint64_t)(rand() % (RANGE - WB + 1));
 	x->post = R.pa_done;
 	if (x->version >= R.issued_cap) {
 		size_t cap = R.issued_cap ? R.issued_cap * 2 : 65536;
@@ -208,10 +214,12 @@ static void issue(struct writer *w)
 		assert_non_null(R.issued);
 		R.issued_cap = cap;
 	}
-	fill_block(x->buf, w->id, x->version, x->lba);
+	for (int k = 0; k < WB; k++)
+		fill_block(x->buf + k * BS, w->id, x->version, x->lba + (uint64_t)k);
 	x->t_issue = now_ns();
 	R.issued[x->version] = x->t_issue;
-	x->task = iscsi_write16_task(w->ctx, 0, x->lba, x->buf, BS, BS, 0, 0, 0, 0, 0, write_cb, x);
+	x->task =
+	    iscsi_write16_task(w->ctx, 0, x->lba, x->buf, WB * BS, BS, 0, 0, 0, 0, 0, write_cb, x);
 	assert_non_null(x->task);
 	w->inflight++;
 	if (x->post)
@@ -334,6 +342,8 @@ static void round_(int round, uint64_t *lat_ns)
 			               "PREEMPT AND ABORT completed",
 			               b, now.writer, (unsigned long long)now.version,
 			               (double)(R.issued[now.version] - R.t_pa_done) / 1e6);
+		/* A version is written once, to WB consecutive LBAs: a block
+		 * that differs from the snapshot landed afterwards. */
 		if (then.writer != now.writer || then.version != now.version)
 			note_violation(
 			    "LBA %d holds V%u's version %llu, which was not on the medium "
@@ -399,7 +409,7 @@ static void test_barrier_across_nodes(void **state)
 {
 	(void)state;
 	cl_failed = true;
-	int rounds = 25;
+	int rounds = 40;
 	const char *e = getenv("PRKIT_CL_BARRIER_ROUNDS");
 	if (e && atoi(e) > 0)
 		rounds = atoi(e);
