@@ -23,6 +23,7 @@
 #include "byteorder.h"
 #include "lincheck.h"
 #include "memo.h"
+#include "prkit/scsi_cdb.h"
 
 struct ent {
 	int64_t t;
@@ -44,6 +45,9 @@ struct lop {
 	 * explores the same thing once per twin. */
 	struct lop *twin;
 	bool placed;
+	/* Answered GOOD and certain to have bumped the generation (REGISTER
+	 * with a non-zero service action key, CLEAR). */
+	bool bumps;
 	struct ent call, ret;
 };
 
@@ -237,6 +241,22 @@ static size_t run_in(struct search *s, const struct prk_lin_op *op, struct prk_p
 	return prk_pr_in(s->st, &op->nx, op->cdb, op->cdb_len, s->inbuf, PRIN_BUF, res);
 }
 
+/* How many commands still to be placed, other than skip, surely bump the
+ * generation and completed before the lowest-generation read still to be
+ * placed was sent: they must come before it, so the generation it shows
+ * is at least the current one plus that many. Only the unplaced entries
+ * before that read's invoke time are looked at: a few. */
+static uint32_t must_bump_before(struct search *s, const struct lop *skip)
+{
+	const struct lop *rd = s->reads[s->rlo].l;
+	uint32_t n = 0;
+
+	for (struct ent *e = s->main_head.next; e && e->t < rd->call.t; e = e->next)
+		if (!e->is_call && e->op != skip && e->op->bumps)
+			n++;
+	return n;
+}
+
 enum try_result { TRY_NO, TRY_PLACED, TRY_NOMEM, TRY_BUDGET };
 
 /* Tries to place the command of call entry e next. */
@@ -264,7 +284,8 @@ static enum try_result try_place(struct search *s, struct ent *e)
 			return TRY_NOMEM;
 		match = !l->answered || answer_matches(op, &res);
 		prk_pr_result_free(&res);
-		if (match && s->rlo < s->n_reads && prk_pr_generation(ns) > s->reads[s->rlo].gen)
+		if (match && s->rlo < s->n_reads &&
+		    (uint64_t)prk_pr_generation(ns) + must_bump_before(s, l) > s->reads[s->rlo].gen)
 			match = false;
 		if (match) {
 			nb = state_bytes(ns, &nblen);
@@ -510,6 +531,19 @@ static void find_twins(struct ent **u, size_t nu)
 			}
 }
 
+static bool surely_bumps(const struct lop *l)
+{
+	const struct prk_lin_op *op = l->op;
+	uint8_t sa = op->cdb[1] & 0x1f;
+
+	if (!l->answered || op->kind != PRK_LIN_PROUT || op->status != PRK_STATUS_GOOD)
+		return false;
+	if (sa == PRK_PROUT_CLEAR)
+		return true;
+	return (sa == PRK_PROUT_REGISTER || sa == PRK_PROUT_REGISTER_AND_IGNORE) &&
+	       op->params_len >= 16 && prk_get_be64(op->params + 8) != 0;
+}
+
 static int cmp_gread(const void *a, const void *b)
 {
 	const struct gread *x = a, *y = b;
@@ -531,6 +565,7 @@ static int collect_reads(struct search *s)
 		const struct prk_lin_op *op = l->op;
 		uint8_t sa = op->cdb[1] & 0x1f;
 		l->rpos = -1;
+		l->bumps = surely_bumps(l);
 		if (op->kind != PRK_LIN_PRIN || !l->answered || op->status != PRK_STATUS_GOOD ||
 		    op->data_len < 4 || sa == PRK_PRIN_REPORT_CAPABILITIES || sa > PRK_PRIN_SA_MAX)
 			continue;
