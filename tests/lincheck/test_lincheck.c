@@ -149,6 +149,25 @@ static void test_not_applied(void **state)
 	prk_lin_history_free(&h);
 }
 
+/* A CHECK CONDITION must match in sense key, ASC and ASCQ, not only in
+ * status: RESERVE with a reserved TYPE is INVALID FIELD IN CDB (5/24/00). */
+static void test_sense_must_match(void **state)
+{
+	struct prk_lin_history h = {0};
+
+	(void)state;
+	lt_out(&h, &lt_a, REG, 0, 0, LT_KA, 0, 10, LT_GOOD);
+	lt_out(&h, &lt_a, RESV, 0x2, LT_KA, 0, 20, 30,
+	       (struct lt_ans){PRK_STATUS_CHECK_CONDITION, PRK_SK_ILLEGAL_REQUEST, 0x24, 0});
+	lt_check(&h, PRK_LIN_LINEARIZABLE);
+	h.ops[1].asc = 0x26;
+	lt_check(&h, PRK_LIN_NOT_LINEARIZABLE);
+	h.ops[1].asc = 0x24;
+	h.ops[1].sense_key = PRK_SK_NOT_READY;
+	lt_check(&h, PRK_LIN_NOT_LINEARIZABLE);
+	prk_lin_history_free(&h);
+}
+
 /* A PR IN after a completed REGISTER that does not show it. The
  * explanation names the command, its answer and the engine's. */
 static void test_read_misses_register(void **state)
@@ -483,6 +502,7 @@ int main(void)
 	    cmocka_unit_test(test_unanswered_took_effect),
 	    cmocka_unit_test(test_unanswered_no_effect),
 	    cmocka_unit_test(test_not_applied),
+	    cmocka_unit_test(test_sense_must_match),
 	    cmocka_unit_test(test_read_misses_register),
 	    cmocka_unit_test(test_stale_generation),
 	    cmocka_unit_test(test_two_reserves),
