@@ -108,7 +108,7 @@ struct prk_lin_options {
 	 * (summed over the LUs); 0 = PRK_LIN_DEFAULT_MAX_CONFIGS. */
 	size_t max_configs;
 };
-#define PRK_LIN_DEFAULT_MAX_CONFIGS 5000000u
+#define PRK_LIN_DEFAULT_MAX_CONFIGS 1000000u
 
 struct prk_lin_verdict {
 	enum prk_lin_result result;
