@@ -16,7 +16,13 @@
  * change the state: placing one as a no-op is never better than leaving it
  * for later. Trying them last makes the search assume "no effect yet" until
  * an answer proves otherwise, which is what keeps a history with many lost
- * answers fast. PR IN without an answer changes nothing and is dropped. */
+ * answers fast. PR IN without an answer changes nothing and is dropped.
+ *
+ * Two prunes keep the search complete: identical unanswered commands of
+ * one nexus are placed in invoke order only (they are interchangeable),
+ * and a placement is refused when the generation it leaves, plus the
+ * generation bumps that must still come first, passes the generation a
+ * read still to be placed returned (the generation never goes down). */
 #include <stdlib.h>
 #include <string.h>
 
