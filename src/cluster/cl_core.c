@@ -65,6 +65,10 @@ struct prk_cl_core {
 	/* Nodes that apply the events delivered now (their ACKs are awaited). */
 	uint32_t appliers[PRK_CL_MAX_NODES];
 	uint32_t n_appliers;
+	/* When each applier's last heartbeat was delivered here (or when it
+	 * became an applier): one silent for longer than lease + margin no
+	 * longer serves, so nobody waits for its ACK. */
+	uint64_t hb_seen[PRK_CL_MAX_NODES];
 
 	/* The round of the current view. */
 	bool in_round, past_p, installing;
@@ -206,11 +210,26 @@ static void drop_waiting(struct pend *p, uint32_t node)
 		}
 }
 
+/* A silent applier: a node whose heartbeats stopped (its prkitd is
+ * stopped or starved while its Corosync keeps it in the view). Its lease
+ * was renewed at most by the last heartbeat it sent, which the others saw
+ * delivered no earlier; so lease + margin after that delivery it serves
+ * nothing, and when it wakes it applies the backlog in order before any
+ * heartbeat of its can renew its lease. Its ACKs are not needed for
+ * completion then (SCST#365 waited 60 s on such a peer). */
+static void appliers_seen_now(struct prk_cl_core *c, uint64_t now)
+{
+	for (uint32_t i = 0; i < c->n_appliers; i++)
+		c->hb_seen[i] = now;
+}
+
 static void remove_applier(struct prk_cl_core *c, uint32_t node)
 {
 	for (uint32_t i = 0; i < c->n_appliers; i++)
 		if (c->appliers[i] == node) {
-			c->appliers[i] = c->appliers[--c->n_appliers];
+			c->n_appliers--;
+			c->appliers[i] = c->appliers[c->n_appliers];
+			c->hb_seen[i] = c->hb_seen[c->n_appliers];
 			break;
 		}
 	for (size_t k = 0; k < c->npend; k++)
@@ -400,7 +419,9 @@ void prk_cl_core_confchg(struct prk_cl_core *c, const struct prk_cl_member *m, s
 				c->hold_until = hold;
 			for (size_t k = 0; k < c->npend; k++)
 				drop_waiting(&c->pend[k], node);
-			c->appliers[i] = c->appliers[--c->n_appliers];
+			c->n_appliers--;
+			c->appliers[i] = c->appliers[c->n_appliers];
+			c->hb_seen[i] = c->hb_seen[c->n_appliers];
 		} else {
 			i++;
 		}
@@ -615,7 +636,6 @@ static uint32_t donor(const struct prk_cl_core *c, const uint8_t naa[16])
 /* The last HELLO arrived (P): decide, and send what this node must. */
 static void round_complete(struct prk_cl_core *c, uint64_t now)
 {
-	(void)now;
 	bool all_quorate = true;
 	for (uint32_t i = 0; i < c->view.n; i++)
 		all_quorate = all_quorate && c->hello[i].quorate;
@@ -660,6 +680,7 @@ static void round_complete(struct prk_cl_core *c, uint64_t now)
 	for (uint32_t i = 0; i < c->view.n; i++)
 		if (!c->n_appliers || c->appliers[c->n_appliers - 1] != c->view.m[i].node)
 			c->appliers[c->n_appliers++] = c->view.m[i].node;
+	appliers_seen_now(c, now);
 	/* The snapshots this round carries: one per LU of the reference. */
 	const struct prk_cl_hello *hr = &c->hello[r];
 	c->snaps = calloc(hr->n_lus ? hr->n_lus : 1, sizeof(*c->snaps));
@@ -1065,10 +1086,16 @@ void prk_cl_core_deliver(struct prk_cl_core *c, uint32_t node, uint32_t pid, con
 		break;
 	case PRK_CL_HEARTBEAT:
 		/* Our own heartbeat came round in a primary view: the ring was
-		 * whole a moment ago, so serving may go on for one lease. */
+		 * whole when it was sent, so serving may go on for one lease
+		 * from then (from the send time: one processed late, after this
+		 * process was stopped, renews nothing). */
 		if (node == c->cfg.node && pid == c->cfg.pid && c->synced && c->primary &&
-		    c->quorate && c->state != PRK_CL_ST_INQUORATE)
-			c->lease_until = now + c->cfg.lease_ns;
+		    c->quorate && c->state != PRK_CL_ST_INQUORATE && m.u.sent_ns <= now &&
+		    m.u.sent_ns + c->cfg.lease_ns > c->lease_until)
+			c->lease_until = m.u.sent_ns + c->cfg.lease_ns;
+		for (uint32_t i = 0; i < c->n_appliers; i++)
+			if (c->appliers[i] == node)
+				c->hb_seen[i] = now;
 		break;
 	case PRK_CL_UA_POP:
 		if (c->synced && node != c->cfg.node && c->ops.ua_pop)
@@ -1099,13 +1126,31 @@ void prk_cl_core_tick(struct prk_cl_core *c, uint64_t now)
 {
 	if (c->synced && c->primary && c->quorate && now >= c->next_hb) {
 		uint8_t *msg;
-		size_t len = prk_cl_enc_heartbeat(c->cfg.node, &msg);
+		size_t len = prk_cl_enc_heartbeat(c->cfg.node, now, &msg);
 		send_msg(c, msg, len);
 		c->next_hb = now + c->cfg.heartbeat_ns;
 	}
 	if (c->hold_until && now >= c->hold_until) {
 		c->hold_until = 0;
 		logf_(c, 2, "cluster: departure hold over");
+	}
+	/* Stop waiting for the ACKs of appliers that went silent. */
+	for (uint32_t i = 0; i < c->n_appliers && c->synced; i++) {
+		uint32_t node = c->appliers[i];
+		if (node == c->cfg.node || now < c->hb_seen[i] + c->cfg.lease_ns + c->cfg.margin_ns)
+			continue;
+		bool dropped = false;
+		for (size_t k = 0; k < c->npend; k++) {
+			uint32_t before = c->pend[k].n_waiting;
+			drop_waiting(&c->pend[k], node);
+			dropped = dropped || c->pend[k].n_waiting != before;
+		}
+		if (dropped)
+			logf_(c, 1,
+			      "cluster: node %u sent no heartbeat for %llu ms: it serves nothing "
+			      "now; not "
+			      "waiting for its acknowledgements",
+			      node, (unsigned long long)((now - c->hb_seen[i]) / 1000000));
 	}
 	settle(c, now);
 }

@@ -255,10 +255,11 @@ size_t prk_cl_enc_ack(uint32_t sender, const struct prk_cl_ack *a, uint8_t **out
 	return finish(&w, out);
 }
 
-size_t prk_cl_enc_heartbeat(uint32_t sender, uint8_t **out)
+size_t prk_cl_enc_heartbeat(uint32_t sender, uint64_t sent_ns, uint8_t **out)
 {
 	struct wbuf w = {0};
 	header(&w, PRK_CL_HEARTBEAT, sender);
+	w64(&w, sent_ns);
 	return finish(&w, out);
 }
 
@@ -539,6 +540,7 @@ int prk_cl_msg_decode(const uint8_t *buf, size_t len, struct prk_cl_msg *m, char
 		break;
 	}
 	case PRK_CL_HEARTBEAT:
+		m->u.sent_ns = r64(&r, "heartbeat.sent");
 		break;
 	case PRK_CL_UA_POP:
 	case PRK_CL_NEXUS_UP:

@@ -169,6 +169,7 @@ struct prk_cl_msg {
 		struct prk_cl_ack ack;
 		struct prk_cl_ua ua;
 		struct prk_cl_view req; /* SYNC_REQ */
+		uint64_t sent_ns;       /* HEARTBEAT: the sender's clock when it sent it */
 	} u;
 };
 
@@ -184,7 +185,7 @@ size_t prk_cl_enc_snapshot(uint32_t sender, const struct prk_cl_snapshot *s, uin
 size_t prk_cl_enc_sync_done(uint32_t sender, const struct prk_cl_sync_done *d, uint8_t **out);
 size_t prk_cl_enc_event(uint32_t sender, const struct prk_cl_event *e, uint8_t **out);
 size_t prk_cl_enc_ack(uint32_t sender, const struct prk_cl_ack *a, uint8_t **out);
-size_t prk_cl_enc_heartbeat(uint32_t sender, uint8_t **out);
+size_t prk_cl_enc_heartbeat(uint32_t sender, uint64_t sent_ns, uint8_t **out);
 size_t prk_cl_enc_ua(uint32_t sender, uint8_t type, const struct prk_cl_ua *u, uint8_t **out);
 size_t prk_cl_enc_sync_req(uint32_t sender, const struct prk_cl_view *v, uint8_t **out);
 

@@ -480,7 +480,7 @@ static int parse_cluster(struct ctx *x, json_object *o, struct prk_cfg_cluster *
 	if (get_obj(x, "cluster", o) || only_keys(x, "cluster", o, keys))
 		return -1;
 	*c = (struct prk_cfg_cluster){
-	    .enabled = true, .heartbeat_ms = 200, .lease_ms = 1000, .margin_ms = 200};
+	    .enabled = true, .heartbeat_ms = 200, .lease_ms = 800, .margin_ms = 200};
 	snprintf(c->name, sizeof(c->name), "prkit");
 	if (json_object_object_get_ex(o, "name", &v)) {
 		if (get_str(x, "cluster.name", v, c->name, sizeof(c->name) - 6, true))

@@ -21,7 +21,7 @@ static size_t reencode(const struct prk_cl_msg *m, uint8_t **out)
 	case PRK_CL_ACK:
 		return prk_cl_enc_ack(m->sender, &m->u.ack, out);
 	case PRK_CL_HEARTBEAT:
-		return prk_cl_enc_heartbeat(m->sender, out);
+		return prk_cl_enc_heartbeat(m->sender, m->u.sent_ns, out);
 	case PRK_CL_UA_POP:
 	case PRK_CL_NEXUS_UP:
 		return prk_cl_enc_ua(m->sender, m->type, &m->u.ua, out);

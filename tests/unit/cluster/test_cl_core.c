@@ -60,6 +60,7 @@ struct node {
 	int n_complete_fail;
 	uint16_t rtpi;
 	bool hold_acks; /* every local effect waits (the barrier) */
+	bool stopped;   /* its prkitd is stopped: it processes nothing */
 };
 
 /* A message in a partition's stream. */
@@ -235,7 +236,8 @@ static void op_complete(void *ctx, void *own, bool ok)
 		struct node *m = &S.n[k];
 		if (!m->alive || S.comp[k] != S.comp[n->i])
 			continue;
-		if (prk_cl_core_state(m->core) == PRK_CL_ST_SERVING && prk_cl_core_lease(m->core))
+		if (prk_cl_core_state(m->core) == PRK_CL_ST_SERVING &&
+		    prk_cl_core_lease(m->core) > S.now)
 			assert_true(applied(m, &o->id));
 	}
 }
@@ -284,7 +286,7 @@ static void deliver_one(int comp)
 	struct item *it = &S.q[comp][S.qh[comp] % 8192];
 	S.qh[comp]++;
 	for (int k = 0; k < S.nn; k++)
-		if (S.n[k].alive && S.comp[k] == comp)
+		if (S.n[k].alive && !S.n[k].stopped && S.comp[k] == comp)
 			prk_cl_core_deliver(S.n[k].core, S.n[it->from].id, it->pid, it->msg,
 			                    it->len, S.now);
 	free(it->msg);
@@ -755,6 +757,39 @@ static void test_late_quorum_of_a_joiner(void **state)
 	sim_free();
 }
 
+/* A node whose prkitd stops (its Corosync keeps it in the view) blocks
+ * completions no longer than lease + margin after its last heartbeat. */
+static void test_silent_node(void **state)
+{
+	(void)state;
+	sim_init(3, 29);
+	quiesce();
+	uint64_t t0 = S.now;
+	S.n[2].stopped = true;
+	size_t before = S.n_ops;
+	random_prout(0);
+	assert_int_equal(S.n_ops, before + 1);
+	struct op *o = &S.ops[S.n_ops - 1];
+	while (!o->done && S.now - t0 < 5000 * MS) {
+		deliver_one(0);
+		for (int k = 0; k < 2; k++) {
+			flush_deferred(&S.n[k], true);
+			prk_cl_core_tick(S.n[k].core, S.now);
+		}
+		S.now += 10 * MS;
+	}
+	assert_true(o->done && o->ok);
+	if (getenv("CL_SIM_LOG"))
+		fprintf(stderr, "silent: done after %llu ms\n",
+		        (unsigned long long)((S.now - t0) / MS));
+	/* not before node 3's lease (from its last heartbeat) plus the margin */
+	assert_true(S.now - t0 >= 1000 * MS);
+	assert_true(S.now - t0 <= 1500 * MS);
+	/* the stopped node's own lease has run out meanwhile */
+	assert_true(prk_cl_core_lease(S.n[2].core) <= t0 + 1000 * MS);
+	sim_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -765,6 +800,7 @@ int main(void)
 	    cmocka_unit_test(test_definition_mismatch),
 	    cmocka_unit_test(test_read_waits_for_stability),
 	    cmocka_unit_test(test_late_quorum_of_a_joiner),
+	    cmocka_unit_test(test_silent_node),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,7 +85,7 @@ static size_t enc_all(int which, uint8_t **out)
 		return prk_cl_enc_ack(3, &a, out);
 	}
 	case 5:
-		return prk_cl_enc_heartbeat(1, out);
+		return prk_cl_enc_heartbeat(1, 123456789, out);
 	case 6: {
 		struct prk_cl_ua u = {.asc = 0x2a03};
 		strcpy(u.nx.name, "iqn.2026-12.io.prkit:i2");
@@ -138,6 +138,9 @@ static void test_round_trip(void **state)
 			assert_int_equal(m.u.ev.from.isid, 0x23d000000001ULL);
 			assert_int_equal(m.u.ev.params_len, 24);
 			assert_int_equal(m.u.ev.params[2], 3);
+			break;
+		case 5:
+			assert_int_equal(m.u.sent_ns, 123456789);
 			break;
 		case 4:
 			assert_int_equal(m.u.ack.asc, 0x2400);

@@ -149,12 +149,66 @@ static void test_pr_flag_lun_text(void **state)
 	assert_string_equal(err, "lun.persistent_reservations: must be true or false");
 }
 
+/* The "cluster" section: absent is standalone; defaults; errors name
+ * the field. */
+static int parse_cluster(const char *cluster, struct prk_cfg *cfg)
+{
+	char json[1024];
+	snprintf(json, sizeof(json),
+	         "{\"portals\": [{\"address\": \"127.0.0.1\", \"port\": 0}],"
+	         " \"targets\": [{\"name\": \"iqn.2026-11.io.prkit:t\", \"luns\": []}]%s}",
+	         cluster);
+	err[0] = 0;
+	return prk_cfg_parse(json, cfg, err, sizeof(err));
+}
+
+static void test_cluster_section(void **state)
+{
+	(void)state;
+	struct prk_cfg cfg;
+	assert_int_equal(parse_cluster("", &cfg), 0);
+	assert_false(cfg.cluster.enabled);
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse_cluster(", \"cluster\": {}", &cfg), 0);
+	assert_true(cfg.cluster.enabled);
+	assert_string_equal(cfg.cluster.name, "prkit");
+	assert_int_equal(cfg.cluster.heartbeat_ms, 200);
+	assert_int_equal(cfg.cluster.lease_ms, 800);
+	assert_int_equal(cfg.cluster.margin_ms, 200);
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse_cluster(", \"cluster\": {\"name\": \"db-1\", \"heartbeat_ms\": 100,"
+	                               " \"lease_ms\": 500, \"departure_margin_ms\": 0}",
+	                               &cfg),
+	                 0);
+	assert_string_equal(cfg.cluster.name, "db-1");
+	assert_int_equal(cfg.cluster.lease_ms, 500);
+	assert_int_equal(cfg.cluster.margin_ms, 0);
+	prk_cfg_free(&cfg);
+	static const struct {
+		const char *json, *want;
+	} bad[] = {
+	    {", \"cluster\": {\"lease_ms\": 300}",
+	     "cluster.lease_ms: 300 ms: must be at least twice"},
+	    {", \"cluster\": {\"heartbeat_ms\": 10}", "cluster.heartbeat_ms"},
+	    {", \"cluster\": {\"name\": \"a b\"}", "cluster.name"},
+	    {", \"cluster\": {\"name\": \"\"}", "cluster.name"},
+	    {", \"cluster\": {\"nodes\": 3}", "unknown field \"nodes\""},
+	    {", \"cluster\": true", "cluster"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse_cluster(bad[i].json, &cfg), -1);
+		if (!strstr(err, bad[i].want))
+			fail_msg("%s: got \"%s\", want \"%s\"", bad[i].json, err, bad[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_alua_default),  cmocka_unit_test(test_alua_accepted),
-	    cmocka_unit_test(test_alua_rejected), cmocka_unit_test(test_pr_flag),
-	    cmocka_unit_test(test_readonly_flag), cmocka_unit_test(test_pr_flag_lun_text),
+	    cmocka_unit_test(test_alua_default),    cmocka_unit_test(test_alua_accepted),
+	    cmocka_unit_test(test_alua_rejected),   cmocka_unit_test(test_pr_flag),
+	    cmocka_unit_test(test_readonly_flag),   cmocka_unit_test(test_pr_flag_lun_text),
+	    cmocka_unit_test(test_cluster_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
