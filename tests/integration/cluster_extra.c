@@ -59,22 +59,35 @@ int cx_link(int i, int l, bool up)
 	return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-int cx_wait_exits(int n, int ms, int *st)
+int cx_wait_exit(int i, int ms, int *code)
 {
-	int got = 0;
+	/* The PID cluster_harness.c recorded for topo.sh's down. */
+	char path[400];
+	snprintf(path, sizeof(path), "%s/pids/n%d.prkitd", cl_work(), i);
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 0)
+		return -1;
 	uint64_t end = h_now_ms() + (uint64_t)ms;
-	while (got < n) {
-		int s;
-		pid_t r = waitpid(-1, &s, WNOHANG);
-		if (r > 0) {
-			st[got++] = s;
-			continue;
+	for (;;) {
+		/* WNOWAIT: the harness reaps it (cl_down), as it does any
+		 * prkitd it started. */
+		siginfo_t si = {0};
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+			return -1;
+		if (si.si_pid == pid) {
+			*code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+			return 1;
 		}
-		if (r < 0 || h_now_ms() >= end)
-			break;
+		if (h_now_ms() >= end)
+			return 0;
 		sleep_ms(20);
 	}
-	return got;
 }
 
 int cx_rtpg(struct iscsi_context *iscsi, uint8_t *buf, size_t cap, size_t *len)

@@ -26,10 +26,11 @@ void cx_topology(int links, bool qdevice);
 /* topo.sh link-down / link-up of node i's link l (0 or 1). 0/-1. */
 int cx_link(int i, int l, bool up);
 
-/* Waits up to ms for n prkitd children of this process to exit (the
- * prkitds cl_up started, when they refuse to start); their wait statuses
- * into st[0..n-1]. The number that exited. */
-int cx_wait_exits(int n, int ms, int *st);
+/* Waits up to ms for node i's prkitd (a child of this process, started
+ * by cl_up or cl_start) to end, without reaping it: 1 with its exit code
+ * in *code (128 + the signal when killed), 0 when it still runs, -1 when
+ * there is no such process. */
+int cx_wait_exit(int i, int ms, int *code);
 
 /* REPORT TARGET PORT GROUPS (not extended) through iscsi: the status
  * (GOOD or else); the data into buf, its length into *len. */
