@@ -180,7 +180,12 @@ static void applied(void *arg, struct prk_pr_result *res, bool persist_failed)
 	struct own *o = a->own;
 	if (o) {
 		o->applying = false;
-		o->res = *res; /* taken */
+		/* Taken: the arrays of unit attentions and aborts are o's now,
+		 * so res is emptied, or the apply's own free after done would
+		 * release them under o (a double free when the command
+		 * completes). */
+		o->res = *res;
+		prk_pr_result_init(res);
 		o->have_res = true;
 		if (persist_failed) {
 			/* This node's copy is not durable: the command fails here. */
