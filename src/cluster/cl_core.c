@@ -378,8 +378,26 @@ static void start_round(struct prk_cl_core *c)
 		send_hello(c);
 }
 
+/* How long survivors hold completions after an applier left. A failed
+ * node's lease ran from a heartbeat sent before the failure, and the
+ * survivors' view comes at least detection_ns after it; a process that
+ * ended or left (it zeroes its gate first) needs only the margin. */
+static uint64_t departure_hold(const struct prk_cl_core *c, bool node_failure)
+{
+	uint64_t h = c->cfg.margin_ns;
+	if (node_failure) {
+		uint64_t full = c->cfg.lease_ns + c->cfg.margin_ns;
+		h = full > c->cfg.detection_ns ? full - c->cfg.detection_ns : 0;
+		if (h < c->cfg.margin_ns)
+			h = c->cfg.margin_ns;
+	}
+	if (c->cfg.qdevice)
+		h += c->cfg.qdevice_hold_ns;
+	return h;
+}
+
 void prk_cl_core_confchg(struct prk_cl_core *c, const struct prk_cl_member *m, size_t n,
-                         uint64_t now)
+                         bool node_failure, uint64_t now)
 {
 	if (c->state == PRK_CL_ST_FAILED)
 		return;
@@ -413,8 +431,7 @@ void prk_cl_core_confchg(struct prk_cl_core *c, const struct prk_cl_member *m, s
 	for (uint32_t i = 0; i < c->n_appliers;) {
 		uint32_t node = c->appliers[i];
 		if (prk_cl_view_find(&nv, node) < 0) {
-			uint64_t hold = now + c->cfg.lease_ns + c->cfg.margin_ns +
-			                (c->cfg.qdevice ? c->cfg.qdevice_hold_ns : 0);
+			uint64_t hold = now + departure_hold(c, node_failure);
 			if (c->synced && hold > c->hold_until)
 				c->hold_until = hold;
 			for (size_t k = 0; k < c->npend; k++)

@@ -49,6 +49,10 @@ struct prk_cl_core_cfg {
 	 * its lease) until qdevice takes it away, up to the device's timeout
 	 * plus failure detection after the split. */
 	uint64_t qdevice_hold_ns;
+	/* The least time between a node failure and the survivors' view
+	 * without it (Corosync's token + consensus timeouts): the failed
+	 * node's lease has been running out for that long already. */
+	uint64_t detection_ns;
 };
 
 /* What the core asks of the daemon. Each is called from inside a
@@ -96,9 +100,11 @@ struct prk_cl_core *prk_cl_core_new(const struct prk_cl_core_cfg *cfg,
                                     const struct prk_cl_core_ops *ops);
 void prk_cl_core_free(struct prk_cl_core *c);
 
-/* Corosync's inputs. members: sorted by (node, pid). */
+/* Corosync's inputs. members: sorted by (node, pid). node_failure: a
+ * member left because its node was lost (not because its process ended
+ * or left on a live node). */
 void prk_cl_core_confchg(struct prk_cl_core *c, const struct prk_cl_member *members, size_t n,
-                         uint64_t now);
+                         bool node_failure, uint64_t now);
 void prk_cl_core_quorum(struct prk_cl_core *c, bool quorate, uint64_t now);
 void prk_cl_core_deliver(struct prk_cl_core *c, uint32_t node, uint32_t pid, const uint8_t *msg,
                          size_t len, uint64_t now);

@@ -151,10 +151,12 @@ static void on_confchg(cpg_handle_t h, const struct cpg_name *group,
 	struct prk_cs *c = from_cpg(h);
 	struct prk_cs_member m[CPG_MEMBERS_MAX];
 	(void)group;
-	(void)left;
 	(void)joined;
 	if (!c || c->closing)
 		return;
+	for (size_t i = 0; i < n_left && c->ops.left; i++)
+		c->ops.left(c->arg, left[i].nodeid, left[i].pid,
+		            left[i].reason == CPG_REASON_NODEDOWN);
 	if (n > CPG_MEMBERS_MAX)
 		n = CPG_MEMBERS_MAX;
 	for (size_t i = 0; i < n; i++) {
@@ -286,6 +288,9 @@ static int read_cmap(struct prk_cs *c, char *err, size_t errlen)
 	if (cmap_get_uint32(h, "runtime.config.totem.token", &c->info.token_ms) != CS_OK &&
 	    cmap_get_uint32(h, "totem.token", &c->info.token_ms) != CS_OK)
 		c->info.token_ms = 3000;
+	if (cmap_get_uint32(h, "runtime.config.totem.consensus", &c->info.consensus_ms) != CS_OK &&
+	    cmap_get_uint32(h, "totem.consensus", &c->info.consensus_ms) != CS_OK)
+		c->info.consensus_ms = c->info.token_ms * 12 / 10;
 	cmap_finalize(h);
 	if (c->info.n_nodes == 0) {
 		set_err(err, errlen, "corosync has no nodelist (nodelist.node.N.nodeid)");

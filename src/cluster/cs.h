@@ -33,6 +33,10 @@ struct prk_cs_ops {
 	 * reconnects every second by itself; once back it reports a fresh
 	 * confchg and quorum. Any of the callbacks may be NULL. */
 	void (*down)(void *arg);
+	/* Before a confchg, once per member that left it: node_down when
+	 * Corosync lost the member's node (a failure found by the token
+	 * timeout), not when the process left or died on a live node. */
+	void (*left)(void *arg, uint32_t nodeid, uint32_t pid, bool node_down);
 };
 
 #define PRK_CS_MAX_NODES 64
@@ -44,6 +48,7 @@ struct prk_cs_info {
 	bool qdevice;                     /* quorum.device.model is set */
 	uint32_t qdevice_timeout_ms;      /* quorum.device.timeout (10000 when unset) */
 	uint32_t token_ms;                /* the totem token timeout in effect */
+	uint32_t consensus_ms;            /* the consensus timeout in effect */
 	uint32_t expected_votes;
 	bool quorate;
 };

@@ -470,7 +470,8 @@ static int parse_portals(struct ctx *x, json_object *v, struct prk_cfg *cfg)
 
 /* "cluster": {"name", "heartbeat_ms", "lease_ms", "departure_margin_ms"}.
  * The lease must outlast a few heartbeats, or a node would stop serving
- * between two renewals. */
+ * between two renewals. lease_ms 0 (absent): derived at start from
+ * Corosync's failure detection (daemon_cluster.c). */
 static int parse_cluster(struct ctx *x, json_object *o, struct prk_cfg_cluster *c)
 {
 	static const char *const keys[] = {"name", "heartbeat_ms", "lease_ms",
@@ -480,7 +481,7 @@ static int parse_cluster(struct ctx *x, json_object *o, struct prk_cfg_cluster *
 	if (get_obj(x, "cluster", o) || only_keys(x, "cluster", o, keys))
 		return -1;
 	*c = (struct prk_cfg_cluster){
-	    .enabled = true, .heartbeat_ms = 200, .lease_ms = 800, .margin_ms = 200};
+	    .enabled = true, .heartbeat_ms = 200, .lease_ms = 0, .margin_ms = 200};
 	snprintf(c->name, sizeof(c->name), "prkit");
 	if (json_object_object_get_ex(o, "name", &v)) {
 		if (get_str(x, "cluster.name", v, c->name, sizeof(c->name) - 6, true))
@@ -507,7 +508,7 @@ static int parse_cluster(struct ctx *x, json_object *o, struct prk_cfg_cluster *
 			return -1;
 		c->margin_ms = (unsigned)u;
 	}
-	if (c->lease_ms < 2 * c->heartbeat_ms)
+	if (c->lease_ms && c->lease_ms < 2 * c->heartbeat_ms)
 		return fail(x, "cluster.lease_ms",
 		            "%u ms: must be at least twice heartbeat_ms (%u ms), or the lease runs "
 		            "out between renewals",

@@ -68,9 +68,11 @@ struct prk_dcluster {
 	bool left;
 	struct held_read *reads;
 	size_t nreads, capreads;
+	bool node_failure; /* a member of the coming confchg left with its node */
 	struct link_state links[PRK_CL_MAX_NODES * MAX_LINKS];
 	size_t nlinks;
 	uint64_t serving_since;
+	unsigned lease_ms; /* configured, or derived from Corosync's timeouts */
 };
 
 static uint64_t now_ns(void)
@@ -511,9 +513,19 @@ static void cs_confchg(void *arg, const struct prk_cs_member *m, size_t n)
 	for (size_t i = 0; i < n && k < PRK_CL_MAX_NODES; i++)
 		mm[k++] = (struct prk_cl_member){.node = m[i].nodeid, .pid = m[i].pid};
 	prk_info("cluster: %zu member%s in the group", n, n == 1 ? "" : "s");
-	prk_cl_core_confchg(cl->core, mm, k, now_ns());
+	prk_cl_core_confchg(cl->core, mm, k, cl->node_failure, now_ns());
+	cl->node_failure = false;
 	refresh(cl);
 	sync_remote_ports(cl);
+}
+
+static void cs_left(void *arg, uint32_t node, uint32_t pid, bool node_down)
+{
+	struct prk_dcluster *cl = arg;
+	prk_info("cluster: node %u (pid %u) left the group: %s", node, pid,
+	         node_down ? "node failure" : "its prkitd ended or left");
+	if (node_down)
+		cl->node_failure = true;
 }
 
 static void cs_quorum(void *arg, bool quorate)
@@ -715,6 +727,7 @@ int prk_dcluster_start(struct daemon *d, char *err, size_t errlen)
 	snprintf(group, sizeof(group), "prkit-%s", d->cfg.cluster.name);
 	static const struct prk_cs_ops cs_ops = {.deliver = cs_deliver,
 	                                         .confchg = cs_confchg,
+	                                         .left = cs_left,
 	                                         .quorum = cs_quorum,
 	                                         .link = cs_link,
 	                                         .down = cs_down};
@@ -757,13 +770,33 @@ int prk_dcluster_start(struct daemon *d, char *err, size_t errlen)
 		         cl->info.n_nodes, PRK_CL_MAX_NODES);
 		goto fail;
 	}
+	/* Failure detection: the survivors' view comes token + consensus
+	 * after a node fails, and nothing is delivered meanwhile, so no lease
+	 * is renewed: a lease shorter than that stops every survivor too. */
+	uint64_t detection_ms = (uint64_t)cl->info.token_ms + cl->info.consensus_ms;
+	unsigned lease_ms = d->cfg.cluster.lease_ms;
+	if (!lease_ms)
+		lease_ms = (unsigned)(detection_ms + 800);
+	else if (lease_ms <= detection_ms + d->cfg.cluster.heartbeat_ms)
+		prk_warn(
+		    "cluster: lease_ms %u is not longer than Corosync's failure detection (token "
+		    "%u + consensus %u ms) plus a heartbeat: the surviving nodes will stop serving "
+		    "while a node failure is detected",
+		    lease_ms, cl->info.token_ms, cl->info.consensus_ms);
+	if (lease_ms < 2 * d->cfg.cluster.heartbeat_ms) {
+		snprintf(err, errlen,
+		         "cluster.lease_ms: %u ms: must be at least twice heartbeat_ms", lease_ms);
+		goto fail;
+	}
+	cl->lease_ms = lease_ms;
 	struct prk_cl_core_cfg cc = {
 	    .node = cl->info.local_nodeid,
 	    .pid = (uint32_t)getpid(),
 	    .n_configured = (uint32_t)cl->info.n_nodes,
 	    .qdevice = cl->info.qdevice,
 	    .heartbeat_ns = (uint64_t)d->cfg.cluster.heartbeat_ms * 1000000ull,
-	    .lease_ns = (uint64_t)d->cfg.cluster.lease_ms * 1000000ull,
+	    .lease_ns = (uint64_t)lease_ms * 1000000ull,
+	    .detection_ns = detection_ms * 1000000ull,
 	    .margin_ns = (uint64_t)d->cfg.cluster.margin_ms * 1000000ull,
 	    /* the device's timeout plus detection (token + consensus, 1.2 x
 	     * token) and as much again for qdevice's own reaction */
@@ -783,8 +816,10 @@ int prk_dcluster_start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cluster: cannot create its timer");
 		goto fail;
 	}
-	prk_info("cluster: node %u of %zu joins group %s%s", cl->info.local_nodeid,
-	         cl->info.n_nodes, group, cl->info.qdevice ? " (with a quorum device)" : "");
+	prk_info("cluster: node %u of %zu joins group %s%s; lease %u ms, failure detection %llu ms",
+	         cl->info.local_nodeid, cl->info.n_nodes, group,
+	         cl->info.qdevice ? " (with a quorum device)" : "", lease_ms,
+	         (unsigned long long)detection_ms);
 	/* Quorum and the first configuration change may already be known. */
 	prk_cl_core_quorum(cl->core, cl->info.quorate, now_ns());
 	refresh(cl);
@@ -872,6 +907,7 @@ json_object *prk_dcluster_status(struct daemon *d)
 	                       json_object_new_int64((int64_t)cl->info.n_nodes));
 	json_object_object_add(o, "quorum_device", json_object_new_boolean(cl->info.qdevice));
 	json_object_object_add(o, "epoch", json_object_new_int64((int64_t)s->epoch));
+	json_object_object_add(o, "lease_ms", json_object_new_int64(cl->lease_ms));
 	json_object_object_add(
 	    o, "lease_ms_left",
 	    json_object_new_int64(s->lease_until > now && cl->gate

@@ -23,7 +23,8 @@
 #define CL_MAX_NODES 3
 /* The cluster timing every node is configured with (cl_up). */
 #define CL_HEARTBEAT_MS 200
-#define CL_LEASE_MS 1000
+#define CL_LEASE_MS                                                                                \
+	3000 /* longer than failure detection (token + consensus), as prkitd derives it */
 #define CL_MARGIN_MS 200
 #define CL_TOKEN_MS 1000
 

@@ -83,6 +83,8 @@ struct sim {
 	size_t n_ops;
 	struct prk_cl_core_ops cops;
 	uint64_t completed_ok, failed_sends;
+	uint64_t lease_ns, detection_ns; /* node_start's configuration */
+	bool process_left;               /* the next confchg: a process ended, its node lives */
 };
 
 static struct sim S;
@@ -299,7 +301,7 @@ static void confchg(int comp)
 	members_of(comp, m, &n);
 	for (int k = 0; k < S.nn; k++)
 		if (S.n[k].alive && S.comp[k] == comp)
-			prk_cl_core_confchg(S.n[k].core, m, n, S.now);
+			prk_cl_core_confchg(S.n[k].core, m, n, !S.process_left, S.now);
 }
 
 static void quorum_all(void)
@@ -359,8 +361,9 @@ static void node_start(int k, uint32_t block_size)
 	                              .pid = n->pid,
 	                              .n_configured = (uint32_t)S.nn,
 	                              .heartbeat_ns = 200 * MS,
-	                              .lease_ns = 1000 * MS,
-	                              .margin_ns = 200 * MS};
+	                              .lease_ns = S.lease_ns ? S.lease_ns : 1000 * MS,
+	                              .margin_ns = 200 * MS,
+	                              .detection_ns = S.detection_ns};
 	S.cops.ctx = n;
 	n->core = prk_cl_core_new(&cfg, &S.cops);
 	assert_non_null(n->core);
@@ -375,7 +378,10 @@ static void sim_init(int nn, unsigned seed)
 	for (int c = 0; c < MAXN; c++)
 		while (S.qh[c] != S.qt[c])
 			free(S.q[c][S.qh[c]++ % 8192].msg);
+	uint64_t lease = S.lease_ns, detection = S.detection_ns;
 	memset(&S, 0, sizeof(S));
+	S.lease_ns = lease;
+	S.detection_ns = detection;
 	S.nn = nn;
 	S.rnd = seed;
 	S.now = 1000 * MS;
@@ -790,6 +796,50 @@ static void test_silent_node(void **state)
 	sim_free();
 }
 
+/* With failure detection taken into account: a node failure holds
+ * completions lease + margin - detection after the survivors' view; a
+ * process that ended on a live node only the margin. */
+static void hold_after(bool process_left, uint64_t want_min, uint64_t want_max)
+{
+	sim_init(3, 31);
+	for (int k = 0; k < 3; k++) /* the configuration of this case */
+		node_start(k, 512);
+	quorum_all();
+	confchg(0);
+	quiesce();
+	int split[MAXN] = {0, 0, 1};
+	S.process_left = process_left;
+	regroup(split);
+	S.process_left = false;
+	uint64_t t0 = S.now;
+	random_prout(0);
+	struct op *o = &S.ops[S.n_ops - 1];
+	while (!o->done && S.now - t0 < 5000 * MS) {
+		deliver_one(0);
+		for (int k = 0; k < 2; k++) {
+			flush_deferred(&S.n[k], true);
+			prk_cl_core_tick(S.n[k].core, S.now);
+		}
+		S.now += 10 * MS;
+	}
+	assert_true(o->done && o->ok);
+	assert_true(S.now - t0 >= want_min);
+	assert_true(S.now - t0 <= want_max);
+	sim_free();
+}
+
+static void test_hold_after_node_failure_counts_detection(void **state)
+{
+	(void)state;
+	S.lease_ns = 3000 * MS;
+	S.detection_ns = 2200 * MS;
+	hold_after(false, 1000 * MS, 1100 * MS); /* 3000 + 200 - 2200 */
+	S.lease_ns = 3000 * MS;
+	S.detection_ns = 2200 * MS;
+	hold_after(true, 200 * MS, 300 * MS); /* the margin */
+	S.lease_ns = S.detection_ns = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -801,6 +851,7 @@ int main(void)
 	    cmocka_unit_test(test_read_waits_for_stability),
 	    cmocka_unit_test(test_late_quorum_of_a_joiner),
 	    cmocka_unit_test(test_silent_node),
+	    cmocka_unit_test(test_hold_after_node_failure_counts_detection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

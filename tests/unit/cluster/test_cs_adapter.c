@@ -30,6 +30,8 @@ struct seen {
 	unsigned link_no;
 	bool link_up;
 	bool close_in_deliver;
+	int lefts, lefts_node_down;
+	int confchgs_at_left; /* confchgs seen when the last left came */
 };
 
 static void cb_deliver(void *arg, uint32_t nodeid, uint32_t pid, const uint8_t *msg, size_t len)
@@ -74,7 +76,17 @@ static void cb_down(void *arg)
 	s->downs++;
 }
 
-static const struct prk_cs_ops ops = {cb_deliver, cb_confchg, cb_quorum, cb_link, cb_down};
+static void cb_left(void *arg, uint32_t nodeid, uint32_t pid, bool node_down)
+{
+	struct seen *s = arg;
+	(void)nodeid;
+	(void)pid;
+	s->lefts++;
+	s->lefts_node_down += node_down;
+	s->confchgs_at_left = s->confchgs;
+}
+
+static const struct prk_cs_ops ops = {cb_deliver, cb_confchg, cb_quorum, cb_link, cb_down, cb_left};
 
 /* Runs the loop until cond(arg) holds (checked every 2 ms) or max_ms has
  * passed. A loop runs once, so each test makes its own. */
@@ -297,6 +309,32 @@ static void test_confchg_members_sorted(void **state)
 	prk_loop_free(l);
 }
 
+/* Node 3 was lost, node 2's process ended: two lefts, one a node
+ * failure, both reported before the configuration change. */
+static void confchg_with_left(cpg_handle_t h)
+{
+	struct cpg_name g = {.length = 1, .value = "g"};
+	struct cpg_address m[1] = {{1, 7, 0}};
+	struct cpg_address left[2] = {{3, 10, CPG_REASON_NODEDOWN}, {2, 5, CPG_REASON_PROCDOWN}};
+	fake.model.cpg_confchg_fn(h, &g, m, 1, left, 2, NULL, 0);
+}
+
+static void test_left_reasons(void **state)
+{
+	struct prk_loop *l = prk_loop_new();
+	struct seen s = {0};
+	(void)state;
+	struct prk_cs *c = open_ok(l, &s);
+	fake.on_dispatch = confchg_with_left;
+	fake_kick_cpg();
+	assert_true(run_until(l, got_confchg, &s, 1000));
+	assert_int_equal(s.lefts, 2);
+	assert_int_equal(s.lefts_node_down, 1);
+	assert_int_equal(s.confchgs_at_left, 0);
+	prk_cs_close(c);
+	prk_loop_free(l);
+}
+
 static void kick_vq(void)
 {
 	uint64_t one = 1;
@@ -441,6 +479,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_queue_bounded, setup),
 	    cmocka_unit_test_setup(test_close_inside_deliver, setup),
 	    cmocka_unit_test_setup(test_confchg_members_sorted, setup),
+	    cmocka_unit_test_setup(test_left_reasons, setup),
 	    cmocka_unit_test_setup(test_quorum_repeat_not_reported, setup),
 	    cmocka_unit_test_setup(test_lost_connection_reconnects, setup),
 	    cmocka_unit_test_setup(test_link_change_reported_once, setup),

@@ -173,7 +173,7 @@ static void test_cluster_section(void **state)
 	assert_true(cfg.cluster.enabled);
 	assert_string_equal(cfg.cluster.name, "prkit");
 	assert_int_equal(cfg.cluster.heartbeat_ms, 200);
-	assert_int_equal(cfg.cluster.lease_ms, 800);
+	assert_int_equal(cfg.cluster.lease_ms, 0); /* derived at start */
 	assert_int_equal(cfg.cluster.margin_ms, 200);
 	prk_cfg_free(&cfg);
 	assert_int_equal(parse_cluster(", \"cluster\": {\"name\": \"db-1\", \"heartbeat_ms\": 100,"
