@@ -227,8 +227,12 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	b->on_done = done;
 	b->on_done_arg = arg;
 	b->waiting = 1; /* held while walking the connections */
+	/* except is NULL on the cluster nodes that did not receive the PR
+	 * OUT (lu.h, prk_lu_event_apply): no nexus of theirs sent it, so
+	 * every task they abort was aborted by another I_T nexus (abort.c
+	 * reads a NULL `by` that way). */
 	struct prk_abort a = {.what = "PREEMPT AND ABORT",
-	                      .by = except->nx,
+	                      .by = except ? except->nx : NULL,
 	                      .lu = lu,
 	                      .sets = sets,
 	                      .n_sets = n,

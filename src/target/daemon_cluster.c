@@ -641,6 +641,11 @@ static void hook_event(void *ctx, struct prk_lu *lu, enum prk_lu_event_kind kind
 {
 	struct prk_dlu *x = ctx;
 	struct prk_dcluster *cl = x->d->cl;
+	/* The LU keeps its hooks after prk_dcluster_stop: the nexus losses
+	 * of the connections closed at shutdown come after it, with nothing
+	 * left to replicate them to. */
+	if (!cl)
+		return;
 	struct prk_cl_event ev = {.kind = (uint8_t)kind};
 	memcpy(ev.naa, prk_lu_naa(lu), 16);
 	if (nx)

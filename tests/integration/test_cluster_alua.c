@@ -5,7 +5,8 @@
  *                    all active/optimized; node 3 crashes: through nodes
  *                    1 and 2, its group turns unavailable (the time from
  *                    the kill is printed) and theirs stay as they were;
- *   link_failure     two knet links per node: link 1 of node 3 cut in the
+ *   link_failure     two knet links per node, each listed up for every
+ *                    peer by every node; link 1 of node 3 cut in the
  *                    switch is shown down on node 1 by `prkit target
  *                    cluster --json`, and nothing else changes (three
  *                    members, every node serving, a PR OUT through node 3
@@ -200,6 +201,23 @@ static void test_link_failure(void **state)
 	assert_int_equal(
 	    h_prout(a, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, K1, 0, 0),
 	    SCSI_STATUS_GOOD);
+	/* Every node lists both links of every peer, up (they may still be
+	 * coming up right after the start). */
+	for (uint64_t t = h_now_ms();;) {
+		int missing = 0;
+		for (int i = 1; i <= 3; i++) {
+			json_object *v = view(i);
+			for (int j = 1; j <= 3; j++)
+				for (int l = 0; l < 2; l++)
+					missing += j != i && cx_link_state(v, j, l) != 1;
+			json_object_put(v);
+		}
+		if (!missing)
+			break;
+		if (h_now_ms() - t > 10000)
+			fail_msg("%d peer links are not listed up after 10 s", missing);
+		sleep_ms(200);
+	}
 	json_object *c = view(1);
 	print_message("# before: node 3's links as node 1 shows them: link 0 %d, link 1 %d "
 	              "(1 up, 0 down, -1 not listed)\n",

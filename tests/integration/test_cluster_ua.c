@@ -12,6 +12,9 @@
  *   - node 3 crashes and restarts once more: X's nexus on node 3 does not
  *     get the 2A/05 it already reported again (the report was replicated
  *     to the peers, which handed the state back).
+ * And PREEMPT AND ABORT through node 1 of a key registered through node
+ * 2: the victim's nexus reports 2A/05 once, nodes 2 and 3 keep serving,
+ * and node 2 stops cleanly afterwards.
  * (The brief named this condition 2A/03; 2A/03 is RESERVATIONS PREEMPTED,
  * for a reservation holder, while X only held a registration: SPC-4's
  * PREEMPT queues REGISTRATIONS PREEMPTED, 2A/05.) */
@@ -150,12 +153,50 @@ static void test_ua_across_restart(void **state)
 	cl_failed = false;
 }
 
+/* PREEMPT AND ABORT through node 1 of a key registered through node 2:
+ * every node runs the abort barrier for its own nexuses, the sender and
+ * the others alike. The victim's nexus on node 2 reports 2A/05 once;
+ * nodes 2 and 3 keep serving; node 2 then stops cleanly (exit status 0)
+ * with the victim still logged in (its nexus loss comes after the
+ * cluster is stopped). */
+static void test_preempt_and_abort_elsewhere(void **state)
+{
+	(void)state;
+	cl_failed = true;
+	struct iscsi_context *v = cl_login_clear(2, INIX, 7);
+	struct iscsi_context *a = cl_login_clear(1, INI1, 1);
+	assert_int_equal(
+	    h_prout(v, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, KX, 0, 0),
+	    SCSI_STATUS_GOOD);
+	assert_int_equal(
+	    h_prout(a, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, K1, 0, 0),
+	    SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_RESERVE,
+	                         SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, K1, 0, 0, 0),
+	                 SCSI_STATUS_GOOD);
+	assert_int_equal(h_prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT_AND_ABORT,
+	                         SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, K1, KX, 0, 0),
+	                 SCSI_STATUS_GOOD);
+	int uas[8], n;
+	n = collect_uas(v, "the victim on node 2 after PREEMPT AND ABORT", uas);
+	assert_int_equal(count(uas, n, ASCQ_REGISTRATIONS_PREEMPTED), 1);
+	assert_int_equal(h_tur(v, 0), SCSI_STATUS_GOOD);
+	for (int i = 2; i <= 3; i++)
+		if (!cl_wait_state(i, "serving", 1000))
+			fail_msg("node %d does not serve after the PREEMPT AND ABORT", i);
+	assert_int_equal(cl_stop(2), 0);
+	iscsi_destroy_context(v);
+	h_logout(a);
+	cl_failed = false;
+}
+
 int main(void)
 {
 	if (cl_skip_all())
 		return 0;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_ua_across_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_preempt_and_abort_elsewhere, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
