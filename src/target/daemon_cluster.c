@@ -544,8 +544,8 @@ static void cs_link(void *arg, uint32_t node, unsigned link, bool up)
 	/* A link is a cable: losing one while another carries the totem
 	 * changes nothing else; losing all is a node failure (confchg). */
 	if (!up)
-		prk_warn("cluster: link %u to node %u is down (link failure; the node stays a "
-		         "member while another link works)",
+		prk_warn("cluster: link %u to node %u is down (a link failure while another link "
+		         "works; with none left the node is lost and leaves the view)",
 		         link, node);
 	for (size_t i = 0; i < cl->nlinks; i++)
 		if (cl->links[i].node == node && cl->links[i].link == link) {
@@ -844,7 +844,10 @@ void prk_dcluster_stop(struct daemon *d)
 	if (cl->cs)
 		prk_cs_close(cl->cs);
 	cl->cs = NULL;
-	/* Held reads still belong to their LU: fail them. */
+	/* Commands waiting for the cluster end now (NOT READY 04/0C): the
+	 * core fails them as a node leaving the primary view does. */
+	if (cl->core)
+		prk_cl_core_down(cl->core, now_ns());
 	for (size_t i = 0; i < cl->nreads; i++)
 		prk_lu_cmd_fail(cl->reads[i].lu, cl->reads[i].cmd, PRK_SK_NOT_READY,
 		                PRK_ASC_LU_NOT_ACCESSIBLE_UNAVAILABLE);
@@ -852,10 +855,16 @@ void prk_dcluster_stop(struct daemon *d)
 	struct prk_cl_core *core = cl->core;
 	cl->core = NULL;
 	prk_cl_core_free(core);
-	for (size_t i = 0; i < d->n_lus; i++)
-		prk_lu_set_gate(d->lus[i]->lu, NULL);
 	free(cl);
 	d->cl = NULL;
+	/* No cluster hook may run after this (a connection closed during
+	 * shutdown reports a nexus loss), and nothing is served any more:
+	 * the standalone hooks, and a gate that stays shut. */
+	static const uint64_t shut = 0;
+	for (size_t i = 0; i < d->n_lus; i++) {
+		prk_daemon_lu_set_hooks(d, d->lus[i]);
+		prk_lu_set_gate(d->lus[i]->lu, &shut);
+	}
 }
 
 /* ---- the record header ---- */
