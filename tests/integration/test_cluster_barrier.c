@@ -142,6 +142,7 @@ static struct {
 	bool tearing_down;
 	/* over all rounds */
 	long good, good_late, conflict, aborted, silent;
+	uint64_t *lat_ns; /* PREEMPT AND ABORT latency of each round */
 } R;
 
 static void note_violation(const char *fmt, ...)
@@ -402,6 +403,7 @@ static int teardown(void **state)
 	free(R.issued);
 	free(R.snap);
 	free(R.after);
+	free(R.lat_ns);
 	return 0;
 }
 
@@ -435,7 +437,8 @@ static void test_barrier_across_nodes(void **state)
 	    h_prout_past_ua(R.p, 0, SCSI_PERSISTENT_RESERVE_RESERVE, T_WE_RO, KEY_P, 0),
 	    SCSI_STATUS_GOOD);
 
-	uint64_t *lat = calloc((size_t)rounds, sizeof(*lat));
+	/* In R, so that teardown frees it when an assertion ends the test. */
+	uint64_t *lat = R.lat_ns = calloc((size_t)rounds, sizeof(*lat));
 	assert_non_null(lat);
 	uint64_t t0 = now_ns();
 	for (int r = 0; r < rounds; r++)
@@ -455,7 +458,6 @@ static void test_barrier_across_nodes(void **state)
 	/* The victims did get stopped by the reservation (else check 1 could
 	 * not have failed). */
 	assert_true(R.conflict > 0);
-	free(lat);
 	close(R.fd);
 	h_logout(R.p);
 	R.p = NULL;
