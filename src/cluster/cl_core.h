@@ -50,8 +50,8 @@ struct prk_cl_core_cfg {
 	 * plus failure detection after the split. */
 	uint64_t qdevice_hold_ns;
 	/* The least time between a node failure and the survivors' view
-	 * without it (Corosync's token + consensus timeouts): the failed
-	 * node's lease has been running out for that long already. */
+	 * without it (Corosync's token timeout): the failed node's lease has
+	 * been running out for at least that long already. */
 	uint64_t detection_ns;
 };
 
