@@ -550,7 +550,14 @@ static void on_link_poll(void *arg)
 			if (st.link_status[l].connected)
 				up |= (uint8_t)(1u << l);
 		}
-		if (c->links_known) {
+		/* The first poll reports the state of every enabled link, so that
+		 * the layer above knows the links that were up before it started;
+		 * later polls report changes. */
+		if (!c->links_known) {
+			for (unsigned l = 0; l < LINKS && !c->closing; l++)
+				if (((en >> l) & 1) && c->ops.link)
+					c->ops.link(c->arg, id, l, (up >> l) & 1);
+		} else {
 			uint8_t changed =
 			    (uint8_t)((up ^ c->link_up[i]) & (en | c->link_enabled[i]));
 			for (unsigned l = 0; l < LINKS && !c->closing; l++) {

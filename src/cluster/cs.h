@@ -27,7 +27,7 @@ struct prk_cs_ops {
 	 * changes only. */
 	void (*quorum)(void *arg, bool quorate);
 	/* A knet link to a peer went up or down (libcfg polled every 250 ms;
-	 * the first poll only learns the state and reports nothing). */
+	 * the first poll reports every enabled link's state, later ones changes). */
 	void (*link)(void *arg, uint32_t nodeid, unsigned link_no, bool up);
 	/* The connection to corosync was lost (it died). The adapter
 	 * reconnects every second by itself; once back it reports a fresh
