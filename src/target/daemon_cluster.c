@@ -180,7 +180,11 @@ static void applied(void *arg, struct prk_pr_result *res, bool persist_failed)
 	struct own *o = a->own;
 	if (o) {
 		o->applying = false;
-		o->res = *res; /* taken */
+		/* Taken: the caller frees *res after this returns, so leave
+		 * it empty (a shallow copy alone would free the arrays twice
+		 * once the command completes). */
+		o->res = *res;
+		prk_pr_result_init(res);
 		o->have_res = true;
 		if (persist_failed) {
 			/* This node's copy is not durable: the command fails here. */
@@ -624,6 +628,10 @@ static void hook_event(void *ctx, struct prk_lu *lu, enum prk_lu_event_kind kind
 {
 	struct prk_dlu *x = ctx;
 	struct prk_dcluster *cl = x->d->cl;
+	/* At shutdown the connections close after the cluster stopped: the
+	 * peers learn of this node's departure from Corosync instead. */
+	if (!cl)
+		return;
 	struct prk_cl_event ev = {.kind = (uint8_t)kind};
 	memcpy(ev.naa, prk_lu_naa(lu), 16);
 	if (nx)
@@ -640,6 +648,8 @@ static void hook_event(void *ctx, struct prk_lu *lu, enum prk_lu_event_kind kind
 static void hook_ua_consumed(void *ctx, struct prk_lu *lu, const struct prk_nexus *nx, uint16_t asc)
 {
 	struct prk_dlu *x = ctx;
+	if (!x->d->cl)
+		return; /* stopping, as in hook_event */
 	struct prk_cl_ua u = {.asc = asc};
 	memcpy(u.naa, prk_lu_naa(lu), 16);
 	wire_nexus(&u.nx, nx);
@@ -649,6 +659,8 @@ static void hook_ua_consumed(void *ctx, struct prk_lu *lu, const struct prk_nexu
 static void hook_nexus_first(void *ctx, struct prk_lu *lu, const struct prk_nexus *nx)
 {
 	struct prk_dlu *x = ctx;
+	if (!x->d->cl)
+		return; /* stopping, as in hook_event */
 	struct prk_cl_ua u = {0};
 	memcpy(u.naa, prk_lu_naa(lu), 16);
 	wire_nexus(&u.nx, nx);
