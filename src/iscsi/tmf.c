@@ -227,8 +227,10 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	b->on_done = done;
 	b->on_done_arg = arg;
 	b->waiting = 1; /* held while walking the connections */
+	/* except is NULL on a cluster node that did not receive the PR OUT
+	 * (prk_lu_event_apply): no local nexus caused the abort there. */
 	struct prk_abort a = {.what = "PREEMPT AND ABORT",
-	                      .by = except->nx,
+	                      .by = except ? except->nx : NULL,
 	                      .lu = lu,
 	                      .sets = sets,
 	                      .n_sets = n,
