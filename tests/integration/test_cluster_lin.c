@@ -3,8 +3,8 @@
  * Six initiators (two per node, each with its own name and ISID, so six
  * I_T nexuses) send random PR commands to the shared LU at the same time,
  * one thread each: REGISTER and REGISTER AND IGNORE EXISTING KEY with
- * their own keys, RESERVE and RELEASE (types 1, 3, 5, 6), PREEMPT of
- * another's key, now and then a CLEAR, and often PR IN (READ KEYS, READ
+ * their own keys, RESERVE and RELEASE (types 1, 3, 5, 6), PREEMPT (and
+ * PREEMPT AND ABORT) of another's key, now and then a CLEAR, and often PR IN (READ KEYS, READ
  * RESERVATION, READ FULL STATUS: the reads are what make the check
  * strong). Meanwhile the test kills a node (prkitd and Corosync, SIGKILL)
  * and restarts it, then cuts another node off the cluster network and
@@ -379,8 +379,11 @@ static void one(struct ini *in)
 	} else if (r < 91) {
 		prout(in, PRK_PROUT_RELEASE, type, my_key(in), 0);
 	} else if (r < 99) {
+		/* A third of them PREEMPT AND ABORT: the same for the PR state,
+		 * but every other node runs its abort barrier for it. */
 		int other = (in->k + 1 + (int)pick(in, N_INI - 1)) % N_INI;
-		prout(in, PRK_PROUT_PREEMPT, type, my_key(in), key_of(other, pick(in, 2)));
+		uint8_t sa = pick(in, 3) ? PRK_PROUT_PREEMPT : PRK_PROUT_PREEMPT_AND_ABORT;
+		prout(in, sa, type, my_key(in), key_of(other, pick(in, 2)));
 	} else {
 		prout(in, PRK_PROUT_CLEAR, 0, my_key(in), 0);
 	}
