@@ -662,6 +662,8 @@ static void hook_event(void *ctx, struct prk_lu *lu, enum prk_lu_event_kind kind
 static void hook_ua_consumed(void *ctx, struct prk_lu *lu, const struct prk_nexus *nx, uint16_t asc)
 {
 	struct prk_dlu *x = ctx;
+	if (!x->d->cl)
+		return; /* stopping, as in hook_event */
 	struct prk_cl_ua u = {.asc = asc};
 	memcpy(u.naa, prk_lu_naa(lu), 16);
 	wire_nexus(&u.nx, nx);
@@ -671,6 +673,8 @@ static void hook_ua_consumed(void *ctx, struct prk_lu *lu, const struct prk_nexu
 static void hook_nexus_first(void *ctx, struct prk_lu *lu, const struct prk_nexus *nx)
 {
 	struct prk_dlu *x = ctx;
+	if (!x->d->cl)
+		return; /* stopping, as in hook_event */
 	struct prk_cl_ua u = {0};
 	memcpy(u.naa, prk_lu_naa(lu), 16);
 	wire_nexus(&u.nx, nx);
