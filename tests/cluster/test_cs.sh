@@ -102,7 +102,7 @@ done
 echo "# up -> 3 quorate corosyncs: $(($(now) - t_up)) ms"
 
 for i in 1 2 3; do
-	ip netns exec "prkc-n$i" "$probe" prkit-test --send 2000 --wait-members 3 \
+	ip netns exec "$TOPO_NS-n$i" "$probe" prkit-test --send 2000 --wait-members 3 \
 		>"$(out $i)" 2>"$work/p$i.err" </dev/null &
 	topo_record "$work" "p$i" $!
 	disown $! 2>/dev/null
@@ -245,7 +245,7 @@ for i in 1 2; do
 	topo_qdevice_start "$work" "$i" >/dev/null || exit 1
 done
 for i in 1 2; do
-	ip netns exec "prkc-n$i" "$probe" prkit-test >"$(out $i)" 2>"$work/p$i.err" </dev/null &
+	ip netns exec "$TOPO_NS-n$i" "$probe" prkit-test >"$(out $i)" 2>"$work/p$i.err" </dev/null &
 	topo_record "$work" "p$i" $!
 	disown $! 2>/dev/null
 done

@@ -20,10 +20,16 @@
 # "PID STARTTIME", and down kills only those (the start time guards against a
 # recycled PID). Namespaces are machine-wide: one topology at a time.
 
-TOPO_NS=prkc
+# The names a topology takes in the machine-wide places (namespaces, the
+# root namespace's front veths and their network) can be set from the
+# environment, so that a benchmark may run beside the tests' topology:
+# TOPO_NS (namespace prefix), TOPO_FRONT (front /16), TOPO_FDEV (prefix of
+# the front veths in the root namespace). The claim (exit 3) is per TOPO_NS.
+TOPO_NS=${TOPO_NS:-prkc}
 TOPO_NET0=10.99.0
 TOPO_NET1=10.99.1
-TOPO_FRONT=10.98
+TOPO_FRONT=${TOPO_FRONT:-10.98}
+TOPO_FDEV=${TOPO_FDEV:-f}
 TOPO_QNETD_IP=10.99.0.250
 TOPO_QD_TIMEOUT=${TOPO_QD_TIMEOUT:-2000}
 
@@ -204,6 +210,9 @@ TOPO_N=$n
 TOPO_LINKS=$links
 TOPO_TOKEN=$token
 TOPO_QDEVICE=$qdevice
+TOPO_NS=$TOPO_NS
+TOPO_FRONT=$TOPO_FRONT
+TOPO_FDEV=$TOPO_FDEV
 EOF
 	ip -n "$ns" link set lo up
 	ip -n "$ns" link add br0 type bridge && ip -n "$ns" link set br0 up || return 1
@@ -226,8 +235,9 @@ EOF
 		fi
 		# The front network: the test process in the root namespace
 		# reaches node i's prkitd at $TOPO_FRONT.i.2.
-		topo_veth "f$i" "" front "$ns" || return 1
-		ip addr add "$TOPO_FRONT.$i.1/24" dev "f$i" && ip link set "f$i" up || return 1
+		topo_veth "$TOPO_FDEV$i" "" front "$ns" || return 1
+		ip addr add "$TOPO_FRONT.$i.1/24" dev "$TOPO_FDEV$i" &&
+			ip link set "$TOPO_FDEV$i" up || return 1
 		ip -n "$ns" addr add "$TOPO_FRONT.$i.2/24" dev front
 		ip -n "$ns" link set front up
 		mkdir -p "$work/n$i" || return 1
@@ -402,7 +412,7 @@ topo_down()
 			. "$work/topo.env"
 			for ((i = 1; i <= TOPO_N; i++)); do
 				ip netns del "$TOPO_NS-n$i" 2>/dev/null
-				ip link del "f$i" 2>/dev/null
+				ip link del "$TOPO_FDEV$i" 2>/dev/null
 			done
 			ip netns del "$TOPO_NS-q" 2>/dev/null
 			ip netns del "$TOPO_NS-sw" 2>/dev/null
