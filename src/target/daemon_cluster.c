@@ -73,6 +73,8 @@ struct prk_dcluster {
 	size_t nlinks;
 	uint64_t serving_since;
 	unsigned lease_ms; /* configured, or derived from Corosync's timeouts */
+	bool gate_was_open;
+	uint64_t lease_lapses; /* leases that ran out while serving */
 };
 
 static uint64_t now_ns(void)
@@ -566,11 +568,33 @@ static void cs_down(void *arg)
 	refresh(cl);
 }
 
+/* A lease that lapses while the node thinks it serves (its own
+ * heartbeats were not delivered in time: a starved process, a ring being
+ * re-formed) closes the gate without any state change: say so, once per
+ * lapse, and count it, or the NOT READY answers would be unexplained. */
+static void watch_lease(struct prk_dcluster *cl, uint64_t now)
+{
+	bool serving = prk_cl_core_state(cl->core) == PRK_CL_ST_SERVING;
+	bool open = cl->gate > now;
+	if (serving && cl->gate_was_open && !open) {
+		cl->lease_lapses++;
+		prk_warn(
+		    "cluster: node %u's lease lapsed (no heartbeat of its own delivered for %u "
+		    "ms): data commands get NOT READY until the next one",
+		    cl->info.local_nodeid, cl->lease_ms);
+	} else if (serving && !cl->gate_was_open && open && cl->lease_lapses) {
+		prk_info("cluster: node %u's lease renewed: serving again", cl->info.local_nodeid);
+	}
+	cl->gate_was_open = open;
+}
+
 static void on_tick(void *arg)
 {
 	struct prk_dcluster *cl = arg;
-	prk_cl_core_tick(cl->core, now_ns());
+	uint64_t now = now_ns();
+	prk_cl_core_tick(cl->core, now);
 	refresh(cl);
+	watch_lease(cl, now);
 }
 
 /* ---- the LU hooks ---- */
@@ -930,6 +954,7 @@ json_object *prk_dcluster_status(struct daemon *d)
 	json_object_object_add(o, "quorum_device", json_object_new_boolean(cl->info.qdevice));
 	json_object_object_add(o, "epoch", json_object_new_int64((int64_t)s->epoch));
 	json_object_object_add(o, "lease_ms", json_object_new_int64(cl->lease_ms));
+	json_object_object_add(o, "lease_lapses", json_object_new_int64((int64_t)cl->lease_lapses));
 	json_object_object_add(
 	    o, "lease_ms_left",
 	    json_object_new_int64(s->lease_until > now && cl->gate

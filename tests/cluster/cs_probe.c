@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 		                "[--size BYTES]\n");
 		return 2;
 	}
-	for (int i = 2; i < argc; i++) {
+	for (int i = 2; i < argc; i += 2) { /* option, value */
 		if (i + 1 >= argc) {
 			fprintf(stderr, "cs_probe: %s needs a value\n", argv[i]);
 			return 2;
@@ -237,7 +237,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cs_probe: bad option %s %s\n", argv[i], argv[i + 1]);
 			return 2;
 		}
-		i++;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	p.lat[0] = calloc(LAT_MAX, sizeof(uint32_t));

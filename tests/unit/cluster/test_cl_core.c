@@ -763,6 +763,21 @@ static void test_late_quorum_of_a_joiner(void **state)
 	sim_free();
 }
 
+/* Nodes 1 and 2 run (10 ms steps) until o completes, at most 5 s after t0;
+ * it must have completed, with GOOD. */
+static void run_nodes_1_2_until_done(struct op *o, uint64_t t0)
+{
+	while (!o->done && S.now - t0 < 5000 * MS) {
+		deliver_one(0);
+		for (int k = 0; k < 2; k++) {
+			flush_deferred(&S.n[k], true);
+			prk_cl_core_tick(S.n[k].core, S.now);
+		}
+		S.now += 10 * MS;
+	}
+	assert_true(o->done && o->ok);
+}
+
 /* A node whose prkitd stops (its Corosync keeps it in the view) blocks
  * completions no longer than lease + margin after its last heartbeat. */
 static void test_silent_node(void **state)
@@ -776,15 +791,7 @@ static void test_silent_node(void **state)
 	random_prout(0);
 	assert_int_equal(S.n_ops, before + 1);
 	struct op *o = &S.ops[S.n_ops - 1];
-	while (!o->done && S.now - t0 < 5000 * MS) {
-		deliver_one(0);
-		for (int k = 0; k < 2; k++) {
-			flush_deferred(&S.n[k], true);
-			prk_cl_core_tick(S.n[k].core, S.now);
-		}
-		S.now += 10 * MS;
-	}
-	assert_true(o->done && o->ok);
+	run_nodes_1_2_until_done(o, t0);
 	if (getenv("CL_SIM_LOG"))
 		fprintf(stderr, "silent: done after %llu ms\n",
 		        (unsigned long long)((S.now - t0) / MS));
@@ -814,15 +821,7 @@ static void hold_after(bool process_left, uint64_t want_min, uint64_t want_max)
 	uint64_t t0 = S.now;
 	random_prout(0);
 	struct op *o = &S.ops[S.n_ops - 1];
-	while (!o->done && S.now - t0 < 5000 * MS) {
-		deliver_one(0);
-		for (int k = 0; k < 2; k++) {
-			flush_deferred(&S.n[k], true);
-			prk_cl_core_tick(S.n[k].core, S.now);
-		}
-		S.now += 10 * MS;
-	}
-	assert_true(o->done && o->ok);
+	run_nodes_1_2_until_done(o, t0);
 	assert_true(S.now - t0 >= want_min);
 	assert_true(S.now - t0 <= want_max);
 	sim_free();
