@@ -16,6 +16,7 @@
 
 #include "prkit/pr.h"
 #include "prkit/scsi_sense.h"
+#include "prkit/scsi_xcopy.h"
 
 struct prk_bs;
 
@@ -102,6 +103,8 @@ const char *prk_lu_alua_state_name(unsigned state);
 /* The reverse; 0, or -1 for an unknown name. */
 int prk_lu_alua_state_parse(const char *name, enum prk_lu_alua_state *out);
 
+#define PRK_LU_SENSE_MAX 96 /* = PRK_XCOPY_SENSE_MAX */
+
 struct prk_lu_cmd {
 	/* in */
 	const struct prk_nexus *nx;
@@ -115,8 +118,9 @@ struct prk_lu_cmd {
 	/* out */
 	uint8_t status; /* enum prk_status */
 	/* Fixed format (18 bytes), or descriptor format (up to 28 bytes) when
-	 * the control mode page's D_SENSE bit is set. */
-	uint8_t sense[PRK_SENSE_DESC_MAX_LEN];
+	 * the control mode page's D_SENSE bit is set; COPY ABORTED sense of an
+	 * EXTENDED COPY is longer (it carries the failing CSCD's sense). */
+	uint8_t sense[PRK_LU_SENSE_MAX];
 	uint8_t sense_len;    /* 0 when no sense data */
 	uint8_t *data_in;     /* malloc'ed by the LU; the transport frees it */
 	uint32_t data_in_len; /* bytes of data-in (<= edtl) */
@@ -352,6 +356,50 @@ void prk_lu_set_port_groups(struct prk_lu *lu, const struct prk_lu_port_groups *
 /* A port group's state changed: queues 2A/06 ASYMMETRIC ACCESS STATE
  * CHANGED for every I_T nexus of the LU. */
 void prk_lu_alua_changed(struct prk_lu *lu);
+
+/* ---- Third-party copy: EXTENDED COPY and RECEIVE COPY RESULTS ----
+ * The copy manager lives above the LU (src/copy): it needs the other LUs
+ * of the target. The LU runs its own checks on the command (unit
+ * attentions, ALUA, the serving gate, the PR access check, the CDB's
+ * service action) and hands it to the hook, which completes it exactly
+ * once, now or later, with prk_lu_copy_reply / prk_lu_copy_sense /
+ * prk_lu_cmd_fail / prk_lu_copy_fail_field. Until then it counts in
+ * prk_lu_inflight. Without hooks both opcodes are unsupported (20/00),
+ * INQUIRY's 3PC bit is 0, VPD 8Fh is absent and REPORT SUPPORTED
+ * OPERATION CODES does not list them. */
+struct prk_lu_copy_hooks {
+	void *ctx;
+	void (*xcopy)(void *ctx, struct prk_lu *lu, struct prk_lu_cmd *cmd);
+	void (*rcr)(void *ctx, struct prk_lu *lu, struct prk_lu_cmd *cmd);
+	/* The transport aborts cmd (an EXTENDED COPY the hook holds): stop
+	 * early. The hook still completes cmd once (its status is discarded). */
+	void (*cancel)(void *ctx, struct prk_lu *lu, struct prk_lu_cmd *cmd);
+	/* What VPD 8Fh and the 3PC bit report (must outlive the LU). */
+	const struct prk_xcopy_opparams *params;
+	/* The copy manager's I_T nexus, for VPD 8Fh's descriptor C001h
+	 * (NULL: none). */
+	const struct prk_tid *cm_tid;
+	uint16_t cm_rtpi;
+};
+/* h NULL: no third-party copy on this LU. */
+void prk_lu_set_copy_hooks(struct prk_lu *lu, const struct prk_lu_copy_hooks *h);
+/* The transport aborts a command that is inside the LU (ABORT TASK, a
+ * TMF, the PREEMPT AND ABORT barrier, nexus loss). A command a copy hook
+ * holds is cancelled through it; for any other command nothing happens
+ * (it completes as it would). */
+void prk_lu_cancel(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* Completions for the copy hooks: GOOD with data-in (len bytes of buf,
+ * truncated to alloc, the CDB's ALLOCATION LENGTH); CHECK CONDITION with
+ * ready-made sense bytes (truncated to PRK_LU_SENSE_MAX); ILLEGAL REQUEST
+ * from a decoder's field error. */
+void prk_lu_copy_reply(struct prk_lu *lu, struct prk_lu_cmd *cmd, const void *buf, size_t len,
+                       size_t alloc);
+void prk_lu_copy_sense(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint8_t status,
+                       const uint8_t *sense, size_t len);
+void prk_lu_copy_fail_field(struct prk_lu *lu, struct prk_lu_cmd *cmd,
+                            const struct prk_field_err *e);
+/* The LU's control mode page D_SENSE bit: which sense format to build. */
+bool prk_lu_d_sense(const struct prk_lu *lu);
 
 /* Commands submitted and not yet completed. */
 unsigned prk_lu_inflight(const struct prk_lu *lu);
