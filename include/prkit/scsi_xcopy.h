@@ -210,6 +210,11 @@ struct prk_xcopy_failed {
 	uint8_t sense[PRK_XCOPY_SENSE_MAX];
 };
 size_t prk_rcr_failed_encode(const struct prk_xcopy_failed *f, uint8_t *buf, size_t cap);
+/* -1 when shorter than the 60-byte header or when AVAILABLE DATA is below 56
+ * (SPC-4 6.23: AVAILABLE DATA 0 means the copy manager holds no details;
+ * that answer is 4 zero bytes, which the copy manager writes itself). Sense
+ * data cut by the allocation length or longer than PRK_XCOPY_SENSE_MAX is
+ * kept as far as it goes. */
 int prk_rcr_failed_decode(const uint8_t *buf, size_t len, struct prk_xcopy_failed *out);
 
 /* ---- COPY ABORTED sense data ----
@@ -228,21 +233,33 @@ struct prk_xcopy_abort {
 	bool from_dst; /* cscd_sense came from the destination (else the source) */
 	uint8_t cscd_sense_len;
 	uint8_t cscd_sense[PRK_SENSE_FIXED_LEN + 14];
+	/* Added after the interface commit (SPC-4 5.17.7.4):
+	 * cscd_status: the status the CSCD returned, forwarded with its sense
+	 * (0 = CHECK CONDITION when cscd_sense_len > 0, nothing forwarded
+	 * otherwise); RESERVATION CONFLICT (18h) is forwarded as a status byte
+	 * without sense data. has_info/info: the INFORMATION field, the
+	 * failing segment's residual (destination blocks for a block
+	 * destination), set only when some of that segment's data was
+	 * written. */
+	uint8_t cscd_status;
+	bool has_info;
+	uint64_t info;
 };
 /* Fixed (desc = false) or descriptor format; writes at most cap bytes and
  * returns the full length (at most PRK_XCOPY_SENSE_MAX).
- *   Fixed (70h): COMMAND-SPECIFIC INFORMATION (bytes 8..11) = source sense
- *   offset, destination sense offset, SEGMENT NUMBER (2 bytes); with
- *   cscd_sense, the offset of the CSCD (from_dst picks which) is 18, where
- *   its status byte (CHECK CONDITION) and then its sense data follow; the
+ *   Fixed (70h): VALID and INFORMATION (bytes 3..6) when has_info and info
+ *   fits 32 bits; COMMAND-SPECIFIC INFORMATION (bytes 8..11) = source sense
+ *   offset, destination sense offset, SEGMENT NUMBER (2 bytes); when
+ *   something is forwarded, the offset of that CSCD (from_dst picks which)
+ *   is 18, where its status byte and then its sense data follow; the
  *   sense-key specific bytes 15..17 are the segment pointer (SKSV, SD, BPV,
  *   bit, FIELD POINTER) when has_ptr.
- *   Descriptor (72h): a command-specific information descriptor (01h) whose
- *   8-byte field ends with the same 4 bytes (offsets 0: the sense is not
- *   inline), the segment pointer in a sense-key specific descriptor (02h)
- *   when has_ptr, and the CSCD's sense in a forwarded sense data descriptor
- *   (0Ch: SENSE DATA SOURCE 1 = copy source, 2 = copy destination,
- *   FORWARDED STATUS = CHECK CONDITION). */
+ *   Descriptor (72h): an information descriptor (00h) when has_info, a
+ *   command-specific information descriptor (01h) whose 8-byte field ends
+ *   with the same 4 bytes (offsets 0: nothing is inline), the segment
+ *   pointer in a sense-key specific descriptor (02h) when has_ptr, and the
+ *   forwarded status and sense in a forwarded sense data descriptor (0Ch:
+ *   SOURCE 1 = copy source, 2 = copy destination). */
 size_t prk_xcopy_abort_encode(const struct prk_xcopy_abort *a, bool desc, uint8_t *buf, size_t cap);
 
 /* ---- The Third-party Copy VPD page (8Fh) ----

@@ -51,6 +51,8 @@
 #define AVAIL_LEN 4
 
 /* COPY ABORTED sense data. */
+#define FIXED_VALID 0x80
+#define FIXED_OFF_INFO 3
 #define FIXED_OFF_CSI 8
 #define FIXED_OFF_ASC 12
 #define FIXED_OFF_SKS 15
@@ -60,6 +62,9 @@
 #define SKS_BPV 0x08
 #define SKS_BIT_MASK 0x07
 #define DESC_HDR_LEN 8
+#define DESC_INFO 0x00
+#define DESC_INFO_LEN 12
+#define DESC_INFO_VALID 0x80
 #define DESC_CSI 0x01
 #define DESC_CSI_LEN 12
 #define DESC_SKS 0x02
@@ -222,13 +227,15 @@ static void sks_segment_ptr(const struct prk_xcopy_abort *a, uint8_t out[3])
 	prk_put_be16(out + 1, a->field);
 }
 
-/* The CSCD's sense is forwarded with the status it came with: CHECK
- * CONDITION (sense data exists only with it). */
+/* The CSCD's status and sense are forwarded unchanged (SPC-4 5.17.7.4 d, e):
+ * the status defaults to CHECK CONDITION when only sense is given. */
 size_t prk_xcopy_abort_encode(const struct prk_xcopy_abort *a, bool desc, uint8_t *buf, size_t cap)
 {
 	uint8_t b[PRK_XCOPY_SENSE_MAX] = {0};
 	uint8_t n = a->cscd_sense_len > sizeof(a->cscd_sense) ? (uint8_t)sizeof(a->cscd_sense)
 	                                                      : a->cscd_sense_len;
+	bool fwd = n > 0 || a->cscd_status != 0;
+	uint8_t status = a->cscd_status != 0 ? a->cscd_status : PRK_STATUS_CHECK_CONDITION;
 	size_t len;
 
 	if (!desc) {
@@ -238,16 +245,20 @@ size_t prk_xcopy_abort_encode(const struct prk_xcopy_abort *a, bool desc, uint8_
 		 * sense data, in the additional sense bytes. */
 		b[0] = 0x70;
 		b[2] = PRK_SK_COPY_ABORTED;
-		if (n > 0) {
+		if (a->has_info && a->info <= UINT32_MAX) {
+			b[0] |= FIXED_VALID;
+			prk_put_be32(b + FIXED_OFF_INFO, (uint32_t)a->info);
+		}
+		if (fwd) {
 			b[FIXED_OFF_CSI + (a->from_dst ? 1 : 0)] = FIXED_HDR_LEN;
-			b[FIXED_HDR_LEN] = PRK_STATUS_CHECK_CONDITION;
+			b[FIXED_HDR_LEN] = status;
 			memcpy(b + FIXED_HDR_LEN + 1, a->cscd_sense, n);
 		}
 		prk_put_be16(b + FIXED_OFF_CSI + 2, a->seg);
 		b[FIXED_OFF_ASC] = (uint8_t)(a->asc >> 8);
 		b[FIXED_OFF_ASC + 1] = (uint8_t)a->asc;
 		sks_segment_ptr(a, b + FIXED_OFF_SKS);
-		len = FIXED_HDR_LEN + (n > 0 ? 1 + (size_t)n : 0);
+		len = FIXED_HDR_LEN + (fwd ? 1 + (size_t)n : 0);
 		b[7] = (uint8_t)(len - DESC_HDR_LEN);
 		prk_wr_bytes(buf, cap, 0, b, len);
 		return len;
@@ -261,6 +272,13 @@ size_t prk_xcopy_abort_encode(const struct prk_xcopy_abort *a, bool desc, uint8_
 	b[2] = (uint8_t)(a->asc >> 8);
 	b[3] = (uint8_t)a->asc;
 	len = DESC_HDR_LEN;
+	if (a->has_info) {
+		b[len] = DESC_INFO;
+		b[len + 1] = DESC_INFO_LEN - 2;
+		b[len + 2] = DESC_INFO_VALID;
+		prk_put_be64(b + len + 4, a->info);
+		len += DESC_INFO_LEN;
+	}
 	b[len] = DESC_CSI;
 	b[len + 1] = DESC_CSI_LEN - 2;
 	prk_put_be16(b + len + DESC_CSI_LEN - 2, a->seg);
@@ -271,11 +289,11 @@ size_t prk_xcopy_abort_encode(const struct prk_xcopy_abort *a, bool desc, uint8_
 		sks_segment_ptr(a, b + len + 4);
 		len += DESC_SKS_LEN;
 	}
-	if (n > 0) {
+	if (fwd) {
 		b[len] = DESC_FWD;
 		b[len + 1] = (uint8_t)(DESC_FWD_HDR - 2 + n);
 		b[len + 2] = a->from_dst ? FWD_SOURCE_DST : FWD_SOURCE_SRC;
-		b[len + 3] = PRK_STATUS_CHECK_CONDITION;
+		b[len + 3] = status;
 		memcpy(b + len + DESC_FWD_HDR, a->cscd_sense, n);
 		len += DESC_FWD_HDR + (size_t)n;
 	}

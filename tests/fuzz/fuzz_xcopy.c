@@ -165,6 +165,40 @@ static void results(const uint8_t *data, size_t size)
 	}
 }
 
+/* COPY ABORTED sense built from the input: both formats stay within
+ * PRK_XCOPY_SENSE_MAX and decode as COPY ABORTED with the ASC given. */
+static void abort_sense(const uint8_t *data, size_t size)
+{
+	struct prk_xcopy_abort a = {0};
+	struct prk_sense s;
+	uint8_t out[PRK_XCOPY_SENSE_MAX];
+
+	if (size < 16)
+		return;
+	a.asc = (uint16_t)(data[0] << 8 | data[1]);
+	a.seg = (uint16_t)(data[2] << 8 | data[3]);
+	a.has_ptr = data[4] & 1;
+	a.sd = data[4] & 2;
+	a.from_dst = data[4] & 4;
+	a.has_info = data[4] & 8;
+	a.bit = (int8_t)((data[5] % 9) - 1);
+	a.field = (uint16_t)(data[6] << 8 | data[7]);
+	a.cscd_status = data[8];
+	a.cscd_sense_len = data[9];
+	memcpy(&a.info, data + 10, sizeof(a.info) < size - 10 ? sizeof(a.info) : size - 10);
+	memcpy(a.cscd_sense, data + 16,
+	       size - 16 < sizeof(a.cscd_sense) ? size - 16 : sizeof(a.cscd_sense));
+	for (int desc = 0; desc <= 1; desc++) {
+		size_t n = prk_xcopy_abort_encode(&a, desc, out, sizeof(out));
+
+		CHECK(n >= 18 && n <= sizeof(out));
+		CHECK(prk_sense_decode(out, n, &s) == 0);
+		CHECK(s.key == PRK_SK_COPY_ABORTED && s.asc == data[0] && s.ascq == data[1]);
+		CHECK(s.sksv == a.has_ptr);
+		CHECK(!a.has_ptr || s.field == a.field);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* The copy manager's limits, and the largest ones the struct holds
@@ -184,6 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	list(copy, size, &cm);
 	list(copy, size, &wide);
 	results(copy, size);
+	abort_sense(copy, size);
 	free(copy);
 	return 0;
 }

@@ -761,6 +761,69 @@ static void test_abort_desc(void **state)
 	}
 }
 
+/* SPC-4 5.17.7.4: the failing segment's residual in INFORMATION, and a
+ * RESERVATION CONFLICT from a CSCD forwarded as its status byte alone. */
+static void test_abort_residual_and_conflict(void **state)
+{
+	struct prk_xcopy_abort a = {0};
+	struct prk_sense s;
+	uint8_t b[PRK_XCOPY_SENSE_MAX];
+	size_t len;
+
+	(void)state;
+	a.asc = PRK_ASC_THIRD_PARTY_DEVICE_FAILURE;
+	a.seg = 1;
+	a.has_ptr = true;
+	a.field = 48; /* the CSCD descriptor, from the list's start (SD 0) */
+	a.bit = -1;
+	a.from_dst = true;
+	a.cscd_status = PRK_STATUS_RESERVATION_CONFLICT;
+	a.has_info = true;
+	a.info = 96; /* blocks not written */
+	len = prk_xcopy_abort_encode(&a, false, b, sizeof(b));
+	assert_int_equal(len, 19);
+	assert_int_equal(b[0], 0xf0); /* VALID */
+	assert_int_equal(b[6], 96);
+	assert_int_equal(b[8], 0);
+	assert_int_equal(b[9], 18);
+	assert_int_equal(b[18], PRK_STATUS_RESERVATION_CONFLICT);
+	assert_int_equal(b[15], 0x80);
+	assert_int_equal(prk_sense_decode(b, len, &s), 0);
+	assert_int_equal(s.key, PRK_SK_COPY_ABORTED);
+	assert_int_equal(s.asc, 0x0d);
+	assert_int_equal(s.ascq, 0x01);
+	assert_true(s.has_info);
+	assert_int_equal(s.info, 96);
+	assert_int_equal(s.field, 48);
+
+	len = prk_xcopy_abort_encode(&a, true, b, sizeof(b));
+	assert_int_equal(len, 8 + 12 + 12 + 8 + 4);
+	assert_int_equal(b[8], 0x00); /* information descriptor first */
+	assert_int_equal(b[10], 0x80);
+	assert_int_equal(b[19], 96);
+	assert_int_equal(b[20], 0x01);
+	assert_int_equal(b[31], 1);
+	assert_int_equal(b[40], 0x0c);
+	assert_int_equal(b[41], 2);
+	assert_int_equal(b[42], 0x02);
+	assert_int_equal(b[43], PRK_STATUS_RESERVATION_CONFLICT);
+	assert_int_equal(prk_sense_decode(b, len, &s), 0);
+	assert_true(s.has_info);
+	assert_int_equal(s.info, 96);
+	assert_int_equal(s.field, 48);
+	/* A residual too large for fixed format: VALID 0 there. */
+	a.info = 1ULL << 33;
+	len = prk_xcopy_abort_encode(&a, false, b, sizeof(b));
+	assert_int_equal(b[0], 0x70);
+	len = prk_xcopy_abort_encode(&a, true, b, sizeof(b));
+	assert_int_equal(prk_sense_decode(b, len, &s), 0);
+	assert_int_equal(s.info, 1ULL << 33);
+	/* Everything at once stays within PRK_XCOPY_SENSE_MAX. */
+	a.cscd_sense_len = sizeof(a.cscd_sense);
+	assert_true(prk_xcopy_abort_encode(&a, true, b, sizeof(b)) <= PRK_XCOPY_SENSE_MAX);
+	assert_true(prk_xcopy_abort_encode(&a, false, b, sizeof(b)) <= PRK_XCOPY_SENSE_MAX);
+}
+
 static void test_vpd_3pc(void **state)
 {
 	struct prk_xcopy_opparams p = cm_params();
@@ -838,13 +901,21 @@ static void test_vpd_3pc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_decode_full),   cmocka_unit_test(test_encode_round_trip),
-	    cmocka_unit_test(test_length_errors), cmocka_unit_test(test_header_errors),
-	    cmocka_unit_test(test_too_many),      cmocka_unit_test(test_descriptor_errors),
-	    cmocka_unit_test(test_3pr_errors),    cmocka_unit_test(test_3pr_short_at_end),
-	    cmocka_unit_test(test_cdbs),          cmocka_unit_test(test_copy_status),
-	    cmocka_unit_test(test_op_params),     cmocka_unit_test(test_failed_details),
-	    cmocka_unit_test(test_abort_fixed),   cmocka_unit_test(test_abort_desc),
+	    cmocka_unit_test(test_decode_full),
+	    cmocka_unit_test(test_encode_round_trip),
+	    cmocka_unit_test(test_length_errors),
+	    cmocka_unit_test(test_header_errors),
+	    cmocka_unit_test(test_too_many),
+	    cmocka_unit_test(test_descriptor_errors),
+	    cmocka_unit_test(test_3pr_errors),
+	    cmocka_unit_test(test_3pr_short_at_end),
+	    cmocka_unit_test(test_cdbs),
+	    cmocka_unit_test(test_copy_status),
+	    cmocka_unit_test(test_op_params),
+	    cmocka_unit_test(test_failed_details),
+	    cmocka_unit_test(test_abort_fixed),
+	    cmocka_unit_test(test_abort_desc),
+	    cmocka_unit_test(test_abort_residual_and_conflict),
 	    cmocka_unit_test(test_vpd_3pc),
 	};
 
