@@ -396,6 +396,14 @@ static void test_descriptor_errors(void **state)
 	assert_int_equal(dec(c, len, &L, &e), -1);
 	assert_perr(e, 2, -1, "CSCD DESCRIPTOR LIST LENGTH");
 
+	/* libiscsi ValidSegDescr: a CSCD index past the list is the copy
+	 * manager's (COPY ABORTED when the segment is reached), not the
+	 * decoder's. */
+	memcpy(c, b, len);
+	put16(c + 112 + 6, 7);
+	assert_int_equal(dec(c, len, &L, &e), 0);
+	assert_int_equal(L.seg[0].dst, 7);
+
 	/* libiscsi DescrType: a stream-to-stream (03h) segment. */
 	assert_int_equal(dec(b, len, &L, &e), 0);
 	size_t s1 = L.seg[1].off, s2 = L.seg[2].off, s3 = L.seg[3].off;
