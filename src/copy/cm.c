@@ -168,6 +168,11 @@ void prk_cm_detach(struct prk_cm *cm, struct prk_lu *lu)
 void prk_cm_nexus_gone(struct prk_cm *cm, const struct prk_nexus *nx)
 {
 	prk_cm_held_drop(cm, NULL, nx, -1);
+	/* A copy of that nexus still running (the transport cancels it)
+	 * must not leave results nobody can read. */
+	for (struct prk_cm_copy *c = cm->copies; c; c = c->next)
+		if (prk_nexus_eq(&c->nx, nx))
+			c->no_hold = true;
 }
 
 void prk_cm_stats(const struct prk_cm *cm, struct prk_cm_stats *out)
@@ -262,23 +267,45 @@ static void cancel_hook(void *ctx, struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 }
 
+/* Does c use lu as a copy source or destination (so far)? */
+static bool uses(const struct prk_cm_copy *c, const struct prk_lu *lu)
+{
+	for (size_t i = 0; i < c->l.n_cscd; i++)
+		if (c->res[i] == lu)
+			return true;
+	return false;
+}
+
 void prk_cm_abort(struct prk_cm *cm, struct prk_lu *lu, const struct prk_nexus_set *sets, size_t n,
                   void (*done)(void *arg), void *arg)
 {
 	bool mine = false;
 	for (size_t i = 0; i < n && !mine; i++)
 		mine = prk_nexus_set_contains(&sets[i], &cm->nx);
-	/* Commands submitted from now on meet the new PR state: only those
-	 * already inside lu are waited for. */
-	if (!mine || !prk_cm_inside(cm, lu, cm->seq)) {
+	if (!mine) {
+		done(arg);
+		return;
+	}
+	/* The copies working on lu are the preempted nexus's tasks there:
+	 * they stop issuing (COPY ABORTED; their reached 15h are still
+	 * moved), so no block of theirs lands after the barrier, whatever
+	 * the new PR state would let the copy manager do. Nothing is issued
+	 * from here (this runs inside the PR OUT's apply): a copy outside
+	 * its own pump always has commands in flight, and their completions
+	 * carry it on to its end. */
+	for (struct prk_cm_copy *c = cm->copies; c; c = c->next)
+		if (uses(c, lu))
+			prk_cm_fail(c, PRK_ASC_THIRD_PARTY_DEVICE_FAILURE, c->seg, false, 0, -1,
+			            "preempted and aborted on a copy target");
+	/* Only the commands already inside lu are waited for. */
+	if (!prk_cm_inside(cm, lu, cm->seq)) {
 		done(arg);
 		return;
 	}
 	struct prk_cm_waiter *w = calloc(1, sizeof(*w));
 	if (!w) {
 		/* Out of memory: the barrier must not hang. The commands
-		 * inside lu were submitted before the preemption and complete
-		 * on their own; later ones meet the new PR state. */
+		 * inside lu complete on their own and start nothing new. */
 		done(arg);
 		return;
 	}

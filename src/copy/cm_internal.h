@@ -69,6 +69,7 @@ struct prk_cm_copy {
 	uint32_t chunk;
 	unsigned in_flight;
 	bool failed, cancelled;
+	bool no_hold; /* its nexus is gone: keep no results */
 	struct prk_xcopy_abort ab;
 	const char *why;
 	bool in_pump, again;

@@ -216,7 +216,7 @@ static void finish(struct prk_cm_copy *c)
 		cm->st.failed++;
 	else
 		cm->st.done++;
-	if (c->l.list_id_usage == PRK_XCOPY_LIU_HOLD)
+	if (c->l.list_id_usage == PRK_XCOPY_LIU_HOLD && !c->no_hold)
 		prk_cm_hold(c, st, sense, sense_len);
 	if (cm->ops.copy_done)
 		cm->ops.copy_done(cm->ops.ctx, c->via, &c->nx, c->l.list_id, st, c->segs_done,

@@ -314,7 +314,9 @@ static void barrier_done(void *arg)
 }
 
 /* prk_cm_abort waits for the copy manager's commands inside the LU when
- * its nexus is in the sets; otherwise it answers at once. */
+ * its nexus is in the sets, and stops the copies working on it: after
+ * the barrier not one more command is issued; otherwise it answers at
+ * once and the copy goes on. */
 static void test_abort_drains(void **state)
 {
 	(void)state;
@@ -331,18 +333,27 @@ static void test_abort_drains(void **state)
 	barrier_calls = 0;
 	prk_cm_abort(e->cm, e->l[DST].lu, &other, 1, barrier_done, NULL);
 	assert_int_equal(barrier_calls, 1);
+	ct_drain(2); /* not the copy manager's barrier: the copy goes on */
+	assert_int_equal(c->done, 0);
 	struct prk_nexus_set sets[2] = {{.nx = e->b}, {.nx = *prk_cm_nexus(e->cm)}};
 	prk_cm_abort(e->cm, e->l[DST].lu, sets, 2, barrier_done, NULL);
 	assert_int_equal(barrier_calls, 1);
+	unsigned queued = ct_queued();
+	assert_true(queued > 0);
 	/* Drain one I/O at a time until the barrier is released: by then
 	 * none of the commands submitted before it is inside DST. */
+	unsigned drained = 0;
 	while (barrier_calls == 1) {
 		assert_true(ct_drain(1) == 1);
+		drained++;
 	}
 	assert_int_equal(barrier_calls, 2);
-	ct_wait(c);
+	/* Nothing new was issued after the barrier began. */
+	drained += ct_drain(0);
+	assert_int_equal(drained, queued);
+	assert_int_equal(c->done, 1);
 	ct_set_async(false);
-	ct_assert_good(c); /* nothing changed the PR state here */
+	ct_assert_aborted(c, PRK_ASC_THIRD_PARTY_DEVICE_FAILURE, 0);
 	ct_cmd_free(c);
 	/* Idle: at once. */
 	prk_cm_abort(e->cm, e->l[DST].lu, sets, 2, barrier_done, NULL);

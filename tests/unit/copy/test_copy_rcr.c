@@ -157,6 +157,20 @@ static void test_held_life(void **state)
 	assert_int_equal(st.held, 0);
 	assert_unknown(e, &e->a, PRK_RCR_SA_COPY_STATUS, 2);
 
+	/* A copy still running when its nexus goes holds nothing after. */
+	simple(e, &l, 9, PRK_XCOPY_LIU_HOLD, 1024, 0);
+	ct_set_async(true);
+	c = ct_xcopy_start(e, 0, &e->a, &l);
+	ct_drain(2);
+	prk_cm_nexus_gone(e->cm, &e->a);
+	ct_wait(c);
+	ct_set_async(false);
+	ct_assert_good(c);
+	ct_cmd_free(c);
+	prk_cm_stats(e->cm, &st);
+	assert_int_equal(st.held, 0);
+	assert_unknown(e, &e->a, PRK_RCR_SA_COPY_STATUS, 9);
+
 	/* 20 held results with room for 16: the first 4 are dropped. */
 	for (uint8_t id = 0; id < 20; id++) {
 		simple(e, &l, id, PRK_XCOPY_LIU_HOLD, 8, 0);
