@@ -69,7 +69,9 @@ const struct prk_nexus *prk_cm_nexus(const struct prk_cm *cm);
 const struct prk_tid *prk_cm_tid(const struct prk_cm *cm);
 const struct prk_xcopy_opparams *prk_cm_opparams(const struct prk_cm *cm);
 
-/* Installs lu's copy hooks (prk_lu_set_copy_hooks) with cm as context. */
+/* Installs lu's copy hooks (prk_lu_set_copy_hooks) with cm as context,
+ * and logs the copy manager's nexus in on lu (prk_lu_nexus_up), so the
+ * unit attentions meant for it are kept (its commands retry them). */
 void prk_cm_attach(struct prk_cm *cm, struct prk_lu *lu);
 /* Is any copy running that uses lu (received through it, or with it as
  * a source or destination)? */
@@ -78,12 +80,14 @@ bool prk_cm_busy(const struct prk_cm *cm, const struct prk_lu *lu);
 void prk_cm_detach(struct prk_cm *cm, struct prk_lu *lu);
 
 /* The copy manager's share of a PREEMPT AND ABORT barrier on lu: when its
- * own nexus is in sets[0..n), done(arg) is called once none of its
- * commands is inside lu any more (later ones meet the new PR state); else
- * at once. */
+ * own nexus is in sets[0..n), the copies using lu as a source or
+ * destination stop issuing (they end COPY ABORTED; 15h they reached are
+ * still moved) and done(arg) is called once none of the commands it had
+ * inside lu is there any more; else at once. */
 void prk_cm_abort(struct prk_cm *cm, struct prk_lu *lu, const struct prk_nexus_set *sets, size_t n,
                   void (*done)(void *arg), void *arg);
-/* I_T nexus loss: the results held for nx are dropped. */
+/* I_T nexus loss: the results held for nx are dropped, and a copy of nx
+ * still running will hold none. */
 void prk_cm_nexus_gone(struct prk_cm *cm, const struct prk_nexus *nx);
 
 struct prk_cm_stats {
