@@ -580,10 +580,10 @@ static int parse_copy_manager(struct ctx *x, json_object *o, struct prk_cfg_copy
 		c->rtpi = (uint16_t)u;
 	}
 	if (json_object_object_get_ex(o, "max_copies", &v)) {
-		/* SPC-4's list identifiers: a host may run 16 at once at least
-		 * (the issue); above 256 the copy buffers alone would reach
-		 * gigabytes (max_copies x depth x chunk). */
-		if (get_uint(x, "copy_manager.max_copies", v, 16, 256, &u))
+		/* At least 16 copies at once (the issue); OPERATING PARAMETERS
+		 * reports MAXIMUM CONCURRENT COPIES in one byte. Each copy may
+		 * hold depth x chunk bytes of buffers (4 MiB by default). */
+		if (get_uint(x, "copy_manager.max_copies", v, 16, 255, &u))
 			return -1;
 		c->max_copies = (unsigned)u;
 	}

@@ -141,6 +141,7 @@ void prk_daemon_teardown(struct daemon *d)
 	prk_admin_stop(d);
 	prk_dcluster_stop(d);
 	prk_iscsi_server_free(d->srv);
+	prk_daemon_cm_drain(d);
 	prk_daemon_close_lus(d);
 	prk_daemon_cm_stop(d);
 	for (size_t i = 0; i < d->n_targets; i++) {

@@ -95,6 +95,10 @@ const struct prk_dlu *prk_daemon_dlu(const struct daemon *d, const struct prk_lu
 /* Creates the copy manager of the configuration (none when it is off);
  * before any LU. Returns 0 or -1 with a message. */
 int prk_daemon_cm_start(struct daemon *d, char *err, size_t errlen);
+/* Shutdown, once the server is gone (which cancelled every copy): waits
+ * (at most 10 s) until no copy runs, reaping the file backstores'
+ * completions, so that no LU closes under a copy's commands. */
+void prk_daemon_cm_drain(struct daemon *d);
 /* Frees it (teardown, after the LUs are detached). */
 void prk_daemon_cm_stop(struct daemon *d);
 /* What the admin socket shows: {"enabled": false}, or its TransportID,

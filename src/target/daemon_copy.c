@@ -4,10 +4,13 @@
  * host must not copy from or to a LU it cannot reach, the class of
  * CVE-2020-28374), and whether a 15h segment may name a block LU (the
  * per-LU option). It logs and counts each copy's end. */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "backstore.h"
 #include "cm.h"
 #include "daemon.h"
 #include "log.h"
@@ -78,6 +81,30 @@ int prk_daemon_cm_start(struct daemon *d, char *err, size_t errlen)
 	prk_info("copy manager: %s,i,0x%012llx on relative target port %u", nx->name,
 	         (unsigned long long)nx->isid, nx->rtpi);
 	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void prk_daemon_cm_drain(struct daemon *d)
+{
+	if (!d->cm)
+		return;
+	struct prk_cm_stats st;
+	uint64_t until = mono_ms() + 10000;
+	for (prk_cm_stats(d->cm, &st); st.active && mono_ms() < until; prk_cm_stats(d->cm, &st)) {
+		for (size_t i = 0; i < d->n_lus; i++)
+			if (prk_bs_event_fd(d->lus[i]->bs) >= 0)
+				prk_bs_complete(d->lus[i]->bs);
+		poll(NULL, 0, 1);
+	}
+	if (st.active)
+		prk_err("shutdown: %u EXTENDED COPY command(s) still running after 10 s",
+		        st.active);
 }
 
 void prk_daemon_cm_stop(struct daemon *d)

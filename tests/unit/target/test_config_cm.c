@@ -100,7 +100,7 @@ static void test_errors(void **state)
 	build(j, sizeof(j), "", "", "", ", \"copy_manager\": {\"rtpi\": 65536}");
 	expect_error(j, "copy_manager.rtpi: 65536 is out of range 1..65535");
 	build(j, sizeof(j), "", "", "", ", \"copy_manager\": {\"max_copies\": 15}");
-	expect_error(j, "copy_manager.max_copies: 15 is out of range 16..256");
+	expect_error(j, "copy_manager.max_copies: 15 is out of range 16..255");
 	build(j, sizeof(j), "", ", \"third_party_reservations\": 1", "", "");
 	expect_error(j, "targets[0].luns[0].third_party_reservations: must be true or false");
 }
