@@ -317,6 +317,59 @@ static void test_concurrent_and_max(void **state)
 	ct_free(e);
 }
 
+/* A copy target's CHECK CONDITION travels inside COPY ABORTED: fixed
+ * format (the source's sense at the offset in byte 8, after its status
+ * byte) or, with D_SENSE set on the receiving LU, descriptor format with
+ * a forwarded sense data descriptor. */
+static void test_cscd_sense_forwarded(void **state)
+{
+	(void)state;
+	struct ct_env *e = env3();
+	struct prk_xcopy_list l;
+	ct_list_init(&l, 1, PRK_XCOPY_LIU_HOLD);
+	uint16_t s = ct_cscd(e, &l, 0, 0, 0), d = ct_cscd(e, &l, 1, 0, 0);
+	ct_seg_b2b(&l, s, d, 16, 4090, 0, false); /* past the source's end */
+	struct ct_cmd *c = ct_xcopy(e, 0, &e->a, &l);
+	ct_assert_aborted(c, PRK_ASC_THIRD_PARTY_DEVICE_FAILURE, 0);
+	const uint8_t *sn = c->cmd.sense;
+	uint8_t off = sn[8];
+	assert_int_equal(sn[9], 0); /* nothing from the destination */
+	assert_true(off >= 18 && off + 1u + 14 <= c->cmd.sense_len);
+	assert_int_equal(sn[off], PRK_STATUS_CHECK_CONDITION);
+	struct prk_sense fw;
+	assert_int_equal(prk_sense_decode(sn + off + 1, c->cmd.sense_len - off - 1u, &fw), 0);
+	assert_int_equal(fw.key, PRK_SK_ILLEGAL_REQUEST);
+	assert_int_equal(fw.asc << 8 | fw.ascq, PRK_ASC_LBA_OUT_OF_RANGE);
+	ct_cmd_free(c);
+
+	uint8_t ms[16] = {PRK_OP_MODE_SELECT10, 0x10}, p[20] = {0};
+	p[8] = 0x0a;
+	p[9] = 0x0a;
+	p[10] = 0x04; /* D_SENSE */
+	p[11] = 0x10;
+	ms[8] = 20;
+	c = ct_run(e, 0, &e->a, ms, p, 20, 20);
+	ct_assert_good(c);
+	ct_cmd_free(c);
+	c = ct_xcopy(e, 0, &e->a, &l);
+	ct_assert_sense(c, PRK_SK_COPY_ABORTED, PRK_ASC_THIRD_PARTY_DEVICE_FAILURE);
+	sn = c->cmd.sense;
+	assert_int_equal(sn[0], 0x72);
+	bool found = false;
+	for (size_t i = 8; i + 2 <= c->cmd.sense_len; i += 2u + sn[i + 1]) {
+		if (sn[i] != 0x0c)
+			continue;
+		found = true;
+		assert_int_equal(sn[i + 2] & 0x0f, 1); /* SENSE DATA SOURCE: copy source */
+		assert_int_equal(sn[i + 3], PRK_STATUS_CHECK_CONDITION);
+		assert_int_equal(prk_sense_decode(sn + i + 4, sn[i + 1] - 2u, &fw), 0);
+		assert_int_equal(fw.asc << 8 | fw.ascq, PRK_ASC_LBA_OUT_OF_RANGE);
+	}
+	assert_true(found);
+	ct_cmd_free(c);
+	ct_free(e);
+}
+
 static struct prk_lu *no_resolve(void *ctx, struct prk_lu *via, const struct prk_nexus *nx,
                                  const struct prk_xcopy_cscd *d)
 {
@@ -364,10 +417,11 @@ static void test_config_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_param_len_zero),     cmocka_unit_test(test_across_lus_async),
-	    cmocka_unit_test(test_within_lu_inline),   cmocka_unit_test(test_block_size_mix),
-	    cmocka_unit_test(test_cscd_checks),        cmocka_unit_test(test_list_ids),
-	    cmocka_unit_test(test_concurrent_and_max), cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_param_len_zero),       cmocka_unit_test(test_across_lus_async),
+	    cmocka_unit_test(test_within_lu_inline),     cmocka_unit_test(test_block_size_mix),
+	    cmocka_unit_test(test_cscd_checks),          cmocka_unit_test(test_list_ids),
+	    cmocka_unit_test(test_concurrent_and_max),   cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_cscd_sense_forwarded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
