@@ -34,7 +34,7 @@ static void server_opts(struct daemon *d, const struct prk_cfg *cfg,
 	o->login_timeout_ms = cfg->login_timeout_ms;
 	o->discovery_chap = cfg->discovery_chap;
 	/* The copy manager's I_T nexus is its own: no session may take its
-	 * name, and its results go with a host's nexus. */
+	 * name. The copy results held for a host's I_T nexus go with it. */
 	if (!cfg->copy_manager.disabled)
 		snprintf(o->reserved_initiator, sizeof(o->reserved_initiator), "%s",
 		         cfg->copy_manager.initiator);
