@@ -400,6 +400,41 @@ static void test_admin_login_runtime(void **state)
 	assert_int_equal(x_sense.ascq, 0x0d02);
 }
 
+/* I_T nexus loss: a session whose connection drops mid-copy has its copy
+ * cancelled (it ends long before it would have), and the results held for
+ * that nexus are gone when it logs in again. */
+static void test_nexus_loss(void **state)
+{
+	(void)state;
+	struct iscsi_context *h = h_login_raw_clear(&daemon_, 0, INI, 7, 5);
+	struct prk_xcopy_list l;
+	x_list(&l, 70, PRK_XCOPY_LIU_HOLD);
+	uint16_t a = x_cscd(&l, naa[0]), b = x_cscd(&l, naa[1]);
+	x_b2b(&l, a, b, 8, 0, 0);
+	assert_int_equal(x_xcopy(h, 0, &l), SCSI_STATUS_GOOD); /* held */
+	big_list(&l, 71);
+	int status;
+	bool done;
+	x_xcopy_async(h, 3, &l, &status, &done);
+	x_wait(h, &done, 50);
+	assert_false(done);
+	uint64_t t0 = h_now_ms();
+	iscsi_destroy_context(h); /* the connection drops, no logout */
+	assert_int_equal(h_log_wait(&daemon_, "EXTENDED COPY list id 71 ", 10000), 1);
+	uint64_t ms = h_now_ms() - t0;
+	printf("# connection dropped 50 ms into a 2 GiB copy: it ended %llu ms later\n",
+	       (unsigned long long)ms);
+	assert_true(ms < 500);
+	h = h_login_raw_clear(&daemon_, 0, INI, 7, 5);
+	uint8_t buf[64];
+	size_t got;
+	assert_int_equal(x_rcr(h, 0, PRK_RCR_SA_COPY_STATUS, 70, buf, sizeof(buf), &got),
+	                 SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(x_sense.key, SCSI_SENSE_ILLEGAL_REQUEST);
+	assert_int_equal(x_sense.ascq, 0x2400);
+	h_logout(h);
+}
+
 /* SIGTERM while a copy between file LUs runs: the daemon cancels it,
  * waits for its commands to come back from the backstores, and exits
  * cleanly (0). Last: it stops the daemon. */
@@ -452,6 +487,7 @@ int main(void)
 	    cmocka_unit_test(test_sixteen_at_once),
 	    cmocka_unit_test(test_abort_task),
 	    cmocka_unit_test(test_admin_login_runtime),
+	    cmocka_unit_test(test_nexus_loss),
 	    cmocka_unit_test(test_shutdown_during_copy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
