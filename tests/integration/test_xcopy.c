@@ -400,6 +400,41 @@ static void test_admin_login_runtime(void **state)
 	assert_int_equal(x_sense.ascq, 0x0d02);
 }
 
+/* "copy_manager": false: no third-party copy (EXTENDED COPY is an
+ * unsupported opcode, 3PC is 0, no VPD 8Fh), its name may log in, and the
+ * admin socket says it is off. A daemon of its own. */
+static void test_copy_manager_off(void **state)
+{
+	(void)state;
+	struct h_daemon d2;
+	const char *cfg =
+	    "{\"portals\": [{\"address\": \"127.0.0.1\", \"port\": 0, \"rtpi\": 65535}], "
+	    "\"admin_socket\": \"@DIR@/admin.sock\", \"copy_manager\": false, "
+	    "\"targets\": [{\"name\": \"" H_TARGET "\", \"luns\": [{\"backstore\": "
+	    "{\"type\": \"ram\", \"size\": \"4M\"}}]}]}";
+	assert_int_equal(h_start(&d2, cfg), 0);
+	struct iscsi_context *h = h_login_raw_clear(&d2, 0, X_CM_NAME, 1, 1);
+	uint8_t n0[16];
+	x_naa(h, 0, n0);
+	struct prk_xcopy_list l;
+	x_list(&l, 1, PRK_XCOPY_LIU_NO_HOLD);
+	uint16_t a = x_cscd(&l, n0);
+	x_b2b(&l, a, a, 8, 0, 100);
+	assert_int_equal(x_xcopy(h, 0, &l), SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(x_sense.key, SCSI_SENSE_ILLEGAL_REQUEST);
+	assert_int_equal(x_sense.ascq, 0x2000);
+	struct scsi_task *t = iscsi_inquiry_sync(h, 0, 0, 0, 96);
+	assert_non_null(t);
+	assert_false(t->datain.data[5] & 0x08);
+	scsi_free_scsi_task(t);
+	h_logout(h);
+	char out[4096], err[512];
+	const char *const list[] = {"list", NULL};
+	assert_int_equal(h_cli(&d2, out, sizeof(out), err, sizeof(err), list), 0);
+	assert_non_null(strstr(out, "copy manager: off"));
+	assert_int_equal(h_stop(&d2), 0);
+}
+
 /* I_T nexus loss: a session whose connection drops mid-copy has its copy
  * cancelled (it ends long before it would have), and the results held for
  * that nexus are gone when it logs in again. */
@@ -487,6 +522,7 @@ int main(void)
 	    cmocka_unit_test(test_sixteen_at_once),
 	    cmocka_unit_test(test_abort_task),
 	    cmocka_unit_test(test_admin_login_runtime),
+	    cmocka_unit_test(test_copy_manager_off),
 	    cmocka_unit_test(test_nexus_loss),
 	    cmocka_unit_test(test_shutdown_during_copy),
 	};
