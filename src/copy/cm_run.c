@@ -45,13 +45,9 @@ static struct prk_lu *cscd(struct prk_cm_copy *c, uint16_t idx, uint32_t idx_fie
 		return NULL;
 	}
 	const struct prk_xcopy_cscd *d = &c->l.cscd[idx];
-	/* LU ID TYPE 01b (proxy token) is not implemented (the decoder
-	 * refuses the reserved 10b/11b): only the designator names a LU. */
-	if (d->lu_id_type != 0) {
-		prk_cm_fail(c, PRK_ASC_INVALID_FIELD_IN_PARAM_LIST, seg, false, d->off + 1, 7,
-		            "LU ID TYPE other than 00b");
-		return NULL;
-	}
+	/* LU ID TYPE is not looked at: an E4h descriptor names its LU by the
+	 * designator alone (SPC-4 has it ignored there; libiscsi 1.19's
+	 * ValidTgtDescr sends a reserved one and expects GOOD). */
 	if (d->nul) {
 		prk_cm_fail(c, PRK_ASC_COPY_TARGET_NOT_REACHABLE, seg, false, d->off + 1, 5,
 		            "the CSCD descriptor has the NUL bit set");

@@ -34,7 +34,20 @@ static void cscd_failed(struct prk_cm_copy *c, struct prk_cm_sub *s, bool from_d
 	                      ? "reservation conflict on a copy target"
 	                      : "a copy target failed a command";
 	bool first = !c->failed;
-	prk_cm_fail(c, PRK_ASC_THIRD_PARTY_DEVICE_FAILURE, s->seg, false, 0, -1, why);
+	/* ILLEGAL REQUEST from the CSCD (an LBA past its end...) is a fault
+	 * of the segment, not of the device: NO ADDITIONAL SENSE INFORMATION,
+	 * the CSCD's sense forwarded says what (libiscsi's ValidSegDescr
+	 * wants 00/00, 08/04 or 0D/02 for a range past the end). Anything
+	 * else (a conflict, a medium or hardware error) is THIRD PARTY DEVICE
+	 * FAILURE. */
+	struct prk_sense ss;
+	bool bad_request = cmd->status == PRK_STATUS_CHECK_CONDITION &&
+	                   prk_sense_decode(cmd->sense, cmd->sense_len, &ss) == 0 &&
+	                   ss.key == PRK_SK_ILLEGAL_REQUEST;
+	if (bad_request)
+		why = "a copy target refused a command (ILLEGAL REQUEST)";
+	prk_cm_fail(c, bad_request ? PRK_ASC_NONE : PRK_ASC_THIRD_PARTY_DEVICE_FAILURE, s->seg,
+	            false, 0, -1, why);
 	if (!first && s->kind != PRK_CM_SUB_PROUT)
 		return;
 	size_t n = cmd->sense_len;
