@@ -55,6 +55,9 @@ static void cscd_failed(struct prk_cm_copy *c, struct prk_cm_sub *s, bool from_d
 		n = sizeof(c->ab.cscd_sense);
 	memcpy(c->ab.cscd_sense, cmd->sense, n);
 	c->ab.cscd_sense_len = (uint8_t)n;
+	/* The status too: RESERVATION CONFLICT has no sense, and without it
+	 * a host could not tell a conflict from a device failure. */
+	c->ab.cscd_status = cmd->status;
 	c->ab.from_dst = from_dst;
 }
 
@@ -158,9 +161,10 @@ void prk_cm_sub_read(struct prk_cm_copy *c, struct prk_cm_sub *s)
 {
 	const struct prk_xcopy_seg *g = &c->l.seg[c->seg];
 	prep(c, s, c->src, PRK_CM_SUB_READ, c->seg);
-	s->off = c->next_off;
 	uint64_t left = c->seg_bytes - c->next_off;
 	s->len = left < c->chunk ? (uint32_t)left : c->chunk;
+	/* next_off counts the bytes issued; backward takes them from the end. */
+	s->off = c->backward ? c->seg_bytes - c->next_off - s->len : c->next_off;
 	c->next_off += s->len;
 	s->cmd.cdb[0] = PRK_OP_READ16;
 	prk_put_be64(s->cmd.cdb + 2, g->src_lba + s->off / c->sbs);

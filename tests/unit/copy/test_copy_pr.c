@@ -104,6 +104,12 @@ static void test_access_check(void **state)
 	ct_seg_b2b(&l, s, d, 64, 0, 0, false);
 	struct ct_cmd *c = ct_xcopy(e, SRC, &e->a, &l);
 	ct_assert_aborted(c, PRK_ASC_THIRD_PARTY_DEVICE_FAILURE, 1);
+	/* Fixed format: the destination's sense offset (byte 9) points at
+	 * the forwarded status, RESERVATION CONFLICT, with no sense after. */
+	assert_int_equal(c->cmd.sense[0] & 0x7f, 0x70);
+	assert_int_equal(c->cmd.sense[8], 0);
+	assert_true(c->cmd.sense[9] >= 18 && c->cmd.sense[9] < c->cmd.sense_len);
+	assert_int_equal(c->cmd.sense[c->cmd.sense[9]], PRK_STATUS_RESERVATION_CONFLICT);
 	ct_cmd_free(c);
 	ct_read(e, DST, 0, 64, after); /* b may read: it holds the reservation */
 	assert_memory_equal(before, after, sizeof(before));
