@@ -67,6 +67,11 @@ struct prk_cm_copy {
 	uint32_t sbs, dbs;
 	uint64_t seg_bytes, next_off;
 	uint32_t chunk;
+	/* Source and destination overlap on one LU: one chunk at a time,
+	 * from the end when the destination lies above the source, so no
+	 * chunk is read after a write over it (the result is what a copy
+	 * through a buffer the size of the segment gives). */
+	bool serial, backward;
 	unsigned in_flight;
 	bool failed, cancelled;
 	bool no_hold; /* its nexus is gone: keep no results */

@@ -114,6 +114,9 @@ static void start_b2b(struct prk_cm_copy *c, const struct prk_xcopy_seg *g)
 	if (chunk < unit)
 		chunk = unit;
 	c->chunk = (uint32_t)chunk;
+	uint64_t sb = g->src_lba * c->sbs, db = g->dst_lba * c->dbs;
+	c->serial = src == dst && sb < db + c->seg_bytes && db < sb + c->seg_bytes;
+	c->backward = c->serial && db > sb;
 	c->next_off = 0;
 	c->seg_started = true;
 }
@@ -252,7 +255,8 @@ static bool advance(struct prk_cm_copy *c)
 					/* Each READ may complete (and write) inline:
 					 * re-check the failure flags every time. */
 					while (!c->failed && !c->cancelled &&
-					       c->next_off < c->seg_bytes && (s = idle_sub(c)))
+					       c->next_off < c->seg_bytes &&
+					       !(c->serial && c->in_flight) && (s = idle_sub(c)))
 						prk_cm_sub_read(c, s);
 					if (c->failed || c->cancelled)
 						continue;

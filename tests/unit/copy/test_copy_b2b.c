@@ -98,6 +98,36 @@ static void test_within_lu_inline(void **state)
 	ct_free(e);
 }
 
+/* Overlapping ranges on one LU, several chunks, asynchronous
+ * completions: the destination ends up holding what the source held
+ * before the copy, whichever way the ranges overlap (a chunk read after
+ * another chunk's write over it would copy the copy). */
+static void test_within_lu_overlap(void **state)
+{
+	(void)state;
+	static const int64_t shift[] = {1, 127, -1, -200};
+	for (size_t i = 0; i < sizeof(shift) / sizeof(shift[0]); i++) {
+		struct ct_env *e = env3();
+		uint64_t src = 300, dst = (uint64_t)((int64_t)src + shift[i]);
+		ct_fill(e, 0, 0, 1600, 7);
+		static uint8_t before[1000 * 512], after[1000 * 512];
+		ct_read(e, 0, src, 1000, before);
+		struct prk_xcopy_list l;
+		ct_list_init(&l, 1, PRK_XCOPY_LIU_HOLD);
+		uint16_t s = ct_cscd(e, &l, 0, 0, 0);
+		ct_seg_b2b(&l, s, s, 1000, src, dst, false);
+		ct_set_async(true);
+		struct ct_cmd *c = ct_xcopy_start(e, 0, &e->a, &l);
+		ct_wait(c);
+		ct_set_async(false);
+		ct_assert_good(c);
+		ct_read(e, 0, dst, 1000, after);
+		assert_memory_equal(before, after, sizeof(before));
+		ct_cmd_free(c);
+		ct_free(e);
+	}
+}
+
 /* 512 -> 4096 and back: the byte count is n_blocks times the source's
  * block size (DC=0) or the destination's (DC=1); both must divide it. */
 static void test_block_size_mix(void **state)
@@ -418,11 +448,11 @@ static void test_config_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_param_len_zero),       cmocka_unit_test(test_across_lus_async),
-	    cmocka_unit_test(test_within_lu_inline),     cmocka_unit_test(test_block_size_mix),
-	    cmocka_unit_test(test_cscd_checks),          cmocka_unit_test(test_list_ids),
-	    cmocka_unit_test(test_concurrent_and_max),   cmocka_unit_test(test_config_errors),
-	    cmocka_unit_test(test_cscd_sense_forwarded),
+	    cmocka_unit_test(test_param_len_zero),   cmocka_unit_test(test_across_lus_async),
+	    cmocka_unit_test(test_within_lu_inline), cmocka_unit_test(test_within_lu_overlap),
+	    cmocka_unit_test(test_block_size_mix),   cmocka_unit_test(test_cscd_checks),
+	    cmocka_unit_test(test_list_ids),         cmocka_unit_test(test_concurrent_and_max),
+	    cmocka_unit_test(test_config_errors),    cmocka_unit_test(test_cscd_sense_forwarded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
