@@ -25,8 +25,8 @@
 #include "prkit/scsi_sense.h"
 #include "prkit/scsi_tid.h"
 
-#define PRK_OP_XCOPY 0x83   /* EXTENDED COPY; service action 00h = LID1 */
-#define PRK_OP_RCR 0x84     /* RECEIVE COPY RESULTS */
+#define PRK_OP_XCOPY 0x83 /* EXTENDED COPY; service action 00h = LID1 */
+#define PRK_OP_RCR 0x84   /* RECEIVE COPY RESULTS */
 #define PRK_XCOPY_SA_LID1 0x00
 #define PRK_RCR_SA_COPY_STATUS 0x00
 #define PRK_RCR_SA_OP_PARAMS 0x03
@@ -113,17 +113,46 @@ struct prk_xcopy_list {
 
 /* Decodes a LID1 parameter list (buf holds the PARAMETER LIST LENGTH bytes;
  * len 0 is the caller's business: SPC-4 makes it a no-op). 15h's move
- * pointers point into buf. Returns 0, or -1 with *err (ILLEGAL REQUEST:
- * 1A/00 PARAMETER LIST LENGTH ERROR, 26/06 TOO MANY TARGET DESCRIPTORS,
- * 26/07 UNSUPPORTED TARGET DESCRIPTOR TYPE CODE, 26/08 TOO MANY SEGMENT
- * DESCRIPTORS, 26/09 UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE, 26/0B INLINE
- * DATA LENGTH EXCEEDED, 26/00 for other fields). */
+ * pointers point into buf. Bytes after the inline data are ignored, and so
+ * are reserved fields. Returns 0, or -1 with *err (ILLEGAL REQUEST), checked
+ * in this order (the order libiscsi's ExtendedCopy tests need):
+ *   1A/00 PARAMETER LIST LENGTH ERROR (no field pointer): fewer than 16
+ *         bytes, or 16 + the three list lengths > len (ParamHdr), or CSCD +
+ *         segment list lengths > lim->max_list_len (SPC-4 6.4.3.5,
+ *         DescrLimits: reported before the counts);
+ *   26/00 at byte 1 bit 4 LIST ID USAGE 01b (reserved); at byte 0 a LIST
+ *         IDENTIFIER other than 0 with LIST ID USAGE 11b;
+ *   26/0B INLINE DATA LENGTH EXCEEDED at byte 12 (> lim->max_inline);
+ *   26/06 TOO MANY TARGET DESCRIPTORS at byte 2 (more than lim->max_cscd
+ *         32-byte CSCD descriptors);
+ *   26/07 UNSUPPORTED TARGET DESCRIPTOR TYPE CODE at the CSCD's byte 0 (any
+ *         type but E4h); 26/00 at byte 2 when an E4h descriptor is cut by
+ *         the CSCD DESCRIPTOR LIST LENGTH; 26/00 at the CSCD's byte 1 bit 7
+ *         for a reserved LU ID TYPE (10b/11b; ValidTgtDescr expects ILLEGAL
+ *         REQUEST) and at its byte 7 for a DESIGNATOR LENGTH above 16;
+ *   26/08 TOO MANY SEGMENT DESCRIPTORS at byte 8 (more than lim->max_seg);
+ *   26/00 at byte 8 when fewer than 4 bytes of segment list are left;
+ *   26/09 UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE at the segment's byte 0
+ *         (any type but 02h, 14h, 15h);
+ *   26/00 at the segment's byte 2 DESCRIPTOR LENGTH: not 0018h for 02h/14h,
+ *         past the segment list, for 15h not a multiple of 4 or too short
+ *         for the REGISTER AND MOVE list it carries;
+ *   15h's REGISTER AND MOVE list: the errors of prk_prout_params_decode
+ *         with the field pointer moved to the whole list (segment offset +
+ *         8 + the inner offset).
+ * Not checked here (the copy manager's, when it reaches the segment): LU ID
+ * TYPE 01b, NUL, PDT, CSCD indexes, the designator, LBAs. libiscsi's
+ * DescrLimits needs max_list_len >= 32 + (max_seg + 1) * 28 for its
+ * "too many segments" case and < 16 + (max_cscd + 1) * 32 + (max_seg + 1)
+ * * 28 for its "list too long" case to run: with 16 and 64, 1852..2379. */
 int prk_xcopy_decode(const uint8_t *buf, size_t len, const struct prk_xcopy_limits *lim,
                      struct prk_xcopy_list *out, struct prk_field_err *err);
 
-/* Encodes l (host side). 15h segments copy seg.move/move_len. Writes at
- * most cap bytes; returns the full length, or 0 if l is not encodable
- * (counts above the maxima, a 15h list whose length is not a multiple of 4). */
+/* Encodes l (host side). 15h segments copy seg.move/move_len; inline_len
+ * bytes of zeros follow the segments (prkit keeps no inline contents).
+ * Writes at most cap bytes; returns the full length, or 0 if l is not
+ * encodable (counts above the maxima, an unknown segment type, LIST ID USAGE
+ * above 3, a 15h list whose length is not a multiple of 4 or too long). */
 size_t prk_xcopy_encode(const struct prk_xcopy_list *l, uint8_t *buf, size_t cap);
 
 /* Fills an E4h CSCD naming a LU by its 16-byte NAA designator (VPD 83h
@@ -201,21 +230,41 @@ struct prk_xcopy_abort {
 	uint8_t cscd_sense[PRK_SENSE_FIXED_LEN + 14];
 };
 /* Fixed (desc = false) or descriptor format; writes at most cap bytes and
- * returns the full length (at most PRK_XCOPY_SENSE_MAX). */
-size_t prk_xcopy_abort_encode(const struct prk_xcopy_abort *a, bool desc, uint8_t *buf,
-                              size_t cap);
+ * returns the full length (at most PRK_XCOPY_SENSE_MAX).
+ *   Fixed (70h): COMMAND-SPECIFIC INFORMATION (bytes 8..11) = source sense
+ *   offset, destination sense offset, SEGMENT NUMBER (2 bytes); with
+ *   cscd_sense, the offset of the CSCD (from_dst picks which) is 18, where
+ *   its status byte (CHECK CONDITION) and then its sense data follow; the
+ *   sense-key specific bytes 15..17 are the segment pointer (SKSV, SD, BPV,
+ *   bit, FIELD POINTER) when has_ptr.
+ *   Descriptor (72h): a command-specific information descriptor (01h) whose
+ *   8-byte field ends with the same 4 bytes (offsets 0: the sense is not
+ *   inline), the segment pointer in a sense-key specific descriptor (02h)
+ *   when has_ptr, and the CSCD's sense in a forwarded sense data descriptor
+ *   (0Ch: SENSE DATA SOURCE 1 = copy source, 2 = copy destination,
+ *   FORWARDED STATUS = CHECK CONDITION). */
+size_t prk_xcopy_abort_encode(const struct prk_xcopy_abort *a, bool desc, uint8_t *buf, size_t cap);
 
 /* ---- The Third-party Copy VPD page (8Fh) ----
- * The descriptors that describe LID1 (supported commands, parameter data,
- * supported descriptors, supported CSCD IDs, general copy operations) from
- * p, and, when cm_tid is not NULL, the vendor descriptor C001h that names
- * the copy manager's I_T nexus (RELATIVE TARGET PORT IDENTIFIER and
- * TransportID) so that a host can REGISTER AND MOVE to it. */
-#define PRK_VPD_3PC_CM_NEXUS 0xc001
+ * The descriptors that describe LID1, in ascending type order: Supported
+ * Commands (0001h: 83h SA 00h; 84h SA 00h, 03h, 04h), Parameter Data
+ * (0004h: max_cscd, max_seg, max_list_len, max_inline), Supported
+ * Descriptors (0008h: p->impl sorted), Supported CSCD IDs (000Ch: none
+ * above 07FFh) and General Copy Operations (8001h: total_concurrent,
+ * max_concurrent, max_seg_len, the two granularities) from p; and, when
+ * cm_tid is not NULL, prkit's descriptor PRK_VPD_3PC_CM_NEXUS that names the
+ * copy manager's I_T nexus so that a host can REGISTER AND MOVE to it:
+ *   0..1 type (F001h), 2..3 length (n-3), 4..5 RELATIVE TARGET PORT
+ *   IDENTIFIER, 6..7 reserved, 8..n the TransportID as prk_tid_encode
+ *   writes it (a multiple of 4, so no pad).
+ * Not C001h: SPC-4 table 645 assigns C001h to the Held Data descriptor and
+ * has no vendor-specific range; F001h is reserved there (a standard tool
+ * shows it as unknown rather than misreading it). */
+#define PRK_VPD_3PC_CM_NEXUS 0xf001
 size_t prk_vpd_3pc_encode(uint8_t pdt, const struct prk_xcopy_opparams *p,
-                          const struct prk_tid *cm_tid, uint16_t cm_rtpi, uint8_t *buf,
-                          size_t cap);
-/* Finds the C001h descriptor in a page; 0, or -1 when absent/malformed. */
+                          const struct prk_tid *cm_tid, uint16_t cm_rtpi, uint8_t *buf, size_t cap);
+/* Finds the PRK_VPD_3PC_CM_NEXUS descriptor in a page (possibly cut by the
+ * allocation length); 0, or -1 when absent/malformed. */
 int prk_vpd_3pc_cm_nexus(const uint8_t *page, size_t len, struct prk_tid *tid, uint16_t *rtpi);
 
 #endif
