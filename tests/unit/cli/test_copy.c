@@ -12,6 +12,7 @@
 
 #include "copy_args.h"
 #include "copy_plan.h"
+#include "copy_sense.h"
 #include "persist_exit.h"
 #include "prkit/scsi_xcopy.h"
 
@@ -290,6 +291,40 @@ static void plan_limits_leave_no_room(void **state)
 	assert_int_equal(prk_copy_plan_make(&G512, &r, &l, &p, E, sizeof(E)), 0);
 }
 
+/* ---- COPY ABORTED: where the copy stopped ---- */
+
+static void sense_segment_both_formats(void **state)
+{
+	(void)state;
+	struct prk_xcopy_abort a = {
+	    .asc = 0x0d02, .seg = 37, .has_ptr = true, .sd = true, .bit = -1, .field = 4};
+	uint8_t buf[PRK_XCOPY_SENSE_MAX];
+	uint16_t seg = 0;
+	size_t n = prk_xcopy_abort_encode(&a, false, buf, sizeof(buf));
+	assert_int_equal(prk_copy_abort_segment(buf, n, &seg), 0);
+	assert_int_equal(seg, 37);
+	/* with the failing device's sense forwarded, descriptor format */
+	a.seg = 0x1234;
+	a.from_dst = true;
+	a.cscd_sense_len = 18;
+	a.cscd_sense[0] = 0x70;
+	a.cscd_sense[2] = 0x05;
+	a.cscd_sense[7] = 10;
+	n = prk_xcopy_abort_encode(&a, true, buf, sizeof(buf));
+	seg = 0;
+	assert_int_equal(prk_copy_abort_segment(buf, n, &seg), 0);
+	assert_int_equal(seg, 0x1234);
+	/* not COPY ABORTED, or cut short: nothing to say */
+	uint8_t ill[18] = {0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 7};
+	assert_int_equal(prk_copy_abort_segment(ill, sizeof(ill), &seg), -1);
+	n = prk_xcopy_abort_encode(&a, false, buf, sizeof(buf));
+	assert_int_equal(prk_copy_abort_segment(buf, 11, &seg), -1);
+	a.seg = 3;
+	n = prk_xcopy_abort_encode(&a, true, buf, sizeof(buf));
+	assert_int_equal(prk_copy_abort_segment(buf, 9, &seg), -1);
+	assert_int_equal(prk_copy_abort_segment(buf, 0, &seg), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +338,7 @@ int main(void)
 	    cmocka_unit_test(plan_block_sizes_differ),
 	    cmocka_unit_test(plan_ranges_checked),
 	    cmocka_unit_test(plan_limits_leave_no_room),
+	    cmocka_unit_test(sense_segment_both_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
