@@ -54,6 +54,14 @@ void copy_progress(struct copy_run *r, bool final)
 	fflush(stderr);
 }
 
+/* A number printed as given ("%.3f"), not with double's noise. */
+static json_object *jnum(double v, const char *fmt)
+{
+	char b[64];
+	snprintf(b, sizeof(b), fmt, v);
+	return json_object_new_double_s(v, b);
+}
+
 static json_object *jstr(const char *s)
 {
 	return json_object_new_string(s ? s : "");
@@ -75,9 +83,8 @@ int copy_report(struct copy_run *r, int exit)
 		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)r->bytes_done));
 		json_object_object_add(o, "bytes_planned",
 		                       json_object_new_int64((int64_t)r->plan.bytes));
-		json_object_object_add(o, "seconds", json_object_new_double((double)ms / 1000.0));
-		json_object_object_add(o, "mb_per_s",
-		                       json_object_new_double(mbps(r->bytes_done, ms)));
+		json_object_object_add(o, "seconds", jnum((double)ms / 1000.0, "%.3f"));
+		json_object_object_add(o, "mb_per_s", jnum(mbps(r->bytes_done, ms), "%.1f"));
 		json_object_object_add(o, "src_lba",
 		                       json_object_new_int64((int64_t)r->plan.src_lba));
 		json_object_object_add(o, "dst_lba",
@@ -125,8 +132,7 @@ int copy_report(struct copy_run *r, int exit)
 				json_object_object_add(s, "exit_status",
 				                       json_object_new_int(r->steps[i].exit));
 				json_object_object_add(
-				    s, "seconds",
-				    json_object_new_double((double)r->steps[i].ms / 1000.0));
+				    s, "seconds", jnum((double)r->steps[i].ms / 1000.0, "%.3f"));
 				json_object_object_add(s, "detail", jstr(r->steps[i].detail));
 				json_object_array_add(st, s);
 			}
