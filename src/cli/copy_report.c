@@ -144,7 +144,13 @@ int copy_report(struct copy_run *r, int exit)
 			json_object_object_add(o, "error", jstr(r->fail.msg));
 		prk_persist_json_print(stdout, o);
 		json_object_put(o);
-	} else if (!exit) {
+	} else {
+		/* The Annex B.3 steps, in order, whatever the outcome. */
+		for (size_t i = 0; i < r->n_steps; i++)
+			printf("%-10s %-6s %s\n", r->steps[i].name,
+			       r->steps[i].exit ? "FAILED" : "ok", r->steps[i].detail);
+	}
+	if (!a->json && !exit) {
 		printf("prkit copy: %" PRIu64 " bytes in %.3f s (%.1f MB/s), ", r->bytes_done,
 		       (double)ms / 1000.0, mbps(r->bytes_done, ms));
 		if (a->host_copy)
