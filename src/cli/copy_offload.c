@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy_list.h"
 #include "copy_run.h"
 #include "copy_sense.h"
 #include "persist_exit.h"
@@ -63,49 +64,6 @@ static void rcr_start(struct flight *fl, struct copy_run *r)
 		fl->rcr_busy = true;
 }
 
-/* The parameter list of command cmd: the CSCDs (SRC, and DST unless it is
- * the same LU), a 15h first when move is given (SPC-4 wants it at or near
- * the beginning), then the 02h segments. */
-static size_t build_list(struct copy_run *r, uint64_t cmd, const uint8_t *move, size_t move_len,
-                         uint8_t *buf, size_t cap, uint16_t *n02)
-{
-	static struct prk_xcopy_list l;
-	memset(&l, 0, sizeof(l));
-	l.list_id = r->a->list_id;
-	l.list_id_usage = PRK_XCOPY_LIU_HOLD;
-	bool one = r->src.shared || !memcmp(r->src.naa, r->dst.naa, 16);
-	prk_xcopy_cscd_naa(&l.cscd[0], r->src.naa, r->src.pdt, r->src.bs);
-	if (!one)
-		prk_xcopy_cscd_naa(&l.cscd[1], r->dst.naa, r->dst.pdt, r->dst.bs);
-	l.n_cscd = one ? 1 : 2;
-	uint16_t dsti = one ? 0 : 1;
-	if (move) {
-		struct prk_xcopy_seg *s = &l.seg[l.n_seg++];
-		s->type = PRK_XCOPY_SEG_3PR;
-		s->desc_len = (uint16_t)(4 + move_len);
-		s->dst = dsti;
-		s->move = move;
-		s->move_len = (uint32_t)move_len;
-	}
-	uint64_t first;
-	uint16_t n;
-	prk_copy_plan_cmd(&r->plan, cmd, &first, &n);
-	for (uint16_t i = 0; i < n; i++) {
-		struct prk_copy_seg ps;
-		prk_copy_plan_seg(&r->plan, first + i, &ps);
-		struct prk_xcopy_seg *s = &l.seg[l.n_seg++];
-		s->type = PRK_XCOPY_SEG_B2B;
-		s->desc_len = PRK_COPY_B2B_LEN - 4;
-		s->src = 0;
-		s->dst = dsti;
-		s->n_blocks = (uint16_t)ps.n_blocks;
-		s->src_lba = ps.src_lba;
-		s->dst_lba = ps.dst_lba;
-	}
-	*n02 = n;
-	return prk_xcopy_encode(&l, buf, cap);
-}
-
 /* COPY STATUS after the end: releases the held result, and tells how far
  * the copy manager got. -1 when it could not be read. */
 static int final_status(struct copy_run *r, struct prk_xcopy_status *st)
@@ -127,7 +85,13 @@ int copy_offload_cmd(struct copy_run *r, uint64_t cmd, const uint8_t *move, size
 	static uint8_t list[PRK_XCOPY_HDR_LEN + PRK_XCOPY_MAX_CSCD * PRK_XCOPY_CSCD_LEN +
 	                    PRK_XCOPY_MAX_SEG * 300];
 	uint16_t n02;
-	size_t len = build_list(r, cmd, move, move_len, list, sizeof(list), &n02);
+	struct prk_copy_lu_id src = {.pdt = r->src.pdt, .bs = r->src.bs},
+	                      dst = {.pdt = r->dst.pdt, .bs = r->dst.bs};
+	memcpy(src.naa, r->src.naa, 16);
+	memcpy(dst.naa, r->dst.naa, 16);
+	bool one = r->src.shared || !memcmp(r->src.naa, r->dst.naa, 16);
+	size_t len = prk_copy_list_build(&r->plan, cmd, r->a->list_id, &src, one ? NULL : &dst,
+	                                 move, move_len, list, sizeof(list), &n02);
 	if (!len || len > sizeof(list))
 		return copy_failf(&r->fail, PRK_PERSIST_EXIT_OTHER,
 		                  "EXTENDED COPY %" PRIu64 ": the parameter list does not encode",

@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "copy_args.h"
+#include "copy_list.h"
 #include "copy_plan.h"
 #include "copy_sense.h"
 #include "persist_exit.h"
+#include "prkit/scsi_pr_wire.h"
 #include "prkit/scsi_xcopy.h"
 
 #define S "iscsi://127.0.0.1:3260/iqn.2026-12.io.prkit:t/0"
@@ -325,6 +327,85 @@ static void sense_segment_both_formats(void **state)
 	assert_int_equal(prk_copy_abort_segment(buf, 0, &seg), -1);
 }
 
+/* ---- the parameter list, as the copy manager decodes it ---- */
+
+/* prkit's copy manager's limits (docs/copy.md). */
+static const struct prk_xcopy_limits CM = {.max_cscd = 16, .max_seg = 64, .max_list_len = 2048};
+
+static void list_decodes_as_planned(void **state)
+{
+	(void)state;
+	static const struct prk_copy_geom g = {512, 4096, 1 << 20, 1 << 17};
+	struct prk_copy_req r = {.src_lba = 64, .dst_lba = 3, .blocks = 4096, .blocks_given = true};
+	struct prk_copy_limits l = LIM;
+	l.seg_blocks = 1003; /* 1000: a multiple of 8 source blocks */
+	l.segs_per_cmd = 3;
+	struct prk_copy_plan p;
+	assert_int_equal(prk_copy_plan_make(&g, &r, &l, &p, E, sizeof(E)), 0);
+	assert_int_equal(p.n_segs, 5);
+	assert_int_equal(p.n_cmds, 2);
+	struct prk_copy_lu_id src = {.pdt = 0, .bs = 512}, dst = {.pdt = 0, .bs = 4096};
+	memset(src.naa, 0x61, 16);
+	memset(dst.naa, 0x62, 16);
+	static uint8_t buf[8192];
+	static struct prk_xcopy_list d;
+	struct prk_field_err fe;
+	uint16_t n02;
+	/* the second command: segments 3 and 4 */
+	size_t len = prk_copy_list_build(&p, 1, 9, &src, &dst, NULL, 0, buf, sizeof(buf), &n02);
+	assert_int_equal(n02, 2);
+	assert_int_equal(len, 16 + 2 * 32 + 2 * 28);
+	assert_int_equal(prk_xcopy_decode(buf, len, &CM, &d, &fe), 0);
+	assert_int_equal(d.list_id, 9);
+	assert_int_equal(d.list_id_usage, PRK_XCOPY_LIU_HOLD);
+	assert_int_equal(d.n_cscd, 2);
+	assert_memory_equal(d.cscd[0].desig, src.naa, 16);
+	assert_memory_equal(d.cscd[1].desig, dst.naa, 16);
+	assert_int_equal(d.cscd[1].block_len, 4096);
+	assert_int_equal(d.n_seg, 2);
+	assert_int_equal(d.seg[0].type, PRK_XCOPY_SEG_B2B);
+	assert_int_equal(d.seg[0].src, 0);
+	assert_int_equal(d.seg[0].dst, 1);
+	assert_false(d.seg[0].dc);
+	assert_int_equal(d.seg[0].src_lba, 64 + 3 * 1000);
+	assert_int_equal(d.seg[0].dst_lba, 3 + 3 * 1000 / 8);
+	assert_int_equal(d.seg[0].n_blocks, 1000);
+	assert_int_equal(d.seg[1].src_lba, 64 + 4 * 1000);
+	assert_int_equal(d.seg[1].n_blocks, 4096 - 4 * 1000);
+
+	/* --third-party: a 15h first, carrying the REGISTER AND MOVE list that
+	 * names our nexus; the same LU named once */
+	struct prk_tid me = {.format = PRK_TID_FMT_PORT, .isid = 0x80123456abcdULL};
+	strcpy(me.name, "iqn.2026-12.io.prkit.test:backup");
+	uint8_t move[PRK_PROUT_MOVE_HDR_LEN + PRK_TID_MAX_LEN];
+	size_t mlen = prk_prout_params_encode_move(0x434d000000000abcULL, 0xabc, true, false, 2,
+	                                           &me, move, sizeof(move));
+	assert_true(mlen > 0);
+	len = prk_copy_list_build(&p, 0, 1, &src, NULL, move, mlen, buf, sizeof(buf), &n02);
+	assert_int_equal(n02, 3);
+	/* what the planner counted for the 15h: 8 + the list */
+	assert_int_equal(len, 16 + 32 + 8 + mlen + 3 * 28);
+	assert_int_equal(prk_xcopy_decode(buf, len, &CM, &d, &fe), 0);
+	assert_int_equal(d.n_cscd, 1);
+	assert_int_equal(d.n_seg, 4);
+	assert_int_equal(d.seg[0].type, PRK_XCOPY_SEG_3PR);
+	assert_int_equal(d.seg[0].dst, 0);
+	assert_int_equal(d.seg[0].move_len, mlen);
+	assert_memory_equal(d.seg[0].move, move, mlen);
+	assert_int_equal(d.seg[0].move_p.key, 0x434d000000000abcULL);
+	assert_int_equal(d.seg[0].move_p.sa_key, 0xabc);
+	assert_true(d.seg[0].move_p.unreg);
+	assert_int_equal(d.seg[0].move_p.rtpi, 2);
+	assert_int_equal(d.seg[1].type, PRK_XCOPY_SEG_B2B);
+	assert_int_equal(d.seg[1].dst, 0);
+	assert_int_equal(d.seg[3].src_lba, 64 + 2 * 1000);
+	/* the CDB carries the length */
+	uint8_t cdb[16];
+	prk_xcopy_cdb_encode((uint32_t)len, cdb);
+	assert_int_equal(cdb[0], 0x83);
+	assert_int_equal(cdb[13], len & 0xff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +420,7 @@ int main(void)
 	    cmocka_unit_test(plan_ranges_checked),
 	    cmocka_unit_test(plan_limits_leave_no_room),
 	    cmocka_unit_test(sense_segment_both_formats),
+	    cmocka_unit_test(list_decodes_as_planned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
