@@ -45,8 +45,10 @@ static void rcr_done(struct prk_mpdev *d, struct prk_raw_cmd *c, void *arg)
 	if (c->status != PRK_STATUS_GOOD || fl->xc_done ||
 	    prk_rcr_status_decode(fl->rcr_buf, c->in_len, &st))
 		return;
-	if (st.status == PRK_XCOPY_ST_IN_PROGRESS) {
-		uint64_t b = (uint64_t)st.count << (10 * (st.units > 6 ? 6 : st.units));
+	/* TiB units and above would only come from a confused target (and
+	 * could overflow): no progress from them. */
+	if (st.status == PRK_XCOPY_ST_IN_PROGRESS && st.units <= 4) {
+		uint64_t b = (uint64_t)st.count << (10 * st.units);
 		fl->r->bytes_now = fl->base + b;
 		copy_progress(fl->r, false);
 	}
