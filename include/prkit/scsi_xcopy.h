@@ -127,9 +127,8 @@ struct prk_xcopy_list {
  *         32-byte CSCD descriptors);
  *   26/07 UNSUPPORTED TARGET DESCRIPTOR TYPE CODE at the CSCD's byte 0 (any
  *         type but E4h); 26/00 at byte 2 when an E4h descriptor is cut by
- *         the CSCD DESCRIPTOR LIST LENGTH; 26/00 at the CSCD's byte 1 bit 7
- *         for a reserved LU ID TYPE (10b/11b; ValidTgtDescr expects ILLEGAL
- *         REQUEST) and at its byte 7 for a DESIGNATOR LENGTH above 16;
+ *         the CSCD DESCRIPTOR LIST LENGTH; 26/00 at its byte 7 for a
+ *         DESIGNATOR LENGTH above 16;
  *   26/08 TOO MANY SEGMENT DESCRIPTORS at byte 8 (more than lim->max_seg);
  *   26/00 at byte 8 when fewer than 4 bytes of segment list are left;
  *   26/09 UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE at the segment's byte 0
@@ -140,8 +139,11 @@ struct prk_xcopy_list {
  *   15h's REGISTER AND MOVE list: the errors of prk_prout_params_decode
  *         with the field pointer moved to the whole list (segment offset +
  *         8 + the inner offset).
- * Not checked here (the copy manager's, when it reaches the segment): LU ID
- * TYPE 01b, NUL, PDT, CSCD indexes, the designator, LBAs. libiscsi's
+ * Not checked here (the copy manager's, when it reaches the segment): NUL,
+ * PDT, CSCD indexes, the designator, LBAs. LU ID TYPE is kept and checked
+ * by no one: SPC-4 has it ignored in an E4h descriptor, which names its LU
+ * by the designator (libiscsi 1.19's ValidTgtDescr sends 10b and expects
+ * GOOD). libiscsi's
  * DescrLimits needs max_list_len >= 32 + (max_seg + 1) * 28 for its
  * "too many segments" case and < 16 + (max_cscd + 1) * 32 + (max_seg + 1)
  * * 28 for its "list too long" case to run: with 16 and 64, 1852..2379. */

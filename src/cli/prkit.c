@@ -131,6 +131,24 @@ static void print_target(json_object *t)
 	}
 }
 
+/* The daemon's copy manager: the TransportID a backup application moves
+ * its reservation to (REGISTER AND MOVE), and its counters. */
+static void print_cm(json_object *r)
+{
+	json_object *cm;
+	if (!json_object_object_get_ex(r, "copy_manager", &cm))
+		return;
+	if (!json_object_get_boolean(json_object_object_get(cm, "enabled"))) {
+		printf("copy manager: off\n");
+		return;
+	}
+	printf("copy manager: %s  rtpi %lld\n", str(cm, "transport_id"), num(cm, "rtpi"));
+	printf("  copies: %lld active (max %lld), %lld started, %lld done, %lld failed, %lld "
+	       "aborted; %lld bytes\n",
+	       num(cm, "active"), num(cm, "max_copies"), num(cm, "started"), num(cm, "done"),
+	       num(cm, "failed"), num(cm, "aborted"), num(cm, "bytes"));
+}
+
 static void print_pr(json_object *r)
 {
 	json_object *v;
@@ -454,6 +472,8 @@ static int target_main(int argc, char **argv)
 		if (!strcmp(cmd, "show") && !found) {
 			fprintf(stderr, "prkit: no target named \"%s\"\n", argv[optind + 1]);
 			rc = 1;
+		} else {
+			print_cm(rsp);
 		}
 	} else if (!strcmp(cmd, "sessions")) {
 		json_object *ss = json_object_object_get(rsp, "sessions");

@@ -31,12 +31,12 @@
 
 struct prk_cm_config {
 	char initiator[PRK_ISCSI_NAME_MAX + 1]; /* "" = PRK_CM_DEFAULT_INITIATOR */
-	uint64_t isid;                          /* 48 bits */
-	uint16_t rtpi;                          /* 1..65535, no portal's */
-	unsigned max_copies;                    /* EXTENDED COPY commands at once; 0 = 32 (>= 16) */
-	uint32_t chunk;                         /* bytes per READ/WRITE; 0 = 1 MiB */
-	unsigned depth;                         /* chunks in flight per copy; 0 = 4 */
-	unsigned max_held;                      /* results held for RECEIVE COPY RESULTS; 0 = 256 */
+	uint64_t isid;                          /* 48 bits; 0 = PRK_CM_DEFAULT_ISID */
+	uint16_t rtpi;                          /* no portal's; 0 = PRK_CM_DEFAULT_RTPI */
+	unsigned max_copies; /* EXTENDED COPY commands at once; 0 = 32; 16..255 */
+	uint32_t chunk;      /* bytes per READ/WRITE; 0 = 1 MiB; a multiple of 4096, <= 16 MiB */
+	unsigned depth;      /* chunks in flight per copy; 0 = 4; <= 64 */
+	unsigned max_held;   /* results held for RECEIVE COPY RESULTS; 0 = 256 */
 };
 
 struct prk_cm_ops {
@@ -51,15 +51,16 @@ struct prk_cm_ops {
 	bool (*allow_3pr_block)(void *ctx, struct prk_lu *lu);
 	/* A copy ended (log, counters); optional. status: enum
 	 * prk_xcopy_status_code; seg: segments processed; why: NULL on success. */
-	void (*copy_done)(void *ctx, struct prk_lu *via, const struct prk_nexus *nx, uint8_t list_id,
-	                  uint8_t status, uint16_t seg, uint64_t bytes, const char *why);
+	void (*copy_done)(void *ctx, struct prk_lu *via, const struct prk_nexus *nx,
+	                  uint8_t list_id, uint8_t status, uint16_t seg, uint64_t bytes,
+	                  const char *why);
 };
 
 struct prk_cm;
 
 /* NULL with a message naming the bad field (initiator name, isid, rtpi). */
-struct prk_cm *prk_cm_new(const struct prk_cm_config *cfg, const struct prk_cm_ops *ops,
-                          char *err, size_t errlen);
+struct prk_cm *prk_cm_new(const struct prk_cm_config *cfg, const struct prk_cm_ops *ops, char *err,
+                          size_t errlen);
 /* No copy may be running (see prk_cm_busy). */
 void prk_cm_free(struct prk_cm *cm);
 
@@ -80,8 +81,8 @@ void prk_cm_detach(struct prk_cm *cm, struct prk_lu *lu);
  * own nexus is in sets[0..n), done(arg) is called once none of its
  * commands is inside lu any more (later ones meet the new PR state); else
  * at once. */
-void prk_cm_abort(struct prk_cm *cm, struct prk_lu *lu, const struct prk_nexus_set *sets,
-                  size_t n, void (*done)(void *arg), void *arg);
+void prk_cm_abort(struct prk_cm *cm, struct prk_lu *lu, const struct prk_nexus_set *sets, size_t n,
+                  void (*done)(void *arg), void *arg);
 /* I_T nexus loss: the results held for nx are dropped. */
 void prk_cm_nexus_gone(struct prk_cm *cm, const struct prk_nexus *nx);
 

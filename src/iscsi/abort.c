@@ -98,6 +98,7 @@ static bool abort_one(struct prk_conn *c, struct prk_task *t, bool other, struct
 	t->aborted = true;
 	if (t->state == TASK_IN_LU) {
 		t->report_aborted = tas && c->state == CONN_FFP;
+		t->cancel_owed = !t->cancelled;
 		wait_for(t, b);
 	} else {
 		if (tas && c->state == CONN_FFP)
@@ -123,6 +124,7 @@ static unsigned abort_orphans(struct prk_iscsi_server *s, const struct prk_abort
 			continue;
 		t->aborted = true;
 		t->report_aborted = false;
+		t->cancel_owed = !t->cancelled;
 		wait_for(t, b);
 		n++;
 	}
@@ -192,7 +194,38 @@ int prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struc
 		total += n;
 	}
 	total += abort_orphans(s, a, b);
+	/* The barrier holds its own count while its caller runs: a task the
+	 * LU completes at once cannot end it early. */
+	prk_abort_cancel_owed(s);
 	return total > INT32_MAX ? INT32_MAX : (int)total;
+}
+
+/* The first task owed a cancel, or NULL. */
+static struct prk_task *next_owed(struct prk_iscsi_server *s)
+{
+	for (struct prk_conn *c = s->conns; c; c = c->next)
+		for (struct prk_task *t = c->tasks; t; t = t->next)
+			if (t->cancel_owed)
+				return t;
+	for (struct prk_task *t = s->orphans; t; t = t->next)
+		if (t->cancel_owed)
+			return t;
+	return NULL;
+}
+
+void prk_abort_cancel_owed(struct prk_iscsi_server *s)
+{
+	/* Only an EXTENDED COPY can be held by the LU's copy hook (lu.h,
+	 * prk_lu_cancel); any other command needs nothing. Its cancel may
+	 * complete it (and free the task) at once, so the lists are walked
+	 * again from the start after each: as many walks as copies. */
+	struct prk_task *t;
+	while ((t = next_owed(s))) {
+		t->cancel_owed = false;
+		t->cancelled = true;
+		if (t->lu && t->cmd.cdb[0] == PRK_OP_EXTENDED_COPY)
+			prk_lu_cancel(t->lu, &t->cmd);
+	}
 }
 
 /* A silently aborted task has left the LU. Nothing answers it, so nothing

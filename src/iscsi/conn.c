@@ -28,6 +28,9 @@ static enum prk_login_lookup login_lookup(void *ctx, const char *target_name,
 	struct prk_conn *c = ctx;
 	(void)tpgt; /* every portal serves every target for now */
 	memset(creds, 0, sizeof(*creds));
+	if (c->srv->opts.reserved_initiator[0] &&
+	    strcasecmp(c->srv->opts.reserved_initiator, initiator_name) == 0)
+		return PRK_LOOKUP_NAME_RESERVED;
 	if (!target_name) {
 		*creds = c->srv->opts.discovery_chap;
 		return PRK_LOOKUP_OK;
@@ -227,6 +230,8 @@ void prk_conn_close(struct prk_conn *c, const char *why)
 		if (ss->tgt)
 			for (size_t i = 0; i < ss->tgt->n_luns; i++)
 				prk_lu_nexus_down(ss->tgt->luns[i].lu, &ss->nexus);
+		if (ss->tgt && s->opts.nexus_gone)
+			s->opts.nexus_gone(s->opts.nexus_gone_ctx, &ss->nexus);
 		for (struct prk_session **pp = &s->sessions; *pp; pp = &(*pp)->next)
 			if (*pp == ss) {
 				*pp = ss->next;

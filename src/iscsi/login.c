@@ -311,6 +311,13 @@ static struct outcome identify(struct prk_login *l, const uint8_t *text, size_t 
 		break;
 	case PRK_LOOKUP_NOT_AUTHORIZED:
 		return status(CLASS_INITIATOR_ERR, D_AUTHZ_FAIL);
+	case PRK_LOOKUP_NAME_RESERVED:
+		/* The name passed the check above: printable, no white space. */
+		snprintf(l->error, sizeof(l->error),
+		         "InitiatorName %s is the target's own (its copy manager's I_T nexus): not "
+		         "allowed",
+		         l->p.initiator_name);
+		return INIT_ERR;
 	default:
 		return status(CLASS_INITIATOR_ERR, D_NOT_FOUND);
 	}

@@ -69,6 +69,9 @@ enum prk_login_lookup {
 	PRK_LOOKUP_NOT_FOUND,      /* no such target (login status 02/03) */
 	PRK_LOOKUP_NOT_AUTHORIZED, /* the initiator is not in the ACL (02/02) */
 	PRK_LOOKUP_NOT_HERE,       /* target not served on this portal group (02/03) */
+	/* The initiator name is reserved (the target's own copy manager's):
+	 * initiator error (02/00), logged with the reason. */
+	PRK_LOOKUP_NAME_RESERVED,
 };
 
 struct prk_login_env {

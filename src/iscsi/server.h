@@ -17,6 +17,7 @@
 struct prk_loop;
 struct prk_lu;
 struct prk_lu_cmd;
+struct prk_nexus;
 struct prk_nexus_set;
 
 struct prk_iscsi_lun {
@@ -59,6 +60,13 @@ struct prk_iscsi_server_opts {
 	 * accepted, however busy it keeps the login. 0 = 15000. */
 	unsigned login_timeout_ms;
 	struct prk_chap_creds discovery_chap; /* for discovery sessions */
+	/* An initiator name no one may log in with ("": none): the target's
+	 * copy manager's, whose I_T nexus must be its alone. */
+	char reserved_initiator[PRK_ISCSI_NAME_LEN];
+	/* Called when an I_T nexus of a normal session is lost (its
+	 * connection closes); optional. */
+	void (*nexus_gone)(void *ctx, const struct prk_nexus *nx);
+	void *nexus_gone_ctx;
 };
 
 struct prk_iscsi_server;

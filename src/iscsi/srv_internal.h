@@ -119,6 +119,10 @@ struct prk_task {
 	uint32_t edtl;
 	bool aborted;        /* answer nothing when the LU completes */
 	bool report_aborted; /* ...but TASK ABORTED status (TAS=1, another nexus) */
+	/* Aborted inside the LU, and the LU not yet told (prk_lu_cancel):
+	 * told once the abort has walked every task (prk_abort_cancel_owed). */
+	bool cancel_owed;
+	bool cancelled; /* told once, whatever number of aborts take it */
 	/* ASC of a Data-Out error: the rest of the data is discarded and the
 	 * task ends with ABORTED COMMAND and this code. */
 	uint16_t data_error;
@@ -374,6 +378,11 @@ struct prk_abort {
  * the latter could not be allocated (then nothing was aborted). Call it
  * once per barrier. */
 int prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struct prk_tmf *barrier);
+/* Tells the LU of every aborted task inside it not yet told
+ * (prk_lu_cancel), so that a long EXTENDED COPY stops instead of running
+ * to its end. Called after the abort's walk: the LU may complete a task
+ * at once, which frees it. */
+void prk_abort_cancel_owed(struct prk_iscsi_server *s);
 /* task.c calls this when t leaves the LU: every barrier waiting for it is
  * told (prk_tmf_task_done), oldest first. */
 void prk_abort_task_left(struct prk_task *t);

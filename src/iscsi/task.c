@@ -75,12 +75,17 @@ void prk_tasks_orphan(struct prk_conn *c)
 		struct prk_task *t = c->tasks;
 		c->tasks = t->next;
 		t->conn = NULL;
-		if (t->state == TASK_IN_LU)
+		if (t->state == TASK_IN_LU) {
 			orphan_keep(c->srv, c->sess, t); /* freed by task_done */
-		else
+			/* I_T nexus loss aborts it (SAM-5): nobody waits for its
+			 * answer, so a copy need not run to its end. */
+			t->cancel_owed = !t->cancelled;
+		} else {
 			prk_task_free(t);
+		}
 	}
 	c->n_tasks = 0;
+	prk_abort_cancel_owed(c->srv);
 }
 
 void prk_tasks_orphans_detach(struct prk_iscsi_server *s)

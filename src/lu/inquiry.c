@@ -23,7 +23,9 @@ static size_t standard(const struct prk_lu *lu, uint8_t *d)
 	d[3] = 0x10 | 0x02; /* HISUP, RESPONSE DATA FORMAT 2 */
 	d[4] = STD_LEN - 5;
 	d[5] = 0x10; /* TPGS 01b: implicit ALUA */
-	d[7] = 0x02; /* CMDQUE */
+	if (lu->has_copy)
+		d[5] |= 0x08; /* 3PC: EXTENDED COPY through the copy hooks */
+	d[7] = 0x02;          /* CMDQUE */
 	ascii(d + 8, 8, lu->cfg.vendor);
 	ascii(d + 16, 16, lu->cfg.product);
 	ascii(d + 32, 4, lu->cfg.revision);
@@ -44,9 +46,14 @@ static size_t vpd_hdr(uint8_t *d, uint8_t page, size_t len)
 
 static size_t vpd_supported(const struct prk_lu *lu, uint8_t *d)
 {
-	static const uint8_t pages[] = {0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2};
-	size_t n = sizeof(pages) - (lu->cfg.thin ? 0 : 1);
-	memcpy(d + 4, pages, n);
+	/* Ascending page codes; 8Fh only with copy hooks, B2h only when thin. */
+	static const uint8_t pages[] = {0x00, 0x80, 0x83, 0x86, 0x8f, 0xb0, 0xb1, 0xb2};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(pages); i++) {
+		if ((pages[i] == 0x8f && !lu->has_copy) || (pages[i] == 0xb2 && !lu->cfg.thin))
+			continue;
+		d[4 + n++] = pages[i];
+	}
 	return vpd_hdr(d, 0x00, n);
 }
 
@@ -199,6 +206,12 @@ void prk_lu_inquiry(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	case 0xb1:
 		n = vpd_block_chars(lu, d);
 		break;
+	case 0x8f:
+		n = prk_lu_vpd_3pc(lu, d, sizeof(d));
+		if (n)
+			break;
+		prk_lu_fail_cdb(lu, cmd, 2, -1);
+		return;
 	case 0xb2:
 		if (lu->cfg.thin) {
 			n = vpd_provisioning(d);

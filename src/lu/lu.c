@@ -187,6 +187,7 @@ void prk_lu_finish(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		free(cmd->data_in);
 		cmd->data_in = NULL;
 	}
+	cmd->lu_priv[PRK_LU_PRIV_COPY] = NULL; /* no longer the copy hook's */
 	lu->inflight--;
 	cmd->done(cmd); /* may free cmd: nothing touches it after this */
 }
@@ -279,6 +280,10 @@ static handler_fn handler_of(const struct prk_lu *lu, uint8_t op, int sa)
 	if (!first)
 		return unsupported;
 	const struct prk_lu_op *o = &prk_lu_ops[first - 1];
+	/* Third-party copy without hooks: the opcodes are unknown, not a bad
+	 * service action (as before the LU knew them). */
+	if ((o->flags & PRK_LU_OP_COPY) && !lu->has_copy)
+		return unsupported;
 	bool has_sa = o->sa >= 0;
 	if (has_sa)
 		o = prk_lu_op_next_sa(o, sa);
@@ -343,6 +348,7 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	cmd->data_in_len = 0;
 	cmd->spdtl = 0;
 	cmd->lu_priv[0] = lu;
+	cmd->lu_priv[PRK_LU_PRIV_COPY] = NULL;
 	lu->inflight++;
 
 	if (cmd->cdb_len < 1 || cmd->cdb_len > sizeof(cmd->cdb)) {

@@ -130,6 +130,9 @@ struct prk_lu {
 	const struct prk_lu_port_groups *tpgs; /* NULL: no ALUA restrictions */
 	const uint64_t *gate;                  /* serving gate (lu_cluster.c); NULL: none */
 	struct prk_lu_sanitize san;
+	/* Third-party copy (copy_cmds.c): the hooks, valid when has_copy. */
+	struct prk_lu_copy_hooks copy;
+	bool has_copy;
 	uint8_t op_first[256]; /* prk_lu_op_index(): opcode -> 1 + its first row */
 };
 
@@ -202,6 +205,14 @@ uint32_t prk_lu_atomic_max_blocks(const struct prk_lu *lu);
 void prk_lu_pr_in_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_pr_out_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 void prk_lu_spc2_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* EXTENDED COPY and RECEIVE COPY RESULTS: handed to the copy hooks. */
+void prk_lu_xcopy_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+void prk_lu_rcr_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* VPD 8Fh (Third-party Copy) into d (cap bytes); 0 without copy hooks. */
+size_t prk_lu_vpd_3pc(const struct prk_lu *lu, uint8_t *d, size_t cap);
+/* cmd->lu_priv[PRK_LU_PRIV_COPY] marks an EXTENDED COPY the xcopy hook
+ * holds: prk_lu_cancel forwards only those (one load for the others). */
+#define PRK_LU_PRIV_COPY 2
 
 /* The ALUA access check (alua.c): when the command's port is in standby
  * or unavailable state and the command is not one of those SPC-4 allows
@@ -222,6 +233,7 @@ enum {
 	PRK_LU_OP_THIN = 1 << 0,   /* only on thin LUs (SBC-3: LBPU=0 means no UNMAP) */
 	PRK_LU_OP_PR = 1 << 1,     /* only on LUs with persistent reservations (not no_pr) */
 	PRK_LU_OP_ATOMIC = 1 << 2, /* only where the backstore makes writes all-or-nothing */
+	PRK_LU_OP_COPY = 1 << 3,   /* only with copy hooks (third-party copy, copy_cmds.c) */
 };
 #define PRK_LU_MAX_OPS 64 /* rows at most: sizes the RSOC reply */
 struct prk_lu_op {

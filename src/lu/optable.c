@@ -21,6 +21,7 @@
 #define OP_THIN PRK_LU_OP_THIN
 #define OP_PR PRK_LU_OP_PR
 #define OP_ATOMIC PRK_LU_OP_ATOMIC
+#define OP_COPY PRK_LU_OP_COPY
 
 /* op, sa, CDB length, flags, usage bits of byte 1 only thin LUs advertise,
  * handler (NULL: REPORT LUNS, which the target answers for the LU), usage. */
@@ -56,6 +57,10 @@ const struct prk_lu_op prk_lu_ops[] = {
     {PRK_OP_MODE_SENSE10, -1, 10, 0, 0, prk_lu_mode_sense, {PRK_OP_MODE_SENSE10, 0x18, X, X, 0, 0, 0, X, X, C}},
     {PRK_OP_PR_IN, -1, 10, OP_PR, 0, prk_lu_pr_in_cmd, {PRK_OP_PR_IN, 0x1f, 0, 0, 0, 0, 0, X, X, C}},
     {PRK_OP_PR_OUT, -1, 10, OP_PR, 0, prk_lu_pr_out_cmd, {PRK_OP_PR_OUT, 0x1f, X, 0, 0, X, X, X, X, C}},
+    {PRK_OP_EXTENDED_COPY, PRK_XCOPY_SA_LID1, 16, OP_COPY, 0, prk_lu_xcopy_cmd, {PRK_OP_EXTENDED_COPY, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, X, X, X, X, 0, C}},
+    {PRK_OP_RECEIVE_COPY_RESULTS, PRK_RCR_SA_COPY_STATUS, 16, OP_COPY, 0, prk_lu_rcr_cmd, {PRK_OP_RECEIVE_COPY_RESULTS, 0x00, X, 0, 0, 0, 0, 0, 0, 0, X, X, X, X, 0, C}},
+    {PRK_OP_RECEIVE_COPY_RESULTS, PRK_RCR_SA_OP_PARAMS, 16, OP_COPY, 0, prk_lu_rcr_cmd, {PRK_OP_RECEIVE_COPY_RESULTS, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, X, X, X, X, 0, C}},
+    {PRK_OP_RECEIVE_COPY_RESULTS, PRK_RCR_SA_FAILED_SEG, 16, OP_COPY, 0, prk_lu_rcr_cmd, {PRK_OP_RECEIVE_COPY_RESULTS, 0x04, X, 0, 0, 0, 0, 0, 0, 0, X, X, X, X, 0, C}},
     {PRK_OP_READ16, -1, 16, 0, 0, prk_lu_read, {PRK_OP_READ16, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
     {PRK_OP_COMPARE_AND_WRITE, -1, 16, 0, 0, prk_lu_compare_and_write, {PRK_OP_COMPARE_AND_WRITE, 0xf8, X, X, X, X, X, X, X, X, 0, 0, 0, X, 0, C}},
     {PRK_OP_WRITE16, -1, 16, 0, 0, prk_lu_write, {PRK_OP_WRITE16, 0xf8, X, X, X, X, X, X, X, X, X, X, X, X, 0, C}},
@@ -154,6 +159,8 @@ bool prk_lu_op_available(const struct prk_lu *lu, const struct prk_lu_op *o)
 	if ((o->flags & PRK_LU_OP_PR) && lu->cfg.no_pr)
 		return false;
 	if ((o->flags & PRK_LU_OP_ATOMIC) && !prk_lu_atomic_max_blocks(lu))
+		return false;
+	if ((o->flags & PRK_LU_OP_COPY) && !lu->has_copy)
 		return false;
 	return true;
 }

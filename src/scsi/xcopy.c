@@ -44,7 +44,6 @@
 #define CSCD_PDT_MASK 0x1f
 #define CSCD_PAD 0x04
 #define CSCD_FIXED 0x01
-#define LUID_FIRST_RESERVED 2 /* 10b and 11b are reserved */
 
 /* Segment descriptor fields. */
 #define SEG_HDR_LEN 4
@@ -92,12 +91,10 @@ static int decode_cscd(const uint8_t *d, size_t off, struct prk_xcopy_cscd *c,
 	memset(c, 0, sizeof(*c));
 	c->off = (uint32_t)off;
 	c->lu_id_type = d[CSCD_OFF_FLAGS] >> CSCD_LUID_SHIFT;
-	/* 00b (LU) and 01b (proxy token) are defined; the copy manager decides
-	 * what it supports. The reserved ones are a bad field of the list
-	 * (libiscsi's ExtendedCopy.ValidTgtDescr expects ILLEGAL REQUEST). */
-	if (c->lu_id_type >= LUID_FIRST_RESERVED)
-		return ferr(err, off + CSCD_OFF_FLAGS, 7, PRK_ASC_INVALID_FIELD_IN_PARAM_LIST,
-		            "LU ID TYPE");
+	/* Kept, not checked: an identification descriptor (E4h) names its LU
+	 * by the designator, and SPC-4 has the copy manager ignore LU ID TYPE
+	 * there. libiscsi 1.19's ExtendedCopy.ValidTgtDescr sends the
+	 * reserved 10b and expects GOOD (libiscsi pull request 229). */
 	c->nul = d[CSCD_OFF_FLAGS] & CSCD_NUL;
 	c->pdt = d[CSCD_OFF_FLAGS] & CSCD_PDT_MASK;
 	c->rel_init_port = prk_get_be16(d + CSCD_OFF_RIPI);

@@ -55,6 +55,7 @@ json_object *prk_admin_targets(struct daemon *d, const struct prk_admin_req *req
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(r, "targets", arr);
+	json_object_object_add(r, "copy_manager", prk_daemon_cm_json(d));
 	return r;
 }
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cm.h"
 #include "config.h"
 #include "json_where.h"
 #include "lu.h"
@@ -197,6 +198,7 @@ static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk
 	                                   "readonly",
 	                                   "serial",
 	                                   "persistent_reservations",
+	                                   "third_party_reservations",
 	                                   NULL};
 	static const char *const bs_keys[] = {"type",        "path",   "size", "direct",
 	                                      "queue_depth", "create", "grow", NULL};
@@ -307,6 +309,11 @@ static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk
 		if (get_bool(x, p, v, &pr))
 			return -1;
 		l->no_pr = !pr;
+	}
+	if (json_object_object_get_ex(o, "third_party_reservations", &v)) {
+		snprintf(p, sizeof(p), "%s.third_party_reservations", path);
+		if (get_bool(x, p, v, &l->third_party_pr))
+			return -1;
 	}
 	if (json_object_object_get_ex(o, "serial", &v)) {
 		snprintf(p, sizeof(p), "%s.serial", path);
@@ -516,6 +523,102 @@ static int parse_cluster(struct ctx *x, json_object *o, struct prk_cfg_cluster *
 	return 0;
 }
 
+/* "copy_manager": false, or {"initiator", "isid", "rtpi", "max_copies"},
+ * each optional. The copy manager's I_T nexus must be nobody else's: its
+ * relative target port is no portal's (checked in check_cm_ids, once the
+ * portals are known) and its name no ACL's. */
+static int parse_copy_manager(struct ctx *x, json_object *o, struct prk_cfg_copy_manager *c)
+{
+	static const char *const keys[] = {"initiator", "isid", "rtpi", "max_copies", NULL};
+	json_object *v;
+	uint64_t u;
+	if (json_object_is_type(o, json_type_boolean)) {
+		if (json_object_get_boolean(o))
+			return fail(x, "copy_manager",
+			            "true is not a setting: give an object (or false to turn "
+			            "third-party copy off)");
+		c->disabled = true;
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return fail(x, "copy_manager", "must be an object, or false");
+	if (only_keys(x, "copy_manager", o, keys))
+		return -1;
+	if (json_object_object_get_ex(o, "initiator", &v)) {
+		if (get_str(x, "copy_manager.initiator", v, c->initiator, sizeof(c->initiator),
+		            true))
+			return -1;
+		if (!prk_iscsi_name_valid(c->initiator) ||
+		    (strncasecmp(c->initiator, "iqn.", 4) && strncasecmp(c->initiator, "eui.", 4) &&
+		     strncasecmp(c->initiator, "naa.", 4)))
+			return fail(x, "copy_manager.initiator",
+			            "\"%s\" is not an iSCSI name (iqn., eui. or naa.)",
+			            c->initiator);
+	}
+	if (json_object_object_get_ex(o, "isid", &v)) {
+		const char *s =
+		    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+		char *end = NULL;
+		unsigned long long id = 0;
+		size_t n = s ? strlen(s) : 0;
+		bool ok = s && n > 2 && n <= 14 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+		          isxdigit((unsigned char)s[2]);
+		if (ok) {
+			errno = 0;
+			id = strtoull(s + 2, &end, 16);
+			ok = !errno && !*end;
+		}
+		if (!ok)
+			return fail(
+			    x, "copy_manager.isid",
+			    "must be a string of 1 to 12 hex digits after \"0x\" (48 bits)");
+		c->isid = id;
+	}
+	if (json_object_object_get_ex(o, "rtpi", &v)) {
+		if (get_uint(x, "copy_manager.rtpi", v, 1, 65535, &u))
+			return -1;
+		c->rtpi = (uint16_t)u;
+	}
+	if (json_object_object_get_ex(o, "max_copies", &v)) {
+		/* At least 16 copies at once (the issue); OPERATING PARAMETERS
+		 * reports MAXIMUM CONCURRENT COPIES in one byte. Each copy may
+		 * hold depth x chunk bytes of buffers (4 MiB by default). */
+		if (get_uint(x, "copy_manager.max_copies", v, 16, 255, &u))
+			return -1;
+		c->max_copies = (unsigned)u;
+	}
+	return 0;
+}
+
+/* No portal on the copy manager's relative target port, no ACL naming its
+ * initiator: either would let a host be the copy manager's I_T nexus. */
+static int check_cm_ids(struct ctx *x, const struct prk_cfg *cfg)
+{
+	const struct prk_cfg_copy_manager *c = &cfg->copy_manager;
+	if (c->disabled)
+		return 0;
+	for (size_t i = 0; i < cfg->n_portals; i++)
+		if (cfg->portals[i].rtpi == c->rtpi) {
+			char p[64];
+			snprintf(p, sizeof(p), "portals[%zu].rtpi", i);
+			return fail(x, p,
+			            "%u is the copy manager's relative target port "
+			            "(copy_manager.rtpi): choose another for one of them",
+			            c->rtpi);
+		}
+	for (size_t t = 0; t < cfg->n_targets; t++)
+		for (size_t a = 0; a < cfg->targets[t].n_acls; a++)
+			if (strcasecmp(cfg->targets[t].acls[a].initiator, c->initiator) == 0) {
+				char p[96];
+				snprintf(p, sizeof(p), "targets[%zu].acls[%zu].initiator", t, a);
+				return fail(x, p,
+				            "%s is the copy manager's initiator name, which no "
+				            "session may use (copy_manager.initiator)",
+				            cfg->targets[t].acls[a].initiator);
+			}
+	return 0;
+}
+
 static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 {
 	static const char *const keys[] = {"log_level",
@@ -535,6 +638,7 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 	                                   "max_login_connections",
 	                                   "login_timeout_ms",
 	                                   "cluster",
+	                                   "copy_manager",
 	                                   NULL};
 	json_object *v;
 	uint64_t u;
@@ -620,7 +724,11 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 		return fail(x, "first_burst_length", "must not exceed max_burst_length");
 	if (json_object_object_get_ex(root, "cluster", &v) && parse_cluster(x, v, &cfg->cluster))
 		return -1;
-	return 0;
+	prk_cfg_copy_manager_default(&cfg->copy_manager);
+	if (json_object_object_get_ex(root, "copy_manager", &v) &&
+	    parse_copy_manager(x, v, &cfg->copy_manager))
+		return -1;
+	return check_cm_ids(x, cfg);
 }
 
 int prk_cfg_parse(const char *json, struct prk_cfg *cfg, char *err, size_t errlen)
@@ -705,6 +813,13 @@ int prk_cfg_load(const char *path, struct prk_cfg *cfg, char *err, size_t errlen
 	return r;
 }
 
+void prk_cfg_copy_manager_default(struct prk_cfg_copy_manager *c)
+{
+	*c =
+	    (struct prk_cfg_copy_manager){.isid = PRK_CM_DEFAULT_ISID, .rtpi = PRK_CM_DEFAULT_RTPI};
+	snprintf(c->initiator, sizeof(c->initiator), "%s", PRK_CM_DEFAULT_INITIATOR);
+}
+
 void prk_cfg_demo(struct prk_cfg *cfg, uint16_t port)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -720,6 +835,7 @@ void prk_cfg_demo(struct prk_cfg *cfg, uint16_t port)
 	snprintf(cfg->portals[0].address, sizeof(cfg->portals[0].address), "127.0.0.1");
 	cfg->portals[0].port = port;
 	cfg->portals[0].tpgt = cfg->portals[0].rtpi = 1;
+	prk_cfg_copy_manager_default(&cfg->copy_manager);
 	cfg->n_targets = 1;
 	struct prk_cfg_target *t = &cfg->targets[0];
 	snprintf(t->name, sizeof(t->name), "%s", PRK_DEMO_TARGET);

@@ -33,6 +33,10 @@ struct prk_cfg_lun {
 	bool create; /* file: a missing file is created (else an error) */
 	bool grow;   /* file: a file shorter than size is extended (else an error) */
 	bool no_pr;  /* "persistent_reservations": false: an SPC-2 LU */
+	/* "third_party_reservations": true: an EXTENDED COPY's 15h segment
+	 * (third party persistent reservations source I_T nexus) may name this
+	 * block LU; SPC-4 allows stream devices only (docs/copy.md). */
+	bool third_party_pr;
 	char serial[33];
 };
 
@@ -61,6 +65,17 @@ struct prk_cfg_cluster {
 	unsigned margin_ms;    /* what the survivors add to the lease */
 };
 
+/* "copy_manager": the daemon's copy manager (EXTENDED COPY, src/copy/cm.h)
+ * and its I_T nexus. Absent: on, with the defaults; false: off (the
+ * opcodes are unsupported). */
+struct prk_cfg_copy_manager {
+	bool disabled;
+	char initiator[PRK_ISCSI_NAME_LEN]; /* "": the default name */
+	uint64_t isid;                      /* 48 bits */
+	uint16_t rtpi;                      /* no portal's */
+	unsigned max_copies;                /* 0: the copy manager's default */
+};
+
 struct prk_cfg {
 	char log_level[16];
 	char admin_socket[108];
@@ -81,6 +96,7 @@ struct prk_cfg {
 	unsigned max_login_conns;  /* connections still in login; 0 = default */
 	unsigned login_timeout_ms; /* from accept to full feature phase; 0 = default */
 	struct prk_cfg_cluster cluster;
+	struct prk_cfg_copy_manager copy_manager;
 };
 
 /* Parses and validates JSON text. Returns 0, or -1 with a message naming
@@ -91,6 +107,8 @@ int prk_cfg_load(const char *path, struct prk_cfg *cfg, char *err, size_t errlen
 /* The --demo configuration: one 64 MiB RAM LU on 127.0.0.1:port. */
 void prk_cfg_demo(struct prk_cfg *cfg, uint16_t port);
 void prk_cfg_free(struct prk_cfg *cfg);
+/* The copy manager's defaults (src/copy/cm.h). */
+void prk_cfg_copy_manager_default(struct prk_cfg_copy_manager *c);
 
 /* Parses one LUN entry (the schema of targets[].luns[]) from JSON text, for
  * LUNs added at run time. path names it in errors. */

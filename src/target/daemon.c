@@ -14,7 +14,8 @@
 #include "lu.h"
 
 /* The iSCSI server's options: the configuration's, or the defaults. */
-static void server_opts(const struct prk_cfg *cfg, struct prk_iscsi_server_opts *o)
+static void server_opts(struct daemon *d, const struct prk_cfg *cfg,
+                        struct prk_iscsi_server_opts *o)
 {
 	*o = (struct prk_iscsi_server_opts){0};
 	prk_iscsi_limits_default(&o->limits);
@@ -32,6 +33,13 @@ static void server_opts(const struct prk_cfg *cfg, struct prk_iscsi_server_opts 
 	o->max_login_conns = cfg->max_login_conns;
 	o->login_timeout_ms = cfg->login_timeout_ms;
 	o->discovery_chap = cfg->discovery_chap;
+	/* The copy manager's I_T nexus is its own: no session may take its
+	 * name. The copy results held for a host's I_T nexus go with it. */
+	if (!cfg->copy_manager.disabled)
+		snprintf(o->reserved_initiator, sizeof(o->reserved_initiator), "%s",
+		         cfg->copy_manager.initiator);
+	o->nexus_gone = prk_daemon_cm_nexus_gone;
+	o->nexus_gone_ctx = d;
 }
 
 /* Target i of the configuration, its ACLs and LUs, handed to the server. */
@@ -101,12 +109,14 @@ int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
 	if (prk_aptpl_mkdir(d->state_dir, err, errlen))
 		return -1;
 	struct prk_iscsi_server_opts o;
-	server_opts(cfg, &o);
+	server_opts(d, cfg, &o);
 	d->srv = prk_iscsi_server_new(d->loop, &o);
 	if (!d->srv) {
 		snprintf(err, errlen, "cannot create the iSCSI server");
 		return -1;
 	}
+	if (prk_daemon_cm_start(d, err, errlen))
+		return -1;
 	for (size_t i = 0; i < cfg->n_targets; i++)
 		if (add_target(d, i, err, errlen))
 			return -1;
@@ -131,7 +141,9 @@ void prk_daemon_teardown(struct daemon *d)
 	prk_admin_stop(d);
 	prk_dcluster_stop(d);
 	prk_iscsi_server_free(d->srv);
+	prk_daemon_cm_drain(d);
 	prk_daemon_close_lus(d);
+	prk_daemon_cm_stop(d);
 	for (size_t i = 0; i < d->n_targets; i++) {
 		free(d->targets[i].luns);
 		free(d->targets[i].acls);

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 #include "config.h"
 #include "lu.h"
 #include "server.h"
@@ -15,6 +17,7 @@ struct prk_bs;
 struct prk_lu;
 struct prk_admin;
 struct prk_dcluster;
+struct prk_cm;
 
 /* One LU with its backstore and where it is mapped. Allocated on its own
  * (the daemon keeps pointers), so that it can be the context of its LU's
@@ -50,6 +53,7 @@ struct daemon {
 	 * shared by every LU (prk_lu_set_port_groups). */
 	struct prk_lu_port_groups tpgs;
 	struct prk_dcluster *cl; /* cluster mode (daemon_cluster.c), or NULL */
+	struct prk_cm *cm;       /* the copy manager (daemon_copy.c), or NULL: off */
 };
 
 /* ---- life cycle (daemon.c) ---- */
@@ -86,6 +90,28 @@ void prk_daemon_close_lus(struct daemon *d);
 /* The daemon's record of a mapped LU, or NULL. */
 const struct prk_dlu *prk_daemon_dlu(const struct daemon *d, const struct prk_lu *lu);
 
+/* ---- the copy manager (daemon_copy.c) ---- */
+
+/* Creates the copy manager of the configuration (none when it is off);
+ * before any LU. Returns 0 or -1 with a message. */
+int prk_daemon_cm_start(struct daemon *d, char *err, size_t errlen);
+/* Shutdown, once the server is gone (which cancelled every copy): waits
+ * (at most 10 s) until no copy runs, reaping the file backstores'
+ * completions, so that no LU closes under a copy's commands. */
+void prk_daemon_cm_drain(struct daemon *d);
+/* Frees it (teardown, after the LUs are detached). */
+void prk_daemon_cm_stop(struct daemon *d);
+/* What the admin socket shows: {"enabled": false}, or its TransportID,
+ * rtpi and counters. */
+json_object *prk_daemon_cm_json(const struct daemon *d);
+/* The iSCSI server's nexus_gone: results held for nx are dropped. */
+void prk_daemon_cm_nexus_gone(void *ctx, const struct prk_nexus *nx);
+/* The PREEMPT AND ABORT barrier of every LU: the iSCSI server's and the
+ * copy manager's together; done(arg) once both are done. */
+void prk_daemon_pr_abort(struct daemon *d, struct prk_lu *lu, const struct prk_nexus_set *sets,
+                         size_t n, const struct prk_lu_cmd *except, void (*done)(void *arg),
+                         void *arg);
+
 /* ---- portals and ALUA (daemon_portal.c) ---- */
 
 /* A portal to open. tpgt and rtpi: 0..65535 as given (0 is refused), or
@@ -106,8 +132,11 @@ int prk_daemon_add_portal(struct daemon *d, const struct prk_daemon_portal *p, u
  * A:P" (an IPv6 address in brackets) when there is none. */
 int prk_daemon_remove_portal(struct daemon *d, const char *addr, uint16_t port, char *err,
                              size_t errlen);
-/* The relative target port identifiers of the open portals, at most cap;
- * returns their number. */
+/* The relative target port identifiers every LU's engine knows (REGISTER
+ * AND MOVE names one): the open portals' (this node's and, in a cluster,
+ * the others'), then the copy manager's. At most cap; returns their
+ * number. */
+#define PRK_DAEMON_MAX_RTPIS (PRK_LU_MAX_PORT_GROUPS + 1)
 size_t prk_daemon_rtpis(const struct daemon *d, uint16_t *out, size_t cap);
 
 /* Sets the ALUA state of the portal addr:port. Returns 1 when it changed

@@ -429,8 +429,8 @@ static void sync_remote_ports(struct prk_dcluster *cl)
 	free(s);
 	if (!changed)
 		return;
-	uint16_t rtpis[PRK_LU_MAX_PORT_GROUPS];
-	size_t n = prk_daemon_rtpis(d, rtpis, PRK_LU_MAX_PORT_GROUPS);
+	uint16_t rtpis[PRK_DAEMON_MAX_RTPIS];
+	size_t n = prk_daemon_rtpis(d, rtpis, PRK_DAEMON_MAX_RTPIS);
 	for (size_t i = 0; i < d->n_lus; i++) {
 		prk_pr_set_ports(prk_lu_pr(d->lus[i]->lu), rtpis, n);
 		prk_lu_alua_changed(d->lus[i]->lu);

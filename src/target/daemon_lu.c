@@ -9,6 +9,7 @@
 #include "aptpl.h"
 #include "backstore.h"
 #include "check.h"
+#include "cm.h"
 #include "daemon.h"
 #include "daemon_cluster.h"
 #include "log.h"
@@ -53,7 +54,7 @@ static void abort_hook(void *ctx, struct prk_lu *lu, const struct prk_nexus_set 
                        const struct prk_lu_cmd *except, void (*done)(void *arg), void *arg)
 {
 	const struct prk_dlu *x = ctx;
-	prk_iscsi_server_pr_abort(x->d->srv, lu, sets, n, except, done, arg);
+	prk_daemon_pr_abort(x->d, lu, sets, n, except, done, arg);
 }
 
 static void prout_log(void *ctx, struct prk_lu *lu, const struct prk_nexus *from, uint8_t sa,
@@ -177,11 +178,16 @@ static int open_lu(struct daemon *d, struct prk_dlu *x, const char *tname, char 
 	    .no_pr = cl->no_pr,
 	};
 	snprintf(lc.serial, sizeof(lc.serial), "%s", cl->serial);
-	uint16_t rtpis[PRK_LU_MAX_PORT_GROUPS];
-	size_t n = prk_daemon_rtpis(d, rtpis, PRK_LU_MAX_PORT_GROUPS);
-	if (!n) /* none open (building, or all removed): the configured ones */
+	uint16_t rtpis[PRK_DAEMON_MAX_RTPIS];
+	size_t n = 0;
+	if (!d->tpgs.n) { /* none open (building, or all removed): the configured ones */
 		for (; n < d->cfg.n_portals && n < PRK_LU_MAX_PORT_GROUPS; n++)
 			rtpis[n] = d->cfg.portals[n].rtpi;
+		if (d->cm) /* and the copy manager's (prk_daemon_rtpis) */
+			rtpis[n++] = prk_cm_nexus(d->cm)->rtpi;
+	} else {
+		n = prk_daemon_rtpis(d, rtpis, PRK_DAEMON_MAX_RTPIS);
+	}
 	lc.pr.rtpis = rtpis;
 	lc.pr.n_rtpis = n;
 	x->lu = prk_lu_new(&lc, x->bs, e, sizeof(e));
@@ -227,6 +233,8 @@ int prk_daemon_add_lu(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl,
 		restore_pr(x, x->lu, x->aptpl_path);
 	prk_lu_set_port_groups(x->lu, &d->tpgs);
 	prk_daemon_lu_set_hooks(d, x);
+	if (d->cm)
+		prk_cm_attach(d->cm, x->lu);
 	d->lus[d->n_lus++] = x;
 	t->luns[t->n_luns++] = (struct prk_iscsi_lun){.lun = cl->lun, .lu = x->lu};
 	prk_iscsi_server_luns_changed(d->srv, t);
@@ -257,6 +265,9 @@ static void close_dlu(struct daemon *d, struct prk_dlu *x)
 
 void prk_daemon_close_lus(struct daemon *d)
 {
+	if (d->cm)
+		for (size_t i = 0; i < d->n_lus; i++)
+			prk_cm_detach(d->cm, d->lus[i]->lu);
 	for (size_t i = 0; i < d->n_lus; i++)
 		close_dlu(d, d->lus[i]);
 	free(d->lus);
@@ -288,6 +299,17 @@ int prk_daemon_remove_lu(struct daemon *d, size_t ti, uint16_t lun, char *err, s
 		         lun);
 		return -1;
 	}
+	/* A copy reads or writes it as another LU's command, or was received
+	 * through it: neither shows in its own count. */
+	if (d->cm && prk_cm_busy(d->cm, lu)) {
+		snprintf(err, errlen,
+		         "target %s LUN %u is the source, destination or receiver of an EXTENDED "
+		         "COPY in progress; try again",
+		         t->name, lun);
+		return -1;
+	}
+	if (d->cm)
+		prk_cm_detach(d->cm, lu);
 	prk_iscsi_server_lu_detach(d->srv, t, lu);
 	t->luns[k] = t->luns[--t->n_luns];
 	for (size_t i = 0; i < d->n_lus; i++)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cm.h"
 #include "daemon.h"
 #include "log.h"
 #include "lu.h"
@@ -15,6 +16,8 @@ size_t prk_daemon_rtpis(const struct daemon *d, uint16_t *out, size_t cap)
 	size_t n = 0;
 	for (; n < d->tpgs.n && n < cap; n++)
 		out[n] = d->tpgs.g[n].rtpi;
+	if (d->cm && n < cap)
+		out[n++] = prk_cm_nexus(d->cm)->rtpi;
 	return n;
 }
 
@@ -22,8 +25,8 @@ size_t prk_daemon_rtpis(const struct daemon *d, uint16_t *out, size_t cap)
  * MOVE validation) after portals change. */
 static void update_ports(struct daemon *d)
 {
-	uint16_t rtpis[PRK_LU_MAX_PORT_GROUPS];
-	size_t n = prk_daemon_rtpis(d, rtpis, PRK_LU_MAX_PORT_GROUPS);
+	uint16_t rtpis[PRK_DAEMON_MAX_RTPIS];
+	size_t n = prk_daemon_rtpis(d, rtpis, PRK_DAEMON_MAX_RTPIS);
 	for (size_t i = 0; i < d->n_lus; i++)
 		prk_pr_set_ports(prk_lu_pr(d->lus[i]->lu), rtpis, n);
 }
@@ -51,6 +54,11 @@ int prk_daemon_add_portal(struct daemon *d, const struct prk_daemon_portal *p, u
 		rtpi = (uint16_t)p->rtpi;
 	if (!tpgt || !rtpi) {
 		snprintf(err, errlen, "tpgt/rtpi: must be 1..65535");
+		return -1;
+	}
+	/* A portal there would make its hosts the copy manager's nexus. */
+	if (d->cm && rtpi == prk_cm_nexus(d->cm)->rtpi) {
+		snprintf(err, errlen, "rtpi %u is the copy manager's relative target port", rtpi);
 		return -1;
 	}
 	if (d->tpgs.n >= PRK_LU_MAX_PORT_GROUPS) {

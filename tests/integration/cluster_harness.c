@@ -249,10 +249,14 @@ static int write_config(int i)
 	        " \"cluster\": {\"name\": \"t\", \"heartbeat_ms\": %d, \"lease_ms\": %d, "
 	        "\"departure_margin_ms\": %d},\n"
 	        " \"targets\": [{\"name\": \"%s\", \"luns\": [{\"lun\": 0, \"serial\": "
-	        "\"prkcl0001\", \"block_size\": %u, \"backstore\": {\"type\": \"file\", "
-	        "\"path\": \"%s\", \"direct\": true}}]}]}\n",
+	        "\"prkcl0001\", \"block_size\": %u, %s\"backstore\": {\"type\": \"file\", "
+	        "\"path\": \"%s\", \"direct\": true}}%s]}]}\n",
 	        front_net(), i, i, i, C.work, i, C.work, i, CL_HEARTBEAT_MS, CL_LEASE_MS,
-	        CL_MARGIN_MS, CL_TARGET, bs, C.backing);
+	        CL_MARGIN_MS, CL_TARGET, bs,
+	        C.o.xcopy ? "\"third_party_reservations\": true, " : "", C.backing,
+	        C.o.xcopy ? ", {\"lun\": 1, \"serial\": \"prkcl0002\", \"backstore\": "
+	                    "{\"type\": \"ram\", \"size\": \"16M\"}}"
+	                  : "");
 	return fclose(f) == 0 ? 0 : -1;
 }
 

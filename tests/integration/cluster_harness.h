@@ -37,6 +37,10 @@ struct cl_opts {
 	/* Set: do not wait for "serving" (the caller waits for what it
 	 * expects). */
 	bool no_wait;
+	/* Set: the shared LU allows 15h ("third_party_reservations") and every
+	 * node has a LUN 1 too, a 16 MiB RAM LU (its own data on each node,
+	 * its PR state replicated), as a copy source. */
+	bool xcopy;
 };
 
 /* Is the machine able to run the cluster tests (root, ip, corosync,

@@ -16,6 +16,7 @@
 
 #define TGT "iqn.2024-01.org.prkit:t1"
 #define TGT_DENIED "iqn.2024-01.org.prkit:denied"
+#define TGT_RESERVED "iqn.2024-01.org.prkit:reserved"
 #define INI "iqn.2024-01.org.prkit:ini"
 #define ISID 0x23d000000001ull
 #define TSIH 0x1234
@@ -41,6 +42,8 @@ static enum prk_login_lookup lookup(void *ctx, const char *target_name, const ch
 		return PRK_LOOKUP_OK;
 	if (strcmp(target_name, TGT_DENIED) == 0)
 		return PRK_LOOKUP_NOT_AUTHORIZED;
+	if (strcmp(target_name, TGT_RESERVED) == 0)
+		return PRK_LOOKUP_NAME_RESERVED;
 	return PRK_LOOKUP_NOT_FOUND;
 }
 
@@ -563,6 +566,24 @@ static void test_acl_denied(void **state)
 	sim_free(&s);
 }
 
+/* A name the target keeps for itself (its copy manager's): initiator
+ * error 02/00, no session, and a reason for the log. */
+static void test_reserved_name(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s);
+	sim_start(&s);
+	sim_send(&s, 1, 3, true, "InitiatorName=" INI, "TargetName=" TGT_RESERVED, NULL);
+	assert_status(&s, 2, 0);
+	assert_int_equal(g_enter_calls, 0);
+	assert_string_equal(prk_login_error(s.l),
+	                    "InitiatorName " INI " is the target's own (its copy manager's I_T "
+	                    "nexus): not allowed");
+	sim_free(&s);
+}
+
 static void test_discovery(void **state)
 {
 	struct sim s;
@@ -886,6 +907,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_chap_required_but_skipped, setup),
 	    cmocka_unit_test_setup(test_unknown_target, setup),
 	    cmocka_unit_test_setup(test_acl_denied, setup),
+	    cmocka_unit_test_setup(test_reserved_name, setup),
 	    cmocka_unit_test_setup(test_discovery, setup),
 	    cmocka_unit_test_setup(test_cbit_request, setup),
 	    cmocka_unit_test_setup(test_long_response, setup),

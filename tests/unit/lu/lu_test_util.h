@@ -31,7 +31,7 @@ struct lt_ctx {
 
 struct lt_res {
 	uint8_t status;
-	uint8_t sense_raw[PRK_SENSE_DESC_MAX_LEN];
+	uint8_t sense_raw[PRK_LU_SENSE_MAX];
 	uint8_t sense_len;
 	struct prk_sense sense; /* decoded, when sense_len */
 	uint8_t *data;          /* data-in, owned (free with lt_res_free) */

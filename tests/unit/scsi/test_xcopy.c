@@ -373,14 +373,15 @@ static void test_descriptor_errors(void **state)
 	assert_int_equal(dec(c, len, &L, &e), -1);
 	assert_ferr(e, false, 48, -1, PRK_ASC_UNSUPPORTED_TARGET_DESCRIPTOR_TYPE,
 	            "DESCRIPTOR TYPE CODE");
-	/* libiscsi ValidTgtDescr: reserved LU ID TYPE 10b (and 11b). */
+	/* libiscsi ValidTgtDescr: reserved LU ID TYPE 10b (and 11b) is
+	 * ignored in an E4h descriptor (SPC-4), kept for the record. */
 	memcpy(c, b, len);
 	c[48 + 1] = 0x80;
-	assert_int_equal(dec(c, len, &L, &e), -1);
-	assert_perr(e, 49, 7, "LU ID TYPE");
+	assert_int_equal(dec(c, len, &L, &e), 0);
+	assert_int_equal(L.cscd[1].lu_id_type, 2);
 	c[48 + 1] = 0xc0;
-	assert_int_equal(dec(c, len, &L, &e), -1);
-	assert_perr(e, 49, 7, "LU ID TYPE");
+	assert_int_equal(dec(c, len, &L, &e), 0);
+	assert_int_equal(L.cscd[1].lu_id_type, 3);
 	c[48 + 1] = 0x40 | 0x20; /* proxy token + NUL: the copy manager's */
 	assert_int_equal(dec(c, len, &L, &e), 0);
 	assert_int_equal(L.cscd[1].lu_id_type, 1);
