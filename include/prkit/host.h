@@ -334,4 +334,38 @@ int prk_mpdev_inquiry(struct prk_mpdev *d, char vendor[9], char product[17], cha
  * send one command per path). Returns how many. */
 size_t prk_mpdev_ready_paths(const struct prk_mpdev *d, int *idx, size_t cap);
 
+/* ---- commands as given (pass-through) ----
+ * One SCSI command exactly as the caller built it, through path (or -1:
+ * the best usable path), for tools that send what the library has no call
+ * for (prkit copy: EXTENDED COPY, RECEIVE COPY RESULTS, VPD pages, READ
+ * and WRITE without opening the device). Nothing is retried and unit
+ * attentions are not consumed: the caller sees the status and the sense
+ * data exactly as the target sent them. */
+enum prk_raw_dir { PRK_RAW_NONE = 0, PRK_RAW_READ = 1, PRK_RAW_WRITE = 2 };
+#define PRK_RAW_SENSE_MAX 252
+#define PRK_RAW_TRANSPORT (-1) /* status: the session failed or the command was cancelled */
+#define PRK_RAW_TIMEOUT (-2)   /* status: no answer within timeout_ms (aborted) */
+struct prk_raw_cmd {
+	uint8_t cdb[16];
+	uint8_t cdb_len;
+	enum prk_raw_dir dir;
+	const void *out; /* PRK_RAW_WRITE: out_len bytes, valid until completion */
+	uint32_t out_len;
+	void *in; /* PRK_RAW_READ: at most in_cap bytes */
+	uint32_t in_cap;
+	unsigned timeout_ms; /* 0: the device's io_timeout_ms */
+	/* Filled on completion: */
+	int status; /* SCSI status, or PRK_RAW_TRANSPORT / PRK_RAW_TIMEOUT */
+	uint32_t in_len;
+	uint16_t sense_len; /* CHECK CONDITION: the sense data as sent */
+	uint8_t sense[PRK_RAW_SENSE_MAX];
+};
+typedef void (*prk_raw_fn)(struct prk_mpdev *d, struct prk_raw_cmd *c, void *arg);
+/* Queues c (kept by the caller until cb). 0, or -1 when no path has a
+ * session (cb is not called). */
+int prk_mpdev_raw_async(struct prk_mpdev *d, int path, struct prk_raw_cmd *c, prk_raw_fn cb,
+                        void *arg);
+/* The same, running the loop until it completes; returns c->status. */
+int prk_mpdev_raw_sync(struct prk_mpdev *d, int path, struct prk_raw_cmd *c);
+
 #endif

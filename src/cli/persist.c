@@ -30,26 +30,13 @@ static void on_event(struct prk_mpdev *d, const struct prk_event *ev, void *arg)
 		        prk_event_name(ev->kind), ev->why ? ": " : "", ev->why ? ev->why : "");
 }
 
-static int exit_of(const struct prk_host_err *e)
-{
-	if (e->code == PRK_HE_NO_PATH && e->status < 0)
-		return e->path < 0 ? PRK_PERSIST_EXIT_FILE_ERROR : PRK_PERSIST_EXIT_TRANSPORT;
-	if (e->code == PRK_HE_TIMEOUT)
-		return PRK_PERSIST_EXIT_TIMEOUT;
-	if (e->code == PRK_HE_STATE || e->code == PRK_HE_USAGE)
-		return PRK_PERSIST_EXIT_OTHER;
-	if (e->code == PRK_HE_SCSI && e->status == 0)
-		return PRK_PERSIST_EXIT_MALFORMED;
-	return prk_persist_exit_status(e->status, e->sense_key, e->asc);
-}
-
 static const struct prk_persist_args *cur_args;
 
 /* sg_persist's own failure lines (scripts grep them), then our detail:
  * which path, which command, which sense. */
 static int fail(const struct prk_host_err *e)
 {
-	int x = exit_of(e);
+	int x = prk_persist_exit_of_host_err(e);
 	if (cur_args && x)
 		prk_persist_print_outcome(stderr, cur_args, x);
 	fprintf(stderr, "prkit persist: %s\n", e->msg);

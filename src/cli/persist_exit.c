@@ -306,3 +306,16 @@ void prk_persist_print_outcome(FILE *err, const struct prk_persist_args *a, int 
 	if (!a->verbose)
 		fprintf(err, "prkit persist failed: %s\n", prk_persist_exit_str(exit_status));
 }
+
+int prk_persist_exit_of_host_err(const struct prk_host_err *e)
+{
+	if (e->code == PRK_HE_NO_PATH && e->status < 0)
+		return e->path < 0 ? PRK_PERSIST_EXIT_FILE_ERROR : PRK_PERSIST_EXIT_TRANSPORT;
+	if (e->code == PRK_HE_TIMEOUT)
+		return PRK_PERSIST_EXIT_TIMEOUT;
+	if (e->code == PRK_HE_STATE || e->code == PRK_HE_USAGE)
+		return PRK_PERSIST_EXIT_OTHER;
+	if (e->code == PRK_HE_SCSI && e->status == 0)
+		return PRK_PERSIST_EXIT_MALFORMED;
+	return prk_persist_exit_status(e->status, e->sense_key, e->asc);
+}

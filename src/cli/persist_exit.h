@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "persist_args.h"
+#include "prkit/host.h"
 
 enum prk_persist_exit {
 	PRK_PERSIST_EXIT_OK = 0,
@@ -85,5 +86,11 @@ int prk_persist_describe(char *buf, size_t len, int scsi_status, int sense_key, 
  * --verbose after a PR OUT, its success line ("PR out: command (Register)
  * successful"). Prints nothing else. */
 void prk_persist_print_outcome(FILE *err, const struct prk_persist_args *a, int exit_status);
+
+/* The exit status for a host library failure (prkit persist, prkit copy):
+ * a path that never came up is 15 (cannot open), one lost during the
+ * command 35, a timeout 33, state and usage errors 99, GOOD with unusable
+ * data 97, else the SCSI outcome as prk_persist_exit_status. */
+int prk_persist_exit_of_host_err(const struct prk_host_err *e);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "copy.h"
 #include "fence.h"
 #include "io.h"
 #include "persist.h"
@@ -515,6 +516,8 @@ int main(int argc, char **argv)
 		return target_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "persist"))
 		return prk_cli_persist(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "copy"))
+		return prk_cli_copy(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "io"))
 		return prk_cli_io(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -522,11 +525,13 @@ int main(int argc, char **argv)
 		       "       prkit persist ...  persistent reservations, sg_persist style "
 		       "(prkit persist --help)\n"
 		       "       prkit io ...       I/O through a multipath device (prkit io "
-		       "--help)\n\n");
+		       "--help)\n"
+		       "       prkit copy ...     EXTENDED COPY between LUs, third-party "
+		       "reservations (prkit copy --help)\n\n");
 		return usage(stdout);
 	}
 	fprintf(stderr, "prkit: %s\n",
-	        argc < 2 ? "give a command (target, persist, io, fence)"
+	        argc < 2 ? "give a command (target, persist, io, copy, fence)"
 	                 : "unknown command; try prkit --help");
 	return 2;
 }
