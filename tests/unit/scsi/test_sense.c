@@ -455,6 +455,13 @@ static void test_asc_name(void **state)
 {
 	(void)state;
 	assert_string_equal(prk_asc_name(PRK_ASC_INVALID_FIELD_IN_CDB), "INVALID FIELD IN CDB");
+	/* The third-party copy codes prkit copy prints by name. */
+	assert_string_equal(prk_asc_name(PRK_ASC_INVALID_OPERATION_FOR_COPY),
+	                    "INVALID OPERATION FOR COPY SOURCE OR DESTINATION");
+	assert_string_equal(prk_asc_name(PRK_ASC_COPY_TARGET_NOT_REACHABLE),
+	                    "COPY TARGET DEVICE NOT REACHABLE");
+	assert_string_equal(prk_asc_name(PRK_ASC_THIRD_PARTY_DEVICE_FAILURE),
+	                    "THIRD PARTY DEVICE FAILURE");
 	assert_string_equal(prk_asc_name(PRK_ASC_INVALID_FIELD_IN_PARAM_LIST),
 	                    "INVALID FIELD IN PARAMETER LIST");
 	assert_string_equal(prk_asc_name(PRK_ASC_PARAMETER_LIST_LENGTH_ERROR),
