@@ -376,7 +376,7 @@ struct prk_lu_copy_hooks {
 	void (*cancel)(void *ctx, struct prk_lu *lu, struct prk_lu_cmd *cmd);
 	/* What VPD 8Fh and the 3PC bit report (must outlive the LU). */
 	const struct prk_xcopy_opparams *params;
-	/* The copy manager's I_T nexus, for VPD 8Fh's descriptor C001h
+	/* The copy manager's I_T nexus, for VPD 8Fh's descriptor F001h
 	 * (NULL: none). */
 	const struct prk_tid *cm_tid;
 	uint16_t cm_rtpi;
