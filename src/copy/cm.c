@@ -9,8 +9,8 @@
 #include "cm_internal.h"
 
 #define DEF_MAX_COPIES 32
-#define DEF_CHUNK (1u << 20)
-#define DEF_DEPTH 4
+#define DEF_CHUNK (2u << 20)
+#define DEF_DEPTH 2
 #define DEF_MAX_HELD 256
 /* MAXIMUM DESCRIPTOR LIST LENGTH: 16 CSCDs (512 bytes) leave 1536 bytes
  * of segments, 54 02h or a few 15h with long TransportIDs. libiscsi's

@@ -34,8 +34,8 @@ struct prk_cm_config {
 	uint64_t isid;                          /* 48 bits; 0 = PRK_CM_DEFAULT_ISID */
 	uint16_t rtpi;                          /* no portal's; 0 = PRK_CM_DEFAULT_RTPI */
 	unsigned max_copies; /* EXTENDED COPY commands at once; 0 = 32; 16..255 */
-	uint32_t chunk;      /* bytes per READ/WRITE; 0 = 1 MiB; a multiple of 4096, <= 16 MiB */
-	unsigned depth;      /* chunks in flight per copy; 0 = 4; <= 64 */
+	uint32_t chunk;      /* bytes per READ/WRITE; 0 = 2 MiB; a multiple of 4096, <= 16 MiB */
+	unsigned depth;      /* chunks in flight per copy; 0 = 2; <= 64 */
 	unsigned max_held;   /* results held for RECEIVE COPY RESULTS; 0 = 256 */
 };
 

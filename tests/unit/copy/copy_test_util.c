@@ -192,10 +192,12 @@ struct ct_env *ct_new(size_t n, const uint32_t *bs, const uint64_t *blocks,
 	assert_int_equal(prk_nexus_init(&e->b, CT_NAME_B, 0x23d000000002ULL, 1), 0);
 	e->port = (struct prk_lu_port){.rtpi = 1, .tpg = 1, .target_name = CT_TARGET, .tpgt = 1};
 	struct prk_cm_config c = {0};
-	if (cfg)
+	if (cfg) {
 		c = *cfg;
-	else
+	} else { /* small chunks, several in flight: a copy is many sub-commands */
 		c.chunk = 64 * 1024;
+		c.depth = 4;
+	}
 	struct prk_cm_ops ops = {
 	    .ctx = e, .resolve = resolve, .allow_3pr_block = allow_3pr, .copy_done = copy_done};
 	e->cm = prk_cm_new(&c, &ops, err, sizeof(err));
