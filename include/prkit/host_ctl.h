@@ -49,6 +49,13 @@ int prk_mpdev_change_key(struct prk_mpdev *d, uint64_t old_key, uint64_t new_key
  * NULL): how many of our nexuses are registered. 0, or -1 (err). */
 int prk_mpdev_own_key(struct prk_mpdev *d, uint64_t *key, unsigned *n_nexuses,
                       struct prk_host_err *err);
+/* Self-fencing (prkit fenced, when this node lost quorum or its key): d
+ * is marked fenced without asking the target. Queued, held and stalled
+ * I/O and every new I/O complete with PRK_IO_FENCED; a PRK_EV_FENCED event
+ * carries reason. In-flight commands are not aborted (a stall before
+ * drained them). Sticky until our key is registered again
+ * (prk_mpdev_register, or prk_mpdev_change_key succeeding). */
+void prk_mpdev_self_fence(struct prk_mpdev *d, const char *reason);
 
 /* ---- the control socket (server side, in the I/O process) ---- */
 
@@ -126,6 +133,11 @@ int prk_ctl_resume(struct prk_ctl_client *c, const char *naa, char *err, size_t 
  * PRK_HE_FENCED). fenced may be NULL. */
 int prk_ctl_set_key(struct prk_ctl_client *c, const char *naa, uint64_t old_key, uint64_t new_key,
                     bool *fenced, char *err, size_t errlen);
+/* prk_mpdev_self_fence of every device of the process with this NAA,
+ * reason (at most 200 bytes) logged by the process. 1 done, 0 no such
+ * device, -1 error. */
+int prk_ctl_fail(struct prk_ctl_client *c, const char *naa, const char *reason, char *err,
+                 size_t errlen);
 void prk_ctl_close(struct prk_ctl_client *c);
 
 #endif
