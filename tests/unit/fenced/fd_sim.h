@@ -1,0 +1,1 @@
+#define FD_SIM_TESTS
