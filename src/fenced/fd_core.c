@@ -208,6 +208,17 @@ static bool heard_lower(const struct prk_fd_core *c)
 	return true;
 }
 
+/* A fence still running at a member names node ids, so it would take the
+ * key a restarted node registers now: join only once every member has
+ * said HELLO in this view (a member busy fencing says it afterwards). */
+static bool heard_all(const struct prk_fd_core *c)
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		if (!c->members[i].heard)
+			return false;
+	return true;
+}
+
 static bool acks_complete(const struct prk_fd_core *c)
 {
 	for (size_t i = 0; i < c->n_members; i++)
@@ -298,7 +309,8 @@ static void quorum_changed(struct prk_fd_core *c, uint64_t now)
 
 static void try_join(struct prk_fd_core *c, uint64_t now)
 {
-	if (c->joined || c->join_running || !view_has_quorum(c) || now < c->retry_at_ms)
+	if (c->joined || c->join_running || !view_has_quorum(c) || now < c->retry_at_ms ||
+	    !heard_all(c))
 		return;
 	c->join_running = true;
 	c->state = PRK_FD_JOINING;
@@ -307,7 +319,9 @@ static void try_join(struct prk_fd_core *c, uint64_t now)
 
 static void try_fence(struct prk_fd_core *c, uint64_t now)
 {
-	if (!active(c) || c->n_pending == 0 || c->fence_running || now < c->retry_at_ms)
+	/* Our own stall first: our STALLED then precedes our FENCED. */
+	if (!active(c) || c->n_pending == 0 || c->fence_running || !c->stall_in_place ||
+	    now < c->retry_at_ms)
 		return;
 	if (prk_fdc_executor(c) != c->cfg.nodeid || !prk_fdc_may_act(c) || !heard_lower(c))
 		return;
@@ -432,6 +446,9 @@ void prk_fdc_confchg(struct prk_fd_core *c, const uint16_t *ids, size_t n, uint6
 			c->pending_since_ms = now;
 		}
 		victims_added(c, now);
+	} else if (c->n_pending && active(c) && c->stall_in_place) {
+		/* Members new to the view have not seen our STALLED. */
+		send_stalled(c);
 	}
 	send_hello(c);
 	quorum_changed(c, now);
@@ -456,17 +473,41 @@ static bool covers(const struct prk_fd_msg *m, const struct prk_fd_core *c)
 	return true;
 }
 
+/* Cluster-key mode: the executor preempted every other key, ours
+ * included; a joined member takes the new key before its I/O may go on
+ * (the executor already switched inside its FENCE). */
+static void adopt_if_rekeyed(struct prk_fd_core *c, uint16_t from, const struct prk_fd_msg *m)
+{
+	if (!c->cfg.cluster_key || !m->key || from == c->cfg.nodeid || !active(c) ||
+	    m->key == c->key)
+		return;
+	c->adopt_running = true;
+	c->adopt_key = m->key;
+	struct prk_fd_act *a = push(c, PRK_FD_ACT_ADOPT);
+	if (a)
+		a->key = m->key;
+}
+
 static void on_fenced(struct prk_fd_core *c, uint16_t from, const struct prk_fd_msg *m,
                       uint64_t now)
 {
+	struct prk_fd_member *e = member(c, from);
+	if (!e)
+		return;
 	if (m->result != PRK_FD_RESULT_OK) {
 		/* The executor lost its race and self-fenced: nothing was
 		 * fenced for us; the next executor takes over. */
-		struct prk_fd_member *e = member(c, from);
-		if (e)
-			e->joined = false;
+		e->joined = false;
 		return;
 	}
+	adopt_if_rekeyed(c, from, m);
+	/* A FENCED names node ids, not lives. It counts only if its sender's
+	 * STALLED covered everything pending here since the set last grew: a
+	 * FENCE that ran while a victim came back, joined and left again is
+	 * delivered after that second departure and must not release it
+	 * (the sender then fences again). */
+	if (!e->stalled)
+		return;
 	for (size_t i = 0; i < m->n_victims; i++)
 		id_del(c->pending, &c->n_pending, m->victims[i]);
 	/* Our own FENCED is back: the pause against repeating it is over. */
@@ -481,17 +522,6 @@ static void on_fenced(struct prk_fd_core *c, uint16_t from, const struct prk_fd_
 	c->last = c->cur;
 	if (c->n_pending == 0)
 		memset(&c->cur, 0, sizeof(c->cur));
-	/* Cluster-key mode: the executor preempted every other key, ours
-	 * included; a joined member takes the new key before its I/O may go
-	 * on (the executor already switched inside its FENCE). */
-	if (c->cfg.cluster_key && m->key && from != c->cfg.nodeid && active(c) &&
-	    m->key != c->key) {
-		c->adopt_running = true;
-		c->adopt_key = m->key;
-		struct prk_fd_act *a = push(c, PRK_FD_ACT_ADOPT);
-		if (a)
-			a->key = m->key;
-	}
 }
 
 void prk_fdc_deliver(struct prk_fd_core *c, uint16_t from, const struct prk_fd_msg *m, uint64_t now)

@@ -338,6 +338,96 @@ static void test_lost_race_self_fences(void **state)
 	assert_int_equal(prk_fdc_executor(&S.c[2]), 2);
 }
 
+/* Drives one core (node 2 of 5) by hand: all joined and quorate. */
+static void one_core_up(struct prk_fd_core *c)
+{
+	struct prk_fd_core_cfg cfg = sc_cfg(2, 5);
+	prk_fdc_init(c, &cfg);
+	uint16_t all[] = {1, 2, 3, 4, 5};
+	prk_fdc_confchg(c, all, 5, 1000);
+	prk_fdc_quorum(c, true, 1000);
+	prk_fdc_join_done(c, true, 0x2001, 1000);
+	for (uint16_t id = 1; id <= 5; id++) {
+		struct prk_fd_msg h = {.type = PRK_FD_MSG_HELLO,
+		                       .nodeid = id,
+		                       .joined = true,
+		                       .key = 0x1000u * id + 1};
+		prk_fdc_deliver(c, id, &h, 1000);
+	}
+}
+
+static size_t drain_count(struct prk_fd_core *c, enum prk_fd_act_kind k)
+{
+	size_t n = 0;
+	struct prk_fd_act a;
+	while (prk_fdc_next_act(c, &a))
+		n += a.kind == k;
+	return n;
+}
+
+/* A FENCED names node ids. One that was under way while its victim came
+ * back, joined and left again arrives after the second departure: it must
+ * not release the new life, which that FENCE may have missed. Only a
+ * FENCED whose sender's STALLED covered the set since it last grew
+ * counts. */
+static void test_stale_fenced_does_not_release(void **state)
+{
+	(void)state;
+	static struct prk_fd_core c;
+	one_core_up(&c);
+	uint16_t four[] = {1, 2, 3, 4}, all[] = {1, 2, 3, 4, 5};
+	prk_fdc_confchg(&c, four, 4, 2000);
+	prk_fdc_stall_done(&c, 2000);
+	struct prk_fd_msg st = {.type = PRK_FD_MSG_STALLED, .nodeid = 1, .n_victims = 1};
+	st.victims[0] = 5;
+	prk_fdc_deliver(&c, 1, &st, 2000);
+	/* Node 5 comes back (a new life), joins, and dies again. */
+	prk_fdc_confchg(&c, all, 5, 2100);
+	struct prk_fd_msg h = {
+	    .type = PRK_FD_MSG_HELLO, .nodeid = 5, .joined = true, .key = 0x5002};
+	prk_fdc_deliver(&c, 5, &h, 2100);
+	prk_fdc_confchg(&c, four, 4, 2200);
+	drain_count(&c, PRK_FD_ACT_LOG);
+	assert_int_equal(c.n_pending, 1);
+	/* The first FENCE's news comes only now. */
+	struct prk_fd_msg f = {.type = PRK_FD_MSG_FENCED, .nodeid = 1, .n_victims = 1};
+	f.victims[0] = 5;
+	prk_fdc_deliver(&c, 1, &f, 2300);
+	assert_int_equal(c.n_pending, 1);
+	assert_int_equal(drain_count(&c, PRK_FD_ACT_RESUME), 0);
+	/* Node 1 acknowledges the new set and fences again: released. */
+	prk_fdc_deliver(&c, 1, &st, 2400);
+	prk_fdc_deliver(&c, 1, &f, 2500);
+	assert_int_equal(c.n_pending, 0);
+	assert_int_equal(drain_count(&c, PRK_FD_ACT_RESUME), 1);
+	assert_int_equal(c.state, PRK_FD_RUNNING);
+}
+
+/* A node entering the view joins only after every member said HELLO: a
+ * member still busy with a FENCE naming it says so only afterwards. */
+static void test_join_waits_for_every_hello(void **state)
+{
+	(void)state;
+	static struct prk_fd_core c;
+	struct prk_fd_core_cfg cfg = sc_cfg(3, 3);
+	prk_fdc_init(&c, &cfg);
+	uint16_t all[] = {1, 2, 3};
+	prk_fdc_confchg(&c, all, 3, 1000);
+	prk_fdc_quorum(&c, true, 1000);
+	struct prk_fd_msg h = {.type = PRK_FD_MSG_HELLO, .nodeid = 3};
+	prk_fdc_deliver(&c, 3, &h, 1000);
+	h.nodeid = 2;
+	h.joined = true;
+	prk_fdc_deliver(&c, 2, &h, 1000);
+	prk_fdc_tick(&c, 1100);
+	assert_int_equal(drain_count(&c, PRK_FD_ACT_JOIN), 0);
+	assert_int_equal(c.state, PRK_FD_STARTING);
+	h.nodeid = 1;
+	prk_fdc_deliver(&c, 1, &h, 1200);
+	assert_int_equal(drain_count(&c, PRK_FD_ACT_JOIN), 1);
+	assert_int_equal(c.state, PRK_FD_JOINING);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -361,6 +451,8 @@ int main(void)
 	                                   cmocka_unit_test(test_joining_node_not_waited_for),
 	                                   cmocka_unit_test(test_self_fenced_is_final),
 	                                   cmocka_unit_test(test_lost_race_self_fences),
+	                                   cmocka_unit_test(test_stale_fenced_does_not_release),
+	                                   cmocka_unit_test(test_join_waits_for_every_hello),
 	                                   FD_SIM_TESTS};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
