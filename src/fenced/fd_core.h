@@ -24,11 +24,15 @@
  *   cluster has a quorum device or is a two-node cluster, the view holds
  *   a majority of the configured nodes: a minority must never fence the
  *   majority because its quorum news came late). It waits for STALLED
- *   from every joined member of the view (at most stall_ack_ms), then
- *   asks for FENCE of every pending victim; on success it multicasts
- *   FENCED, and every member drops those victims from its pending set
- *   when FENCED is delivered, and resumes once none is left (in
- *   cluster-key mode after adopting the new key: ADOPT, prk_fdc_adopt_done).
+ *   from every joined member of the view (at most stall_ack_ms; its own
+ *   stall must be in place), then asks for FENCE of every pending victim;
+ *   on success it multicasts FENCED, and every member drops those victims
+ *   from its pending set when FENCED is delivered (only if the sender's
+ *   STALLED covered that set since it last grew: FENCED names node ids,
+ *   and a stale one must not release a victim's later life), and resumes
+ *   once none is left (in cluster-key mode after adopting the new key:
+ *   ADOPT, prk_fdc_adopt_done). Joined, stalled members re-send STALLED
+ *   after every configuration change, so newcomers learn it.
  * - If the executor leaves midway, the next view has a new executor, which
  *   fences the union of what is pending (fencing is idempotent).
  * - FENCE answered LOST (this node's own key was gone at the first LU of
@@ -39,7 +43,9 @@
  *   one self-fences.
  * - A check at least every check_ms (CHECK, prk_fdc_check_done) while
  *   RUNNING; "no devices" or "no key" is a failure.
- * - Joining: once quorate and a member of the group, JOIN (new
+ * - Joining: once quorate, a member of the group, and every member's
+ *   HELLO heard in this view (a member still fencing this node's former
+ *   life by node id says HELLO only afterwards), JOIN (new
  *   incarnation, stale own keys removed, local processes re-keyed while
  *   their I/O is stalled); then HELLO; then RUNNING. A node that is not
  *   joined neither stalls nor is waited for; one that joins while victims
