@@ -643,7 +643,7 @@ static void test_property_simulated_cluster(void **state)
 		}
 	}
 	print_message(
-	    "%d rounds, %lu steps: %lu FENCE (%lu lost), %lu RESUME, %lu FAIL; %lu kills, "
+	    "# %d rounds, %lu steps: %lu FENCE (%lu lost), %lu RESUME, %lu FAIL; %lu kills, "
 	    "%lu partitions, %lu heals, %lu restarts, %lu LEAVE; %lu two-node rounds\n",
 	    rounds, sim_stats.steps, sim_stats.fences, sim_stats.lost, sim_stats.resumes,
 	    sim_stats.fails, sim_stats.kills, sim_stats.partitions, sim_stats.heals,
