@@ -450,6 +450,11 @@ static void test_join_fence_check(void **state)
 	assert_int_equal(prk_fds_lus(n1, lus, PRK_FDS_MAX_LUS), N_LUNS);
 	assert_true(lus[0].has_our_key && lus[0].reachable && lus[0].coordinator);
 
+	/* A registration of another life of node 1 on a data LU and on a
+	 * coordinator: fencing removes every incarnation. */
+	struct prk_mpdev *former[2] = {other_nexus(INI(1), "former", 0, KEY(1, 7)),
+	                               other_nexus(INI(1), "former", N_LUNS - 1, KEY(1, 7))};
+	assert_int_equal(count_key(0, KEY(1, 7)), 1);
 	uint64_t nk = 0;
 	char err[512];
 	if (fence(n2, NULL, 1, &nk, err, NULL, 0))
@@ -467,6 +472,159 @@ static void test_join_fence_check(void **state)
 	assert_non_null(strstr(why, "0 of 3"));
 	prk_fds_check(n2, &ok, &with, &counted, why, sizeof(why));
 	assert_true(ok);
+	prk_mpdev_free(former[0]);
+	prk_mpdev_free(former[1]);
+	prk_fds_free(n1);
+	prk_fds_free(n2);
+}
+
+/* A node that starts again: the next incarnation; a stale key of its own
+ * (a former life's nexus, another ISID) is removed from every LU; its I/O
+ * process is stalled meanwhile, takes the new key, and goes on without an
+ * error. */
+static void test_join_rekeys_and_drops_stale(void **state)
+{
+	(void)state;
+	struct prk_fds *n1 = node_open(1, false);
+	uint64_t k1 = join_ok(n1, NULL, NULL, 0);
+	assert_int_equal(k1, KEY(1, 1));
+	static struct writer w;
+	writer_start(&w, 1, 0, k1, 0);
+	struct writer *ws[] = {&w};
+	struct prk_mpdev *former = other_nexus(INI(1), "former", N_LUNS - 1, k1);
+	pump(ws, 1, 200);
+	prk_fds_free(n1); /* the daemon stops; its registrations stay */
+	assert_int_equal(count_key(0, k1), 2);
+	assert_int_equal(count_key(N_LUNS - 1, k1), 2);
+
+	n1 = node_open(1, false);
+	struct prk_fdl *l = local_of(n1, 1);
+	long ok0 = w.l.ok;
+	uint64_t k2 = join_ok(n1, l, ws, 1);
+	assert_int_equal(k2, KEY(1, 2));
+	for (int lun = 0; lun < N_LUNS; lun++) {
+		assert_int_equal(count_key(lun, k1), 0);
+		assert_int_equal(count_key(lun, k2), lun == 0 ? 2 : 1); /* + the writer */
+		assert_reserved_we_ro(lun);
+	}
+	assert_int_equal(prk_mpdev_key(w.d), k2);
+	assert_true(w.stalls >= 1);
+	assert_int_equal(w.stalls, w.resumes);
+	assert_false(prk_mpdev_is_stalled(w.d));
+	pump(ws, 1, 300);
+	assert_true(w.l.ok > ok0);
+	assert_int_equal(w.l.errors, 0);
+	assert_int_equal(w.l.fenced, 0);
+	bool ok;
+	size_t with, counted;
+	char why[256];
+	prk_fds_check(n1, &ok, &with, &counted, why, sizeof(why));
+	assert_true(ok);
+	assert_int_equal(with, 3);
+	prk_fdl_free(l);
+	writer_stop(&w);
+	prk_mpdev_free(former);
+	prk_fds_free(n1);
+}
+
+/* The two-node race: node 2 (through a nexus of its own) fenced node 1 on
+ * the first coordinator; node 1's fence of node 2 then answers lost and
+ * touches no later LU: node 2's key is still everywhere, node 1's still on
+ * every LU but the first. */
+static void test_fence_lost_at_first_coordinator(void **state)
+{
+	(void)state;
+	struct prk_fds *n1 = node_open(1, false), *n2 = node_open(2, false);
+	uint64_t k1 = join_ok(n1, NULL, NULL, 0), k2 = join_ok(n2, NULL, NULL, 0);
+	int first = lun_of(prk_fds_naa(n1, 0));
+	assert_true(first >= N_DATA);
+	struct prk_mpdev *x = other_nexus(INI(2), "race", first, k2);
+	struct prk_host_err e;
+	if (prk_mpdev_preempt(x, k1, PRK_PR_WE_RO, true, &e))
+		fail_msg("preempt: %s", e.msg);
+	char err[512];
+	assert_int_equal(fence(n1, NULL, 2, NULL, err, NULL, 0), 1);
+	assert_non_null(strstr(err, prk_fds_naa(n1, 0)));
+	assert_non_null(strstr(err, "fenced this node first"));
+	for (int lun = 0; lun < N_LUNS; lun++) {
+		assert_true(count_key(lun, k2) >= 1);
+		assert_int_equal(count_key(lun, k1), lun == first ? 0 : 1);
+		assert_reserved_we_ro(lun);
+	}
+	prk_mpdev_free(x);
+	prk_fds_free(n1);
+	prk_fds_free(n2);
+}
+
+/* Cluster-key mode: the first member opens generation 1, the second
+ * adopts it; a fence opens generation 2 with the executor's id and
+ * removes every other key; the other member adopts the new key and moves
+ * its I/O process to it (its I/O, held meanwhile, goes on). */
+static void test_cluster_key_fence_and_adopt(void **state)
+{
+	(void)state;
+	struct prk_fds *n1 = node_open(1, true), *n2 = node_open(2, true);
+	uint64_t c1 = join_ok(n1, NULL, NULL, 0);
+	uint16_t tag, node;
+	uint32_t gen;
+	assert_true(prk_fence_key_parse(c1, &tag, &node, &gen));
+	assert_int_equal(tag, 0x84d4);
+	assert_int_equal(node, 1);
+	assert_int_equal(gen, 1);
+	assert_int_equal(join_ok(n2, NULL, NULL, 0), c1);
+	for (int lun = 0; lun < N_LUNS; lun++)
+		assert_int_equal(count_key(lun, c1), 2);
+	static struct writer w;
+	writer_start(&w, 2, 0, c1, 10000);
+	struct writer *ws[] = {&w};
+	pump(ws, 1, 200);
+
+	uint64_t c2 = 0;
+	char err[512];
+	if (fence(n1, NULL, 3, &c2, err, NULL, 0))
+		fail_msg("fence: %s", err);
+	assert_true(prk_fence_key_parse(c2, &tag, &node, &gen));
+	assert_int_equal(node, 1);
+	assert_int_equal(gen, 2);
+	assert_int_equal(prk_fds_key(n1), c2);
+	for (int lun = 0; lun < N_LUNS; lun++) {
+		assert_int_equal(count_key(lun, c1), 0);
+		assert_int_equal(count_key(lun, c2), 1);
+		assert_reserved_we_ro(lun);
+	}
+	/* Its registration is gone: writes meet RESERVATION CONFLICT and
+	 * are held (reads still go: registrants-only). */
+	pump(ws, 1, 300);
+	assert_true(prk_mpdev_is_fenced(w.d));
+	assert_int_equal(w.l.fenced, 0);
+
+	struct prk_fdl *l = local_of(n2, 2);
+	static struct job j;
+	memset(&j, 0, sizeof(j));
+	j.fn = j_adopt;
+	j.s = n2;
+	j.l = l;
+	j.key = c2;
+	run(&j, ws, 1);
+	if (j.rc)
+		fail_msg("adopt: %s", j.err);
+	assert_int_equal(prk_fds_key(n2), c2);
+	for (int lun = 0; lun < N_LUNS; lun++)
+		assert_int_equal(count_key(lun, c2), lun == 0 ? 3 : 2); /* + the writer */
+	assert_int_equal(prk_mpdev_key(w.d), c2);
+	assert_false(prk_mpdev_is_fenced(w.d));
+	long ok0 = w.l.ok;
+	pump(ws, 1, 300);
+	assert_true(w.l.ok > ok0 + 4);
+	assert_int_equal(w.l.errors, 0);
+	assert_int_equal(w.l.fenced, 0);
+	bool ok;
+	size_t with, counted;
+	char why[256];
+	prk_fds_check(n2, &ok, &with, &counted, why, sizeof(why));
+	assert_true(ok);
+	prk_fdl_free(l);
+	writer_stop(&w);
 	prk_fds_free(n1);
 	prk_fds_free(n2);
 }
@@ -579,11 +737,12 @@ static void test_local_stall_resume_fail(void **state)
 
 int main(void)
 {
-	(void)j_adopt; /* TEMP */
-	(void)writer_stop;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_join_fence_check, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_majority, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_join_rekeys_and_drops_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fence_lost_at_first_coordinator, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cluster_key_fence_and_adopt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_local_stall_resume_fail, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
