@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fd_config.h"
@@ -735,6 +736,77 @@ static void test_local_stall_resume_fail(void **state)
 	prk_fds_free(n1);
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* What keeping the nexuses open buys: the self-check (READ KEYS on the
+ * three coordinators) against the fence agent's `check` over the same
+ * LUs, which opens its devices (logins) every time. Both must pass; the
+ * medians are printed for docs/fence.md (no bound asserted: a shared
+ * machine's timings are not a test). */
+static void test_check_cost_kept_open(void **state)
+{
+	(void)state;
+	struct prk_fds *n1 = node_open(1, false);
+	join_ok(n1, NULL, NULL, 0);
+	uint64_t t[20];
+	for (int i = 0; i < 20; i++) {
+		bool ok;
+		size_t with, counted;
+		char why[256];
+		uint64_t t0 = now_us();
+		prk_fds_check(n1, &ok, &with, &counted, why, sizeof(why));
+		t[i] = now_us() - t0;
+		assert_true(ok);
+	}
+	qsort(t, 20, sizeof(t[0]), cmp_u64);
+	uint64_t kept = t[10];
+	char dir[600], devs[3][300];
+	snprintf(dir, sizeof(dir), "%s/n1", dmn.dir);
+	const char *a[32] = {"fence", "--local-node", "n1",   "--initiator", INI(1), "--state-dir",
+	                     dir,     "--host-map",   "n1:1", "-o",          "check"};
+	int n = 11;
+	for (int i = 0; i < 3; i++) {
+		snprintf(devs[i], sizeof(devs[i]), "%s", url[N_DATA + i]);
+		a[n++] = "--devices";
+		a[n++] = devs[i];
+	}
+	static char out[8192], err[8192];
+	for (int i = 0; i < 5; i++) {
+		uint64_t t0 = now_us();
+		int rc = h_prkit(&dmn, out, sizeof(out), err, sizeof(err), a);
+		t[i] = now_us() - t0;
+		if (rc != 0)
+			fail_msg("prkit fence -o check: rc %d: %s", rc, err);
+	}
+	qsort(t, 5, sizeof(t[0]), cmp_u64);
+	print_message("# self-check of 3 coordinator LUs: %.2f ms kept open (median of 20), "
+	              "%.2f ms as `prkit fence -o check` (median of 5, process included)\n",
+	              kept / 1000.0, t[2] / 1000.0);
+	/* And one fencing over the five LUs, for the record. */
+	struct prk_fds *n2 = node_open(2, false);
+	join_ok(n2, NULL, NULL, 0);
+	char e2[512];
+	uint64_t t0 = now_us();
+	assert_int_equal(fence(n2, NULL, 1, NULL, e2, NULL, 0), 0);
+	print_message("# fence of one node on 5 LUs (3 coordinators): %.2f ms\n",
+	              (now_us() - t0) / 1000.0);
+	for (int lun = 0; lun < N_LUNS; lun++)
+		assert_false(has_node(lun, 1));
+	prk_fds_free(n1);
+	prk_fds_free(n2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +816,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fence_lost_at_first_coordinator, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cluster_key_fence_and_adopt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_local_stall_resume_fail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check_cost_kept_open, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
