@@ -20,8 +20,12 @@ struct fdl_proc {
 	struct prk_ctl_client *c;
 	struct prk_ctl_dev devs[FDL_MAX_DEVS];
 	size_t n_devs;
-	/* Per device of ours (index in devs): stalled by us, failed by us. */
+	/* Per device (index in devs): stalled by us, failed by us. Failed
+	 * is ours, not the list's "fenced": a device fenced by a conflict
+	 * may still send its held I/O once a key is registered, so a
+	 * self-fence must fail it too. */
 	bool stalled[FDL_MAX_DEVS];
+	bool failed[FDL_MAX_DEVS];
 };
 
 struct prk_fdl {
@@ -89,14 +93,19 @@ static bool refresh(struct prk_fdl *l, size_t k)
 		drop(l, k, err);
 		return false;
 	}
-	/* Keep our stall marks by NAA: the list's order may change. */
-	bool st[FDL_MAX_DEVS] = {false};
-	for (int j = 0; j < n; j++)
-		for (size_t i = 0; i < p->n_devs; i++)
-			if (p->stalled[i] && strcasecmp(p->devs[i].naa, devs[j].naa) == 0)
-				st[j] = true;
+	/* Keep our marks by NAA: the list's order may change. */
+	bool st[FDL_MAX_DEVS] = {false}, fa[FDL_MAX_DEVS] = {false};
+	for (int j = 0; j < n; j++) {
+		for (size_t i = 0; i < p->n_devs; i++) {
+			if (strcasecmp(p->devs[i].naa, devs[j].naa) != 0)
+				continue;
+			st[j] |= p->stalled[i];
+			fa[j] |= p->failed[i];
+		}
+	}
 	memcpy(p->devs, devs, sizeof(devs[0]) * (size_t)n);
 	memcpy(p->stalled, st, sizeof(st));
+	memcpy(p->failed, fa, sizeof(fa));
 	p->n_devs = (size_t)n;
 	return true;
 }
@@ -164,7 +173,7 @@ static size_t fail_proc(struct prk_fdl *l, size_t k)
 	struct fdl_proc *p = &l->procs[k];
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_devs; i++) {
-		if (!ours(l, p->devs[i].naa) || p->devs[i].fenced)
+		if (!ours(l, p->devs[i].naa) || p->failed[i])
 			continue;
 		char err[256];
 		int rc = prk_ctl_fail(p->c, p->devs[i].naa, l->reason, err, sizeof(err));
@@ -172,6 +181,7 @@ static size_t fail_proc(struct prk_fdl *l, size_t k)
 			fprintf(stderr, "prkit fenced: failing naa.%s in %s: %s\n", p->devs[i].naa,
 			        prk_ctl_client_path(p->c), err);
 		if (rc == 1) {
+			p->failed[i] = true;
 			p->devs[i].fenced = true;
 			n++;
 		}
@@ -248,32 +258,36 @@ int prk_fdl_set_key(struct prk_fdl *l, const char *naa, uint64_t old_key, uint64
 	bool failed = false;
 	for (size_t k = 0; k < l->n_procs; k++) {
 		struct fdl_proc *p = &l->procs[k];
+		bool any = false;
+		for (size_t i = 0; i < p->n_devs; i++)
+			any |= strcasecmp(p->devs[i].naa, naa) == 0 &&
+			       (!old_key || p->devs[i].key == old_key);
+		if (!any)
+			continue;
+		/* One request covers every device of that NAA in the process. */
+		char err[256];
+		bool fenced = false;
+		int rc = prk_ctl_set_key(p->c, naa, old_key, new_key, &fenced, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "prkit fenced: changing the key of naa.%s in %s: %s\n", naa,
+			        prk_ctl_client_path(p->c), err);
+			failed = true;
+			continue;
+		}
+		if (rc != 1)
+			continue;
+		changed++;
 		for (size_t i = 0; i < p->n_devs; i++) {
 			if (strcasecmp(p->devs[i].naa, naa) != 0 ||
 			    (old_key && p->devs[i].key != old_key))
 				continue;
-			char err[256];
-			bool fenced = false;
-			int rc =
-			    prk_ctl_set_key(p->c, naa, old_key, new_key, &fenced, err, sizeof(err));
-			if (rc == 1) {
-				p->devs[i].key = new_key;
-				p->devs[i].fenced = false;
-				changed++;
-			} else if (rc < 0) {
-				fprintf(stderr,
-				        "prkit fenced: changing the key of naa.%s in %s: %s\n", naa,
-				        prk_ctl_client_path(p->c), err);
-				failed = true;
-			}
-			break; /* one request covers every device of that NAA */
+			p->devs[i].key = new_key;
+			p->devs[i].fenced = false;
+			p->failed[i] = false; /* a registered key ends a self-fence */
 		}
 	}
-	if (changed && l->failed) {
-		/* A registered key ends a self-fence (host_ctl.h): the daemon
-		 * re-keys only after a successful join. */
-		l->failed = false;
-	}
+	/* l->failed stays: the daemon's self-fence is final for its life,
+	 * and renew would fail newcomers as before. */
 	return failed ? -1 : changed;
 }
 
@@ -292,7 +306,7 @@ size_t prk_fdl_procs(const struct prk_fdl *l, struct prk_fdl_proc *out, size_t c
 				o->key = p->devs[i].key;
 			o->n_devices++;
 			o->stalled += p->stalled[i];
-			o->fenced += p->devs[i].fenced;
+			o->fenced += p->devs[i].fenced || p->failed[i];
 		}
 	}
 	return n;

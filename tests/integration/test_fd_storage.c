@@ -736,6 +736,39 @@ static void test_local_stall_resume_fail(void **state)
 	prk_fds_free(n1);
 }
 
+/* A victim's writer that holds its writes after RESERVATION CONFLICT
+ * (fenced_hold_ms) is already "fenced" in its list; the self-fence must
+ * still fail what it holds, or the writes would go out if a key were ever
+ * registered again. */
+static void test_fail_all_fails_held_io(void **state)
+{
+	(void)state;
+	struct prk_fds *n1 = node_open(1, false), *n2 = node_open(2, false);
+	uint64_t k1 = join_ok(n1, NULL, NULL, 0);
+	join_ok(n2, NULL, NULL, 0);
+	static struct writer w;
+	writer_start(&w, 1, 0, k1, 60000);
+	struct writer *ws[] = {&w};
+	pump(ws, 1, 200);
+	char err[512];
+	assert_int_equal(fence(n2, NULL, 1, NULL, err, ws, 1), 0);
+	assert_int_equal(count_key(0, k1), 0);
+	pump(ws, 1, 300);
+	assert_true(prk_mpdev_is_fenced(w.d));
+	assert_int_equal(w.l.fenced, 0); /* held, not failed */
+	struct prk_fdl *l = local_of(n1, 1);
+	assert_int_equal(local_op(j_fail, l, ws, 1), 1);
+	pump(ws, 1, 200);
+	assert_true(w.l.fenced >= 1);
+	struct prk_fdl_proc pr[2];
+	assert_int_equal(prk_fdl_procs(l, pr, 2), 1);
+	assert_int_equal(pr[0].fenced, 1);
+	prk_fdl_free(l);
+	writer_stop(&w);
+	prk_fds_free(n1);
+	prk_fds_free(n2);
+}
+
 static uint64_t now_us(void)
 {
 	struct timespec ts;
@@ -816,6 +849,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fence_lost_at_first_coordinator, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cluster_key_fence_and_adopt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_local_stall_resume_fail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fail_all_fails_held_io, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_cost_kept_open, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
