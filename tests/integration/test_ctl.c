@@ -1146,6 +1146,51 @@ static void test_prkit_io_serves_the_socket(void **state)
 	assert_int_equal(regs_of(INI_B, KEY_C, NULL), 2);
 }
 
+/* prkit io under a self-fence: "fail" ends its run with the completions
+ * counted as fenced (exit 4, like RESERVATION CONFLICT), no other error,
+ * and its registration is still on the target (a local decision). */
+static void test_prkit_io_counts_fail_as_fenced(void **state)
+{
+	(void)state;
+	const char *args[] = {"io",        "--key",     "b2b2",      "--initiator", INI_B, "--rw",
+	                      "randwrite", "--time",    "20",        "--qd",        "4",   "--json",
+	                      "--quiet",   url_ptrs[0], url_ptrs[1], NULL};
+	struct h_proc p;
+	assert_int_equal(h_prkit_spawn(&daemon_, &p, args), 0);
+	char sock[600];
+	snprintf(sock, sizeof(sock), "%s/ctl/%d.sock", state_dir, (int)p.pid);
+	struct stat st;
+	uint64_t end = h_now_ms() + 10000;
+	while (stat(sock, &st) && h_now_ms() < end)
+		usleep(20000);
+	assert_int_equal(stat(sock, &st), 0);
+	char err[256];
+	struct prk_ctl_client *c = prk_ctl_connect(sock, 20000, err, sizeof(err));
+	if (!c)
+		fail_msg("connect: %s", err);
+	struct prk_ctl_dev devs[4];
+	assert_int_equal(prk_ctl_list(c, devs, 4, err, sizeof(err)), 1);
+	usleep(300000); /* some writes complete first */
+	uint64_t t0 = h_now_ms();
+	assert_int_equal(prk_ctl_fail(c, devs[0].naa, "self-fenced: test", err, sizeof(err)), 1);
+	int rc;
+	while (!h_proc_poll(&p, &rc, cli_out, sizeof(cli_out), cli_err, sizeof(cli_err)))
+		usleep(20000);
+	prk_ctl_close(c);
+	assert_true(h_now_ms() - t0 < 15000); /* it stopped, not ran its 20 s */
+	if (rc != 4)
+		fail_msg("prkit io exited with %d (want 4): %s", rc, cli_err);
+	json_object *o = json_tokener_parse(cli_out);
+	assert_non_null(o);
+	json_object *e = h_member(o, "errors");
+	assert_true(json_object_get_int64(h_member(e, "fenced")) >= 1);
+	assert_int_equal(json_object_get_int64(h_member(e, "scsi")), 0);
+	assert_int_equal(json_object_get_int64(h_member(e, "no_path")), 0);
+	assert_true(json_object_get_int64(h_member(o, "writes")) > 0);
+	json_object_put(o);
+	assert_int_equal(regs_of(INI_B, KEY_B, NULL), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1168,6 +1213,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_other_uid_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_freed_while_stalled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prkit_io_serves_the_socket, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prkit_io_counts_fail_as_fenced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_clients_do_not_lock_out_fence, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_clients_time_out, setup, teardown),
