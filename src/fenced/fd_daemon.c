@@ -52,6 +52,13 @@ struct fd {
 	int sfd;
 };
 
+static int verbose;
+
+void prk_fd_daemon_verbose(int level)
+{
+	verbose = level;
+}
+
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -100,6 +107,8 @@ static void do_send(struct fd *d, const struct prk_fd_msg *m)
 	if (!d->cs || prk_cs_send(d->cs, buf, (size_t)n))
 		logf_(d, "cannot multicast %s: corosync connection down",
 		      prk_fd_msg_type_name(m->type));
+	else if (verbose)
+		logf_(d, "sent %s", prk_fd_msg_type_name(m->type));
 }
 
 static void do_fence(struct fd *d, const struct prk_fd_act *a)
@@ -155,7 +164,7 @@ static void do_check(struct fd *d)
 	uint64_t now = mono_ms();
 	/* A failing check is logged each time; a passing one only when it
 	 * follows a failure (once a second would drown the log). */
-	if (!ok || (d->check.valid && !d->check.ok))
+	if (!ok || verbose || (d->check.valid && !d->check.ok))
 		logf_(d, "self-check %s: key on %zu of %zu LUs%s%s", ok ? "passes" : "FAILS", with,
 		      counted, why[0] ? ": " : "", why);
 	d->check = (struct prk_fd_check_info){
@@ -240,6 +249,13 @@ static void cs_deliver(void *arg, uint32_t nodeid, uint32_t pid, const uint8_t *
 	if (prk_fd_msg_decode(msg, len, &m, err, sizeof(err))) {
 		logf_(d, "bad message from node %u ignored: %s", nodeid, err);
 		return;
+	}
+	if (verbose) {
+		char list[256];
+		nodes_text(m.victims, m.n_victims, list, sizeof(list));
+		logf_(d, "from node %u: %s node %u key 0x%016llx%s%s", nodeid,
+		      prk_fd_msg_type_name(m.type), m.nodeid, (unsigned long long)m.key,
+		      m.n_victims ? " victims " : "", list);
 	}
 	if (d->stopping && nodeid == d->core.cfg.nodeid && m.type == PRK_FD_MSG_LEAVE)
 		d->leave_back = true;
