@@ -111,20 +111,20 @@ static void do_send(struct fd *d, const struct prk_fd_msg *m)
 		logf_(d, "sent %s", prk_fd_msg_type_name(m->type));
 }
 
+/* The core logs the round ("fencing node(s) ...", "fenced node(s) ... in
+ * X ms") and the join; only what it cannot know, the storage's words on
+ * a failure, is logged here. */
 static void do_fence(struct fd *d, const struct prk_fd_act *a)
 {
 	char list[256], err[512];
 	nodes_text(a->victims, a->n_victims, list, sizeof(list));
-	logf_(d, "fencing node(s) %s (executor %u)", list, d->core.cfg.nodeid);
 	uint64_t t0 = mono_ms(), new_key = 0;
 	int rc =
 	    prk_fds_fence(d->fds, d->fdl, a->victims, a->n_victims, &new_key, err, sizeof(err));
 	uint64_t now = mono_ms();
-	if (rc == 0)
-		logf_(d, "fenced node(s) %s in %llu ms", list, (unsigned long long)(now - t0));
-	else if (rc == 1)
+	if (rc == 1)
 		logf_(d, "fencing node(s) %s: lost the race (our key is gone): %s", list, err);
-	else
+	else if (rc)
 		logf_(d, "fencing node(s) %s failed after %llu ms: %s", list,
 		      (unsigned long long)(now - t0), err);
 	prk_fdc_fence_done(&d->core, rc == 0, rc == 1, new_key, now);
@@ -135,11 +135,8 @@ static void do_join(struct fd *d)
 	char err[512];
 	uint64_t key = 0;
 	int rc = prk_fds_join(d->fds, d->fdl, &key, err, sizeof(err));
-	if (rc == 0)
-		logf_(d, "node %u joined with key 0x%016llx", d->core.cfg.nodeid,
-		      (unsigned long long)key);
-	else
-		logf_(d, "joining failed (retried): %s", err);
+	if (rc)
+		logf_(d, "joining: %s", err);
 	prk_fdc_join_done(&d->core, rc == 0, key, mono_ms());
 }
 
@@ -183,13 +180,12 @@ static void do_act(struct fd *d, const struct prk_fd_act *a)
 	}
 	case PRK_FD_ACT_RESUME:
 		prk_fdl_resume_all(d->fdl);
-		logf_(d, "resumed local I/O");
 		break;
 	case PRK_FD_ACT_FAIL: {
 		size_t n = prk_fdl_fail_all(d->fdl, a->why);
 		d->self_fenced = true;
 		d->self_fence_at_ms = mono_ms();
-		logf_(d, "self-fenced: %s (%zu local device(s) failed)", a->why, n);
+		logf_(d, "failed the local I/O of %zu device(s) as fenced", n);
 		break;
 	}
 	case PRK_FD_ACT_JOIN:
