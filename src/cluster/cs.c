@@ -171,6 +171,14 @@ static void on_confchg(cpg_handle_t h, const struct cpg_name *group,
 		c->ops.confchg(c->arg, m, n);
 }
 
+static void on_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n, const uint32_t *nodes)
+{
+	struct prk_cs *c = from_cpg(h);
+	(void)ring;
+	if (c && !c->closing && c->ops.ring)
+		c->ops.ring(c->arg, nodes, n);
+}
+
 static void report_quorum(struct prk_cs *c, bool q)
 {
 	if (c->quorum_known && c->info.quorate == q)
@@ -340,6 +348,8 @@ static int connect_all(struct prk_cs *c, char *err, size_t errlen)
 	    .model = CPG_MODEL_V1,
 	    .cpg_deliver_fn = on_deliver,
 	    .cpg_confchg_fn = on_confchg,
+	    .cpg_totem_confchg_fn = on_totem,
+	    .flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
 	};
 	votequorum_callbacks_t vcb = {.votequorum_quorum_notify_fn = on_quorum};
 	struct cpg_name name;

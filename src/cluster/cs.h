@@ -37,6 +37,12 @@ struct prk_cs_ops {
 	 * Corosync lost the member's node (a failure found by the token
 	 * timeout), not when the process left or died on a live node. */
 	void (*left)(void *arg, uint32_t nodeid, uint32_t pid, bool node_down);
+	/* The totem ring: every Corosync node in this partition, whether or
+	 * not a process of it is in the group (the first ring after joining,
+	 * then every change). Delivered in the same stream as confchg and
+	 * deliver, so a message sent after a change arrives after it: a node
+	 * that counts the ring before it acts never acts on a stale ring. */
+	void (*ring)(void *arg, const uint32_t *nodes, size_t n);
 };
 
 #define PRK_CS_MAX_NODES 64

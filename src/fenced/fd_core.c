@@ -164,15 +164,20 @@ static struct prk_fd_member *member(struct prk_fd_core *c, uint16_t id)
 
 /* ---- what the view allows ---- */
 
-/* A view with at most half of the configured nodes must not fence even
- * when votequorum still says quorate: its news may be late, and the other
- * side may be the majority. Only a quorum device or two_node (whose race
- * the coordinator LUs decide) lets votes alone count. */
+/* A partition with at most half of the configured nodes must not fence
+ * even when votequorum still says quorate: its news may be late, and the
+ * other side may be the majority. The partition is the totem ring (every
+ * Corosync node with us, daemon or not: a daemon stopped on purpose leaves
+ * its node's vote); until the first ring is known, the view's members.
+ * The ring arrives in the CPG stream: an executor acts only after
+ * STALLED messages sent after the change, so it has seen the new ring. Only a quorum device or
+ * two_node (whose race the coordinator LUs decide) lets votes alone count. */
 static bool view_has_quorum(const struct prk_fd_core *c)
 {
 	if (!c->in_group || !c->quorate)
 		return false;
-	return c->cfg.majority_by_votes || 2 * c->n_members > c->cfg.n_configured;
+	size_t nodes = c->ring_nodes ? c->ring_nodes : c->n_members;
+	return c->cfg.majority_by_votes || 2 * nodes > c->cfg.n_configured;
 }
 
 bool prk_fdc_may_act(const struct prk_fd_core *c)
@@ -461,6 +466,15 @@ void prk_fdc_confchg(struct prk_fd_core *c, const uint16_t *ids, size_t n, uint6
 void prk_fdc_quorum(struct prk_fd_core *c, bool quorate, uint64_t now)
 {
 	c->quorate = quorate;
+	if (c->state == PRK_FD_SELF_FENCED || c->state == PRK_FD_STOPPING)
+		return;
+	quorum_changed(c, now);
+	progress(c, now);
+}
+
+void prk_fdc_ring(struct prk_fd_core *c, size_t n, uint64_t now)
+{
+	c->ring_nodes = n;
 	if (c->state == PRK_FD_SELF_FENCED || c->state == PRK_FD_STOPPING)
 		return;
 	quorum_changed(c, now);

@@ -21,9 +21,12 @@
  *   self-fenced, holds no key to PREEMPT with), and it acts only once it
  *   has heard the HELLO of every member below it. It acts only
  *   when this node may act (quorate per votequorum and, unless the
- *   cluster has a quorum device or is a two-node cluster, the view holds
- *   a majority of the configured nodes: a minority must never fence the
- *   majority because its quorum news came late). It waits for STALLED
+ *   cluster has a quorum device or is a two-node cluster, this node's
+ *   totem ring holds a majority of the configured nodes: a minority must
+ *   never fence the majority because its quorum news came late. The ring
+ *   counts Corosync nodes, not daemons, so a daemon stopped on purpose on
+ *   a live node still counts; before the first ring is known the view's
+ *   members are counted instead). It waits for STALLED
  *   from every joined member of the view (at most stall_ack_ms; its own
  *   stall must be in place), then asks for FENCE of every pending victim;
  *   on success it multicasts FENCED, and every member drops those victims
@@ -135,6 +138,7 @@ struct prk_fd_core {
 	struct prk_fd_core_cfg cfg;
 	enum prk_fd_state state;
 	bool in_group, quorate, joined, stalled_local, leave_sent;
+	size_t ring_nodes;   /* Corosync nodes in our totem ring (0: not known yet) */
 	bool stall_in_place; /* stall_done arrived for the STALL asked */
 	uint64_t key;        /* ours, 0 before joining */
 	struct prk_fd_member members[PRK_FD_MAX_NODES];
@@ -161,6 +165,9 @@ void prk_fdc_init(struct prk_fd_core *c, const struct prk_fd_core_cfg *cfg);
  * node (informational: any departure without LEAVE makes a victim). */
 void prk_fdc_confchg(struct prk_fd_core *c, const uint16_t *members, size_t n, uint64_t now);
 void prk_fdc_quorum(struct prk_fd_core *c, bool quorate, uint64_t now);
+/* The totem ring changed: n Corosync nodes in this partition (cs.h
+ * ring; in stream order with confchg and deliver). */
+void prk_fdc_ring(struct prk_fd_core *c, size_t n, uint64_t now);
 /* A message delivered by CPG from node `from` (already decoded). */
 void prk_fdc_deliver(struct prk_fd_core *c, uint16_t from, const struct prk_fd_msg *m,
                      uint64_t now);

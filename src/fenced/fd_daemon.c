@@ -278,6 +278,15 @@ static void cs_confchg(void *arg, const struct prk_cs_member *mem, size_t n)
 	drain(d);
 }
 
+static void cs_ring(void *arg, const uint32_t *nodes, size_t n)
+{
+	struct fd *d = arg;
+	(void)nodes;
+	logf_(d, "totem ring: %zu node(s)", n);
+	prk_fdc_ring(&d->core, n, mono_ms());
+	drain(d);
+}
+
 static void cs_quorum(void *arg, bool quorate)
 {
 	struct fd *d = arg;
@@ -431,7 +440,8 @@ static int setup(struct fd *d, char *err, size_t errlen)
 	                                      .confchg = cs_confchg,
 	                                      .quorum = cs_quorum,
 	                                      .down = cs_down,
-	                                      .left = cs_left};
+	                                      .left = cs_left,
+	                                      .ring = cs_ring};
 	d->cs = prk_cs_open(d->loop, d->cfg->group, &ops, d, e, sizeof(e));
 	if (!d->cs)
 		return prk_errf(err, errlen, "corosync: %s", e);

@@ -207,7 +207,7 @@ static void on_signal(void *arg, uint32_t events)
 int main(int argc, char **argv)
 {
 	struct probe p = {.wait_members = 1, .size = 64};
-	struct prk_cs_ops ops = {on_deliver, on_confchg, on_quorum, on_link, on_down, NULL};
+	struct prk_cs_ops ops = {on_deliver, on_confchg, on_quorum, on_link, on_down, NULL, NULL};
 	struct prk_cs_info info;
 	char err[256];
 	sigset_t ss;

@@ -32,6 +32,9 @@ struct seen {
 	bool close_in_deliver;
 	int lefts, lefts_node_down;
 	int confchgs_at_left; /* confchgs seen when the last left came */
+	int rings;
+	size_t ring_n;
+	uint32_t ring_first;
 };
 
 static void cb_deliver(void *arg, uint32_t nodeid, uint32_t pid, const uint8_t *msg, size_t len)
@@ -86,7 +89,16 @@ static void cb_left(void *arg, uint32_t nodeid, uint32_t pid, bool node_down)
 	s->confchgs_at_left = s->confchgs;
 }
 
-static const struct prk_cs_ops ops = {cb_deliver, cb_confchg, cb_quorum, cb_link, cb_down, cb_left};
+static void cb_ring(void *arg, const uint32_t *nodes, size_t n)
+{
+	struct seen *s = arg;
+	s->rings++;
+	s->ring_n = n;
+	s->ring_first = n ? nodes[0] : 0;
+}
+
+static const struct prk_cs_ops ops = {cb_deliver, cb_confchg, cb_quorum, cb_link,
+                                      cb_down,    cb_left,    cb_ring};
 
 /* Runs the loop until cond(arg) holds (checked every 2 ms) or max_ms has
  * passed. A loop runs once, so each test makes its own. */
@@ -335,6 +347,38 @@ static void test_left_reasons(void **state)
 	prk_loop_free(l);
 }
 
+static void totem_change(cpg_handle_t h)
+{
+	struct cpg_ring_id id = {.nodeid = 1, .seq = 8};
+	uint32_t nodes[2] = {1, 2};
+	fake.model.cpg_totem_confchg_fn(h, id, 2, nodes);
+}
+
+static bool got_ring(void *arg)
+{
+	return ((struct seen *)arg)->rings > 0;
+}
+
+/* The totem ring (every Corosync node of the partition, daemon or not) is
+ * asked for from the start and handed on: prkit fenced counts it before it
+ * may fence. */
+static void test_ring_reported(void **state)
+{
+	struct prk_loop *l = prk_loop_new();
+	struct seen s = {0};
+	(void)state;
+	struct prk_cs *c = open_ok(l, &s);
+	assert_true(fake.model.flags & CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF);
+	assert_non_null(fake.model.cpg_totem_confchg_fn);
+	fake.on_dispatch = totem_change;
+	fake_kick_cpg();
+	assert_true(run_until(l, got_ring, &s, 1000));
+	assert_int_equal(s.ring_n, 2);
+	assert_int_equal(s.ring_first, 1);
+	prk_cs_close(c);
+	prk_loop_free(l);
+}
+
 static void kick_vq(void)
 {
 	uint64_t one = 1;
@@ -481,6 +525,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_close_inside_deliver, setup),
 	    cmocka_unit_test_setup(test_confchg_members_sorted, setup),
 	    cmocka_unit_test_setup(test_left_reasons, setup),
+	    cmocka_unit_test_setup(test_ring_reported, setup),
 	    cmocka_unit_test_setup(test_quorum_repeat_not_reported, setup),
 	    cmocka_unit_test_setup(test_lost_connection_reconnects, setup),
 	    cmocka_unit_test_setup(test_link_change_reported_once, setup),

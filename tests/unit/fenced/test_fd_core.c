@@ -143,6 +143,64 @@ static void test_leave_is_not_fenced(void **state)
 	assert_false(S.fence_asked[1]);
 }
 
+/* A daemon stopped on purpose leaves its node in the totem ring (its
+ * Corosync still votes): when another node then dies, the last daemon has
+ * a majority of Corosync nodes with it, fences the dead node and goes on.
+ * Counting daemons instead made it self-fence with quorum. */
+static void test_ring_counts_stopped_daemons(void **state)
+{
+	(void)state;
+	sc_up(&S, 3, false);
+	for (int id = 1; id <= 3; id++)
+		prk_fdc_ring(&S.c[id], 3, S.now);
+	prk_fdc_shutdown(&S.c[2], S.now);
+	sc_pump(&S);
+	kill_node(&S, 2); /* its daemon left the group; its node stays */
+	sc_clear_logs(&S);
+	/* Node 3 crashes: the ring shrinks to nodes 1 and 2. */
+	S.alive[3] = false;
+	uint16_t only1[] = {1};
+	S.view[0] = 1;
+	S.n_view = 1;
+	prk_fdc_confchg(&S.c[1], only1, 1, S.now);
+	prk_fdc_ring(&S.c[1], 2, S.now);
+	sc_pump(&S);
+	assert_true(prk_fdc_may_act(&S.c[1]));
+	assert_true(S.fence_asked[1]);
+	assert_int_equal(S.fence[1].victims[0], 3);
+	prk_fdc_fence_done(&S.c[1], true, false, 0, S.now);
+	sc_pump(&S);
+	for (uint64_t t0 = S.now, t = t0; t <= t0 + 3000; t += 100)
+		sc_tick(&S, t);
+	assert_int_equal(S.c[1].state, PRK_FD_RUNNING);
+	assert_int_equal(sc_count(&S, 1, PRK_FD_ACT_FAIL), 0);
+	assert_int_equal(sc_count(&S, 1, PRK_FD_ACT_RESUME), 1);
+}
+
+/* Cut off alone, a node hears the new ring right after the configuration
+ * change (same stream) and before any STALLED of the new view: even with
+ * votequorum still saying quorate it never fences, and self-fences. */
+static void test_ring_minority_never_fences(void **state)
+{
+	(void)state;
+	sc_up(&S, 3, false);
+	for (int id = 1; id <= 3; id++)
+		prk_fdc_ring(&S.c[id], 3, S.now);
+	sc_clear_logs(&S);
+	uint16_t only3[] = {3};
+	S.view[0] = 3;
+	S.n_view = 1;
+	prk_fdc_confchg(&S.c[3], only3, 1, S.now);
+	prk_fdc_ring(&S.c[3], 1, S.now);
+	sc_pump(&S);
+	assert_true(S.c[3].quorate);
+	assert_false(prk_fdc_may_act(&S.c[3]));
+	for (uint64_t t0 = S.now, t = t0; t <= t0 + 3000; t += 100)
+		sc_tick(&S, t);
+	assert_false(S.fence_asked[3]);
+	assert_int_equal(S.c[3].state, PRK_FD_SELF_FENCED);
+}
+
 /* Quorum lost: STALL at once, FAIL when self_fence_ms is up, not before. */
 static void test_quorum_lost_self_fences(void **state)
 {
@@ -479,6 +537,8 @@ int main(void)
 	                                   cmocka_unit_test(test_quorum_lost_self_fences),
 	                                   cmocka_unit_test(test_quorum_back_in_time),
 	                                   cmocka_unit_test(test_minority_never_fences),
+	                                   cmocka_unit_test(test_ring_counts_stopped_daemons),
+	                                   cmocka_unit_test(test_ring_minority_never_fences),
 	                                   cmocka_unit_test(test_check_failure_self_fences),
 	                                   cmocka_unit_test(test_cluster_key_adopt_before_resume),
 	                                   cmocka_unit_test(test_joining_node_not_waited_for),
