@@ -203,6 +203,9 @@ static void forget_pid(const char *name)
 static void print_tail(const char *path, int lines)
 {
 	char cmd[600];
+	/* A Corosync-only topology has no prkitd logs. */
+	if (access(path, R_OK) != 0)
+		return;
 	snprintf(cmd, sizeof(cmd), "tail -n %d '%s' 2>/dev/null | sed 's/^/# /' >&2", lines, path);
 	fprintf(stderr, "# ---- %s ----\n", path);
 	if (system(cmd) == -1)

@@ -208,8 +208,9 @@ static void test_restarted_node_rejoins(void **state)
 	json_object *s = fd_status(3, NULL);
 	assert_non_null(s);
 	assert_string_equal(fd_json_str(s, "state"), "running");
-	/* The incarnation is the key's low bits (fence_key.h): it grew. */
-	assert_true(fd_json_int(s, "incarnation") > (int64_t)(old & 0xffff));
+	/* The incarnation is the key's low 32 bits (fence_key.h): it grew. */
+	assert_true(fd_json_int(s, "incarnation") > (int64_t)(old & 0xffffffffu));
+	assert_int_equal(fd_json_int(s, "incarnation"), (int64_t)(now & 0xffffffffu));
 	json_object_put(s);
 	for (int l = 0; l < fd_lus(); l++) {
 		uint64_t keys[64];
