@@ -16,6 +16,7 @@
 #include "admin.h"
 #include "copy.h"
 #include "fence.h"
+#include "fenced.h"
 #include "io.h"
 #include "persist.h"
 #include "target_cluster.h"
@@ -512,6 +513,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "fence"))
 		return prk_cli_fence(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "fenced"))
+		return prk_cli_fenced(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "target"))
 		return target_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "persist"))
@@ -521,17 +524,21 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "io"))
 		return prk_cli_io(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: prkit target ...   the prkitd admin socket (below)\n"
-		       "       prkit persist ...  persistent reservations, sg_persist style "
-		       "(prkit persist --help)\n"
-		       "       prkit io ...       I/O through a multipath device (prkit io "
-		       "--help)\n"
-		       "       prkit copy ...     EXTENDED COPY between LUs, third-party "
-		       "reservations (prkit copy --help)\n\n");
+		printf(
+		    "usage: prkit target ...   the prkitd admin socket (below)\n"
+		    "       prkit persist ...  persistent reservations, sg_persist style "
+		    "(prkit persist --help)\n"
+		    "       prkit io ...       I/O through a multipath device (prkit io "
+		    "--help)\n"
+		    "       prkit copy ...     EXTENDED COPY between LUs, third-party "
+		    "reservations (prkit copy --help)\n"
+		    "       prkit fence ...    the fence agent fence_prkit (prkit fence --help)\n"
+		    "       prkit fenced ...   fencing driven by Corosync membership (prkit "
+		    "fenced --help)\n\n");
 		return usage(stdout);
 	}
 	fprintf(stderr, "prkit: %s\n",
-	        argc < 2 ? "give a command (target, persist, io, copy, fence)"
+	        argc < 2 ? "give a command (target, persist, io, copy, fence, fenced)"
 	                 : "unknown command; try prkit --help");
 	return 2;
 }

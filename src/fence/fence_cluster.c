@@ -57,7 +57,7 @@ static int load_my_key(struct fence_run *r)
 /* The current cluster key on every device: *cur (0 when no device has
  * one). Devices that disagree, or a generation change under way, are
  * errors (printed). */
-static int find_current(struct fence_run *r, uint64_t *cur)
+int prk_fence_cluster_find_current(struct fence_run *r, uint64_t *cur)
 {
 	*cur = 0;
 	size_t at = 0;
@@ -139,7 +139,7 @@ static int remove_others(struct fence_run *r, size_t i, bool all_keys)
 }
 
 /* A new generation, above ours and above floor; its key opened by us. */
-static int new_key(struct fence_run *r, uint32_t floor, uint64_t *key)
+int prk_fence_cluster_new_key(struct fence_run *r, uint32_t floor, uint64_t *key)
 {
 	char msg[256];
 	uint32_t g;
@@ -150,7 +150,7 @@ static int new_key(struct fence_run *r, uint32_t floor, uint64_t *key)
 	return 0;
 }
 
-static int save_key(struct fence_run *r, uint64_t key)
+int prk_fence_cluster_save_key(struct fence_run *r, uint64_t key)
 {
 	char msg[256];
 	if (prk_fence_cluster_key_save(r->o->state_dir, r->o->cluster_name, key, msg, sizeof(msg)))
@@ -163,7 +163,8 @@ static int save_key(struct fence_run *r, uint64_t key)
  * generation move this node's I/O processes to it (atomically: only if
  * they hold the old key cur) and remove the other keys; bring processes
  * that lost their registration into it. 0, or -1 (printed). */
-static int on_device(struct fence_run *r, size_t i, uint64_t cur, uint64_t key, bool fresh)
+int prk_fence_cluster_on_device(struct fence_run *r, size_t i, uint64_t cur, uint64_t key,
+                                bool fresh)
 {
 	struct prk_mpdev *d = r->devs[i];
 	struct prk_host_err e;
@@ -190,21 +191,21 @@ static int on_device(struct fence_run *r, size_t i, uint64_t cur, uint64_t key, 
 int prk_fence_cluster_on(struct fence_run *r)
 {
 	uint64_t cur, key;
-	if (prk_fence_open_devices(r, 0, false) || find_current(r, &cur))
+	if (prk_fence_open_devices(r, 0, false) || prk_fence_cluster_find_current(r, &cur))
 		return PRK_FENCE_EXIT_ERROR;
 	/* A new generation when there is none, or as the first member (whose
 	 * generation ends every registration left from before). */
 	bool fresh = !cur || r->o->first;
-	if (fresh ? new_key(r, cur ? gen_of(cur) : 0, &key) : (key = cur, 0))
+	if (fresh ? prk_fence_cluster_new_key(r, cur ? gen_of(cur) : 0, &key) : (key = cur, 0))
 		return PRK_FENCE_EXIT_ERROR;
-	if (save_key(r, key)) /* on disk before the key is used */
+	if (prk_fence_cluster_save_key(r, key)) /* on disk before the key is used */
 		return PRK_FENCE_EXIT_ERROR;
 	prk_fence_local_connect(r);
 	for (size_t i = 0; i < r->n; i++) {
 		/* This node's I/O held meanwhile: none of it goes through a
 		 * nexus whose key is being changed or not registered yet. */
 		prk_fence_local_stall(r, i);
-		int rc = on_device(r, i, cur, key, fresh);
+		int rc = prk_fence_cluster_on_device(r, i, cur, key, fresh);
 		prk_fence_local_resume(r, i);
 		if (rc)
 			return PRK_FENCE_EXIT_ERROR;
@@ -221,7 +222,7 @@ int prk_fence_cluster_on(struct fence_run *r)
  * state directory: after an earlier off stopped half-way the devices
  * hold different keys, and a new run must still go through. 0, 1 (we
  * were fenced), -1. */
-static int off_device(struct fence_run *r, size_t i, uint64_t new, bool *saved)
+int prk_fence_cluster_off_device(struct fence_run *r, size_t i, uint64_t new, bool *saved)
 {
 	struct prk_mpdev *d = r->devs[i];
 	struct prk_host_err e;
@@ -243,7 +244,7 @@ static int off_device(struct fence_run *r, size_t i, uint64_t new, bool *saved)
 		return prk_fence_step_err(r, i, "change to the new key", e.msg), -1;
 	}
 	if (!*saved) {
-		if (save_key(r, new))
+		if (prk_fence_cluster_save_key(r, new))
 			return -1;
 		*saved = true;
 	}
@@ -257,13 +258,13 @@ int prk_fence_cluster_off(struct fence_run *r, uint16_t victim)
 {
 	uint64_t key;
 	if (load_my_key(r) || prk_fence_open_devices(r, r->my_key, false) ||
-	    new_key(r, gen_of(r->my_key), &key))
+	    prk_fence_cluster_new_key(r, gen_of(r->my_key), &key))
 		return PRK_FENCE_EXIT_ERROR;
 	bool saved = false;
 	prk_fence_local_connect(r);
 	for (size_t i = 0; i < r->n; i++) {
 		prk_fence_local_stall(r, i);
-		int rc = off_device(r, i, key, &saved);
+		int rc = prk_fence_cluster_off_device(r, i, key, &saved);
 		prk_fence_local_resume(r, i);
 		if (rc)
 			return PRK_FENCE_EXIT_ERROR;

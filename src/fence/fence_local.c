@@ -70,6 +70,10 @@ void prk_fence_local_stall(struct fence_run *r, size_t i)
 
 void prk_fence_local_renew(struct fence_run *r, size_t i)
 {
+	if (r->hooks) {
+		r->hooks->renew(r->hooks->arg);
+		return;
+	}
 	const char *naa = prk_mpdev_naa(r->devs[i]);
 	for (size_t k = 0; k < r->n_local; k++) {
 		char err[256];
@@ -125,6 +129,8 @@ static bool local_cluster_dev(struct fence_run *r, size_t k, const char *naa, ui
 int prk_fence_local_set_key(struct fence_run *r, size_t i, uint64_t old_key, uint64_t new_key)
 {
 	const char *naa = prk_mpdev_naa(r->devs[i]);
+	if (r->hooks)
+		return r->hooks->set_key(r->hooks->arg, naa, old_key, new_key);
 	int changed = 0;
 	for (size_t k = 0; k < r->n_local; k++) {
 		uint64_t cur;

@@ -45,16 +45,9 @@ int prk_fence_node_on(struct fence_run *r)
 	if (prk_fence_open_devices(r, r->my_key, false))
 		return PRK_FENCE_EXIT_ERROR;
 	for (size_t i = 0; i < r->n; i++) {
-		struct prk_mpdev *d = r->devs[i];
-		struct prk_host_err e;
 		struct prk_resv_view v;
-		if (prk_mpdev_register(d, r->my_key, &e))
-			return prk_fence_step_err(r, i, "register", e.msg);
-		if (prk_mpdev_read_state(d, &v, &e))
-			return prk_fence_step_err(r, i, "read reservation", e.msg);
-		if (!v.present && prk_mpdev_reserve(d, PRK_PR_WE_RO, &e) &&
-		    e.code != PRK_HE_CONFLICT)
-			return prk_fence_step_err(r, i, "reserve", e.msg);
+		if (prk_fence_join_device(r, i, &v))
+			return PRK_FENCE_EXIT_ERROR;
 		if (r->o->first) {
 			/* Every key that is not a current member's goes: other
 			 * clusters' and unknown keys too (they would keep write
@@ -80,12 +73,8 @@ int prk_fence_node_on(struct fence_run *r)
 				}
 			}
 		}
-		if (prk_mpdev_read_state(d, &v, &e))
-			return prk_fence_step_err(r, i, "verify", e.msg);
-		if (!prk_fence_has_key(&v, r->my_key))
-			return prk_fence_step_err(r, i, "verify", "our key is not registered");
-		if (!v.present)
-			return prk_fence_step_err(r, i, "verify", "no reservation");
+		if (prk_fence_verify_joined(r, i))
+			return PRK_FENCE_EXIT_ERROR;
 	}
 	char ks[PRK_FENCE_KEY_STR_LEN];
 	prk_fence_key_str(r->my_key, ks);
@@ -113,47 +102,6 @@ static int own_key(struct fence_run *r)
 	return 0;
 }
 
-/* off, one device: PREEMPT AND ABORT every key of the victim (all
- * incarnations) keeping the reservation, then verify. 0 done, 1 this node
- * was fenced (stop), -1 error. */
-static int off_device(struct fence_run *r, size_t i, uint16_t victim)
-{
-	struct prk_mpdev *d = r->devs[i];
-	struct prk_host_err e;
-	struct prk_resv_view v;
-	if (prk_mpdev_read_state(d, &v, &e))
-		return prk_fence_step_err(r, i, "read keys", e.msg), -1;
-	/* Never REGISTER here: a survivor that lost a race would resurrect
-	 * its own registration after the winner removed it. Our nexuses were
-	 * registered by `on` (stable ISIDs); if ours is gone we were fenced,
-	 * and we stop. */
-	if (!prk_fence_registered(d))
-		return prk_fence_step_err(r, i, "check our own key",
-		                          "our nexuses are not registered: this node was fenced"),
-		       1;
-	prk_fence_local_renew(r, i);
-	for (size_t k = 0; k < v.n_keys; k++) {
-		uint64_t key = v.keys[k];
-		bool seen = false;
-		for (size_t j = 0; j < k; j++)
-			seen |= v.keys[j] == key; /* one key on many nexuses */
-		if (seen || !prk_fence_key_is_node(key, r->tag, victim))
-			continue;
-		int rc = prk_fence_preempt(r, i, key);
-		if (rc)
-			return rc;
-	}
-	if (prk_mpdev_read_state(d, &v, &e))
-		return prk_fence_step_err(r, i, "verify", e.msg), -1;
-	if (has_node(&v, r->tag, victim))
-		return prk_fence_step_err(r, i, "verify",
-		                          "a key of the victim is still registered"),
-		       -1;
-	if (!v.present)
-		return prk_fence_step_err(r, i, "verify", "no reservation after fencing"), -1;
-	return 0;
-}
-
 /* off: device by device in NAA order, with this node's own I/O to the
  * device stalled meanwhile. A RESERVATION CONFLICT that shows our key gone
  * means we were fenced ourselves: stop there (docs/fence.md, "Fencing
@@ -165,7 +113,7 @@ int prk_fence_node_off(struct fence_run *r, uint16_t victim)
 	prk_fence_local_connect(r);
 	for (size_t i = 0; i < r->n; i++) {
 		prk_fence_local_stall(r, i);
-		int rc = off_device(r, i, victim);
+		int rc = prk_fence_node_off_device(r, i, victim);
 		prk_fence_local_resume(r, i);
 		if (rc)
 			return PRK_FENCE_EXIT_ERROR;

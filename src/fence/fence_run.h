@@ -14,12 +14,26 @@
 struct prk_ctl_client;
 
 #define FENCE_MAX_LOCAL 16 /* I/O processes of this node reached at once */
+/* Devices of one run: the agent's 16, and room for prkit fenced's
+ * coordinator LUs besides its 16 data LUs. */
+#define FENCE_RUN_MAX_DEVS 32
+
+/* Another owner of this node's I/O processes (prkit fenced, fd_local.c):
+ * the steps below call these instead of the agent's own control-socket
+ * clients, so one set of steps serves both. */
+struct fence_local_hooks {
+	/* Like prk_fence_local_set_key, for the LU naa. */
+	int (*set_key)(void *arg, const char *naa, uint64_t old_key, uint64_t new_key);
+	/* Like prk_fence_local_renew (every stall the owner holds). */
+	void (*renew)(void *arg);
+	void *arg;
+};
 
 struct fence_run {
 	const struct prk_fence_opts *o;
 	FILE *out, *err;
 	struct prk_host *h;
-	struct prk_mpdev *devs[16];
+	struct prk_mpdev *devs[FENCE_RUN_MAX_DEVS];
 	size_t n;
 	uint16_t tag;
 	uint16_t me;
@@ -28,6 +42,7 @@ struct fence_run {
 	struct prk_ctl_client *local[FENCE_MAX_LOCAL];
 	size_t n_local;
 	bool local_stalled[FENCE_MAX_LOCAL];
+	const struct fence_local_hooks *hooks; /* NULL: the agent's own (above) */
 };
 
 /* fence_ops.c */
@@ -56,6 +71,46 @@ int prk_fence_key_everywhere(struct fence_run *r, bool *all);
  * message): opens the devices read-only, retries as the options say.
  * Exit 0, or 2 when the key is missing or a device cannot be read. */
 int prk_fence_check_key(struct fence_run *r, const char *what);
+
+/* fence_steps.c: the per-device steps, on devices already open (the
+ * agent's for one action, or prkit fenced's for its whole life), with
+ * r->tag, r->me and r->my_key set. Messages name the device and the step
+ * (prk_fence_step_err). */
+/* Registers r->my_key on every nexus of device i (REGISTER AND IGNORE
+ * EXISTING KEY) and reserves Write Exclusive, Registrants Only when
+ * nobody holds a reservation. *v (may be NULL): the state read after the
+ * registration. 0 or -1. */
+int prk_fence_join_device(struct fence_run *r, size_t i, struct prk_resv_view *v);
+/* PREEMPT AND ABORT of every older key of this node on device i (the
+ * nexuses of a former life), then verify: our key registered and a
+ * reservation present. 0, 1 (we were fenced meanwhile), -1. */
+int prk_fence_drop_stale(struct fence_run *r, size_t i);
+/* Reads the keys of device i and verifies that r->my_key is registered
+ * and a reservation exists. 0 or -1. */
+int prk_fence_verify_joined(struct fence_run *r, size_t i);
+/* Node mode, fencing victim on device i: PREEMPT AND ABORT every key of
+ * the victim (any incarnation) keeping the reservation, then verify. 0
+ * done, 1 this node was fenced (stop: nothing further may be touched),
+ * -1 error. */
+int prk_fence_node_off_device(struct fence_run *r, size_t i, uint16_t victim);
+
+/* fence_cluster.c, the cluster-key steps. */
+/* The current cluster key on every device (0: none). 0, or -1 when they
+ * disagree or a generation change is under way (printed). */
+int prk_fence_cluster_find_current(struct fence_run *r, uint64_t *cur);
+/* A new generation above ours and above floor, stored before it is
+ * returned; its key opened by r->me. 0 or -1. */
+int prk_fence_cluster_new_key(struct fence_run *r, uint32_t floor, uint64_t *key);
+/* The key this node holds, on disk; r->my_key = key. 0 or -1. */
+int prk_fence_cluster_save_key(struct fence_run *r, uint64_t key);
+/* Join device i with key (fresh: a generation we opened: move the local
+ * processes from cur and remove the other keys). 0 or -1. */
+int prk_fence_cluster_on_device(struct fence_run *r, size_t i, uint64_t cur, uint64_t key,
+                                bool fresh);
+/* Survivor, device i: move our nexuses and the local processes to new,
+ * remove every other key of the cluster. *saved: the new key is on disk
+ * (set at the first device). 0, 1 (we were fenced), -1. */
+int prk_fence_cluster_off_device(struct fence_run *r, size_t i, uint64_t new, bool *saved);
 
 /* fence_node.c: one key per node (node id + incarnation). */
 int prk_fence_node_on(struct fence_run *r);

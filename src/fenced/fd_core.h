@@ -13,16 +13,26 @@
  * - On a configuration change that adds victims, every member that has
  *   joined stalls its local I/O at once (STALL), and multicasts STALLED
  *   once the stall is in place (prk_fdc_stall_done).
- * - The executor is the lowest node id of the current view. It acts only
+ * - A victim that is back in the view before it was fenced is a member
+ *   again (a healed partition; a restart, whose JOIN removes its stale
+ *   key itself).
+ * - The executor is the lowest node id among the members of the current
+ *   view whose HELLO said joined (a node that has not joined, or has
+ *   self-fenced, holds no key to PREEMPT with), and it acts only once it
+ *   has heard the HELLO of every member below it. It acts only
  *   when this node may act (quorate per votequorum and, unless the
  *   cluster has a quorum device or is a two-node cluster, the view holds
  *   a majority of the configured nodes: a minority must never fence the
  *   majority because its quorum news came late). It waits for STALLED
- *   from every joined member of the view (at most stall_ack_ms), then
- *   asks for FENCE of every pending victim; on success it multicasts
- *   FENCED, and every member drops those victims from its pending set
- *   when FENCED is delivered, and resumes once none is left (in
- *   cluster-key mode after adopting the new key: ADOPT, prk_fdc_adopt_done).
+ *   from every joined member of the view (at most stall_ack_ms; its own
+ *   stall must be in place), then asks for FENCE of every pending victim;
+ *   on success it multicasts FENCED, and every member drops those victims
+ *   from its pending set when FENCED is delivered (only if the sender's
+ *   STALLED covered that set since it last grew: FENCED names node ids,
+ *   and a stale one must not release a victim's later life), and resumes
+ *   once none is left (in cluster-key mode after adopting the new key:
+ *   ADOPT, prk_fdc_adopt_done). Joined, stalled members re-send STALLED
+ *   after every configuration change, so newcomers learn it.
  * - If the executor leaves midway, the next view has a new executor, which
  *   fences the union of what is pending (fencing is idempotent).
  * - FENCE answered LOST (this node's own key was gone at the first LU of
@@ -33,9 +43,13 @@
  *   one self-fences.
  * - A check at least every check_ms (CHECK, prk_fdc_check_done) while
  *   RUNNING; "no devices" or "no key" is a failure.
- * - Joining: once quorate and a member of the group, JOIN (new
+ * - Joining: once quorate, a member of the group, and every member's
+ *   HELLO heard in this view (a member still fencing this node's former
+ *   life by node id says HELLO only afterwards), JOIN (new
  *   incarnation, stale own keys removed, local processes re-keyed while
- *   their I/O is stalled); then HELLO; then RUNNING. */
+ *   their I/O is stalled); then HELLO; then RUNNING. A node that is not
+ *   joined neither stalls nor is waited for; one that joins while victims
+ *   are pending stalls at once and acknowledges like the others. */
 #ifndef PRKIT_FENCED_FD_CORE_H
 #define PRKIT_FENCED_FD_CORE_H
 
@@ -60,16 +74,16 @@ enum prk_fd_state {
 const char *prk_fd_state_name(enum prk_fd_state s);
 
 enum prk_fd_act_kind {
-	PRK_FD_ACT_STALL,  /* stall every device of every local process; answer stall_done */
-	PRK_FD_ACT_RESUME, /* release that stall */
-	PRK_FD_ACT_FAIL,   /* self-fence: local I/O fails (why says why) */
-	PRK_FD_ACT_JOIN,   /* storage join; answer join_done */
-	PRK_FD_ACT_FENCE,  /* executor: fence victims[]; answer fence_done */
-	PRK_FD_ACT_ADOPT,  /* cluster-key mode: take key; answer adopt_done */
-	PRK_FD_ACT_CHECK,  /* self-check now; answer check_done */
-	PRK_FD_ACT_SEND,   /* multicast msg */
+	PRK_FD_ACT_STALL,        /* stall every device of every local process; answer stall_done */
+	PRK_FD_ACT_RESUME,       /* release that stall */
+	PRK_FD_ACT_FAIL,         /* self-fence: local I/O fails (why says why) */
+	PRK_FD_ACT_JOIN,         /* storage join; answer join_done */
+	PRK_FD_ACT_FENCE,        /* executor: fence victims[]; answer fence_done */
+	PRK_FD_ACT_ADOPT,        /* cluster-key mode: take key; answer adopt_done */
+	PRK_FD_ACT_CHECK,        /* self-check now; answer check_done */
+	PRK_FD_ACT_SEND,         /* multicast msg */
 	PRK_FD_ACT_WATCHDOG_OFF, /* stop feeding the watchdog */
-	PRK_FD_ACT_LOG,    /* a line for the log (why) */
+	PRK_FD_ACT_LOG,          /* a line for the log (why) */
 };
 const char *prk_fd_act_name(enum prk_fd_act_kind k);
 
@@ -83,14 +97,14 @@ struct prk_fd_act {
 };
 
 struct prk_fd_core_cfg {
-	uint16_t nodeid;         /* this node (1..65535) */
-	bool cluster_key;        /* key_mode "cluster" */
-	size_t n_configured;     /* nodes in corosync's nodelist */
-	bool majority_by_votes;  /* qdevice or two_node: trust votequorum alone */
-	unsigned self_fence_ms;  /* inquorate this long: self-fence */
-	unsigned check_ms;       /* self-check period (<= 1000) */
-	unsigned stall_ack_ms;   /* executor waits this long for STALLED */
-	unsigned retry_ms;       /* a failed FENCE/JOIN is asked again after this */
+	uint16_t nodeid;        /* this node (1..65535) */
+	bool cluster_key;       /* key_mode "cluster" */
+	size_t n_configured;    /* nodes in corosync's nodelist */
+	bool majority_by_votes; /* qdevice or two_node: trust votequorum alone */
+	unsigned self_fence_ms; /* inquorate this long: self-fence */
+	unsigned check_ms;      /* self-check period (<= 1000) */
+	unsigned stall_ack_ms;  /* executor waits this long for STALLED */
+	unsigned retry_ms;      /* a failed FENCE/JOIN is asked again after this */
 };
 
 /* The last fencing round this node saw complete (for status and the
@@ -111,6 +125,7 @@ struct prk_fd_member {
 	uint16_t nodeid;
 	bool joined;  /* its HELLO said joined */
 	bool stalled; /* its STALLED arrived for the current pending set */
+	bool heard;   /* a HELLO from it arrived since it entered the view */
 	uint64_t key; /* from its HELLO */
 };
 
@@ -118,7 +133,8 @@ struct prk_fd_core {
 	struct prk_fd_core_cfg cfg;
 	enum prk_fd_state state;
 	bool in_group, quorate, joined, stalled_local, leave_sent;
-	uint64_t key; /* ours, 0 before joining */
+	bool stall_in_place; /* stall_done arrived for the STALL asked */
+	uint64_t key;        /* ours, 0 before joining */
 	struct prk_fd_member members[PRK_FD_MAX_NODES];
 	size_t n_members;
 	uint16_t left_announced[PRK_FD_MAX_NODES]; /* sent LEAVE, not yet gone */
@@ -153,8 +169,7 @@ void prk_fdc_stall_done(struct prk_fd_core *c, uint64_t now);
 void prk_fdc_join_done(struct prk_fd_core *c, bool ok, uint64_t key, uint64_t now);
 /* lost: our own key was gone (another side won the race). new_key: the
  * cluster key in cluster-key mode (0 in node mode). */
-void prk_fdc_fence_done(struct prk_fd_core *c, bool ok, bool lost, uint64_t new_key,
-                        uint64_t now);
+void prk_fdc_fence_done(struct prk_fd_core *c, bool ok, bool lost, uint64_t new_key, uint64_t now);
 void prk_fdc_adopt_done(struct prk_fd_core *c, bool ok, uint64_t now);
 /* ok: our key is on a majority of the LUs that count. */
 void prk_fdc_check_done(struct prk_fd_core *c, bool ok, const char *why, uint64_t now);

@@ -18,6 +18,10 @@
 /* Runs the daemon with a validated configuration until SIGTERM or SIGINT.
  * Logs one line per event to log (stderr by default). */
 int prk_fd_daemon_run(const struct prk_fd_config *cfg, FILE *log);
+/* Log detail for the next prk_fd_daemon_run (`prkit fenced -v`): 0 events
+ * only (default), 1 also every message sent and delivered and every
+ * self-check that passes. */
+void prk_fd_daemon_verbose(int level);
 
 /* The status socket's path for cfg (cfg->socket, else
  * <state_dir>/fenced.sock with the host library's default state dir). */

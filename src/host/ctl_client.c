@@ -350,3 +350,19 @@ int prk_ctl_set_key(struct prk_ctl_client *c, const char *naa, uint64_t old_key,
 		return prk_errf(err, errlen, "new key: must not be 0");
 	return naa_request(c, &q, fenced, err, errlen);
 }
+
+int prk_ctl_fail(struct prk_ctl_client *c, const char *naa, const char *reason, char *err,
+                 size_t errlen)
+{
+	struct ctl_req q = {.op = CTL_OP_FAIL};
+	if (set_naa(&q, naa))
+		return prk_errf(err, errlen, "naa: not 1 to 32 hex digits");
+	if (!reason || !*reason || strlen(reason) > CTL_REASON_MAX)
+		return prk_errf(err, errlen, "reason: must be 1 to %d characters", CTL_REASON_MAX);
+	/* The server takes printable ASCII only: anything else becomes '?'. */
+	size_t n = strlen(reason);
+	for (size_t i = 0; i < n; i++)
+		q.reason[i] = (reason[i] >= 0x20 && reason[i] < 0x7f) ? reason[i] : '?';
+	q.reason[n] = 0;
+	return naa_request(c, &q, NULL, err, errlen);
+}

@@ -9,7 +9,7 @@
 #include "errfmt.h"
 #include "hexdigit.h"
 
-static const char *const op_names[] = {"list", "stall", "resume", "set_key"};
+static const char *const op_names[] = {"list", "stall", "resume", "set_key", "fail"};
 #define N_OPS (sizeof(op_names) / sizeof(op_names[0]))
 
 const char *prk_ctl_op_name(enum ctl_op op)
@@ -110,18 +110,20 @@ static json_object *parse_object(const char *line, size_t len, const char *what,
 /* ---- requests ---- */
 
 /* Which members each op takes, as bits. */
-enum { F_OP = 1, F_NAA = 2, F_MAX_MS = 4, F_OLD = 8, F_NEW = 16 };
-static const char *const field_names[] = {"op", "naa", "max_ms", "old_key", "new_key"};
+enum { F_OP = 1, F_NAA = 2, F_MAX_MS = 4, F_OLD = 8, F_NEW = 16, F_REASON = 32 };
+static const char *const field_names[] = {"op", "naa", "max_ms", "old_key", "new_key", "reason"};
+#define N_FIELDS (sizeof(field_names) / sizeof(field_names[0]))
 static const unsigned op_fields[] = {
     [CTL_OP_LIST] = F_OP,
     [CTL_OP_STALL] = F_OP | F_NAA | F_MAX_MS,
     [CTL_OP_RESUME] = F_OP | F_NAA,
     [CTL_OP_SET_KEY] = F_OP | F_NAA | F_OLD | F_NEW,
+    [CTL_OP_FAIL] = F_OP | F_NAA | F_REASON,
 };
 
 static int field_bit(const char *name)
 {
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < N_FIELDS; i++)
 		if (strcmp(name, field_names[i]) == 0)
 			return 1 << i;
 	return 0;
@@ -131,9 +133,10 @@ static int req_op(json_object *o, struct ctl_req *r, char *err, size_t cap)
 {
 	json_object *v;
 	if (!json_object_object_get_ex(o, "op", &v))
-		return prk_errf(err, cap, "op: missing (list, stall, resume or set_key)");
+		return prk_errf(err, cap, "op: missing (list, stall, resume, set_key or fail)");
 	if (!json_object_is_type(v, json_type_string))
-		return prk_errf(err, cap, "op: must be a string (list, stall, resume or set_key)");
+		return prk_errf(err, cap,
+		                "op: must be a string (list, stall, resume, set_key or fail)");
 	const char *s = json_object_get_string(v);
 	for (unsigned i = 0; i < N_OPS; i++) {
 		if (strcmp(s, op_names[i]) == 0) {
@@ -143,7 +146,7 @@ static int req_op(json_object *o, struct ctl_req *r, char *err, size_t cap)
 	}
 	char q[48];
 	quote_name(s, q, sizeof(q));
-	return prk_errf(err, cap, "op: '%s' is not one of list, stall, resume, set_key", q);
+	return prk_errf(err, cap, "op: '%s' is not one of list, stall, resume, set_key, fail", q);
 }
 
 static int req_members(json_object *o, const struct ctl_req *r, char *err, size_t cap)
@@ -162,7 +165,7 @@ static int req_members(json_object *o, const struct ctl_req *r, char *err, size_
 			                prk_ctl_op_name(r->op));
 		seen |= (unsigned)bit;
 	}
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < N_FIELDS; i++)
 		if ((want & (1u << i)) && !(seen & (1u << i)))
 			return prk_errf(err, cap, "%s: missing (op %s needs it)", field_names[i],
 			                prk_ctl_op_name(r->op));
@@ -176,6 +179,26 @@ static int req_key(json_object *o, const char *name, uint64_t *out, char *err, s
 	if (!json_object_is_type(v, json_type_string) ||
 	    prk_ctl_key_parse(json_object_get_string(v), out))
 		return prk_errf(err, cap, "%s: must be a string \"0x\" and 16 hex digits", name);
+	return 0;
+}
+
+/* The reason goes verbatim into the process's log: one line of printable
+ * ASCII, so a peer cannot forge log lines or hide text in it. */
+static int req_reason(json_object *o, struct ctl_req *r, char *err, size_t cap)
+{
+	json_object *v;
+	json_object_object_get_ex(o, "reason", &v);
+	if (!json_object_is_type(v, json_type_string))
+		return prk_errf(err, cap, "reason: must be a string");
+	const char *s = json_object_get_string(v);
+	size_t n = (size_t)json_object_get_string_len(v);
+	if (n < 1 || n > CTL_REASON_MAX)
+		return prk_errf(err, cap, "reason: must be 1 to %d characters", CTL_REASON_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			return prk_errf(err, cap, "reason: only printable ASCII characters");
+	memcpy(r->reason, s, n);
+	r->reason[n] = 0;
 	return 0;
 }
 
@@ -206,6 +229,8 @@ static int req_values(json_object *o, struct ctl_req *r, char *err, size_t cap)
 		if (!r->new_key)
 			return prk_errf(err, cap, "new_key: must not be 0");
 	}
+	if ((want & F_REASON) && req_reason(o, r, err, cap))
+		return -1;
 	return 0;
 }
 
@@ -268,6 +293,8 @@ char *prk_ctl_req_format(const struct ctl_req *r)
 		add_key(o, "old_key", r->old_key);
 	if (want & F_NEW)
 		add_key(o, "new_key", r->new_key);
+	if (want & F_REASON)
+		json_object_object_add(o, "reason", json_object_new_string(r->reason));
 	return to_line(o);
 }
 

@@ -19,21 +19,24 @@
 #define CTL_REPLY_MAX (1u << 20)
 /* The longest stall a request may ask for (max_ms). */
 #define CTL_MAX_MS_LIMIT 3600000u
+/* The longest reason of a fail request (it goes to the process's log). */
+#define CTL_REASON_MAX 200
 
-enum ctl_op { CTL_OP_LIST, CTL_OP_STALL, CTL_OP_RESUME, CTL_OP_SET_KEY };
+enum ctl_op { CTL_OP_LIST, CTL_OP_STALL, CTL_OP_RESUME, CTL_OP_SET_KEY, CTL_OP_FAIL };
 const char *prk_ctl_op_name(enum ctl_op op);
 
 struct ctl_req {
 	enum ctl_op op;
-	char naa[33];              /* stall, resume, set_key: 1 to 32 hex digits */
-	unsigned max_ms;           /* stall: 1 to CTL_MAX_MS_LIMIT */
-	uint64_t old_key, new_key; /* set_key: old 0 = register; new != 0 */
+	char naa[33];                    /* stall, resume, set_key: 1 to 32 hex digits */
+	unsigned max_ms;                 /* stall: 1 to CTL_MAX_MS_LIMIT */
+	uint64_t old_key, new_key;       /* set_key: old 0 = register; new != 0 */
+	char reason[CTL_REASON_MAX + 1]; /* fail: printable ASCII, 1 to CTL_REASON_MAX */
 };
 
 /* Parses one request (len bytes, without the newline; any bytes). 0, or
  * -1 with a one-line message in err that names the field. Every op takes
  * exactly its fields: list {op}; stall {op, naa, max_ms}; resume {op,
- * naa}; set_key {op, naa, old_key, new_key}. */
+ * naa}; set_key {op, naa, old_key, new_key}; fail {op, naa, reason}. */
 int prk_ctl_req_parse(const char *line, size_t len, struct ctl_req *r, char *err, size_t errlen);
 /* The request as one line ending in '\n' (malloc'd; NULL: out of memory). */
 char *prk_ctl_req_format(const struct ctl_req *r);

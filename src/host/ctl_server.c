@@ -1,6 +1,7 @@
 /* The control socket, server side (host_ctl.h; docs/host.md, "Control
- * socket"): another process of this host (the fence agent) lists our
- * devices, stalls and resumes their I/O, and changes their key.
+ * socket"): another process of this host (the fence agent, prkit
+ * fenced) lists our devices, stalls and resumes their I/O, changes their
+ * key, and fails their I/O for good when this node fenced itself.
  *
  * Served from the application's own prk_host_run only (the loop source
  * of ctl_listen.c is top_only), never
@@ -344,6 +345,23 @@ static void do_set_key(struct prk_host *h, struct ctl_conn *c, const struct ctl_
 		reply_done(h, c, true, "%s", "");
 }
 
+/* Self-fence (prkit fenced lost quorum or its key): local, no command to
+ * the target; stays until a key is registered again (set_key). */
+static void do_fail(struct prk_host *h, struct ctl_conn *c, const struct ctl_req *q)
+{
+	struct prk_mpdev *m[CTL_MAX_STALLS];
+	size_t n = match(h, q->naa, m, CTL_MAX_STALLS);
+	if (!n) {
+		reply_done(h, c, false, "no device naa.%s in this process", q->naa);
+		return;
+	}
+	prk_hlog(h, 0, "control: pid %d fails the I/O of naa.%s: %s", (int)c->pid, q->naa,
+	         q->reason);
+	for (size_t i = 0; i < n; i++)
+		prk_mpdev_self_fence(m[i], q->reason);
+	reply_done(h, c, true, "%s", "");
+}
+
 static void handle_line(struct prk_host *h, struct ctl_conn *c, const char *line, size_t len)
 {
 	struct ctl_req q;
@@ -365,6 +383,9 @@ static void handle_line(struct prk_host *h, struct ctl_conn *c, const char *line
 		break;
 	case CTL_OP_SET_KEY:
 		do_set_key(h, c, &q);
+		break;
+	case CTL_OP_FAIL:
+		do_fail(h, c, &q);
 		break;
 	}
 }

@@ -247,11 +247,32 @@ static void dispatch_held(struct prk_mpdev *d, uint64_t now, struct io_list *fen
 void prk_dev_unfenced(struct prk_mpdev *d)
 {
 	d->fenced = false;
+	d->self_fenced = false;
 	d->key_epoch++;
+}
+
+/* Self-fenced: what waits (held, queued, stalled) fails as fenced now,
+ * even while stalled; a stall must not keep a fenced node's writes
+ * around until someone resumes it. Completed from a private list, so a
+ * callback that submits again queues for the next dispatch (the 20 ms
+ * tick) rather than recursing. */
+static void fail_self_fenced(struct prk_mpdev *d)
+{
+	prk_dev_take_held(d);
+	struct io_list l = {d->pending_head, d->pending_tail};
+	d->pending_head = d->pending_tail = NULL;
+	while (l.head) {
+		struct hio *io = io_list_pop(&l.head, &l.tail);
+		io_complete(io, PRK_IO_FENCED, io->last_path, -1, 0, 0);
+	}
 }
 
 void prk_dev_dispatch(struct prk_mpdev *d)
 {
+	if (d->self_fenced && !d->freeing) {
+		fail_self_fenced(d);
+		return;
+	}
 	if (prk_dev_held(d))
 		return;
 	uint64_t now = prk_host_now_ms();
@@ -412,7 +433,7 @@ static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nbl
 	io->arg = arg;
 	io->last_path = -1;
 	io->queued_ms = prk_host_now_ms();
-	if (!prk_dev_held(d) && !d->pending_head) {
+	if (!prk_dev_held(d) && !d->pending_head && !d->self_fenced) {
 		struct hpath *p = io_path(d);
 		if (p && io_send(p, io))
 			return 0;

@@ -34,6 +34,12 @@ struct prk_mpdev {
 	bool resv_held;      /* we hold a reservation of resv_type */
 	uint8_t resv_type;
 	bool fenced;
+	/* prk_mpdev_self_fence (mpdev_stall.c): every queued and new I/O
+	 * fails as fenced without asking the target, until our key is
+	 * registered again (prk_dev_unfenced). The reason is kept for the
+	 * event, which may outlive the request that carried it. */
+	bool self_fenced;
+	char self_fence_why[208];
 	/* Grows at every (re-)registration of our key: a RESERVATION
 	 * CONFLICT for an I/O sent under an older epoch is not a fence. */
 	unsigned key_epoch;

@@ -6,6 +6,8 @@
  * The stall is a counter beside `quiesced` (close, preempt_self): those
  * save and restore their flag around their work, and must not end a
  * stall someone else holds. */
+#include <stdio.h>
+
 #include "mpdev.h"
 #include "prkit/host_ctl.h"
 
@@ -61,4 +63,21 @@ int prk_mpdev_drain(struct prk_mpdev *d, int timeout_ms)
 uint64_t prk_mpdev_key(const struct prk_mpdev *d)
 {
 	return d->key;
+}
+
+void prk_mpdev_self_fence(struct prk_mpdev *d, const char *reason)
+{
+	bool was = d->self_fenced;
+	d->self_fenced = true;
+	d->fenced = true;
+	if (!was) {
+		snprintf(d->self_fence_why, sizeof(d->self_fence_why), "%s",
+		         reason && *reason ? reason : "self-fenced");
+		prk_hlog(d->h, 0, "naa.%s: I/O fails as fenced from now on: %s", d->naa,
+		         d->self_fence_why);
+		struct prk_event ev = {
+		    .kind = PRK_EV_FENCED, .path = -1, .old_path = -1, .why = d->self_fence_why};
+		prk_dev_event(d, &ev);
+	}
+	prk_dev_dispatch(d);
 }

@@ -26,7 +26,7 @@ static void check_request(const uint8_t *data, size_t size)
 	if (n < 1 || line[n - 1] != '\n' || memchr(line, '\n', n - 1) ||
 	    prk_ctl_req_parse(line, n - 1, &back, err, sizeof(err)) || back.op != r.op ||
 	    strcmp(back.naa, r.naa) || back.max_ms != r.max_ms || back.old_key != r.old_key ||
-	    back.new_key != r.new_key)
+	    back.new_key != r.new_key || strcmp(back.reason, r.reason))
 		__builtin_trap();
 	free(line);
 }

@@ -128,7 +128,7 @@ static int regs_of(const char *ini, uint64_t key, int *holders)
 
 /* ---- client requests on a helper thread ---- */
 
-enum op_kind { OP_LIST, OP_STALL, OP_RESUME, OP_SET_KEY, OP_RAW };
+enum op_kind { OP_LIST, OP_STALL, OP_RESUME, OP_SET_KEY, OP_FAIL, OP_RAW };
 
 struct op {
 	enum op_kind kind;
@@ -136,6 +136,7 @@ struct op {
 	const char *naa;
 	unsigned max_ms;
 	uint64_t old_key, new_key;
+	const char *reason;
 	struct prk_ctl_dev devs[8];
 	int rc;
 	bool fenced;
@@ -192,6 +193,9 @@ static void *op_thread(void *arg)
 	case OP_SET_KEY:
 		o->rc = prk_ctl_set_key(o->c, o->naa, o->old_key, o->new_key, &o->fenced, o->err,
 		                        sizeof(o->err));
+		break;
+	case OP_FAIL:
+		o->rc = prk_ctl_fail(o->c, o->naa, o->reason, o->err, sizeof(o->err));
 		break;
 	case OP_RAW:
 		raw_exchange(o);
@@ -268,6 +272,20 @@ static int c_set_key(struct prk_ctl_client *c, const char *naa, uint64_t old_key
 	o.new_key = new_key;
 	int rc = run_op(&o);
 	*fenced = o.fenced;
+	snprintf(err, errlen, "%s", o.err);
+	return rc;
+}
+
+static int c_fail(struct prk_ctl_client *c, const char *naa, const char *reason, char *err,
+                  size_t errlen)
+{
+	static struct op o;
+	memset(&o, 0, sizeof(o));
+	o.kind = OP_FAIL;
+	o.c = c;
+	o.naa = naa;
+	o.reason = reason;
+	int rc = run_op(&o);
 	snprintf(err, errlen, "%s", o.err);
 	return rc;
 }
@@ -617,6 +635,98 @@ static void test_change_key_after_preempt_is_fenced(void **state)
 	assert_int_equal(e.code, PRK_HE_FENCED);
 	assert_int_equal(prk_mpdev_change_key(a, 0, KEY_C, &e), -1);
 	assert_int_equal(e.code, PRK_HE_USAGE);
+	prk_ctl_close(c);
+	prk_mpdev_free(b);
+	prk_mpdev_free(a);
+}
+
+/* A write through a that the test waits for (at most 5 s). */
+static enum prk_io_status write_wait(struct prk_mpdev *a, uint64_t lba, const uint8_t *buf)
+{
+	struct sync_io w = {0};
+	assert_int_equal(prk_mpdev_write_async(a, lba, 8, buf, sync_cb, &w), 0);
+	uint64_t end = prk_host_now_ms() + 5000;
+	while (!w.done && prk_host_now_ms() < end)
+		prk_host_run(host, 10);
+	assert_true(w.done);
+	return w.st;
+}
+
+/* prkit fenced's self-fence: "fail" makes the stalled write, the load's
+ * queued I/O and every later I/O complete as fenced, without a command to
+ * the target (our registration stays there), and it stays so after the
+ * stall ends; a register through set_key (old_key 0) lets I/O through
+ * again. The other node's reads show which writes landed. */
+static void test_fail_is_sticky_until_register(void **state)
+{
+	(void)state;
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	h_open_ok(a, PRK_OPEN_NO_RESERVE);
+	struct prk_mpdev *b = MK(.on = host2, .ini = INI_B, .key = KEY_B);
+	h_open_ok(b, PRK_OPEN_NO_RESERVE);
+	const char *naa = prk_mpdev_naa(a);
+	const uint64_t lba = 20000;
+	static uint8_t old_data[4096], new_data[4096], seen[4096];
+	memset(old_data, 0x33, sizeof(old_data));
+	memset(new_data, 0x44, sizeof(new_data));
+	assert_int_equal(write_wait(a, lba, old_data), PRK_IO_OK);
+
+	static struct h_load l;
+	h_load_start(&l, host, a, 4);
+	h_pump(host, 200);
+	assert_true(l.ok > 0);
+	struct prk_ctl_client *c = connect_ok();
+	char err[256];
+	assert_int_equal(c_stall(c, naa, 20000), 1);
+	struct sync_io w = {0};
+	assert_int_equal(prk_mpdev_write_async(a, lba, 8, new_data, sync_cb, &w), 0);
+	h_pump(host, 100);
+	assert_false(w.done); /* stalled */
+	long ok0 = l.ok;
+	if (c_fail(c, naa, "self-fenced: no quorum for 5000 ms", err, sizeof(err)) != 1)
+		fail_msg("fail: %s", err);
+	/* The stalled write failed, the stall is still held. */
+	h_pump(host, 100);
+	assert_true(w.done);
+	assert_int_equal(w.st, PRK_IO_FENCED);
+	assert_true(prk_mpdev_is_stalled(a));
+	assert_true(prk_mpdev_is_fenced(a));
+	assert_int_equal(n_events[PRK_EV_FENCED], 1);
+	assert_true(l.fenced >= 4);
+	static struct op o;
+	assert_int_equal(c_list(c, &o), 1);
+	assert_true(o.devs[0].fenced);
+	/* Released: still fenced, new I/O too, and nothing was sent. */
+	assert_int_equal(c_resume(c, naa), 1);
+	assert_false(prk_mpdev_is_stalled(a));
+	h_pump(host, 300);
+	assert_int_equal(write_wait(a, lba, new_data), PRK_IO_FENCED);
+	assert_int_equal(l.ok, ok0);
+	assert_int_equal(l.errors, 0);
+	assert_int_equal(prk_mpdev_inflight(a), 0);
+	read_other(b, lba, seen);
+	assert_memory_equal(seen, old_data, sizeof(seen));
+	/* Our registration is untouched on the target: a local decision. */
+	assert_int_equal(regs_of(INI_A, KEY_A, NULL), 2);
+	/* A repeated fail is harmless (one event); an unknown LU is 0. */
+	assert_int_equal(c_fail(c, naa, "again", err, sizeof(err)), 1);
+	assert_int_equal(n_events[PRK_EV_FENCED], 1);
+	assert_int_equal(c_fail(c, "600a", "x", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "no device"));
+	/* The client refuses what the server would. */
+	assert_int_equal(c_fail(c, naa, "", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "reason"));
+
+	/* Register again: I/O works, the load goes on, the write lands. */
+	bool fenced = true;
+	if (c_set_key(c, naa, 0, KEY_A, &fenced, err, sizeof(err)) != 1)
+		fail_msg("set_key: %s", err);
+	assert_false(prk_mpdev_is_fenced(a));
+	assert_int_equal(write_wait(a, lba, new_data), PRK_IO_OK);
+	read_other(b, lba, seen);
+	assert_memory_equal(seen, new_data, sizeof(seen));
+	h_load_stop(&l);
+	assert_int_equal(l.errors, 0);
 	prk_ctl_close(c);
 	prk_mpdev_free(b);
 	prk_mpdev_free(a);
@@ -1036,6 +1146,51 @@ static void test_prkit_io_serves_the_socket(void **state)
 	assert_int_equal(regs_of(INI_B, KEY_C, NULL), 2);
 }
 
+/* prkit io under a self-fence: "fail" ends its run with the completions
+ * counted as fenced (exit 4, like RESERVATION CONFLICT), no other error,
+ * and its registration is still on the target (a local decision). */
+static void test_prkit_io_counts_fail_as_fenced(void **state)
+{
+	(void)state;
+	const char *args[] = {"io",        "--key",     "b2b2",      "--initiator", INI_B, "--rw",
+	                      "randwrite", "--time",    "20",        "--qd",        "4",   "--json",
+	                      "--quiet",   url_ptrs[0], url_ptrs[1], NULL};
+	struct h_proc p;
+	assert_int_equal(h_prkit_spawn(&daemon_, &p, args), 0);
+	char sock[600];
+	snprintf(sock, sizeof(sock), "%s/ctl/%d.sock", state_dir, (int)p.pid);
+	struct stat st;
+	uint64_t end = h_now_ms() + 10000;
+	while (stat(sock, &st) && h_now_ms() < end)
+		usleep(20000);
+	assert_int_equal(stat(sock, &st), 0);
+	char err[256];
+	struct prk_ctl_client *c = prk_ctl_connect(sock, 20000, err, sizeof(err));
+	if (!c)
+		fail_msg("connect: %s", err);
+	struct prk_ctl_dev devs[4];
+	assert_int_equal(prk_ctl_list(c, devs, 4, err, sizeof(err)), 1);
+	usleep(300000); /* some writes complete first */
+	uint64_t t0 = h_now_ms();
+	assert_int_equal(prk_ctl_fail(c, devs[0].naa, "self-fenced: test", err, sizeof(err)), 1);
+	int rc;
+	while (!h_proc_poll(&p, &rc, cli_out, sizeof(cli_out), cli_err, sizeof(cli_err)))
+		usleep(20000);
+	prk_ctl_close(c);
+	assert_true(h_now_ms() - t0 < 15000); /* it stopped, not ran its 20 s */
+	if (rc != 4)
+		fail_msg("prkit io exited with %d (want 4): %s", rc, cli_err);
+	json_object *o = json_tokener_parse(cli_out);
+	assert_non_null(o);
+	json_object *e = h_member(o, "errors");
+	assert_true(json_object_get_int64(h_member(e, "fenced")) >= 1);
+	assert_int_equal(json_object_get_int64(h_member(e, "scsi")), 0);
+	assert_int_equal(json_object_get_int64(h_member(e, "no_path")), 0);
+	assert_true(json_object_get_int64(h_member(o, "writes")) > 0);
+	json_object_put(o);
+	assert_int_equal(regs_of(INI_B, KEY_B, NULL), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1050,6 +1205,7 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_change_key_after_preempt_is_fenced, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_fail_is_sticky_until_register, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_connect_all_unlinks_stale_sockets, setup,
 	                                    teardown),
@@ -1057,6 +1213,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_other_uid_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_freed_while_stalled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prkit_io_serves_the_socket, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prkit_io_counts_fail_as_fenced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_clients_do_not_lock_out_fence, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_clients_time_out, setup, teardown),

@@ -41,6 +41,7 @@ static void round_trip(const struct ctl_req *r)
 	assert_int_equal(back.max_ms, r->max_ms);
 	assert_int_equal(back.old_key, r->old_key);
 	assert_int_equal(back.new_key, r->new_key);
+	assert_string_equal(back.reason, r->reason);
 	free(line);
 }
 
@@ -57,6 +58,32 @@ static void test_request_round_trip(void **state)
 	                             .new_key = 0xffffffffffffffffull});
 	/* old_key 0: register (REGISTER AND IGNORE EXISTING KEY). */
 	round_trip(&(struct ctl_req){.op = CTL_OP_SET_KEY, .naa = NAA, .old_key = 0, .new_key = 1});
+	round_trip(
+	    &(struct ctl_req){.op = CTL_OP_FAIL, .naa = NAA, .reason = "no quorum for 5000 ms"});
+	/* Quotes and backslashes are printable: escaped on the wire, kept. */
+	round_trip(&(struct ctl_req){.op = CTL_OP_FAIL, .naa = "6", .reason = "a \"b\" \\ c"});
+}
+
+/* fail: a reason of exactly CTL_REASON_MAX characters is the longest. */
+static void test_request_fail_reason(void **state)
+{
+	(void)state;
+	struct ctl_req r = {.op = CTL_OP_FAIL, .naa = NAA};
+	memset(r.reason, 'x', CTL_REASON_MAX);
+	r.reason[CTL_REASON_MAX] = 0;
+	round_trip(&r);
+	char line[512];
+	snprintf(line, sizeof(line), "{\"op\":\"fail\",\"naa\":\"6\",\"reason\":\"%s\"}", r.reason);
+	struct ctl_req back;
+	parse_ok(line, &back);
+	assert_int_equal(back.op, CTL_OP_FAIL);
+	assert_int_equal(strlen(back.reason), CTL_REASON_MAX);
+	/* One more is refused, naming the field. */
+	snprintf(line, sizeof(line), "{\"op\":\"fail\",\"naa\":\"6\",\"reason\":\"%sy\"}",
+	         r.reason);
+	char err[256] = "";
+	assert_int_equal(prk_ctl_req_parse(line, strlen(line), &back, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "reason"));
 }
 
 static void test_request_by_hand(void **state)
@@ -132,6 +159,16 @@ static void test_request_refused_naming_the_field(void **state)
 	     "\"new_key\":\"0x000000000000000g\"}",
 	     "new_key"},
 	    {"{\"op\":\"set_key\",\"naa\":\"6\",\"old_key\":\"0x0000000000000001\"}", "new_key"},
+	    {"{\"op\":\"fail\",\"naa\":\"6\"}", "reason"},
+	    {"{\"op\":\"fail\",\"reason\":\"x\"}", "naa"},
+	    {"{\"op\":\"fail\",\"naa\":\"6\",\"reason\":\"\"}", "reason"},
+	    {"{\"op\":\"fail\",\"naa\":\"6\",\"reason\":5}", "reason"},
+	    {"{\"op\":\"fail\",\"naa\":\"6\",\"reason\":null}", "reason"},
+	    {"{\"op\":\"fail\",\"naa\":\"6\",\"reason\":\"a\\nb\"}", "reason"},
+	    {"{\"op\":\"fail\",\"naa\":\"6\",\"reason\":\"a\\u0000b\"}", "reason"},
+	    {"{\"op\":\"fail\",\"naa\":\"6\",\"reason\":\"caf\\u00e9\"}", "reason"},
+	    {"{\"op\":\"fail\",\"naa\":\"6\",\"reason\":\"x\",\"max_ms\":5}", "max_ms"},
+	    {"{\"op\":\"stall\",\"naa\":\"6\",\"max_ms\":5,\"reason\":\"x\"}", "reason"},
 	    {"{\"op\":{\"op\":{\"op\":{\"op\":{\"op\":{\"op\":{\"op\":{\"op\":{\"op\":1}}}}}}}}}",
 	     "request"},
 	};
@@ -310,6 +347,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_request_round_trip),
 	    cmocka_unit_test(test_request_by_hand),
+	    cmocka_unit_test(test_request_fail_reason),
 	    cmocka_unit_test(test_request_refused_naming_the_field),
 	    cmocka_unit_test(test_request_odd_bytes),
 	    cmocka_unit_test(test_keys_and_naa),
