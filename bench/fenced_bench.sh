@@ -156,7 +156,7 @@ start_node()
 	disown $! 2>/dev/null
 	wait_until 30 running "$i" || { tail -n 20 "$work/n$i/fenced.log" >&2; return 1; }
 	key=$("$prkit" fenced key -s "$work/n$i/fenced.sock") || return 1
-	ip netns exec "$TOPO_NS-n$i" "$prkit" io --key "$key" --mode no-reserve --rw randwrite \
+	ip netns exec "$TOPO_NS-n$i" "$prkit" io --key "$key" --mode cluster --rw randwrite \
 		--bs 4k --qd 2 --offset $(((i - 1) * 4))m --size 4m --time 3600 --run-id "$i" \
 		--seq-clock --initiator "iqn.2026-12.io.prkit:fdbench-n$i-io" \
 		--state-dir "$work/n$i/fd" --quiet "iscsi://$TOPO_FRONT.$i.1:3260/$IQN/0" \

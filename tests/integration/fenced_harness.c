@@ -332,7 +332,8 @@ bool fd_log_has(int i, const char *s)
 	return hit;
 }
 
-int fd_fenced_start(int i)
+/* Starts node i's fenced without waiting. */
+static int fenced_spawn(int i)
 {
 	char cfg[400], log[400], name[32];
 	snprintf(cfg, sizeof(cfg), "%s/n%d/fenced.json", cl_work(), i);
@@ -345,9 +346,15 @@ int fd_fenced_start(int i)
 	}
 	snprintf(name, sizeof(name), "n%d.fenced", i);
 	const char *argv[] = {PRKIT_PATH, "fenced", "-c", cfg, "-v", NULL};
-	if (cl_spawn(i, name, argv, log, log) < 0)
-		return -1;
-	/* Joined: the key is known (registered on every LU). */
+	return cl_spawn(i, name, argv, log, log) < 0 ? -1 : 0;
+}
+
+/* Waits (30 s) until node i's fenced has joined: its key is known
+ * (registered on every LU). */
+static int fenced_joined(int i)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "n%d.fenced", i);
 	for (int t = 0; t < 300; t++) {
 		F.key[i] = fd_key(i);
 		if (F.key[i])
@@ -361,6 +368,13 @@ int fd_fenced_start(int i)
 	}
 	fprintf(stderr, "# node %d: prkit fenced did not join within 30 s\n", i);
 	return -1;
+}
+
+int fd_fenced_start(int i)
+{
+	if (fenced_spawn(i))
+		return -1;
+	return fenced_joined(i);
 }
 
 static void writer_name(int i, int k, char *buf, size_t cap)
@@ -397,7 +411,7 @@ int fd_writers_start(int i)
 		                      "--key",
 		                      key,
 		                      "--mode",
-		                      "no-reserve",
+		                      "cluster",
 		                      "--rw",
 		                      "randwrite",
 		                      "--bs",
@@ -629,10 +643,13 @@ int fd_up(const struct fd_opts *o)
 	for (int i = 1; i <= o->nodes; i++)
 		if (write_fenced_config(i))
 			return -1;
-	/* Every daemon first (they join one after the other), then the
-	 * writers with the keys. */
+	/* Every daemon at once (a daemon joins once it has a quorate view
+	 * with its peers), then the writers with the keys. */
 	for (int i = 1; i <= o->nodes; i++)
-		if (fd_fenced_start(i))
+		if (fenced_spawn(i))
+			return -1;
+	for (int i = 1; i <= o->nodes; i++)
+		if (fenced_joined(i))
 			return -1;
 	for (int i = 1; i <= o->nodes; i++)
 		if (!fd_wait_state(i, "running", 20000))
