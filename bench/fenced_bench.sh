@@ -85,12 +85,13 @@ topo_claim()
 
 now_ms() { local t=$EPOCHREALTIME; echo $((${t/./} / 1000)); }
 
-# wait_until SECONDS CMD...: polls CMD every 50 ms.
+# wait_until SECONDS CMD...: polls CMD every 50 ms, for SECONDS of wall
+# time (a poll through prkit and python3 takes a while itself).
 wait_until()
 {
-	local t=$1 k
+	local end=$((${EPOCHREALTIME/./} / 1000 + $1 * 1000))
 	shift
-	for ((k = 0; k < t * 20; k++)); do
+	while [ $((${EPOCHREALTIME/./} / 1000)) -lt $end ]; do
 		"$@" && return 0
 		sleep 0.05
 	done
@@ -145,15 +146,22 @@ fenced_conf()
 	printf ' "socket": "%s/n%d/fenced.sock"}\n' "$work" "$i"
 }
 
-# start_node I: fenced (waits until it has joined), then its writer.
-start_node()
+# spawn_fenced I: node I's fenced, in the background.
+spawn_fenced()
 {
-	local i=$1 key
+	local i=$1
 	mkdir -p "$work/n$i/fd"
 	ip netns exec "$TOPO_NS-n$i" "$prkit" fenced -c "$work/n$i/fenced.json" \
 		>>"$work/n$i/fenced.log" 2>&1 </dev/null &
 	topo_record "$work" "n$i.fenced" $!
 	disown $! 2>/dev/null
+}
+
+# start_node I: waits until node I's fenced (spawned: a daemon joins once
+# its view with the peers is quorate) has joined, then starts its writer.
+start_node()
+{
+	local i=$1 key
 	wait_until 30 running "$i" || { tail -n 20 "$work/n$i/fenced.log" >&2; return 1; }
 	key=$("$prkit" fenced key -s "$work/n$i/fenced.sock") || return 1
 	ip netns exec "$TOPO_NS-n$i" "$prkit" io --key "$key" --mode cluster --rw randwrite \
@@ -188,6 +196,9 @@ for token in $tokens; do
 		topo_wait_quorate "$work" "$i" 30 || die "node $i not quorate"
 	done
 	for i in 1 2 3; do
+		spawn_fenced "$i"
+	done
+	for i in 1 2 3; do
 		start_node "$i" || die "node $i's fenced did not join"
 	done
 	det=() fen=() stl=() fnc=()
@@ -213,6 +224,7 @@ for token in $tokens; do
 		fnc+=("$fence")
 		echo "fenced_bench: token $token round $r: detection $((changed - t_kill)) ms, stalled +$stall ms, fenced +$fence ms, resumed +$resume ms"
 		topo_corosync_start "$work" 3 >/dev/null || die "corosync of node 3 did not restart"
+		spawn_fenced 3
 		start_node 3 || die "node 3 did not rejoin"
 	done
 	if [ ${#fen[@]} -gt 0 ]; then
