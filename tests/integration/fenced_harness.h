@@ -1,4 +1,4 @@
-/* The prkit fenced tests' world (docs/testing-cluster.md, "prkit fenced"):
+/* The prkit fenced tests' world (docs/hacking.md, "prkit fenced"):
  * the cluster harness's topology with Corosync only (cl_up_corosync), one
  * prkitd in the root namespace serving every LU on a portal per node at
  * the node's front address 10.98.i.1:3260 (these exist on the topology's
