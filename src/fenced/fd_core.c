@@ -210,7 +210,10 @@ static bool heard_lower(const struct prk_fd_core *c)
 
 /* A fence still running at a member names node ids, so it would take the
  * key a restarted node registers now: join only once every member has
- * said HELLO in this view (a member busy fencing says it afterwards). */
+ * said HELLO in this view (a member busy fencing says it afterwards), and
+ * while nothing is pending here (a departed node may be fencing us: in a
+ * two-node split, registering after its FENCE passed the first LU would
+ * give each side some of the LUs). */
 static bool heard_all(const struct prk_fd_core *c)
 {
 	for (size_t i = 0; i < c->n_members; i++)
@@ -310,7 +313,7 @@ static void quorum_changed(struct prk_fd_core *c, uint64_t now)
 static void try_join(struct prk_fd_core *c, uint64_t now)
 {
 	if (c->joined || c->join_running || !view_has_quorum(c) || now < c->retry_at_ms ||
-	    !heard_all(c))
+	    !heard_all(c) || c->n_pending)
 		return;
 	c->join_running = true;
 	c->state = PRK_FD_JOINING;

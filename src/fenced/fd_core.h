@@ -43,13 +43,15 @@
  *   one self-fences.
  * - A check at least every check_ms (CHECK, prk_fdc_check_done) while
  *   RUNNING; "no devices" or "no key" is a failure.
- * - Joining: once quorate, a member of the group, and every member's
- *   HELLO heard in this view (a member still fencing this node's former
- *   life by node id says HELLO only afterwards), JOIN (new
+ * - Joining: once quorate, a member of the group, every member's HELLO
+ *   heard in this view (a member still fencing this node's former life
+ *   by node id says HELLO only afterwards) and nothing pending (a
+ *   departed node may be fencing this one), JOIN (new
  *   incarnation, stale own keys removed, local processes re-keyed while
  *   their I/O is stalled); then HELLO; then RUNNING. A node that is not
- *   joined neither stalls nor is waited for; one that joins while victims
- *   are pending stalls at once and acknowledges like the others. */
+ *   joined neither stalls nor is waited for; one whose JOIN was under way
+ *   when victims appeared stalls once joined and acknowledges like the
+ *   others. */
 #ifndef PRKIT_FENCED_FD_CORE_H
 #define PRKIT_FENCED_FD_CORE_H
 

@@ -50,6 +50,7 @@ struct fd {
 	bool stopping, leave_back, self_fenced, cs_down;
 	uint64_t stop_deadline_ms;
 	int sfd;
+	struct prk_loop_fd *sig_h, *tick_h;
 };
 
 static int verbose;
@@ -463,9 +464,14 @@ static int setup(struct fd *d, char *err, size_t errlen)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (d->sfd < 0 || !prk_loop_add_owned(d->loop, d->sfd, EPOLLIN, on_signal, d))
+	if (d->sfd >= 0)
+		d->sig_h = prk_loop_add_owned(d->loop, d->sfd, EPOLLIN, on_signal, d);
+	if (!d->sig_h && d->sfd >= 0)
+		close(d->sfd);
+	if (!d->sig_h)
 		return prk_errf(err, errlen, "signalfd: %s", strerror(errno));
-	if (!prk_loop_timer(d->loop, TICK_MS, on_tick, d))
+	d->tick_h = prk_loop_timer(d->loop, TICK_MS, on_tick, d);
+	if (!d->tick_h)
 		return prk_errf(err, errlen, "cannot create the tick timer");
 	logf_(d, "node %u of %zu (cluster %s, %s keys, group %s, %zu LU(s)%s%s%s), status on %s",
 	      d->core.cfg.nodeid, d->info.n_nodes, d->cfg->cluster_name,
@@ -478,6 +484,10 @@ static int setup(struct fd *d, char *err, size_t errlen)
 static void teardown(struct fd *d)
 {
 	prk_fd_status_close(d->status);
+	if (d->loop) {
+		prk_loop_del(d->loop, d->tick_h);
+		prk_loop_del(d->loop, d->sig_h);
+	}
 	if (d->cs)
 		prk_cs_close(d->cs);
 	/* An orderly exit disarms the watchdog, unless we self-fenced. */

@@ -428,6 +428,39 @@ static void test_join_waits_for_every_hello(void **state)
 	assert_int_equal(c.state, PRK_FD_JOINING);
 }
 
+/* A node does not join while it knows of an unfenced victim: that victim
+ * may be fencing it by node id right now (in a two-node split, a key
+ * registered behind the other side's FENCE would split the LUs). */
+static void test_no_join_while_pending(void **state)
+{
+	(void)state;
+	static struct prk_fd_core c;
+	struct prk_fd_core_cfg cfg = sc_cfg(3, 3);
+	prk_fdc_init(&c, &cfg);
+	uint16_t all[] = {1, 2, 3}, two[] = {2, 3};
+	prk_fdc_confchg(&c, all, 3, 1000);
+	prk_fdc_quorum(&c, true, 1000);
+	prk_fdc_confchg(&c, two, 2, 1000);
+	struct prk_fd_msg h = {.type = PRK_FD_MSG_HELLO, .nodeid = 3};
+	prk_fdc_deliver(&c, 3, &h, 1000);
+	h.nodeid = 2;
+	h.joined = true;
+	prk_fdc_deliver(&c, 2, &h, 1000);
+	prk_fdc_tick(&c, 1100);
+	assert_int_equal(c.n_pending, 1);
+	assert_int_equal(drain_count(&c, PRK_FD_ACT_JOIN), 0);
+	struct prk_fd_msg st = {.type = PRK_FD_MSG_STALLED, .nodeid = 2, .n_victims = 1};
+	st.victims[0] = 1;
+	prk_fdc_deliver(&c, 2, &st, 1200);
+	struct prk_fd_msg f = {.type = PRK_FD_MSG_FENCED, .nodeid = 2, .n_victims = 1};
+	f.victims[0] = 1;
+	prk_fdc_deliver(&c, 2, &f, 1300);
+	assert_int_equal(c.n_pending, 0);
+	assert_int_equal(drain_count(&c, PRK_FD_ACT_JOIN), 1);
+	/* Never joined, so nothing was stalled or resumed. */
+	assert_false(c.stalled_local);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -453,6 +486,7 @@ int main(void)
 	                                   cmocka_unit_test(test_lost_race_self_fences),
 	                                   cmocka_unit_test(test_stale_fenced_does_not_release),
 	                                   cmocka_unit_test(test_join_waits_for_every_hello),
+	                                   cmocka_unit_test(test_no_join_while_pending),
 	                                   FD_SIM_TESTS};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -256,10 +256,12 @@ static void test_socket_round_trip(void **state)
 	assert_non_null(strstr(err, "another prkit fenced answers there"));
 
 	pthread_t t;
-	assert_non_null(prk_loop_timer(l, 10, poll_done, l));
+	struct prk_loop_fd *tm = prk_loop_timer(l, 10, poll_done, l);
+	assert_non_null(tm);
 	assert_int_equal(pthread_create(&t, NULL, clients, NULL), 0);
 	assert_int_equal(prk_loop_run(l), 0);
 	pthread_join(t, NULL);
+	prk_loop_del(l, tm);
 
 	assert_non_null(reply);
 	json_object *o = json_tokener_parse(reply);
