@@ -60,7 +60,6 @@ static void pick(struct io_run *r, struct io_slot *s)
 		s->unit = pick_free_unit(r, s);
 		s->write = true;
 		s->verify_read = false;
-		s->seq = ++r->seq;
 		return;
 	}
 	if (prk_io_rw_random(rw)) {
@@ -181,13 +180,27 @@ static void io_done(struct prk_mpdev *d, const struct prk_io_result *res, void *
 	}
 }
 
+/* CLOCK_REALTIME in microseconds (--seq-clock): comparable across the
+ * processes and the namespaces of one machine. */
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void io_issue(struct io_slot *s)
 {
 	struct io_run *r = s->run;
 	uint64_t lba = slot_lba(r, s);
 	int rc;
-	if (s->write && r->o->rw == IO_RW_VERIFY)
+	/* The sequence number is taken at the issue, so that with --seq-clock
+	 * it says when this write left (a checker compares it with the time
+	 * the node was fenced). */
+	if (s->write && prk_io_versioned(r->o)) {
+		s->seq = prk_io_next_seq(&r->seq, r->o->seq_clock, wall_us());
 		prk_iop_fill(s->buf, r->block_size, r->reg.io_blocks, lba, s->seq, r->run_id);
+	}
 	s->t_issue_ns = prk_io_now_ns();
 	if (s->write)
 		rc = prk_mpdev_write_async(r->d, lba, r->reg.io_blocks, s->buf, io_done, s);
@@ -497,7 +510,7 @@ static int io_main(const struct io_opts *o)
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	r.start_ns = prk_io_now_ns();
-	r.run_id = make_run_id();
+	r.run_id = o->run_id_set ? o->run_id : make_run_id();
 	r.rng = r.run_id ^ 0xD1B54A32D192ED03ull;
 	if (resolve_initiator(&r))
 		return 1;

@@ -63,6 +63,9 @@ void prk_io_usage(FILE *f)
 	        "  --no-ctl            no control socket (prkit fence cannot stall this run)\n"
 	        "  --discover          the paths are every portal the target lists to a\n"
 	        "                      SendTargets discovery through the one URL given\n"
+	        "  --run-id HEX        run id written in every pattern block (random)\n"
+	        "  --seq-clock         a write's sequence number is the wall clock in us\n"
+	        "                      when it is issued (write modes only)\n"
 	        "  --json              final report as JSON on stdout\n"
 	        "  --quiet             no progress lines and no event lines\n"
 	        "Exit: 0 ok, 1 usage, 2 open failed, 3 I/O errors, 4 fenced, 5 verify mismatch.\n",
@@ -182,6 +185,8 @@ enum {
 	OPT_CTL,
 	OPT_NO_CTL,
 	OPT_DISCOVER,
+	OPT_RUN_ID,
+	OPT_SEQ_CLOCK,
 	OPT_JSON,
 	OPT_QUIET,
 	OPT_HELP
@@ -209,6 +214,8 @@ static const struct option lopts[] = {
     {"ctl", required_argument, NULL, OPT_CTL},
     {"no-ctl", no_argument, NULL, OPT_NO_CTL},
     {"discover", no_argument, NULL, OPT_DISCOVER},
+    {"run-id", required_argument, NULL, OPT_RUN_ID},
+    {"seq-clock", no_argument, NULL, OPT_SEQ_CLOCK},
     {"json", no_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, OPT_HELP},
@@ -279,6 +286,8 @@ static const char *what_is_wanted(int c)
 	switch (c) {
 	case OPT_KEY:
 		return "a non-zero hexadecimal key of at most 16 digits";
+	case OPT_RUN_ID:
+		return "a non-zero hexadecimal run id of at most 16 digits";
 	case OPT_MODE:
 		return "one of default, forced, retain, no-reserve, single";
 	case OPT_TYPE:
@@ -346,6 +355,13 @@ static int one_option(int c, const char *a, struct io_opts *o, bool *time_given)
 	case OPT_DISCOVER:
 		o->discover = true;
 		return 0;
+	case OPT_RUN_ID:
+		/* The same syntax as a key: 0 would read as "not written". */
+		o->run_id_set = true;
+		return parse_key(a, &o->run_id);
+	case OPT_SEQ_CLOCK:
+		o->seq_clock = true;
+		return 0;
 	case OPT_JSON:
 		o->json = true;
 		return 0;
@@ -403,6 +419,9 @@ static int check_combination(struct io_opts *o, bool time_given, char *err, size
 		                "path)");
 	if (o->no_ctl && o->ctl_path)
 		return prk_errf(err, cap, "--ctl: cannot be given with --no-ctl");
+	if (o->seq_clock && (o->rw == IO_RW_READ || o->rw == IO_RW_RANDREAD))
+		return prk_errf(err, cap, "--seq-clock: --rw %s does not write",
+		                prk_io_rw_name(o->rw));
 	if (!time_given && !o->count)
 		o->seconds = IO_DEFAULT_SECONDS;
 	if (o->size && o->size < o->bs)
@@ -481,4 +500,22 @@ int prk_io_default_initiator(const char *env, const char *hostname, char *buf, s
                              char *err, size_t errcap)
 {
 	return prk_host_initiator_name(env, hostname, buf, cap, err, errcap);
+}
+
+bool prk_io_versioned(const struct io_opts *o)
+{
+	if (o->rw == IO_RW_VERIFY)
+		return true;
+	if (o->rw == IO_RW_READ || o->rw == IO_RW_RANDREAD)
+		return false;
+	return o->run_id_set || o->seq_clock;
+}
+
+uint64_t prk_io_next_seq(uint64_t *last, bool seq_clock, uint64_t now_us)
+{
+	uint64_t s = *last + 1;
+	if (seq_clock && now_us > *last)
+		s = now_us;
+	*last = s;
+	return s;
 }

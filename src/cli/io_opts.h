@@ -63,8 +63,26 @@ struct io_opts {
 	 * library's <state dir>/ctl/<pid>.sock); no_ctl turns it off. */
 	const char *ctl_path;
 	bool no_ctl;
+	/* --run-id: the run id every pattern block carries (run_id_set); else
+	 * a random one per run. --seq-clock: a write's sequence number is the
+	 * wall clock in microseconds when it is issued. Either one makes the
+	 * plain write modes write the verify pattern too ("versioned" writes),
+	 * so that a reader of the backing store can tell who wrote a block and
+	 * when (the prkit fenced tests' checker). */
+	uint64_t run_id;
+	bool run_id_set;
+	bool seq_clock;
 	bool json, quiet, help;
 };
+
+/* Does a write of this run carry the verify pattern? verify always; the
+ * other modes that write with --run-id or --seq-clock. */
+bool prk_io_versioned(const struct io_opts *o);
+/* The sequence number of the next write: with seq_clock now_us, but never
+ * at or below *last (two writes in the same microsecond, or the clock set
+ * back, get last + 1: a checker may rely on it growing); else *last + 1.
+ * Updates *last. */
+uint64_t prk_io_next_seq(uint64_t *last, bool seq_clock, uint64_t now_us);
 
 /* Parses argv (argv[0] is "io"). 0, or -1 with a one-line message naming
  * the option in err. o->help set: print the usage and stop. */

@@ -319,6 +319,12 @@ int prk_io_report_json(const struct io_run *r, int exit_status, FILE *f)
 	}
 	if (c->mismatches)
 		add_u64(o, "first_mismatch_lba", r->first_bad.lba);
+	/* What a reader of the blocks finds in their headers: who (run id)
+	 * and, with --seq-clock, when the last write was issued (us). */
+	char id[24];
+	snprintf(id, sizeof(id), "0x%016llx", (unsigned long long)r->run_id);
+	json_object_object_add(o, "run_id", json_object_new_string(id));
+	add_u64(o, "last_seq", r->seq);
 	add_u64(o, "exit_status", (uint64_t)exit_status);
 	int rc = fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);

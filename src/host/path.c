@@ -207,14 +207,41 @@ static void end_context(struct hpath *p)
 	complete_orphans(p);
 }
 
+/* What an ABORT TASK refers to: the command is found again by its task
+ * tag (it may have completed, and its storage gone, before the answer). */
+struct tmf_ref {
+	struct hpath *p;
+	uint32_t itt;
+};
+
 static void tmf_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
 {
-	(void)ctx;
-	(void)status;
 	(void)data;
-	struct hpath *p = priv;
+	struct tmf_ref *r = priv;
+	struct hpath *p = r->p;
+	uint32_t itt = r->itt;
+	free(r);
+	if (ctx != p->ctx)
+		return; /* the session that sent it is gone (end_context) */
 	if (p->tmf_pending)
 		p->tmf_pending--;
+	if (status != SCSI_STATUS_GOOD)
+		return;
+	/* The target has dealt with the abort. A command it aborted gets no
+	 * answer of its own, and one it had aborted already (PREEMPT AND
+	 * ABORT from another node clears our tasks without a word) is
+	 * answered "task does not exist"; libiscsi completes neither, so a
+	 * command still outstanding now would wait forever. The session goes
+	 * instead: that ends at the target whatever is left of the nexus's
+	 * tasks and completes them here as CANCELLED, to be re-driven (where
+	 * a fenced node meets RESERVATION CONFLICT). */
+	for (struct hcmd *c = p->cmds; c; c = c->next)
+		if (c->aborting && c->task && c->task->itt == itt) {
+			snprintf(p->last_error, sizeof(p->last_error),
+			         "aborted command not completed by the target");
+			p->drop_requested = true;
+			break;
+		}
 }
 
 void prk_path_drop(struct hpath *p, const char *why)
@@ -272,7 +299,11 @@ void prk_path_timers(struct hpath *p, uint64_t now)
 		if (p->state == PRK_PATH_UP || p->state == PRK_PATH_STANDBY)
 			prk_path_set_state(p, PRK_PATH_FAILED, "command timed out");
 		p->healthy_since_ms = 0;
-		if (iscsi_task_mgmt_abort_task_async(p->ctx, c->task, tmf_cb, p) < 0) {
+		struct tmf_ref *r = malloc(sizeof(*r));
+		if (r)
+			*r = (struct tmf_ref){.p = p, .itt = c->task->itt};
+		if (!r || iscsi_task_mgmt_abort_task_async(p->ctx, c->task, tmf_cb, r) < 0) {
+			free(r);
 			p->drop_requested = true;
 			break;
 		}

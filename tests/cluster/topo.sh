@@ -6,7 +6,7 @@
 # namespace for iSCSI. One Corosync per node, each with a private /run.
 #
 # Both a library (source it, call topo_* functions) and a command:
-#   topo.sh up N WORK [--links 2] [--token MS] [--qdevice]
+#   topo.sh up N WORK [--links 2] [--token MS] [--qdevice | --two-node]
 #                                      # exit 3: another topology is up
 #   topo.sh corosync-start WORK i      # prints corosync's PID
 #   topo.sh corosync-kill WORK i       # SIGKILL, by the recorded PID
@@ -101,7 +101,7 @@ topo_env()
 
 topo_conf()
 {
-	local work=$1 i=$2 n=$3 links=$4 token=$5 qdevice=$6 j
+	local work=$1 i=$2 n=$3 links=$4 token=$5 qdevice=$6 two_node=$7 j
 	cat <<EOF
 # Written by tests/cluster/topo.sh for node $i of $n.
 totem {
@@ -126,6 +126,10 @@ EOF
 	echo "}"
 	echo "quorum {"
 	echo "	provider: corosync_votequorum"
+	# votequorum's two-node mode: each half of a split keeps quorum (wait_for_all
+	# is implied, so a fresh start waits for both), and something else (prkit
+	# fenced's coordinator race) must pick the one winner.
+	[ "$two_node" = 1 ] && echo "	two_node: 1"
 	if [ "$qdevice" = 1 ]; then
 		# qdevice and two_node exclude each other: the tie-breaker is qnetd.
 		cat <<EOF
@@ -174,19 +178,25 @@ topo_veth()
 
 topo_up()
 {
-	local n=$1 work=$2 links=1 token=1000 qdevice=0 i ns
+	local n=$1 work=$2 links=1 token=1000 qdevice=0 two_node=0 i ns
 	shift 2 || true
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--links) links=$2; shift 2 ;;
 		--token) token=$2; shift 2 ;;
 		--qdevice) qdevice=1; shift ;;
+		--two-node) two_node=1; shift ;;
 		*) topo_die "up: unknown option $1"; return 1 ;;
 		esac
 	done
 	[[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 16 ] ||
 		{ topo_die "up: N must be 1..16, not '$n'"; return 1; }
 	[ "$links" = 1 ] || [ "$links" = 2 ] || { topo_die "up: --links is 1 or 2"; return 1; }
+	if [ "$two_node" = 1 ]; then
+		[ "$n" = 2 ] || { topo_die "up: --two-node needs N=2, not $n"; return 1; }
+		[ "$qdevice" = 0 ] ||
+			{ topo_die "up: --two-node and --qdevice exclude each other"; return 1; }
+	fi
 	[[ $token =~ ^[0-9]+$ ]] && [ "$token" -ge 100 ] ||
 		{ topo_die "up: --token is milliseconds >= 100"; return 1; }
 	[ -n "$work" ] || { topo_die "up: WORK directory missing"; return 1; }
@@ -210,6 +220,7 @@ TOPO_N=$n
 TOPO_LINKS=$links
 TOPO_TOKEN=$token
 TOPO_QDEVICE=$qdevice
+TOPO_TWO_NODE=$two_node
 TOPO_NS=$TOPO_NS
 TOPO_FRONT=$TOPO_FRONT
 TOPO_FDEV=$TOPO_FDEV
@@ -241,7 +252,7 @@ EOF
 		ip -n "$ns" addr add "$TOPO_FRONT.$i.2/24" dev front
 		ip -n "$ns" link set front up
 		mkdir -p "$work/n$i" || return 1
-		topo_conf "$work" "$i" "$n" "$links" "$token" "$qdevice" >"$work/n$i/corosync.conf" ||
+		topo_conf "$work" "$i" "$n" "$links" "$token" "$qdevice" "$two_node" >"$work/n$i/corosync.conf" ||
 			return 1
 	done
 	if [ "$qdevice" = 1 ]; then

@@ -46,7 +46,12 @@ static struct {
 	pid_t prkitd[CL_MAX_NODES + 1];
 	int runs[CL_MAX_NODES + 1]; /* prkitd runs of node i so far */
 	bool topo;                  /* topo.sh up succeeded (or half did) */
-	bool hooked;                /* atexit and signal handlers installed */
+	/* What cl_spawn started (children of this process, reaped by name). */
+	struct {
+		char name[48];
+		pid_t pid;
+	} spawned[64];
+	bool hooked; /* atexit and signal handlers installed */
 } C;
 
 static const char *topo_sh(void)
@@ -198,6 +203,9 @@ static void forget_pid(const char *name)
 static void print_tail(const char *path, int lines)
 {
 	char cmd[600];
+	/* A Corosync-only topology has no prkitd logs. */
+	if (access(path, R_OK) != 0)
+		return;
 	snprintf(cmd, sizeof(cmd), "tail -n %d '%s' 2>/dev/null | sed 's/^/# /' >&2", lines, path);
 	fprintf(stderr, "# ---- %s ----\n", path);
 	if (system(cmd) == -1)
@@ -427,7 +435,7 @@ int cl_heal(int i)
  * work directory would remove the other's namespaces by name. So after a
  * failed up the harness forgets the topology (topo.env) instead, and
  * waits again. 0, or -1. */
-static int topo_up(int n)
+static int topo_up(int n, const char *extra)
 {
 	uint64_t end = h_now_ms() + 180000;
 	bool said = false;
@@ -445,7 +453,7 @@ static int topo_up(int n)
 			sleep_ms(100 + (unsigned)(getpid() % 50));
 		}
 		C.topo = true;
-		if (topo("up %d '%s' --token %d", n, C.work, CL_TOKEN_MS) == 0)
+		if (topo("up %d '%s' %s", n, C.work, extra) == 0)
 			return 0;
 		C.topo = false;
 		char env[400];
@@ -477,7 +485,9 @@ int cl_up(int n, const struct cl_opts *o)
 		return -1;
 	}
 	snprintf(C.backing, sizeof(C.backing), "%s/shared.img", C.work);
-	if (topo_up(n))
+	char extra[64];
+	snprintf(extra, sizeof(extra), "--token %d", CL_TOKEN_MS);
+	if (topo_up(n, extra))
 		return -1;
 	int fd = open(C.backing, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)(C.o.lu_mb ? C.o.lu_mb : 16) << 20) < 0) {
@@ -520,6 +530,16 @@ void cl_down(void)
 	if (C.topo)
 		topo("down '%s'", C.work);
 	C.topo = false;
+	/* topo.sh down signalled them (recorded in pids); collect the
+	 * zombies, and kill what was not recorded any more. */
+	for (size_t k = 0; k < sizeof(C.spawned) / sizeof(C.spawned[0]); k++)
+		if (C.spawned[k].pid > 0) {
+			if (waitpid(C.spawned[k].pid, NULL, WNOHANG) == 0) {
+				kill(C.spawned[k].pid, SIGKILL);
+				waitpid(C.spawned[k].pid, NULL, 0);
+			}
+			C.spawned[k].pid = 0;
+		}
 	if (cl_failed) {
 		for (int i = 1; i <= C.n; i++) {
 			char p[400];
@@ -700,4 +720,169 @@ uint32_t cl_generation(struct iscsi_context *iscsi)
 	uint32_t g = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
 	scsi_free_scsi_task(t);
 	return g;
+}
+
+/* ---- Corosync only, and processes in a node's namespace ---- */
+
+int cl_corosync_start(int i)
+{
+	if (i < 1 || i > C.n)
+		return -1;
+	if (topo("corosync-start '%s' %d", C.work, i) != 0) {
+		fprintf(stderr, "# cluster harness: corosync of node %d did not start\n", i);
+		return -1;
+	}
+	return 0;
+}
+
+void cl_corosync_kill(int i)
+{
+	topo("corosync-kill '%s' %d", C.work, i);
+}
+
+int cl_wait_quorate(int i, bool want, int ms)
+{
+	uint64_t end = h_now_ms() + (uint64_t)ms;
+	for (;;) {
+		int q = sh("ip netns exec %s-n%d corosync-quorumtool -s 2>/dev/null | "
+		           "grep -Eq '^Quorate: +Yes'",
+		           ns_prefix(), i) == 0;
+		if (q == want)
+			return 1;
+		if (h_now_ms() >= end)
+			break;
+		sleep_ms(50);
+	}
+	fprintf(stderr, "# node %d is %squorate after %d ms\n", i, want ? "not " : "still ", ms);
+	return 0;
+}
+
+int cl_up_corosync(int n, const struct cl_cs_opts *o)
+{
+	if (n < 1 || n > CL_MAX_NODES || (o && o->two_node && n != 2))
+		return -1;
+	hook();
+	cl_down();
+	memset(&C.o, 0, sizeof(C.o));
+	memset(C.prkitd, 0, sizeof(C.prkitd));
+	memset(C.runs, 0, sizeof(C.runs));
+	memset(C.spawned, 0, sizeof(C.spawned));
+	C.n = n;
+	snprintf(C.work, sizeof(C.work), "/tmp/prkit-cl-XXXXXX");
+	if (!mkdtemp(C.work)) {
+		C.work[0] = 0;
+		return -1;
+	}
+	/* No shared LU of the harness's own here: the caller's target has
+	 * its LUs. */
+	C.backing[0] = 0;
+	char extra[64];
+	snprintf(extra, sizeof(extra), "--token %u%s", o && o->token_ms ? o->token_ms : CL_TOKEN_MS,
+	         o && o->two_node ? " --two-node" : "");
+	if (topo_up(n, extra))
+		return -1;
+	for (int i = 1; i <= n; i++)
+		if (cl_corosync_start(i))
+			return -1;
+	for (int i = 1; i <= n; i++)
+		if (!cl_wait_quorate(i, true, 30000)) {
+			cl_failed = true;
+			return -1;
+		}
+	return 0;
+}
+
+static int spawned_slot(const char *name, bool make)
+{
+	size_t cap = sizeof(C.spawned) / sizeof(C.spawned[0]);
+	for (size_t k = 0; k < cap; k++)
+		if (C.spawned[k].pid > 0 && !strcmp(C.spawned[k].name, name))
+			return (int)k;
+	if (make)
+		for (size_t k = 0; k < cap; k++)
+			if (C.spawned[k].pid <= 0)
+				return (int)k;
+	return -1;
+}
+
+pid_t cl_spawn(int i, const char *name, const char *const *argv, const char *out_path,
+               const char *err_path)
+{
+	if (i < 1 || i > C.n || strlen(name) >= sizeof(C.spawned[0].name) ||
+	    spawned_slot(name, false) >= 0)
+		return -1;
+	int k = spawned_slot(name, true);
+	if (k < 0)
+		return -1;
+	size_t argc = 0;
+	while (argv[argc])
+		argc++;
+	char ns[32];
+	snprintf(ns, sizeof(ns), "%s-n%d", ns_prefix(), i);
+	const char **full = calloc(argc + 5, sizeof(*full));
+	if (!full)
+		return -1;
+	full[0] = "ip";
+	full[1] = "netns";
+	full[2] = "exec";
+	full[3] = ns;
+	for (size_t a = 0; a < argc; a++)
+		full[4 + a] = argv[a];
+	pid_t pid = fork();
+	if (pid < 0) {
+		free(full);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Never outlive the test program (ip execs the command in
+		 * place, so the death signal stays with it). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setpgid(0, 0);
+		int null = open("/dev/null", O_RDWR);
+		int out = out_path ? open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : null;
+		int err = !err_path ? null
+		          : out_path && !strcmp(out_path, err_path)
+		              ? out
+		              : open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (null < 0 || out < 0 || err < 0)
+			_exit(126);
+		dup2(null, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		execvp("ip", (char *const *)full);
+		_exit(127);
+	}
+	free(full);
+	snprintf(C.spawned[k].name, sizeof(C.spawned[k].name), "%s", name);
+	C.spawned[k].pid = pid;
+	record_pid(name, pid);
+	return pid;
+}
+
+void cl_signal(const char *name, int sig)
+{
+	int k = spawned_slot(name, false);
+	if (k >= 0)
+		kill(C.spawned[k].pid, sig);
+}
+
+int cl_reap(const char *name, int ms, int *status)
+{
+	int k = spawned_slot(name, false);
+	if (k < 0)
+		return -1;
+	for (int t = 0;; t += 10) {
+		int st = 0;
+		pid_t r = waitpid(C.spawned[k].pid, &st, WNOHANG);
+		if (r == C.spawned[k].pid || (r < 0 && errno == ECHILD)) {
+			if (status)
+				*status = r < 0 ? 0 : st;
+			forget_pid(name);
+			C.spawned[k].pid = 0;
+			return 1;
+		}
+		if (t >= ms)
+			return 0;
+		sleep_ms(10);
+	}
 }

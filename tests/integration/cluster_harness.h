@@ -56,6 +56,40 @@ int cl_skip_all(void);
  * Waits (up to 3 minutes) while another topology holds the namespaces.
  * 0, or -1 (message and logs printed). */
 int cl_up(int n, const struct cl_opts *o);
+/* ---- Corosync only (the prkit fenced tests bring their own daemons) ---- */
+
+struct cl_cs_opts {
+	/* Corosync's token timeout in ms; 0: CL_TOKEN_MS. */
+	unsigned token_ms;
+	/* votequorum two_node: 1 (topo.sh up --two-node; n must be 2). */
+	bool two_node;
+};
+/* Builds the topology with n nodes and starts Corosync on every node, no
+ * prkitd; waits (30 s) until every node is quorate. The other cl_*
+ * helpers work on it (cl_partition, cl_heal, cl_work, cl_down); cl_kill
+ * and cl_start concern Corosync only. 0, or -1. */
+int cl_up_corosync(int n, const struct cl_cs_opts *o);
+/* Node i's Corosync alone: start (waits until its IPC answers), and
+ * SIGKILL. 0/-1. */
+int cl_corosync_start(int i);
+void cl_corosync_kill(int i);
+/* Waits (ms) until node i's Corosync says quorate (want) or not. 1/0. */
+int cl_wait_quorate(int i, bool want, int ms);
+
+/* Starts argv (argv[0] found in PATH) inside node i's network namespace
+ * (`ip netns exec`), stdin /dev/null, stdout to out_path and stderr to
+ * err_path (NULL: /dev/null; the same path twice: one file), recorded
+ * under <work>/pids/<name> so that cl_down (topo.sh down) stops it after
+ * a failed assertion. The process dies with the test program. Its PID,
+ * or -1. */
+pid_t cl_spawn(int i, const char *name, const char *const *argv, const char *out_path,
+               const char *err_path);
+/* Sends sig to what cl_spawn started under name (if it still runs). */
+void cl_signal(const char *name, int sig);
+/* Waits up to ms for it to exit and reaps it: 1 with its wait status in
+ * *status, 0 when it still runs, -1 when there is no such process. */
+int cl_reap(const char *name, int ms, int *status);
+
 /* Stops every daemon (prkitd first), removes the topology and, unless
  * the test failed (cl_failed set) or PRKIT_CL_KEEP is set, the work
  * directory. Idempotent. */

@@ -380,6 +380,82 @@ static void test_parse_rejects_combinations(void **state)
 	assert_non_null(strstr(err, "--discover"));
 }
 
+/* --run-id and --seq-clock: the versioned writes the prkit fenced tests
+ * read back from the backing files (who wrote a block, and when). */
+static void test_parse_run_id_seq_clock(void **state)
+{
+	(void)state;
+	struct io_opts o;
+	char err[256];
+	/* Defaults: a random run id, a counter, plain writes unversioned. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--rw", "randwrite", URL1, NULL),
+	                 0);
+	assert_false(o.run_id_set);
+	assert_false(o.seq_clock);
+	assert_false(prk_io_versioned(&o));
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--rw", "randwrite", "--run-id",
+	                       "0x3", "--seq-clock", URL1, NULL),
+	                 0);
+	assert_true(o.run_id_set);
+	assert_int_equal(o.run_id, 3);
+	assert_true(o.seq_clock);
+	assert_true(prk_io_versioned(&o));
+	/* Either option alone makes the write modes versioned. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--rw", "write", "--run-id",
+	                       "ab", URL1, NULL),
+	                 0);
+	assert_int_equal(o.run_id, 0xab);
+	assert_true(prk_io_versioned(&o));
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--key", "1", "--rw", "randrw", "--seq-clock", URL1, NULL),
+	    0);
+	assert_true(prk_io_versioned(&o));
+	/* verify always is; a read mode never, and --seq-clock is refused. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--rw", "verify", URL1, NULL),
+	                 0);
+	assert_true(prk_io_versioned(&o));
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--run-id", "7", URL1, NULL), 0);
+	assert_false(prk_io_versioned(&o));
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--seq-clock", URL1, NULL), -1);
+	assert_non_null(strstr(err, "--seq-clock"));
+	assert_non_null(strstr(err, "randread"));
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--key", "1", "--rw", "read", "--seq-clock", URL1, NULL),
+	    -1);
+	assert_non_null(strstr(err, "--seq-clock"));
+	/* Bad run ids name the option and quote the value. */
+	static const char *const bad[] = {"0", "zz", "12345678901234567", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", "--rw", "write",
+		                       "--run-id", bad[i], URL1, NULL),
+		                 -1);
+		assert_non_null(strstr(err, "--run-id"));
+		assert_non_null(strstr(err, bad[i]));
+	}
+	assert_int_equal(parse(&o, err, sizeof(err), "--key", "1", URL1, "--run-id", NULL), -1);
+	assert_non_null(strstr(err, "needs a value"));
+}
+
+/* The sequence numbers: a counter by default; with the clock, the clock,
+ * but never repeated nor going back. */
+static void test_next_seq(void **state)
+{
+	(void)state;
+	uint64_t last = 0;
+	assert_int_equal(prk_io_next_seq(&last, false, 1700000000000000ull), 1);
+	assert_int_equal(prk_io_next_seq(&last, false, 1700000000000000ull), 2);
+	assert_int_equal(last, 2);
+	last = 0;
+	assert_int_equal(prk_io_next_seq(&last, true, 1700000000000000ull), 1700000000000000ull);
+	/* Two writes issued in the same microsecond. */
+	assert_int_equal(prk_io_next_seq(&last, true, 1700000000000000ull), 1700000000000001ull);
+	/* The clock set back: still increasing. */
+	assert_int_equal(prk_io_next_seq(&last, true, 1600000000000000ull), 1700000000000002ull);
+	/* And forward again: the clock's value. */
+	assert_int_equal(prk_io_next_seq(&last, true, 1700000000500000ull), 1700000000500000ull);
+	assert_int_equal(last, 1700000000500000ull);
+}
+
 static void test_sizes(void **state)
 {
 	(void)state;
@@ -536,6 +612,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_rejects_bad_values),
 	    cmocka_unit_test(test_parse_rejects_bad_urls),
 	    cmocka_unit_test(test_parse_rejects_combinations),
+	    cmocka_unit_test(test_parse_run_id_seq_clock),
+	    cmocka_unit_test(test_next_seq),
 	    cmocka_unit_test(test_sizes),
 	    cmocka_unit_test(test_fit_region),
 	    cmocka_unit_test(test_default_initiator),
