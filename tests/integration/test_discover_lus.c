@@ -1,4 +1,5 @@
-/* LU discovery (prk_host_discover_lus, src/host/discover_lus.c) against a real
+/* LU discovery (prk_host_discover_lus, src/host/discover_lus.c) and prkit
+ * fenced's "discover" (prk_fds_open, src/fenced/fd_storage.c) against a real
  * prkitd with two portals and two targets: d1 with LUNs 0-2 and d2 with
  * LUNs 0 and 5. prkitd serves every target on every portal, so each of the
  * five LUs has two paths, one per portal.
@@ -23,6 +24,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fd_config.h"
+#include "fd_storage.h"
+#include "fence_key.h"
 #include "harness.h"
 #include "prkit/host.h"
 #include "prkit/host_ctl.h"
@@ -256,6 +260,159 @@ static void test_discover_target_refuses(void **state)
 		fail_msg("error: %s", e.msg);
 }
 
+/* ---- prkit fenced's "discover" ---- */
+
+static void node_cfg(struct prk_fd_config *c, int node)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->cluster_name, sizeof(c->cluster_name), "prkit");
+	snprintf(c->discover, sizeof(c->discover), "%s", portal_url);
+	/* One coordinator, named by one explicit path: d2 LUN 5. */
+	c->n_coordinators = 1;
+	c->coordinators[0].n_paths = 1;
+	lu_url(c->coordinators[0].paths[0], sizeof(c->coordinators[0].paths[0]), 1, 4);
+	snprintf(c->initiator, sizeof(c->initiator), "iqn.2026-11.io.prkit.test:n%d", node);
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s/n%d", dmn.dir, node);
+	c->io_timeout_ms = 5000;
+	c->stall_max_ms = 10000;
+	c->check_ms = 1000;
+}
+
+static bool has_node(int i, uint16_t node)
+{
+	struct prk_resv_view v;
+	struct prk_host_err e;
+	if (prk_mpdev_read_state(rd[i], &v, &e))
+		fail_msg("LU %d: READ KEYS: %s", i, e.msg);
+	for (size_t k = 0; k < v.n_keys; k++)
+		if (prk_fence_key_is_node(v.keys[k], prk_fence_cluster_tag("prkit"), node))
+			return true;
+	return false;
+}
+
+/* Discovery gives the data LUs (the coordinator left out by NAA, first in
+ * fencing order); two nodes join on all five, one fences the other from
+ * all five, and the self-checks agree: as with listed devices. */
+static void test_fds_discover_join_fence(void **state)
+{
+	(void)state;
+	static struct prk_fd_config c1, c2;
+	node_cfg(&c1, 1);
+	node_cfg(&c2, 2);
+	char err[512];
+	struct prk_fds *n1 = prk_fds_open(&c1, 1, err, sizeof(err));
+	if (!n1)
+		fail_msg("node 1: open: %s", err);
+	struct prk_fds *n2 = prk_fds_open(&c2, 2, err, sizeof(err));
+	if (!n2)
+		fail_msg("node 2: open: %s", err);
+	assert_int_equal(prk_fds_count(n1), N_LU);
+	assert_true(prk_fds_is_coordinator(n1, 0));
+	assert_int_equal(lu_of_naa(prk_fds_naa(n1, 0)), 4);
+	bool seen[N_LU] = {0};
+	for (size_t k = 0; k < N_LU; k++) {
+		int i = lu_of_naa(prk_fds_naa(n1, k));
+		assert_true(i >= 0 && !seen[i]);
+		seen[i] = true;
+		assert_int_equal(prk_fds_is_coordinator(n1, k), k == 0);
+		if (k > 1)
+			assert_true(strcmp(prk_fds_naa(n1, k - 1), prk_fds_naa(n1, k)) < 0);
+	}
+
+	uint64_t k1 = 0, k2 = 0, nk = 0;
+	if (prk_fds_join(n1, NULL, &k1, err, sizeof(err)))
+		fail_msg("node 1: join: %s", err);
+	if (prk_fds_join(n2, NULL, &k2, err, sizeof(err)))
+		fail_msg("node 2: join: %s", err);
+	for (int i = 0; i < N_LU; i++)
+		assert_true(has_node(i, 1) && has_node(i, 2));
+	bool ok;
+	size_t with, counted;
+	char why[256];
+	prk_fds_check(n1, &ok, &with, &counted, why, sizeof(why));
+	assert_true(ok);
+
+	uint16_t victim = 1;
+	assert_int_equal(prk_fds_fence(n2, NULL, &victim, 1, &nk, err, sizeof(err)), 0);
+	assert_int_equal(nk, k2);
+	for (int i = 0; i < N_LU; i++) {
+		assert_false(has_node(i, 1));
+		assert_true(has_node(i, 2));
+	}
+	prk_fds_check(n1, &ok, &with, &counted, why, sizeof(why));
+	assert_false(ok);
+	assert_int_equal(with, 0);
+	prk_fds_check(n2, &ok, &with, &counted, why, sizeof(why));
+	assert_true(ok);
+	prk_fds_free(n1);
+	prk_fds_free(n2);
+}
+
+/* Errors of prk_fds_open with discover: both devices and discover; a
+ * portal nobody listens on; a portal with nothing besides the coordinator;
+ * more than 16 data LUs (each names what is wrong). */
+static void test_fds_discover_errors(void **state)
+{
+	(void)state;
+	static struct prk_fd_config c;
+	char err[512];
+	node_cfg(&c, 3);
+	c.n_devices = 1;
+	c.devices[0].n_paths = 1;
+	lu_url(c.devices[0].paths[0], sizeof(c.devices[0].paths[0]), 0, 0);
+	assert_null(prk_fds_open(&c, 3, err, sizeof(err)));
+	assert_non_null(strstr(err, "devices and discover"));
+
+	node_cfg(&c, 3);
+	snprintf(c.discover, sizeof(c.discover), "iscsi://127.0.0.1:%u", closed_port());
+	assert_null(prk_fds_open(&c, 3, err, sizeof(err)));
+	if (!strstr(err, "discover (iscsi://127.0.0.1:") || !strstr(err, "discovery login failed"))
+		fail_msg("error: %s", err);
+
+	char cfg[4096];
+	int len = snprintf(cfg, sizeof(cfg),
+	                   "{\"portals\": [{\"address\": \"127.0.0.1\", \"port\": 0}],"
+	                   " \"admin_socket\": \"@DIR@/admin.sock\","
+	                   " \"targets\": [{\"name\": \"" T1 "\", \"luns\": [");
+	for (int i = 0; i < 18; i++)
+		len += snprintf(cfg + len, sizeof(cfg) - (size_t)len,
+		                "%s{\"serial\": \"m%d\", \"backstore\": {\"type\": \"ram\", "
+		                "\"size\": \"1M\"}}",
+		                i ? "," : "", i);
+	snprintf(cfg + len, sizeof(cfg) - (size_t)len, "]}]}");
+	struct h_daemon d2 = {0};
+	assert_int_equal(h_start(&d2, cfg), 0);
+	/* 18 LUs, one of them the coordinator: 17 data LUs, one too many. */
+	node_cfg(&c, 3);
+	snprintf(c.discover, sizeof(c.discover), "iscsi://127.0.0.1:%u", d2.ports[0]);
+	snprintf(c.coordinators[0].paths[0], sizeof(c.coordinators[0].paths[0]),
+	         "iscsi://127.0.0.1:%u/" T1 "/17", d2.ports[0]);
+	snprintf(c.state_dir, sizeof(c.state_dir), "%s/n3", d2.dir);
+	struct prk_fds *s = prk_fds_open(&c, 3, err, sizeof(err));
+	assert_null(s);
+	if (!strstr(err, "17 LUs found besides the coordinators; at most 16"))
+		fail_msg("error: %s", err);
+	assert_int_equal(h_stop(&d2), 0);
+
+	/* The coordinator is the only LU behind the portal. */
+	const char one[] = "{\"portals\": [{\"address\": \"127.0.0.1\", \"port\": 0}],"
+	                   " \"admin_socket\": \"@DIR@/admin.sock\","
+	                   " \"targets\": [{\"name\": \"" T1 "\", \"luns\": [{\"serial\": \"o1\","
+	                   " \"backstore\": {\"type\": \"ram\", \"size\": \"1M\"}}]}]}";
+	struct h_daemon d3 = {0};
+	assert_int_equal(h_start(&d3, one), 0);
+	node_cfg(&c, 3);
+	snprintf(c.discover, sizeof(c.discover), "iscsi://127.0.0.1:%u", d3.ports[0]);
+	snprintf(c.coordinators[0].paths[0], sizeof(c.coordinators[0].paths[0]),
+	         "iscsi://127.0.0.1:%u/" T1 "/0", d3.ports[0]);
+	snprintf(c.state_dir, sizeof(c.state_dir), "%s/n3", d3.dir);
+	s = prk_fds_open(&c, 3, err, sizeof(err));
+	assert_int_equal(h_stop(&d3), 0);
+	assert_null(s);
+	if (!strstr(err, "the portal leads to no LU besides the coordinators"))
+		fail_msg("error: %s", err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +420,8 @@ int main(void)
 	    cmocka_unit_test(test_discover_too_many),
 	    cmocka_unit_test(test_discover_bad_portal),
 	    cmocka_unit_test(test_discover_target_refuses),
+	    cmocka_unit_test(test_fds_discover_join_fence),
+	    cmocka_unit_test(test_fds_discover_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
