@@ -348,6 +348,57 @@ static void test_fds_discover_join_fence(void **state)
 	prk_fds_free(n2);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* What discovery adds to the daemon's start, measured: prk_fds_open with
+ * discover against prk_fds_open with the same four data LUs listed with
+ * their two paths each (the same coordinator). Both must open the same
+ * LUs; medians of 5 are printed, no timing asserted (a shared machine). */
+static void test_fds_discover_open_cost(void **state)
+{
+	(void)state;
+	enum { ROUNDS = 5 };
+	static struct prk_fd_config c;
+	uint64_t t_disc[ROUNDS], t_list[ROUNDS];
+	char err[512];
+	for (int r = 0; r < ROUNDS; r++) {
+		node_cfg(&c, 4);
+		uint64_t t0 = h_now_ms();
+		struct prk_fds *s = prk_fds_open(&c, 4, err, sizeof(err));
+		t_disc[r] = h_now_ms() - t0;
+		if (!s)
+			fail_msg("open (discover): %s", err);
+		assert_int_equal(prk_fds_count(s), N_LU);
+		prk_fds_free(s);
+
+		node_cfg(&c, 4);
+		c.discover[0] = '\0';
+		for (int i = 0; i < N_LU - 1; i++) {
+			c.devices[i].n_paths = 2;
+			for (int p = 0; p < 2; p++)
+				lu_url(c.devices[i].paths[p], sizeof(c.devices[i].paths[p]), p, i);
+		}
+		c.n_devices = N_LU - 1;
+		t0 = h_now_ms();
+		s = prk_fds_open(&c, 4, err, sizeof(err));
+		t_list[r] = h_now_ms() - t0;
+		if (!s)
+			fail_msg("open (listed): %s", err);
+		assert_int_equal(prk_fds_count(s), N_LU);
+		prk_fds_free(s);
+	}
+	qsort(t_disc, ROUNDS, sizeof(t_disc[0]), cmp_u64);
+	qsort(t_list, ROUNDS, sizeof(t_list[0]), cmp_u64);
+	printf("# prk_fds_open, 5 LUs (4 data, 2 paths each, 1 coordinator), median of %d: "
+	       "discover %llu ms, listed %llu ms\n",
+	       ROUNDS, (unsigned long long)t_disc[ROUNDS / 2],
+	       (unsigned long long)t_list[ROUNDS / 2]);
+}
+
 /* Errors of prk_fds_open with discover: both devices and discover; a
  * portal nobody listens on; a portal with nothing besides the coordinator;
  * more than 16 data LUs (each names what is wrong). */
@@ -422,6 +473,7 @@ int main(void)
 	    cmocka_unit_test(test_discover_target_refuses),
 	    cmocka_unit_test(test_fds_discover_join_fence),
 	    cmocka_unit_test(test_fds_discover_errors),
+	    cmocka_unit_test(test_fds_discover_open_cost),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
