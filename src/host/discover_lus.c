@@ -14,6 +14,8 @@
  * A target that cannot be logged in to, or whose LUNs cannot be read, is an
  * error, not a gap: a caller that fences the LUs it found must not believe
  * it has them all when it does not. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +89,54 @@ static int check_portal_url(const char *url, struct prk_host_err *err)
 
 /* ---- sessions ---- */
 
+struct connect_wait {
+	bool done;
+	int status;
+};
+
+static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
+{
+	(void)ctx;
+	(void)data;
+	struct connect_wait *w = priv;
+	w->done = true;
+	w->status = status;
+}
+
+/* TCP connect within timeout_s. libiscsi bounds the login and commands by
+ * iscsi_set_timeout, but not iscsi_connect_sync: to a portal that drops
+ * SYNs (a dead host, a full listen queue) it waits for the kernel to give
+ * up, 2 minutes and more (measured 134.7 s). w outlives the attempt: the
+ * caller destroys the context, which may still call back. */
+static int connect_bounded(struct iscsi_context *ctx, const char *portal, int timeout_s,
+                           struct connect_wait *w, char *why, size_t whylen)
+{
+	why[0] = '\0';
+	if (iscsi_connect_async(ctx, portal, connect_cb, w))
+		return -1;
+	uint64_t end = prk_host_now_ms() + (uint64_t)timeout_s * 1000;
+	while (!w->done) {
+		uint64_t now = prk_host_now_ms();
+		if (now >= end) {
+			snprintf(why, whylen, "TCP connect to %s: no answer in %d s", portal,
+			         timeout_s);
+			return -1;
+		}
+		struct pollfd pfd = {.fd = iscsi_get_fd(ctx),
+		                     .events = (short)iscsi_which_events(ctx)};
+		int left = (int)(end - now);
+		int r = poll(&pfd, 1, left < 100 ? left : 100);
+		if (r < 0 && errno != EINTR) {
+			snprintf(why, whylen, "TCP connect to %s: poll: %s", portal,
+			         strerror(errno));
+			return -1;
+		}
+		if (iscsi_service(ctx, r > 0 ? pfd.revents : 0) < 0)
+			return -1;
+	}
+	return w->status ? -1 : 0;
+}
+
 static struct iscsi_context *session(struct scan *s, const char *portal, const char *target,
                                      char *why, size_t whylen)
 {
@@ -108,8 +158,10 @@ static struct iscsi_context *session(struct scan *s, const char *portal, const c
 	}
 	iscsi_set_noautoreconnect(ctx, 1);
 	iscsi_set_timeout(ctx, s->timeout_s);
-	if (iscsi_connect_sync(ctx, portal) || iscsi_login_sync(ctx)) {
-		snprintf(why, whylen, "%s", iscsi_get_error(ctx));
+	struct connect_wait w = {0};
+	if (connect_bounded(ctx, portal, s->timeout_s, &w, why, whylen) || iscsi_login_sync(ctx)) {
+		if (!why[0])
+			snprintf(why, whylen, "%s", iscsi_get_error(ctx));
 		iscsi_destroy_context(ctx);
 		return NULL;
 	}

@@ -229,6 +229,47 @@ static void test_discover_bad_portal(void **state)
 	assert_non_null(strstr(e.msg, portal));
 }
 
+/* A portal that drops our SYN (here: a listener whose accept queue is
+ * full; a dead host does the same): the discovery gives up after its
+ * timeout and says so, instead of waiting minutes for the kernel. */
+static void test_discover_portal_silent(void **state)
+{
+	(void)state;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 0), 0);
+	socklen_t alen = sizeof(a);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	/* Never accepted: these fill the queue, later SYNs are dropped. */
+	int fill[3];
+	for (int i = 0; i < 3; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(fill[i] >= 0);
+		connect(fill[i], (struct sockaddr *)&a, sizeof(a));
+	}
+	usleep(100000);
+	char pu[64];
+	snprintf(pu, sizeof(pu), "iscsi://127.0.0.1:%u", ntohs(a.sin_port));
+	struct prk_host_lu lus[8];
+	size_t n = 0;
+	struct prk_host_err e;
+	uint64_t t0 = h_now_ms();
+	int rc = prk_host_discover_lus(INI, pu, 2, lus, 8, &n, &e);
+	uint64_t took = h_now_ms() - t0;
+	for (int i = 0; i < 3; i++)
+		close(fill[i]);
+	close(lfd);
+	assert_int_equal(rc, -1);
+	printf("# silent portal: gave up after %llu ms (timeout 2 s)\n", (unsigned long long)took);
+	assert_true(took >= 1900 && took < 4000);
+	assert_int_equal(e.code, PRK_HE_NO_PATH);
+	if (!strstr(e.msg, "discovery login failed: TCP connect to 127.0.0.1:") ||
+	    !strstr(e.msg, "no answer in 2 s"))
+		fail_msg("error: %s", e.msg);
+}
+
 /* A target the discovery lists but that refuses our login (it wants CHAP
  * we do not have): the whole discovery fails and says which target, rather
  * than leaving its LUs out. */
@@ -470,6 +511,7 @@ int main(void)
 	    cmocka_unit_test(test_discover_every_lu),
 	    cmocka_unit_test(test_discover_too_many),
 	    cmocka_unit_test(test_discover_bad_portal),
+	    cmocka_unit_test(test_discover_portal_silent),
 	    cmocka_unit_test(test_discover_target_refuses),
 	    cmocka_unit_test(test_fds_discover_join_fence),
 	    cmocka_unit_test(test_fds_discover_errors),
