@@ -86,6 +86,27 @@ int prk_host_initiator_name(const char *env, const char *hostname, char *buf, si
 int prk_host_discover(const char *initiator, const char *url, int timeout_s,
                       char (*urls)[PRK_HOST_URL_MAX], size_t cap, size_t *n,
                       struct prk_host_err *err);
+/* LU discovery: every LU behind a portal. Logs in to the portal of
+ * portal_url (iscsi://[user%secret@]host[:port], nothing after the port; a
+ * SendTargets discovery session with the URL's CHAP credentials), then to
+ * each target listed (through the first of its portals that accepts the
+ * login), reads REPORT LUNS and each LUN's NAA (INQUIRY VPD 83h, as
+ * prk_mpdev_naa reports it). One entry per distinct NAA, sorted by NAA,
+ * with one path URL (iscsi://[cred@]portal/target/lun, same credentials)
+ * for every portal of every target the LU was found through, in listing
+ * order. Synchronous; timeout_s bounds each step (0: 10). 0 with *n LUs
+ * (0 when the portal lists none), or -1 with err naming the step and the
+ * target; more than cap LUs is an error (PRK_HE_USAGE) that sets *n to the
+ * number found. Paths listed are not verified here: a device made from
+ * them refuses a path that leads to another LU when it comes up. */
+struct prk_host_lu {
+	char naa[33];   /* lower-case hex */
+	size_t n_paths; /* 1..PRK_MPDEV_MAX_PATHS */
+	size_t n_found; /* distinct paths seen: more than n_paths when some were left out */
+	char paths[PRK_MPDEV_MAX_PATHS][PRK_HOST_URL_MAX];
+};
+int prk_host_discover_lus(const char *initiator, const char *portal_url, int timeout_s,
+                          struct prk_host_lu *lus, size_t cap, size_t *n, struct prk_host_err *err);
 /* The state directory prk_host_new uses when none is given. */
 void prk_host_default_state_dir(char *buf, size_t cap);
 void prk_host_free(struct prk_host *h);

@@ -20,6 +20,9 @@
 #include "prkit/host_ctl.h"
 
 _Static_assert(PRK_FDS_MAX_LUS <= FENCE_RUN_MAX_DEVS, "the steps' run must hold every LU");
+_Static_assert(PRK_FENCE_MAX_PATHS == PRK_MPDEV_MAX_PATHS &&
+                   PRK_FENCE_URL_MAX + 1 == PRK_HOST_URL_MAX,
+               "a discovered LU's paths fit a configured device");
 
 struct prk_fds {
 	struct prk_fd_config cfg;
@@ -169,17 +172,77 @@ static int fill_opts(struct prk_fds *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* cfg.discover: the data LUs are every LU the portal leads to (prkit/host.h
+ * prk_host_discover_lus) except the coordinators, which stay as configured
+ * and are open already (their NAAs known). Done once, here: the daemon
+ * fences the set it started with, and an LU added later needs a restart. */
+static int discover_devices(struct prk_fds *s, char *err, size_t errlen)
+{
+	/* Room well past the limit, so that the error can give the count of
+	 * data LUs found (the coordinators among them do not count). */
+	size_t cap = 256, n = 0;
+	struct prk_host_lu *lus = calloc(cap, sizeof(*lus));
+	if (!lus)
+		return fail(err, errlen, "discover (%s): out of memory%s", s->cfg.discover, "");
+	struct prk_host_err e;
+	int timeout_s = (int)((s->cfg.io_timeout_ms + 999) / 1000);
+	int rc = -1;
+	if (prk_host_discover_lus(s->o->initiator, s->cfg.discover, timeout_s, lus, cap, &n, &e)) {
+		if (e.code == PRK_HE_USAGE && n > cap)
+			snprintf(err, errlen,
+			         "discover (%s): %zu LUs found; at most %d devices besides the %zu "
+			         "coordinator(s)",
+			         s->cfg.discover, n, PRK_FENCE_MAX_DEVICES, s->n_coord);
+		else
+			snprintf(err, errlen, "discover (%s): %s", s->cfg.discover, e.msg);
+		goto out;
+	}
+	/* The coordinators among them drop out (marked by an empty NAA). */
+	size_t data = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t c = 0; c < s->n_coord; c++)
+			if (strcasecmp(prk_mpdev_naa(s->r.devs[c]), lus[i].naa) == 0)
+				lus[i].naa[0] = '\0';
+		data += lus[i].naa[0] != '\0';
+	}
+	if (data > PRK_FENCE_MAX_DEVICES) {
+		snprintf(err, errlen,
+		         "discover (%s): %zu LUs found besides the coordinators; at most %d",
+		         s->cfg.discover, data, PRK_FENCE_MAX_DEVICES);
+		goto out;
+	}
+	s->cfg.n_devices = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!lus[i].naa[0])
+			continue;
+		struct prk_fence_device *d = &s->cfg.devices[s->cfg.n_devices++];
+		d->n_paths = lus[i].n_paths;
+		for (size_t k = 0; k < lus[i].n_paths; k++)
+			snprintf(d->paths[k], sizeof(d->paths[k]), "%s", lus[i].paths[k]);
+	}
+	if (!s->cfg.n_devices) {
+		snprintf(err, errlen, "discover (%s): the portal leads to no LU%s", s->cfg.discover,
+		         s->n_coord ? " besides the coordinators" : "");
+		goto out;
+	}
+	fprintf(stderr, "prkit fenced: discover (%s): %zu data LU(s)\n", s->cfg.discover,
+	        s->cfg.n_devices);
+	rc = 0;
+out:
+	free(lus);
+	return rc;
+}
+
 struct prk_fds *prk_fds_open(const struct prk_fd_config *cfg, uint16_t nodeid, char *err,
                              size_t errlen)
 {
 	if (!nodeid)
 		return fail(err, errlen, "node id 0: must be 1 to 65535%s%s", "", ""), NULL;
-	if (!cfg->n_devices && cfg->discover[0])
-		return fail(err, errlen,
-		            "discover (%s): not supported yet; name the LUs in devices%s",
+	if (cfg->n_devices && cfg->discover[0])
+		return fail(err, errlen, "devices and discover (%s): name the LUs one way%s",
 		            cfg->discover, ""),
 		       NULL;
-	if (cfg->n_devices + cfg->n_coordinators == 0)
+	if (cfg->n_devices + cfg->n_coordinators == 0 && !cfg->discover[0])
 		return fail(err, errlen, "devices: no LU configured%s%s", "", ""), NULL;
 	struct prk_fds *s = calloc(1, sizeof(*s));
 	if (!s || !(s->o = calloc(1, sizeof(*s->o)))) {
@@ -207,8 +270,10 @@ struct prk_fds *prk_fds_open(const struct prk_fd_config *cfg, uint16_t nodeid, c
 		if (open_one(s, &cfg->coordinators[i], "coordinators", i, err, errlen))
 			goto bad;
 	s->n_coord = s->r.n;
-	for (size_t i = 0; i < cfg->n_devices; i++)
-		if (open_one(s, &cfg->devices[i], "devices", i, err, errlen))
+	if (cfg->discover[0] && discover_devices(s, err, errlen))
+		goto bad;
+	for (size_t i = 0; i < s->cfg.n_devices; i++)
+		if (open_one(s, &s->cfg.devices[i], "devices", i, err, errlen))
 			goto bad;
 	/* Fencing order: coordinators by NAA, then the data LUs by NAA. */
 	qsort(s->r.devs, s->n_coord, sizeof(s->r.devs[0]), cmp_naa);

@@ -12,8 +12,8 @@
 #include "host_base.h"
 #include "prkit/host.h"
 
-/* "host:port,tpgt" -> "host:port" (IPv6 literals keep their brackets). */
-static void portal_address(const char *sendtargets, char *out, size_t cap)
+/* "host:port,tpgt" -> "host:port" (host_base.h). */
+void prk_host_portal_address(const char *sendtargets, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s", sendtargets);
 	char *comma = strrchr(out, ',');
@@ -126,7 +126,7 @@ int prk_host_discover(const char *initiator, const char *url, int timeout_s,
 	snprintf(urls[0], PRK_HOST_URL_MAX, "%s", url);
 	for (const struct iscsi_target_portal *p = t->portals; p; p = p->next) {
 		char addr[256];
-		portal_address(p->portal, addr, sizeof(addr));
+		prk_host_portal_address(p->portal, addr, sizeof(addr));
 		if (add_url(urls, cap, n, portals, cred, addr, u->target, u->lun, err))
 			goto out;
 	}

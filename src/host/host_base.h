@@ -38,6 +38,10 @@ void prk_hlog(struct prk_host *h, int level, const char *fmt, ...)
 void prk_herr(struct prk_host_err *e, enum prk_host_errc code, int path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* discover.c: "host:port,tpgt" of a SendTargets TargetAddress ->
+ * "host:port" (IPv6 literals keep their brackets). */
+void prk_host_portal_address(const char *sendtargets, char *out, size_t cap);
+
 /* An option's value, or its default when 0. */
 static inline unsigned dflt(unsigned v, unsigned d)
 {
