@@ -158,9 +158,12 @@ static json_object *add_lu(struct daemon *d, const struct prk_admin_req *r)
 	if (!json_object_object_get_ex(r->json, "lun", &v))
 		return prk_admin_err_reply("lun: the LUN description is required");
 	struct prk_cfg_lun cl;
-	if (prk_cfg_parse_lun_text(json_object_to_json_string(v), "lun",
-	                           d->targets[r->target].n_luns, &cl, err, sizeof(err)) ||
-	    prk_daemon_add_lu(d, r->target, &cl, err, sizeof(err)))
+	/* The target's name seeds the default serial; a LUN number left out
+	 * is the count of the target's LUs, as in the configuration. */
+	if (prk_cfg_parse_lun_text(json_object_to_json_string(v), "lun", d->targets[r->target].name,
+	                           d->targets[r->target].n_luns, &cl, err, sizeof(err)))
+		return prk_admin_err_reply(err);
+	if (prk_daemon_add_lu(d, r->target, &cl, err, sizeof(err)))
 		return prk_admin_err_reply(err);
 	prk_info("admin: added LUN %u to %s", cl.lun, d->targets[r->target].name);
 	return prk_admin_ok_reply();
