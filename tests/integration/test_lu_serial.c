@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +17,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "harness.h"
+#include "harness_cmd.h"
 
 #define T1 "iqn.2026-11.io.prkit.test:serial-one"
 #define T2 "iqn.2026-11.io.prkit.test:serial-two"
@@ -51,35 +51,14 @@ static int teardown(void **state)
 	return h_stop(&daemon_) == 0 ? 0 : -1;
 }
 
-/* The LU's NAA designator (VPD 83h: binary, associated with the LU, type
- * NAA, 16 bytes), read by a session of its own to target. */
+/* The LU's NAA identifier, read by a session of its own to target. */
 static void naa(const char *target, int lun, uint8_t out16[16])
 {
 	struct h_login_opts o = {.target = target};
 	struct iscsi_context *c = h_login_ex(&daemon_, 0, INI, 1, &o);
 	assert_non_null(c);
-	struct scsi_task *t = iscsi_inquiry_sync(c, lun, 1, 0x83, 255);
-	assert_non_null(t);
-	assert_int_equal(t->status, SCSI_STATUS_GOOD);
-	const uint8_t *d = t->datain.data;
-	size_t len = (size_t)t->datain.size, end;
-	assert_true(len >= 4);
-	end = 4 + ((size_t)d[2] << 8 | d[3]);
-	if (end > len)
-		end = len;
-	bool found = false;
-	for (size_t off = 4; off + 4 <= end && !found; off += 4 + d[off + 3]) {
-		const uint8_t *x = d + off;
-		if ((x[0] & 0x0f) == 1 && ((x[1] >> 4) & 3) == 0 && (x[1] & 0x0f) == 3 &&
-		    x[3] == 16 && off + 20 <= end) {
-			memcpy(out16, x + 4, 16);
-			found = true;
-		}
-	}
-	scsi_free_scsi_task(t);
+	h_lu_naa(c, lun, out16);
 	h_logout(c);
-	if (!found)
-		fail_msg("%s LUN %d: no NAA designator in VPD 83h", target, lun);
 }
 
 static void test_two_targets_two_naas(void **state)
