@@ -158,9 +158,24 @@ static json_object *add_lu(struct daemon *d, const struct prk_admin_req *r)
 	if (!json_object_object_get_ex(r->json, "lun", &v))
 		return prk_admin_err_reply("lun: the LUN description is required");
 	struct prk_cfg_lun cl;
-	if (prk_cfg_parse_lun_text(json_object_to_json_string(v), "lun",
-	                           d->targets[r->target].n_luns, &cl, err, sizeof(err)) ||
-	    prk_daemon_add_lu(d, r->target, &cl, err, sizeof(err)))
+	/* The target's name seeds the default serial; a LUN number left out
+	 * is the count of the target's LUs, as in the configuration. */
+	if (prk_cfg_parse_lun_text(json_object_to_json_string(v), "lun", d->targets[r->target].name,
+	                           d->targets[r->target].n_luns, &cl, err, sizeof(err)))
+		return prk_admin_err_reply(err);
+	/* The serial seeds the NAA identifier: hosts would take two LUs with
+	 * one serial for two paths to one device and mix their data. A LUN
+	 * that exists already (whose default serial this is) is left to
+	 * prk_daemon_add_lu, which names it as such. */
+	const struct prk_dlu *o = prk_daemon_serial_owner(d, cl.serial);
+	if (o && !prk_iscsi_target_lu(&d->targets[r->target], cl.lun)) {
+		snprintf(err, sizeof(err),
+		         "lun.serial: '%s' is already used by target %s LUN %u: two LUs with one "
+		         "serial have one NAA identifier",
+		         cl.serial, d->targets[o->target].name, o->cfg.lun);
+		return prk_admin_err_reply(err);
+	}
+	if (prk_daemon_add_lu(d, r->target, &cl, err, sizeof(err)))
 		return prk_admin_err_reply(err);
 	prk_info("admin: added LUN %u to %s", cl.lun, d->targets[r->target].name);
 	return prk_admin_ok_reply();

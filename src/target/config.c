@@ -189,7 +189,7 @@ static int parse_chap(struct ctx *x, const char *path, json_object *o, struct pr
 }
 
 static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk_cfg_lun *l,
-                     size_t index)
+                     const char *target, size_t index)
 {
 	static const char *const keys[] = {"lun",
 	                                   "backstore",
@@ -210,7 +210,6 @@ static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk
 	l->lun = (uint16_t)index;
 	l->block_size = 512;
 	l->queue_depth = 128;
-	snprintf(l->serial, sizeof(l->serial), "prkit%04zx", index);
 	if (json_object_object_get_ex(o, "lun", &v)) {
 		snprintf(p, sizeof(p), "%s.lun", path);
 		if (get_uint(x, p, v, 0, 16383, &u))
@@ -322,6 +321,9 @@ static int parse_lun(struct ctx *x, const char *path, json_object *o, struct prk
 		for (const char *c = l->serial; *c; c++)
 			if (*c < 0x21 || *c > 0x7e)
 				return fail(x, p, "must be printable ASCII without spaces");
+	} else {
+		/* once "lun" is known: the default comes from the target and LUN */
+		prk_cfg_default_serial(target, l->lun, l->serial, sizeof(l->serial));
 	}
 	return 0;
 }
@@ -395,7 +397,7 @@ static int parse_target(struct ctx *x, const char *path, json_object *o, struct 
 	t->n_luns = n;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(p, sizeof(p), "%s.luns[%zu]", path, i);
-		if (parse_lun(x, p, json_object_array_get_idx(v, i), &t->luns[i], i))
+		if (parse_lun(x, p, json_object_array_get_idx(v, i), &t->luns[i], t->name, i))
 			return -1;
 		for (size_t j = 0; j < i; j++)
 			if (t->luns[j].lun == t->luns[i].lun)
@@ -682,6 +684,9 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 				return fail(x, p, "target %s is already defined as targets[%zu]",
 				            cfg->targets[i].name, j);
 	}
+	/* Across targets too: a host sees every LU of the daemon. */
+	if (prk_cfg_check_serials(cfg, x->err, x->errlen))
+		return -1;
 	if (json_object_object_get_ex(root, "discovery_chap", &v) &&
 	    parse_chap(x, "discovery_chap", v, &cfg->discovery_chap))
 		return -1;
@@ -747,7 +752,7 @@ int prk_cfg_parse(const char *json, struct prk_cfg *cfg, char *err, size_t errle
 	return r;
 }
 
-int prk_cfg_parse_lun_text(const char *json, const char *path, size_t index,
+int prk_cfg_parse_lun_text(const char *json, const char *path, const char *target, size_t index,
                            struct prk_cfg_lun *out, char *err, size_t errlen)
 {
 	struct ctx x = {.err = err, .errlen = errlen};
@@ -755,7 +760,7 @@ int prk_cfg_parse_lun_text(const char *json, const char *path, size_t index,
 	json_object *o = json_tokener_parse(json);
 	if (!o)
 		return fail(&x, path, "not valid JSON");
-	int r = parse_lun(&x, path, o, out, index);
+	int r = parse_lun(&x, path, o, out, target, index);
 	json_object_put(o);
 	return r;
 }

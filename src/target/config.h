@@ -111,9 +111,17 @@ void prk_cfg_free(struct prk_cfg *cfg);
 void prk_cfg_copy_manager_default(struct prk_cfg_copy_manager *c);
 
 /* Parses one LUN entry (the schema of targets[].luns[]) from JSON text, for
- * LUNs added at run time. path names it in errors. */
-int prk_cfg_parse_lun_text(const char *json, const char *path, size_t index,
+ * LUNs added at run time to the target named target. path names it in
+ * errors; index is the LUN number when the entry gives none. */
+int prk_cfg_parse_lun_text(const char *json, const char *path, const char *target, size_t index,
                            struct prk_cfg_lun *out, char *err, size_t errlen);
+
+/* The serial of a LU configured without one (config_serial.c): derived
+ * from its target's name and its LUN number, never from its position. */
+void prk_cfg_default_serial(const char *target, uint16_t lun, char *out, size_t cap);
+/* No two LUs of cfg may share a serial (they would share an NAA
+ * identifier). 0, or -1 with a message naming both. */
+int prk_cfg_check_serials(const struct prk_cfg *cfg, char *err, size_t errlen);
 
 /* "64M", "1G", "4096", "512K" -> bytes. Returns 0 or -1. */
 int prk_cfg_parse_size(const char *s, uint64_t *out);

@@ -82,6 +82,10 @@ void prk_daemon_lu_set_hooks(struct daemon *d, struct prk_dlu *x);
  * naming the target and LUN. */
 int prk_daemon_add_lu(struct daemon *d, size_t t, const struct prk_cfg_lun *cl, char *err,
                       size_t errlen);
+/* The LU whose unit serial number is serial, or NULL. The configuration
+ * is checked as a whole when loaded (prk_cfg_check_serials); add-lu asks
+ * this before adding a LU, so that none gets another's NAA identifier. */
+const struct prk_dlu *prk_daemon_serial_owner(const struct daemon *d, const char *serial);
 /* Unmaps and closes a LUN; -1 with a message if it does not exist or has
  * commands in flight. */
 int prk_daemon_remove_lu(struct daemon *d, size_t t, uint16_t lun, char *err, size_t errlen);

@@ -198,6 +198,14 @@ static int open_lu(struct daemon *d, struct prk_dlu *x, const char *tname, char 
 	return 0;
 }
 
+const struct prk_dlu *prk_daemon_serial_owner(const struct daemon *d, const char *serial)
+{
+	for (size_t i = 0; i < d->n_lus; i++)
+		if (!strcmp(d->lus[i]->cfg.serial, serial)) /* SPC: compared exactly */
+			return d->lus[i];
+	return NULL;
+}
+
 int prk_daemon_add_lu(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl, char *err,
                       size_t errlen)
 {

@@ -246,7 +246,13 @@ static int write_config(int i)
 	if (!f)
 		return -1;
 	uint32_t bs = C.o.block_size[i] ? C.o.block_size[i] : 512;
-	/* Every node: the same target and LU (same serial, so the same NAA),
+	char lun1[160] = "";
+	if (C.o.xcopy)
+		snprintf(lun1, sizeof(lun1),
+		         ", {\"lun\": 1, %s\"backstore\": {\"type\": \"ram\", \"size\": \"16M\"}}",
+		         C.o.default_serial ? "" : "\"serial\": \"prkcl0002\", ");
+	/* Every node: the same target and LU (same serial, explicit or
+	 * default, so the same NAA),
 	 * on the one shared file; its own portal, port group and relative
 	 * port id; its own admin socket and APTPL state directory. */
 	fprintf(f,
@@ -256,15 +262,12 @@ static int write_config(int i)
 	        " \"nop_interval_ms\": 60000,\n"
 	        " \"cluster\": {\"name\": \"t\", \"heartbeat_ms\": %d, \"lease_ms\": %d, "
 	        "\"departure_margin_ms\": %d},\n"
-	        " \"targets\": [{\"name\": \"%s\", \"luns\": [{\"lun\": 0, \"serial\": "
-	        "\"prkcl0001\", \"block_size\": %u, %s\"backstore\": {\"type\": \"file\", "
+	        " \"targets\": [{\"name\": \"%s\", \"luns\": [{\"lun\": 0, %s"
+	        "\"block_size\": %u, %s\"backstore\": {\"type\": \"file\", "
 	        "\"path\": \"%s\", \"direct\": true}}%s]}]}\n",
 	        front_net(), i, i, i, C.work, i, C.work, i, CL_HEARTBEAT_MS, CL_LEASE_MS,
-	        CL_MARGIN_MS, CL_TARGET, bs,
-	        C.o.xcopy ? "\"third_party_reservations\": true, " : "", C.backing,
-	        C.o.xcopy ? ", {\"lun\": 1, \"serial\": \"prkcl0002\", \"backstore\": "
-	                    "{\"type\": \"ram\", \"size\": \"16M\"}}"
-	                  : "");
+	        CL_MARGIN_MS, CL_TARGET, C.o.default_serial ? "" : "\"serial\": \"prkcl0001\", ",
+	        bs, C.o.xcopy ? "\"third_party_reservations\": true, " : "", C.backing, lun1);
 	return fclose(f) == 0 ? 0 : -1;
 }
 

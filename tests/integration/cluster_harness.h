@@ -41,6 +41,10 @@ struct cl_opts {
 	 * node has a LUN 1 too, a 16 MiB RAM LU (its own data on each node,
 	 * its PR state replicated), as a copy source. */
 	bool xcopy;
+	/* Set: the LUs have no "serial": every node derives the same one
+	 * from the target's name and LUN, so the nodes still agree on the
+	 * LUs' NAA identifiers. */
+	bool default_serial;
 };
 
 /* Is the machine able to run the cluster tests (root, ip, corosync,

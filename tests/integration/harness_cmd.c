@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <string.h>
 
 #include "harness_cmd.h"
 
@@ -119,6 +120,31 @@ int h_prout_past_ua(struct iscsi_context *iscsi, int lun, int sa, int type, uint
 			return status;
 	}
 	return -1;
+}
+
+void h_lu_naa(struct iscsi_context *iscsi, int lun, uint8_t naa[16])
+{
+	struct scsi_task *t = iscsi_inquiry_sync(iscsi, lun, 1, 0x83, 255);
+	assert_non_null(t);
+	assert_int_equal(t->status, SCSI_STATUS_GOOD);
+	const uint8_t *d = t->datain.data;
+	size_t len = (size_t)t->datain.size;
+	assert_true(len >= 4);
+	size_t end = 4 + ((size_t)d[2] << 8 | d[3]);
+	if (end > len)
+		end = len;
+	bool found = false;
+	for (size_t off = 4; off + 4 <= end && !found; off += 4 + d[off + 3]) {
+		const uint8_t *x = d + off;
+		if ((x[0] & 0x0f) == 1 && ((x[1] >> 4) & 3) == 0 && (x[1] & 0x0f) == 3 &&
+		    x[3] == 16 && off + 20 <= end) {
+			memcpy(naa, x + 4, 16);
+			found = true;
+		}
+	}
+	scsi_free_scsi_task(t);
+	if (!found)
+		fail_msg("LUN %d: no NAA designator in VPD 83h", lun);
 }
 
 int h_start_basic(struct h_daemon *d, int n_portals, unsigned size_mb)

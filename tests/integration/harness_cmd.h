@@ -66,6 +66,10 @@ int h_prout(struct iscsi_context *iscsi, int sa, int type, uint64_t key, uint64_
 int h_prout_past_ua(struct iscsi_context *iscsi, int lun, int sa, int type, uint64_t key,
                     uint64_t sa_key);
 
+/* The LU's NAA designator from VPD 83h (binary, associated with the LU,
+ * type NAA, 16 bytes): INQUIRY must end GOOD and carry one. */
+void h_lu_naa(struct iscsi_context *iscsi, int lun, uint8_t naa[16]);
+
 /* Starts a daemon with h_config_basic's configuration. 0, or -1. */
 int h_start_basic(struct h_daemon *d, int n_portals, unsigned size_mb);
 

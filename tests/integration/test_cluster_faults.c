@@ -16,7 +16,10 @@
  *                  "failed" naming block_size, opens no portal, and the
  *                  other two keep serving;
  *   aptpl_restart  a registration made with APTPL survives a restart of
- *                  the whole cluster, on every node. */
+ *                  the whole cluster, on every node;
+ *   default_serial LUs without "serial" (the default derived from the
+ *                  target's name and LUN): the nodes agree on their NAAs
+ *                  and share their PR state. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -445,6 +448,67 @@ static void test_config_mismatch(void **state)
 	cl_failed = false;
 }
 
+/* ---- LUs without "serial" ---- */
+
+/* Every node derives a LU's default serial from the target's name and the
+ * LUN, so with no "serial" in the configurations the nodes still agree
+ * on each LU's NAA (they match their LUs by it when they join): every
+ * node serves (cl_up waits for it), reports one NAA per LU, one for
+ * LUN 0 and another for LUN 1, and a registration made through node 1
+ * is seen through node 3. */
+static int setup_default_serial(void **state)
+{
+	(void)state;
+	struct cl_opts o = {.default_serial = true, .xcopy = true};
+	return cl_up(3, &o);
+}
+
+static void test_default_serial(void **state)
+{
+	(void)state;
+	cl_failed = true;
+	uint8_t naa[4][2][16];
+	for (int i = 1; i <= 3; i++) {
+		struct iscsi_context *c = cl_login(i, INI1, (uint32_t)i);
+		assert_non_null(c);
+		h_lu_naa(c, 0, naa[i][0]);
+		h_lu_naa(c, 1, naa[i][1]);
+		/* VPD 80h: the default ("prkit", 8 + 4 hex digits), not the
+		 * harness's explicit "prkcl0001" */
+		struct scsi_task *t = iscsi_inquiry_sync(c, 0, 1, 0x80, 255);
+		assert_non_null(t);
+		assert_int_equal(t->status, SCSI_STATUS_GOOD);
+		assert_true(t->datain.size >= 4 + 17);
+		assert_int_equal(t->datain.data[3], 17);
+		assert_memory_equal(t->datain.data + 4, "prkit", 5);
+		scsi_free_scsi_task(t);
+		h_logout(c);
+	}
+	for (int i = 2; i <= 3; i++) {
+		assert_memory_equal(naa[i][0], naa[1][0], 16);
+		assert_memory_equal(naa[i][1], naa[1][1], 16);
+	}
+	assert_memory_not_equal(naa[1][0], naa[1][1], 16);
+	struct iscsi_context *a = cl_login_clear(1, INI1, 1);
+	assert_int_equal(
+	    h_prout(a, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, K1, 0, 0),
+	    SCSI_STATUS_GOOD);
+	h_logout(a);
+	struct iscsi_context *c = cl_login_clear(3, INI3, 3);
+	uint8_t keys[64];
+	size_t got = 0;
+	assert_int_equal(h_pr_in(c, 0, SCSI_PERSISTENT_RESERVE_READ_KEYS, keys, sizeof(keys), &got),
+	                 SCSI_STATUS_GOOD);
+	assert_true(got >= 16);
+	assert_int_equal(keys[7], 8); /* ADDITIONAL LENGTH: one key */
+	uint64_t k = 0;
+	for (int b = 8; b < 16; b++)
+		k = k << 8 | keys[b];
+	assert_int_equal(k, K1);
+	h_logout(c);
+	cl_failed = false;
+}
+
 /* ---- whole-cluster restart with APTPL ---- */
 
 static void test_aptpl_restart(void **state)
@@ -499,6 +563,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_partition, setup3, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_mismatch, setup_mismatch, teardown),
 	    cmocka_unit_test_setup_teardown(test_aptpl_restart, setup3, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_serial, setup_default_serial, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,14 +138,20 @@ static void test_pr_flag_lun_text(void **state)
 	struct prk_cfg_lun l;
 	char json[256];
 	snprintf(json, sizeof(json), LUN_RAM, ", \"lun\": 3, \"persistent_reservations\": false");
-	assert_int_equal(prk_cfg_parse_lun_text(json, "lun", 0, &l, err, sizeof(err)), 0);
+	assert_int_equal(
+	    prk_cfg_parse_lun_text(json, "lun", "iqn.2026-11.io.prkit:t", 0, &l, err, sizeof(err)),
+	    0);
 	assert_int_equal(l.lun, 3);
 	assert_true(l.no_pr);
 	snprintf(json, sizeof(json), LUN_RAM, "");
-	assert_int_equal(prk_cfg_parse_lun_text(json, "lun", 0, &l, err, sizeof(err)), 0);
+	assert_int_equal(
+	    prk_cfg_parse_lun_text(json, "lun", "iqn.2026-11.io.prkit:t", 0, &l, err, sizeof(err)),
+	    0);
 	assert_false(l.no_pr);
 	snprintf(json, sizeof(json), LUN_RAM, ", \"persistent_reservations\": 1");
-	assert_int_equal(prk_cfg_parse_lun_text(json, "lun", 0, &l, err, sizeof(err)), -1);
+	assert_int_equal(
+	    prk_cfg_parse_lun_text(json, "lun", "iqn.2026-11.io.prkit:t", 0, &l, err, sizeof(err)),
+	    -1);
 	assert_string_equal(err, "lun.persistent_reservations: must be true or false");
 }
 

@@ -124,7 +124,8 @@ static void test_create_and_grow_fields(void **state)
 	struct prk_cfg_lun l;
 	assert_int_equal(prk_cfg_parse_lun_text("{\"backstore\": {\"type\": \"ram\", \"size\": "
 	                                        "\"1M\", \"create\": true}}",
-	                                        "lun", 0, &l, err, sizeof(err)),
+	                                        "lun", "iqn.2026-11.io.prkit:t", 0, &l, err,
+	                                        sizeof(err)),
 	                 -1);
 	assert_string_equal(err, "lun.backstore.create: only file backstores have it");
 }
