@@ -6,9 +6,9 @@
  *
  * What discovery should find is learned another way: a device opened on an
  * explicit URL reports the LU's NAA (prk_mpdev_naa), and the paths are the
- * URLs of the LU through both portals. Every LU has an explicit serial
- * (prkitd's default serial counts per target, so LUN 0 of d1 and of d2
- * would otherwise share an NAA). */
+ * URLs of the LU through both portals. Every LU has an explicit serial,
+ * so the NAAs the test expects do not depend on prkitd's default (target
+ * name and LUN, docs/prkitd.md). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
