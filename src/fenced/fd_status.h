@@ -44,8 +44,6 @@ struct prk_fd_status_in {
 
 /* The reply object (docs/fenced.md "Status"); NULL when out of memory. */
 json_object *prk_fd_status_json(const struct prk_fd_status_in *in);
-/* The state's name in the reply ("running", "self_fenced", ...). */
-const char *prk_fd_status_state(enum prk_fd_state s);
 
 /* The server: listens on path (an old socket file there is replaced),
  * answers {"cmd":"status"} with build(arg) on loop. NULL with err. */

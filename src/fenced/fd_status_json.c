@@ -6,26 +6,6 @@
 
 #include "fd_status.h"
 
-const char *prk_fd_status_state(enum prk_fd_state s)
-{
-	switch (s) {
-	case PRK_FD_STARTING:
-		return "starting";
-	case PRK_FD_JOINING:
-		return "joining";
-	case PRK_FD_RUNNING:
-		return "running";
-	case PRK_FD_FENCING:
-		return "fencing";
-	case PRK_FD_INQUORATE:
-		return "inquorate";
-	case PRK_FD_SELF_FENCED:
-		return "self_fenced";
-	case PRK_FD_STOPPING:
-		return "stopping";
-	}
-	return "unknown";
-}
 
 static json_object *key_str(uint64_t key)
 {
@@ -102,7 +82,7 @@ json_object *prk_fd_status_json(const struct prk_fd_status_in *in)
 	add(o, "node", json_object_new_int(c->cfg.nodeid));
 	add(o, "cluster_name", json_object_new_string(in->cfg->cluster_name));
 	add(o, "key_mode", json_object_new_string(in->cfg->cluster_key ? "cluster" : "node"));
-	add(o, "state", json_object_new_string(prk_fd_status_state(c->state)));
+	add(o, "state", json_object_new_string(prk_fd_state_name(c->state)));
 	add(o, "quorate", json_object_new_boolean(c->quorate));
 	add(o, "in_group", json_object_new_boolean(c->in_group));
 	add(o, "joined", json_object_new_boolean(c->joined));

@@ -180,11 +180,11 @@ static void test_reply_self_fenced_and_nulls(void **state)
 	assert_int_equal(gi(o, "self_fence.at_ms"), 1700000015000ll);
 	json_object_put(o);
 	/* Every state has a lowercase name. */
-	assert_string_equal(prk_fd_status_state(PRK_FD_STARTING), "starting");
-	assert_string_equal(prk_fd_status_state(PRK_FD_JOINING), "joining");
-	assert_string_equal(prk_fd_status_state(PRK_FD_RUNNING), "running");
-	assert_string_equal(prk_fd_status_state(PRK_FD_INQUORATE), "inquorate");
-	assert_string_equal(prk_fd_status_state(PRK_FD_STOPPING), "stopping");
+	assert_string_equal(prk_fd_state_name(PRK_FD_STARTING), "starting");
+	assert_string_equal(prk_fd_state_name(PRK_FD_JOINING), "joining");
+	assert_string_equal(prk_fd_state_name(PRK_FD_RUNNING), "running");
+	assert_string_equal(prk_fd_state_name(PRK_FD_INQUORATE), "inquorate");
+	assert_string_equal(prk_fd_state_name(PRK_FD_STOPPING), "stopping");
 }
 
 /* ---- the socket ---- */
