@@ -12,8 +12,8 @@
 #define PRK_FD_MAX_COORD 7
 
 struct prk_fd_config {
-	char cluster_name[64 + 1];      /* "cluster_name", default "prkit" */
-	bool cluster_key;               /* "key_mode": "node" (default) | "cluster" */
+	char cluster_name[64 + 1]; /* "cluster_name", default "prkit" */
+	bool cluster_key;          /* "key_mode": "node" (default) | "cluster" */
 	/* "devices": array of strings, each one LU as comma-separated
 	 * iscsi:// URLs of its paths (the fence agent's syntax), 1..16; or
 	 * "discover": "iscsi://host[:port]" (every LU the portal's
@@ -26,17 +26,18 @@ struct prk_fd_config {
 	 * majority is over them when present (else over devices). */
 	struct prk_fence_device coordinators[PRK_FD_MAX_COORD];
 	size_t n_coordinators;
-	char initiator[PRK_FENCE_INITIATOR_MAX + 1];          /* "initiator"; "" = the host library's default */
-	char state_dir[PRK_FENCE_DIR_MAX + 1];          /* "state_dir"; "" = the host library's default */
-	char group[64];                /* "group", the CPG group; default "prkit-fenced" */
-	char socket[108];              /* "socket"; "" = <state_dir>/fenced.sock */
-	unsigned self_fence_ms;        /* default 2000, 0..600000 */
-	unsigned check_ms;             /* default 1000, 100..1000 */
-	unsigned stall_ack_ms;         /* default 2000, 100..60000 */
-	unsigned io_timeout_ms;        /* one storage command; default 5000, 500..120000 */
-	unsigned stall_max_ms;         /* a local stall's lease, renewed; default 10000 */
-	char watchdog[256];            /* "watchdog": {"device": path, "timeout_s": n}; "" none */
-	unsigned watchdog_timeout_s;   /* default 10, 1..600 */
+	char initiator[PRK_FENCE_INITIATOR_MAX +
+	               1];                     /* "initiator"; "" = the host library's default */
+	char state_dir[PRK_FENCE_DIR_MAX + 1]; /* "state_dir"; "" = the host library's default */
+	char group[64];                        /* "group", the CPG group; default "prkit-fenced" */
+	char socket[108];                      /* "socket"; "" = <state_dir>/fenced.sock */
+	unsigned self_fence_ms;                /* default 2000, 0..600000 */
+	unsigned check_ms;                     /* default 1000, 100..1000 */
+	unsigned stall_ack_ms;                 /* default 2000, 100..60000 */
+	unsigned io_timeout_ms;                /* one storage command; default 5000, 500..120000 */
+	unsigned stall_max_ms;                 /* a local stall's lease, renewed; default 10000 */
+	char watchdog[256];          /* "watchdog": {"device": path, "timeout_s": n}; "" none */
+	unsigned watchdog_timeout_s; /* default 10, 1..600 */
 	/* "two_node_ok": must be true to run a two-node cluster (corosync
 	 * two_node) without coordinators or a quorum device: refused by
 	 * default, because then both halves of a split stay quorate. */

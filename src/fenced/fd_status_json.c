@@ -6,7 +6,6 @@
 
 #include "fd_status.h"
 
-
 static json_object *key_str(uint64_t key)
 {
 	char b[24];

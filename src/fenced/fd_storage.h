@@ -28,12 +28,12 @@ struct prk_fdl;
 struct prk_fds_lu {
 	char naa[33];
 	bool coordinator;
-	bool reachable;    /* the last read succeeded */
-	bool has_our_key;  /* our key is registered on it */
+	bool reachable;   /* the last read succeeded */
+	bool has_our_key; /* our key is registered on it */
 	bool reserved;
-	uint64_t holder;   /* reservation key of the holder (0: none) */
+	uint64_t holder; /* reservation key of the holder (0: none) */
 	uint64_t keys[PRK_FDS_MAX_KEYS];
-	size_t n_keys;     /* distinct keys */
+	size_t n_keys; /* distinct keys */
 };
 
 /* Opens every configured LU (coordinators and devices; discovery resolved
@@ -61,8 +61,7 @@ uint64_t prk_fds_key(const struct prk_fds *s);
  * fence agent's `on` (adopt the current cluster key, or open a new
  * generation when the LUs hold none). 0 with *key, or -1 with err naming
  * the LU and the step. */
-int prk_fds_join(struct prk_fds *s, struct prk_fdl *local, uint64_t *key, char *err,
-                 size_t errlen);
+int prk_fds_join(struct prk_fds *s, struct prk_fdl *local, uint64_t *key, char *err, size_t errlen);
 
 /* Fence the victims (node ids) on every LU, in order: PREEMPT AND ABORT
  * every key of each victim (any incarnation), keeping a Write Exclusive,
@@ -79,8 +78,7 @@ int prk_fds_fence(struct prk_fds *s, struct prk_fdl *local, const uint16_t *vict
 /* Cluster-key mode, a member after the executor's FENCED: register key on
  * our nexuses and in the local processes (old key changed), verify.
  * 0, or -1 (err). */
-int prk_fds_adopt(struct prk_fds *s, struct prk_fdl *local, uint64_t key, char *err,
-                  size_t errlen);
+int prk_fds_adopt(struct prk_fds *s, struct prk_fdl *local, uint64_t key, char *err, size_t errlen);
 
 /* The self-check: READ KEYS on every LU that counts (the coordinators when
  * there are any, else every LU). *ok when our key is on a strict majority
