@@ -1090,23 +1090,31 @@ static void test_device_freed_while_stalled(void **state)
 	h_pump(host, 100);
 }
 
-/* `prkit io` listens by default: the agent finds it in the state
- * directory, stalls it, changes its key, and the run counts both. */
-static void test_prkit_io_serves_the_socket(void **state)
+/* Starts `prkit io` as host B (randwrite, QD 4, for `seconds`, both paths)
+ * and waits until its control socket (the default path in the state
+ * directory) exists; the socket's path into sock. */
+static void spawn_io_writer(const char *seconds, struct h_proc *p, char *sock, size_t cap)
 {
-	(void)state;
 	const char *args[] = {"io",        "--key",     "b2b2",      "--initiator", INI_B, "--rw",
-	                      "randwrite", "--time",    "5",         "--qd",        "4",   "--json",
+	                      "randwrite", "--time",    seconds,     "--qd",        "4",   "--json",
 	                      "--quiet",   url_ptrs[0], url_ptrs[1], NULL};
-	struct h_proc p;
-	assert_int_equal(h_prkit_spawn(&daemon_, &p, args), 0);
-	char sock[600];
-	snprintf(sock, sizeof(sock), "%s/ctl/%d.sock", state_dir, (int)p.pid);
+	assert_int_equal(h_prkit_spawn(&daemon_, p, args), 0);
+	snprintf(sock, cap, "%s/ctl/%d.sock", state_dir, (int)p->pid);
 	struct stat st;
 	uint64_t end = h_now_ms() + 10000;
 	while (stat(sock, &st) && h_now_ms() < end)
 		usleep(20000);
 	assert_int_equal(stat(sock, &st), 0);
+}
+
+/* `prkit io` listens by default: the agent finds it in the state
+ * directory, stalls it, changes its key, and the run counts both. */
+static void test_prkit_io_serves_the_socket(void **state)
+{
+	(void)state;
+	struct h_proc p;
+	char sock[600];
+	spawn_io_writer("5", &p, sock, sizeof(sock));
 	/* Ours and prkit io's. */
 	struct prk_ctl_client *cs[4];
 	char err[256];
@@ -1142,6 +1150,7 @@ static void test_prkit_io_serves_the_socket(void **state)
 	assert_int_equal(json_object_get_int(h_member(o, "key_changes")), 1);
 	assert_string_equal(json_object_get_string(h_member(o, "key")), "0xc3c3");
 	json_object_put(o);
+	struct stat st;
 	assert_int_equal(stat(sock, &st), -1); /* removed at exit */
 	assert_int_equal(regs_of(INI_B, KEY_C, NULL), 2);
 }
@@ -1152,18 +1161,9 @@ static void test_prkit_io_serves_the_socket(void **state)
 static void test_prkit_io_counts_fail_as_fenced(void **state)
 {
 	(void)state;
-	const char *args[] = {"io",        "--key",     "b2b2",      "--initiator", INI_B, "--rw",
-	                      "randwrite", "--time",    "20",        "--qd",        "4",   "--json",
-	                      "--quiet",   url_ptrs[0], url_ptrs[1], NULL};
 	struct h_proc p;
-	assert_int_equal(h_prkit_spawn(&daemon_, &p, args), 0);
 	char sock[600];
-	snprintf(sock, sizeof(sock), "%s/ctl/%d.sock", state_dir, (int)p.pid);
-	struct stat st;
-	uint64_t end = h_now_ms() + 10000;
-	while (stat(sock, &st) && h_now_ms() < end)
-		usleep(20000);
-	assert_int_equal(stat(sock, &st), 0);
+	spawn_io_writer("20", &p, sock, sizeof(sock));
 	char err[256];
 	struct prk_ctl_client *c = prk_ctl_connect(sock, 20000, err, sizeof(err));
 	if (!c)
