@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
 	gcc pkg-config meson ninja-build python3
+	libfuse3-dev fuse3               # prkit mount (FUSE)
 	libcmocka-dev                   # unit tests
 	liburing-dev                    # backstore I/O
 	libjson-c-dev                   # prkitd configuration, JSON output

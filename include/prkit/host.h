@@ -117,6 +117,21 @@ int prk_host_run(struct prk_host *h, int timeout_ms);
 /* Monotonic milliseconds, the clock the host uses. */
 uint64_t prk_host_now_ms(void);
 
+/* The application's own descriptor on the host's loop (prkit mount: the
+ * FUSE session's /dev/fuse descriptor), so that one thread serves it and
+ * the devices. fn runs from prk_host_run when fd has any of events (or
+ * POLLERR/POLLHUP/POLLNVAL) - only from the application's own top-level
+ * call, never while the library runs the loop for a synchronous operation
+ * (like the control socket: a handler may itself call open, close or a
+ * reservation operation). At most PRK_HOST_MAX_WATCH descriptors. 0, or
+ * -1 with err (PRK_HE_USAGE: full, or fd already watched). */
+#define PRK_HOST_MAX_WATCH 4
+typedef void (*prk_host_fd_fn)(int fd, short revents, void *arg);
+int prk_host_watch_fd(struct prk_host *h, int fd, short events, prk_host_fd_fn fn, void *arg,
+                      struct prk_host_err *err);
+/* Stops watching fd (nothing when it is not watched). Safe from fn. */
+void prk_host_unwatch_fd(struct prk_host *h, int fd);
+
 /* ---- the multipath device ---- */
 
 enum prk_path_state {
@@ -272,6 +287,21 @@ int prk_mpdev_read_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, vo
                          prk_io_fn cb, void *arg);
 int prk_mpdev_write_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
                           prk_io_fn cb, void *arg);
+
+/* SYNCHRONIZE CACHE(16) of the whole LU, and UNMAP of nblocks at lba
+ * (split into as many UNMAP commands as the LU's Block Limits VPD page
+ * requires; cb runs once, after the last, with the first failure).
+ * Queued, stalled, re-driven and fenced like READ and WRITE: a RESERVATION
+ * CONFLICT completes as PRK_IO_FENCED. 0, or -1 if the device is not open,
+ * the range is outside the LU, or (UNMAP) the LU is not thin. */
+int prk_mpdev_flush_async(struct prk_mpdev *d, prk_io_fn cb, void *arg);
+int prk_mpdev_unmap_async(struct prk_mpdev *d, uint64_t lba, uint64_t nblocks, prk_io_fn cb,
+                          void *arg);
+/* The LU is thin (READ CAPACITY(16) LBPME), so UNMAP is allowed; and
+ * whether an unmapped block reads back as zeros (LBPRZ). Known once a path
+ * has come up (false before). */
+bool prk_mpdev_thin(const struct prk_mpdev *d);
+bool prk_mpdev_unmap_zeroes(const struct prk_mpdev *d);
 
 uint32_t prk_mpdev_block_size(const struct prk_mpdev *d);
 uint64_t prk_mpdev_blocks(const struct prk_mpdev *d);
