@@ -175,8 +175,8 @@ char *prk_mnt_status_json(const struct prk_mnt_status *s)
 	for (size_t i = 0; i < s->n_devs; i++)
 		json_object_array_add(devs, dev_json(&s->devs[i]));
 	json_object_object_add(o, "devices", devs);
-	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-	                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *t = json_object_to_json_string_ext(
+	    o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len = t ? strlen(t) : 0;
 	char *out = t ? malloc(len + 2) : NULL;
 	if (out) {
