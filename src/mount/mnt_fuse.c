@@ -862,8 +862,10 @@ void prk_mnt_fuse_on_fd(int fd, short revents, void *arg)
 			return;
 		if (r <= 0) {
 			/* 0: unmounted (fusermount3 -u); <0: the device failed. */
-			if (r < 0)
+			if (r < 0) {
 				prk_mnt_log(m, 0, "reading /dev/fuse: %s", strerror(-r));
+				m->failed = true;
+			}
 			fuse_session_exit(m->se);
 			return;
 		}
