@@ -38,6 +38,18 @@ struct mnt_dev {
 	struct mnt_op *wait_head, *wait_tail;
 };
 
+enum fh_kind { FH_DEV = 1, FH_STATUS };
+
+/* What fi->fh points to. */
+struct mnt_fh {
+	struct mnt_fh *prev, *next; /* the mount's open handles (freed at the end) */
+	enum fh_kind kind;
+	struct mnt_dev *dev;     /* FH_DEV */
+	enum prk_open_mode mode; /* the name's mode */
+	char *text;              /* FH_STATUS: the snapshot */
+	size_t len;
+};
+
 /* Receive buffers kept for reuse. */
 #define MNT_IDLE_BUFS 8
 
@@ -67,10 +79,25 @@ struct prk_mnt {
 	struct mnt_fh *fhs; /* open file handles */
 };
 
-/* mnt_fuse.c */
+/* mnt_fuse.c: the operations other than I/O, and the receiver. */
 const struct fuse_lowlevel_ops *prk_mnt_fuse_ops(void);
 /* The session descriptor's callback on the host loop. */
 void prk_mnt_fuse_on_fd(int fd, short revents, void *arg);
+
+/* mnt_io.c: the I/O of a device's file (fi->fh is its struct mnt_fh),
+ * answered from the command's completion. */
+void prk_mnt_io_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
+void prk_mnt_io_write(fuse_req_t req, const char *buf, size_t size, off_t off,
+                      struct fuse_file_info *fi);
+void prk_mnt_io_fsync(fuse_req_t req, struct fuse_file_info *fi);
+/* Flushes every open device; one reply after the last. */
+void prk_mnt_io_fsyncdir(fuse_req_t req);
+/* Punching a hole: UNMAP where the LU is thin. */
+void prk_mnt_io_fallocate(fuse_req_t req, int mode, off_t off, off_t len,
+                          struct fuse_file_info *fi);
+/* An I/O error counted in the device's status. */
+void prk_mnt_count_err(struct mnt_dev *v, int err);
+/* Receive buffers (the session's size). */
 void *prk_mnt_buf_get(struct prk_mnt *m);
 void prk_mnt_buf_put(struct prk_mnt *m, void *b);
 void prk_mnt_bufs_free(struct prk_mnt *m);
