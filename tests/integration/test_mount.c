@@ -164,6 +164,23 @@ static void close_and_wait(const struct mh_mount *m, int fd, int left)
 	assert_true(mh_wait_handles(m, left, WAIT_MS));
 }
 
+/* The status file lists an event of this kind (prk_event_name) for the
+ * first device. */
+static bool status_has_event(const struct mh_mount *m, const char *kind)
+{
+	json_object *o = mh_status(m), *devs = NULL, *evs = NULL, *k = NULL;
+	bool found = false;
+	if (o && json_object_object_get_ex(o, "devices", &devs) &&
+	    json_object_object_get_ex(json_object_array_get_idx(devs, 0), "events", &evs)) {
+		for (size_t i = 0; !found && i < json_object_array_length(evs); i++)
+			found = json_object_object_get_ex(json_object_array_get_idx(evs, i), "kind",
+			                                  &k) &&
+			        !strcmp(json_object_get_string(k), kind);
+	}
+	json_object_put(o);
+	return found;
+}
+
 /* ---- (a) a plain program ---- */
 
 /* open, write, read back, close; the file's size, EOF, the end of the LU,
@@ -197,8 +214,6 @@ static void test_plain_open_write_read_close(void **state)
 	memset(r, 0, sizeof(r));
 	assert_int_equal(pread(fd, r, sizeof(r), MIB), sizeof(r));
 	assert_memory_equal(r, w, sizeof(w));
-	/* what the target holds, too (the reservation lets only A's nexuses
-	 * read: checked through the file after a second open below) */
 
 	/* the end: reads clip, EOF reads 0, writes past it fail, a write
 	 * across it is cut short */
@@ -273,8 +288,10 @@ static int sh(const char *fmt, ...)
 	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* dd, a program that knows nothing of prkit: writes with O_DIRECT (and
- * O_TRUNC, ignored as for a block device), reads back; `prkit mount
+/* dd, a program that knows nothing of prkit: writes with O_DIRECT
+ * (conv=notrunc: without it dd's seek= would ftruncate the file to the
+ * seek offset, which a block device's size refuses with EINVAL), and with
+ * O_TRUNC (ignored, as for a block device); reads back; `prkit mount
  * status` shows the mount. */
 static void test_dd_and_status(void **state)
 {
@@ -291,7 +308,12 @@ static void test_dd_and_status(void **state)
 	assert_int_equal(fwrite(w, 1, sizeof(w), f), sizeof(w));
 	fclose(f);
 	assert_int_equal(
-	    sh("dd if=%s of=%s bs=64k seek=32 oflag=direct conv=fsync status=none", src, path), 0);
+	    sh("dd if=%s of=%s bs=64k seek=32 oflag=direct conv=notrunc,fsync status=none", src,
+	       path),
+	    0);
+	/* O_TRUNC at offset 0: ignored, the first 64 KiB written */
+	assert_int_equal(sh("dd if=%s of=%s bs=64k count=1 oflag=direct status=none", src, path),
+	                 0);
 	assert_int_equal(
 	    sh("dd if=%s of=%s bs=64k skip=32 count=16 iflag=direct status=none", path, back), 0);
 	f = fopen(back, "r");
@@ -299,6 +321,13 @@ static void test_dd_and_status(void **state)
 	assert_int_equal(fread(r, 1, sizeof(r), f), sizeof(r));
 	fclose(f);
 	assert_memory_equal(r, w, sizeof(w));
+	assert_int_equal(sh("dd if=%s of=%s bs=64k count=1 iflag=direct status=none", path, back),
+	                 0);
+	f = fopen(back, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(r, 1, sizeof(r), f), 64 * 1024);
+	fclose(f);
+	assert_memory_equal(r, w, 64 * 1024);
 	/* the size did not change for O_TRUNC */
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
@@ -374,10 +403,14 @@ static void test_two_hosts_default_against_default(void **state)
 	uint8_t r[4096];
 	assert_int_equal(pread(fb, r, sizeof(r), 0), sizeof(r));
 	assert_memory_equal(r, w, sizeof(w));
-	/* now A is refused */
+	/* now A is refused; as the host library's default open does
+	 * (docs/host.md), the refused open removes A's registrations, also
+	 * those its earlier open left (it re-registered them): under
+	 * Exclusive Access, Registrants Only they would give A access */
 	assert_int_equal(mh_open(&ma, NULL, O_RDWR), -EBUSY);
+	PR_EXPECT(0, KEY_B, "A refused", KEY_B);
 	close_and_wait(&mb, fb, 0);
-	PR_EXPECT(0, 0, "B closed", KEY_A, KEY_B);
+	PR_EXPECT(0, 0, "B closed", KEY_B);
 }
 
 /* Forced preempts: A loses its registrations and the reservation; its
@@ -403,6 +436,7 @@ static void test_two_hosts_forced_preempts(void **state)
 	assert_int_equal(pread(fa, r, sizeof(r), 8192), -1);
 	assert_int_equal(errno, EBADE);
 	assert_int_equal(mh_status_int(&ma, "fenced"), 1);
+	assert_true(status_has_event(&ma, "fenced"));
 	/* B sees A's last write, not the refused one, and writes */
 	assert_int_equal(pread(fb, r, sizeof(r), 8192), sizeof(r));
 	assert_memory_equal(r, wa, sizeof(r));
@@ -631,12 +665,12 @@ static struct wr_shared *wr_map(void)
 	return s;
 }
 
-/* The port of the path that holds the reservation (status file), or of
- * portal 1 when none says so. */
+/* The portal of the path that holds the reservation (status file), or
+ * -1 when no path says so. */
 static int holder_portal(const struct mh_mount *m)
 {
 	json_object *o = mh_status(m), *devs = NULL, *paths = NULL, *v = NULL;
-	int portal = 1;
+	int portal = -1;
 	if (o && json_object_object_get_ex(o, "devices", &devs) &&
 	    json_object_object_get_ex(json_object_array_get_idx(devs, 0), "paths", &paths)) {
 		for (size_t i = 0; i < json_object_array_length(paths); i++) {
@@ -666,6 +700,7 @@ static void test_failover_under_writer(void **state)
 	struct wr_shared *s = wr_map();
 	int hold = must_open(&ma, NULL, O_RDONLY); /* to find the holder path */
 	int gone = holder_portal(&ma);
+	assert_true(gone >= 0);
 	pid_t pid = writer_start(s, path);
 	mh_sleep_ms(300);
 	long before = atomic_load(&s->ok);
@@ -676,8 +711,9 @@ static void test_failover_under_writer(void **state)
 	atomic_store(&s->phase, 1);
 	mh_sleep_ms(1200);
 	writer_stop(s, pid);
-	print_message("# failover: %ld writes before the portal went, %ld after, errors %ld+%ld\n",
-	              before, atomic_load(&s->ok_after), atomic_load(&s->ebade),
+	print_message("# failover: portal %d (the holder's) removed; %ld writes before it went, "
+	              "%ld after, errors %ld+%ld\n",
+	              gone, before, atomic_load(&s->ok_after), atomic_load(&s->ebade),
 	              atomic_load(&s->other));
 	assert_true(before > 0);
 	assert_int_equal(atomic_load(&s->ebade), 0);
@@ -697,6 +733,11 @@ static void test_failover_under_writer(void **state)
 			         (unsigned long long)stamp_of(r + i * 4096, i),
 			         (unsigned long long)atomic_load(&s->acked[i]));
 	assert_int_equal(close(fd), 0);
+	/* the path events went to the status file and to the log */
+	assert_true(status_has_event(&ma, "path-state"));
+	assert_true(status_has_event(&ma, "reservation-moved"));
+	assert_true(mh_log_contains(&ma, "prkit mount: lu: "));
+	PR_EXPECT(0, KEY_A, "the reservation moved", KEY_A);
 	assert_int_equal(close(hold), 0);
 	assert_true(mh_wait_handles(&ma, 0, WAIT_MS));
 	PR_EXPECT(0, 0, "closed after the failover", KEY_A);
