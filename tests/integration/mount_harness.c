@@ -243,12 +243,22 @@ int mh_start(struct mh_mount *m, const char *sub, const struct mh_spec *s)
 	int n = 0;
 	argv[n++] = "prkit";
 	argv[n++] = "mount";
-	argv[n++] = "--initiator";
-	argv[n++] = s->initiator;
-	argv[n++] = "--state-dir";
-	argv[n++] = s->state_dir;
-	argv[n++] = "-k";
-	argv[n++] = key;
+	if (s->config) {
+		argv[n++] = "-c";
+		argv[n++] = s->config;
+	}
+	if (s->initiator) {
+		argv[n++] = "--initiator";
+		argv[n++] = s->initiator;
+	}
+	if (s->state_dir) {
+		argv[n++] = "--state-dir";
+		argv[n++] = s->state_dir;
+	}
+	if (s->key) {
+		argv[n++] = "-k";
+		argv[n++] = key;
+	}
 	if (s->name) {
 		argv[n++] = "-n";
 		argv[n++] = s->name;
@@ -293,7 +303,10 @@ int mh_start(struct mh_mount *m, const char *sub, const struct mh_spec *s)
 	snprintf(g->dir, sizeof(g->dir), "%s", m->dir);
 
 	char file[400];
-	mh_file(m, NULL, file, sizeof(file));
+	if (s->wait_for)
+		snprintf(file, sizeof(file), "%s/%s", m->dir, s->wait_for);
+	else
+		mh_file(m, NULL, file, sizeof(file));
 	uint64_t end = h_now_ms() + 15000;
 	for (;;) {
 		struct stat st;

@@ -26,16 +26,20 @@
 
 /* How one `prkit mount` is started. */
 struct mh_spec {
-	const char *name;        /* -n; NULL: the default name "lu" */
-	const char *initiator;   /* --initiator (required) */
-	const char *state_dir;   /* --state-dir (required) */
-	uint64_t key;            /* -k (required) */
+	const char *config;      /* -c FILE; NULL: none */
+	const char *name;        /* -n; NULL: none (the default name "lu") */
+	const char *initiator;   /* --initiator; NULL: none given */
+	const char *state_dir;   /* --state-dir; NULL: none given */
+	uint64_t key;            /* -k; 0: none given */
 	const char *mode;        /* -m; NULL: none (the default mode) */
 	const char *ctl;         /* --ctl PATH; NULL: none given */
 	bool no_ctl;             /* --no-ctl */
 	const char *const *urls; /* the device's paths */
 	size_t n_urls;
 	const char *const *extra; /* more options, NULL-terminated; may be NULL */
+	/* The file whose appearance says the mount is up; NULL: the name's
+	 * (with a configuration file: name the first device). */
+	const char *wait_for;
 };
 
 struct mh_mount {

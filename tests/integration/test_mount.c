@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -377,6 +378,181 @@ static void test_punch_hole_thick_lu(void **state)
 	assert_int_equal(pread(fd, r, sizeof(r), 0), sizeof(r));
 	assert_memory_equal(r, w, sizeof(w));
 	close_and_wait(&ma, fd, 0);
+}
+
+/* A configuration file with two devices (the thin LU in retain mode, the
+ * thick one in the default mode), the mountpoint on the command line:
+ * the directory lists every device's names and the status file; each
+ * file has its LU's size; the plain names run the configured modes. */
+static void test_config_file_two_devices(void **state)
+{
+	(void)state;
+	char cfg[400];
+	snprintf(cfg, sizeof(cfg), "%s/mount.json", daemon_.dir);
+	FILE *f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f,
+	        "{\"initiator\": \"%s\", \"state_dir\": \"%s\", \"devices\": ["
+	        "{\"name\": \"data\", \"paths\": [\"%s\", \"%s\"], \"key\": \"0x%llx\", "
+	        "\"mode\": \"retain\"}, "
+	        "{\"name\": \"log\", \"paths\": [\"%s\", \"%s\"], \"key\": \"0x%llx\"}]}\n",
+	        INI_A, state_a, urls[0][0], urls[0][1], (unsigned long long)KEY_A, urls[1][0],
+	        urls[1][1], (unsigned long long)KEY_A);
+	fclose(f);
+	struct mh_spec sp = {.config = cfg, .wait_for = "log"};
+	assert_int_equal(mh_start(&ma, "a", &sp), 0);
+	snprintf(ma.name, sizeof(ma.name), "data");
+	struct mh_mount lg = ma; /* for mh_open of "log" only */
+	snprintf(lg.name, sizeof(lg.name), "log");
+
+	static const char *const want[] = {
+	    ".prkit-status",   "data",        "data.cluster",   "data.default", "data.forced",
+	    "data.no-reserve", "data.retain", "data.single",    "log",          "log.cluster",
+	    "log.default",     "log.forced",  "log.no-reserve", "log.retain",   "log.single"};
+	const size_t n_want = sizeof(want) / sizeof(want[0]);
+	bool seen[sizeof(want) / sizeof(want[0])] = {false};
+	DIR *dir = opendir(ma.dir);
+	assert_non_null(dir);
+	struct dirent *e;
+	while ((e = readdir(dir))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		size_t k = 0;
+		while (k < n_want && strcmp(want[k], e->d_name))
+			k++;
+		if (k == n_want)
+			fail_msg("unexpected name %s in the mount", e->d_name);
+		assert_false(seen[k]);
+		seen[k] = true;
+	}
+	closedir(dir);
+	for (size_t k = 0; k < n_want; k++)
+		if (!seen[k])
+			fail_msg("%s missing from the mount's directory", want[k]);
+	char path[400];
+	struct stat st;
+	mh_file(&ma, NULL, path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, LU_SIZE);
+	mh_file(&lg, "single", path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, LU1_SIZE);
+	mh_file(&lg, "exclusive", path, sizeof(path)); /* not a mode */
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* data: retain (configured); log: default */
+	int fd = must_open(&ma, NULL, O_RDWR);
+	int fl = must_open(&lg, NULL, O_RDWR);
+	PR_EXPECT(0, KEY_A, "data open", KEY_A);
+	PR_EXPECT(1, KEY_A, "log open", KEY_A);
+	json_object *o = mh_status(&ma), *devs = NULL;
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "devices", &devs));
+	assert_int_equal(json_object_array_length(devs), 2);
+	json_object_put(o);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(close(fl), 0);
+	/* the log's release brings LU 1 to no reservation; data keeps its */
+	PR_EXPECT(1, 0, "log closed", KEY_A);
+	assert_true(mh_wait_handles(&ma, 0, WAIT_MS)); /* the first device: data */
+	const uint64_t ka[] = {KEY_A};
+	pr_stays(0, KEY_A, ka, 1, 200, "data (retain) closed");
+	/* SIGTERM: nothing open, nothing to release; retain's reservation stays */
+	assert_int_equal(mh_stop(&ma), 0);
+	pr_stays(0, KEY_A, ka, 1, 100, "after SIGTERM");
+}
+
+/* Threads write through four names of one device at once (four inodes,
+ * so the kernel does not serialise them): two write unaligned 100-byte
+ * slots that share blocks (read-modify-write: no update may be lost to
+ * the other's stale read), two write aligned 64 KiB stamped blocks and
+ * read each back. */
+#define CW_ITERS 120
+#define CW_SLOT_BLOCKS 4
+#define CW_SLOTS_BASE (5 * MIB)
+#define CW_ALIGNED_BASE (6 * MIB)
+
+struct cw_thread {
+	int fd, t;
+	int errors;
+	char what[160];
+};
+
+static off_t cw_slot_off(int t, int blk)
+{
+	/* thread 0 at 1000, thread 1 at 1100: the same block, adjacent bytes */
+	return CW_SLOTS_BASE + (off_t)blk * 4096 + 1000 + t * 100;
+}
+
+static void *cw_fn(void *arg)
+{
+	struct cw_thread *c = arg;
+	static _Thread_local uint8_t buf[64 * 1024], back[64 * 1024];
+	for (int it = 1; it <= CW_ITERS && !c->errors; it++) {
+		if (c->t < 2) {
+			memset(buf, (uint8_t)(it + c->t * 100), 100);
+			for (int b = 0; b < CW_SLOT_BLOCKS && !c->errors; b++)
+				if (pwrite(c->fd, buf, 100, cw_slot_off(c->t, b)) != 100) {
+					c->errors++;
+					snprintf(c->what, sizeof(c->what), "slot write: %s",
+					         strerror(errno));
+				}
+		} else {
+			off_t off = CW_ALIGNED_BASE + (off_t)(c->t - 2) * MIB +
+			            (off_t)(it % 16) * (off_t)sizeof(buf);
+			fill(buf, sizeof(buf), (uint32_t)(it * 4 + c->t));
+			if (pwrite(c->fd, buf, sizeof(buf), off) != (ssize_t)sizeof(buf) ||
+			    pread(c->fd, back, sizeof(back), off) != (ssize_t)sizeof(back) ||
+			    memcmp(buf, back, sizeof(buf))) {
+				c->errors++;
+				snprintf(c->what, sizeof(c->what), "aligned write at %lld: %s",
+				         (long long)off, strerror(errno));
+			}
+		}
+	}
+	return NULL;
+}
+
+static void test_concurrent_writers_four_names(void **state)
+{
+	(void)state;
+	start_host(&ma, 'a', "a", 0, NULL, NULL);
+	static const char *const names[] = {NULL, "default", "forced", "no-reserve"};
+	struct cw_thread c[4];
+	pthread_t th[4];
+	int fd0 = must_open(&ma, NULL, O_RDWR);
+	/* a known pattern around the slots */
+	static uint8_t pat[CW_SLOT_BLOCKS * 4096], r[CW_SLOT_BLOCKS * 4096];
+	fill(pat, sizeof(pat), 99);
+	assert_int_equal(pwrite(fd0, pat, sizeof(pat), CW_SLOTS_BASE), sizeof(pat));
+	for (int t = 0; t < 4; t++) {
+		c[t] = (struct cw_thread){.fd = must_open(&ma, names[t], O_RDWR), .t = t};
+	}
+	/* the opens after the first shared the device: no PR command */
+	assert_int_equal(mh_status_int(&ma, "handles"), 5);
+	PR_EXPECT(0, KEY_A, "shared opens", KEY_A);
+	for (int t = 0; t < 4; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, cw_fn, &c[t]), 0);
+	for (int t = 0; t < 4; t++)
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+	for (int t = 0; t < 4; t++)
+		if (c[t].errors)
+			fail_msg("thread %d (%s): %s", t, names[t] ? names[t] : "lu", c[t].what);
+	assert_int_equal(pread(fd0, r, sizeof(r), CW_SLOTS_BASE), sizeof(r));
+	uint8_t *want = pat;
+	for (int b = 0; b < CW_SLOT_BLOCKS; b++)
+		for (int t = 0; t < 2; t++)
+			memset(want + (cw_slot_off(t, b) - CW_SLOTS_BASE),
+			       (uint8_t)(CW_ITERS + t * 100), 100);
+	for (size_t i = 0; i < sizeof(r); i++)
+		if (r[i] != want[i])
+			fail_msg("byte %zu of the slot blocks is %u, want %u (a lost update)", i,
+			         r[i], want[i]);
+	for (int t = 0; t < 4; t++)
+		assert_int_equal(close(c[t].fd), 0);
+	close_and_wait(&ma, fd0, 0);
+	PR_EXPECT(0, 0, "all closed", KEY_A);
 }
 
 /* ---- (b) two hosts ---- */
@@ -1048,6 +1224,8 @@ int main(void)
 	    T(test_plain_open_write_read_close),
 	    T(test_dd_and_status),
 	    T(test_punch_hole_thick_lu),
+	    T(test_config_file_two_devices),
+	    T(test_concurrent_writers_four_names),
 	    T(test_two_hosts_default_against_default),
 	    T(test_two_hosts_forced_preempts),
 	    T(test_two_hosts_single),
