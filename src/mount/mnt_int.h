@@ -46,6 +46,7 @@ struct prk_mnt {
 	struct fuse_session *se;
 	int fuse_fd;
 	bool watching;
+	bool failed; /* exit 1: the session or a close failed */
 	struct mnt_dev devs[PRK_MNT_MAX_DEVS];
 	size_t n_devs;
 	char initiator[224];
