@@ -463,6 +463,46 @@ static void test_config_file_two_devices(void **state)
 	pr_stays(0, KEY_A, ka, 1, 100, "after SIGTERM");
 }
 
+/* The names come from the configuration: creating, removing or renaming
+ * a file, making a directory, changing a file's mode or owner is EPERM;
+ * an existing name opened with O_CREAT is just opened (and runs its mode). */
+static void test_names_are_fixed(void **state)
+{
+	(void)state;
+	start_host(&ma, 'a', "a", 0, NULL, NULL);
+	char path[400], other[400];
+	snprintf(path, sizeof(path), "%s/new", ma.dir);
+	errno = 0;
+	assert_int_equal(open(path, O_CREAT | O_RDWR, 0600), -1);
+	assert_int_equal(errno, EPERM);
+	errno = 0;
+	assert_int_equal(mkdir(path, 0700), -1);
+	assert_int_equal(errno, EPERM);
+	mh_file(&ma, NULL, path, sizeof(path));
+	mh_file(&ma, "renamed", other, sizeof(other));
+	errno = 0;
+	assert_int_equal(unlink(path), -1);
+	assert_int_equal(errno, EPERM);
+	errno = 0;
+	assert_int_equal(rename(path, other), -1);
+	assert_int_equal(errno, EPERM);
+	errno = 0;
+	assert_int_equal(chmod(path, 0644), -1);
+	assert_int_equal(errno, EPERM);
+	errno = 0;
+	assert_int_equal(chown(path, 1, 1), -1);
+	assert_int_equal(errno, EPERM);
+	PR_EXPECT_NOKEYS(0, "nothing opened");
+	int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	PR_EXPECT(0, KEY_A, "O_CREAT of an existing name", KEY_A);
+	close_and_wait(&ma, fd, 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, getuid());
+}
+
 /* Threads write through four names of one device at once (four inodes,
  * so the kernel does not serialise them): two write unaligned 100-byte
  * slots that share blocks (read-modify-write: no update may be lost to
@@ -1225,6 +1265,7 @@ int main(void)
 	    T(test_dd_and_status),
 	    T(test_punch_hole_thick_lu),
 	    T(test_config_file_two_devices),
+	    T(test_names_are_fixed),
 	    T(test_concurrent_writers_four_names),
 	    T(test_two_hosts_default_against_default),
 	    T(test_two_hosts_forced_preempts),
