@@ -1012,7 +1012,7 @@ static int fence(const char *node, const char *action, const char *victim)
 }
 
 /* The mount is node n2 of a `prkit fence` cluster (its key, cluster
- * mode); n1 fences it while it writes. From the moment `off` returns,
+ * mode); n1, with a mount of its own, fences it while it writes. From the moment `off` returns,
  * every write of the mount fails with EBADE and none lands: the blocks
  * read the same then and 500 ms of refused writes later, and none holds
  * a sequence number issued after the fence. Every write acknowledged
@@ -1031,6 +1031,16 @@ static void test_fence_mount(void **state)
 	    .n_urls = 2,
 	};
 	assert_int_equal(mh_start(&mb, "n2", &sp), 0);
+	/* n1's own mount, in the agent's state directory: its control socket
+	 * is <state>/ctl/<pid>.sock, which the agent stalls during off */
+	char n1_state[400];
+	snprintf(n1_state, sizeof(n1_state), "%s/n1", daemon_.dir);
+	struct mh_spec sp1 = sp;
+	sp1.initiator = "iqn.2026-11.io.prkit.test:n1";
+	sp1.state_dir = n1_state;
+	sp1.key = N1_KEY;
+	assert_int_equal(mh_start(&ma, "n1", &sp1), 0);
+	int own = must_open(&ma, NULL, O_RDWR);
 	char path[400];
 	mh_file(&mb, NULL, path, sizeof(path));
 	struct wr_shared *s = wr_map();
@@ -1067,10 +1077,64 @@ static void test_fence_mount(void **state)
 	}
 	PR_EXPECT(0, N1_KEY, "n2 fenced", N1_KEY);
 	assert_int_equal(mh_status_int(&mb, "fenced"), 1);
-	/* a new open of the fenced host fails too: its key is gone... it
-	 * registers again (cluster mode) only by `prkit fence -o on`, not by
-	 * itself: what open(2) does then is the mount's mode, not checked. */
+	/* the survivor's mount was stalled for the fence and resumed; its
+	 * I/O goes on */
+	assert_true(status_has_event(&ma, "stalled"));
+	assert_true(status_has_event(&ma, "resumed"));
+	assert_int_equal(mh_status_int(&ma, "stalled"), 0);
+	assert_int_equal(mh_status_int(&ma, "fenced"), 0);
+	uint8_t w[4096];
+	fill(w, sizeof(w), 81);
+	assert_int_equal(pwrite(own, w, sizeof(w), 0), sizeof(w));
+	close_and_wait(&ma, own, 0);
 	munmap(s, sizeof(*s));
+}
+
+/* After `prkit fence -o off` removed the mount's key, the device's last
+ * close and a new open(2) must not register the fenced key again: a
+ * program that reopens the file would silently undo the fence (the fence
+ * agent's rule: a node never registers the key it was fenced under; it
+ * comes back by `prkit fence -o on`, a new incarnation). The open is
+ * EBADE, and the target keeps only the survivor's key. */
+static void test_fenced_mount_reopen_stays_fenced(void **state)
+{
+	(void)state;
+	assert_int_equal(fence("n1", "on", NULL), 0);
+	struct mh_spec sp = {
+	    .initiator = "iqn.2026-11.io.prkit.test:n2",
+	    .state_dir = state_b,
+	    .key = N2_KEY,
+	    .mode = "cluster",
+	    .urls = url_ptrs[0],
+	    .n_urls = 2,
+	};
+	assert_int_equal(mh_start(&mb, "n2", &sp), 0);
+	int fd = must_open(&mb, NULL, O_RDWR);
+	uint8_t w[4096];
+	fill(w, sizeof(w), 91);
+	assert_int_equal(pwrite(fd, w, sizeof(w), 0), sizeof(w));
+	PR_EXPECT(0, N1_KEY, "n2 open", N1_KEY, N2_KEY);
+	assert_int_equal(fence("n1", "off", "n2"), 0);
+	PR_EXPECT(0, N1_KEY, "n2 fenced", N1_KEY);
+	errno = 0;
+	assert_int_equal(pwrite(fd, w, sizeof(w), 0), -1);
+	assert_int_equal(errno, EBADE);
+	close_and_wait(&mb, fd, 0);
+	int again = mh_open(&mb, NULL, O_RDWR);
+	struct mh_pr pr;
+	assert_int_equal(mh_pr_read(&daemon_, 0, &pr), 0);
+	mh_pr_format(&pr, msg, sizeof(msg));
+	if (again >= 0) {
+		ssize_t n = pwrite(again, w, sizeof(w), 0);
+		close(again);
+		fail_msg(
+		    "open(2) after the fence succeeded (a write then returned %zd); PR state %s", n,
+		    msg);
+	}
+	assert_int_equal(again, -EBADE);
+	const uint64_t k1[] = {N1_KEY};
+	pr_stays(0, N1_KEY, k1, 1, 100, "reopen refused");
+	assert_int_equal(mh_status_int(&mb, "fenced"), 1);
 }
 
 /* ---- (e) the control socket ---- */
@@ -1275,6 +1339,7 @@ int main(void)
 	    T(test_failover_under_writer),
 	    T(test_no_path_is_eio),
 	    T(test_fence_mount),
+	    T(test_fenced_mount_reopen_stays_fenced),
 	    T(test_ctl_socket),
 	    T(test_ctl_set_key_while_closed),
 	    T(test_sigterm_releases),
