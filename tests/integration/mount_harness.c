@@ -28,6 +28,7 @@
 static struct mh_reg {
 	pid_t pid;
 	char dir[256];
+	char log[320];
 } regs[32];
 static char root[64];
 static bool atexit_set;
@@ -183,23 +184,37 @@ int mh_stop(struct mh_mount *m)
 	return stop_pid(m);
 }
 
-void mh_stop_all(void)
+/* A sanitizer report in a mount's output (the ASan build of prkit). */
+static bool sanitizer_said(const struct mh_mount *m)
 {
+	return mh_log_contains(m, "Sanitizer") || mh_log_contains(m, "runtime error:");
+}
+
+int mh_stop_all(void)
+{
+	int bad = 0;
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
 		if (!regs[i].dir[0])
 			continue;
 		struct mh_mount m = {.pid = regs[i].pid};
 		snprintf(m.dir, sizeof(m.dir), "%s", regs[i].dir);
+		snprintf(m.log, sizeof(m.log), "%s", regs[i].log);
 		stop_pid(&m);
+		if (sanitizer_said(&m)) {
+			mh_show_log(&m);
+			bad++;
+		}
 		rmdir(regs[i].dir);
+		unlink(regs[i].log);
 		regs[i].pid = 0;
 		regs[i].dir[0] = 0;
 	}
+	return bad;
 }
 
 static void at_exit(void)
 {
-	mh_stop_all();
+	(void)mh_stop_all();
 	if (root[0]) {
 		/* the logs; the mountpoints are gone */
 		char cmd[128];
@@ -301,6 +316,7 @@ int mh_start(struct mh_mount *m, const char *sub, const struct mh_spec *s)
 	m->pid = pid;
 	g->pid = pid;
 	snprintf(g->dir, sizeof(g->dir), "%s", m->dir);
+	snprintf(g->log, sizeof(g->log), "%s", m->log);
 
 	char file[400];
 	if (s->wait_for)

@@ -73,8 +73,11 @@ bool mh_wait_exit(struct mh_mount *m, int timeout_ms);
  * directory is still a mount point, a lazy unmount (umount2 MNT_DETACH).
  * Returns the exit status (-1: killed by a signal or never started). */
 int mh_stop(struct mh_mount *m);
-/* mh_stop of every mount still running (teardown). */
-void mh_stop_all(void);
+/* mh_stop of every mount started since the last call (teardown), and
+ * their logs removed. Returns how many of them reported a sanitizer
+ * finding (their logs are shown): the ASan build of prkit fails the test
+ * that way. */
+int mh_stop_all(void);
 /* The process's output as TAP comments. */
 void mh_show_log(const struct mh_mount *m);
 /* Does its output contain s? */

@@ -60,6 +60,7 @@ static const char *url_ptrs[2][2];
 static char state_a[400], state_b[400];
 static struct mh_mount ma, mb;
 static char msg[512];
+static struct prk_ctl_client *ctl; /* closed by teardown */
 
 static int setup(void **state)
 {
@@ -88,8 +89,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	mh_stop_all();
-	return h_stop(&daemon_) == 0 ? 0 : -1;
+	if (ctl)
+		prk_ctl_close(ctl);
+	ctl = NULL;
+	int bad = mh_stop_all();
+	return h_stop(&daemon_) == 0 && bad == 0 ? 0 : -1;
 }
 
 /* Host A (or B): its own initiator name, state directory and key, both
@@ -180,6 +184,16 @@ static bool status_has_event(const struct mh_mount *m, const char *kind)
 	}
 	json_object_put(o);
 	return found;
+}
+
+/* mh_stop, which must end with exit status 0 (the log shown if not). */
+static void stop_clean(struct mh_mount *m)
+{
+	int st = mh_stop(m);
+	if (st != 0) {
+		mh_show_log(m);
+		fail_msg("prkit mount %s ended with status %d", m->dir, st);
+	}
 }
 
 /* ---- (a) a plain program ---- */
@@ -459,7 +473,7 @@ static void test_config_file_two_devices(void **state)
 	const uint64_t ka[] = {KEY_A};
 	pr_stays(0, KEY_A, ka, 1, 200, "data (retain) closed");
 	/* SIGTERM: nothing open, nothing to release; retain's reservation stays */
-	assert_int_equal(mh_stop(&ma), 0);
+	stop_clean(&ma);
 	pr_stays(0, KEY_A, ka, 1, 100, "after SIGTERM");
 }
 
@@ -1166,7 +1180,7 @@ static void test_ctl_socket(void **state)
 	snprintf(sock, sizeof(sock), "%s/a.sock", mh_tmp_root());
 	const char *extra[] = {"--ctl", sock, NULL};
 	start_host(&ma, 'a', "a", 0, NULL, extra);
-	struct prk_ctl_client *c = prk_ctl_connect(sock, 20000, err, sizeof(err));
+	struct prk_ctl_client *c = ctl = prk_ctl_connect(sock, 20000, err, sizeof(err));
 	if (!c)
 		fail_msg("connect %s: %s", sock, err);
 	struct prk_ctl_dev dv[4];
@@ -1219,6 +1233,7 @@ static void test_ctl_socket(void **state)
 	close_and_wait(&ma, fd, 0);
 	PR_EXPECT(0, 0, "closed", key2);
 	prk_ctl_close(c);
+	ctl = NULL;
 }
 
 /* set_key on a device that is not open: nothing is sent, the next open
@@ -1230,7 +1245,7 @@ static void test_ctl_set_key_while_closed(void **state)
 	snprintf(sock, sizeof(sock), "%s/a.sock", mh_tmp_root());
 	const char *extra[] = {"--ctl", sock, NULL};
 	start_host(&ma, 'a', "a", 0, NULL, extra);
-	struct prk_ctl_client *c = prk_ctl_connect(sock, 20000, err, sizeof(err));
+	struct prk_ctl_client *c = ctl = prk_ctl_connect(sock, 20000, err, sizeof(err));
 	if (!c)
 		fail_msg("connect %s: %s", sock, err);
 	struct prk_ctl_dev dv[4];
@@ -1246,6 +1261,7 @@ static void test_ctl_set_key_while_closed(void **state)
 	PR_EXPECT(0, key3, "open after set_key", key3);
 	close_and_wait(&ma, fd, 0);
 	prk_ctl_close(c);
+	ctl = NULL;
 }
 
 /* ---- (f) how a mount ends ---- */
@@ -1260,7 +1276,7 @@ static void test_sigterm_releases(void **state)
 	PR_EXPECT(0, KEY_A, "open", KEY_A);
 	char dir[256];
 	snprintf(dir, sizeof(dir), "%s", ma.dir);
-	assert_int_equal(mh_stop(&ma), 0);
+	stop_clean(&ma);
 	assert_false(mh_is_mounted(dir));
 	PR_EXPECT(0, 0, "after SIGTERM", KEY_A);
 	close(fd); /* the file system is gone: whatever it says */
@@ -1272,7 +1288,7 @@ static void test_sigterm_retain_keeps(void **state)
 	(void)state;
 	start_host(&ma, 'a', "a", 0, NULL, NULL);
 	int fd = must_open(&ma, "retain", O_RDWR);
-	assert_int_equal(mh_stop(&ma), 0);
+	stop_clean(&ma);
 	const uint64_t ka[] = {KEY_A};
 	pr_stays(0, KEY_A, ka, 1, 200, "retain after SIGTERM");
 	close(fd);
@@ -1293,14 +1309,20 @@ static void test_fusermount_unmounts(void **state)
 		mh_show_log(&ma);
 		fail_msg("prkit mount still runs 10 s after fusermount3 -u");
 	}
-	assert_int_equal(ma.status, 0);
+	if (ma.status != 0) {
+		mh_show_log(&ma);
+		fail_msg("prkit mount ended with status %d after fusermount3 -u", ma.status);
+	}
 	PR_EXPECT(0, 0, "after fusermount3 -u", KEY_A);
 
 	/* and a plain unmount of an idle mount */
 	start_host(&mb, 'b', "b", 0, NULL, NULL);
 	assert_int_equal(sh("fusermount3 -u %s", mb.dir), 0);
 	assert_true(mh_wait_exit(&mb, 10000));
-	assert_int_equal(mb.status, 0);
+	if (mb.status != 0) {
+		mh_show_log(&mb);
+		fail_msg("prkit mount (idle) ended with status %d after fusermount3 -u", mb.status);
+	}
 }
 
 static bool can_fuse(char *why, size_t cap)
