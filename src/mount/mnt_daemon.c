@@ -297,6 +297,7 @@ static void stop(struct prk_mnt *m)
 		prk_mpdev_free(m->devs[i].d);
 	prk_host_free(m->h);
 	prk_mnt_bufs_free(m);
+	prk_mnt_fh_free_all(m);
 }
 
 int prk_mnt_run(const struct prk_mnt_config *c)

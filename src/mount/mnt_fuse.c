@@ -32,12 +32,45 @@ enum fh_kind { FH_DEV = 1, FH_STATUS };
 
 /* What fi->fh points to. */
 struct mnt_fh {
+	struct mnt_fh *prev, *next; /* the mount's open handles (freed at the end) */
 	enum fh_kind kind;
 	struct mnt_dev *dev;     /* FH_DEV */
 	enum prk_open_mode mode; /* the name's mode */
 	char *text;              /* FH_STATUS: the snapshot */
 	size_t len;
 };
+
+/* Handles still open when the mount stops get no release: the list lets
+ * the stop free them. */
+static struct mnt_fh *fh_new(struct prk_mnt *m)
+{
+	struct mnt_fh *fh = calloc(1, sizeof(*fh));
+	if (!fh)
+		return NULL;
+	fh->next = m->fhs;
+	if (m->fhs)
+		m->fhs->prev = fh;
+	m->fhs = fh;
+	return fh;
+}
+
+static void fh_free(struct prk_mnt *m, struct mnt_fh *fh)
+{
+	if (fh->prev)
+		fh->prev->next = fh->next;
+	else
+		m->fhs = fh->next;
+	if (fh->next)
+		fh->next->prev = fh->prev;
+	free(fh->text);
+	free(fh);
+}
+
+void prk_mnt_fh_free_all(struct prk_mnt *m)
+{
+	while (m->fhs)
+		fh_free(m, m->fhs);
+}
 
 enum op_kind { OP_READ, OP_WRITE, OP_RMW, OP_FLUSH, OP_UNMAP };
 
@@ -282,23 +315,19 @@ static void open_status(fuse_req_t req, struct fuse_file_info *fi)
 		fuse_reply_err(req, EACCES);
 		return;
 	}
-	struct mnt_fh *fh = calloc(1, sizeof(*fh));
-	char *text = prk_mnt_snapshot(m);
-	if (!fh || !text) {
-		free(fh);
-		free(text);
+	struct mnt_fh *fh = fh_new(m);
+	if (!fh || !(fh->text = prk_mnt_snapshot(m))) {
+		if (fh)
+			fh_free(m, fh);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	fh->kind = FH_STATUS;
-	fh->text = text;
-	fh->len = strlen(text);
+	fh->len = strlen(fh->text);
 	fi->fh = (uintptr_t)fh;
 	fi->direct_io = 1;
-	if (fuse_reply_open(req, fi)) {
-		free(fh->text);
-		free(fh);
-	}
+	if (fuse_reply_open(req, fi))
+		fh_free(m, fh);
 }
 
 /* The last handle of a device went away: its mode's close. */
@@ -312,12 +341,11 @@ static void dev_close(struct mnt_dev *v)
 		            prk_open_mode_name(v->st.mode));
 }
 
-static void fh_release(struct mnt_fh *fh)
+static void fh_release(struct prk_mnt *m, struct mnt_fh *fh)
 {
 	if (fh->kind == FH_DEV && prk_mnt_release(&fh->dev->st))
 		dev_close(fh->dev);
-	free(fh->text);
-	free(fh);
+	fh_free(m, fh);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -348,7 +376,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EBUSY);
 		return;
 	}
-	struct mnt_fh *fh = calloc(1, sizeof(*fh));
+	struct mnt_fh *fh = fh_new(m);
 	if (!fh) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -366,7 +394,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			prk_mnt_log(m, 0, "%s: open as %s by pid %d: %s (%s)", v->cfg->name,
 			            prk_open_mode_name(n.mode), (int)ctx->pid, strerrorname_np(e),
 			            err.msg);
-			free(fh);
+			fh_free(m, fh);
 			fuse_reply_err(req, e);
 			return;
 		}
@@ -381,7 +409,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	if (fuse_reply_open(req, fi))
-		fh_release(fh); /* the opener was interrupted: no release follows */
+		fh_release(m, fh); /* the opener was interrupted: no release follows */
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -389,7 +417,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	struct mnt_fh *fh = (struct mnt_fh *)(uintptr_t)fi->fh;
 	if (fh)
-		fh_release(fh);
+		fh_release(mnt_of(req), fh);
 	fuse_reply_err(req, 0);
 }
 
