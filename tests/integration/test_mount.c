@@ -965,6 +965,7 @@ static void test_failover_under_writer(void **state)
 	assert_int_equal(close(fd), 0);
 	/* the path events went to the status file and to the log */
 	assert_true(status_has_event(&ma, "path-state"));
+	assert_true(status_has_event(&ma, "unit-attention")); /* at least the logins' */
 	assert_true(status_has_event(&ma, "reservation-moved"));
 	assert_true(mh_log_contains(&ma, "prkit mount: lu: "));
 	PR_EXPECT(0, KEY_A, "the reservation moved", KEY_A);
@@ -1000,7 +1001,30 @@ static void test_no_path_is_eio(void **state)
 	uint64_t ms = h_now_ms() - t0;
 	print_message("# no path: EIO after %llu ms\n", (unsigned long long)ms);
 	assert_true(ms >= 400 && ms < 10000);
-	close(fd);
+	/* the portals come back: the same open file writes again */
+	for (int p = 0; p < 2; p++) {
+		char ap[64], n[16];
+		snprintf(ap, sizeof(ap), "127.0.0.1:%u", daemon_.ports[p]);
+		snprintf(n, sizeof(n), "%d", p + 1);
+		const char *add[] = {"add-portal", ap, "--tpgt", n, "--rtpi", n, NULL};
+		if (h_cli(&daemon_, out, sizeof(out), err, sizeof(err), add))
+			fail_msg("add-portal %s: %s %s", ap, out, err);
+	}
+	uint64_t end = h_now_ms() + 10000;
+	ssize_t n;
+	int e = 0;
+	while ((n = pwrite(fd, w, sizeof(w), 4096)) != (ssize_t)sizeof(w) && h_now_ms() < end) {
+		e = errno;
+		mh_sleep_ms(100);
+	}
+	if (n != (ssize_t)sizeof(w))
+		fail_msg("no write succeeded within 10 s of the portals' return (last: %s)",
+		         strerror(e));
+	uint8_t r[4096];
+	assert_int_equal(pread(fd, r, sizeof(r), 4096), sizeof(r));
+	assert_memory_equal(r, w, sizeof(r));
+	close_and_wait(&ma, fd, 0);
+	PR_EXPECT(0, 0, "closed after the paths came back", KEY_A);
 }
 
 /* ---- (d) fencing with prkit fence ---- */
@@ -1230,8 +1254,15 @@ static void test_ctl_socket(void **state)
 	assert_memory_equal(r, b.buf, sizeof(r));
 	/* an old key the device does not use: 0, nothing changes */
 	assert_int_equal(prk_ctl_set_key(c, naa, KEY_A, 0xdeadULL, &fenced, err, sizeof(err)), 0);
+	/* fail (self-fencing, as prkit fenced does on lost quorum): writes
+	 * are EBADE at once, nothing is sent to the target */
+	assert_int_equal(prk_ctl_fail(c, naa, "test_mount", err, sizeof(err)), 1);
+	errno = 0;
+	assert_int_equal(pwrite(fd, b.buf, sizeof(r), 0), -1);
+	assert_int_equal(errno, EBADE);
+	assert_int_equal(mh_status_int(&ma, "fenced"), 1);
+	PR_EXPECT(0, key2, "self-fenced", key2);
 	close_and_wait(&ma, fd, 0);
-	PR_EXPECT(0, 0, "closed", key2);
 	prk_ctl_close(c);
 	ctl = NULL;
 }
