@@ -413,10 +413,16 @@ bool mh_wait_handles(const struct mh_mount *m, int want, int timeout_ms)
 static struct iscsi_context *reader(struct h_daemon *d)
 {
 	static uint32_t q = 0x3a0000;
-	for (int p = 0; p < d->n_ports; p++) {
+	/* Start at the portal that answered last: a test may have removed
+	 * another (each failed login prints a line). */
+	static int last;
+	for (int k = 0; k < d->n_ports; k++) {
+		int p = (last + k) % d->n_ports;
 		struct iscsi_context *i = h_login(d, p, MH_READER, ++q);
-		if (i)
+		if (i) {
+			last = p;
 			return i;
+		}
 	}
 	return NULL;
 }

@@ -230,6 +230,20 @@ static void test_plain_open_write_read_close(void **state)
 	assert_int_equal(pread(fd, r, sizeof(r), MIB), sizeof(r));
 	assert_memory_equal(r, w, sizeof(w));
 
+	/* one write larger than FUSE's 1 MiB requests */
+	{
+		size_t big = 3 * MIB + 4096;
+		uint8_t *bw = malloc(big), *br = malloc(big);
+		assert_non_null(bw);
+		assert_non_null(br);
+		fill(bw, big, 5);
+		assert_int_equal(pwrite(fd, bw, big, 8 * MIB), big);
+		assert_int_equal(pread(fd, br, big, 8 * MIB), big);
+		assert_memory_equal(br, bw, big);
+		free(bw);
+		free(br);
+	}
+
 	/* the end: reads clip, EOF reads 0, writes past it fail, a write
 	 * across it is cut short */
 	assert_int_equal(pread(fd, r, 4096, LU_SIZE), 0);
@@ -692,6 +706,34 @@ static int open_in_child(const struct mh_mount *m, const char *mode)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
 	return WEXITSTATUS(st);
+}
+
+/* One host mounts a LU once: a second `prkit mount` of the same LU with
+ * the same initiator name and state directory would need the same I_T
+ * nexuses (the host library's ISIDs), which the first holds. It does not
+ * start (exit 2, the message says why), and the first mount goes on. */
+static void test_second_mount_of_one_host_refused(void **state)
+{
+	(void)state;
+	static struct mh_mount mc;
+	start_host(&ma, 'a', "a", 0, NULL, NULL);
+	int fa = must_open(&ma, "single", O_RDWR);
+	struct mh_spec sp = {
+	    .initiator = INI_A,
+	    .state_dir = state_a,
+	    .key = KEY_A,
+	    .urls = url_ptrs[0],
+	    .n_urls = 2,
+	};
+	assert_int_equal(mh_start(&mc, "c", &sp), -1);
+	assert_int_equal(mc.status, 2);
+	assert_true(mh_log_contains(&mc, "in use by another process"));
+	assert_false(mh_is_mounted(mc.dir));
+	uint8_t w[4096];
+	fill(w, sizeof(w), 17);
+	assert_int_equal(pwrite(fa, w, sizeof(w), 0), sizeof(w));
+	PR_EXPECT(0, KEY_A, "the first mount goes on", KEY_A);
+	close_and_wait(&ma, fa, 0);
 }
 
 /* single: a second open on this host fails (any name, any process);
@@ -1387,6 +1429,7 @@ int main(void)
 	    T(test_two_hosts_default_against_default),
 	    T(test_two_hosts_forced_preempts),
 	    T(test_two_hosts_single),
+	    T(test_second_mount_of_one_host_refused),
 	    T(test_two_hosts_retain),
 	    T(test_two_hosts_no_reserve),
 	    T(test_failover_under_writer),
