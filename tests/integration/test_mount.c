@@ -35,7 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -489,6 +492,47 @@ static void test_config_file_two_devices(void **state)
 	/* SIGTERM: nothing open, nothing to release; retain's reservation stays */
 	stop_clean(&ma);
 	pr_stays(0, KEY_A, ka, 1, 100, "after SIGTERM");
+}
+
+/* A port nobody listens on (bound, then closed). */
+static unsigned dead_port(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+	close(s);
+	return ntohs(a.sin_port);
+}
+
+/* No path answers at start: the LU's size is unknown, so nothing is
+ * mounted; exit 2 with a message naming the device, within the open
+ * timeout (not a hang). */
+static void test_start_without_a_path_fails(void **state)
+{
+	(void)state;
+	char url[256];
+	snprintf(url, sizeof(url), "iscsi://127.0.0.1:%u/%s/0", dead_port(), H_TARGET);
+	const char *u[] = {url};
+	const char *extra[] = {"--open-timeout", "1000", NULL};
+	struct mh_spec sp = {.initiator = INI_A,
+	                     .state_dir = state_a,
+	                     .key = KEY_A,
+	                     .name = "nopath",
+	                     .urls = u,
+	                     .n_urls = 1,
+	                     .extra = extra};
+	uint64_t t0 = h_now_ms();
+	assert_int_equal(mh_start(&ma, "a", &sp), -1);
+	uint64_t ms = h_now_ms() - t0;
+	print_message("# start without a path: exit %d after %llu ms\n", ma.status,
+	              (unsigned long long)ms);
+	assert_int_equal(ma.status, 2);
+	assert_true(ms < 10000);
+	assert_true(mh_log_contains(&ma, "nopath"));
+	assert_false(mh_is_mounted(ma.dir));
 }
 
 /* The names come from the configuration: creating, removing or renaming
@@ -1425,6 +1469,7 @@ int main(void)
 	    T(test_punch_hole_thick_lu),
 	    T(test_config_file_two_devices),
 	    T(test_names_are_fixed),
+	    T(test_start_without_a_path_fails),
 	    T(test_concurrent_writers_four_names),
 	    T(test_two_hosts_default_against_default),
 	    T(test_two_hosts_forced_preempts),
