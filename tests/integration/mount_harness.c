@@ -99,7 +99,7 @@ void mh_show_log(const struct mh_mount *m)
 {
 	FILE *f = fopen(m->log, "r");
 	char line[1024];
-	fprintf(stderr, "# ---- prkit mount %s (pid %d) ----\n", m->dir, (int)m->pid);
+	fprintf(stderr, "# ---- prkit mount %s: its output ----\n", m->dir);
 	while (f && fgets(line, sizeof(line), f))
 		fprintf(stderr, "#   %s%s", line, strchr(line, '\n') ? "" : "\n");
 	if (f)
@@ -328,9 +328,11 @@ int mh_start(struct mh_mount *m, const char *sub, const struct mh_spec *s)
 		struct stat st;
 		if (mh_is_mounted(m->dir) && stat(file, &st) == 0)
 			return 0;
+		pid_t pid_was = m->pid;
 		if (reap(m, 0)) {
-			fprintf(stderr, "# prkit mount ended (status %d) before it mounted\n",
-			        m->status);
+			fprintf(stderr,
+			        "# prkit mount (pid %d) ended (status %d) before it mounted\n",
+			        (int)pid_was, m->status);
 			mh_show_log(m);
 			return -1;
 		}
