@@ -537,7 +537,8 @@ static void test_start_without_a_path_fails(void **state)
 
 /* The names come from the configuration: creating, removing or renaming
  * a file, making a directory, changing a file's mode or owner is EPERM;
- * an existing name opened with O_CREAT is just opened (and runs its mode). */
+ * another user cannot open the files (EACCES, no mode runs); an existing
+ * name opened with O_CREAT is just opened (and runs its mode). */
 static void test_names_are_fixed(void **state)
 {
 	(void)state;
@@ -564,6 +565,20 @@ static void test_names_are_fixed(void **state)
 	errno = 0;
 	assert_int_equal(chown(path, 1, 1), -1);
 	assert_int_equal(errno, EPERM);
+	/* another user (no allow_other; the files are 0600, the mounter's):
+	 * refused by the kernel, so no mode runs */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(100);
+		int fd = open(path, O_RDWR);
+		_exit(fd >= 0 ? 0 : errno);
+	}
+	int wst = 0;
+	assert_int_equal(waitpid(pid, &wst, 0), pid);
+	assert_true(WIFEXITED(wst));
+	assert_int_equal(WEXITSTATUS(wst), EACCES);
 	PR_EXPECT_NOKEYS(0, "nothing opened");
 	int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
