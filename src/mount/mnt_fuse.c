@@ -462,9 +462,10 @@ static void op_free(struct mnt_op *op)
  * nothing starts while it runs. */
 static void dev_pump(struct mnt_dev *v)
 {
-	while (v->wait_head && !v->exclusive) {
+	while (v->wait_head) {
 		struct mnt_op *op = v->wait_head;
-		if (op->kind == OP_RMW && v->inflight)
+		struct prk_mnt_order o = {v->inflight, v->exclusive, true};
+		if (!prk_mnt_may_start(&o, op->kind == OP_RMW, true))
 			return;
 		v->wait_head = op->next;
 		if (!v->wait_head)
@@ -609,7 +610,8 @@ static void op_submit(struct mnt_op *op)
 {
 	struct mnt_dev *v = op->dev;
 	v->m->ops++;
-	if (v->wait_head || v->exclusive || (op->kind == OP_RMW && v->inflight)) {
+	struct prk_mnt_order o = {v->inflight, v->exclusive, v->wait_head != NULL};
+	if (!prk_mnt_may_start(&o, op->kind == OP_RMW, false)) {
 		if (v->wait_tail)
 			v->wait_tail->next = op;
 		else
