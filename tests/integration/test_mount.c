@@ -591,11 +591,13 @@ static void test_names_are_fixed(void **state)
 }
 
 /* Threads write through four names of one device at once (four inodes,
- * so the kernel does not serialise them): two write unaligned 100-byte
- * slots that share blocks (read-modify-write: no update may be lost to
- * the other's stale read), two write aligned 64 KiB stamped blocks and
- * read each back. */
+ * so the kernel does not serialise them): four write unaligned 100-byte
+ * slots that share blocks, one of them across a block boundary
+ * (read-modify-write: no update may be lost to another's stale read of
+ * the same block), two write aligned 64 KiB blocks and read each back. */
 #define CW_ITERS 120
+#define CW_SLOTW 4 /* threads 0..3: unaligned slots; 4..5: aligned */
+#define CW_THREADS 6
 #define CW_SLOT_BLOCKS 4
 #define CW_SLOTS_BASE (5 * MIB)
 #define CW_ALIGNED_BASE (6 * MIB)
@@ -608,8 +610,14 @@ struct cw_thread {
 
 static off_t cw_slot_off(int t, int blk)
 {
-	/* thread 0 at 1000, thread 1 at 1100: the same block, adjacent bytes */
-	return CW_SLOTS_BASE + (off_t)blk * 4096 + 1000 + t * 100;
+	/* 0, 1, 2 side by side in a block; 3 across its end into the next */
+	static const int at[CW_SLOTW] = {1000, 1100, 1200, 4046};
+	return CW_SLOTS_BASE + (off_t)blk * 4096 + at[t];
+}
+
+static uint8_t cw_value(int t, int it)
+{
+	return (uint8_t)(it + t * 50);
 }
 
 static void *cw_fn(void *arg)
@@ -617,8 +625,8 @@ static void *cw_fn(void *arg)
 	struct cw_thread *c = arg;
 	static _Thread_local uint8_t buf[64 * 1024], back[64 * 1024];
 	for (int it = 1; it <= CW_ITERS && !c->errors; it++) {
-		if (c->t < 2) {
-			memset(buf, (uint8_t)(it + c->t * 100), 100);
+		if (c->t < CW_SLOTW) {
+			memset(buf, cw_value(c->t, it), 100);
 			for (int b = 0; b < CW_SLOT_BLOCKS && !c->errors; b++)
 				if (pwrite(c->fd, buf, 100, cw_slot_off(c->t, b)) != 100) {
 					c->errors++;
@@ -626,9 +634,9 @@ static void *cw_fn(void *arg)
 					         strerror(errno));
 				}
 		} else {
-			off_t off = CW_ALIGNED_BASE + (off_t)(c->t - 2) * MIB +
+			off_t off = CW_ALIGNED_BASE + (off_t)(c->t - CW_SLOTW) * MIB +
 			            (off_t)(it % 16) * (off_t)sizeof(buf);
-			fill(buf, sizeof(buf), (uint32_t)(it * 4 + c->t));
+			fill(buf, sizeof(buf), (uint32_t)(it * 8 + c->t));
 			if (pwrite(c->fd, buf, sizeof(buf), off) != (ssize_t)sizeof(buf) ||
 			    pread(c->fd, back, sizeof(back), off) != (ssize_t)sizeof(back) ||
 			    memcmp(buf, back, sizeof(buf))) {
@@ -646,37 +654,38 @@ static void test_concurrent_writers_four_names(void **state)
 	(void)state;
 	start_host(&ma, 'a', "a", 0, NULL, NULL);
 	static const char *const names[] = {NULL, "default", "forced", "no-reserve"};
-	struct cw_thread c[4];
-	pthread_t th[4];
+	struct cw_thread c[CW_THREADS];
+	pthread_t th[CW_THREADS];
 	int fd0 = must_open(&ma, NULL, O_RDWR);
-	/* a known pattern around the slots */
-	static uint8_t pat[CW_SLOT_BLOCKS * 4096], r[CW_SLOT_BLOCKS * 4096];
+	/* a known pattern around the slots (one block more: slot 3 of the
+	 * last block ends in it) */
+	static uint8_t pat[(CW_SLOT_BLOCKS + 1) * 4096], r[(CW_SLOT_BLOCKS + 1) * 4096];
 	fill(pat, sizeof(pat), 99);
 	assert_int_equal(pwrite(fd0, pat, sizeof(pat), CW_SLOTS_BASE), sizeof(pat));
-	for (int t = 0; t < 4; t++) {
-		c[t] = (struct cw_thread){.fd = must_open(&ma, names[t], O_RDWR), .t = t};
-	}
+	for (int t = 0; t < CW_THREADS; t++)
+		c[t] = (struct cw_thread){.fd = must_open(&ma, names[t % 4], O_RDWR), .t = t};
 	/* the opens after the first shared the device: no PR command */
-	assert_int_equal(mh_status_int(&ma, "handles"), 5);
+	assert_int_equal(mh_status_int(&ma, "handles"), CW_THREADS + 1);
 	PR_EXPECT(0, KEY_A, "shared opens", KEY_A);
-	for (int t = 0; t < 4; t++)
+	for (int t = 0; t < CW_THREADS; t++)
 		assert_int_equal(pthread_create(&th[t], NULL, cw_fn, &c[t]), 0);
-	for (int t = 0; t < 4; t++)
+	for (int t = 0; t < CW_THREADS; t++)
 		assert_int_equal(pthread_join(th[t], NULL), 0);
-	for (int t = 0; t < 4; t++)
+	for (int t = 0; t < CW_THREADS; t++)
 		if (c[t].errors)
-			fail_msg("thread %d (%s): %s", t, names[t] ? names[t] : "lu", c[t].what);
+			fail_msg("thread %d (%s): %s", t, names[t % 4] ? names[t % 4] : "lu",
+			         c[t].what);
 	assert_int_equal(pread(fd0, r, sizeof(r), CW_SLOTS_BASE), sizeof(r));
 	uint8_t *want = pat;
 	for (int b = 0; b < CW_SLOT_BLOCKS; b++)
-		for (int t = 0; t < 2; t++)
-			memset(want + (cw_slot_off(t, b) - CW_SLOTS_BASE),
-			       (uint8_t)(CW_ITERS + t * 100), 100);
+		for (int t = 0; t < CW_SLOTW; t++)
+			memset(want + (cw_slot_off(t, b) - CW_SLOTS_BASE), cw_value(t, CW_ITERS),
+			       100);
 	for (size_t i = 0; i < sizeof(r); i++)
 		if (r[i] != want[i])
 			fail_msg("byte %zu of the slot blocks is %u, want %u (a lost update)", i,
 			         r[i], want[i]);
-	for (int t = 0; t < 4; t++)
+	for (int t = 0; t < CW_THREADS; t++)
 		assert_int_equal(close(c[t].fd), 0);
 	close_and_wait(&ma, fd0, 0);
 	PR_EXPECT(0, 0, "all closed", KEY_A);
