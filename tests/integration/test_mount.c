@@ -3,16 +3,20 @@
  * calls (and `dd`), as any unmodified program would.
  *
  * Checked: open/write/read/close, the LU's size, EOF, ENOSPC at the end,
- * unaligned writes (read-modify-write), fsync, punching holes (thin LU:
- * zeros; thick LU: EOPNOTSUPP; unaligned: EINVAL); two mounts with their
- * own initiator names, state directories and keys playing two hosts
- * (default against default, forced, single, retain, no-reserve), with the
- * target's PR state read by a third party after each step; failover under
- * an O_DIRECT writer while a portal is removed (no error, data verified);
- * `prkit fence` fencing the mount (EBADE, and no write lands after the
- * fence); the mount's control socket (list, stall, set_key); and the
- * ways a mount ends (SIGTERM, fusermount3 -u) releasing what a last close
- * would release.
+ * unaligned writes (read-modify-write, also from several threads on the
+ * same blocks), fsync, punching holes (thin LU: zeros; thick LU:
+ * EOPNOTSUPP; unaligned: EINVAL), dd; a configuration file with two
+ * devices, the fixed names, another user refused, no path at start; two
+ * mounts with their own initiator names, state directories and keys
+ * playing two hosts (default against default, forced, single, retain,
+ * no-reserve), with the target's PR state read by a third party after
+ * each step; failover under an O_DIRECT writer while the holder path's
+ * portal is removed (no error, data verified); no path at all (EIO, then
+ * writes again); `prkit fence` fencing the mount (EBADE, and no write
+ * lands after the fence; a reopen must not undo it) and stalling the
+ * survivor's own mount; the control socket (list, stall, set_key, fail);
+ * and the ways a mount ends (SIGTERM, fusermount3 -u) releasing what a
+ * last close would release.
  *
  * FUSE sends RELEASE after close(2) has returned, so what a close does
  * is awaited (the status file's handle count, the PR state) with a bound,
