@@ -7,7 +7,8 @@
  * unaligned writes (read-modify-write, also from several threads on the
  * same blocks), fsync, punching holes (thin LU: zeros; thick LU:
  * EOPNOTSUPP; unaligned: EINVAL), dd; a configuration file with two
- * devices, the fixed names, another user refused, no path at start;
+ * devices, the fixed names, another user refused, no path at start,
+ * --discover;
  * failover under an O_DIRECT writer while the holder path's portal is
  * removed (no error, data verified); no path at all (EIO, then writes
  * again); the ways a mount ends (SIGTERM, fusermount3 -u) releasing what
@@ -326,6 +327,33 @@ static void test_config_file_two_devices(void **state)
 	/* SIGTERM: nothing open, nothing to release; retain's reservation stays */
 	mu_stop_clean(&mu_ma);
 	mu_pr_stays(0, KEY_A, ka, 1, 100, "after SIGTERM");
+}
+
+/* --discover: one URL given, the other portal found by SendTargets; both
+ * paths carry the registration. */
+static void test_discover_finds_the_other_portal(void **state)
+{
+	(void)state;
+	const char *extra[] = {"--discover", NULL};
+	struct mh_spec sp = {.initiator = INI_A,
+	                     .state_dir = mu_state_a,
+	                     .key = KEY_A,
+	                     .urls = mu_url_ptrs[0],
+	                     .n_urls = 1,
+	                     .extra = extra};
+	assert_int_equal(mh_start(&mu_ma, "a", &sp), 0);
+	json_object *o = mh_status(&mu_ma), *devs = NULL, *paths = NULL;
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "devices", &devs));
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(devs, 0), "paths", &paths));
+	assert_int_equal(json_object_array_length(paths), 2);
+	json_object_put(o);
+	int fd = mu_open_ok(&mu_ma, NULL, O_RDWR);
+	struct mh_pr pr;
+	PR_EXPECT(0, KEY_A, "open", KEY_A);
+	assert_int_equal(mh_pr_read(&mu_daemon, 0, &pr), 0);
+	assert_int_equal(pr.n_regs, 2); /* one per path */
+	mu_close_wait(&mu_ma, fd, 0);
 }
 
 /* A port nobody listens on (bound, then closed). */
@@ -736,6 +764,7 @@ int main(void)
 	    T(test_config_file_two_devices),
 	    T(test_names_are_fixed),
 	    T(test_start_without_a_path_fails),
+	    T(test_discover_finds_the_other_portal),
 	    T(test_concurrent_writers_four_names),
 	    T(test_failover_under_writer),
 	    T(test_no_path_is_eio),
