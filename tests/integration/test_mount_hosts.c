@@ -3,7 +3,7 @@
  * initiator names, state directories and keys (default against default,
  * forced, single, retain, no-reserve), with the target's PR state read
  * by a third party after each step; `prkit fence` fencing a mount (EBADE,
- * no write lands after the fence) and stalling
+ * no write lands after the fence, a reopen must not undo it) and stalling
  * the survivor's own mount; the mount's control socket (list, stall,
  * set_key, fail). FUSE sends RELEASE after close(2) returns: what a close
  * does is awaited with a bound. Root and /dev/fuse, else skipped. */
@@ -318,6 +318,53 @@ static void test_fence_mount(void **state)
 	mu_wr_unmap(s);
 }
 
+/* After `prkit fence -o off` removed the mount's key, the device's last
+ * close and a new open(2) must not register the fenced key again: a
+ * program that reopens the file would silently undo the fence (the fence
+ * agent's rule: a node never registers the key it was fenced under; it
+ * comes back by `prkit fence -o on`, a new incarnation). The open is
+ * EBADE, and the target keeps only the survivor's key. */
+static void test_fenced_mount_reopen_stays_fenced(void **state)
+{
+	(void)state;
+	assert_int_equal(mu_fence("n1", "on", NULL), 0);
+	struct mh_spec sp = {
+	    .initiator = "iqn.2026-11.io.prkit.test:n2",
+	    .state_dir = mu_state_b,
+	    .key = N2_KEY,
+	    .mode = "cluster",
+	    .urls = mu_url_ptrs[0],
+	    .n_urls = 2,
+	};
+	assert_int_equal(mh_start(&mu_mb, "n2", &sp), 0);
+	int fd = mu_open_ok(&mu_mb, NULL, O_RDWR);
+	uint8_t w[4096];
+	mu_fill(w, sizeof(w), 91);
+	assert_int_equal(pwrite(fd, w, sizeof(w), 0), sizeof(w));
+	PR_EXPECT(0, N1_KEY, "n2 open", N1_KEY, N2_KEY);
+	assert_int_equal(mu_fence("n1", "off", "n2"), 0);
+	PR_EXPECT(0, N1_KEY, "n2 fenced", N1_KEY);
+	errno = 0;
+	assert_int_equal(pwrite(fd, w, sizeof(w), 0), -1);
+	assert_int_equal(errno, EBADE);
+	mu_close_wait(&mu_mb, fd, 0);
+	int again = mh_open(&mu_mb, NULL, O_RDWR);
+	struct mh_pr pr;
+	assert_int_equal(mh_pr_read(&mu_daemon, 0, &pr), 0);
+	mh_pr_format(&pr, mu_msg, sizeof(mu_msg));
+	if (again >= 0) {
+		ssize_t n = pwrite(again, w, sizeof(w), 0);
+		close(again);
+		fail_msg(
+		    "open(2) after the fence succeeded (a write then returned %zd); PR state %s", n,
+		    mu_msg);
+	}
+	assert_int_equal(again, -EBADE);
+	const uint64_t k1[] = {N1_KEY};
+	mu_pr_stays(0, N1_KEY, k1, 1, 100, "reopen refused");
+	assert_int_equal(mh_status_int(&mu_mb, "fenced"), 1);
+}
+
 /* ---- (e) the control socket ---- */
 
 struct bg_write {
@@ -454,6 +501,7 @@ int main(void)
 	    T(test_two_hosts_retain),
 	    T(test_two_hosts_no_reserve),
 	    T(test_fence_mount),
+	    T(test_fenced_mount_reopen_stays_fenced),
 	    T(test_ctl_socket),
 	    T(test_ctl_set_key_while_closed),
 	};
