@@ -7,6 +7,8 @@
 enum prk_mnt_open_action prk_mnt_open_decide(const struct prk_mnt_devstate *s,
                                              enum prk_open_mode want)
 {
+	if (s->fenced)
+		return PRK_MNT_OPEN_FENCED;
 	if (!s->open || s->handles == 0)
 		return PRK_MNT_OPEN_RUN;
 	/* single: nobody else on this host, this process included. */
@@ -25,6 +27,14 @@ void prk_mnt_open_done(struct prk_mnt_devstate *s, enum prk_mnt_open_action a,
 	} else if (a == PRK_MNT_OPEN_SHARE) {
 		s->handles++;
 	}
+}
+
+void prk_mnt_note_event(struct prk_mnt_devstate *s, enum prk_event_kind kind)
+{
+	if (kind == PRK_EV_FENCED)
+		s->fenced = true;
+	else if (kind == PRK_EV_KEY_CHANGED)
+		s->fenced = false;
 }
 
 bool prk_mnt_release(struct prk_mnt_devstate *s)

@@ -22,12 +22,19 @@ struct prk_mnt_devstate {
 	unsigned handles;
 	bool open;
 	enum prk_open_mode mode;
+	/* Our key was removed (RESERVATION CONFLICT on I/O, a fence agent's
+	 * PREEMPT, the control socket's fail). It stays so across the last
+	 * close: the next open would otherwise register the fenced key
+	 * again and undo the fence. Cleared when the key is set through the
+	 * control socket (prkit fence -o on), or by a new mount. */
+	bool fenced;
 };
 
 enum prk_mnt_open_action {
-	PRK_MNT_OPEN_RUN,   /* no handle: run prk_mpdev_open with the name's mode */
-	PRK_MNT_OPEN_SHARE, /* open already: one more handle, no PR command */
-	PRK_MNT_OPEN_REFUSE /* single involved: EBUSY */
+	PRK_MNT_OPEN_RUN,    /* no handle: run prk_mpdev_open with the name's mode */
+	PRK_MNT_OPEN_SHARE,  /* open already: one more handle, no PR command */
+	PRK_MNT_OPEN_REFUSE, /* single involved: EBUSY */
+	PRK_MNT_OPEN_FENCED  /* the device was fenced: EBADE */
 };
 
 /* What an open(2) of a name whose mode is want does now. */
@@ -36,6 +43,10 @@ enum prk_mnt_open_action prk_mnt_open_decide(const struct prk_mnt_devstate *s,
 /* After prk_mpdev_open succeeded (RUN) or for SHARE: count the handle. */
 void prk_mnt_open_done(struct prk_mnt_devstate *s, enum prk_mnt_open_action a,
                        enum prk_open_mode mode);
+/* A device event (host.h) as the open state sees it: PRK_EV_FENCED
+ * fences the device, PRK_EV_KEY_CHANGED (the control socket set the key)
+ * lifts it; others change nothing. */
+void prk_mnt_note_event(struct prk_mnt_devstate *s, enum prk_event_kind kind);
 /* A handle goes away. true when it was the last one (the caller closes
  * the device; the state is then closed). */
 bool prk_mnt_release(struct prk_mnt_devstate *s);

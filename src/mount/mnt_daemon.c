@@ -49,6 +49,7 @@ static void on_event(struct prk_mpdev *d, const struct prk_event *ev, void *arg)
 {
 	(void)d;
 	struct mnt_dev *v = arg;
+	prk_mnt_note_event(&v->st, ev->kind);
 	prk_mnt_events_add(&v->ev, wall_ms(), ev);
 	char text[400];
 	const struct prk_mnt_event *e =
@@ -76,7 +77,7 @@ char *prk_mnt_snapshot(struct prk_mnt *m)
 		s->handles = v->st.handles;
 		s->open = v->st.open;
 		s->open_mode = v->st.mode;
-		s->fenced = prk_mpdev_is_fenced(v->d);
+		s->fenced = prk_mpdev_is_fenced(v->d) || v->st.fenced;
 		s->stalled = prk_mpdev_is_stalled(v->d);
 		s->thin = prk_mpdev_thin(v->d);
 		s->n_paths = prk_mpdev_paths(v->d, paths[i], PRK_MPDEV_MAX_PATHS);

@@ -287,6 +287,18 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct mnt_dev *v = &m->devs[n.dev];
 	enum prk_mnt_open_action a = prk_mnt_open_decide(&v->st, n.mode);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	if (a == PRK_MNT_OPEN_FENCED) {
+		v->io.refused++;
+		prk_mnt_log(
+		    m, 0,
+		    "%s: open as %s by pid %d refused: the device was fenced (key 0x%llx "
+		    "removed); `prkit fence -o on` re-keys it through the control socket, or "
+		    "mount again",
+		    v->cfg->name, prk_open_mode_name(n.mode), (int)ctx->pid,
+		    (unsigned long long)prk_mpdev_key(v->d));
+		fuse_reply_err(req, EBADE);
+		return;
+	}
 	if (a == PRK_MNT_OPEN_REFUSE) {
 		v->io.refused++;
 		prk_mnt_log(

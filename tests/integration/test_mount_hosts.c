@@ -323,14 +323,23 @@ static void test_fence_mount(void **state)
  * program that reopens the file would silently undo the fence (the fence
  * agent's rule: a node never registers the key it was fenced under; it
  * comes back by `prkit fence -o on`, a new incarnation). The open is
- * EBADE, and the target keeps only the survivor's key. */
+ * EBADE, and the target keeps only the survivor's key. n2's `on`
+ * alone does not lift it (node keys: processes keep theirs); the control
+ * socket setting the new incarnation's key does, and the next open
+ * registers that key and writes. */
 static void test_fenced_mount_reopen_stays_fenced(void **state)
 {
 	(void)state;
 	assert_int_equal(mu_fence("n1", "on", NULL), 0);
+	/* The fence agent's state directory for n2 (mu_fence): its `on`
+	 * finds the mount's control socket there. */
+	static char st2[400];
+	snprintf(st2, sizeof(st2), "%s/n2", mu_daemon.dir);
+	/* n2 joins as a node does: `on` first (incarnation 1: N2_KEY). */
+	assert_int_equal(mu_fence("n2", "on", NULL), 0);
 	struct mh_spec sp = {
 	    .initiator = "iqn.2026-11.io.prkit.test:n2",
-	    .state_dir = mu_state_b,
+	    .state_dir = st2,
 	    .key = N2_KEY,
 	    .mode = "cluster",
 	    .urls = mu_url_ptrs[0],
@@ -363,6 +372,35 @@ static void test_fenced_mount_reopen_stays_fenced(void **state)
 	const uint64_t k1[] = {N1_KEY};
 	mu_pr_stays(0, N1_KEY, k1, 1, 100, "reopen refused");
 	assert_int_equal(mh_status_int(&mu_mb, "fenced"), 1);
+	assert_true(mh_log_contains(&mu_mb, "refused: the device was fenced"));
+
+	/* n2 comes back: `on` registers incarnation 2 on its own nexuses;
+	 * in node-key mode it does not touch the processes' keys, so the
+	 * mount stays fenced... */
+	assert_int_equal(mu_fence("n2", "on", NULL), 0);
+	PR_EXPECT(0, N1_KEY, "n2 on again", N1_KEY, N2_KEY + 1);
+	assert_int_equal(mh_open(&mu_mb, NULL, O_RDWR), -EBADE);
+	/* ...until its key is set through the control socket, as prkit
+	 * fenced's join does (or the mount starts again with the new key). */
+	struct prk_ctl_client *cl[2];
+	char err[256];
+	assert_int_equal(prk_ctl_connect_all(st2, 20000, cl, 2, err, sizeof(err)), 1);
+	mu_ctl = cl[0];
+	struct prk_ctl_dev dv[2];
+	assert_int_equal(prk_ctl_list(cl[0], dv, 2, err, sizeof(err)), 1);
+	bool was_fenced = false;
+	assert_int_equal(
+	    prk_ctl_set_key(cl[0], dv[0].naa, 0, N2_KEY + 1, &was_fenced, err, sizeof(err)), 1);
+	prk_ctl_close(cl[0]);
+	mu_ctl = NULL;
+	assert_int_equal(mh_status_int(&mu_mb, "fenced"), 0);
+	fd = mu_open_ok(&mu_mb, NULL, O_RDWR);
+	assert_int_equal(pwrite(fd, w, sizeof(w), 0), sizeof(w));
+	uint8_t back[4096];
+	assert_int_equal(mh_read_blocks(&mu_daemon, 0, 0, 8, back), 0);
+	assert_memory_equal(back, w, sizeof(w));
+	mu_close_wait(&mu_mb, fd, 0);
+	PR_EXPECT(0, N1_KEY, "n2 closed", N1_KEY, N2_KEY + 1);
 }
 
 /* ---- (e) the control socket ---- */

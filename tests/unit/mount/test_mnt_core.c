@@ -60,6 +60,31 @@ static void test_single_refuses_second_open(void **state)
 	assert_int_equal(d.handles, 1);
 }
 
+/* A fenced device refuses every open, across its last close, until the
+ * control socket sets its key (prkit fence -o on): else a reopen would
+ * register the fenced key again. */
+static void test_fenced_is_sticky(void **state)
+{
+	(void)state;
+	struct prk_mnt_devstate s = {0};
+	prk_mnt_open_done(&s, PRK_MNT_OPEN_RUN, PRK_OPEN_CLUSTER);
+	prk_mnt_note_event(&s, PRK_EV_UA);
+	prk_mnt_note_event(&s, PRK_EV_PATH_STATE);
+	assert_int_equal(prk_mnt_open_decide(&s, PRK_OPEN_CLUSTER), PRK_MNT_OPEN_SHARE);
+	prk_mnt_note_event(&s, PRK_EV_FENCED);
+	assert_int_equal(prk_mnt_open_decide(&s, PRK_OPEN_CLUSTER), PRK_MNT_OPEN_FENCED);
+	assert_true(prk_mnt_release(&s));
+	for (int m = PRK_OPEN_DEFAULT; m <= PRK_OPEN_CLUSTER; m++)
+		assert_int_equal(prk_mnt_open_decide(&s, (enum prk_open_mode)m),
+		                 PRK_MNT_OPEN_FENCED);
+	/* A path coming back and registering again is not a new key. */
+	prk_mnt_note_event(&s, PRK_EV_REREGISTERED);
+	prk_mnt_note_event(&s, PRK_EV_RESUMED);
+	assert_int_equal(prk_mnt_open_decide(&s, PRK_OPEN_DEFAULT), PRK_MNT_OPEN_FENCED);
+	prk_mnt_note_event(&s, PRK_EV_KEY_CHANGED);
+	assert_int_equal(prk_mnt_open_decide(&s, PRK_OPEN_DEFAULT), PRK_MNT_OPEN_RUN);
+}
+
 static void test_open_errno(void **state)
 {
 	(void)state;
@@ -233,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_runs_then_shares),
 	    cmocka_unit_test(test_single_refuses_second_open),
+	    cmocka_unit_test(test_fenced_is_sticky),
 	    cmocka_unit_test(test_open_errno),
 	    cmocka_unit_test(test_io_errno),
 	    cmocka_unit_test(test_read_spans),
