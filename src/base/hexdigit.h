@@ -43,4 +43,22 @@ static inline bool prk_parse_hex_n(const char *s, size_t n, uint64_t max, uint64
 	return true;
 }
 
+/* A reservation key as an operator types it (prkit io --key, prkit mount
+ * --key and its configuration file): an optional 0x, then 1..16 hex
+ * digits (a longer key is a typo even with leading zeros), not zero (0
+ * reads as "no key"). */
+static inline bool prk_parse_key_hex(const char *s, uint64_t *out)
+{
+	size_t n;
+	uint64_t v;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	n = __builtin_strlen(s);
+	if (n > 16 || !prk_parse_hex_n(s, n, UINT64_MAX, &v) || !v)
+		return false;
+	*out = v;
+	return true;
+}
+
 #endif

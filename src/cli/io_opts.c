@@ -112,15 +112,7 @@ static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 
 static int parse_key(const char *s, uint64_t *out)
 {
-	uint64_t v;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	/* At most 16 digits: a longer key is a typo even if it has leading zeros. */
-	if (strlen(s) > 16 || !prk_parse_hex_n(s, strlen(s), UINT64_MAX, &v) || !v)
-		return -1;
-	*out = v;
-	return 0;
+	return prk_parse_key_hex(s, out) ? 0 : -1;
 }
 
 static int parse_rw(const char *s, enum io_rw *out)

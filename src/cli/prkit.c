@@ -18,6 +18,7 @@
 #include "fence.h"
 #include "fenced.h"
 #include "io.h"
+#include "mount_cli.h"
 #include "persist.h"
 #include "target_cluster.h"
 
@@ -523,12 +524,16 @@ int main(int argc, char **argv)
 		return prk_cli_copy(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "io"))
 		return prk_cli_io(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "mount"))
+		return prk_cli_mount(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		printf(
 		    "usage: prkit target ...   the prkitd admin socket (below)\n"
 		    "       prkit persist ...  persistent reservations, sg_persist style "
 		    "(prkit persist --help)\n"
 		    "       prkit io ...       I/O through a multipath device (prkit io "
+		    "--help)\n"
+		    "       prkit mount ...    the multipath device as a file (prkit mount "
 		    "--help)\n"
 		    "       prkit copy ...     EXTENDED COPY between LUs, third-party "
 		    "reservations (prkit copy --help)\n"
@@ -538,7 +543,7 @@ int main(int argc, char **argv)
 		return usage(stdout);
 	}
 	fprintf(stderr, "prkit: %s\n",
-	        argc < 2 ? "give a command (target, persist, io, copy, fence, fenced)"
+	        argc < 2 ? "give a command (target, persist, io, mount, copy, fence, fenced)"
 	                 : "unknown command; try prkit --help");
 	return 2;
 }

@@ -5,16 +5,13 @@
  * own reader so both accept the same text. */
 #include "fd_config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "errfmt.h"
+#include "json_member.h"
 #include "fence_key.h"
 #include "fence_values.h"
 #include "prkit/iscsi_url.h"
@@ -33,77 +30,6 @@ void prk_fd_config_init(struct prk_fd_config *c)
 	c->io_timeout_ms = 5000;
 	c->stall_max_ms = 10000;
 	c->watchdog_timeout_s = 10;
-}
-
-/* A short, printable rendering of any JSON value for a message. */
-static const char *shown(json_object *v)
-{
-	const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-	return s ? s : "?";
-}
-
-/* The string of member `what`: a JSON string without NUL bytes (json-c
- * accepts \u0000, which would silently cut the value short). */
-static int get_str(json_object *v, const char *what, const char **out, char *err, size_t errlen)
-{
-	if (!json_object_is_type(v, json_type_string))
-		return prk_errf(err, errlen, "%s: expected a string, got %.60s", what, shown(v));
-	const char *s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v))
-		return prk_errf(err, errlen, "%s: the string holds a NUL character", what);
-	*out = s;
-	return 0;
-}
-
-/* Copies a string member of 1..cap-1 characters. */
-static int set_text(json_object *v, const char *what, char *dst, size_t cap, char *err,
-                    size_t errlen)
-{
-	const char *s;
-	if (get_str(v, what, &s, err, errlen))
-		return -1;
-	if (!*s)
-		return prk_errf(err, errlen, "%s: empty string", what);
-	if (strlen(s) >= cap)
-		return prk_errf(err, errlen, "%s: '%.40s...' is longer than %zu characters", what,
-		                s, cap - 1);
-	memcpy(dst, s, strlen(s) + 1);
-	return 0;
-}
-
-static int set_abs_path(json_object *v, const char *what, char *dst, size_t cap, char *err,
-                        size_t errlen)
-{
-	if (set_text(v, what, dst, cap, err, errlen))
-		return -1;
-	if (dst[0] != '/')
-		return prk_errf(err, errlen, "%s: '%s' is not an absolute path", what, dst);
-	return 0;
-}
-
-/* An integer member in [min, max]; 1.0, "5" or true are refused. */
-static int set_uint(json_object *v, const char *what, unsigned min, unsigned max, unsigned *dst,
-                    char *err, size_t errlen)
-{
-	if (!json_object_is_type(v, json_type_int))
-		return prk_errf(err, errlen, "%s: expected an integer %u..%u, got %.60s", what, min,
-		                max, shown(v));
-	errno = 0;
-	int64_t n = json_object_get_int64(v);
-	if (errno || n < (int64_t)min || n > (int64_t)max)
-		return prk_errf(err, errlen, "%s: %.40s is out of range %u..%u", what, shown(v),
-		                min, max);
-	*dst = (unsigned)n;
-	return 0;
-}
-
-static int set_bool(json_object *v, const char *what, bool *dst, char *err, size_t errlen)
-{
-	if (!json_object_is_type(v, json_type_boolean))
-		return prk_errf(err, errlen, "%s: expected true or false, got %.60s", what,
-		                shown(v));
-	*dst = json_object_get_boolean(v);
-	return 0;
 }
 
 /* One LU: "url,url,...". The fence agent's reader checks the paths; a
@@ -130,7 +56,7 @@ static int set_lus(json_object *v, const char *what, struct prk_fence_device *ou
 {
 	if (!json_object_is_type(v, json_type_array))
 		return prk_errf(err, errlen, "%s: expected an array of strings, got %.60s", what,
-		                shown(v));
+		                prk_json_shown(v));
 	size_t n = json_object_array_length(v);
 	if (n == 0)
 		return prk_errf(err, errlen, "%s: empty array", what);
@@ -144,7 +70,7 @@ static int set_lus(json_object *v, const char *what, struct prk_fence_device *ou
 		char item[64];
 		const char *s;
 		snprintf(item, sizeof(item), "%s[%zu]", what, i);
-		rc = get_str(json_object_array_get_idx(v, i), item, &s, err, errlen) ||
+		rc = prk_json_str(json_object_array_get_idx(v, i), item, &s, err, errlen) ||
 		     parse_lu(s, item, &out[i], scratch, err, errlen);
 	}
 	free(scratch);
@@ -157,7 +83,7 @@ static int set_lus(json_object *v, const char *what, struct prk_fence_device *ou
 /* "iscsi://host[:port]" (a trailing '/' allowed): a portal, no target. */
 static int set_discover(json_object *v, struct prk_fd_config *c, char *err, size_t errlen)
 {
-	if (set_text(v, "discover", c->discover, sizeof(c->discover), err, errlen))
+	if (prk_json_text(v, "discover", c->discover, sizeof(c->discover), err, errlen))
 		return -1;
 	const char *p = c->discover;
 	if (strncmp(p, "iscsi://", 8))
@@ -202,18 +128,19 @@ static int set_watchdog(json_object *v, struct prk_fd_config *c, char *err, size
 	if (!json_object_is_type(v, json_type_object))
 		return prk_errf(
 		    err, errlen,
-		    "watchdog: expected {\"device\": path, \"timeout_s\": n}, got %.60s", shown(v));
+		    "watchdog: expected {\"device\": path, \"timeout_s\": n}, got %.60s",
+		    prk_json_shown(v));
 	bool have_dev = false;
 	json_object_object_foreach(v, k, m)
 	{
 		if (!strcmp(k, "device")) {
-			if (set_abs_path(m, "watchdog.device", c->watchdog, sizeof(c->watchdog),
-			                 err, errlen))
+			if (prk_json_abs_path(m, "watchdog.device", c->watchdog,
+			                      sizeof(c->watchdog), err, errlen))
 				return -1;
 			have_dev = true;
 		} else if (!strcmp(k, "timeout_s")) {
-			if (set_uint(m, "watchdog.timeout_s", 1, 600, &c->watchdog_timeout_s, err,
-			             errlen))
+			if (prk_json_uint(m, "watchdog.timeout_s", 1, 600, &c->watchdog_timeout_s,
+			                  err, errlen))
 				return -1;
 		} else {
 			return prk_errf(err, errlen,
@@ -230,7 +157,7 @@ static int set_member(const char *k, json_object *v, struct prk_fd_config *c, ch
 {
 	const char *s;
 	if (!strcmp(k, "cluster_name")) {
-		if (get_str(v, k, &s, err, errlen))
+		if (prk_json_str(v, k, &s, err, errlen))
 			return -1;
 		if (!prk_fence_cluster_name_valid(s))
 			return prk_errf(
@@ -240,7 +167,7 @@ static int set_member(const char *k, json_object *v, struct prk_fd_config *c, ch
 			    s, PRK_FENCE_CLUSTER_NAME_MAX);
 		snprintf(c->cluster_name, sizeof(c->cluster_name), "%s", s);
 	} else if (!strcmp(k, "key_mode")) {
-		if (get_str(v, k, &s, err, errlen))
+		if (prk_json_str(v, k, &s, err, errlen))
 			return -1;
 		if (strcmp(s, "node") && strcmp(s, "cluster"))
 			return prk_errf(err, errlen,
@@ -262,7 +189,7 @@ static int set_member(const char *k, json_object *v, struct prk_fd_config *c, ch
 			    "that one side wins a majority",
 			    c->n_coordinators);
 	} else if (!strcmp(k, "initiator")) {
-		if (set_text(v, k, c->initiator, sizeof(c->initiator), err, errlen))
+		if (prk_json_text(v, k, c->initiator, sizeof(c->initiator), err, errlen))
 			return -1;
 		if (!prk_iscsi_name_valid(c->initiator) || !prk_iscsi_name_has_type(c->initiator))
 			return prk_errf(err, errlen,
@@ -270,25 +197,25 @@ static int set_member(const char *k, json_object *v, struct prk_fd_config *c, ch
 			                "and valid characters)",
 			                c->initiator);
 	} else if (!strcmp(k, "state_dir")) {
-		return set_abs_path(v, k, c->state_dir, sizeof(c->state_dir), err, errlen);
+		return prk_json_abs_path(v, k, c->state_dir, sizeof(c->state_dir), err, errlen);
 	} else if (!strcmp(k, "group")) {
-		return set_text(v, k, c->group, sizeof(c->group), err, errlen);
+		return prk_json_text(v, k, c->group, sizeof(c->group), err, errlen);
 	} else if (!strcmp(k, "socket")) {
-		return set_abs_path(v, k, c->socket, sizeof(c->socket), err, errlen);
+		return prk_json_abs_path(v, k, c->socket, sizeof(c->socket), err, errlen);
 	} else if (!strcmp(k, "self_fence_ms")) {
-		return set_uint(v, k, 0, 600000, &c->self_fence_ms, err, errlen);
+		return prk_json_uint(v, k, 0, 600000, &c->self_fence_ms, err, errlen);
 	} else if (!strcmp(k, "check_ms")) {
-		return set_uint(v, k, 100, 1000, &c->check_ms, err, errlen);
+		return prk_json_uint(v, k, 100, 1000, &c->check_ms, err, errlen);
 	} else if (!strcmp(k, "stall_ack_ms")) {
-		return set_uint(v, k, 100, 60000, &c->stall_ack_ms, err, errlen);
+		return prk_json_uint(v, k, 100, 60000, &c->stall_ack_ms, err, errlen);
 	} else if (!strcmp(k, "io_timeout_ms")) {
-		return set_uint(v, k, 500, 120000, &c->io_timeout_ms, err, errlen);
+		return prk_json_uint(v, k, 500, 120000, &c->io_timeout_ms, err, errlen);
 	} else if (!strcmp(k, "stall_max_ms")) {
-		return set_uint(v, k, 1000, 600000, &c->stall_max_ms, err, errlen);
+		return prk_json_uint(v, k, 1000, 600000, &c->stall_max_ms, err, errlen);
 	} else if (!strcmp(k, "watchdog")) {
 		return set_watchdog(v, c, err, errlen);
 	} else if (!strcmp(k, "two_node_ok")) {
-		return set_bool(v, k, &c->two_node_ok, err, errlen);
+		return prk_json_bool(v, k, &c->two_node_ok, err, errlen);
 	} else {
 		return prk_errf(err, errlen,
 		                "%.60s: unknown member (cluster_name, key_mode, devices, discover, "
@@ -337,58 +264,28 @@ int prk_fd_config_parse(const char *text, size_t len, struct prk_fd_config *c, c
                         size_t errlen)
 {
 	prk_fd_config_init(c);
-	const char *nul = memchr(text, 0, len);
-	if (nul)
-		return prk_errf(err, errlen, "a NUL byte at offset %zu", (size_t)(nul - text));
-	if (len > INT32_MAX)
-		return prk_errf(err, errlen, "larger than %u bytes", CONFIG_FILE_MAX);
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return prk_errf(err, errlen, "out of memory");
-	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t used = json_tokener_get_parse_end(tok);
-	if (!root && jerr == json_tokener_continue)
-		jerr = json_tokener_error_parse_eof;
-	if (!root || jerr != json_tokener_success) {
-		int rc = prk_errf(err, errlen, "not JSON: %s (at byte %zu)",
-		                  json_tokener_error_desc(jerr), used);
-		json_tokener_free(tok);
-		json_object_put(root);
-		return rc;
-	}
-	json_tokener_free(tok);
-	/* Only blanks may follow the object: a second object or stray text is
-	 * a mistake in the file, not something to ignore. */
-	for (size_t i = used; i < len; i++)
-		if (!prk_fence_is_blank(text[i])) {
-			json_object_put(root);
-			return prk_errf(err, errlen, "text after the JSON object at byte %zu", i);
-		}
+	json_object *root = prk_json_parse_object(text, len, CONFIG_FILE_MAX, err, errlen);
+	if (!root)
+		return -1;
 	int rc = 0;
-	if (!json_object_is_type(root, json_type_object)) {
-		rc = prk_errf(err, errlen, "expected a JSON object {...}, got %.60s", shown(root));
-	} else {
-		bool devs = false, disc = false;
-		json_object_object_foreach(root, k, v)
-		{
-			if (set_member(k, v, c, err, errlen)) {
-				rc = -1;
-				break;
-			}
-			devs |= !strcmp(k, "devices");
-			disc |= !strcmp(k, "discover");
+	bool devs = false, disc = false;
+	json_object_object_foreach(root, k, v)
+	{
+		if (set_member(k, v, c, err, errlen)) {
+			rc = -1;
+			break;
 		}
-		if (!rc && devs && disc)
-			rc = prk_errf(err, errlen,
-			              "devices and discover: give one of them, not both");
-		else if (!rc && !devs && !disc)
-			rc = prk_errf(err, errlen,
-			              "devices: missing (give \"devices\": [\"iscsi://...\"] or "
-			              "\"discover\": \"iscsi://host\")");
-		if (!rc)
-			rc = check_disjoint(c, err, errlen);
+		devs |= !strcmp(k, "devices");
+		disc |= !strcmp(k, "discover");
 	}
+	if (!rc && devs && disc)
+		rc = prk_errf(err, errlen, "devices and discover: give one of them, not both");
+	else if (!rc && !devs && !disc)
+		rc = prk_errf(err, errlen,
+		              "devices: missing (give \"devices\": [\"iscsi://...\"] or "
+		              "\"discover\": \"iscsi://host\")");
+	if (!rc)
+		rc = check_disjoint(c, err, errlen);
 	json_object_put(root);
 	return rc;
 }
@@ -396,43 +293,12 @@ int prk_fd_config_parse(const char *text, size_t len, struct prk_fd_config *c, c
 int prk_fd_config_load(const char *path, struct prk_fd_config *c, char *err, size_t errlen)
 {
 	char why[400];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return prk_errf(err, errlen, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return prk_errf(err, errlen, "%s: not a regular file", path);
-	}
-	if (st.st_size > CONFIG_FILE_MAX) {
-		close(fd);
-		return prk_errf(err, errlen, "%s: larger than %u bytes", path, CONFIG_FILE_MAX);
-	}
-	/* Read up to the limit and one byte more, in case it grew meanwhile. */
-	char *buf = malloc(CONFIG_FILE_MAX + 1);
-	if (!buf) {
-		close(fd);
-		return prk_errf(err, errlen, "%s: out of memory", path);
-	}
-	size_t have = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf + have, CONFIG_FILE_MAX + 1 - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return prk_errf(err, errlen, "%s: %s", path, strerror(e));
-		}
-		if (n == 0 || (have += (size_t)n) > CONFIG_FILE_MAX)
-			break;
-	}
-	close(fd);
+	size_t len;
+	char *buf = prk_json_read_file(path, CONFIG_FILE_MAX, &len, err, errlen);
+	if (!buf)
+		return -1;
 	int rc = 0;
-	if (have > CONFIG_FILE_MAX)
-		rc = prk_errf(err, errlen, "%s: larger than %u bytes", path, CONFIG_FILE_MAX);
-	else if (prk_fd_config_parse(buf, have, c, why, sizeof(why)))
+	if (prk_fd_config_parse(buf, len, c, why, sizeof(why)))
 		rc = prk_errf(err, errlen, "%s: %s", path, why);
 	free(buf);
 	return rc;

@@ -65,6 +65,8 @@ struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err
 	else
 		prk_host_default_state_dir(h->state_dir, sizeof(h->state_dir));
 	h->log_level = o ? o->log_level : 0;
+	for (int i = 0; i < PRK_HOST_MAX_WATCH; i++)
+		h->watch[i].fd = -1;
 	/* libiscsi writes with writev(): a portal that closes its connections
 	 * while data goes out would kill the process with SIGPIPE. */
 	struct sigaction sa;

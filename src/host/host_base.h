@@ -13,6 +13,15 @@
 
 struct ctl_server;
 
+/* One descriptor of the application's on the loop (watch.c); fd -1: a
+ * free slot. */
+struct host_watch {
+	int fd;
+	short events;
+	prk_host_fd_fn fn;
+	void *arg;
+};
+
 struct prk_host {
 	char state_dir[512];
 	int log_level;
@@ -30,6 +39,10 @@ struct prk_host {
 	 * keeps pointers to it (the control socket's stalls) forgets them;
 	 * the device does not know who that is. NULL: nobody. */
 	void (*dev_freed)(struct prk_host *h, struct prk_mpdev *d);
+	/* prk_host_watch_fd (watch.c): its loop source is added at the
+	 * first watch. */
+	struct host_watch watch[PRK_HOST_MAX_WATCH];
+	bool watch_src;
 };
 
 /* host_log.c */

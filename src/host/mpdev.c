@@ -149,26 +149,70 @@ static void io_queue(struct prk_mpdev *d, struct hio *io)
 	hio_append(&d->pending_head, &d->pending_tail, io);
 }
 
+/* SYNCHRONIZE CACHE of the whole LU (LBA 0, NUMBER OF LOGICAL BLOCKS 0:
+ * to the end), IMMED 0: GOOD means the data is on the medium. */
+static struct scsi_task *flush_task(const struct prk_mpdev *d)
+{
+	uint8_t cdb[16] = {0};
+	if (d->sync10) {
+		cdb[0] = PRK_OP_SYNC_CACHE10;
+		return scsi_create_task(10, cdb, SCSI_XFER_NONE, 0);
+	}
+	cdb[0] = PRK_OP_SYNC_CACHE16;
+	return scsi_create_task(16, cdb, SCSI_XFER_NONE, 0);
+}
+
+/* The command that carries io, with its data attached; NULL when libiscsi
+ * has no memory. *len: the bytes it moves (path selection weighs them). */
+static struct scsi_task *io_task(struct hio *io, uint32_t *len)
+{
+	struct prk_mpdev *d = io->d;
+	struct scsi_task *t = NULL;
+	*len = 0;
+	switch (io->op) {
+	case HIO_READ:
+		*len = io->nblocks * d->block_size;
+		t = scsi_cdb_read16(io->lba, *len, (int)d->block_size, 0, 0, 0, 0, 0);
+		if (t && scsi_task_add_data_in_buffer(t, (int)*len, io->buf) < 0) {
+			scsi_free_scsi_task(t);
+			t = NULL;
+		}
+		break;
+	case HIO_WRITE:
+		*len = io->nblocks * d->block_size;
+		t = scsi_cdb_write16(io->lba, *len, (int)d->block_size, 0, 0, 0, 0, 0);
+		if (t) {
+			io->iov.iov_base = io->buf;
+			io->iov.iov_len = *len;
+			scsi_task_set_iov_out(t, &io->iov, 1);
+		}
+		break;
+	case HIO_FLUSH:
+		t = flush_task(d);
+		break;
+	case HIO_UNMAP: {
+		uint8_t cdb[10] = {PRK_OP_UNMAP};
+		cdb[8] = HIO_UNMAP_PARAM_LEN; /* PARAMETER LIST LENGTH (bytes 7-8) */
+		t = scsi_create_task(10, cdb, SCSI_XFER_WRITE, HIO_UNMAP_PARAM_LEN);
+		if (t) {
+			io->iov.iov_base = io->unmap_param;
+			io->iov.iov_len = HIO_UNMAP_PARAM_LEN;
+			scsi_task_set_iov_out(t, &io->iov, 1);
+		}
+		break;
+	}
+	}
+	return t;
+}
+
 /* Sends io through p; false if it could not be sent. */
 static bool io_send(struct hpath *p, struct hio *io)
 {
 	struct prk_mpdev *d = io->d;
-	uint32_t len = io->nblocks * d->block_size;
-	struct scsi_task *t;
-	if (io->write)
-		t = scsi_cdb_write16(io->lba, len, (int)d->block_size, 0, 0, 0, 0, 0);
-	else
-		t = scsi_cdb_read16(io->lba, len, (int)d->block_size, 0, 0, 0, 0, 0);
+	uint32_t len;
+	struct scsi_task *t = io_task(io, &len);
 	if (!t)
 		return false;
-	if (io->write) {
-		io->iov.iov_base = io->buf;
-		io->iov.iov_len = len;
-		scsi_task_set_iov_out(t, &io->iov, 1);
-	} else if (scsi_task_add_data_in_buffer(t, (int)len, io->buf) < 0) {
-		scsi_free_scsi_task(t);
-		return false;
-	}
 	if (io->last_path >= 0 && io->last_path != p->idx) {
 		struct prk_event ev = {.kind = PRK_EV_IO_REDRIVEN,
 		                       .path = p->idx,
@@ -387,6 +431,14 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 			io_redrive(io, 100, "ALUA transition");
 		} else if (key == 0xb) {
 			io_redrive(io, 0, "ABORTED COMMAND");
+		} else if (io->op == HIO_FLUSH && !d->sync10 && key == SCSI_SENSE_ILLEGAL_REQUEST &&
+		           asc == 0x2000) {
+			/* INVALID COMMAND OPERATION CODE: a target without
+			 * SYNCHRONIZE CACHE(16); (10) from now on, same range. */
+			d->sync10 = true;
+			if (io->redrives)
+				io->redrives--;
+			io_redrive(io, 0, "SYNCHRONIZE CACHE(16) unsupported");
 		} else {
 			io_complete(io, PRK_IO_SCSI_ERROR, p->idx, status, key, asc);
 		}
@@ -416,21 +468,11 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 	prk_dev_dispatch(d);
 }
 
-static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nblocks, void *buf,
-                     prk_io_fn cb, void *arg)
+int prk_dev_submit(struct prk_mpdev *d, struct hio *io)
 {
-	if (!d->open || !nblocks || lba >= d->blocks || nblocks > d->blocks - lba)
-		return -1;
-	struct hio *io = calloc(1, sizeof(*io));
-	if (!io)
+	if (!d->open)
 		return -1;
 	io->d = d;
-	io->write = write;
-	io->lba = lba;
-	io->nblocks = nblocks;
-	io->buf = buf;
-	io->cb = cb;
-	io->arg = arg;
 	io->last_path = -1;
 	io->queued_ms = prk_host_now_ms();
 	if (!prk_dev_held(d) && !d->pending_head && !d->self_fenced) {
@@ -442,16 +484,37 @@ static int io_submit(struct prk_mpdev *d, bool write, uint64_t lba, uint32_t nbl
 	return 0;
 }
 
+static int io_submit(struct prk_mpdev *d, enum hio_op op, uint64_t lba, uint32_t nblocks, void *buf,
+                     prk_io_fn cb, void *arg)
+{
+	if (!d->open || !nblocks || lba >= d->blocks || nblocks > d->blocks - lba)
+		return -1;
+	struct hio *io = calloc(1, sizeof(*io));
+	if (!io)
+		return -1;
+	io->op = op;
+	io->lba = lba;
+	io->nblocks = nblocks;
+	io->buf = buf;
+	io->cb = cb;
+	io->arg = arg;
+	if (prk_dev_submit(d, io)) {
+		free(io);
+		return -1;
+	}
+	return 0;
+}
+
 int prk_mpdev_read_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf,
                          prk_io_fn cb, void *arg)
 {
-	return io_submit(d, false, lba, nblocks, buf, cb, arg);
+	return io_submit(d, HIO_READ, lba, nblocks, buf, cb, arg);
 }
 
 int prk_mpdev_write_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, const void *buf,
                           prk_io_fn cb, void *arg)
 {
-	return io_submit(d, true, lba, nblocks, (void *)buf, cb, arg);
+	return io_submit(d, HIO_WRITE, lba, nblocks, (void *)buf, cb, arg);
 }
 
 int prk_dev_wait_drained(struct prk_mpdev *d, int timeout_ms)

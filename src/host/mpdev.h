@@ -27,6 +27,14 @@ struct prk_mpdev {
 	char naa[33];
 	uint32_t block_size;
 	uint64_t blocks;
+	/* Logical block provisioning (mpdev_up.c, read with the capacity):
+	 * READ CAPACITY(16) LBPME and LBPRZ, and the blocks one UNMAP may
+	 * carry (Block Limits VPD). thin is false when the LU has LBPME but
+	 * its Block Limits page says UNMAP is not supported. */
+	bool thin, unmap_zeroes;
+	uint32_t unmap_max_blocks;
+	/* SYNCHRONIZE CACHE(16) was refused as an unknown opcode: (10). */
+	bool sync10;
 
 	/* Reservation state as this host believes it. */
 	uint64_t key;
@@ -73,12 +81,26 @@ struct prk_mpdev {
 	uint64_t next_tick_ms;
 };
 
+/* What one queued I/O sends: every kind goes through the same queue, so a
+ * flush or an UNMAP is stalled, waits for a path, is re-driven and meets
+ * RESERVATION CONFLICT exactly like a write. */
+enum hio_op {
+	HIO_READ,
+	HIO_WRITE,
+	HIO_FLUSH, /* SYNCHRONIZE CACHE(16) of the whole LU, or (10) (d->sync10) */
+	HIO_UNMAP  /* one UNMAP of one descriptor (lba, nblocks): mpdev_lbp.c */
+};
+
+/* UNMAP's parameter list with one block descriptor. */
+#define HIO_UNMAP_PARAM_LEN 24
+
 struct hio {
 	struct prk_mpdev *d;
-	bool write;
+	enum hio_op op;
 	uint64_t lba;
 	uint32_t nblocks;
 	void *buf;
+	uint8_t unmap_param[HIO_UNMAP_PARAM_LEN];
 	prk_io_fn cb;
 	void *arg;
 	unsigned redrives;
@@ -124,6 +146,10 @@ extern const struct hpath_hooks prk_dev_path_hooks;
 /* The path's bring-up and registration are done: it takes I/O (UP, or
  * STANDBY as ALUA and failback say). */
 void prk_dev_path_enter_ready(struct hpath *p);
+
+/* Queues io (filled by the caller: op, lba, nblocks, buf, cb, arg): sent
+ * at once when the device may, else queued. 0, or -1 (not open). */
+int prk_dev_submit(struct prk_mpdev *d, struct hio *io);
 
 /* mpdev_life.c: the devices as a source of the host's loop (added by
  * prk_host_new, arg the prk_host). */

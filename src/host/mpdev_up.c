@@ -30,6 +30,35 @@ static int accept_identity(struct hpath *p, const struct hpath_ident *id)
 	return 0;
 }
 
+/* How many blocks one UNMAP may carry, from the Block Limits VPD page
+ * (B0h), for a thin LU. A target without the page (or with a short one)
+ * sets no limit but the descriptor's 32-bit count; MAXIMUM UNMAP LBA
+ * COUNT or MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT 0 means UNMAP is not
+ * supported, and the LU is then not thin for us (host.h:
+ * prk_mpdev_thin is "UNMAP allowed"). */
+static void read_unmap_limits_sync(struct hpath *p)
+{
+	struct prk_mpdev *d = p->dev;
+	uint8_t cdb[6] = {0x12, 0x01, 0xb0, 0, 64, 0};
+	uint8_t buf[64];
+	struct hsync s = {
+	    .cdb = cdb, .cdb_len = 6, .dir = SCSI_XFER_READ, .in = buf, .in_cap = sizeof(buf)};
+	d->unmap_max_blocks = UINT32_MAX;
+	int st = prk_path_cmd_sync(p, &s);
+	if (st != SCSI_STATUS_GOOD || s.in_len < 28 || buf[1] != 0xb0 ||
+	    (size_t)prk_get_be16(buf + 2) + 4 < 28)
+		return;
+	uint32_t max_lbas = prk_get_be32(buf + 20);
+	uint32_t max_descs = prk_get_be32(buf + 24);
+	if (!max_lbas || !max_descs) {
+		d->thin = false;
+		prk_hlog(d->h, 1, "naa.%s: LBPME but Block Limits allow no UNMAP: not thin",
+		         d->naa);
+		return;
+	}
+	d->unmap_max_blocks = max_lbas;
+}
+
 /* The LU's capacity, read once per device, through the first path that
  * can tell. */
 static int read_capacity_sync(struct hpath *p)
@@ -52,6 +81,12 @@ static int read_capacity_sync(struct hpath *p)
 	}
 	d->blocks = prk_get_be64(buf) + 1;
 	d->block_size = prk_get_be32(buf + 8);
+	if (s.in_len >= 15) {
+		d->thin = buf[14] & 0x80;         /* LBPME */
+		d->unmap_zeroes = buf[14] & 0x40; /* LBPRZ */
+	}
+	if (d->thin)
+		read_unmap_limits_sync(p);
 	return 0;
 }
 

@@ -42,8 +42,8 @@ struct prk_mnt_config {
 	 * <state dir>/ctl/<pid>.sock; no_ctl: none. */
 	char ctl_path[512];
 	bool no_ctl;
-	bool allow_other; /* FUSE allow_other: users other than the mounter */
-	int log_level;    /* 0 quiet, 1 info (default), 2 debug */
+	bool allow_other;         /* FUSE allow_other: users other than the mounter */
+	int log_level;            /* 0 quiet, 1 info (default), 2 debug */
 	unsigned open_timeout_ms; /* open(2): how long to wait for paths; 0: 10000 */
 	struct prk_mnt_dev_config devs[PRK_MNT_MAX_DEVS];
 	size_t n_devs;
