@@ -55,6 +55,13 @@ int prk_mnt_open_errno(const struct prk_host_err *e)
 	}
 }
 
+bool prk_mnt_may_start(const struct prk_mnt_order *o, bool rmw, bool queued)
+{
+	if (o->exclusive || (o->waiting && !queued))
+		return false;
+	return !rmw || o->inflight == 0;
+}
+
 /* Sense key values (SPC-4 4.5.6). */
 #define SK_MEDIUM_ERROR 0x3
 #define SK_ILLEGAL_REQUEST 0x5

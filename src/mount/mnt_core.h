@@ -40,6 +40,22 @@ void prk_mnt_open_done(struct prk_mnt_devstate *s, enum prk_mnt_open_action a,
  * the device; the state is then closed). */
 bool prk_mnt_release(struct prk_mnt_devstate *s);
 
+/* The order of one device's mount I/O. A read-modify-write reads blocks
+ * and writes them back whole; a write of the same blocks between the two
+ * would be lost. So it runs alone: it starts when none of the device's
+ * other mount I/O is in flight, and nothing starts while it runs; what
+ * arrives meanwhile waits, in order. (The kernel serialises writes per
+ * inode, but NAME and NAME.MODE are two inodes of one device and async
+ * direct I/O is not serialised.) */
+struct prk_mnt_order {
+	unsigned inflight; /* started, not finished */
+	bool exclusive;    /* a read-modify-write is among them */
+	bool waiting;      /* requests wait in the device's queue */
+};
+/* May a request start now? queued: it is the head of the queue (else a
+ * new request, which never overtakes the queue). */
+bool prk_mnt_may_start(const struct prk_mnt_order *o, bool rmw, bool queued);
+
 /* errno for a failed prk_mpdev_open. */
 int prk_mnt_open_errno(const struct prk_host_err *e);
 /* errno for a failed I/O (0 for PRK_IO_OK). */

@@ -281,8 +281,10 @@ static void stop(struct prk_mnt *m)
 		prk_mnt_log(m, 1, "%s: %u handle(s) still open at the unmount", v->cfg->name,
 		            v->st.handles);
 		struct prk_host_err err = {0};
-		if (prk_mpdev_close(v->d, &err) && !prk_mpdev_is_fenced(v->d))
+		if (prk_mpdev_close(v->d, &err) && !prk_mpdev_is_fenced(v->d)) {
 			prk_mnt_log(m, 0, "%s: close: %s", v->cfg->name, err.msg);
+			m->failed = true;
+		}
 		v->st.handles = 0;
 		v->st.open = false;
 	}
@@ -295,6 +297,7 @@ static void stop(struct prk_mnt *m)
 		prk_mpdev_free(m->devs[i].d);
 	prk_host_free(m->h);
 	prk_mnt_bufs_free(m);
+	prk_mnt_fh_free_all(m);
 }
 
 int prk_mnt_run(const struct prk_mnt_config *c)
@@ -333,6 +336,8 @@ int prk_mnt_run(const struct prk_mnt_config *c)
 			prk_mnt_log(m, 1, "unmounted: stopping");
 	}
 	stop(m);
+	if (!st && m->failed)
+		st = 1;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);

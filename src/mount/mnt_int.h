@@ -17,6 +17,7 @@
 #include "mount.h"
 
 struct mnt_op;
+struct mnt_fh;
 
 struct mnt_dev {
 	struct prk_mnt *m;
@@ -46,6 +47,7 @@ struct prk_mnt {
 	struct fuse_session *se;
 	int fuse_fd;
 	bool watching;
+	bool failed; /* exit 1: the session or a close failed */
 	struct mnt_dev devs[PRK_MNT_MAX_DEVS];
 	size_t n_devs;
 	char initiator[224];
@@ -61,7 +63,8 @@ struct prk_mnt {
 	bool cur_taken;
 	void *idle[MNT_IDLE_BUFS];
 	size_t n_idle;
-	unsigned ops; /* requests under way on all devices */
+	unsigned ops;       /* requests under way on all devices */
+	struct mnt_fh *fhs; /* open file handles */
 };
 
 /* mnt_fuse.c */
@@ -71,6 +74,8 @@ void prk_mnt_fuse_on_fd(int fd, short revents, void *arg);
 void *prk_mnt_buf_get(struct prk_mnt *m);
 void prk_mnt_buf_put(struct prk_mnt *m, void *b);
 void prk_mnt_bufs_free(struct prk_mnt *m);
+/* At the end: the handles no release came for. */
+void prk_mnt_fh_free_all(struct prk_mnt *m);
 
 /* mnt_daemon.c: the status document as it is now (malloc'd). */
 char *prk_mnt_snapshot(struct prk_mnt *m);

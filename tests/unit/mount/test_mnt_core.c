@@ -201,6 +201,33 @@ static void test_unmap_spans(void **state)
 	assert_int_equal(prk_mnt_span_unmap(UINT64_MAX - 511, 512, BS, BLOCKS, &lba, &nb), EINVAL);
 }
 
+static void test_rmw_runs_alone(void **state)
+{
+	(void)state;
+	struct prk_mnt_order idle = {0};
+	struct prk_mnt_order busy = {.inflight = 3};
+	struct prk_mnt_order rmw = {.inflight = 1, .exclusive = true};
+	struct prk_mnt_order queue = {.inflight = 2, .waiting = true};
+	/* Plain I/O runs beside plain I/O. */
+	assert_true(prk_mnt_may_start(&idle, false, false));
+	assert_true(prk_mnt_may_start(&busy, false, false));
+	/* A read-modify-write waits for the device's I/O to drain... */
+	assert_true(prk_mnt_may_start(&idle, true, false));
+	assert_false(prk_mnt_may_start(&busy, true, false));
+	assert_false(prk_mnt_may_start(&busy, true, true));
+	/* ...and nothing starts while it runs, not even from the queue. */
+	assert_false(prk_mnt_may_start(&rmw, false, false));
+	assert_false(prk_mnt_may_start(&rmw, false, true));
+	assert_false(prk_mnt_may_start(&rmw, true, true));
+	/* New requests never overtake the queue; its head may start. */
+	assert_false(prk_mnt_may_start(&queue, false, false));
+	assert_true(prk_mnt_may_start(&queue, false, true));
+	assert_false(prk_mnt_may_start(&queue, true, true));
+	queue.inflight = 0;
+	assert_true(prk_mnt_may_start(&queue, true, true));
+	assert_false(prk_mnt_may_start(&queue, true, false));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +238,7 @@ int main(void)
 	    cmocka_unit_test(test_read_spans),
 	    cmocka_unit_test(test_write_spans),
 	    cmocka_unit_test(test_unmap_spans),
+	    cmocka_unit_test(test_rmw_runs_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
