@@ -354,6 +354,9 @@ for c in "${cases[@]}"; do
 			want_leg "$leg" || continue
 			"leg_$leg" "$rw" "$bs" "$qd"
 			read -r a b p50 p99 cpu <<<"$res"
+			# Each leg as it ends: the spread behind the medians.
+			printf '  %s round %d %-5s %s IOPS, %s MB/s, p50/p99 %s/%s us, cpu/io %s us\n' \
+				"$name" $((r + 1)) "$leg" "$a" "$b" "$p50" "$p99" "$cpu"
 			vals[$leg.iops]+="$a "
 			vals[$leg.mbps]+="$b "
 			vals[$leg.p50]+="$p50 "
