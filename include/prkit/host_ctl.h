@@ -130,7 +130,9 @@ int prk_ctl_resume(struct prk_ctl_client *c, const char *naa, char *err, size_t 
  * (REGISTER AND IGNORE EXISTING KEY on every path, verified). 1 done, 0 no
  * such device / not using old_key (err says which), -1 error (err carries
  * the process's message; *fenced set true when it failed with
- * PRK_HE_FENCED). fenced may be NULL. */
+ * PRK_HE_FENCED). fenced may be NULL. A device that is not open and has
+ * no registration on any nexus only takes new_key as the key its next
+ * open registers (nothing is sent; the old_key match still applies). */
 int prk_ctl_set_key(struct prk_ctl_client *c, const char *naa, uint64_t old_key, uint64_t new_key,
                     bool *fenced, char *err, size_t errlen);
 /* prk_mpdev_self_fence of every device of the process with this NAA,

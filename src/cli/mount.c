@@ -96,7 +96,7 @@ int prk_cli_mount(int argc, char **argv)
 	prk_mnt_config_init(c);
 	int st = 2;
 	if (a.config && prk_mnt_config_load(a.config, c, err, sizeof(err))) {
-		fprintf(stderr, "prkit mount: %s: %s\n", a.config, err);
+		fprintf(stderr, "prkit mount: %s\n", err); /* err names the file */
 		goto out;
 	}
 	if (prk_mount_args_apply(&a, c, err, sizeof(err)) ||

@@ -323,6 +323,13 @@ static void do_set_key(struct prk_host *h, struct ctl_conn *c, const struct ctl_
 		/* The commands run the loop: a device may have gone meanwhile. */
 		if (!dev_alive(h, m[i]))
 			continue;
+		/* Closed and unregistered: nothing on the target to change;
+		 * registering there would leave a key behind for a device
+		 * nobody opened. The next open registers the new key. */
+		if (prk_dev_key_is_local(m[i])) {
+			prk_dev_set_key_local(m[i], q->new_key);
+			continue;
+		}
 		struct prk_host_err e = {.code = PRK_HE_OK};
 		int rc = q->old_key ? prk_mpdev_change_key(m[i], q->old_key, q->new_key, &e)
 		                    : prk_mpdev_register(m[i], q->new_key, &e);

@@ -151,6 +151,14 @@ void prk_dev_path_enter_ready(struct hpath *p);
  * at once when the device may, else queued. 0, or -1 (not open). */
 int prk_dev_submit(struct prk_mpdev *d, struct hio *io);
 
+/* mpdev_key.c: a device that is not open and whose nexuses hold no
+ * registration of ours has a key only in this process: changing it is
+ * choosing what the next open registers, and sends nothing (the control
+ * socket's set_key on prkit mount's closed devices). */
+bool prk_dev_key_is_local(const struct prk_mpdev *d);
+/* Sets that key, with a PRK_EV_KEY_CHANGED event. */
+void prk_dev_set_key_local(struct prk_mpdev *d, uint64_t new_key);
+
 /* mpdev_life.c: the devices as a source of the host's loop (added by
  * prk_host_new, arg the prk_host). */
 int prk_devs_poll_fill(void *h, struct pollfd *pfd, void **tag, int cap, uint64_t now,

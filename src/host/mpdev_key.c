@@ -126,6 +126,29 @@ out:
 	return rc;
 }
 
+bool prk_dev_key_is_local(const struct prk_mpdev *d)
+{
+	if (d->open || d->key_registered)
+		return false;
+	for (size_t i = 0; i < d->n_paths; i++)
+		if (d->paths[i].registered || d->paths[i].reg_unverified)
+			return false;
+	return true;
+}
+
+void prk_dev_set_key_local(struct prk_mpdev *d, uint64_t new_key)
+{
+	uint64_t was = d->key;
+	d->key = new_key;
+	prk_hlog(d->h, 1, "naa.%s: key 0x%llx -> 0x%llx (closed: registered at the next open)",
+	         d->naa, (unsigned long long)was, (unsigned long long)new_key);
+	struct prk_event ev = {.kind = PRK_EV_KEY_CHANGED,
+	                       .path = -1,
+	                       .old_path = -1,
+	                       .why = "key changed (device closed: registered at the next open)"};
+	prk_dev_event(d, &ev);
+}
+
 int prk_mpdev_own_key(struct prk_mpdev *d, uint64_t *key, unsigned *n_nexuses,
                       struct prk_host_err *err)
 {

@@ -604,6 +604,77 @@ static void test_set_key_wrong_old_key_and_register(void **state)
 	prk_mpdev_free(a);
 }
 
+/* A device made but not open (prkit mount keeps its devices so between
+ * opens): list shows it closed; stall and resume answer at once (nothing
+ * in flight); set_key only changes the key the next open registers,
+ * sending nothing (no registration appears on the target), still only
+ * when old_key matches; the next open registers that key. Once the device
+ * has been open and closed its nexuses stay registered, and set_key then
+ * changes them on the target. */
+static void test_ctl_on_closed_device(void **state)
+{
+	(void)state;
+	struct prk_mpdev *a = MK(.ini = INI_A, .key = KEY_A);
+	assert_int_equal(prk_mpdev_wait_paths(a, 2, 10000), 2);
+	const char *naa = prk_mpdev_naa(a);
+	assert_true(naa[0]);
+	struct prk_ctl_client *c = connect_ok();
+	static struct op o;
+	assert_int_equal(c_list(c, &o), 1);
+	assert_string_equal(o.devs[0].naa, naa);
+	assert_false(o.devs[0].open);
+	assert_int_equal(o.devs[0].key, KEY_A);
+	assert_int_equal(o.devs[0].n_up, 2);
+
+	assert_int_equal(c_stall(c, naa, 20000), 1);
+	assert_true(prk_mpdev_is_stalled(a));
+	assert_int_equal(c_list(c, &o), 1);
+	assert_true(o.devs[0].stalled);
+	assert_int_equal(c_resume(c, naa), 1);
+	assert_false(prk_mpdev_is_stalled(a));
+
+	bool fenced = true;
+	char err[256];
+	if (c_set_key(c, naa, KEY_A, KEY_C, &fenced, err, sizeof(err)) != 1)
+		fail_msg("set_key on a closed device: %s", err);
+	assert_false(fenced);
+	assert_int_equal(prk_mpdev_key(a), KEY_C);
+	assert_false(prk_mpdev_is_fenced(a));
+	assert_int_equal(n_events[PRK_EV_KEY_CHANGED], 1);
+	assert_int_equal(regs_of(INI_A, KEY_A, NULL), 0);
+	assert_int_equal(regs_of(INI_A, KEY_C, NULL), 0);
+	/* The old key must still match. */
+	assert_int_equal(c_set_key(c, naa, KEY_A, KEY_B, &fenced, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "not using"));
+	assert_int_equal(prk_mpdev_key(a), KEY_C);
+	/* old_key 0: the key to register, still nothing sent. */
+	if (c_set_key(c, naa, 0, KEY_B, &fenced, err, sizeof(err)) != 1)
+		fail_msg("set_key (register) on a closed device: %s", err);
+	assert_int_equal(prk_mpdev_key(a), KEY_B);
+	assert_int_equal(regs_of(INI_A, KEY_B, NULL), 0);
+	assert_int_equal(regs_of(INI_A, KEY_C, NULL), 0);
+	assert_int_equal(c_list(c, &o), 1);
+	assert_int_equal(o.devs[0].key, KEY_B);
+
+	/* The next open registers the key set. */
+	h_open_ok(a, PRK_OPEN_DEFAULT);
+	int holders;
+	assert_int_equal(regs_of(INI_A, KEY_B, &holders), 2);
+	assert_int_equal(holders, 1);
+	struct prk_host_err e;
+	assert_int_equal(prk_mpdev_close(a, &e), 0);
+	assert_int_equal(c_list(c, &o), 1);
+	assert_false(o.devs[0].open);
+	/* Closed but registered: the change goes to the target. */
+	if (c_set_key(c, naa, KEY_B, KEY_C, &fenced, err, sizeof(err)) != 1)
+		fail_msg("set_key on a closed, registered device: %s", err);
+	assert_int_equal(regs_of(INI_A, KEY_C, NULL), 2);
+	assert_int_equal(regs_of(INI_A, KEY_B, NULL), 0);
+	assert_int_equal(prk_mpdev_key(a), KEY_C);
+	prk_ctl_close(c);
+	prk_mpdev_free(a);
+}
+
 /* Another node preempted our key: the atomic change finds no nexus with
  * the old key and reports fenced; it registers nothing. */
 static void test_change_key_after_preempt_is_fenced(void **state)
@@ -1206,6 +1277,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_change_key_after_preempt_is_fenced, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_fail_is_sticky_until_register, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctl_on_closed_device, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_connect_all_unlinks_stale_sockets, setup,
 	                                    teardown),
