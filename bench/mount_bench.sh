@@ -250,7 +250,7 @@ PY
 	res=${res% *}
 	if [ "$rc" -ne 0 ] || [ -z "$res" ] || [ "$err" != 0 ]; then
 		echo "mount_bench: fio $rw bs $bs qd $qd on the mount: exit $rc, error ${err:-?}" >&2
-		sed 's/^/    /' "$tmp/fio.err" >&2
+		sed -n "1,20s/^/    /p" "$tmp/fio.err" >&2
 		failed=1
 		[ -z "$res" ] && res="- - - - -"
 	fi
