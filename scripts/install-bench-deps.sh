@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Installs what bench/run_vs_tgt.sh needs beyond scripts/install-deps.sh:
-# Debian's tgt (the peer target). Its package would start a system tgtd;
-# the benchmark runs its own on a private port, so service starts are
-# refused during the install (policy-rc.d). Idempotent.
+# Installs what the benchmarks need beyond scripts/install-deps.sh: Debian's
+# tgt (the peer target of bench/run_vs_tgt.sh) and fio (the load on the
+# mounted file in bench/mount_bench.sh). tgt's package would start a system
+# tgtd; the benchmark runs its own on a private port, so service starts are
+# refused during the install (policy-rc.d). Idempotent: installs only what
+# is missing.
 set -euo pipefail
-dpkg-query -W -f='${Status}' tgt 2>/dev/null | grep -q "install ok installed" && exit 0
+missing=()
+for p in tgt fio; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 policy=/usr/sbin/policy-rc.d
@@ -16,6 +23,6 @@ if [ ! -e "$policy" ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 rc=0
-$sudo apt-get install -y -qq --no-install-recommends tgt || rc=$?
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
 [ -n "$made_policy" ] && $sudo rm -f "$policy"
 exit $rc
