@@ -240,6 +240,15 @@ static void op_run(struct mnt_op *op)
 	struct mnt_dev *v = op->dev;
 	int rc = 0;
 	v->inflight++;
+	/* Fenced (mnt_core.h): nothing more goes to the target until the key
+	 * is set again, not even once the reservation that refused us is gone
+	 * (SCSI lets an unregistered initiator write when nobody holds a
+	 * reservation). With --fenced-hold the library holds the I/O for the
+	 * re-key instead. */
+	if (v->st.fenced && !v->cfg->fenced_hold_ms) {
+		op_finish(op, EBADE);
+		return;
+	}
 	switch (op->kind) {
 	case OP_READ:
 		rc = prk_mpdev_read_async(v->d, op->sp.lba, op->sp.nblocks, op->buf, io_done, op);

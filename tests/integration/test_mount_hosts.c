@@ -94,12 +94,18 @@ static void test_two_hosts_forced_preempts(void **state)
 	assert_int_equal(pread(fb, r, sizeof(r), 8192), sizeof(r));
 	assert_memory_equal(r, wa, sizeof(r));
 	assert_int_equal(pwrite(fb, wb, sizeof(wb), 8192), sizeof(wb));
-	mu_close_wait(&mu_ma, fa, 0);
-	PR_EXPECT(0, KEY_B, "A closed after it lost", KEY_B);
-	assert_int_equal(pread(fb, r, sizeof(r), 8192), sizeof(r));
-	assert_memory_equal(r, wb, sizeof(r));
+	/* B lets the LU go: nobody holds a reservation, so the target would
+	 * take a write of A's even without its key. A stays fenced: the
+	 * write fails and nothing lands. */
 	mu_close_wait(&mu_mb, fb, 0);
 	PR_EXPECT(0, 0, "B closed", KEY_B);
+	errno = 0;
+	assert_int_equal(pwrite(fa, wa, sizeof(wa), 8192), -1);
+	assert_int_equal(errno, EBADE);
+	assert_int_equal(mh_read_blocks(&mu_daemon, 0, 16, 8, r), 0);
+	assert_memory_equal(r, wb, sizeof(r));
+	mu_close_wait(&mu_ma, fa, 0);
+	PR_EXPECT(0, 0, "A closed after it lost", KEY_B);
 }
 
 /* An open(2) in a child process: 0, or the errno it failed with. */
