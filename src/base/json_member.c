@@ -177,3 +177,18 @@ char *prk_json_read_file(const char *path, size_t max, size_t *len, char *err, s
 	*len = have;
 	return buf;
 }
+
+int prk_json_load_file(const char *path, size_t max, prk_json_parse_fn parse, void *out, char *err,
+                       size_t errlen)
+{
+	char why[400];
+	size_t len;
+	char *buf = prk_json_read_file(path, max, &len, err, errlen);
+	if (!buf)
+		return -1;
+	int rc = 0;
+	if (parse(buf, len, out, why, sizeof(why)))
+		rc = prk_errf(err, errlen, "%s: %s", path, why);
+	free(buf);
+	return rc;
+}

@@ -37,4 +37,11 @@ json_object *prk_json_parse_object(const char *text, size_t len, size_t max, cha
  * *len without it). Free it. NULL with err naming the path. */
 char *prk_json_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
 
+/* Reads path (at most max bytes) and hands its text to parse; a refusal
+ * of parse is prefixed with the path. What prk_fd_config_load and
+ * prk_mnt_config_load do. 0, or -1 with err. */
+typedef int (*prk_json_parse_fn)(const char *text, size_t len, void *out, char *err, size_t errlen);
+int prk_json_load_file(const char *path, size_t max, prk_json_parse_fn parse, void *out, char *err,
+                       size_t errlen);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli_urls.h"
 #include "decimal.h"
 #include "errfmt.h"
 #include "io_opts.h"
@@ -377,30 +378,8 @@ static void defaults(struct io_opts *o)
 
 static int check_positional(int argc, char **argv, struct io_opts *o, char *err, size_t cap)
 {
-	for (int i = optind; i < argc; i++) {
-		struct prk_iscsi_url u;
-		char why[200];
-		enum prk_iscsi_url_error e = prk_iscsi_url_parse(argv[i], &u, why, sizeof(why));
-
-		if (e == PRK_URL_SCHEME)
-			return prk_errf(err, cap, "'%s': not an option and not an iscsi:// URL",
-			                argv[i]);
-		/* The same checks as prkit persist and the fence agent, before
-		 * any path is tried. */
-		if (e != PRK_URL_OK)
-			return prk_errf(err, cap, "URL '%s': %s", argv[i], why);
-		if (o->n_urls == PRK_MPDEV_MAX_PATHS)
-			return prk_errf(err, cap, "URL: at most %d paths", PRK_MPDEV_MAX_PATHS);
-		o->urls[o->n_urls++] = argv[i];
-	}
-	if (!o->n_urls)
-		return prk_errf(err, cap, "URL: give at least one iscsi://HOST[:PORT]/IQN/LUN");
-	if (o->discover && o->n_urls != 1)
-		return prk_errf(
-		    err, cap,
-		    "--discover: give one URL; the other paths are the portals the target "
-		    "lists");
-	return 0;
+	return prk_cli_take_urls(argc, argv, optind, o->discover, o->urls, PRK_MPDEV_MAX_PATHS,
+	                         &o->n_urls, err, cap);
 }
 
 static int check_combination(struct io_opts *o, bool time_given, char *err, size_t cap)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json_member.h"
 #include "mnt_status.h"
 #include "mount.h"
 #include "mount_cli.h"
@@ -21,49 +22,15 @@
 
 static int status_main(const struct prk_mount_args *a)
 {
-	char path[1024];
+	char path[1024], err[1200];
 	snprintf(path, sizeof(path), "%s/%s", a->mountpoint, PRK_MNT_STATUS_NAME);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "prkit mount: status: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	size_t cap = 65536, have = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (have + 1 >= cap) {
-			if (cap >= STATUS_MAX)
-				break;
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + have, cap - have - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "prkit mount: status: %s: %s\n", path, strerror(errno));
-			free(buf);
-			close(fd);
-			return 1;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	close(fd);
+	size_t len;
+	char *buf = prk_json_read_file(path, STATUS_MAX, &len, err, sizeof(err));
 	if (!buf) {
-		fprintf(stderr, "prkit mount: status: out of memory\n");
+		fprintf(stderr, "prkit mount: status: %s\n", err);
 		return 1;
 	}
-	buf[have] = 0;
 	int st = 0;
-	char err[256];
 	if (a->json)
 		fputs(buf, stdout);
 	else if (prk_mnt_status_print(buf, stdout, err, sizeof(err))) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_urls.h"
 #include "decimal.h"
 #include "errfmt.h"
 #include "hexdigit.h"
@@ -235,25 +236,9 @@ static int positional(int argc, char **argv, struct prk_mount_args *a, char *err
 	}
 	if (!a->mountpoint)
 		return prk_errf(err, cap, "MOUNTPOINT: give the directory to mount on");
-	for (; i < argc; i++) {
-		struct prk_iscsi_url u;
-		char why[200];
-		enum prk_iscsi_url_error e = prk_iscsi_url_parse(argv[i], &u, why, sizeof(why));
-		if (e == PRK_URL_SCHEME)
-			return prk_errf(err, cap, "'%s': not an option and not an iscsi:// URL",
-			                argv[i]);
-		if (e != PRK_URL_OK)
-			return prk_errf(err, cap, "URL '%s': %s", argv[i], why);
-		if (a->n_urls == PRK_MPDEV_MAX_PATHS)
-			return prk_errf(err, cap, "URL: at most %d paths", PRK_MPDEV_MAX_PATHS);
-		a->urls[a->n_urls++] = argv[i];
-	}
-	if (!a->n_urls)
-		return prk_errf(err, cap, "URL: give at least one iscsi://HOST[:PORT]/IQN/LUN");
-	if (a->discover && a->n_urls != 1)
-		return prk_errf(err, cap,
-		                "--discover: give one URL; the other paths are the portals the "
-		                "target lists");
+	if (prk_cli_take_urls(argc, argv, i, a->discover, a->urls, PRK_MPDEV_MAX_PATHS, &a->n_urls,
+	                      err, cap))
+		return -1;
 	if (!a->key_set)
 		return prk_errf(err, cap,
 		                "--key: a reservation key is required (it is registered on every "

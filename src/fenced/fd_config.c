@@ -290,16 +290,12 @@ int prk_fd_config_parse(const char *text, size_t len, struct prk_fd_config *c, c
 	return rc;
 }
 
+static int parse_any(const char *text, size_t len, void *out, char *err, size_t errlen)
+{
+	return prk_fd_config_parse(text, len, out, err, errlen);
+}
+
 int prk_fd_config_load(const char *path, struct prk_fd_config *c, char *err, size_t errlen)
 {
-	char why[400];
-	size_t len;
-	char *buf = prk_json_read_file(path, CONFIG_FILE_MAX, &len, err, errlen);
-	if (!buf)
-		return -1;
-	int rc = 0;
-	if (prk_fd_config_parse(buf, len, c, why, sizeof(why)))
-		rc = prk_errf(err, errlen, "%s: %s", path, why);
-	free(buf);
-	return rc;
+	return prk_json_load_file(path, CONFIG_FILE_MAX, parse_any, c, err, errlen);
 }
