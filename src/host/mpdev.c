@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "byteorder.h"
 #include "mpdev.h"
 #include "prkit/scsi_cdb.h"
 
@@ -468,7 +469,7 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 	prk_dev_dispatch(d);
 }
 
-int prk_dev_submit(struct prk_mpdev *d, struct hio *io)
+static int dev_submit(struct prk_mpdev *d, struct hio *io)
 {
 	if (!d->open)
 		return -1;
@@ -484,11 +485,9 @@ int prk_dev_submit(struct prk_mpdev *d, struct hio *io)
 	return 0;
 }
 
-static int io_submit(struct prk_mpdev *d, enum hio_op op, uint64_t lba, uint32_t nblocks, void *buf,
-                     prk_io_fn cb, void *arg)
+int prk_dev_queue(struct prk_mpdev *d, enum hio_op op, uint64_t lba, uint32_t nblocks, void *buf,
+                  prk_io_fn cb, void *arg)
 {
-	if (!d->open || !nblocks || lba >= d->blocks || nblocks > d->blocks - lba)
-		return -1;
 	struct hio *io = calloc(1, sizeof(*io));
 	if (!io)
 		return -1;
@@ -498,11 +497,27 @@ static int io_submit(struct prk_mpdev *d, enum hio_op op, uint64_t lba, uint32_t
 	io->buf = buf;
 	io->cb = cb;
 	io->arg = arg;
-	if (prk_dev_submit(d, io)) {
+	if (op == HIO_UNMAP) {
+		/* One block descriptor: the whole range of this command. */
+		uint8_t *p = io->unmap_param;
+		prk_put_be16(p, HIO_UNMAP_PARAM_LEN - 2); /* UNMAP DATA LENGTH */
+		prk_put_be16(p + 2, 16);                  /* BLOCK DESCRIPTOR DATA LENGTH */
+		prk_put_be64(p + 8, lba);
+		prk_put_be32(p + 16, nblocks);
+	}
+	if (dev_submit(d, io)) {
 		free(io);
 		return -1;
 	}
 	return 0;
+}
+
+static int io_submit(struct prk_mpdev *d, enum hio_op op, uint64_t lba, uint32_t nblocks, void *buf,
+                     prk_io_fn cb, void *arg)
+{
+	if (!d->open || !nblocks || lba >= d->blocks || nblocks > d->blocks - lba)
+		return -1;
+	return prk_dev_queue(d, op, lba, nblocks, buf, cb, arg);
 }
 
 int prk_mpdev_read_async(struct prk_mpdev *d, uint64_t lba, uint32_t nblocks, void *buf,

@@ -147,9 +147,12 @@ extern const struct hpath_hooks prk_dev_path_hooks;
  * STANDBY as ALUA and failback say). */
 void prk_dev_path_enter_ready(struct hpath *p);
 
-/* Queues io (filled by the caller: op, lba, nblocks, buf, cb, arg): sent
- * at once when the device may, else queued. 0, or -1 (not open). */
-int prk_dev_submit(struct prk_mpdev *d, struct hio *io);
+/* Makes one I/O (for HIO_UNMAP with its one-descriptor parameter list
+ * over lba and nblocks) and sends it at once when the device may, else
+ * queues it. The caller has checked the range. 0, or -1 (not open, no
+ * memory; cb is not called). */
+int prk_dev_queue(struct prk_mpdev *d, enum hio_op op, uint64_t lba, uint32_t nblocks, void *buf,
+                  prk_io_fn cb, void *arg);
 
 /* mpdev_key.c: a device that is not open and whose nexuses hold no
  * registration of ours has a key only in this process: changing it is

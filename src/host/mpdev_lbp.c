@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byteorder.h"
 #include "mpdev.h"
 
 #define UNMAP_WINDOW 4
@@ -23,17 +22,7 @@ int prk_mpdev_flush_async(struct prk_mpdev *d, prk_io_fn cb, void *arg)
 {
 	if (!d->open || !cb)
 		return -1;
-	struct hio *io = calloc(1, sizeof(*io));
-	if (!io)
-		return -1;
-	io->op = HIO_FLUSH;
-	io->cb = cb;
-	io->arg = arg;
-	if (prk_dev_submit(d, io)) {
-		free(io);
-		return -1;
-	}
-	return 0;
+	return prk_dev_queue(d, HIO_FLUSH, 0, 0, NULL, cb, arg);
 }
 
 /* One caller's UNMAP, split into parts. */
@@ -57,23 +46,8 @@ static int unmap_send_part(struct unmap_job *j)
 	uint64_t n = j->end - j->next;
 	if (n > d->unmap_max_blocks)
 		n = d->unmap_max_blocks;
-	struct hio *io = calloc(1, sizeof(*io));
-	if (!io)
+	if (prk_dev_queue(d, HIO_UNMAP, j->next, (uint32_t)n, NULL, unmap_part_done, j))
 		return -1;
-	io->op = HIO_UNMAP;
-	io->lba = j->next;
-	io->nblocks = (uint32_t)n;
-	io->cb = unmap_part_done;
-	io->arg = j;
-	uint8_t *p = io->unmap_param;
-	prk_put_be16(p, HIO_UNMAP_PARAM_LEN - 2); /* UNMAP DATA LENGTH */
-	prk_put_be16(p + 2, 16);                  /* BLOCK DESCRIPTOR DATA LENGTH */
-	prk_put_be64(p + 8, io->lba);
-	prk_put_be32(p + 16, io->nblocks);
-	if (prk_dev_submit(d, io)) {
-		free(io);
-		return -1;
-	}
 	j->next += n;
 	j->outstanding++;
 	return 0;
@@ -129,7 +103,7 @@ int prk_mpdev_unmap_async(struct prk_mpdev *d, uint64_t lba, uint64_t nblocks, p
 	j->end = lba + nblocks;
 	j->cb = cb;
 	j->arg = arg;
-	/* Parts never complete from inside prk_dev_submit, so the job is
+	/* Parts never complete from inside prk_dev_queue, so the job is
 	 * not finished (and freed) under our feet here. */
 	if (unmap_send_part(j)) {
 		free(j);
