@@ -69,6 +69,12 @@ struct hpath *prk_dev_best_path(struct prk_mpdev *d, bool need_registered)
 		struct hpath *p = d->spc2_path >= 0 ? &d->paths[d->spc2_path] : NULL;
 		return p && !d->spc2_lost && prk_path_usable(p) ? p : NULL;
 	}
+	if (d->n_paths == 1) {
+		/* What the scans below come to with one path (priorities are
+		 * never negative), without them: every I/O asks. */
+		struct hpath *p = &d->paths[0];
+		return prk_path_usable(p) && (!need_registered || p->registered) ? p : NULL;
+	}
 	int best_prio = -1;
 	for (size_t i = 0; i < d->n_paths; i++) {
 		struct hpath *p = &d->paths[i];
