@@ -334,6 +334,9 @@ void prk_dev_dispatch(struct prk_mpdev *d)
 	}
 	if (prk_dev_held(d))
 		return;
+	/* Every completion dispatches: with nothing waiting, no clock read. */
+	if (!d->pending_head && !d->held_head)
+		return;
 	uint64_t now = prk_host_now_ms();
 	struct io_list fenced = {0}, no_path = {0}, keep = {0};
 	if (d->held_head)
