@@ -20,8 +20,9 @@
 # iscsi_load's own measured window, and prkit io's whole --time (warm-up
 # included: a ramp of milliseconds). Reported: each leg, then the medians,
 # the IOPS ratio prkit-io / iscsi and the CPU-per-I/O ratio (the goal is
-# within 3%: IOPS ratio >= 0.97, CPU ratio <= 1.03). The CPU figure is the
-# steady one on a shared machine; it has the resolution of the kernel's
+# within 3%: IOPS ratio >= 0.97, CPU ratio <= 1.03). The CPU figure is
+# steadier than the IOPS on a shared machine (not steady: contention
+# still moves it); it has the resolution of the kernel's
 # clock ticks (getconf CLK_TCK, 10 ms at 100 Hz) over the window.
 #
 # Environment: BENCH_ROUNDS (10) failover rounds per case,
