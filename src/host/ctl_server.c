@@ -566,6 +566,8 @@ int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t 
 static void ctl_deadlines(struct prk_host *h)
 {
 	struct ctl_server *s = h->ctl;
+	if (!s->n_stalls && !s->n_conns)
+		return; /* no deadline to check: no clock read either */
 	uint64_t now = prk_host_now_ms();
 	for (int i = 0; s->n_stalls && i < CTL_MAX_STALLS; i++) {
 		struct ctl_stall *st = &s->stalls[i];
