@@ -29,7 +29,7 @@ static void on_signal(int sig)
 		io_interrupted = 1;
 }
 
-static void io_issue(struct io_slot *s);
+static void io_issue(struct io_slot *s, uint64_t now);
 
 /* ---- choosing what a slot does next ---- */
 
@@ -79,12 +79,13 @@ static uint64_t slot_lba(const struct io_run *r, const struct io_slot *s)
 	return r->reg.first_lba + s->unit * r->reg.io_blocks;
 }
 
-static bool limits_reached(const struct io_run *r)
+/* now: the caller's clock reading (a completion has one already). */
+static bool limits_reached(const struct io_run *r, uint64_t now)
 {
 	const struct io_opts *o = r->o;
 	if (o->count && r->issued >= o->count)
 		return true;
-	if (o->seconds > 0 && (double)(prk_io_now_ns() - r->io_start_ns) / 1e9 >= o->seconds)
+	if (o->seconds > 0 && (double)(now - r->io_start_ns) / 1e9 >= o->seconds)
 		return true;
 	return false;
 }
@@ -170,13 +171,13 @@ static void io_done(struct prk_mpdev *d, const struct prk_io_result *res, void *
 	s->busy = false;
 	if (again) {
 		s->busy = true;
-		io_issue(s);
+		io_issue(s, now);
 		return;
 	}
-	if (!r->stopping && !io_interrupted && !limits_reached(r)) {
+	if (!r->stopping && !io_interrupted && !limits_reached(r, now)) {
 		s->busy = true;
 		pick(r, s);
-		io_issue(s);
+		io_issue(s, now);
 	}
 }
 
@@ -189,7 +190,9 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void io_issue(struct io_slot *s)
+/* now: the clock read by the caller (the completion that frees the slot),
+ * so that an I/O costs two clock reads, as in a plain libiscsi loop. */
+static void io_issue(struct io_slot *s, uint64_t now)
 {
 	struct io_run *r = s->run;
 	uint64_t lba = slot_lba(r, s);
@@ -200,8 +203,9 @@ static void io_issue(struct io_slot *s)
 	if (s->write && prk_io_versioned(r->o)) {
 		s->seq = prk_io_next_seq(&r->seq, r->o->seq_clock, wall_us());
 		prk_iop_fill(s->buf, r->block_size, r->reg.io_blocks, lba, s->seq, r->run_id);
+		now = prk_io_now_ns(); /* the fill's time is not the I/O's */
 	}
-	s->t_issue_ns = prk_io_now_ns();
+	s->t_issue_ns = now;
 	if (s->write)
 		rc = prk_mpdev_write_async(r->d, lba, r->reg.io_blocks, s->buf, io_done, s);
 	else
@@ -434,7 +438,7 @@ static void start_slots(struct io_run *r)
 		struct io_slot *s = &r->slots[i];
 		s->busy = true;
 		pick(r, s);
-		io_issue(s);
+		io_issue(s, prk_io_now_ns());
 	}
 }
 
@@ -450,7 +454,7 @@ static void run_loop(struct io_run *r)
 		uint64_t now = prk_io_now_ns();
 		if (now - r->prog_ns >= 1000000000ull)
 			prk_io_progress(r, now);
-		if (!r->stopping && (io_interrupted || limits_reached(r)))
+		if (!r->stopping && (io_interrupted || limits_reached(r, now)))
 			r->stopping = true;
 		if (r->stopping && !drain_start)
 			drain_start = now;

@@ -156,8 +156,8 @@ static int ctl_fill(void *arg, struct pollfd *pfd, void **tag, int cap, uint64_t
 {
 	struct ctl_server *s = arg;
 	(void)tag;
-	(void)now;
-	return prk_ctl_poll_fill(s->h, pfd, cap < CTL_MAX_POLLFDS ? cap : CTL_MAX_POLLFDS, next_ms);
+	return prk_ctl_poll_fill(s->h, pfd, cap < CTL_MAX_POLLFDS ? cap : CTL_MAX_POLLFDS, now,
+	                         next_ms);
 }
 
 static void ctl_serve(void *arg, struct pollfd *pfd, void **tag, int n)

@@ -33,6 +33,7 @@ static void stall_release(struct ctl_stall *s)
 	s->c->active_ms = prk_host_now_ms();
 	s->c = NULL;
 	s->d = NULL;
+	d->h->ctl->n_stalls--;
 	prk_mpdev_resume(d);
 }
 
@@ -128,6 +129,7 @@ static void conn_close(struct prk_host *h, struct ctl_conn *c, const char *why)
 	free(c->out);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	h->ctl->n_conns--;
 }
 
 static void send_reply(struct prk_host *h, struct ctl_conn *c, const struct ctl_reply *r)
@@ -271,6 +273,7 @@ static void do_stall(struct prk_host *h, struct ctl_conn *c, const struct ctl_re
 			s = stall_free_rec(h->ctl);
 			s->c = c;
 			s->d = d;
+			h->ctl->n_stalls++;
 			prk_mpdev_stall(d);
 		}
 		/* A repeated stall renews the lease, it is not counted twice. */
@@ -450,7 +453,7 @@ static void conn_read(struct ctl_conn *c, short revents)
 
 static bool holds_stall(const struct ctl_server *s, const struct ctl_conn *c)
 {
-	for (int i = 0; i < CTL_MAX_STALLS; i++)
+	for (int i = 0; s->n_stalls && i < CTL_MAX_STALLS; i++)
 		if (s->stalls[i].c == c)
 			return true;
 	return false;
@@ -508,6 +511,7 @@ int prk_ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid)
 		return -1;
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	s->n_conns++;
 	c->pid = pid;
 	c->uid = uid;
 	c->active_ms = prk_host_now_ms();
@@ -521,19 +525,22 @@ int prk_ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid)
 
 /* ---- the loop's hooks ---- */
 
-int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms)
+/* now: the loop's reading at the start of this pass (one clock read per
+ * pass serves every source). */
+int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t now,
+                      uint64_t *next_ms)
 {
 	struct ctl_server *s = h->ctl;
 	if (!s || cap < 1)
 		return 0;
 	int n = 0;
-	if (prk_host_now_ms() >= s->accept_pause_until) {
+	if (now >= s->accept_pause_until) {
 		pfd[n] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
 		s->map[n++] = -1;
 	} else if (s->accept_pause_until < *next_ms) {
 		*next_ms = s->accept_pause_until;
 	}
-	for (int i = 0; i < CTL_MAX_CONNS && n < cap; i++) {
+	for (int i = 0; s->n_conns && i < CTL_MAX_CONNS && n < cap; i++) {
 		struct ctl_conn *c = &s->conns[i];
 		if (c->fd < 0)
 			continue;
@@ -550,7 +557,7 @@ int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t 
 		if (idle < *next_ms)
 			*next_ms = idle;
 	}
-	for (int i = 0; i < CTL_MAX_STALLS; i++)
+	for (int i = 0; s->n_stalls && i < CTL_MAX_STALLS; i++)
 		if (s->stalls[i].c && s->stalls[i].expires_ms < *next_ms)
 			*next_ms = s->stalls[i].expires_ms;
 	return n;
@@ -559,8 +566,10 @@ int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t 
 static void ctl_deadlines(struct prk_host *h)
 {
 	struct ctl_server *s = h->ctl;
+	if (!s->n_stalls && !s->n_conns)
+		return; /* no deadline to check: no clock read either */
 	uint64_t now = prk_host_now_ms();
-	for (int i = 0; i < CTL_MAX_STALLS; i++) {
+	for (int i = 0; s->n_stalls && i < CTL_MAX_STALLS; i++) {
 		struct ctl_stall *st = &s->stalls[i];
 		if (!st->c || now < st->expires_ms)
 			continue;
@@ -571,10 +580,10 @@ static void ctl_deadlines(struct prk_host *h)
 		    st->d->naa, (int)st->c->pid, st->max_ms);
 		stall_release(st);
 	}
-	for (int i = 0; i < CTL_MAX_CONNS; i++)
+	for (int i = 0; s->n_conns && i < CTL_MAX_CONNS; i++)
 		if (s->conns[i].fd >= 0 && s->conns[i].waiting)
 			check_waiting(h, &s->conns[i], now);
-	for (int i = 0; i < CTL_MAX_CONNS; i++) {
+	for (int i = 0; s->n_conns && i < CTL_MAX_CONNS; i++) {
 		struct ctl_conn *c = &s->conns[i];
 		if (c->fd < 0 || now < idle_deadline(s, c))
 			continue;
@@ -610,7 +619,7 @@ bool prk_ctl_service(struct prk_host *h, struct pollfd *pfd, int n)
 	}
 	ctl_deadlines(h);
 	/* A stall answered just now lets that connection's next line run. */
-	for (int i = 0; i < CTL_MAX_CONNS; i++)
+	for (int i = 0; s->n_conns && i < CTL_MAX_CONNS; i++)
 		if (s->conns[i].fd >= 0)
 			conn_work(h, &s->conns[i]);
 	return listen_ready;
@@ -625,6 +634,7 @@ void prk_ctl_dev_freed(struct prk_host *h, struct prk_mpdev *d)
 		if (s->d == d) {
 			s->c = NULL;
 			s->d = NULL;
+			h->ctl->n_stalls--;
 		}
 	}
 }

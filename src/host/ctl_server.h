@@ -68,6 +68,11 @@ struct ctl_server {
 	ino_t ino;
 	struct ctl_conn conns[CTL_MAX_CONNS];
 	struct ctl_stall stalls[CTL_MAX_STALLS];
+	/* Records of stalls in use: while none is, the loop's every pass
+	 * skips the scans of the table (the I/O path pays nothing for it). */
+	unsigned n_stalls;
+	/* Connections open (fd >= 0): likewise, none means no scan. */
+	unsigned n_conns;
 	/* Which connection each descriptor of the last prk_ctl_poll_fill is
 	 * (-1: the listening socket). */
 	int map[CTL_MAX_POLLFDS];
@@ -82,7 +87,8 @@ int prk_ctl_conn_add(struct prk_host *h, int fd, pid_t pid, uid_t uid);
 
 /* Adds the control socket's descriptors to pfd (at most cap); returns how
  * many, and lowers *next_ms to the next deadline (drain, max_ms). */
-int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t *next_ms);
+int prk_ctl_poll_fill(struct prk_host *h, struct pollfd *pfd, int cap, uint64_t now,
+                      uint64_t *next_ms);
 /* Serves the descriptors prk_ctl_poll_fill added (n of them, in pfd),
  * then the deadlines. True when the listening socket is readable: the
  * caller (ctl_listen.c) accepts. */

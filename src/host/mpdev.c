@@ -69,6 +69,12 @@ struct hpath *prk_dev_best_path(struct prk_mpdev *d, bool need_registered)
 		struct hpath *p = d->spc2_path >= 0 ? &d->paths[d->spc2_path] : NULL;
 		return p && !d->spc2_lost && prk_path_usable(p) ? p : NULL;
 	}
+	if (d->n_paths == 1) {
+		/* What the scans below come to with one path (priorities are
+		 * never negative), without them: every I/O asks. */
+		struct hpath *p = &d->paths[0];
+		return prk_path_usable(p) && (!need_registered || p->registered) ? p : NULL;
+	}
 	int best_prio = -1;
 	for (size_t i = 0; i < d->n_paths; i++) {
 		struct hpath *p = &d->paths[i];
@@ -131,7 +137,12 @@ static void io_complete(struct hio *io, enum prk_io_status st, int path, int scs
 	                          .asc = asc,
 	                          .redrives = io->redrives};
 	io->cb(d, &r, io->arg);
-	free(io);
+	prk_dev_io_free(d, io);
+}
+
+void prk_dev_io_free(struct prk_mpdev *d, struct hio *io)
+{
+	prk_obj_pool_put(&d->io_pool, io);
 }
 
 /* Appends io to the list head..tail. */
@@ -174,9 +185,12 @@ static struct scsi_task *io_task(struct hio *io, uint32_t *len)
 	case HIO_READ:
 		*len = io->nblocks * d->block_size;
 		t = scsi_cdb_read16(io->lba, *len, (int)d->block_size, 0, 0, 0, 0, 0);
-		if (t && scsi_task_add_data_in_buffer(t, (int)*len, io->buf) < 0) {
-			scsi_free_scsi_task(t);
-			t = NULL;
+		if (t) {
+			/* The caller's buffer as the task's iovec, which lives in
+			 * io: unlike scsi_task_add_data_in_buffer, no allocation. */
+			io->iov.iov_base = io->buf;
+			io->iov.iov_len = *len;
+			scsi_task_set_iov_in(t, &io->iov, 1);
 		}
 		break;
 	case HIO_WRITE:
@@ -319,6 +333,9 @@ void prk_dev_dispatch(struct prk_mpdev *d)
 		return;
 	}
 	if (prk_dev_held(d))
+		return;
+	/* Every completion dispatches: with nothing waiting, no clock read. */
+	if (!d->pending_head && !d->held_head)
 		return;
 	uint64_t now = prk_host_now_ms();
 	struct io_list fenced = {0}, no_path = {0}, keep = {0};
@@ -475,12 +492,14 @@ static int dev_submit(struct prk_mpdev *d, struct hio *io)
 		return -1;
 	io->d = d;
 	io->last_path = -1;
-	io->queued_ms = prk_host_now_ms();
 	if (!prk_dev_held(d) && !d->pending_head && !d->self_fenced) {
 		struct hpath *p = io_path(d);
 		if (p && io_send(p, io))
 			return 0;
 	}
+	/* Only a queued I/O needs the time (its no-path timeout): one clock
+	 * read less per I/O sent at once. */
+	io->queued_ms = prk_host_now_ms();
 	io_queue(d, io);
 	return 0;
 }
@@ -488,7 +507,7 @@ static int dev_submit(struct prk_mpdev *d, struct hio *io)
 int prk_dev_queue(struct prk_mpdev *d, enum hio_op op, uint64_t lba, uint32_t nblocks, void *buf,
                   prk_io_fn cb, void *arg)
 {
-	struct hio *io = calloc(1, sizeof(*io));
+	struct hio *io = prk_obj_pool_get(&d->io_pool);
 	if (!io)
 		return -1;
 	io->op = op;
@@ -506,7 +525,7 @@ int prk_dev_queue(struct prk_mpdev *d, enum hio_op op, uint64_t lba, uint32_t nb
 		prk_put_be32(p + 16, nblocks);
 	}
 	if (dev_submit(d, io)) {
-		free(io);
+		prk_dev_io_free(d, io);
 		return -1;
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "host_base.h"
+#include "obj_pool.h"
 #include "path.h"
 
 struct hio;
@@ -79,7 +80,14 @@ struct prk_mpdev {
 	struct hio *held_head, *held_tail;
 	unsigned inflight;
 	uint64_t next_tick_ms;
+	/* The records of finished I/O, handed to the next ones: no malloc or
+	 * free per I/O (prk_dev_queue, prk_dev_io_free). */
+	struct prk_obj_pool io_pool;
 };
+
+/* Idle I/O records a device keeps: enough for prkit io's deepest queue
+ * (--qd 1024), about 250 KiB at most. */
+#define PRK_DEV_IO_POOL_MAX 1024
 
 /* What one queued I/O sends: every kind goes through the same queue, so a
  * flush or an UNMAP is stalled, waits for a path, is re-driven and meets
@@ -132,6 +140,8 @@ static inline bool prk_dev_held(const struct prk_mpdev *d)
 }
 void prk_dev_event(struct prk_mpdev *d, const struct prk_event *ev);
 void prk_dev_dispatch(struct prk_mpdev *d);
+/* Gives a finished I/O's record back to d (after its callback ran). */
+void prk_dev_io_free(struct prk_mpdev *d, struct hio *io);
 /* Our key is registered again: not fenced; I/O held by fenced_hold_ms
  * goes out again at the next dispatch. */
 void prk_dev_unfenced(struct prk_mpdev *d);

@@ -70,6 +70,7 @@ struct prk_mpdev *prk_mpdev_new(struct prk_host *h, const struct prk_mpdev_opts 
 	d->o.isid_role = d->isid_role;
 	d->single_lock_fd = -1;
 	d->spc2_path = -1;
+	prk_obj_pool_init(&d->io_pool, sizeof(struct hio), PRK_DEV_IO_POOL_MAX);
 	d->key = o->key;
 	snprintf(d->initiator, sizeof(d->initiator), "%s", o->initiator_name);
 	d->n_paths = o->n_urls;
@@ -118,7 +119,7 @@ static void fail_pending(struct prk_mpdev *d, enum prk_io_status st)
 		d->pending_head = io->next;
 		struct prk_io_result r = {.status = st, .path = -1, .redrives = io->redrives};
 		io->cb(d, &r, io->arg);
-		free(io);
+		prk_dev_io_free(d, io);
 	}
 	d->pending_tail = NULL;
 }
@@ -149,6 +150,7 @@ void prk_mpdev_free(struct prk_mpdev *d)
 			break;
 		}
 	}
+	prk_obj_pool_drain(&d->io_pool);
 	free(d);
 }
 

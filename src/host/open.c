@@ -294,7 +294,7 @@ int prk_mpdev_close(struct prk_mpdev *d, struct prk_host_err *err)
 		d->pending_head = io->next;
 		struct prk_io_result r = {.status = PRK_IO_CLOSED, .path = -1};
 		io->cb(d, &r, io->arg);
-		free(io);
+		prk_dev_io_free(d, io);
 	}
 	d->pending_tail = NULL;
 	if (d->single_lock_fd >= 0) {

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# `prkit io` over one path against bench/iscsi_load (one plain libiscsi
+# context) on the same LU: IOPS and CPU per I/O of each process, and their
+# ratios (the host side's goal: prkit io within 3% of plain libiscsi).
+# bench/host_bench.sh runs it (case io) against the prkitd it starts; it
+# runs against any target given a URL.
+#
+#   bench/host_io_cmp.sh BUILD_DIR URL WORK_DIR [PREFIX...]
+#
+# PREFIX is put before each client command (host_bench.sh passes its
+# `taskset -c 0`). WORK_DIR is created (the host state directory and the
+# legs' output go there).
+#
+# For each case of BENCH_IO_CASES (space-separated RW:BS:QD, default
+# "randread:4k:32"), BENCH_OVERHEAD_ROUNDS (3) rounds of two legs, the order
+# alternating from round to round. A leg runs BENCH_WARMUP (1) +
+# BENCH_SECONDS (5) seconds + 0.5 s (so that it still runs when the
+# script's window closes); the script reads utime + stime of the process
+# from /proc/PID/stat when the warm-up is over and BENCH_SECONDS later, and
+# divides that CPU time by the I/Os of the window, taken as the leg's IOPS x
+# the window: iscsi_load's IOPS is that of its own measured window (after
+# its warm-up), prkit io's that of its whole --time (the warm-up included,
+# whose ramp lasts milliseconds). Both windows start after the login (each
+# tool starts its clock once logged in), so the script's window, counted
+# from the spawn, lies inside the tool's. The CPU time has the resolution of
+# the kernel's clock tick (10 ms at CLK_TCK 100) over the window.
+#
+# PRKIT (default BUILD_DIR/src/cli/prkit) and ISCSI_LOAD (default
+# BUILD_DIR/bench/iscsi_load) name the binaries, so that two builds can be
+# compared. prkit io runs with --mode no-reserve (a registered key, no
+# reservation: the plain context makes none) and its control socket on, as
+# users run it.
+#
+# Exits 0, 1 (a leg failed or gave no figure), 2 (usage, a binary missing).
+set -uo pipefail
+
+[ $# -ge 3 ] || { echo "usage: host_io_cmp.sh BUILD_DIR URL WORK_DIR [PREFIX...]" >&2; exit 2; }
+build=$1 url=$2 work=$3
+shift 3
+prefix=("$@")
+prkit=${PRKIT:-$build/src/cli/prkit}
+load=${ISCSI_LOAD:-$build/bench/iscsi_load}
+for b in "$prkit" "$load"; do
+	[ -x "$b" ] || { echo "host_io_cmp: no $b (build first)" >&2; exit 2; }
+done
+rounds=${BENCH_OVERHEAD_ROUNDS:-3}
+secs=${BENCH_SECONDS:-5}
+warm=${BENCH_WARMUP:-1}
+cases=${BENCH_IO_CASES:-randread:4k:32}
+tck=$(getconf CLK_TCK)
+mkdir -p "$work" || exit 2
+
+# utime + stime of PID, in clock ticks (fields 14 and 15; the name in
+# field 2 may hold spaces, so count from the closing parenthesis).
+cpu_ticks() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	# shellcheck disable=SC2086 # split into fields on purpose
+	set -- $st
+	echo $((${12} + ${13}))
+}
+
+# leg NAME RW BS QD: one run; prints "IOPS CPU_US_PER_IO" on stdout.
+leg() {
+	local name=$1 rw=$2 bs=$3 qd=$4 pid c0 c1 t0 t1 iops rc
+	local out=$work/$name.out
+	if [ "$name" = iscsi ]; then
+		"${prefix[@]}" "$load" --url "$url" --rw "$rw" --bs "$bs" --qd "$qd" \
+			--seconds "$(awk -v a="$secs" 'BEGIN {print a + 0.5}')" --warmup "$warm" \
+			>"$out" 2>&1 &
+	else
+		"${prefix[@]}" "$prkit" io --key 0x686f7374696f --mode no-reserve \
+			--state-dir "$work/host" --rw "$rw" --bs "$bs" --qd "$qd" \
+			--time "$(awk -v a="$warm" -v b="$secs" 'BEGIN {print a + b + 0.5}')" --quiet "$url" >"$out" 2>&1 &
+	fi
+	pid=$!
+	sleep "$warm"
+	c0=$(cpu_ticks "$pid") || c0=""
+	t0=$(date +%s.%N)
+	sleep "$secs"
+	c1=$(cpu_ticks "$pid") || c1=""
+	t1=$(date +%s.%N)
+	wait "$pid"
+	rc=$?
+	if [ "$name" = iscsi ]; then
+		iops=$(sed -n 's/^RESULT iops=\([0-9.]*\) .*/\1/p' "$out")
+	else
+		iops=$(sed -n 's/^IOPS *\([0-9.]*\)$/\1/p' "$out")
+	fi
+	if [ "$rc" -ne 0 ] || [ -z "$iops" ] || [ -z "$c0" ] || [ -z "$c1" ]; then
+		echo "host_io_cmp: $name leg failed (exit $rc, or it ended before the window did):" >&2
+		tail -5 "$out" >&2
+		return 1
+	fi
+	# CPU us per I/O = ticks / CLK_TCK / (IOPS x window) x 10^6
+	awk -v i="$iops" -v c="$((c1 - c0))" -v k="$tck" -v a="$t0" -v b="$t1" \
+		'BEGIN {printf "%s %.4f\n", i, c * 1e6 / k / (i * (b - a))}'
+}
+
+median() { sort -g | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+rc=0
+for c in $cases; do
+	IFS=: read -r rw bs qd <<<"$c"
+	echo "io: prkit io (1 path) vs iscsi_load (1 session): $rw $bs QD$qd, $secs s (+$warm s" \
+		"warm-up) per leg, $rounds rounds, order alternating; cpu = the process's" \
+		"utime+stime per I/O over the window"
+	: >"$work/iops.prkit-io" && : >"$work/iops.iscsi" && : >"$work/cpu.prkit-io" && : >"$work/cpu.iscsi"
+	for r in $(seq "$rounds"); do
+		order=(prkit-io iscsi)
+		[ $((r % 2)) -eq 0 ] && order=(iscsi prkit-io)
+		for name in "${order[@]}"; do
+			res=$(leg "$name" "$rw" "$bs" "$qd") || { rc=1; continue 2; }
+			read -r iops cpu <<<"$res"
+			echo "$iops" >>"$work/iops.$name"
+			echo "$cpu" >>"$work/cpu.$name"
+			printf '  round %d: %-9s %9.0f IOPS  cpu %6.2f us/IO\n' "$r" "$name" "$iops" "$cpu"
+		done
+	done
+	mi=$(median <"$work/iops.prkit-io") li=$(median <"$work/iops.iscsi")
+	mc=$(median <"$work/cpu.prkit-io") lc=$(median <"$work/cpu.iscsi")
+	if [ -z "$mi" ] || [ -z "$li" ]; then
+		echo "io: $rw $bs QD$qd: no figures"
+		rc=1
+		continue
+	fi
+	awk -v c="$rw $bs QD$qd" -v mi="$mi" -v li="$li" -v mc="$mc" -v lc="$lc" 'BEGIN {
+		ir = mi / li; cr = mc / lc
+		printf "io: %s: median IOPS prkit io %.0f, iscsi_load %.0f, ratio %.3f (goal >= 0.97: %s);", c, mi, li, ir, (ir >= 0.97 ? "met" : "NOT met")
+		printf " median cpu/IO prkit io %.2f us, iscsi_load %.2f us, ratio %.3f (goal <= 1.03: %s)\n", mc, lc, cr, (cr <= 1.03 ? "met" : "NOT met")
+	}'
+done
+exit "$rc"
