@@ -146,7 +146,7 @@ static void place_start(struct prk_conn *c, const struct rx_frame *f, struct prk
 	c->place_off = off;
 	c->place_len = f->dlen;
 	c->place_got = (uint32_t)data;
-	c->place_crc = prk_crc32c(0, p, data);
+	c->place_crc = f->dd ? prk_crc32c(0, p, data) : 0;
 	c->place_trl_len = f->total - f->hdr - f->dlen;
 	c->place_trl_got = have - data;
 	memcpy(c->place_trl, p + data, c->place_trl_got);
@@ -286,7 +286,8 @@ static ssize_t place_read(struct prk_conn *c, size_t *asked)
 	size_t left = (size_t)r;
 	if (data_left) {
 		size_t take = left < iov[0].iov_len ? left : iov[0].iov_len;
-		c->place_crc = prk_crc32c(c->place_crc, dst, take);
+		if (c->params.data_digest)
+			c->place_crc = prk_crc32c(c->place_crc, dst, take);
 		c->place_got += (uint32_t)take;
 		left -= take;
 	}
