@@ -9,6 +9,7 @@
  *    R2T, a 1 MiB write in four of them, and a 64 KiB unsolicited one;
  *  - a data digest error on a Data-Out received in place: Reject, the
  *    task ends with ABORTED COMMAND, and the LU keeps its old data;
+ *  - Data-Out with a wrong offset or DataSN still fails its task;
  *  - flow control: a buffer of PDUs left unparsed while the transmit
  *    queue is full is dispatched once the initiator reads again.
  * Digests are computed here with a CRC32C of the test's own. */
@@ -194,6 +195,28 @@ static void check_read(struct raw *r, uint32_t itt, uint32_t lba, const uint8_t 
 	assert_int_equal(raw_wait_status(r, itt, in, len, NULL, 5000), 0);
 	assert_memory_equal(in, want, len);
 	free(in);
+}
+
+/* Reads PDUs until the SCSI Response of itt: CHECK CONDITION with
+ * ABORTED COMMAND and this ASC/ASCQ (fixed format sense). */
+static void expect_aborted(struct raw *r, uint32_t itt, uint16_t asc)
+{
+	for (;;) {
+		struct raw_pdu p;
+		assert_int_equal(raw_read(r, &p, 5000), 0);
+		if ((p.bhs[0] & 0x3f) != RAW_OP_SCSI_RSP || raw_get32(p.bhs + 16) != itt) {
+			raw_pdu_free(&p);
+			continue;
+		}
+		r->expstatsn = raw_get32(p.bhs + 24) + 1;
+		assert_int_equal(p.bhs[3], 2); /* CHECK CONDITION */
+		assert_true(p.dlen >= 2 + 14);
+		const uint8_t *sense = p.data + 2;
+		assert_int_equal(sense[2] & 0x0f, 0x0b); /* ABORTED COMMAND */
+		assert_int_equal(sense[12] << 8 | sense[13], asc);
+		raw_pdu_free(&p);
+		return;
+	}
 }
 
 /* Reads PDUs until every one of n expected answers came: SCSI status
@@ -442,10 +465,52 @@ static void test_digest_error_on_placed_data_out(void **state)
 	assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_REJECT);
 	assert_int_equal(p.bhs[2], 0x02); /* data digest error */
 	raw_pdu_free(&p);
-	uint8_t rsp[48];
 	/* Before: the task waited for data that never came, no status. */
-	assert_int_equal(raw_wait_status(&r, 0x32, NULL, 0, rsp, 5000), 2); /* CHECK CONDITION */
+	expect_aborted(&r, 0x32, 0x4705); /* PROTOCOL SERVICE CRC ERROR */
 	check_read(&r, 0x33, 16384, old, LEN);
+	raw_close(&r);
+	free(old);
+	free(bad);
+}
+
+/* Data-Out that cannot be placed (wrong offset, wrong DataSN) takes the
+ * checked way and fails its task as before, with the LU unchanged. */
+static void test_out_of_order_data_out_fails(void **state)
+{
+	(void)state;
+	struct raw r;
+	struct raw_opts o = {.initial_r2t = true, .immediate_data = false};
+	login(&r, 7, &o);
+	enum { LEN = 262144, HALF = LEN / 2 };
+	uint8_t *old = malloc(LEN), *bad = malloc(LEN);
+	assert_non_null(old);
+	assert_non_null(bad);
+	fill(old, LEN, 21);
+	fill(bad, LEN, 22);
+	write_big_pdus(&r, 0x50, 20480, old, LEN);
+	for (int k = 0; k < 2; k++) {
+		uint32_t itt = 0x51 + (uint32_t)k;
+		struct stream s = {0};
+		cmd_pdu(&s, &r, itt, 0x2a, 20480, LEN, NULL, 0, true);
+		assert_int_equal(raw_send_all(r.fd, s.p, s.len), 0);
+		struct raw_pdu p;
+		assert_int_equal(raw_read(&r, &p, 5000), 0);
+		assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_R2T);
+		uint32_t ttt = raw_get32(p.bhs + 20);
+		raw_pdu_free(&p);
+		s.len = 0;
+		if (k == 0) { /* the second half first: an offset error */
+			data_out_pdu(&s, &r, itt, ttt, 0, HALF, bad + HALF, HALF, false, false);
+			data_out_pdu(&s, &r, itt, ttt, 1, 0, bad, HALF, true, false);
+		} else { /* the right offsets, DataSN 1 first: a data phase error */
+			data_out_pdu(&s, &r, itt, ttt, 1, 0, bad, HALF, false, false);
+			data_out_pdu(&s, &r, itt, ttt, 2, HALF, bad + HALF, HALF, true, false);
+		}
+		assert_int_equal(raw_send_all(r.fd, s.p, s.len), 0);
+		free(s.p);
+		expect_aborted(&r, itt, k == 0 ? 0x4b05 : 0x4b00);
+	}
+	check_read(&r, 0x60, 20480, old, LEN);
 	raw_close(&r);
 	free(old);
 	free(bad);
@@ -509,6 +574,7 @@ int main(void)
 	    cmocka_unit_test(test_split_everywhere_with_digests),
 	    cmocka_unit_test(test_big_data_out),
 	    cmocka_unit_test(test_digest_error_on_placed_data_out),
+	    cmocka_unit_test(test_out_of_order_data_out_fails),
 	    cmocka_unit_test(test_paused_buffer_resumes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
