@@ -172,6 +172,10 @@ static void place_finish(struct prk_conn *c)
 		memcpy(&w, c->place_trl + pad, 4);
 		ok = d == w;
 	}
+	if (!t)
+		prk_info("%s: a Data-Out's task went away while its data arrived: the data was "
+		         "dropped",
+		         c->peer);
 	if (!ok) {
 		data_digest_error(c, bhs);
 	} else {

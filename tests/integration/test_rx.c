@@ -10,6 +10,7 @@
  *  - a data digest error on a Data-Out received in place: Reject, the
  *    task ends with ABORTED COMMAND, and the LU keeps its old data;
  *  - Data-Out with a wrong offset or DataSN still fails its task;
+ *  - the task freed (LU reset) while its Data-Out arrives in place;
  *  - flow control: a buffer of PDUs left unparsed while the transmit
  *    queue is full is dispatched once the initiator reads again.
  * Digests are computed here with a CRC32C of the test's own. */
@@ -516,6 +517,69 @@ static void test_out_of_order_data_out_fails(void **state)
 	free(bad);
 }
 
+/* The task goes away while its Data-Out is half received in place: a
+ * LOGICAL UNIT RESET from another session frees it. The rest of the data
+ * is read and dropped, the PDU is rejected as data for no task, and the
+ * connection stays in step (a ping after it is answered). */
+static void test_task_gone_mid_data_out(void **state)
+{
+	(void)state;
+	struct raw a, b;
+	struct raw_opts o = {.initial_r2t = true, .immediate_data = false};
+	login(&a, 8, &o);
+	login(&b, 9, &o);
+	enum { LEN = 262144 };
+	uint8_t *buf = malloc(LEN);
+	assert_non_null(buf);
+	fill(buf, LEN, 31);
+	struct stream s = {0};
+	cmd_pdu(&s, &a, 0x70, 0x2a, 24576, LEN, NULL, 0, true);
+	assert_int_equal(raw_send_all(a.fd, s.p, s.len), 0);
+	struct raw_pdu p;
+	assert_int_equal(raw_read(&a, &p, 5000), 0);
+	assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_R2T);
+	uint32_t ttt = raw_get32(p.bhs + 20);
+	raw_pdu_free(&p);
+	s.len = 0;
+	data_out_pdu(&s, &a, 0x70, ttt, 0, 0, buf, LEN, true, false);
+	size_t half = 48 + LEN / 2;
+	assert_int_equal(raw_send_all(a.fd, s.p, half), 0);
+	usleep(100 * 1000); /* the target is receiving into the task now */
+
+	uint8_t tmf[48] = {0};
+	tmf[0] = 0x40 | 0x02;
+	tmf[1] = 0x80 | 5; /* F, LOGICAL UNIT RESET */
+	raw_put32(tmf + 16, 0x71);
+	raw_put32(tmf + 20, RAW_RSVD_TAG);
+	raw_put32(tmf + 24, b.cmdsn);
+	raw_put32(tmf + 28, b.expstatsn);
+	assert_int_equal(raw_send_all(b.fd, tmf, 48), 0);
+	assert_int_equal(raw_read(&b, &p, 5000), 0);
+	assert_int_equal(p.bhs[0] & 0x3f, 0x22);
+	assert_int_equal(p.bhs[2], 0); /* Function complete */
+	raw_pdu_free(&p);
+
+	assert_int_equal(raw_send_all(a.fd, s.p + half, s.len - half), 0);
+	free(s.p);
+	s = (struct stream){0};
+	nop_pdu(&s, &a, 0x72, (const uint8_t *)"ok", 2);
+	assert_int_equal(raw_send_all(a.fd, s.p, s.len), 0);
+	free(s.p);
+	assert_int_equal(raw_read(&a, &p, 5000), 0);
+	assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_REJECT);
+	assert_int_equal(p.bhs[2], 0x09); /* invalid PDU field: no such task */
+	raw_pdu_free(&p);
+	/* The rest was dropped in place, not buffered: rx.c says so. */
+	assert_true(h_log_contains(&daemon_, "task went away while its data arrived"));
+	assert_int_equal(raw_read(&a, &p, 5000), 0);
+	assert_int_equal(p.bhs[0] & 0x3f, RAW_OP_NOP_IN);
+	assert_int_equal(raw_get32(p.bhs + 16), 0x72);
+	raw_pdu_free(&p);
+	raw_close(&a);
+	raw_close(&b);
+	free(buf);
+}
+
 /* Pings with 64 KiB of data, about 8 MiB of them in one go, and nothing
  * read: the target stops reading past 4 MiB of answers queued, with
  * whole PDUs left in its buffer. Once we read, every echo comes. */
@@ -575,6 +639,7 @@ int main(void)
 	    cmocka_unit_test(test_big_data_out),
 	    cmocka_unit_test(test_digest_error_on_placed_data_out),
 	    cmocka_unit_test(test_out_of_order_data_out_fails),
+	    cmocka_unit_test(test_task_gone_mid_data_out),
 	    cmocka_unit_test(test_paused_buffer_resumes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
