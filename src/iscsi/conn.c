@@ -378,6 +378,8 @@ static int flush_tx(struct prk_conn *c)
 	if (c->rx_paused && !c->rx_off && !c->hold) {
 		/* Drained: the PDUs flow control left in the buffer go on now
 		 * (no readable event may come for them). */
+		prk_debug("%s: answers drained, dispatching %zu buffered bytes", c->peer,
+		          c->rx_tail - c->rx_head);
 		prk_conn_hold(c);
 		prk_conn_rx_parse(c);
 		if (prk_conn_release(c))

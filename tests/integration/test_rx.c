@@ -580,16 +580,17 @@ static void test_task_gone_mid_data_out(void **state)
 	free(buf);
 }
 
-/* Pings with 64 KiB of data, about 8 MiB of them in one go, and nothing
- * read: the target stops reading past 4 MiB of answers queued, with
- * whole PDUs left in its buffer. Once we read, every echo comes. */
+/* Pings with 64 KiB of data, 64 MiB of them in one go, and nothing read:
+ * once the socket buffers are full the target stops reading past 4 MiB
+ * of answers queued, with PDUs left in its buffer. Once we read, every
+ * echo comes. */
 static void test_paused_buffer_resumes(void **state)
 {
 	(void)state;
 	struct raw r;
 	struct raw_opts o = {.initial_r2t = true, .immediate_data = true};
 	login(&r, 6, &o);
-	enum { N = 128, LEN = 65536 };
+	enum { N = 1024, LEN = 65536 };
 	uint8_t *ping = malloc(LEN);
 	assert_non_null(ping);
 	fill(ping, LEN, 11);
@@ -626,6 +627,8 @@ static void test_paused_buffer_resumes(void **state)
 		raw_pdu_free(&p);
 		got++;
 	}
+	/* The target did stop with whole PDUs buffered, and went on. */
+	assert_true(h_log_contains(&daemon_, "answers drained, dispatching"));
 	free(s.p);
 	free(ping);
 	raw_close(&r);
