@@ -3,7 +3,7 @@
  *    NOP-Outs with ping data, every one answered, the data read back;
  *  - the same kind of stream cut into pieces (one byte at a time, then
  *    random sizes, many rounds) with header and data digests: every cut
- *    of BHS, header digest, data, padding and data digest, and an
+ *    of BHS, AHS, header digest, data, padding and data digest, and an
  *    unsolicited Data-Out whose header arrives before its data;
  *  - a 256 KiB Data-Out (MaxRecvDataSegmentLength) in one PDU after an
  *    R2T, a 1 MiB write in four of them, and a 64 KiB unsolicited one;
@@ -90,13 +90,16 @@ static void put24(uint8_t *p, uint32_t v)
 
 /* Appends one PDU with the digests r negotiated; bad_dd spoils the data
  * digest. */
-static void pdu(struct stream *s, const struct raw *r, uint8_t bhs[48], const uint8_t *data,
-                uint32_t dlen, bool bad_dd)
+static void pdu_ahs(struct stream *s, const struct raw *r, uint8_t bhs[48], const uint8_t *ahs,
+                    uint8_t ahs_words, const uint8_t *data, uint32_t dlen, bool bad_dd)
 {
 	put24(bhs + 5, dlen);
+	bhs[4] = ahs_words;
 	put(s, bhs, 48);
+	put(s, ahs, (size_t)ahs_words * 4);
 	if (r->hd) {
-		uint32_t d = crc32c(0, bhs, 48); /* little-endian on the wire */
+		/* Over the BHS and the AHS; little-endian on the wire. */
+		uint32_t d = crc32c(crc32c(0, bhs, 48), ahs, (size_t)ahs_words * 4);
 		uint8_t le[4] = {(uint8_t)d, (uint8_t)(d >> 8), (uint8_t)(d >> 16),
 		                 (uint8_t)(d >> 24)};
 		put(s, le, 4);
@@ -113,6 +116,12 @@ static void pdu(struct stream *s, const struct raw *r, uint8_t bhs[48], const ui
 		                 (uint8_t)(d >> 24)};
 		put(s, le, 4);
 	}
+}
+
+static void pdu(struct stream *s, const struct raw *r, uint8_t bhs[48], const uint8_t *data,
+                uint32_t dlen, bool bad_dd)
+{
+	pdu_ahs(s, r, bhs, NULL, 0, data, dlen, bad_dd);
 }
 
 static void cmd_pdu(struct stream *s, struct raw *r, uint32_t itt, uint8_t op, uint32_t lba,
@@ -146,6 +155,21 @@ static void data_out_pdu(struct stream *s, const struct raw *r, uint32_t itt, ui
 	raw_put32(bhs + 36, datasn);
 	raw_put32(bhs + 40, offset);
 	pdu(s, r, bhs, data, len, bad_dd);
+}
+
+/* A ping with an AHS (prkitd reads past an AHS it has no use for). */
+static void nop_pdu_ahs(struct stream *s, const struct raw *r, uint32_t itt, const uint8_t *data,
+                        uint32_t len)
+{
+	static const uint8_t ahs[8] = {0, 5, 0xfe, 0, 1, 2, 3, 0}; /* length 5, type FEh */
+	uint8_t bhs[48] = {0};
+	bhs[0] = 0x40 | RAW_OP_NOP_OUT;
+	bhs[1] = 0x80;
+	raw_put32(bhs + 16, itt);
+	raw_put32(bhs + 20, RAW_RSVD_TAG);
+	raw_put32(bhs + 24, r->cmdsn);
+	raw_put32(bhs + 28, r->expstatsn);
+	pdu_ahs(s, r, bhs, ahs, 2, data, len, false);
 }
 
 static void nop_pdu(struct stream *s, const struct raw *r, uint32_t itt, const uint8_t *data,
@@ -320,10 +344,10 @@ static void test_split_everywhere_with_digests(void **state)
 		fill(small, sizeof(small), round + 100);
 		struct stream s = {0};
 		uint32_t itt = 0x1000 + round * 4;
-		/* One block with immediate data, a ping with padding, then 8 KiB:
-		 * 1 KiB immediate and 7 KiB in an unsolicited Data-Out. */
+		/* One block with immediate data; a ping with an AHS and padding;
+		 * 8 KiB, 1 KiB immediate and 7 KiB in an unsolicited Data-Out. */
 		cmd_pdu(&s, &r, itt, 0x2a, lba, BLOCK, small, BLOCK, true);
-		nop_pdu(&s, &r, itt + 1, ping, sizeof(ping));
+		nop_pdu_ahs(&s, &r, itt + 1, ping, sizeof(ping));
 		cmd_pdu(&s, &r, itt + 2, 0x2a, lba + 1, LEN, data, IMM, false);
 		data_out_pdu(&s, &r, itt + 2, RAW_RSVD_TAG, 0, IMM, data + IMM, LEN - IMM, true,
 		             false);
