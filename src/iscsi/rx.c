@@ -21,7 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "byteorder.h"
+#include "frame.h"
 #include "log.h"
 #include "prkit/crc32c.h"
 #include "prkit/scsi_sense.h"
@@ -60,49 +60,15 @@ void prk_conn_rx_free(struct prk_conn *c)
 	c->rx_cap = 0;
 }
 
-/* The frame of the PDU at rx + rx_head, from its BHS. */
-struct rx_frame {
-	const uint8_t *bhs;
-	size_t hdr; /* BHS + AHS + header digest */
-	uint32_t dlen;
-	size_t total; /* hdr + padded data + data digest */
-	bool hd, dd;
-};
-
-/* -1: the PDU cannot be read (close). */
-static int frame(struct prk_conn *c, struct rx_frame *f)
+/* The framing rules of c's phase: login PDUs carry no digests and at most
+ * 64 KiB of text. */
+static void rules_of(const struct prk_conn *c, struct prk_iscsi_frame_rules *r)
 {
-	const uint8_t *bhs = c->rx + c->rx_head;
-	struct prk_iscsi_hdr h;
-	/* A header that does not decode in full feature phase is still
-	 * framed, so that the stream stays in step and the handler rejects
-	 * it; during login it ends the connection. */
-	if (prk_iscsi_hdr_decode(bhs, &h) && c->state == CONN_LOGIN)
-		return -1;
-	h.ahs_words = bhs[4];
-	h.dlen = prk_get_be24(bhs + 5);
-	uint32_t limit = c->state == CONN_LOGIN ? 65536 : c->params.max_recv_dsl;
-	if (h.dlen > limit) {
-		prk_warn("%s sent a %u-byte data segment (limit %u)", c->peer, h.dlen, limit);
-		return -1;
-	}
-	f->bhs = bhs;
-	f->hd = c->state == CONN_FFP && c->params.header_digest;
-	f->dd = c->state == CONN_FFP && c->params.data_digest;
-	f->dlen = h.dlen;
-	f->hdr = PRK_ISCSI_BHS_LEN + (size_t)h.ahs_words * 4 + (f->hd ? PRK_ISCSI_DIGEST_LEN : 0);
-	f->total = PRK_ISCSI_BHS_LEN + prk_iscsi_pdu_tail_len(&h, f->hd, f->dd);
-	return 0;
-}
-
-static bool header_ok(const struct rx_frame *f)
-{
-	if (!f->hd)
-		return true;
-	size_t n = f->hdr - PRK_ISCSI_DIGEST_LEN;
-	uint32_t d = prk_crc32c(0, f->bhs, n), w;
-	memcpy(&w, f->bhs + n, 4); /* digests are little-endian */
-	return d == w;
+	bool ffp = c->state == CONN_FFP;
+	r->login = c->state == CONN_LOGIN;
+	r->max_dlen = r->login ? 65536 : c->params.max_recv_dsl;
+	r->header_digest = ffp && c->params.header_digest;
+	r->data_digest = ffp && c->params.data_digest;
 }
 
 /* A data digest error: the PDU is rejected (the initiator recovers). A
@@ -115,42 +81,43 @@ static void data_digest_error(struct prk_conn *c, const uint8_t *bhs)
 		prk_task_data_error(c, bhs, PRK_ASC_PROTOCOL_SERVICE_CRC_ERROR);
 }
 
-/* A complete PDU in the buffer: digests, then its handler. */
-static void complete(struct prk_conn *c, const struct rx_frame *f)
+/* A complete PDU in the buffer: its data digest, then its handler. */
+static void complete(struct prk_conn *c, const uint8_t *bhs, const struct prk_iscsi_frame *f,
+                     bool dd)
 {
-	const uint8_t *data = f->bhs + f->hdr;
-	if (f->dd && f->dlen) {
+	const uint8_t *data = bhs + f->hdr;
+	if (dd && f->dlen) {
 		size_t padded = prk_iscsi_pad4(f->dlen);
 		uint32_t d = prk_crc32c(0, data, padded), w;
-		memcpy(&w, data + padded, 4);
+		memcpy(&w, data + padded, 4); /* little-endian on the wire */
 		if (d != w) {
-			data_digest_error(c, f->bhs);
+			data_digest_error(c, bhs);
 			return;
 		}
 	}
 	c->last_rx_ms = prk_now_ms();
-	prk_conn_dispatch(c, f->bhs, f->dlen ? data : NULL, f->dlen);
+	prk_conn_dispatch(c, bhs, f->dlen ? data : NULL, f->dlen);
 }
 
 /* The Data-Out at rx_head (header complete, data not) goes to t's buffer
  * at off: what is buffered of it is moved out, its header to the front. */
-static void place_start(struct prk_conn *c, const struct rx_frame *f, struct prk_task *t,
-                        uint32_t off)
+static void place_start(struct prk_conn *c, const uint8_t *bhs, const struct prk_iscsi_frame *f,
+                        bool dd, struct prk_task *t, uint32_t off)
 {
 	size_t have = c->rx_tail - c->rx_head - f->hdr;
 	size_t data = have < f->dlen ? have : f->dlen;
-	const uint8_t *p = f->bhs + f->hdr;
+	const uint8_t *p = bhs + f->hdr;
 	memcpy(t->buf + off, p, data);
 	c->placing = true;
 	c->place_task = t;
 	c->place_off = off;
 	c->place_len = f->dlen;
 	c->place_got = (uint32_t)data;
-	c->place_crc = f->dd ? prk_crc32c(0, p, data) : 0;
+	c->place_crc = dd ? prk_crc32c(0, p, data) : 0;
 	c->place_trl_len = f->total - f->hdr - f->dlen;
 	c->place_trl_got = have - data;
 	memcpy(c->place_trl, p + data, c->place_trl_got);
-	memmove(c->rx, f->bhs, f->hdr);
+	memmove(c->rx, bhs, f->hdr);
 	c->place_hdr = f->hdr;
 	c->rx_head = 0;
 	c->rx_tail = f->hdr;
@@ -200,29 +167,36 @@ void prk_conn_rx_parse(struct prk_conn *c)
 			c->rx_paused = true;
 			break;
 		}
-		struct rx_frame f;
-		if (frame(c, &f)) {
+		const uint8_t *bhs = c->rx + c->rx_head;
+		struct prk_iscsi_frame_rules rules;
+		struct prk_iscsi_frame f;
+		rules_of(c, &rules);
+		enum prk_iscsi_frame_result r = prk_iscsi_frame(bhs, avail, &rules, &f);
+		if (r == PRK_FRAME_BAD_BHS || r == PRK_FRAME_TOO_LONG) {
+			if (r == PRK_FRAME_TOO_LONG)
+				prk_warn("%s sent a %u-byte data segment (limit %u)", c->peer,
+				         f.dlen, rules.max_dlen);
 			prk_conn_close(c, "malformed PDU header");
 			return;
 		}
-		if (avail < f.hdr)
-			break;
-		if (!header_ok(&f)) {
+		if (r == PRK_FRAME_HEADER_DIGEST) {
 			prk_warn("%s: header digest error", c->peer);
 			prk_conn_close(c, "protocol error"); /* ERL 0: no trust left */
 			return;
 		}
-		if (avail < f.total) {
+		if (r == PRK_FRAME_NEED_DATA) {
 			uint32_t off;
 			struct prk_task *t = NULL;
-			if ((f.bhs[0] & 0x3f) == PRK_ISCSI_OP_DATA_OUT && c->state == CONN_FFP &&
+			if ((bhs[0] & 0x3f) == PRK_ISCSI_OP_DATA_OUT && c->state == CONN_FFP &&
 			    !c->params.discovery)
-				t = prk_task_place(c, f.bhs, f.dlen, &off);
+				t = prk_task_place(c, bhs, f.dlen, &off);
 			if (t)
-				place_start(c, &f, t, off);
+				place_start(c, bhs, &f, rules.data_digest, t, off);
 			break;
 		}
-		complete(c, &f);
+		if (r != PRK_FRAME_COMPLETE)
+			break; /* the header is not all in */
+		complete(c, bhs, &f, rules.data_digest);
 		c->rx_head += f.total;
 	}
 	if (c->rx_head == c->rx_tail && !c->placing)
@@ -240,13 +214,14 @@ static int make_room(struct prk_conn *c)
 		c->rx_tail = avail;
 	}
 	size_t want = c->state == CONN_LOGIN ? RX_LOGIN_CAP : RX_FFP_CAP;
-	if (avail >= PRK_ISCSI_BHS_LEN) {
-		struct rx_frame f;
-		if (frame(c, &f))
-			return -1; /* the parser would have closed it: not reached */
-		if (f.total > want)
-			want = f.total;
-	}
+	struct prk_iscsi_frame_rules rules;
+	struct prk_iscsi_frame f;
+	rules_of(c, &rules);
+	enum prk_iscsi_frame_result r = prk_iscsi_frame(c->rx, avail, &rules, &f);
+	/* The parser ends the connection on anything else before we come
+	 * here; a complete PDU is not left behind either. */
+	if ((r == PRK_FRAME_NEED_HEADER || r == PRK_FRAME_NEED_DATA) && f.total > want)
+		want = f.total;
 	if (want <= c->rx_cap)
 		return 0;
 	uint8_t *n = realloc(c->rx, want);
