@@ -72,6 +72,8 @@ struct stream {
 
 static void put(struct stream *s, const void *p, size_t n)
 {
+	if (!n)
+		return; /* p may be NULL then */
 	if (s->len + n > s->cap) {
 		s->cap = (s->len + n) * 2;
 		s->p = realloc(s->p, s->cap);
