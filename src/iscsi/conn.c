@@ -167,8 +167,10 @@ void prk_conn_accept(struct prk_portal *p, int fd, const char *peer)
 	    .limits = s->opts.limits,
 	};
 	c->login = prk_login_new(&env, p->tpgt);
-	c->h = c->login ? prk_loop_add(s->loop, fd, EPOLLIN, on_io, c) : NULL;
+	c->h = c->login && prk_conn_rx_init(c) == 0 ? prk_loop_add(s->loop, fd, EPOLLIN, on_io, c)
+	                                            : NULL;
 	if (!c->h) {
+		prk_conn_rx_free(c);
 		prk_login_free(c->login);
 		close(fd);
 		free(c);
@@ -201,9 +203,25 @@ static void tx_free(struct prk_iscsi_server *s, struct prk_tx *t)
 	free(t);
 }
 
+void prk_conn_hold(struct prk_conn *c)
+{
+	c->hold++;
+}
+
+bool prk_conn_release(struct prk_conn *c)
+{
+	if (--c->hold || !c->closed)
+		return false;
+	prk_conn_rx_free(c);
+	free(c);
+	return true;
+}
+
 void prk_conn_close(struct prk_conn *c, const char *why)
 {
 	struct prk_iscsi_server *s = c->srv;
+	if (c->closed)
+		return; /* closed during a held call; the holder frees it */
 	if (c->reject_quiet)
 		prk_warn(
 		    "%s: %u more PDU(s) rejected since the last line (the last: opcode 0x%02x, "
@@ -250,7 +268,13 @@ void prk_conn_close(struct prk_conn *c, const char *why)
 	login_slot_free(c);
 	prk_login_free(c->login);
 	prk_text_free(c->text);
-	free(c->tail);
+	c->text = NULL;
+	c->login = NULL;
+	c->sess = NULL;
+	c->closed = true;
+	if (c->hold)
+		return; /* prk_conn_release frees it */
+	prk_conn_rx_free(c);
 	free(c);
 }
 
@@ -351,6 +375,16 @@ static int flush_tx(struct prk_conn *c)
 		return -1;
 	}
 	update_events(c);
+	if (c->rx_paused && !c->rx_off && !c->hold) {
+		/* Drained: the PDUs flow control left in the buffer go on now
+		 * (no readable event may come for them). */
+		prk_debug("%s: answers drained, dispatching %zu buffered bytes", c->peer,
+		          c->rx_tail - c->rx_head);
+		prk_conn_hold(c);
+		prk_conn_rx_parse(c);
+		if (prk_conn_release(c))
+			return -1;
+	}
 	return 0;
 }
 
@@ -481,13 +515,12 @@ static void handle_logout(struct prk_conn *c, const uint8_t *bhs)
 	}
 }
 
-static void handle_nop_out(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen)
+static void handle_nop_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen)
 {
 	struct prk_iscsi_nop_out n;
 	uint8_t reason;
 	if (prk_iscsi_nop_out_decode(bhs, &n, &reason)) {
 		prk_conn_reject(c, bhs, reason);
-		free(data);
 		return;
 	}
 	if (!n.h.immediate && c->sess)
@@ -496,17 +529,24 @@ static void handle_nop_out(struct prk_conn *c, const uint8_t *bhs, uint8_t *data
 		/* The answer to our ping, or a plain CmdSN update. */
 		if (n.ttt == c->ping_ttt)
 			c->ping_ttt = 0;
-		free(data);
 		return;
 	}
+	/* The ping data is echoed: copied, as data is the receive buffer's. */
+	uint8_t *echo = dlen ? malloc(dlen) : NULL;
+	if (dlen && !echo) {
+		prk_conn_reject(c, bhs, PRK_REJECT_OUT_OF_RESOURCES);
+		return;
+	}
+	if (dlen)
+		memcpy(echo, data, dlen);
 	struct prk_iscsi_nop_in r = {.itt = n.h.itt, .ttt = PRK_ISCSI_RSVD_TAG, .lun = n.h.lun};
 	prk_conn_fill_sn(c, &r.sn, true);
 	uint8_t out[PRK_ISCSI_BHS_LEN];
 	prk_iscsi_nop_in_encode(&r, out);
-	prk_conn_send(c, out, data, dlen, data); /* the ping data is echoed */
+	prk_conn_send(c, out, echo, dlen, echo);
 }
 
-static void handle_text(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen)
+static void handle_text(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen)
 {
 	if (!c->text) {
 		struct prk_text_env env = {.ctx = c, .send_targets = send_targets};
@@ -516,7 +556,6 @@ static void handle_text(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, s
 	uint8_t reason = PRK_REJECT_PROTOCOL_ERROR;
 	if (!c->text || prk_iscsi_text_req_decode(bhs, &req, &reason)) {
 		prk_conn_reject(c, bhs, reason);
-		free(data);
 		return;
 	}
 	if (!req.h.immediate && c->sess)
@@ -532,7 +571,6 @@ static void handle_text(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, s
 	} else {
 		prk_conn_send(c, out, rsp, rlen, rsp);
 	}
-	free(data);
 }
 
 static void enter_ffp(struct prk_conn *c)
@@ -557,13 +595,12 @@ static void enter_ffp(struct prk_conn *c)
 	         c->portal->port, ss->tsih, c->params.header_digest ? " header digest" : "");
 }
 
-static void handle_login(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen)
+static void handle_login(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen)
 {
 	uint8_t out[PRK_ISCSI_BHS_LEN];
 	uint8_t *rsp = NULL;
 	size_t rlen = 0;
 	enum prk_login_result r = prk_login_step(c->login, bhs, data, dlen, out, &rsp, &rlen);
-	free(data);
 	prk_conn_send(c, out, rsp, rlen, rsp);
 	if (r == PRK_LOGIN_DONE) {
 		enter_ffp(c);
@@ -578,15 +615,11 @@ static void handle_login(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, 
 	}
 }
 
-/* One complete PDU: BHS in c->bhs, the data segment in data (malloc'ed,
- * ownership passes to the handler). */
-static void dispatch(struct prk_conn *c, uint8_t *data, size_t dlen)
+void prk_conn_dispatch(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen)
 {
-	const uint8_t *bhs = c->bhs;
 	uint8_t op = bhs[0] & 0x3f;
 	if (c->state == CONN_LOGIN) {
 		if (op != PRK_ISCSI_OP_LOGIN_REQ) {
-			free(data);
 			prk_conn_close(c, "PDU other than Login during login");
 			return;
 		}
@@ -594,7 +627,6 @@ static void dispatch(struct prk_conn *c, uint8_t *data, size_t dlen)
 		return;
 	}
 	if (c->state != CONN_FFP) {
-		free(data);
 		return;
 	}
 	bool discovery = c->params.discovery;
@@ -608,7 +640,6 @@ static void dispatch(struct prk_conn *c, uint8_t *data, size_t dlen)
 		if (discovery)
 			break;
 		prk_task_data_out(c, bhs, data, dlen);
-		free(data);
 		return;
 	case PRK_ISCSI_OP_NOP_OUT:
 		handle_nop_out(c, bhs, data, dlen);
@@ -617,105 +648,29 @@ static void dispatch(struct prk_conn *c, uint8_t *data, size_t dlen)
 		handle_text(c, bhs, data, dlen);
 		return;
 	case PRK_ISCSI_OP_LOGOUT_REQ:
-		free(data);
 		handle_logout(c, bhs);
 		return;
 	case PRK_ISCSI_OP_TMF_REQ:
-		free(data);
 		if (discovery)
 			break;
 		prk_tmf_request(c, bhs);
 		return;
 	case PRK_ISCSI_OP_LOGIN_REQ:
-		free(data);
 		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
 		return;
 	default:
-		free(data);
 		prk_conn_reject(c, bhs, PRK_REJECT_CMD_NOT_SUPPORTED);
 		return;
 	}
 	/* Discovery sessions carry only Text, NOP, and Logout. */
-	free(data);
 	prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
 }
 
-/* ---- receive ---- */
-
-static bool digest_ok(const uint8_t *p, size_t len, const uint8_t *want)
-{
-	uint32_t d = prk_crc32c(0, p, len), w;
-	memcpy(&w, want, 4);
-	return d == w;
-}
-
-/* The BHS is complete: decide how much follows. Returns -1 to close. */
-static int start_tail(struct prk_conn *c)
-{
-	struct prk_iscsi_hdr h;
-	if (prk_iscsi_hdr_decode(c->bhs, &h)) {
-		if (c->state == CONN_LOGIN)
-			return -1;
-		/* Still read the tail so that the stream stays in step. */
-	}
-	h.ahs_words = c->bhs[4];
-	h.dlen = prk_get_be24(c->bhs + 5);
-	uint32_t limit = c->state == CONN_LOGIN ? 65536 : c->params.max_recv_dsl;
-	if (h.dlen > limit) {
-		prk_warn("%s sent a %u-byte data segment (limit %u)", c->peer, h.dlen, limit);
-		return -1;
-	}
-	bool hd = c->state == CONN_FFP && c->params.header_digest;
-	bool dd = c->state == CONN_FFP && c->params.data_digest;
-	c->tail_len = prk_iscsi_pdu_tail_len(&h, hd, dd);
-	c->tail_have = 0;
-	free(c->tail);
-	c->tail = c->tail_len ? malloc(c->tail_len) : NULL;
-	if (c->tail_len && !c->tail)
-		return -1;
-	return 0;
-}
-
-/* The whole PDU is in: check digests, cut out the data segment, dispatch. */
-static int finish_pdu(struct prk_conn *c)
-{
-	size_t ahs = (size_t)c->bhs[4] * 4;
-	uint32_t dlen = prk_get_be24(c->bhs + 5);
-	bool hd = c->state == CONN_FFP && c->params.header_digest;
-	bool dd = c->state == CONN_FFP && c->params.data_digest;
-	size_t off = ahs;
-	if (hd) {
-		uint32_t d = prk_crc32c(0, c->bhs, PRK_ISCSI_BHS_LEN);
-		d = prk_crc32c(d, c->tail, ahs);
-		uint32_t w;
-		memcpy(&w, c->tail + off, 4);
-		if (d != w) {
-			prk_warn("%s: header digest error", c->peer);
-			return -1; /* ERL 0: the connection cannot be trusted */
-		}
-		off += 4;
-	}
-	uint8_t *data = NULL;
-	if (dlen) {
-		if (dd && !digest_ok(c->tail + off, prk_iscsi_pad4(dlen),
-		                     c->tail + off + prk_iscsi_pad4(dlen))) {
-			prk_conn_reject(c, c->bhs, PRK_REJECT_DIGEST_ERROR);
-			return 0; /* the PDU is discarded; the initiator recovers */
-		}
-		data = malloc(dlen);
-		if (!data)
-			return -1;
-		memcpy(data, c->tail + off, dlen);
-	}
-	c->last_rx_ms = prk_now_ms();
-	dispatch(c, data, dlen);
-	return 0;
-}
+/* ---- events ---- */
 
 static void on_io(void *arg, uint32_t events)
 {
 	struct prk_conn *c = arg;
-	struct prk_iscsi_server *s = c->srv;
 	if (events & EPOLLOUT) {
 		if (flush_tx(c))
 			return;
@@ -727,58 +682,9 @@ static void on_io(void *arg, uint32_t events)
 		prk_conn_close(c, "peer went away with answers unread");
 		return;
 	}
-	for (int rounds = 0; rounds < 64; rounds++) {
-		if (c->txq_bytes > PRK_TXQ_PAUSE)
-			break; /* the flush at the end turns reading off */
-		uint8_t *dst;
-		size_t want;
-		if (c->bhs_have < PRK_ISCSI_BHS_LEN) {
-			dst = c->bhs + c->bhs_have;
-			want = PRK_ISCSI_BHS_LEN - c->bhs_have;
-		} else {
-			dst = c->tail + c->tail_have;
-			want = c->tail_len - c->tail_have;
-		}
-		ssize_t n = want ? recv(c->fd, dst, want, 0) : 0;
-		if (want && n == 0) {
-			prk_conn_close(c, "peer closed the connection");
-			return;
-		}
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			prk_conn_close(c, strerror(errno));
-			return;
-		}
-		if (c->bhs_have < PRK_ISCSI_BHS_LEN) {
-			c->bhs_have += (size_t)n;
-			if (c->bhs_have < PRK_ISCSI_BHS_LEN)
-				continue;
-			if (start_tail(c)) {
-				prk_conn_close(c, "malformed PDU header");
-				return;
-			}
-		} else {
-			c->tail_have += (size_t)n;
-		}
-		if (c->tail_have < c->tail_len)
-			continue;
-		/* A complete PDU. The handler may close c: check it survives. */
-		struct prk_conn *probe;
-		for (probe = s->conns; probe && probe != c; probe = probe->next)
-			;
-		if (finish_pdu(c)) {
-			prk_conn_close(c, "protocol error");
-			return;
-		}
-		for (probe = s->conns; probe && probe != c; probe = probe->next)
-			;
-		if (!probe)
-			return;
-		c->bhs_have = 0;
-		c->tail_have = c->tail_len = 0;
-		if (c->state == CONN_CLOSING)
-			break;
-	}
+	prk_conn_hold(c);
+	prk_conn_rx(c);
+	if (prk_conn_release(c))
+		return;
 	flush_tx(c);
 }

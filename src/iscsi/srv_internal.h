@@ -202,11 +202,30 @@ struct prk_conn {
 	struct prk_iscsi_params params;
 	uint16_t cid;
 	uint32_t statsn;
-	/* receive */
-	uint8_t bhs[PRK_ISCSI_BHS_LEN];
-	size_t bhs_have;
-	uint8_t *tail;
-	size_t tail_len, tail_have;
+	/* receive (rx.c): the connection buffer; bytes [rx_head, rx_tail)
+	 * are received and not yet dispatched. */
+	uint8_t *rx;
+	size_t rx_cap, rx_head, rx_tail;
+	/* Complete PDUs wait in rx because the transmit queue is over
+	 * PRK_TXQ_PAUSE: dispatched once it drains (flush_tx). */
+	bool rx_paused;
+	/* A Data-Out received straight into its task's buffer: its header
+	 * stays at rx + rx_head (place_hdr bytes), its data lands at
+	 * place_task->buf + place_off, padding and digest in place_trl.
+	 * place_task becomes NULL when the task goes away meanwhile (the
+	 * rest of the data is then read and dropped). */
+	bool placing;
+	struct prk_task *place_task;
+	uint32_t place_off, place_len, place_got;
+	size_t place_hdr;
+	uint8_t place_trl[3 + PRK_ISCSI_DIGEST_LEN];
+	size_t place_trl_len, place_trl_got;
+	uint32_t place_crc; /* data digest so far, over the bytes where they landed */
+	/* Liveness: a handler may close the connection it runs for. While
+	 * hold > 0 prk_conn_close only marks it closed; the holder frees it
+	 * (prk_conn_release), so checking is O(1). */
+	unsigned hold;
+	bool closed;
 	/* transmit */
 	struct prk_tx *txq, *txq_tail;
 	bool want_out; /* EPOLLOUT is on: the socket was full */
@@ -294,13 +313,36 @@ struct prk_tx *prk_conn_send(struct prk_conn *c, const uint8_t *bhs, const uint8
                              size_t dlen, void *owner);
 void prk_conn_fill_sn(struct prk_conn *c, struct prk_iscsi_sn *sn, bool advance_statsn);
 void prk_conn_reject(struct prk_conn *c, const uint8_t *bhs, uint8_t reason);
+/* One complete PDU, digests checked; data is borrowed (valid during the
+ * call only): a handler copies what it keeps. */
+void prk_conn_dispatch(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen);
+/* Keeps c allocated across a call that may close it; release frees it if
+ * it was closed meanwhile and returns true then. */
+void prk_conn_hold(struct prk_conn *c);
+bool prk_conn_release(struct prk_conn *c);
+
+/* rx.c */
+int prk_conn_rx_init(struct prk_conn *c);
+void prk_conn_rx_free(struct prk_conn *c);
+/* The socket is readable: receives and dispatches (c held by the caller). */
+void prk_conn_rx(struct prk_conn *c);
+/* Dispatches PDUs left in the buffer by flow control (c held). */
+void prk_conn_rx_parse(struct prk_conn *c);
 /* Writes the output queued on every connection during this batch of events
  * (the loop's after-batch hook). */
 void prk_conns_flush(void *server);
 
 /* task.c */
-void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen);
+void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen);
+/* data may be t->buf + offset already (received in place, rx.c), or NULL
+ * when it was dropped because its task went away while it arrived. */
 void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen);
+/* The header of a Data-Out with a dlen-byte data segment is in: the task
+ * whose buffer its data can be received into directly, at *offset, when
+ * the PDU passes every check prk_task_data_out makes (in order, inside
+ * its burst, within what is stored); NULL otherwise. */
+struct prk_task *prk_task_place(struct prk_conn *c, const uint8_t *bhs, uint32_t dlen,
+                                uint32_t *offset);
 void prk_task_free(struct prk_task *t);
 /* Ends t with TASK ABORTED status (TAS=1). */
 void prk_task_send_aborted(struct prk_conn *c, struct prk_task *t);

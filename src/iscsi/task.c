@@ -17,6 +17,8 @@ static void task_done(struct prk_lu_cmd *cmd);
 
 void prk_task_unlink(struct prk_conn *c, struct prk_task *t)
 {
+	if (c->place_task == t)
+		c->place_task = NULL; /* rx.c drops the rest of its Data-Out */
 	for (struct prk_task **pp = &c->tasks; *pp; pp = &(*pp)->next)
 		if (*pp == t) {
 			*pp = t->next;
@@ -75,6 +77,8 @@ void prk_tasks_orphan(struct prk_conn *c)
 		struct prk_task *t = c->tasks;
 		c->tasks = t->next;
 		t->conn = NULL;
+		if (c->place_task == t)
+			c->place_task = NULL;
 		if (t->state == TASK_IN_LU) {
 			orphan_keep(c->srv, c->sess, t); /* freed by task_done */
 			/* I_T nexus loss aborts it (SAM-5): nobody waits for its
@@ -448,12 +452,11 @@ static struct prk_task *find_by_ttt(struct prk_conn *c, uint32_t ttt, uint32_t i
 	return NULL;
 }
 
-void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, size_t dlen)
+void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen)
 {
 	struct prk_iscsi_scsi_cmd sc;
 	uint8_t reason;
 	if (prk_iscsi_scsi_cmd_decode(bhs, &sc, &reason)) {
-		free(data);
 		prk_conn_reject(c, bhs, reason);
 		return;
 	}
@@ -464,7 +467,6 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 		if (prk_sn_lt(sc.cmdsn, ss->expcmdsn) || prk_sn_lt(max, sc.cmdsn)) {
 			prk_warn("%s: CmdSN %u outside [%u, %u]: ignored", c->peer, sc.cmdsn,
 			         ss->expcmdsn, max);
-			free(data);
 			return;
 		}
 		if (!prk_sn_lt(sc.cmdsn, ss->expcmdsn))
@@ -475,28 +477,24 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 			 * NOP-In carries the window it frees. */
 			prk_info("%s: CmdSN %u itt 0x%x was aborted before it arrived: discarded",
 			         c->peer, sc.cmdsn, sc.h.itt);
-			free(data);
 			prk_abort_silent_left(c);
 			return;
 		}
 	}
 	for (struct prk_task *o = c->tasks; o; o = o->next)
 		if (o->itt == sc.h.itt) {
-			free(data);
 			prk_conn_reject(c, bhs, PRK_REJECT_TASK_IN_PROGRESS);
 			return;
 		}
 	/* The CmdSN window keeps a conforming initiator within max_tasks; the
 	 * slack covers immediate commands, which take no CmdSN. */
 	if (c->n_tasks >= c->srv->opts.max_tasks + PRK_IMMEDIATE_SLACK) {
-		free(data);
 		struct prk_task tmp = {.itt = sc.h.itt};
 		send_status(c, &tmp, PRK_STATUS_TASK_SET_FULL, NULL, 0, 0, false, false);
 		return;
 	}
 	struct prk_task *t = calloc(1, sizeof(*t));
 	if (!t) {
-		free(data);
 		prk_conn_reject(c, bhs, PRK_REJECT_OUT_OF_RESOURCES);
 		return;
 	}
@@ -524,7 +522,6 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 	c->n_tasks++;
 
 	if (!sc.write || sc.edtl == 0) {
-		free(data);
 		if (dlen) {
 			/* Immediate data without W: a protocol error (RFC 7143 11.3.4). */
 			prk_task_unlink(c, t);
@@ -539,7 +536,6 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 	 * Data-Out when InitialR2T=No. */
 	uint32_t first = c->params.first_burst < sc.edtl ? c->params.first_burst : sc.edtl;
 	if (dlen > first || (dlen && !c->params.immediate_data)) {
-		free(data);
 		prk_task_unlink(c, t);
 		prk_task_free(t);
 		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);
@@ -554,7 +550,6 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 	 * first burst: the rest is solicited with R2T, not waited for. */
 	t->unsolicited_end = c->params.initial_r2t || sc.h.final ? t->received : first;
 	if (prk_task_mem_unsolicited(t, t->unsolicited_end)) {
-		free(data);
 		send_check(c, t, PRK_SK_ILLEGAL_REQUEST, PRK_ASC_INSUFFICIENT_RESOURCES);
 		prk_task_unlink(c, t);
 		prk_task_free(t);
@@ -563,7 +558,6 @@ void prk_task_scsi_cmd(struct prk_conn *c, const uint8_t *bhs, uint8_t *data, si
 	uint32_t keep = t->received < t->need ? t->received : t->need;
 	if (keep) /* no immediate data: data is NULL */
 		memcpy(t->buf, data, keep);
-	free(data);
 	t->r2t_offset = t->unsolicited_end;
 	t->burst_end = t->unsolicited_end;
 	t->state = TASK_DATA_OUT;
@@ -623,7 +617,12 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 			if (d.offset + keep > t->buf_cap) {
 				/* Solicited data before its R2T (a guessed TTT). */
 				t->data_error = PRK_ASC_DATA_OFFSET_ERROR;
-			} else {
+			} else if (!data) {
+				/* Dropped on arrival: its task was gone then
+				 * (another task may carry the ITT by now). */
+				t->data_error = PRK_ASC_DATA_OFFSET_ERROR;
+			} else if (data != t->buf + d.offset) {
+				/* Not received in place already (rx.c). */
 				memcpy(t->buf + d.offset, data, keep);
 			}
 		}
@@ -649,6 +648,27 @@ void prk_task_data_out(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 		return;
 	}
 	send_r2t(c, t);
+}
+
+struct prk_task *prk_task_place(struct prk_conn *c, const uint8_t *bhs, uint32_t dlen,
+                                uint32_t *offset)
+{
+	struct prk_iscsi_data_out d;
+	uint8_t reason;
+	if (!dlen || prk_iscsi_data_out_decode(bhs, &d, &reason))
+		return NULL;
+	struct prk_task *t = find_by_ttt(c, d.ttt, d.h.itt);
+	if (!t || t->state != TASK_DATA_OUT || t->data_error)
+		return NULL;
+	uint32_t end = d.ttt != PRK_ISCSI_RSVD_TAG ? t->burst_end : t->unsolicited_end;
+	/* The same checks as prk_task_data_out, and all of the data stored:
+	 * anything else goes the checked way, through the connection buffer. */
+	if (d.datasn != t->next_datasn || d.offset != t->received || d.offset > end ||
+	    dlen > end - d.offset || d.offset > t->need || dlen > t->need - d.offset ||
+	    d.offset + dlen > t->buf_cap)
+		return NULL;
+	*offset = d.offset;
+	return t;
 }
 
 bool prk_tasks_stalled(const struct prk_conn *c, uint64_t now, unsigned timeout_ms)

@@ -68,7 +68,9 @@ int raw_read(struct raw *r, struct raw_pdu *p, int timeout_ms)
 	if (recv_all(r->fd, p->bhs, 48, timeout_ms))
 		return -1;
 	uint32_t n = get24(p->bhs + 5), padded = (n + 3) & ~3u;
-	size_t ahs = (size_t)p->bhs[4] * 4;
+	size_t ahs = (size_t)p->bhs[4] * 4 + (r->hd ? 4 : 0);
+	if (r->dd && n)
+		padded += 4;
 	uint8_t *tmp = malloc(ahs + padded + 1);
 	if (!tmp || recv_all(r->fd, tmp, ahs + padded, timeout_ms)) {
 		free(tmp);
@@ -131,8 +133,8 @@ int raw_login(struct raw *r, const struct h_daemon *d, const char *target, const
 	snprintf(kv, sizeof(kv), "TargetName=%s", target);
 	len = add_kv(pdu + 48, len, kv);
 	len = add_kv(pdu + 48, len, "SessionType=Normal");
-	len = add_kv(pdu + 48, len, "HeaderDigest=None");
-	len = add_kv(pdu + 48, len, "DataDigest=None");
+	len = add_kv(pdu + 48, len, o->header_digest ? "HeaderDigest=CRC32C" : "HeaderDigest=None");
+	len = add_kv(pdu + 48, len, o->data_digest ? "DataDigest=CRC32C" : "DataDigest=None");
 	len = add_kv(pdu + 48, len, o->initial_r2t ? "InitialR2T=Yes" : "InitialR2T=No");
 	len = add_kv(pdu + 48, len, o->immediate_data ? "ImmediateData=Yes" : "ImmediateData=No");
 	snprintf(kv, sizeof(kv), "FirstBurstLength=%u", o->first_burst ? o->first_burst : 65536);
@@ -176,6 +178,10 @@ int raw_login(struct raw *r, const struct h_daemon *d, const char *target, const
 		r->initial_r2t = strcmp(v, "Yes") == 0;
 	if (text && (v = find_key(text, p.dlen, "ImmediateData")))
 		r->immediate_data = strcmp(v, "Yes") == 0;
+	if (text && (v = find_key(text, p.dlen, "HeaderDigest")))
+		r->hd = strcmp(v, "CRC32C") == 0;
+	if (text && (v = find_key(text, p.dlen, "DataDigest")))
+		r->dd = strcmp(v, "CRC32C") == 0;
 	r->expstatsn = raw_get32(p.bhs + 24) + 1;
 	r->cmdsn = r->expcmdsn;
 	raw_pdu_free(&p);

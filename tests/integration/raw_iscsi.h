@@ -30,6 +30,7 @@ struct raw_opts {
 	uint32_t first_burst; /* 0: 65536 */
 	uint32_t max_burst;   /* 0: 262144 */
 	uint32_t max_recv_dsl;
+	bool header_digest, data_digest; /* offer CRC32C (raw_read skips digests) */
 };
 
 struct raw {
@@ -40,6 +41,7 @@ struct raw {
 	uint32_t max_send_dsl;       /* the target's MaxRecvDataSegmentLength */
 	uint32_t first_burst;        /* negotiated */
 	bool initial_r2t, immediate_data;
+	bool hd, dd; /* digests negotiated: only raw_read knows them */
 };
 
 /* One PDU as read: the BHS and (up to cap bytes of) the data segment. */
