@@ -18,6 +18,7 @@
 #include "loop.h"
 
 static struct prk_loop *loop;
+static struct prk_loop_fd *efd_watch;
 static int efd;
 static int batches, want_batches;
 static char trace[64]; /* one letter per hook run, '|' after each batch */
@@ -60,7 +61,10 @@ static int setup(void **state)
 	(void)state;
 	loop = prk_loop_new();
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!loop || efd < 0 || !prk_loop_add(loop, efd, EPOLLIN, on_event, NULL))
+	if (!loop || efd < 0)
+		return -1;
+	efd_watch = prk_loop_add(loop, efd, EPOLLIN, on_event, NULL);
+	if (!efd_watch)
 		return -1;
 	batches = 0;
 	ntrace = 0;
@@ -71,6 +75,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	prk_loop_del(loop, efd_watch); /* the loop frees deleted handles only */
 	prk_loop_free(loop);
 	close(efd);
 	return 0;
