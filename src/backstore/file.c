@@ -20,7 +20,7 @@
  * the event loop's after-batch hook submits the whole batch in one
  * system call (prk_bs_kick); a full SQ is submitted at once, as nothing
  * more could join the batch. The ring asks for cooperative task running
- * where the kernel has it (see setup_ring). */
+ * where the kernel has it (see ring_init). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
