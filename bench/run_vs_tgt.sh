@@ -26,7 +26,10 @@
 # loop per thread) and tgtd started with -t N (--nr_iothreads). A prkitd
 # that does not know the member refuses the configuration: with
 # BENCH_THREADS set, the script says so and exits 2; unset, prkitd is
-# started without the member (it has one event loop, as asked).
+# started without the member (it has one event loop, as asked). Note that
+# tgtd's own default is 16 I/O threads per LU (its rdwr thread pool) beside
+# its one event-loop thread; runs before this option gave it those 16, so
+# their ratios are not comparable with -t 1 ones.
 #
 # A build to compare: BENCH_BEFORE=DIR runs DIR/src/target/prkitd too, as a
 # third target "before" beside prkit and tgt (same LUs, same rounds, same
