@@ -10,12 +10,16 @@
 #   1. under `perf record -g -p PID` for PROFILE_SECONDS, then prints the
 #      top PROFILE_TOP lines of `perf report --no-children` (self time per
 #      symbol, all of prkitd's threads);
-#   2. under `strace -c -f -p PID` for PROFILE_SECONDS, then prints the
+#   2. under `perf stat -e syscalls:sys_enter_...` (tracepoint counts,
+#      which barely slow the target) for PROFILE_SECONDS, then prints the
+#      calls per I/O of the system calls of the I/O path (io_uring_enter,
+#      recvfrom, read, writev, epoll_wait); needs tracefs;
+#   3. under `strace -c -f -p PID` for PROFILE_SECONDS, then prints the
 #      system call counts, and the calls per I/O of the ones that matter on
 #      the I/O path (io_uring_enter, recvfrom/read, writev/sendmsg,
 #      epoll_wait). strace slows the target a lot: its times are not worth
 #      reading, its counts per I/O are (the I/O count is iscsi_load's).
-# The two runs are separate so that neither tool distorts the other.
+# The runs are separate so that no tool distorts another's figures.
 #
 # Environment: PROFILE_BACKING ("file", or "ram"), PROFILE_RW (randwrite),
 # PROFILE_BS (4K), PROFILE_QD (32), PROFILE_SESSIONS (1), PROFILE_SECONDS
@@ -149,6 +153,25 @@ if command -v perf >/dev/null; then
 		tee "$out/perf.top"
 else
 	echo "=== perf: not installed, no profile"
+fi
+
+sys_calls="io_uring_enter recvfrom read writev epoll_wait"
+events=$(for sc in $sys_calls; do printf 'syscalls:sys_enter_%s,' "$sc"; done)
+if command -v perf >/dev/null && perf stat -e "${events%,}" -- true >/dev/null 2>&1; then
+	load_run "${args[@]}" --seconds "$secs" >"$out/sys.result" &
+	lpid=$!
+	sleep 1
+	perf stat -x, -e "${events%,}" -p "$pid" -o "$out/sys.txt" -- sleep "$secs" >/dev/null 2>&1 ||
+		true
+	wait "$lpid"
+	result=$(cat "$out/sys.result")
+	ios=$(awk -v i="$(iops_of "$result")" -v s="$secs" 'BEGIN { printf "%.0f", i * s }')
+	echo
+	echo "=== system calls per I/O over ${secs}s (~$ios I/Os; perf tracepoints): $result"
+	awk -F, -v n="$ios" '$3 ~ /^syscalls:sys_enter_/ && n > 0 {
+		sub(/^syscalls:sys_enter_/, "", $3); printf "  %-15s %.3f\n", $3, $1 / n }' "$out/sys.txt"
+else
+	echo "=== perf syscall tracepoints: not available"
 fi
 
 if command -v strace >/dev/null; then
