@@ -11,7 +11,10 @@
  *   RESULT iops=N mbps=N errors=N p50_us=N p99_us=N
  *
  * where mbps is 10^6 bytes per second and the percentiles are the latency of
- * the commands completed in the measured window.
+ * the commands completed in the measured window. With --marks, the lines
+ * "MARK measure" and "MARK end" are printed (and flushed) when the
+ * measured window starts and ends, so that a script can sample the
+ * target's CPU time over exactly that window.
  *
  * Usage: iscsi_load --url iscsi://HOST:PORT/IQN/LUN [--sessions N] [--qd N]
  *        [--bs SIZE] [--rw read|write|randread|randwrite|mixed] [--seconds S]
@@ -62,6 +65,7 @@ struct opts {
 	uint64_t span;
 	bool fill;
 	bool verbose;
+	bool marks;
 };
 
 struct session;
@@ -97,6 +101,15 @@ static struct opts o = {
 };
 
 static enum phase phase = PH_WARMUP;
+
+/* --marks: tells a watching script where the measured window is. */
+static void mark(const char *what)
+{
+	if (o.marks) {
+		printf("MARK %s\n", what);
+		fflush(stdout);
+	}
+}
 static uint32_t block_size;
 static uint64_t span_blocks; /* LBAs used: [0, span_blocks) */
 static uint32_t io_blocks;
@@ -175,6 +188,7 @@ static void usage(FILE *f)
 	        "  --initiator NAME  initiator IQN (%s)\n"
 	        "  --fill            write the span once sequentially and stop (--seconds: limit)\n"
 	        "  --verbose         per-session details on stderr\n"
+	        "  --marks           MARK measure / MARK end lines on stdout\n"
 	        "Prints: RESULT iops=N mbps=N errors=N p50_us=N p99_us=N (mbps: 10^6 B/s).\n"
 	        "Exits 1 when any command failed.\n",
 	        o.initiator);
@@ -255,12 +269,13 @@ static int parse_args(int argc, char **argv)
 	    {"initiator", required_argument, NULL, 'i'},
 	    {"fill", no_argument, NULL, 'f'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"marks", no_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	uint64_t v;
-	while ((c = getopt_long(argc, argv, "u:n:q:b:r:s:w:S:i:fvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:n:q:b:r:s:w:S:i:fmvh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			o.url = optarg;
@@ -325,6 +340,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'f':
 			o.fill = true;
+			break;
+		case 'm':
+			o.marks = true;
 			break;
 		case 'v':
 			o.verbose = true;
@@ -678,6 +696,7 @@ int main(int argc, char **argv)
 		if (warm_ns == 0) {
 			phase = PH_MEASURE;
 			t_meas = t_start;
+			mark("measure");
 		}
 	}
 	while (rc == 0) {
@@ -685,6 +704,7 @@ int main(int argc, char **argv)
 		if (phase == PH_WARMUP && t - t_start >= warm_ns) {
 			phase = PH_MEASURE;
 			t_meas = t;
+			mark("measure");
 		}
 		if (phase == PH_MEASURE && o.fill && n_inflight == 0) {
 			t_end = t; /* everything is written */
@@ -698,6 +718,7 @@ int main(int argc, char **argv)
 			}
 			phase = PH_DRAIN;
 			t_end = t;
+			mark("end");
 		}
 		if (phase == PH_DRAIN) {
 			if (n_inflight == 0)

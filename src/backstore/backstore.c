@@ -13,6 +13,7 @@ void prk_bs_init(struct prk_bs *bs, const struct prk_bs_ops *ops, uint64_t size,
 	bs->alignment = 1;
 	bs->event_fd = -1;
 	bs->readonly = readonly;
+	bs->batching = false;
 	bs->inflight = 0;
 	bs->atomic_write_max = 0;
 }
@@ -104,6 +105,28 @@ void prk_bs_finish(struct prk_bs *bs, struct prk_bs_io *io, int result)
 int prk_bs_complete(struct prk_bs *bs)
 {
 	return bs->ops->complete(bs);
+}
+
+void prk_bs_set_batching(struct prk_bs *bs, bool on)
+{
+	if (!bs->ops->kick)
+		return;
+	bs->batching = on;
+	if (!on)
+		bs->ops->kick(bs);
+}
+
+void prk_bs_kick(struct prk_bs *bs)
+{
+	if (bs->ops->kick)
+		bs->ops->kick(bs);
+}
+
+void prk_bs_stats(const struct prk_bs *bs, struct prk_bs_stats *st)
+{
+	*st = (struct prk_bs_stats){0};
+	if (bs->ops->stats)
+		bs->ops->stats(bs, st);
 }
 
 void prk_bs_close(struct prk_bs *bs)

@@ -91,6 +91,28 @@ void prk_bs_submit(struct prk_bs *bs, struct prk_bs_io *io);
 int prk_bs_event_fd(const struct prk_bs *bs);
 /* Reaps completions and calls their done(). Returns how many completed. */
 int prk_bs_complete(struct prk_bs *bs);
+/* Batching (file backstore; RAM ignores it). Off (the default), every
+ * prk_bs_submit() and prk_bs_complete() hands its I/O to the kernel before
+ * returning. On, the I/O is only queued in the ring and goes to the
+ * kernel, all of it in one system call, at prk_bs_kick(); so whoever
+ * turns it on must kick after every batch of work (prkitd: the event
+ * loop's after-batch hooks), or I/O waits forever. The ring is submitted
+ * at once anyway when it is full. Turning batching off submits what is
+ * queued. prk_bs_close() submits and drains as before. */
+void prk_bs_set_batching(struct prk_bs *bs, bool on);
+/* Submits what is queued; costs no system call when nothing is. Never
+ * blocks; what the kernel does not take is retried from
+ * prk_bs_complete() (the event fd is made readable for that). */
+void prk_bs_kick(struct prk_bs *bs);
+
+/* What a backstore did, for tests and diagnostics. */
+struct prk_bs_stats {
+	uint64_t submits;     /* io_uring_submit() calls (system calls) */
+	unsigned queued;      /* I/O prepared in the ring, not yet submitted */
+	unsigned setup_flags; /* the IORING_SETUP_* flags the kernel took */
+};
+void prk_bs_stats(const struct prk_bs *bs, struct prk_bs_stats *st);
+
 /* Outstanding I/O count (submitted, not yet completed). */
 unsigned prk_bs_inflight(const struct prk_bs *bs);
 

@@ -23,6 +23,11 @@ struct prk_bs_ops {
 	int (*mapped)(struct prk_bs *bs, uint64_t offset, uint64_t len, uint64_t *run);
 	/* Ends outstanding I/O, then frees the backstore. */
 	void (*close)(struct prk_bs *bs);
+	/* Optional (NULL: the backend completes inline and queues nothing):
+	 * submits what is queued (prk_bs_kick). */
+	void (*kick)(struct prk_bs *bs);
+	/* Optional: fills what the backend knows of st (zeroed before). */
+	void (*stats)(const struct prk_bs *bs, struct prk_bs_stats *st);
 };
 
 /* Embedded first in every backend's own structure. */
@@ -32,6 +37,7 @@ struct prk_bs {
 	size_t alignment;
 	int event_fd;
 	bool readonly;
+	bool batching; /* prk_bs_set_batching; only with a kick op */
 	unsigned inflight;
 	/* Bytes up to which one WRITE is all-or-nothing, also across a crash
 	 * (prk_bs_atomic_write_max); 0 = no such promise. */
@@ -42,6 +48,11 @@ void prk_bs_init(struct prk_bs *bs, const struct prk_bs_ops *ops, uint64_t size,
 /* Ends a submitted io: sets its result, drops the in-flight count, calls
  * done(). The io must not be touched afterwards: done() may free it. */
 void prk_bs_finish(struct prk_bs *bs, struct prk_bs_io *io, int result);
+
+/* Test hook: when set, the file backstore's io_uring setup acts as if
+ * the kernel refused the optional IORING_SETUP_* flags (-EINVAL, as
+ * kernels before 5.19 do), so the fallback without them is exercised. */
+extern bool prk_bs_file_refuse_setup_flags;
 
 /* "backstore WHAT: REASON" into err (which may be NULL). */
 void prk_bs_errf(char *err, size_t errlen, const char *what, const char *fmt, ...)

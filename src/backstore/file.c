@@ -13,7 +13,14 @@
  * that reads return zeroes afterwards, and this keeps them asynchronous.
  * Where the file system or device answers -EOPNOTSUPP, the request is
  * redone as plain writes from a static zero buffer, and later requests of
- * that kind go straight to the writes. */
+ * that kind go straight to the writes.
+ *
+ * Submission: without batching, each submit and each reap ends with one
+ * io_uring_submit(). With batching (prkitd), requests only fill the SQ and
+ * the event loop's after-batch hook submits the whole batch in one
+ * system call (prk_bs_kick); a full SQ is submitted at once, as nothing
+ * more could join the batch. The ring asks for cooperative task running
+ * where the kernel has it (see ring_init). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -68,7 +75,9 @@ struct file_bs {
 	unsigned depth;
 	unsigned in_kernel; /* requests holding an SQE or CQE slot */
 	struct file_req *fifo_head, *fifo_tail;
-	bool reaping; /* submit once at the end of a reap, not per I/O */
+	bool reaping;         /* submit once at the end of a reap, not per I/O */
+	uint64_t submits;     /* io_uring_submit() calls, for prk_bs_stats */
+	unsigned setup_flags; /* what io_uring_queue_init took */
 	bool blockdev;
 	bool can_zero_range, can_punch_hole; /* cleared on -EOPNOTSUPP */
 };
@@ -237,6 +246,7 @@ static void ring_submit(struct file_bs *fb)
 
 	if (io_uring_sq_ready(&fb->ring) == 0)
 		return;
+	fb->submits++;
 	r = io_uring_submit(&fb->ring);
 	/* Whatever the kernel did not take stays in the SQ; a tick of the
 	 * eventfd brings the event loop back to prk_bs_complete() to retry, as
@@ -246,7 +256,7 @@ static void ring_submit(struct file_bs *fb)
 }
 
 /* Moves requests from the FIFO into free ring slots. */
-static void pump(struct file_bs *fb)
+static void fill_sq(struct file_bs *fb)
 {
 	while (fb->fifo_head && fb->in_kernel < fb->depth) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&fb->ring);
@@ -256,8 +266,38 @@ static void pump(struct file_bs *fb)
 		prep_req(fb, sqe, fifo_pop(fb));
 		fb->in_kernel++;
 	}
-	if (!fb->reaping)
+}
+
+/* No request can join the SQ before some are submitted and complete. */
+static bool sq_full(struct file_bs *fb)
+{
+	return fb->in_kernel >= fb->depth || io_uring_sq_space_left(&fb->ring) == 0;
+}
+
+static void pump(struct file_bs *fb)
+{
+	fill_sq(fb);
+	if (fb->reaping)
+		return;
+	if (!fb->bs.batching || sq_full(fb))
 		ring_submit(fb);
+}
+
+static void file_kick(struct prk_bs *bs)
+{
+	struct file_bs *fb = file_of(bs);
+
+	fill_sq(fb);
+	ring_submit(fb);
+}
+
+static void file_stats(const struct prk_bs *bs, struct prk_bs_stats *st)
+{
+	struct file_bs *fb = (struct file_bs *)bs;
+
+	st->submits = fb->submits;
+	st->queued = io_uring_sq_ready(&fb->ring);
+	st->setup_flags = fb->setup_flags;
 }
 
 static void file_submit(struct prk_bs *bs, struct prk_bs_io *io)
@@ -354,6 +394,8 @@ static int file_complete(struct prk_bs *bs)
 	/* Cleared before reaping: a CQE posted meanwhile sets it again. */
 	eventfd_read(bs->event_fd, &ticks);
 	n = reap(fb);
+	/* Batching: what done() queued waits for the kick after the batch;
+	 * a ring that the kernel refused earlier is retried there too. */
 	pump(fb);
 	return n;
 }
@@ -435,6 +477,8 @@ static const struct prk_bs_ops file_ops = {
     .complete = file_complete,
     .mapped = file_mapped,
     .close = file_close,
+    .kick = file_kick,
+    .stats = file_stats,
 };
 
 /* ---- opening ---- */
@@ -601,12 +645,45 @@ static void probe_fallocate(struct file_bs *fb)
 	fb->can_punch_hole = ok;
 }
 
+bool prk_bs_file_refuse_setup_flags;
+
+/* Cooperative task running (5.19): completions that need the submitting
+ * task's context no longer interrupt it with an IPI; the kernel runs them
+ * when the task next enters or leaves the kernel, which the event loop
+ * does all the time. A task asleep in epoll_wait is still woken, so the
+ * eventfd keeps working. TASKRUN_FLAG tells liburing's peek when such work
+ * waits, so a reap collects it instead of leaving it for the next batch.
+ * Not used: SINGLE_ISSUER (only the creating thread could submit, and the
+ * daemon opens LUs on one thread and may run them on another loop's) and
+ * DEFER_TASKRUN (completions would only be posted, and the eventfd only
+ * ticked, inside io_uring_enter: the loop sleeping in epoll_wait would
+ * never see them). Older kernels refuse unknown flags with -EINVAL: the
+ * ring is then made without them. */
+static int ring_init(struct file_bs *fb)
+{
+	unsigned flags = 0;
+	int r;
+
+#if defined(IORING_SETUP_COOP_TASKRUN) && defined(IORING_SETUP_TASKRUN_FLAG)
+	flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+#endif
+	r = prk_bs_file_refuse_setup_flags && flags
+	        ? -EINVAL
+	        : io_uring_queue_init(fb->depth, &fb->ring, flags);
+	if (r == -EINVAL && flags) {
+		flags = 0;
+		r = io_uring_queue_init(fb->depth, &fb->ring, 0);
+	}
+	fb->setup_flags = r < 0 ? 0 : flags;
+	return r;
+}
+
 static int setup_ring(struct open_ctx *c, struct file_bs *fb)
 {
 	int r;
 
 	fb->depth = c->o->queue_depth ? c->o->queue_depth : FILE_DEFAULT_DEPTH;
-	r = io_uring_queue_init(fb->depth, &fb->ring, 0);
+	r = ring_init(fb);
 	if (r < 0)
 		return fail_errno(c, "io_uring setup", -r);
 	fb->ring_ready = true;

@@ -58,14 +58,14 @@ struct prk_iscsi_server *prk_iscsi_server_new(struct prk_loop *loop,
 	/* Made now, while file descriptors are plentiful; armed when accept
 	 * runs out of them. */
 	s->accept_timer = prk_loop_timer(loop, 1000, prk_srv_accept_resume, s);
-	if (!s->timer || !s->accept_timer || prk_loop_timer_arm(s->accept_timer, 0, 0)) {
+	if (!s->timer || !s->accept_timer || prk_loop_timer_arm(s->accept_timer, 0, 0) ||
+	    prk_loop_after_batch_add(loop, PRK_LOOP_AFTER_SEND, prk_conns_flush, s)) {
 		prk_loop_del(loop, s->timer);
 		prk_loop_del(loop, s->accept_timer);
 		free(s);
 		return NULL;
 	}
 	s->listening = true;
-	prk_loop_set_after_batch(loop, prk_conns_flush, s);
 	return s;
 }
 
@@ -73,7 +73,7 @@ void prk_iscsi_server_free(struct prk_iscsi_server *s)
 {
 	if (!s)
 		return;
-	prk_loop_set_after_batch(s->loop, NULL, NULL);
+	prk_loop_after_batch_del(s->loop, prk_conns_flush, s);
 	while (s->conns)
 		prk_conn_close(s->conns, "target stopping");
 	/* The LUs are closed after the server and complete their orphans

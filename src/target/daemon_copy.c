@@ -98,8 +98,11 @@ void prk_daemon_cm_drain(struct daemon *d)
 	uint64_t until = mono_ms() + 10000;
 	for (prk_cm_stats(d->cm, &st); st.active && mono_ms() < until; prk_cm_stats(d->cm, &st)) {
 		for (size_t i = 0; i < d->n_lus; i++)
-			if (prk_bs_event_fd(d->lus[i]->bs) >= 0)
+			if (prk_bs_event_fd(d->lus[i]->bs) >= 0) {
 				prk_bs_complete(d->lus[i]->bs);
+				/* the loop's hooks no longer submit what that queued */
+				prk_bs_kick(d->lus[i]->bs);
+			}
 		poll(NULL, 0, 1);
 	}
 	if (st.active)

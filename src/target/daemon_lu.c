@@ -22,6 +22,40 @@ static void on_backstore(void *arg, uint32_t events)
 	prk_bs_complete(arg);
 }
 
+static void kick_backstore(void *arg)
+{
+	prk_bs_kick(arg);
+}
+
+/* A backstore that completes through an event fd is watched by the loop,
+ * and batches its submissions: the I/O that a batch of events queued goes
+ * to the kernel in one system call, before the responses are written and
+ * again after (loop.h, PRK_LOOP_AFTER_IO and _LAST). 0, or -1. */
+static int watch_backstore(struct daemon *d, struct prk_dlu *x, const char *tname)
+{
+	struct prk_bs_stats st;
+
+	if (prk_bs_event_fd(x->bs) < 0)
+		return 0;
+	x->bs_watch = prk_loop_add(d->loop, prk_bs_event_fd(x->bs), EPOLLIN, on_backstore, x->bs);
+	if (!x->bs_watch ||
+	    prk_loop_after_batch_add(d->loop, PRK_LOOP_AFTER_IO, kick_backstore, x->bs) ||
+	    prk_loop_after_batch_add(d->loop, PRK_LOOP_AFTER_LAST, kick_backstore, x->bs))
+		return -1;
+	prk_bs_set_batching(x->bs, true);
+	prk_bs_stats(x->bs, &st);
+	prk_debug("target %s LUN %u: io_uring setup flags 0x%x%s", tname, x->cfg.lun,
+	          st.setup_flags, st.setup_flags ? "" : " (no cooperative task running)");
+	return 0;
+}
+
+static void unwatch_backstore(struct daemon *d, struct prk_dlu *x)
+{
+	prk_loop_del(d->loop, x->bs_watch);
+	x->bs_watch = NULL;
+	prk_loop_after_batch_del(d->loop, kick_backstore, x->bs);
+}
+
 /* The LU's PR hooks, with its struct prk_dlu as context: APTPL records
  * go to the state directory, PREEMPT AND ABORT's barrier is the iSCSI
  * server's, and every PR OUT is logged with the target and LUN. */
@@ -149,15 +183,12 @@ static int open_backstore(struct daemon *d, struct prk_dlu *x, const char *tname
 		snprintf(err, errlen, "target %s LUN %u: %s", tname, cl->lun, e);
 		return -1;
 	}
-	if (prk_bs_event_fd(x->bs) >= 0) {
-		x->bs_watch =
-		    prk_loop_add(d->loop, prk_bs_event_fd(x->bs), EPOLLIN, on_backstore, x->bs);
-		if (!x->bs_watch) {
-			prk_bs_close(x->bs);
-			snprintf(err, errlen, "target %s LUN %u: cannot watch the backstore", tname,
-			         cl->lun);
-			return -1;
-		}
+	if (watch_backstore(d, x, tname)) {
+		unwatch_backstore(d, x);
+		prk_bs_close(x->bs);
+		snprintf(err, errlen, "target %s LUN %u: cannot watch the backstore", tname,
+		         cl->lun);
+		return -1;
 	}
 	return 0;
 }
@@ -227,7 +258,7 @@ int prk_daemon_add_lu(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl,
 		return -1;
 	}
 	if (open_lu(d, x, t->name, err, errlen)) {
-		prk_loop_del(d->loop, x->bs_watch);
+		unwatch_backstore(d, x);
 		prk_bs_close(x->bs);
 		free(x);
 		return -1;
@@ -262,7 +293,7 @@ void prk_daemon_lu_set_hooks(struct daemon *d, struct prk_dlu *x)
 static void close_dlu(struct daemon *d, struct prk_dlu *x)
 {
 	free(x->aptpl_path);
-	prk_loop_del(d->loop, x->bs_watch);
+	unwatch_backstore(d, x);
 	/* Closing the backstore drains it: completions of writes still in
 	 * flight at shutdown end their tasks in the LU, so the LU goes last
 	 * (ASan saw a use after free in the range lock the other way round). */

@@ -1,6 +1,8 @@
 /* The epoll event loop. Handles deleted inside a callback are only marked
  * and freed after the current batch of events, so a callback may close
- * another connection whose event is still pending in the batch. */
+ * another connection whose event is still pending in the batch. After each
+ * batch the after-batch hooks run in order (loop.h says which and why);
+ * hooks removed while they run are likewise only marked, then unlinked. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +22,21 @@ struct prk_loop_fd {
 	struct prk_loop_fd *next_dead;
 };
 
+struct after_hook {
+	struct after_hook *next; /* sorted by order, then by when added */
+	int order;
+	void (*fn)(void *arg);
+	void *arg;
+	bool removed; /* removed while the hooks ran: unlinked after */
+	bool fresh;   /* added while the hooks ran: runs from the next batch */
+};
+
 struct prk_loop {
 	int epfd;
 	bool stop;
 	struct prk_loop_fd *dead;
-	void (*after_batch)(void *arg);
-	void *after_batch_arg;
+	struct after_hook *hooks;
+	bool in_hooks; /* the hooks are running */
 };
 
 struct prk_loop *prk_loop_new(void)
@@ -57,6 +68,11 @@ void prk_loop_free(struct prk_loop *l)
 	if (!l)
 		return;
 	reap(l);
+	while (l->hooks) {
+		struct after_hook *h = l->hooks;
+		l->hooks = h->next;
+		free(h);
+	}
 	close(l->epfd);
 	free(l);
 }
@@ -160,6 +176,28 @@ int prk_loop_timer_arm(struct prk_loop_fd *h, unsigned ms, unsigned interval_ms)
 	return timerfd_settime(h->fd, 0, &its, NULL);
 }
 
+/* Runs every hook present when the batch ended, then unlinks the ones
+ * removed meanwhile (a hook may remove itself or another). */
+static void run_after_batch(struct prk_loop *l)
+{
+	l->in_hooks = true;
+	for (struct after_hook *h = l->hooks; h; h = h->next)
+		if (!h->removed && !h->fresh)
+			h->fn(h->arg);
+	l->in_hooks = false;
+	for (struct after_hook **at = &l->hooks; *at;) {
+		struct after_hook *h = *at;
+
+		if (h->removed) {
+			*at = h->next;
+			free(h);
+		} else {
+			h->fresh = false;
+			at = &h->next;
+		}
+	}
+}
+
 int prk_loop_run(struct prk_loop *l)
 {
 	struct epoll_event evs[64];
@@ -177,17 +215,42 @@ int prk_loop_run(struct prk_loop *l)
 			/* A timer's callback gets its own handle (timer_fired). */
 			h->cb(h->timer_cb ? (void *)h : h->arg, evs[i].events);
 		}
-		if (l->after_batch)
-			l->after_batch(l->after_batch_arg);
+		run_after_batch(l);
 		reap(l);
 	}
 	return 0;
 }
 
-void prk_loop_set_after_batch(struct prk_loop *l, void (*fn)(void *arg), void *arg)
+int prk_loop_after_batch_add(struct prk_loop *l, int order, void (*fn)(void *arg), void *arg)
 {
-	l->after_batch = fn;
-	l->after_batch_arg = arg;
+	struct after_hook *h = calloc(1, sizeof(*h));
+	struct after_hook **at = &l->hooks;
+
+	if (!h)
+		return -1;
+	*h = (struct after_hook){.order = order, .fn = fn, .arg = arg, .fresh = l->in_hooks};
+	while (*at && (*at)->order <= order)
+		at = &(*at)->next;
+	h->next = *at;
+	*at = h;
+	return 0;
+}
+
+void prk_loop_after_batch_del(struct prk_loop *l, void (*fn)(void *arg), void *arg)
+{
+	for (struct after_hook **at = &l->hooks; *at;) {
+		struct after_hook *h = *at;
+
+		if (h->fn != fn || h->arg != arg || h->removed) {
+			at = &h->next;
+		} else if (l->in_hooks) {
+			h->removed = true; /* the running loop may hold it */
+			at = &h->next;
+		} else {
+			*at = h->next;
+			free(h);
+		}
+	}
 }
 
 void prk_loop_stop(struct prk_loop *l)

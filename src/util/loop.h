@@ -37,10 +37,28 @@ struct prk_loop_fd *prk_loop_timer(struct prk_loop *l, unsigned ms, void (*cb)(v
  * 0, or -1. */
 int prk_loop_timer_arm(struct prk_loop_fd *h, unsigned ms, unsigned interval_ms);
 
-/* fn(arg) runs after each batch of events has been handled (NULL: none).
- * The iSCSI server flushes the responses queued during the batch there, so
- * that a send costs no epoll_ctl. */
-void prk_loop_set_after_batch(struct prk_loop *l, void (*fn)(void *arg), void *arg);
+/* After-batch hooks: fn(arg) runs once after each batch of events, hooks
+ * in ascending order (equal orders in the order added). A hook added while
+ * the hooks run starts with the next batch; one removed while they run
+ * (itself included) does not run again. The orders in use:
+ *  - PRK_LOOP_AFTER_IO: backstores submit the I/O queued during the batch
+ *    (one io_uring_enter per ring), first, so that the device works while
+ *    the responses are written;
+ *  - PRK_LOOP_AFTER_SEND: the iSCSI server writes the responses queued
+ *    during the batch (one writev per connection, no epoll_ctl); it also
+ *    hands freed task memory to waiting tasks, which may start I/O;
+ *  - PRK_LOOP_AFTER_LAST: backstores again, for that I/O: nothing else
+ *    would wake the loop to submit it. With nothing queued it costs no
+ *    system call. */
+enum {
+	PRK_LOOP_AFTER_IO = 10,
+	PRK_LOOP_AFTER_SEND = 20,
+	PRK_LOOP_AFTER_LAST = 30,
+};
+/* 0, or -1 when out of memory. */
+int prk_loop_after_batch_add(struct prk_loop *l, int order, void (*fn)(void *arg), void *arg);
+/* Removes every hook fn(arg) (safe inside a hook). */
+void prk_loop_after_batch_del(struct prk_loop *l, void (*fn)(void *arg), void *arg);
 
 /* Runs until prk_loop_stop(). Returns 0, or -1 on an epoll error. */
 int prk_loop_run(struct prk_loop *l);

@@ -87,7 +87,8 @@ static void tb_close(struct prk_bs *b)
 	free(t->mem);
 	free(t);
 }
-static const struct prk_bs_ops tb_ops = {tb_submit, tb_complete, tb_mapped, tb_close};
+static const struct prk_bs_ops tb_ops = {
+    .submit = tb_submit, .complete = tb_complete, .mapped = tb_mapped, .close = tb_close};
 
 static struct prk_bs *tb_open(uint64_t size)
 {

@@ -51,7 +51,8 @@ static void fake_close(struct prk_bs *bs)
 {
 	free(bs);
 }
-static const struct prk_bs_ops fake_ops = {fake_submit, fake_complete, fake_mapped, fake_close};
+static const struct prk_bs_ops fake_ops = {
+    .submit = fake_submit, .complete = fake_complete, .mapped = fake_mapped, .close = fake_close};
 
 static struct lt_ctx *setup_fake(void)
 {
