@@ -13,8 +13,9 @@
 #   backing "file": prkitd file backstore    vs  tgt rdwr on a file in /dev/shm
 #                   (both buffered: tmpfs has no O_DIRECT)
 #
-#   cases: 4 KiB randread and randwrite at QD1 and QD32, 1 MiB sequential
-#   read and write at QD8; each with 1 and 8 sessions (QD is per session).
+#   cases: 4 KiB randread and randwrite at QD1 and QD32, 4 KiB sequential
+#   read and write at QD32, 1 MiB sequential read and write at QD8; each
+#   with 1 and 8 sessions (QD is per session).
 #
 # Rounds: every case runs BENCH_ROUNDS times (3) against each target, the
 # order of the targets rotating from run to run; the table gives the median
@@ -393,6 +394,8 @@ cases=(
 	"4k-randread-qd32 randread 4K 32"
 	"4k-randwrite-qd1 randwrite 4K 1"
 	"4k-randwrite-qd32 randwrite 4K 32"
+	"4k-read-qd32 read 4K 32"
+	"4k-write-qd32 write 4K 32"
 	"1m-read-qd8 read 1M 8"
 	"1m-write-qd8 write 1M 8"
 )
