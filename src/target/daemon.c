@@ -108,6 +108,11 @@ int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
 		prk_aptpl_default_dir(d->state_dir, sizeof(d->state_dir));
 	if (prk_aptpl_mkdir(d->state_dir, err, errlen))
 		return -1;
+	/* One loop per core is not wired into the server yet: the value is
+	 * checked and said, and one loop serves everything. */
+	unsigned threads = prk_cfg_threads(cfg);
+	if (threads > 1)
+		prk_info("threads: %u asked for; this build runs one event loop", threads);
 	struct prk_iscsi_server_opts o;
 	server_opts(d, cfg, &o);
 	d->srv = prk_iscsi_server_new(d->loop, &o);
