@@ -19,7 +19,20 @@ enum {
 	TMF_REJECTED = 255,
 };
 
+static void tmf_respond_now(struct prk_tmf *tmf);
+
+/* With several loops every barrier lives on loop 0, and its last task may
+ * leave while the other loops run: their connections (tmf->conn) are
+ * touched with the world stopped. */
 static void tmf_respond(struct prk_tmf *tmf)
+{
+	struct prk_iscsi_server *s0 = tmf->srv0;
+	prk_srv_world_stop(s0);
+	tmf_respond_now(tmf);
+	prk_srv_world_start(s0);
+}
+
+static void tmf_respond_now(struct prk_tmf *tmf)
 {
 	struct prk_conn *c = tmf->conn;
 	if (c)
@@ -120,6 +133,7 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 		return;
 	}
 	tmf->conn = c;
+	tmf->srv0 = c->srv->main;
 	tmf->next = c->tmfs;
 	c->tmfs = tmf;
 	tmf->itt = req.h.itt;
@@ -226,6 +240,7 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	}
 	b->on_done = done;
 	b->on_done_arg = arg;
+	b->srv0 = s->main;
 	b->waiting = 1; /* held while walking the connections */
 	/* except is NULL on the cluster nodes that did not receive the PR
 	 * OUT (lu.h, prk_lu_event_apply): no nexus of theirs sent it, so
@@ -237,10 +252,27 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	                      .sets = sets,
 	                      .n_sets = n,
 	                      .except = except};
+	/* Several loops: why stopping them and walking their tasks from here
+	 * is a sound barrier. This runs on loop 0, the only loop that calls
+	 * into a LU, after the LU applied the PR OUT: from now on its access
+	 * check refuses the preempted nexuses. Every command of theirs is then
+	 * (a) still on its connection's loop (receiving data, or waiting for
+	 * memory), (b) posted to loop 0 and not yet submitted, (c) in the LU,
+	 * or (d) completed, its answer on its way back. The other loops wait in
+	 * prk_srv_world_stop while abort.c walks every loop's connections and
+	 * orphans: (a) is dropped there; (b) is marked aborted and waited for,
+	 * and loop 0 completes it without the LU when it takes it from its
+	 * queue (prk_srv_submit); (c) is waited for, as with one loop; (d) has
+	 * left the LU (lu_done0) and is not waited for. A command that reaches
+	 * loop 0 later was received after this point and meets the new PR
+	 * state in the access check. So when the barrier's count reaches zero
+	 * no command of a preempted nexus can still reach the medium. */
+	prk_srv_world_stop(s);
 	if (prk_abort_tasks(s, &a, b) < 0) {
 		/* As above: the PR OUT goes on, and the log says the fence did
 		 * not wait. */
 		prk_err("PREEMPT AND ABORT: out of memory; tasks were not aborted");
 	}
 	prk_tmf_task_done(b);
+	prk_srv_world_start(s);
 }

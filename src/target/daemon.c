@@ -40,6 +40,7 @@ static void server_opts(struct daemon *d, const struct prk_cfg *cfg,
 		         cfg->copy_manager.initiator);
 	o->nexus_gone = prk_daemon_cm_nexus_gone;
 	o->nexus_gone_ctx = d;
+	o->threads = prk_cfg_threads(cfg);
 }
 
 /* Target i of the configuration, its ACLs and LUs, handed to the server. */
@@ -108,11 +109,6 @@ int prk_daemon_build(struct daemon *d, char *err, size_t errlen)
 		prk_aptpl_default_dir(d->state_dir, sizeof(d->state_dir));
 	if (prk_aptpl_mkdir(d->state_dir, err, errlen))
 		return -1;
-	/* One loop per core is not wired into the server yet: the value is
-	 * checked and said, and one loop serves everything. */
-	unsigned threads = prk_cfg_threads(cfg);
-	if (threads > 1)
-		prk_info("threads: %u asked for; this build runs one event loop", threads);
 	struct prk_iscsi_server_opts o;
 	server_opts(d, cfg, &o);
 	d->srv = prk_iscsi_server_new(d->loop, &o);

@@ -215,6 +215,11 @@ void prk_loop_post(struct prk_loop *to, struct prk_loop_msg *m)
 	prk_loop_inbox_post(to->inbox, m);
 }
 
+void prk_loop_run_posts(struct prk_loop *l)
+{
+	prk_loop_inbox_run(l->inbox);
+}
+
 uint64_t prk_loop_post_wakes(const struct prk_loop *l)
 {
 	return prk_loop_inbox_wakes(l->inbox);

@@ -49,6 +49,11 @@ static void drain(void *arg, uint32_t events)
 	}
 }
 
+void prk_loop_inbox_run(struct prk_loop_inbox *in)
+{
+	drain(in, 0);
+}
+
 struct prk_loop_inbox *prk_loop_inbox_new(struct prk_loop *l)
 {
 	struct prk_loop_inbox *in = calloc(1, sizeof(*in));

@@ -24,6 +24,10 @@ struct prk_loop_msg {
  * fn may free it, or post it again. */
 void prk_loop_post(struct prk_loop *to, struct prk_loop_msg *m);
 
+/* Runs the messages queued for l now, on the caller's thread: for
+ * shutting down, once l's own thread has ended. */
+void prk_loop_run_posts(struct prk_loop *l);
+
 /* Times `l` was woken for messages (eventfd writes), for tests. */
 uint64_t prk_loop_post_wakes(const struct prk_loop *l);
 
