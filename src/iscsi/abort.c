@@ -75,6 +75,15 @@ static bool in_scope(const struct prk_abort *a, const struct prk_nexus *nx,
 	 * to its loop; it is no longer in the LU to be aborted. */
 	if (t->lu_done0)
 		return false;
+	/* Several loops: posted to loop 0 and not taken yet. It has not
+	 * reached the LU, so for another I_T nexus it is as if it arrived
+	 * after this abort: loop 0 will submit it, and the LU checks it against
+	 * the state the abort's cause left (a preempted nexus gets RESERVATION
+	 * CONFLICT, never the medium), instead of leaving it unanswered. The
+	 * nexus that asked for the abort received it before asking: for it
+	 * the task is aborted as any other. */
+	if (t->state == TASK_IN_LU && t->home && !t->in_lu0 && !(a->by && prk_nexus_eq(nx, a->by)))
+		return false;
 	if (a->task)
 		return t == a->task;
 	if (a->lu ? t->lu != a->lu : tgt != a->tgt)

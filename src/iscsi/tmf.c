@@ -260,13 +260,17 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	 * memory), (b) posted to loop 0 and not yet submitted, (c) in the LU,
 	 * or (d) completed, its answer on its way back. The other loops wait in
 	 * prk_srv_world_stop while abort.c walks every loop's connections and
-	 * orphans: (a) is dropped there; (b) is marked aborted and waited for,
-	 * and loop 0 completes it without the LU when it takes it from its
-	 * queue (prk_srv_submit); (c) is waited for, as with one loop; (d) has
-	 * left the LU (lu_done0) and is not waited for. A command that reaches
-	 * loop 0 later was received after this point and meets the new PR
-	 * state in the access check. So when the barrier's count reaches zero
-	 * no command of a preempted nexus can still reach the medium. */
+	 * orphans: (a) is dropped there; (b) has not reached the LU and is
+	 * left alone: loop 0 submits it after this, and the access check,
+	 * which already refuses the preempted nexus, ends it with RESERVATION
+	 * CONFLICT (the preemptor's own (b) commands are aborted, refused when
+	 * loop 0 takes them); (c) is waited for, as with one loop; (d) cannot
+	 * be seen here: loop 0 posted its answer before it posted the pause,
+	 * so its loop has answered it before pausing (FIFO), and lu_done0
+	 * keeps it out of scope anyway. A command that reaches loop 0 later
+	 * meets the new PR state in the access check as well. So when the
+	 * barrier's count reaches zero no command of a preempted nexus can
+	 * still reach the medium. */
 	prk_srv_world_stop(s);
 	if (prk_abort_tasks(s, &a, b) < 0) {
 		/* As above: the PR OUT goes on, and the log says the fence did

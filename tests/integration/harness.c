@@ -203,7 +203,11 @@ int h_stop(struct h_daemon *d)
 		print_log(d);
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
-	if (d->dir[0] && system(cmd) != 0)
+	/* PRKIT_TEST_KEEP=1 keeps the directory (log, configuration) to look
+	 * at after a failure. */
+	if (getenv("PRKIT_TEST_KEEP") && d->dir[0])
+		fprintf(stderr, "harness: kept %s\n", d->dir);
+	else if (d->dir[0] && system(cmd) != 0)
 		fprintf(stderr, "harness: could not remove %s\n", d->dir);
 	d->dir[0] = 0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
