@@ -21,6 +21,8 @@
 #   CONFORMANCE_RESULTS=FILE   keep the per-test results, one per line:
 #                              LU<TAB>SUITE<TAB>TEST<TAB>passed|failed|xfail|skipped<TAB>reason
 #   CONFORMANCE_SUITES=REGEX   run only the suites whose name matches
+#   CONFORMANCE_THREADS=N      prkitd's "threads" (event loops); unset: the
+#                              daemon's default (one per online CPU)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -28,8 +30,13 @@ prkitd="$build/src/target/prkitd"
 [ -x "$prkitd" ] || { echo "conformance: build $prkitd first" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/prkit-conformance-XXXXXX)
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+threads_member=""
+if [ -n "${CONFORMANCE_THREADS:-}" ]; then
+	threads_member="\"threads\": $CONFORMANCE_THREADS,"
+fi
 cat >"$tmp/prkitd.json" <<JSON
 {
+  $threads_member
   "admin_socket": "$tmp/admin.sock",
   "state_dir": "$tmp/state",
   "portals": [{"address": "127.0.0.1", "port": 0}, {"address": "127.0.0.1", "port": 0}],

@@ -71,6 +71,19 @@ void prk_abort_task_left(struct prk_task *t)
 static bool in_scope(const struct prk_abort *a, const struct prk_nexus *nx,
                      const struct prk_iscsi_target *tgt, const struct prk_task *t)
 {
+	/* With several loops: the LU completed it, its answer is on its way
+	 * to its loop; it is no longer in the LU to be aborted. */
+	if (t->lu_done0)
+		return false;
+	/* Several loops: posted to loop 0 and not taken yet. It has not
+	 * reached the LU, so for another I_T nexus it is as if it arrived
+	 * after this abort: loop 0 will submit it, and the LU checks it against
+	 * the state the abort's cause left (a preempted nexus gets RESERVATION
+	 * CONFLICT, never the medium), instead of leaving it unanswered. The
+	 * nexus that asked for the abort received it before asking: for it
+	 * the task is aborted as any other. */
+	if (t->state == TASK_IN_LU && t->home && !t->in_lu0 && !(a->by && prk_nexus_eq(nx, a->by)))
+		return false;
 	if (a->task)
 		return t == a->task;
 	if (a->lu ? t->lu != a->lu : tgt != a->tgt)
@@ -134,9 +147,22 @@ static unsigned abort_orphans(struct prk_iscsi_server *s, const struct prk_abort
 	return n;
 }
 
+static size_t count_held_one(struct prk_iscsi_server *s, const struct prk_abort *a);
+
 /* How many tasks in scope and inside the LU an earlier abort already
- * holds: each needs one of b's extra links. */
-static size_t count_held(struct prk_iscsi_server *s, const struct prk_abort *a)
+ * holds: each needs one of b's extra links. With several loops, every
+ * loop's (the caller stopped them: prk_srv_world_stop). */
+static size_t count_held(struct prk_iscsi_server *s0, const struct prk_abort *a)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < prk_srv_n_shards(s0); i++) {
+		struct prk_iscsi_server *s = prk_srv_shard(s0, i);
+		n += count_held_one(s, a);
+	}
+	return n;
+}
+
+static size_t count_held_one(struct prk_iscsi_server *s, const struct prk_abort *a)
 {
 	size_t n = 0;
 	for (struct prk_conn *c = s->conns; c; c = c->next) {
@@ -154,9 +180,13 @@ static size_t count_held(struct prk_iscsi_server *s, const struct prk_abort *a)
 	return n;
 }
 
-int prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struct prk_tmf *b)
+static unsigned abort_shard(struct prk_iscsi_server *s, const struct prk_abort *a,
+                            struct prk_tmf *b);
+
+int prk_abort_tasks(struct prk_iscsi_server *s0, const struct prk_abort *a, struct prk_tmf *b)
 {
-	size_t held = count_held(s, a);
+	s0 = s0->main;
+	size_t held = count_held(s0, a);
 	if (held) {
 		b->extra = calloc(held, sizeof(*b->extra));
 		if (!b->extra)
@@ -165,6 +195,20 @@ int prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struc
 		prk_info("%s: %zu task(s) an earlier abort already waits for: waiting for them too",
 		         a->what, held);
 	}
+	unsigned total = 0;
+	for (unsigned i = 0; i < prk_srv_n_shards(s0); i++)
+		total += abort_shard(prk_srv_shard(s0, i), a, b);
+	/* The barrier holds its own count while its caller runs: a task the
+	 * LU completes at once cannot end it early. */
+	for (unsigned i = 0; i < prk_srv_n_shards(s0); i++)
+		prk_abort_cancel_owed(prk_srv_shard(s0, i));
+	return total > INT32_MAX ? INT32_MAX : (int)total;
+}
+
+/* One loop's connections and orphans. */
+static unsigned abort_shard(struct prk_iscsi_server *s, const struct prk_abort *a,
+                            struct prk_tmf *b)
+{
 	unsigned total = 0;
 	for (struct prk_conn *c = s->conns; c; c = c->next) {
 		struct prk_session *ss = c->sess;
@@ -194,10 +238,7 @@ int prk_abort_tasks(struct prk_iscsi_server *s, const struct prk_abort *a, struc
 		total += n;
 	}
 	total += abort_orphans(s, a, b);
-	/* The barrier holds its own count while its caller runs: a task the
-	 * LU completes at once cannot end it early. */
-	prk_abort_cancel_owed(s);
-	return total > INT32_MAX ? INT32_MAX : (int)total;
+	return total;
 }
 
 /* The first task owed a cancel, or NULL. */
@@ -220,9 +261,19 @@ void prk_abort_cancel_owed(struct prk_iscsi_server *s)
 	 * complete it (and free the task) at once, so the lists are walked
 	 * again from the start after each: as many walks as copies. */
 	struct prk_task *t;
+	/* With several loops only loop 0 may call into a LU: another loop
+	 * asks it to come and look (its connections paused meanwhile). */
+	if (s->multi && !prk_srv_on_main(s)) {
+		prk_srv_cancel_later(s);
+		return;
+	}
 	while ((t = next_owed(s))) {
 		t->cancel_owed = false;
 		t->cancelled = true;
+		/* Several loops: only what loop 0 has handed to the LU and not
+		 * seen completed yet. */
+		if (s->multi && !t->in_lu0)
+			continue;
 		if (t->lu && t->cmd.cdb[0] == PRK_OP_EXTENDED_COPY)
 			prk_lu_cancel(t->lu, &t->cmd);
 	}

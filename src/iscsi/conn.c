@@ -69,7 +69,8 @@ static void login_random(void *ctx, uint8_t *buf, size_t len)
 static uint16_t login_enter_ffp(void *ctx, const struct prk_iscsi_params *p, uint64_t isid)
 {
 	struct prk_conn *c = ctx;
-	struct prk_iscsi_server *s = c->srv;
+	struct prk_iscsi_server *s = c->srv->main; /* the session table's */
+	prk_srv_sess_lock(s);
 	for (struct prk_session *ss = s->sessions; ss;) {
 		struct prk_session *next = ss->next;
 		if (ss->isid == isid && ss->port.tpgt == c->portal->tpgt &&
@@ -78,22 +79,36 @@ static uint16_t login_enter_ffp(void *ctx, const struct prk_iscsi_params *p, uin
 		    ss->params.discovery == p->discovery) {
 			prk_info("reinstating session of %s isid 0x%012llx", p->initiator_name,
 			         (unsigned long long)isid);
-			prk_srv_session_close(ss);
+			if (ss->srv != c->srv) {
+				/* Another loop's: it closes it; loop 0 takes the
+				 * old nexus down before this one comes up. */
+				prk_srv_close_remote(ss);
+			} else {
+				prk_srv_sess_unlock(s);
+				prk_srv_session_close(ss);
+				prk_srv_sess_lock(s);
+				if (s->multi) /* other loops may have changed it meanwhile */
+					next = s->sessions;
+			}
 		}
 		ss = next;
 	}
 	if (s->n_sessions >= s->opts.max_sessions) {
 		prk_warn("login from %s refused: %u sessions is the limit", c->peer, s->n_sessions);
+		prk_srv_sess_unlock(s);
 		return 0;
 	}
 	struct prk_session *ss = calloc(1, sizeof(*ss));
-	if (!ss)
+	if (!ss) {
+		prk_srv_sess_unlock(s);
 		return 0;
-	ss->srv = s;
+	}
+	ss->srv = c->srv;
 	ss->params = *p;
 	ss->isid = isid;
 	ss->tgt = p->discovery ? NULL : prk_srv_find_target(s, p->target_name);
 	if (prk_nexus_init(&ss->nexus, p->initiator_name, isid, c->portal->rtpi)) {
+		prk_srv_sess_unlock(s);
 		free(ss);
 		return 0;
 	}
@@ -101,14 +116,21 @@ static uint16_t login_enter_ffp(void *ctx, const struct prk_iscsi_params *p, uin
 	ss->port.tpg = c->portal->tpgt;
 	ss->port.tpgt = c->portal->tpgt;
 	ss->port.target_name = ss->tgt ? ss->tgt->name : "";
+	if (prk_srv_rec_new(ss)) {
+		prk_srv_sess_unlock(s);
+		free(ss);
+		return 0;
+	}
 	do {
 		ss->tsih = s->next_tsih++;
 	} while (!ss->tsih);
+	ss->serial = ++s->next_serial;
 	ss->conn = c;
 	ss->next = s->sessions;
 	s->sessions = ss;
 	s->n_sessions++;
 	c->sess = ss;
+	prk_srv_sess_unlock(s);
 	return ss->tsih;
 }
 
@@ -116,7 +138,7 @@ static void send_targets(void *ctx, const char *initiator, const char *which,
                          struct prk_text_buf *out)
 {
 	struct prk_conn *c = ctx;
-	struct prk_iscsi_server *s = c->srv;
+	struct prk_iscsi_server *s = c->srv->main; /* targets and portals */
 	for (size_t i = 0; i < s->n_targets; i++) {
 		struct prk_iscsi_target *t = s->targets[i];
 		if (strcmp(which, "All") != 0) {
@@ -146,11 +168,19 @@ static void send_targets(void *ctx, const char *initiator, const char *which,
 
 void prk_conn_accept(struct prk_portal *p, int fd, const char *peer)
 {
-	struct prk_iscsi_server *s = p->srv;
+	if (p->srv->multi) {
+		prk_srv_accept_spread(p, fd, peer);
+		return;
+	}
+	prk_conn_accept_on(p->srv, p, fd, peer);
+}
+
+int prk_conn_accept_on(struct prk_iscsi_server *s, struct prk_portal *p, int fd, const char *peer)
+{
 	struct prk_conn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
-		return;
+		return -1;
 	}
 	c->srv = s;
 	c->portal = p;
@@ -174,14 +204,18 @@ void prk_conn_accept(struct prk_portal *p, int fd, const char *peer)
 		prk_login_free(c->login);
 		close(fd);
 		free(c);
-		return;
+		return -1;
 	}
 	c->next = s->conns;
 	s->conns = c;
 	c->in_login = true;
-	s->n_login++;
+	c->serial = ++s->next_conn_serial;
 	prk_debug("connection from %s on portal %s:%u", peer, p->addr, p->port);
+	if (s->multi)
+		return 0; /* counted by loop 0 when it accepted (prk_srv_accept_spread) */
+	s->n_login++;
 	prk_srv_listen_update(s);
+	return 0;
 }
 
 /* The connection is no longer in login (full feature phase, or gone):
@@ -191,6 +225,10 @@ static void login_slot_free(struct prk_conn *c)
 	if (!c->in_login)
 		return;
 	c->in_login = false;
+	if (c->srv->multi) {
+		prk_srv_login_left(c->srv);
+		return;
+	}
 	c->srv->n_login--;
 	prk_srv_listen_update(c->srv);
 }
@@ -244,7 +282,23 @@ void prk_conn_close(struct prk_conn *c, const char *why)
 		t->conn = NULL; /* it completes, and answers no one */
 	c->tmfs = NULL;
 	struct prk_session *ss = c->sess;
-	if (ss) {
+	if (ss && s->multi) {
+		/* Loop 0 takes the nexus down after this loop's last command
+		 * for it (FIFO), unless a reinstatement did already. */
+		prk_srv_nexus_down(ss);
+		struct prk_iscsi_server *m = s->main;
+		prk_srv_sess_lock(m);
+		if (!ss->unlinked) {
+			for (struct prk_session **pp = &m->sessions; *pp; pp = &(*pp)->next)
+				if (*pp == ss) {
+					*pp = ss->next;
+					break;
+				}
+			m->n_sessions--;
+		}
+		prk_srv_sess_unlock(m);
+		free(ss);
+	} else if (ss) {
 		if (ss->tgt)
 			for (size_t i = 0; i < ss->tgt->n_luns; i++)
 				prk_lu_nexus_down(ss->tgt->luns[i].lu, &ss->nexus);
@@ -586,13 +640,16 @@ static void enter_ffp(struct prk_conn *c)
 	ss->params = c->params;
 	prk_login_free(c->login);
 	c->login = NULL;
-	if (ss->tgt)
+	if (c->srv->multi)
+		prk_srv_nexus_up(ss); /* on loop 0, before this session's commands */
+	else if (ss->tgt)
 		for (size_t i = 0; i < ss->tgt->n_luns; i++)
 			prk_lu_nexus_up(ss->tgt->luns[i].lu, &ss->nexus);
-	prk_info("login: %s isid 0x%012llx -> %s via %s:%u (tsih %u)%s", c->params.initiator_name,
-	         (unsigned long long)ss->isid,
+	prk_info("login: %s isid 0x%012llx -> %s via %s:%u (tsih %u, loop %u)%s",
+	         c->params.initiator_name, (unsigned long long)ss->isid,
 	         c->params.discovery ? "discovery" : c->params.target_name, c->portal->addr,
-	         c->portal->port, ss->tsih, c->params.header_digest ? " header digest" : "");
+	         c->portal->port, ss->tsih, c->srv->idx,
+	         c->params.header_digest ? " header digest" : "");
 }
 
 static void handle_login(struct prk_conn *c, const uint8_t *bhs, const uint8_t *data, size_t dlen)
@@ -653,7 +710,7 @@ void prk_conn_dispatch(struct prk_conn *c, const uint8_t *bhs, const uint8_t *da
 	case PRK_ISCSI_OP_TMF_REQ:
 		if (discovery)
 			break;
-		prk_tmf_request(c, bhs);
+		prk_srv_tmf(c, bhs); /* prk_tmf_request, on loop 0 */
 		return;
 	case PRK_ISCSI_OP_LOGIN_REQ:
 		prk_conn_reject(c, bhs, PRK_REJECT_PROTOCOL_ERROR);

@@ -54,6 +54,21 @@ struct prk_iscsi_server *prk_iscsi_server_new(struct prk_loop *loop,
 	if (!s->opts.limits.cmdsn_window || s->opts.limits.cmdsn_window > s->opts.max_tasks)
 		s->opts.limits.cmdsn_window = s->opts.max_tasks;
 	s->next_tsih = 1;
+	s->main = s;
+	if (prk_srv_shard_init(s, loop)) {
+		free(s);
+		return NULL;
+	}
+	if (s->opts.threads > 1 && prk_srv_loops_start(s, s->opts.threads)) {
+		prk_iscsi_server_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int prk_srv_shard_init(struct prk_iscsi_server *s, struct prk_loop *loop)
+{
+	s->loop = loop;
 	s->timer = prk_loop_timer(loop, 1000, ping_idle, s);
 	/* Made now, while file descriptors are plentiful; armed when accept
 	 * runs out of them. */
@@ -62,17 +77,17 @@ struct prk_iscsi_server *prk_iscsi_server_new(struct prk_loop *loop,
 	    prk_loop_after_batch_add(loop, PRK_LOOP_AFTER_SEND, prk_conns_flush, s)) {
 		prk_loop_del(loop, s->timer);
 		prk_loop_del(loop, s->accept_timer);
-		free(s);
-		return NULL;
+		return -1;
 	}
 	s->listening = true;
-	return s;
+	return 0;
 }
 
 void prk_iscsi_server_free(struct prk_iscsi_server *s)
 {
 	if (!s)
 		return;
+	prk_srv_loops_stop(s); /* the other loops' connections, and their threads */
 	prk_loop_after_batch_del(s->loop, prk_conns_flush, s);
 	while (s->conns)
 		prk_conn_close(s->conns, "target stopping");
@@ -88,6 +103,7 @@ void prk_iscsi_server_free(struct prk_iscsi_server *s)
 	}
 	prk_loop_del(s->loop, s->timer);
 	prk_loop_del(s->loop, s->accept_timer);
+	prk_srv_loops_free(s);
 	free(s->targets);
 	free(s);
 }
@@ -104,6 +120,7 @@ int prk_iscsi_server_add_target(struct prk_iscsi_server *s, struct prk_iscsi_tar
 
 void prk_iscsi_server_remove_target(struct prk_iscsi_server *s, struct prk_iscsi_target *t)
 {
+	prk_srv_world_stop(s); /* other loops' sessions too */
 	for (struct prk_session *ss = s->sessions; ss;) {
 		struct prk_session *next = ss->next;
 		if (ss->tgt == t)
@@ -115,14 +132,20 @@ void prk_iscsi_server_remove_target(struct prk_iscsi_server *s, struct prk_iscsi
 			s->targets[i] = s->targets[--s->n_targets];
 			break;
 		}
+	prk_srv_world_start(s);
 }
 
+/* With several loops these run with the other loops paused: they read
+ * sessions and connections of every loop (the session table's lock is
+ * not enough: a connection's state is its loop's). */
 void prk_iscsi_server_luns_changed(struct prk_iscsi_server *s, struct prk_iscsi_target *t)
 {
+	prk_srv_world_stop(s);
 	for (struct prk_session *ss = s->sessions; ss; ss = ss->next)
 		if (ss->tgt == t && ss->conn && ss->conn->state == CONN_FFP)
 			for (size_t i = 0; i < t->n_luns; i++)
 				prk_lu_nexus_up(t->luns[i].lu, &ss->nexus);
+	prk_srv_world_start(s);
 	for (size_t i = 0; i < t->n_luns; i++)
 		prk_lu_queue_ua_all(t->luns[i].lu, PRK_ASC_REPORTED_LUNS_DATA_CHANGED);
 }
@@ -130,18 +153,27 @@ void prk_iscsi_server_luns_changed(struct prk_iscsi_server *s, struct prk_iscsi_
 void prk_iscsi_server_lu_detach(struct prk_iscsi_server *s, struct prk_iscsi_target *t,
                                 struct prk_lu *lu)
 {
+	prk_srv_world_stop(s);
 	for (struct prk_session *ss = s->sessions; ss; ss = ss->next)
 		if (ss->tgt == t)
 			prk_lu_nexus_down(lu, &ss->nexus);
+	prk_srv_world_start(s);
 }
 
 bool prk_iscsi_server_lu_busy(const struct prk_iscsi_server *s, const struct prk_lu *lu)
 {
-	for (const struct prk_conn *c = s->conns; c; c = c->next)
-		for (const struct prk_task *t = c->tasks; t; t = t->next)
-			if (t->lu == lu)
-				return true;
-	return false;
+	struct prk_iscsi_server *m = s->main;
+	bool busy = false;
+	prk_srv_world_stop(m);
+	for (unsigned i = 0; i < prk_srv_n_shards(m) && !busy; i++)
+		for (const struct prk_conn *c = prk_srv_shard(m, i)->conns; c && !busy; c = c->next)
+			for (const struct prk_task *t = c->tasks; t; t = t->next)
+				if (t->lu == lu) {
+					busy = true;
+					break;
+				}
+	prk_srv_world_start(m);
+	return busy;
 }
 
 struct prk_lu *prk_iscsi_target_lu(const struct prk_iscsi_target *t, uint16_t lun)
@@ -154,6 +186,7 @@ struct prk_lu *prk_iscsi_target_lu(const struct prk_iscsi_target *t, uint16_t lu
 
 struct prk_iscsi_target *prk_srv_find_target(struct prk_iscsi_server *s, const char *name)
 {
+	s = s->main;
 	for (size_t i = 0; i < s->n_targets; i++)
 		if (strcasecmp(s->targets[i]->name, name) == 0)
 			return s->targets[i];
@@ -241,12 +274,15 @@ int prk_iscsi_server_remove_portal(struct prk_iscsi_server *s, const char *addr,
 		struct prk_portal *p = *pp;
 		if (strcmp(p->addr, addr) != 0 || p->port != port)
 			continue;
-		for (struct prk_conn *c = s->conns; c;) {
-			struct prk_conn *next = c->next;
-			if (c->portal == p)
-				prk_conn_close(c, "portal removed");
-			c = next;
-		}
+		prk_srv_world_stop(s); /* every loop's connections through it */
+		for (unsigned i = 0; i < prk_srv_n_shards(s); i++)
+			for (struct prk_conn *c = prk_srv_shard(s, i)->conns; c;) {
+				struct prk_conn *next = c->next;
+				if (c->portal == p)
+					prk_conn_close(c, "portal removed");
+				c = next;
+			}
+		prk_srv_world_start(s);
 		*pp = p->next;
 		prk_loop_del(s->loop, p->h);
 		close(p->fd);
@@ -310,6 +346,8 @@ size_t prk_iscsi_server_sessions(const struct prk_iscsi_server *s,
                                  struct prk_iscsi_session_info *out, size_t max)
 {
 	size_t n = 0;
+	struct prk_iscsi_server *m = s->main;
+	prk_srv_world_stop(m);
 	for (const struct prk_session *ss = s->sessions; ss; ss = ss->next, n++) {
 		if (n >= max)
 			continue;
@@ -326,7 +364,9 @@ size_t prk_iscsi_server_sessions(const struct prk_iscsi_server *s,
 			i->rtpi = ss->conn->portal->rtpi;
 			i->tasks = ss->conn->n_tasks;
 		}
+		i->loop = ss->srv->idx;
 	}
+	prk_srv_world_start(m);
 	return n;
 }
 
@@ -343,8 +383,11 @@ size_t prk_iscsi_server_portals(const struct prk_iscsi_server *s, struct prk_isc
 		i->tpgt = p->tpgt;
 		i->rtpi = p->rtpi;
 		i->connections = 0;
-		for (const struct prk_conn *c = s->conns; c; c = c->next)
-			i->connections += c->portal == p;
+		prk_srv_world_stop(s->main);
+		for (unsigned k = 0; k < prk_srv_n_shards(s); k++)
+			for (const struct prk_conn *c = prk_srv_shard(s, k)->conns; c; c = c->next)
+				i->connections += c->portal == p;
+		prk_srv_world_start(s->main);
 	}
 	return n;
 }

@@ -67,6 +67,12 @@ struct prk_iscsi_server_opts {
 	 * connection closes); optional. */
 	void (*nexus_gone)(void *ctx, const struct prk_nexus *nx);
 	void *nexus_gone_ctx;
+	/* Event loops (threads): 0 or 1 = the caller's loop alone. With more,
+	 * the server starts threads-1 loops of its own; connections are spread
+	 * over all of them, and every call into a LU (and nexus_gone) still
+	 * runs on the caller's loop. max_task_memory is split evenly between
+	 * the loops. */
+	unsigned threads;
 };
 
 struct prk_iscsi_server;
@@ -108,6 +114,13 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
                                size_t n, const struct prk_lu_cmd *except, void (*done)(void *arg),
                                void *arg);
 
+/* With several loops: the other loops wait until resume, so that the
+ * caller (on the server's own loop) may change what they read (targets,
+ * LUN maps, portals) or look at their sessions. Nests; no-op with one
+ * loop. The admin socket runs each command this way. */
+void prk_iscsi_server_pause(struct prk_iscsi_server *s);
+void prk_iscsi_server_resume(struct prk_iscsi_server *s);
+
 /* Introspection for the admin socket. */
 struct prk_iscsi_session_info {
 	char initiator[PRK_ISCSI_NAME_LEN];
@@ -119,6 +132,7 @@ struct prk_iscsi_session_info {
 	char peer[64];
 	unsigned tasks;
 	bool discovery;
+	unsigned loop; /* the event loop serving it (0 with one loop) */
 };
 size_t prk_iscsi_server_sessions(const struct prk_iscsi_server *s,
                                  struct prk_iscsi_session_info *out, size_t max);

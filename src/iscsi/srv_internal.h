@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "loop_post.h"
 #include "lu.h"
 #include "login.h"
 #include "pdu.h"
@@ -47,8 +48,29 @@ struct prk_aborted_ahead {
 	bool arrived; /* the command came (and went): its Data-Out is dropped too */
 };
 
+/* With several loops (loops.c): what loop 0 reads of a session while its
+ * commands are in the LU (cmd.nx, cmd.port), kept by the session and by
+ * each of its tasks in the LU (refs), so that closing the session on its
+ * own loop frees nothing loop 0 still reads. Loop 0 also keeps the
+ * records whose nexus is up (the registry), which orders the nexus loss
+ * of a session reinstated from another loop before the new one's. */
+struct prk_srv_rec {
+	struct prk_nexus nx;
+	struct prk_lu_port port;
+	struct prk_iscsi_target *tgt;
+	struct prk_iscsi_server *main;
+	_Atomic unsigned refs;
+	/* loop 0 only */
+	bool up, downed;
+	struct prk_srv_rec *next;
+	struct prk_loop_msg up_msg, down_msg;
+};
+
 struct prk_session {
 	struct prk_iscsi_server *srv;
+	struct prk_srv_rec *rec;      /* several loops, normal sessions only */
+	uint64_t serial;              /* unique in the daemon: names it in messages */
+	bool unlinked;                /* taken off the table by a reinstatement */
 	struct prk_iscsi_target *tgt; /* NULL for discovery */
 	struct prk_iscsi_params params;
 	uint64_t isid;
@@ -160,6 +182,15 @@ struct prk_task {
 	uint32_t next_datasn; /* expected DataSN within the current sequence */
 	uint64_t data_ms;     /* last write data or R2T: stalls hold the budget */
 	struct prk_lu_cmd cmd;
+	/* Several loops (loops.c): the message that carries the task to loop
+	 * 0 and its completion back, the record cmd.nx/port point into, the
+	 * loop the task belongs to, and loop 0's own view of it. */
+	struct prk_loop_msg msg;
+	struct prk_srv_rec *rec;
+	struct prk_loop *home;
+	bool in_lu0;   /* loop 0: inside the LU */
+	bool lu_done0; /* loop 0: the LU completed it, its answer is on its way */
+	bool refused0; /* loop 0: completed unrun (aborted on its way, reinstated) */
 };
 
 struct prk_tmf {
@@ -181,6 +212,7 @@ struct prk_tmf {
 	 * response sent) once every aborted task has left the LU. */
 	void (*on_done)(void *arg);
 	void *on_done_arg;
+	struct prk_iscsi_server *srv0; /* loop 0's server */
 };
 
 enum prk_conn_state {
@@ -255,11 +287,21 @@ struct prk_conn {
 	uint64_t reject_log_ms;
 	unsigned reject_quiet;
 	uint8_t reject_last_op, reject_last_reason;
+	uint64_t serial; /* unique in the daemon: names it in messages */
 	struct prk_conn *next;
 };
 
+struct prk_srv_multi;
+
+/* One per event loop. With one loop it is the whole server; with several
+ * (loops.c) loop 0's is the main one: it holds the targets, portals, the
+ * session table and accepting, and every other loop's its own connections,
+ * orphans, task memory budget and housekeeping timer. */
 struct prk_iscsi_server {
 	struct prk_loop *loop;
+	struct prk_iscsi_server *main; /* loop 0's; itself with one loop */
+	struct prk_srv_multi *multi;   /* NULL: one loop, today's direct calls */
+	unsigned idx;                  /* the loop's number */
 	struct prk_iscsi_server_opts opts;
 	struct prk_iscsi_target **targets;
 	size_t n_targets;
@@ -271,6 +313,8 @@ struct prk_iscsi_server {
 	/* Tasks still in the LU whose connection is gone (task.c). */
 	struct prk_task *orphans;
 	uint16_t next_tsih;
+	uint64_t next_serial;      /* sessions (main, under the session lock) */
+	uint64_t next_conn_serial; /* connections (each loop its own) */
 	struct prk_loop_fd *timer;
 	/* Write buffers (task_mem.c): bytes allocated, bytes of them held by
 	 * queued tasks (their unsolicited data), and the FIFO of tasks
@@ -289,9 +333,58 @@ struct prk_iscsi_server {
 	unsigned cap_log_suppressed, accept_log_suppressed;
 	bool accept_logged; /* this episode's first failure was logged */
 	struct prk_loop_fd *accept_timer;
+	/* Several loops: this loop's request to loop 0 to cancel its tasks
+	 * (prk_srv_cancel_later), posted once until loop 0 runs it. */
+	struct prk_loop_msg cancel_msg;
+	_Atomic bool cancel_posted;
 };
 
+/* loops.c: several event loops. */
+/* Starts n-1 more loops with their threads; 0 or -1. */
+int prk_srv_loops_start(struct prk_iscsi_server *s, unsigned n);
+/* Closes every loop's connections, stops and joins the threads. */
+void prk_srv_loops_stop(struct prk_iscsi_server *s);
+/* Last, when the server goes. */
+void prk_srv_loops_free(struct prk_iscsi_server *s);
+unsigned prk_srv_n_shards(const struct prk_iscsi_server *s);
+/* Is this thread loop 0's? (Always, with one loop.) */
+bool prk_srv_on_main(const struct prk_iscsi_server *s);
+struct prk_iscsi_server *prk_srv_shard(const struct prk_iscsi_server *s, unsigned i);
+/* Loop 0 only: every other loop waits (in a message handler) until the
+ * matching start, so that loop 0 may read and change their connections and
+ * tasks; nests. No-ops with one loop. */
+void prk_srv_world_stop(struct prk_iscsi_server *s);
+void prk_srv_world_start(struct prk_iscsi_server *s);
+/* A new connection from loop 0's accept, for some loop. */
+void prk_srv_accept_spread(struct prk_portal *p, int fd, const char *peer);
+/* A connection of s left login: loop 0 counts it (accept cap). */
+void prk_srv_login_left(struct prk_iscsi_server *s);
+/* The session table (shared; a mutex with several loops). */
+void prk_srv_sess_lock(struct prk_iscsi_server *s);
+void prk_srv_sess_unlock(struct prk_iscsi_server *s);
+/* Session ss of another loop is reinstated: that loop closes it. */
+void prk_srv_close_remote(struct prk_session *ss);
+/* ss entered full feature phase / goes away: its nexus up / down on every
+ * LU of its target, on loop 0, in that order. */
+int prk_srv_rec_new(struct prk_session *ss);
+void prk_srv_nexus_up(struct prk_session *ss);
+void prk_srv_nexus_down(struct prk_session *ss);
+void prk_srv_rec_put(struct prk_srv_rec *r);
+/* A complete command goes to its LU, on loop 0 (t->conn's loop otherwise
+ * hears back through t->msg). */
+void prk_srv_submit(struct prk_task *t);
+/* Loop s (not 0) has tasks owed a cancel (abort.c): loop 0 pauses the
+ * loops and tells their LUs (prk_abort_cancel_owed on s). */
+void prk_srv_cancel_later(struct prk_iscsi_server *s);
+/* A TMF arriving on c: with several loops it runs on loop 0, world
+ * stopped (abort.c walks every loop's tasks). */
+void prk_srv_tmf(struct prk_conn *c, const uint8_t *bhs);
+/* task.c: answer a task the LU completed, on its own loop. */
+void prk_task_answer(struct prk_task *t);
+
 /* server.c */
+/* Timers and the after-batch hook of one loop's server; 0 or -1. */
+int prk_srv_shard_init(struct prk_iscsi_server *s, struct prk_loop *loop);
 struct prk_iscsi_target *prk_srv_find_target(struct prk_iscsi_server *s, const char *name);
 struct prk_lu *prk_srv_find_lu(struct prk_iscsi_target *t, uint16_t lun);
 void prk_srv_session_close(struct prk_session *sess);
@@ -305,6 +398,8 @@ void prk_srv_accept_resume(void *server);
 
 /* conn.c */
 void prk_conn_accept(struct prk_portal *p, int fd, const char *peer);
+/* The connection on loop s (its own thread). */
+int prk_conn_accept_on(struct prk_iscsi_server *s, struct prk_portal *p, int fd, const char *peer);
 void prk_conn_close(struct prk_conn *c, const char *why);
 /* Queues a PDU: bhs (48 bytes), data (dlen bytes, not copied: stays valid
  * until `owner` is freed after sending; owner may be NULL when data is

@@ -31,6 +31,7 @@ void prk_task_free(struct prk_task *t)
 {
 	prk_task_mem_release(t);
 	free(t->cmd.data_in);
+	prk_srv_rec_put(t->rec);
 	free(t);
 }
 
@@ -48,8 +49,12 @@ static void orphan_keep(struct prk_iscsi_server *s, struct prk_session *ss, stru
 		t->orphan_port = ss->port;
 		t->orphan_tgt = ss->tgt;
 	}
-	t->cmd.nx = &t->orphan_nx;
-	t->cmd.port = &t->orphan_port;
+	/* With several loops cmd.nx and cmd.port point into t->rec, which
+	 * outlives the session, and loop 0 may be reading them right now. */
+	if (!t->rec) {
+		t->cmd.nx = &t->orphan_nx;
+		t->cmd.port = &t->orphan_port;
+	}
 	t->orphan_prev = NULL;
 	t->next = s->orphans;
 	if (s->orphans)
@@ -101,6 +106,7 @@ void prk_tasks_orphans_detach(struct prk_iscsi_server *s)
 		/* Its buffer stays: the backstore may still be writing from
 		 * it. Only the accounting, which lives in s, is dropped. */
 		t->srv = NULL;
+		t->home = NULL; /* several loops: answered where it completes */
 	}
 }
 
@@ -221,11 +227,18 @@ static void send_data_in(struct prk_conn *c, struct prk_task *t)
 static void task_done(struct prk_lu_cmd *cmd)
 {
 	struct prk_task *t = cmd->priv;
-	struct prk_conn *c = t->conn;
 	/* The LU is done with the write data: give the memory back before the
 	 * response computes MaxCmdSN. */
 	prk_task_mem_release(t);
 	prk_abort_task_left(t); /* every abort waiting for it, not just the first */
+	prk_task_answer(t);
+}
+
+void prk_task_answer(struct prk_task *t)
+{
+	struct prk_conn *c = t->conn;
+	struct prk_lu_cmd *cmd = &t->cmd;
+	prk_task_mem_release(t); /* with several loops, on t's own loop */
 	if (!c) {
 		orphan_unlink(t); /* the connection went away meanwhile */
 		prk_task_free(t);
@@ -365,7 +378,7 @@ static void execute(struct prk_conn *c, struct prk_task *t)
 	}
 	t->cmd.data_out = t->buf;
 	t->cmd.data_out_len = t->received < t->need ? t->received : t->need;
-	prk_lu_submit(t->lu, &t->cmd);
+	prk_srv_submit(t); /* prk_lu_submit, on loop 0 */
 }
 
 /* Asks for the next burst of write data (one R2T outstanding at a time:

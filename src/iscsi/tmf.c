@@ -19,7 +19,20 @@ enum {
 	TMF_REJECTED = 255,
 };
 
+static void tmf_respond_now(struct prk_tmf *tmf);
+
+/* With several loops every barrier lives on loop 0, and its last task may
+ * leave while the other loops run: their connections (tmf->conn) are
+ * touched with the world stopped. */
 static void tmf_respond(struct prk_tmf *tmf)
+{
+	struct prk_iscsi_server *s0 = tmf->srv0;
+	prk_srv_world_stop(s0);
+	tmf_respond_now(tmf);
+	prk_srv_world_start(s0);
+}
+
+static void tmf_respond_now(struct prk_tmf *tmf)
 {
 	struct prk_conn *c = tmf->conn;
 	if (c)
@@ -120,6 +133,7 @@ void prk_tmf_request(struct prk_conn *c, const uint8_t *bhs)
 		return;
 	}
 	tmf->conn = c;
+	tmf->srv0 = c->srv->main;
 	tmf->next = c->tmfs;
 	c->tmfs = tmf;
 	tmf->itt = req.h.itt;
@@ -226,6 +240,7 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	}
 	b->on_done = done;
 	b->on_done_arg = arg;
+	b->srv0 = s->main;
 	b->waiting = 1; /* held while walking the connections */
 	/* except is NULL on the cluster nodes that did not receive the PR
 	 * OUT (lu.h, prk_lu_event_apply): no nexus of theirs sent it, so
@@ -237,10 +252,31 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 	                      .sets = sets,
 	                      .n_sets = n,
 	                      .except = except};
+	/* Several loops: why stopping them and walking their tasks from here
+	 * is a sound barrier. This runs on loop 0, the only loop that calls
+	 * into a LU, after the LU applied the PR OUT: from now on its access
+	 * check refuses the preempted nexuses. Every command of theirs is then
+	 * (a) still on its connection's loop (receiving data, or waiting for
+	 * memory), (b) posted to loop 0 and not yet submitted, (c) in the LU,
+	 * or (d) completed, its answer on its way back. The other loops wait in
+	 * prk_srv_world_stop while abort.c walks every loop's connections and
+	 * orphans: (a) is dropped there; (b) has not reached the LU and is
+	 * left alone: loop 0 submits it after this, and the access check,
+	 * which already refuses the preempted nexus, ends it with RESERVATION
+	 * CONFLICT (the preemptor's own (b) commands are aborted, refused when
+	 * loop 0 takes them); (c) is waited for, as with one loop; (d) cannot
+	 * be seen here: loop 0 posted its answer before it posted the pause,
+	 * so its loop has answered it before pausing (FIFO), and lu_done0
+	 * keeps it out of scope anyway. A command that reaches loop 0 later
+	 * meets the new PR state in the access check as well. So when the
+	 * barrier's count reaches zero no command of a preempted nexus can
+	 * still reach the medium. */
+	prk_srv_world_stop(s);
 	if (prk_abort_tasks(s, &a, b) < 0) {
 		/* As above: the PR OUT goes on, and the log says the fence did
 		 * not wait. */
 		prk_err("PREEMPT AND ABORT: out of memory; tasks were not aborted");
 	}
 	prk_tmf_task_done(b);
+	prk_srv_world_start(s);
 }

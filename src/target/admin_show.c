@@ -76,6 +76,7 @@ json_object *prk_admin_sessions(struct daemon *d, const struct prk_admin_req *re
 		json_object_object_add(o, "tpgt", json_object_new_int(info[i].tpgt));
 		json_object_object_add(o, "peer", json_object_new_string(info[i].peer));
 		json_object_object_add(o, "tasks", json_object_new_int((int)info[i].tasks));
+		json_object_object_add(o, "loop", json_object_new_int((int)info[i].loop));
 		json_object_object_add(o, "discovery", json_object_new_boolean(info[i].discovery));
 		json_object_array_add(arr, o);
 	}

@@ -639,6 +639,7 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 	                                   "max_task_memory",
 	                                   "max_login_connections",
 	                                   "login_timeout_ms",
+	                                   "threads",
 	                                   "cluster",
 	                                   "copy_manager",
 	                                   NULL};
@@ -705,6 +706,8 @@ static int parse_root(struct ctx *x, json_object *root, struct prk_cfg *cfg)
 	    {"nop_timeout_ms", 100, 3600000, &cfg->nop_timeout_ms, 0},
 	    {"max_login_connections", 1, 65535, &cfg->max_login_conns, 0},
 	    {"login_timeout_ms", 100, 3600000, &cfg->login_timeout_ms, 0},
+	    /* 0: one per online CPU (prk_cfg_threads). */
+	    {"threads", 0, PRK_CFG_MAX_THREADS, &cfg->threads, 0},
 	};
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		if (!json_object_object_get_ex(root, nums[i].key, &v))
@@ -865,4 +868,14 @@ void prk_cfg_free(struct prk_cfg *cfg)
 	free(cfg->targets);
 	free(cfg->portals);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+unsigned prk_cfg_threads(const struct prk_cfg *cfg)
+{
+	if (cfg->threads)
+		return cfg->threads;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > PRK_CFG_MAX_THREADS ? PRK_CFG_MAX_THREADS : (unsigned)n;
 }

@@ -95,6 +95,7 @@ struct prk_cfg {
 	uint64_t max_task_memory;  /* bytes of write buffers, all tasks; 0 = default */
 	unsigned max_login_conns;  /* connections still in login; 0 = default */
 	unsigned login_timeout_ms; /* from accept to full feature phase; 0 = default */
+	unsigned threads;          /* event loops; 0 = one per online CPU (prk_cfg_threads) */
 	struct prk_cfg_cluster cluster;
 	struct prk_cfg_copy_manager copy_manager;
 };
@@ -125,6 +126,12 @@ int prk_cfg_check_serials(const struct prk_cfg *cfg, char *err, size_t errlen);
 
 /* "64M", "1G", "4096", "512K" -> bytes. Returns 0 or -1. */
 int prk_cfg_parse_size(const char *s, uint64_t *out);
+
+/* The most event loops "threads" may ask for. */
+#define PRK_CFG_MAX_THREADS 64
+/* The event loops cfg asks for: "threads", or when absent (0) the number
+ * of online CPUs, at most PRK_CFG_MAX_THREADS. */
+unsigned prk_cfg_threads(const struct prk_cfg *cfg);
 
 #define PRK_DEMO_TARGET "iqn.2026-11.io.prkit:demo"
 

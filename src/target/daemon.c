@@ -40,6 +40,7 @@ static void server_opts(struct daemon *d, const struct prk_cfg *cfg,
 		         cfg->copy_manager.initiator);
 	o->nexus_gone = prk_daemon_cm_nexus_gone;
 	o->nexus_gone_ctx = d;
+	o->threads = prk_cfg_threads(cfg);
 }
 
 /* Target i of the configuration, its ACLs and LUs, handed to the server. */

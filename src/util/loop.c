@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "loop_inbox.h"
+#include "loop_post.h"
 
 struct prk_loop_fd {
 	int fd;
@@ -37,6 +39,7 @@ struct prk_loop {
 	struct prk_loop_fd *dead;
 	struct after_hook *hooks;
 	bool in_hooks; /* the hooks are running */
+	struct prk_loop_inbox *inbox; /* messages from other threads (loop_post.c) */
 };
 
 struct prk_loop *prk_loop_new(void)
@@ -46,6 +49,12 @@ struct prk_loop *prk_loop_new(void)
 		return NULL;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0) {
+		free(l);
+		return NULL;
+	}
+	l->inbox = prk_loop_inbox_new(l);
+	if (!l->inbox) {
+		close(l->epfd);
 		free(l);
 		return NULL;
 	}
@@ -67,6 +76,7 @@ void prk_loop_free(struct prk_loop *l)
 {
 	if (!l)
 		return;
+	prk_loop_inbox_free(l, l->inbox);
 	reap(l);
 	while (l->hooks) {
 		struct after_hook *h = l->hooks;
@@ -261,4 +271,19 @@ void prk_loop_stop(struct prk_loop *l)
 bool prk_loop_stopping(const struct prk_loop *l)
 {
 	return l->stop;
+}
+
+void prk_loop_post(struct prk_loop *to, struct prk_loop_msg *m)
+{
+	prk_loop_inbox_post(to->inbox, m);
+}
+
+void prk_loop_run_posts(struct prk_loop *l)
+{
+	prk_loop_inbox_run(l->inbox);
+}
+
+uint64_t prk_loop_post_wakes(const struct prk_loop *l)
+{
+	return prk_loop_inbox_wakes(l->inbox);
 }

@@ -1,5 +1,6 @@
 /* A small epoll event loop: file descriptors with callbacks, and timers
- * (timerfd). One loop per thread; nothing here is thread-safe. */
+ * (timerfd). One loop per thread; nothing here is thread-safe except
+ * prk_loop_post (loop_post.h), how other threads talk to a loop. */
 #ifndef PRKIT_LOOP_H
 #define PRKIT_LOOP_H
 

@@ -138,6 +138,24 @@ static int launch(struct h_daemon *d)
 	return -1;
 }
 
+/* PRKIT_TEST_THREADS=N puts "threads": N into every configuration that
+ * does not set it itself, so that the whole suite can run with several
+ * event loops. */
+static char *with_threads(char *json)
+{
+	const char *n = getenv("PRKIT_TEST_THREADS");
+	char *brace = json ? strchr(json, '{') : NULL;
+	if (!n || !*n || !brace || strstr(json, "\"threads\""))
+		return json;
+	size_t cap = strlen(json) + strlen(n) + 32;
+	char *out = malloc(cap);
+	if (!out)
+		return json;
+	snprintf(out, cap, "%.*s{\"threads\": %s, %s", (int)(brace - json), json, n, brace + 1);
+	free(json);
+	return out;
+}
+
 int h_start(struct h_daemon *d, const char *json)
 {
 	memset(d, 0, sizeof(*d));
@@ -147,7 +165,7 @@ int h_start(struct h_daemon *d, const char *json)
 	char cfg[300];
 	snprintf(cfg, sizeof(cfg), "%s/prkitd.json", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/prkitd.log", d->dir);
-	char *text = replace_dir(json, d->dir);
+	char *text = with_threads(replace_dir(json, d->dir));
 	FILE *f = fopen(cfg, "w");
 	if (!f || fputs(text, f) < 0) {
 		if (f)
@@ -185,7 +203,11 @@ int h_stop(struct h_daemon *d)
 		print_log(d);
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
-	if (d->dir[0] && system(cmd) != 0)
+	/* PRKIT_TEST_KEEP=1 keeps the directory (log, configuration) to look
+	 * at after a failure. */
+	if (getenv("PRKIT_TEST_KEEP") && d->dir[0])
+		fprintf(stderr, "harness: kept %s\n", d->dir);
+	else if (d->dir[0] && system(cmd) != 0)
 		fprintf(stderr, "harness: could not remove %s\n", d->dir);
 	d->dir[0] = 0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

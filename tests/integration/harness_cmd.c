@@ -169,3 +169,44 @@ json_object *h_cli_json(struct h_daemon *d, const char *const *args)
 	assert_non_null(o);
 	return o;
 }
+
+/* The session list of `prkit target sessions --json`: the reply's
+ * "sessions", or the array itself. */
+static json_object *sessions_of(json_object *o)
+{
+	json_object *v = NULL;
+	if (json_object_is_type(o, json_type_array))
+		return o;
+	assert_true(json_object_object_get_ex(o, "sessions", &v));
+	return v;
+}
+
+static int sessions_find(struct h_daemon *d, const char *ini, int *loop)
+{
+	const char *args[] = {"--json", "sessions", NULL};
+	json_object *o = h_cli_json(d, args);
+	json_object *arr = sessions_of(o);
+	int n = 0;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *s = json_object_array_get_idx(arr, i);
+		if (strcmp(json_object_get_string(h_member(s, "initiator")), ini) != 0)
+			continue;
+		n++;
+		*loop = json_object_get_int(h_member(s, "loop"));
+	}
+	json_object_put(o);
+	return n;
+}
+
+int h_session_loop(struct h_daemon *d, const char *ini)
+{
+	int loop = -1;
+	sessions_find(d, ini, &loop);
+	return loop;
+}
+
+int h_session_count(struct h_daemon *d, const char *ini)
+{
+	int loop = -1;
+	return sessions_find(d, ini, &loop);
+}

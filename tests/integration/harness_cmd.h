@@ -80,4 +80,10 @@ json_object *h_member(json_object *o, const char *key);
  * puts it). */
 json_object *h_cli_json(struct h_daemon *d, const char *const *args);
 
+/* The event loop serving the (one) session of initiator ini, from the
+ * admin socket's session list; -1 when it has none. */
+int h_session_loop(struct h_daemon *d, const char *ini);
+/* How many sessions initiator ini has. */
+int h_session_count(struct h_daemon *d, const char *ini);
+
 #endif

@@ -65,6 +65,10 @@
 #define ASCQ_COMMANDS_CLEARED 0x2f00
 
 static struct h_daemon daemon_;
+/* With several event loops (PRKIT_TEST_THREADS): P's loop, and the rounds
+ * in which V's session was on another one. */
+static int p_loop = -1;
+static int v_other_loop;
 
 static int setup(void **state)
 {
@@ -426,6 +430,8 @@ static void round_(struct stats *st, int round)
 	R.s_max_ns = 0;
 	R.v.ctx = h_login_raw_clear(&daemon_, 0, INI_V, 0x56, 2);
 	R.v.inflight = R.v.inflight_post = 0;
+	if (p_loop >= 0 && h_session_loop(&daemon_, INI_V) != p_loop)
+		v_other_loop++;
 	assert_int_equal(h_prout_past_ua(R.v.ctx, lun,
 	                                 SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
 	                                 0, 0, key_v),
@@ -581,6 +587,9 @@ static void run_lun(int lun, bool tas)
 	if (tas)
 		set_tas(R.s.ctx, lun);
 	R.p = h_login_raw_clear(&daemon_, 0, INI_P, 0x77, 2);
+	const char *threads = getenv("PRKIT_TEST_THREADS");
+	p_loop = threads && atoi(threads) > 1 ? h_session_loop(&daemon_, INI_P) : -1;
+	v_other_loop = 0;
 	assert_int_equal(h_prout_past_ua(R.s.ctx, lun,
 	                                 SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
 	                                 0, 0, KEY_S),
@@ -627,6 +636,12 @@ static void run_lun(int lun, bool tas)
 	              (double)st.s_max_ns / 1e6);
 	assert_int_equal(st.v_ua_2a05, rounds);
 	assert_true(st.v_conflict > 0);
+	if (p_loop >= 0) {
+		/* The barrier crossed loops: V preempted from another loop. */
+		print_message("# several loops: V on another loop than P in %d of %d rounds\n",
+		              v_other_loop, rounds);
+		assert_true(v_other_loop > 0);
+	}
 	free(st.lat_ns);
 	if (R.snap_fd >= 0)
 		close(R.snap_fd);

@@ -281,7 +281,10 @@ static int setup_budget(void **state)
 	char lu[256];
 	snprintf(lu, sizeof(lu), "{\"backstore\": {\"type\": \"file\", \"path\": \"%s\"}}",
 	         bp_file);
-	return start_with(lu, "\"max_task_memory\": \"" BP_BUDGET "\", \"max_tasks\": 32");
+	/* One event loop: the budget under test is one loop's (with several,
+	 * each loop owns max_task_memory / threads and these counts differ). */
+	return start_with(lu, "\"max_task_memory\": \"" BP_BUDGET "\", \"max_tasks\": 32, "
+	                      "\"threads\": 1");
 }
 
 static int teardown_budget(void **state)
@@ -721,7 +724,10 @@ static void test_login_cap_and_timeout(void **state)
 static int setup_stall(void **state)
 {
 	(void)state;
-	return start_with(RAM_LU, "\"max_task_memory\": \"1M\", \"nop_timeout_ms\": 1000");
+	/* One loop: the stalled writer must hold the budget the other waits
+	 * for, which with several loops depends on where each connection went. */
+	return start_with(RAM_LU, "\"max_task_memory\": \"1M\", \"nop_timeout_ms\": 1000, "
+	                          "\"threads\": 1");
 }
 
 /* A session is asked for the data of a write that holds the whole budget

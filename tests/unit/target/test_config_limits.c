@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -81,6 +82,35 @@ static void test_login_limits(void **state)
 	prk_cfg_free(&cfg);
 }
 
+/* "threads": 1..64, 0 or absent = one per online CPU; anything else is
+ * refused naming the member. */
+static void test_threads(void **state)
+{
+	(void)state;
+	struct prk_cfg cfg;
+	assert_int_equal(parse("", &cfg), 0);
+	assert_int_equal(cfg.threads, 0);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	assert_int_equal(prk_cfg_threads(&cfg), cpus > 64 ? 64 : cpus);
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse(", \"threads\": 4", &cfg), 0);
+	assert_int_equal(cfg.threads, 4);
+	assert_int_equal(prk_cfg_threads(&cfg), 4);
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse(", \"threads\": 64", &cfg), 0);
+	assert_int_equal(prk_cfg_threads(&cfg), 64);
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse(", \"threads\": 65", &cfg), -1);
+	assert_non_null(strstr(err, "threads"));
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse(", \"threads\": -1", &cfg), -1);
+	assert_non_null(strstr(err, "threads"));
+	prk_cfg_free(&cfg);
+	assert_int_equal(parse(", \"threads\": \"two\"", &cfg), -1);
+	assert_non_null(strstr(err, "threads"));
+	prk_cfg_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -88,6 +118,7 @@ int main(void)
 	    cmocka_unit_test(test_task_memory_forms),
 	    cmocka_unit_test(test_task_memory_too_small),
 	    cmocka_unit_test(test_login_limits),
+	    cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
