@@ -38,7 +38,7 @@ struct prk_loop {
 	bool stop;
 	struct prk_loop_fd *dead;
 	struct after_hook *hooks;
-	bool in_hooks; /* the hooks are running */
+	bool in_hooks;                /* the hooks are running */
 	struct prk_loop_inbox *inbox; /* messages from other threads (loop_post.c) */
 };
 
