@@ -33,6 +33,7 @@ static int usage(FILE *f)
 	        "  sessions                     logged-in sessions\n"
 	        "  portals                      listening portals\n"
 	        "  cluster                      cluster mode: members, quorum, links, epoch, LUs\n"
+	        "  loops                        event loops, and how often they were paused\n"
 	        "  add-lu TARGET LUN (--ram SIZE |\n"
 	        "                     --file PATH [--size SIZE] [--create] [--grow] [--direct])\n"
 	        "         [--block-size 512|4096] [--thin] [--serial S] [--readonly] [--no-pr]\n"
@@ -268,7 +269,8 @@ static json_object *build_request(int argc, char **argv, int *rc)
 			fprintf(stderr, "prkit target show: give one TARGET\n");
 			*rc = 2;
 		}
-	} else if (!strcmp(cmd, "sessions") || !strcmp(cmd, "portals") || !strcmp(cmd, "cluster")) {
+	} else if (!strcmp(cmd, "sessions") || !strcmp(cmd, "portals") || !strcmp(cmd, "cluster") ||
+	           !strcmp(cmd, "loops")) {
 		json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	} else if (!strcmp(cmd, "pr")) {
 		long lun = target_lun_args(cmd, argc, argv, rc);
@@ -490,6 +492,8 @@ static int target_main(int argc, char **argv)
 		print_pr(rsp);
 	} else if (!strcmp(cmd, "cluster")) {
 		prk_cli_print_cluster(rsp);
+	} else if (!strcmp(cmd, "loops")) {
+		printf("threads %lld  pauses %lld\n", num(rsp, "threads"), num(rsp, "pauses"));
 	} else if (!strcmp(cmd, "portals")) {
 		json_object *ps = json_object_object_get(rsp, "portals");
 		for (size_t i = 0; i < json_object_array_length(ps); i++) {

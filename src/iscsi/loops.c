@@ -64,6 +64,7 @@ struct prk_srv_multi {
 	unsigned paused;         /* loops waiting in on_pause, under wmx */
 	uint64_t gen, released;  /* under wmx */
 	unsigned depth;          /* loop 0 only */
+	uint64_t stops;          /* loop 0 only: pauses begun (the admin socket reports it) */
 	struct pause_msg *pause; /* one per loop */
 	/* loop 0 only */
 	unsigned rr;
@@ -125,6 +126,7 @@ void prk_srv_world_stop(struct prk_iscsi_server *s)
 	struct prk_srv_multi *m = s ? s->main->multi : NULL;
 	if (!m || m->workers_gone || m->depth++)
 		return;
+	m->stops++;
 	pthread_mutex_lock(&m->wmx);
 	m->gen++;
 	m->paused = 0;
@@ -156,6 +158,12 @@ void prk_iscsi_server_pause(struct prk_iscsi_server *s)
 void prk_iscsi_server_resume(struct prk_iscsi_server *s)
 {
 	prk_srv_world_start(s);
+}
+
+uint64_t prk_iscsi_server_pauses(const struct prk_iscsi_server *s)
+{
+	const struct prk_srv_multi *m = s->main->multi;
+	return m ? m->stops : 0;
 }
 
 /* ---- accepting ---- */

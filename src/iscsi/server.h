@@ -117,9 +117,13 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
 /* With several loops: the other loops wait until resume, so that the
  * caller (on the server's own loop) may change what they read (targets,
  * LUN maps, portals) or look at their sessions. Nests; no-op with one
- * loop. The admin socket runs each command this way. */
+ * loop. The admin socket runs its commands that change those this way;
+ * the server's own walks (sessions, portals) pause just for the walk. */
 void prk_iscsi_server_pause(struct prk_iscsi_server *s);
 void prk_iscsi_server_resume(struct prk_iscsi_server *s);
+/* How many times the other loops were paused since start (0 with one
+ * loop): how much the admin socket and the TMFs cost the data path. */
+uint64_t prk_iscsi_server_pauses(const struct prk_iscsi_server *s);
 
 /* Introspection for the admin socket. */
 struct prk_iscsi_session_info {

@@ -11,6 +11,7 @@
  *   {"cmd": "set-alua", "address": A, "port": P, "state": S}
  *                                       {"ok": true, "changed": bool}
  *   {"cmd": "cluster"}                  {"ok": true, "cluster": {...}} (docs/cluster.md)
+ *   {"cmd": "loops"}                    {"ok": true, "threads": N, "pauses": M}
  * Errors: {"ok": false, "error": "message naming the field"}. A request
  * runs on the event loop once its whole line has arrived.
  *
@@ -257,24 +258,45 @@ static json_object *cluster(struct daemon *d, const struct prk_admin_req *r)
 	return ok;
 }
 
+/* The event loops and how often the admin socket and the TMFs paused
+ * them (docs/prkitd.md): a reader of this socket can check that looking
+ * costs the data path nothing. */
+static json_object *loops(struct daemon *d, const struct prk_admin_req *r)
+{
+	(void)r;
+	json_object *ok = prk_admin_ok_reply();
+	json_object_object_add(ok, "threads", json_object_new_int((int)prk_cfg_threads(&d->cfg)));
+	json_object_object_add(ok, "pauses",
+	                       json_object_new_int64((int64_t)prk_iscsi_server_pauses(d->srv)));
+	return ok;
+}
+
 /* ---- dispatch ---- */
 
+/* pause: the command changes what the other event loops read (a target's
+ * LUN map, the portals, the ALUA states), so they wait while it runs
+ * (prk_iscsi_server_pause). The others only read what loop 0 owns (the
+ * targets, LUs, PR state, cluster) or pause for their own walk over the
+ * other loops' sessions (prk_iscsi_server_sessions, _portals): with
+ * several loops, asking costs the data path nothing. */
 static const struct {
 	const char *name;
 	unsigned fields;
+	bool pause;
 	json_object *(*run)(struct daemon *d, const struct prk_admin_req *r);
 } commands[] = {
-    {"targets", 0, prk_admin_targets},
-    {"sessions", 0, prk_admin_sessions},
-    {"portals", 0, prk_admin_portals},
-    {"pr", F_TARGET | F_LUN, prk_admin_pr},
-    {"add-lu", F_TARGET, add_lu},
-    {"remove-lu", F_TARGET | F_LUN, remove_lu},
+    {"targets", 0, false, prk_admin_targets},
+    {"sessions", 0, false, prk_admin_sessions},
+    {"portals", 0, false, prk_admin_portals},
+    {"pr", F_TARGET | F_LUN, false, prk_admin_pr},
+    {"add-lu", F_TARGET, true, add_lu},
+    {"remove-lu", F_TARGET | F_LUN, true, remove_lu},
     /* remove-portal checks an "alua_state" it is given, as it always has. */
-    {"add-portal", F_PORTAL | F_ALUA_STATE, add_portal},
-    {"remove-portal", F_PORTAL | F_ALUA_STATE, remove_portal},
-    {"set-alua", F_PORTAL | F_STATE, set_alua},
-    {"cluster", 0, cluster},
+    {"add-portal", F_PORTAL | F_ALUA_STATE, true, add_portal},
+    {"remove-portal", F_PORTAL | F_ALUA_STATE, true, remove_portal},
+    {"set-alua", F_PORTAL | F_STATE, true, set_alua},
+    {"cluster", 0, false, cluster},
+    {"loops", 0, false, loops},
 };
 
 json_object *prk_admin_handle(struct daemon *d, json_object *req)
@@ -294,7 +316,12 @@ json_object *prk_admin_handle(struct daemon *d, json_object *req)
 			return not_in_cluster(d, cmd);
 		if (parse_fields(d, commands[i].fields, &r, err, sizeof(err)))
 			return prk_admin_err_reply(err);
-		return commands[i].run(d, &r);
+		if (!commands[i].pause)
+			return commands[i].run(d, &r);
+		prk_iscsi_server_pause(d->srv);
+		json_object *rsp = commands[i].run(d, &r);
+		prk_iscsi_server_resume(d->srv);
+		return rsp;
 	}
 	snprintf(err, sizeof(err), "cmd: unknown command \"%s\"", cmd);
 	return prk_admin_err_reply(err);

@@ -203,12 +203,9 @@ static void client_serve(struct client *c, size_t len)
 		client_error(c, msg);
 		return;
 	}
-	/* With several event loops the others wait while a command runs: it
-	 * may read their sessions or change the targets and LUN maps they
-	 * read (prk_iscsi_server_pause; nothing with one loop). */
-	prk_iscsi_server_pause(c->a->d->srv);
+	/* prk_admin_handle pauses the other event loops only for the
+	 * commands that change what they read. */
 	json_object *rsp = prk_admin_handle(c->a->d, req);
-	prk_iscsi_server_resume(c->a->d->srv);
 	json_object_put(req);
 	client_answer(c, rsp);
 }

@@ -552,6 +552,64 @@ static void test_cli_negative_lun(void **state)
 		fail_msg("prkit target remove-lu T x1 said: %s", err);
 }
 
+/* Two event loops whatever the machine or PRKIT_TEST_THREADS says: the
+ * pause counter only moves with several loops. */
+static int setup_two_loops(void **state)
+{
+	(void)state;
+	char cfg[2048], two[2100];
+	h_config_basic(cfg, sizeof(cfg), 1, 32);
+	char *brace = strchr(cfg, '{');
+	assert_non_null(brace);
+	snprintf(two, sizeof(two), "%.*s{\"threads\": 2, %s", (int)(brace - cfg), cfg, brace + 1);
+	return h_start(&daemon_, two);
+}
+
+static long long loops_pauses(void)
+{
+	json_object *o = request("{\"cmd\": \"loops\"}\n"), *v;
+	assert_null(error_of(o));
+	assert_true(json_object_object_get_ex(o, "threads", &v));
+	assert_int_equal(json_object_get_int(v), 2);
+	assert_true(json_object_object_get_ex(o, "pauses", &v));
+	long long n = json_object_get_int64(v);
+	json_object_put(o);
+	return n;
+}
+
+/* Commands that only look (targets, pr, cluster, loops) run without
+ * pausing the other event loops: before, every admin command paused
+ * them, so a monitoring script polling the socket stalled I/O on every
+ * loop. Commands that walk the other loops' sessions pause for the walk
+ * (exactly once each), and those that change what they read still do. */
+static void test_reading_commands_do_not_pause_the_loops(void **state)
+{
+	(void)state;
+	long long p0 = loops_pauses();
+	char pr[160];
+	snprintf(pr, sizeof(pr), "{\"cmd\": \"pr\", \"target\": \"%s\", \"lun\": 0}\n", H_TARGET);
+	const char *looks[] = {"{\"cmd\": \"targets\"}\n", "{\"cmd\": \"cluster\"}\n", pr};
+	for (int round = 0; round < 5; round++)
+		for (size_t i = 0; i < sizeof(looks) / sizeof(looks[0]); i++)
+			json_object_put(request(looks[i]));
+	assert_int_equal(loops_pauses(), p0);
+
+	json_object_put(request("{\"cmd\": \"sessions\"}\n"));
+	assert_int_equal(loops_pauses(), p0 + 1);
+
+	char add[256];
+	snprintf(add, sizeof(add),
+	         "{\"cmd\": \"add-lu\", \"target\": \"%s\", \"lun\": {\"lun\": 7, "
+	         "\"backstore\": {\"type\": \"ram\", \"size\": \"1M\"}}}\n",
+	         H_TARGET);
+	json_object *o = request(add);
+	if (error_of(o))
+		fail_msg("add-lu: %s", error_of(o));
+	json_object_put(o);
+	if (loops_pauses() < p0 + 2)
+		fail_msg("add-lu changed a LUN map without pausing the loops");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +627,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cli_negative_lun, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_every_field_error_exact, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_portal_cap_exact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reading_commands_do_not_pause_the_loops,
+	                                    setup_two_loops, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
