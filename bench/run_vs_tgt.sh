@@ -52,7 +52,74 @@
 # competing for both cores, so the 2-thread IOPS understate the scaling;
 # cpu/io and cycles/io do not depend on that and are the figures to compare.
 # BENCH_PIN=0 never pins.
+#
+# The client (BENCH_CLIENT): "batch" (the default) runs iscsi_load --batch,
+# which sends the commands a wake-up's answers freed at once, as one corked
+# burst (as fio's iodepth_batch_submit does); "plain" runs libiscsi's own
+# loop, which sends them on the next wake-up, each PDU as two TCP segments
+# (header, data). Every target of a run faces the same client. With the
+# plain client, 4 KiB QD32 writes over one session were bistable: a target
+# faster than the client woke for the first segment and found one command,
+# so both sides fell into one wake-up per command (prkitd paid recv +
+# writev + epoll_wait per I/O: about 44k IOPS at 15.9 us of CPU per I/O
+# pinned), or into batches (92k IOPS at 8.6 us), from round to round (1.65-
+# 2.30x tgt in one run). prkitd already makes one recv, one writev and one
+# epoll_wait per wake-up whatever it finds: the pattern was the client's.
+# `iscsi_load --verbose` prints the client's wake-ups and data segments per
+# command (plain about 1.2-1.5 segments per command at QD32, batch 0.09).
+#
+# Selecting cases: BENCH_CASES, an extended regular expression matched
+# against the case names below ("^4k-.*-qd32$": the 2x goal cases only);
+# BENCH_BACKINGS ("ram file"), BENCH_SESSIONS ("1 8").
+#
+# Consecutive runs: BENCH_RUNS=N (1) runs the whole script N times in a row
+# (each with its own target start-up, fills and rounds, as separate runs
+# are) and then prints, for every case with a goal, the median ratio of each
+# run and whether the goal held in all N. The exit status is the worst of
+# the runs' (1: errors against prkitd). Example, the goal cases three times
+# at 1 and 2 loops:
+#   BENCH_RUNS=3 BENCH_THREADS="1 2" BENCH_CASES='^4k-.*-qd32$' bench/run_vs_tgt.sh build
 set -euo pipefail
+
+runs=${BENCH_RUNS:-1}
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "run_vs_tgt: BENCH_RUNS: a count >= 1, not '$runs'" >&2; exit 2; }
+if [ "$runs" -gt 1 ]; then
+	# Each run is this script again with BENCH_RUNS=1; its goal lines
+	# ("goal 2x: threads 1 ram 4k-write-qd32 x1: median ratio R (...): met")
+	# are collected by their case (the text before ": median").
+	runs_log=$(mktemp -d /tmp/prkit-bench-runs.XXXXXX)
+	trap 'rm -rf "$runs_log"' EXIT
+	worst=0
+	for ((i = 1; i <= runs; i++)); do
+		echo "=== run $i of $runs ==="
+		rc=0
+		BENCH_RUNS=1 "$0" "$@" | tee "$runs_log/$i.out" || rc=$?
+		# set -o pipefail: rc is the script's (tee does not fail).
+		[ "$rc" -eq 1 ] && worst=1
+		[ "$rc" -ne 0 ] && [ "$worst" -eq 0 ] && worst=$rc
+	done
+	echo
+	echo "=== $runs consecutive runs: per case with a goal, the median ratio prkit/tgt of each run ==="
+	for ((i = 1; i <= runs; i++)); do
+		sed -n 's/^\(goal [0-9.]*x: .*\): median ratio \([^ ]*\) .*/\1\t'"$i"'\t\2/p' "$runs_log/$i.out"
+	done | awk -F'\t' -v n="$runs" '
+		!($1 in seen) { seen[$1] = 1; order[++k] = $1 }
+		{ r[$1, $2] = $3 }
+		END {
+			for (j = 1; j <= k; j++) {
+				c = order[j]
+				split(c, w, /[ x:]+/) # w[2] is the goal factor
+				line = c ":"; held = 1
+				for (i = 1; i <= n; i++) {
+					v = ((c, i) in r) ? r[c, i] : "-"
+					line = line " " v
+					if (v == "-" || v + 0 < w[2] + 0) held = 0
+				}
+				print line ": " (held ? "held in all " n " runs" : "NOT held in all " n " runs")
+			}
+		}'
+	exit "$worst"
+fi
 
 build=${1:-build}
 secs=${BENCH_SECONDS:-5}
@@ -65,6 +132,7 @@ pin=${BENCH_PIN:-1}
 rounds=${BENCH_ROUNDS:-3}
 threads_list=${BENCH_THREADS:-1}
 threads_set=${BENCH_THREADS:+1}
+client=${BENCH_CLIENT:-batch}
 before_dir=${BENCH_BEFORE:-}
 
 load=$build/bench/iscsi_load
@@ -96,6 +164,11 @@ fi
 [ "$(id -u)" -eq 0 ] || die "tgtd needs root"
 [ -w /dev/shm ] || die "/dev/shm is not writable"
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS: a count >= 1, not '$rounds'"
+case $client in
+batch) client_args=(--batch) ;;
+plain) client_args=() ;;
+*) die "BENCH_CLIENT: batch or plain, not '$client'" ;;
+esac
 for nt in $threads_list; do
 	[ "$nt" = - ] || [[ $nt =~ ^[1-9][0-9]*$ ]] || die "BENCH_THREADS: counts >= 1, not '$nt'"
 done
@@ -323,7 +396,8 @@ run() {
 	done < <(
 		# A bound on everything, login included (a fill may take its 120 s).
 		xrc=0
-		timeout 300 "${cli[@]}" "$load" --url "$url" --initiator "$initiator" --marks "$@" \
+		timeout 300 "${cli[@]}" "$load" --url "$url" --initiator "$initiator" --marks \
+			"${client_args[@]}" "$@" \
 			2>"$tmp/load.err" || xrc=$?
 		echo "EXIT $xrc"
 	)
@@ -386,7 +460,7 @@ echo "LUs: $size each; ram = prkitd RAM backstore vs tgt rdwr on a /dev/shm file
 	"file = both on a /dev/shm file (buffered)"
 echo "each run: ${warm}s warmup + ${secs}s measured; $rounds round(s) per case (medians);" \
 	"QD is per session; MB/s = 10^6 B/s; cyc/io: $([ "$have_perf" = 1 ] && echo "perf stat" ||
-		echo "n/a (no perf, or no cycles counter)")"
+		echo "n/a (no perf, or no cycles counter)"); client: iscsi_load${client_args[*]:+ ${client_args[*]}}"
 
 # case: name rw bs qd
 cases=(
