@@ -216,3 +216,11 @@ void prk_devs_service(void *arg, struct pollfd *pfd, void **tag, int n)
 		h->in_slow = false;
 	}
 }
+
+void prk_devs_pass_end(void *arg)
+{
+	struct prk_host *h = arg;
+	for (struct prk_mpdev *d = h->devs; d; d = d->next)
+		for (size_t i = 0; i < d->n_paths; i++)
+			prk_path_flush(&d->paths[i]);
+}

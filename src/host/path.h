@@ -98,6 +98,9 @@ struct hpath {
 	uint64_t next_connect_ms;
 	uint64_t connect_deadline_ms;
 	bool drop_requested; /* drop the session after the current service call */
+	/* A command or TMF was queued on the context since prk_path_flush
+	 * last ran: libiscsi only writes when asked to serve POLLOUT. */
+	bool unsent;
 	char last_error[128];
 };
 
@@ -170,5 +173,9 @@ int prk_path_cmd_sync(struct hpath *p, struct hsync *s);
 int prk_path_poll_fill(struct hpath *p, struct pollfd *pfd, uint64_t now, uint64_t *next_ms);
 /* Serves what poll() found on the descriptor prk_path_poll_fill gave. */
 void prk_path_service(struct hpath *p, const struct pollfd *pfd);
+/* Writes what was queued on p's session since the last flush, without
+ * waiting for poll() to report the socket writable (the loop's end of
+ * pass). Not from inside a libiscsi callback. */
+void prk_path_flush(struct hpath *p);
 
 #endif
