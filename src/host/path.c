@@ -83,7 +83,7 @@ bool prk_path_cmd_async_in(struct hpath *p, struct hcmd *c, struct scsi_task *t,
 	                   .done = done,
 	                   .arg = arg,
 	                   .owned = owned,
-	                   .deadline_ms = prk_host_now_ms() + timeout_ms,
+	                   .deadline_ms = prk_host_deadline_now_ms(p->h) + timeout_ms,
 	                   .next = p->cmds};
 	if (p->cmds)
 		p->cmds->prev = c;

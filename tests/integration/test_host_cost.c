@@ -188,6 +188,20 @@ static void test_one_poll_per_round_trip(void **state)
 	assert_true(w.polls <= 1.1);
 }
 
+/* The clock: one read before poll() (its timeout) and one after it (the
+ * deadlines and ticks of the pass, and the deadline of every command the
+ * pass issues); none per command of its own. */
+static void test_clock_reads_per_pass_not_per_io(void **state)
+{
+	(void)state;
+	struct costs one = measure(1, 1000, false);
+	assert_true(one.clocks <= 2.2);
+	/* At QD8 a pass completes and issues several I/Os: fewer reads per
+	 * I/O than passes would make at QD1. */
+	struct costs eight = measure(8, 4000, false);
+	assert_true(eight.clocks < one.clocks);
+}
+
 /* The library's own allocations: none per I/O once its pool is warm
  * (the I/O record comes from the pool, its command record is inside it). */
 static void test_no_allocation_per_io(void **state)
@@ -201,6 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_one_poll_per_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clock_reads_per_pass_not_per_io, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_allocation_per_io, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
