@@ -61,6 +61,7 @@ struct io_run {
 	uint64_t issued;
 	bool stopping;
 	uint64_t start_ns, io_start_ns, io_end_ns;
+	uint64_t io_until_ns; /* --time: io_start_ns + the seconds; 0 without */
 
 	struct io_counts c;
 	struct iop_mismatch first_bad; /* the first verify mismatch */

@@ -20,11 +20,6 @@
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_vpd.h"
 
-bool prk_path_usable(const struct hpath *p)
-{
-	return !p->removed && !p->drop_requested && p->conn == HC_READY && p->state == PRK_PATH_UP;
-}
-
 void prk_path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
 {
 	if (p->state == s)

@@ -149,7 +149,11 @@ int prk_path_identify_sync(struct hpath *p, struct hpath_ident *id);
 int prk_path_ua_check_sync(struct hpath *p);
 /* The device is done with a brought-up path: READY, checks start. */
 void prk_path_ready(struct hpath *p);
-bool prk_path_usable(const struct hpath *p);
+/* The path may carry I/O now. Inline: every I/O asks. */
+static inline bool prk_path_usable(const struct hpath *p)
+{
+	return !p->removed && !p->drop_requested && p->conn == HC_READY && p->state == PRK_PATH_UP;
+}
 /* Synchronous command through p (runs the loop). Unit attentions are
  * reported as events and the command is sent again (at most 8 times).
  * Returns the SCSI status, or -1 on a transport failure (err filled). */
