@@ -183,9 +183,11 @@ static void test_one_poll_per_round_trip(void **state)
 {
 	(void)state;
 	struct costs r = measure(1, 1000, false);
-	assert_true(r.polls <= 1.1);
+	/* At least one: a round trip waits for its answer (and the wrapper
+	 * counts). */
+	assert_true(r.polls >= 0.9 && r.polls <= 1.1);
 	struct costs w = measure(1, 1000, true);
-	assert_true(w.polls <= 1.1);
+	assert_true(w.polls >= 0.9 && w.polls <= 1.1);
 }
 
 /* The clock: one read before poll() (its timeout) and one after it (the
@@ -195,7 +197,7 @@ static void test_clock_reads_per_pass_not_per_io(void **state)
 {
 	(void)state;
 	struct costs one = measure(1, 1000, false);
-	assert_true(one.clocks <= 2.2);
+	assert_true(one.clocks >= 1.0 && one.clocks <= 2.2);
 	/* At QD8 a pass completes and issues several I/Os: fewer reads per
 	 * I/O than passes would make at QD1. */
 	struct costs eight = measure(8, 4000, false);
@@ -207,6 +209,12 @@ static void test_clock_reads_per_pass_not_per_io(void **state)
 static void test_no_allocation_per_io(void **state)
 {
 	(void)state;
+	/* A fresh device's pool is empty: its first I/Os allocate their
+	 * records, and the wrapper sees them. */
+	static struct chain c;
+	n_alloc = 0;
+	run_chain(&c, 8, 8, true);
+	assert_true(n_alloc >= 8);
 	struct costs k = measure(8, 4000, true);
 	assert_true(k.allocs * 4000 <= 2);
 }
