@@ -32,8 +32,9 @@
 # silent | overhead | io), BENCH_IO_CASES ("randread:4k:32": space-separated
 # RW:BS:QD), BENCH_PIN (1: prkitd on the last CPU, the benchmark on CPU 0,
 # when there are 2 or more CPUs), BENCH_IO_PREFILL (1: host_io_cmp.sh
-# writes the LU once before its legs), BENCH_TARGET_THREADS (1: prkitd's
-# "threads").
+# writes the LU once before its legs), BENCH_IO_INSTR (0; 1: host_io_cmp.sh
+# also counts user-space instructions per I/O under callgrind),
+# BENCH_TARGET_THREADS (1: prkitd's "threads").
 #
 # Why one event loop in prkitd: it deals connections to its loops in turn,
 # and a connection on a loop other than the first posts every command to

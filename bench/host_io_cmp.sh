@@ -46,6 +46,17 @@
 # reservation: the plain context makes none) and its control socket on, as
 # users run it.
 #
+# BENCH_IO_INSTR=1 adds, for each case, the user-space instructions per
+# I/O of each tool (prkit io, iscsi_load, and prkit-base when given),
+# counted by valgrind's callgrind: each tool runs the case twice, for
+# BENCH_INSTR_SHORT (2) and BENCH_INSTR_LONG (6) seconds, and the figure
+# is the difference of the instructions over the difference of the I/Os,
+# so that start-up and shutdown cancel out. Unlike the timed legs, this
+# does not move with the load of a shared machine (the I/O batches a
+# valgrind run sees are larger than a native run's, so it says what a
+# layer costs, not the absolute figure); the system calls per I/O are the
+# other steady figure (strace -c, docs/io.md).
+#
 # Exits 0, 1 (a leg failed or gave no figure), 2 (usage, a binary missing).
 set -uo pipefail
 
@@ -127,6 +138,40 @@ prefill() {
 	fi
 }
 
+# instr_run NAME RW BS QD SECONDS: "INSTRUCTIONS IOS" of one run under
+# callgrind (the I/Os the tool reports: prkit io all of its run,
+# iscsi_load with no warm-up its whole window).
+instr_run() {
+	local name=$1 rw=$2 bs=$3 qd=$4 t=$5 out=$work/instr.$1.out cg=$work/instr.$1.cg n ios
+	local vg=(valgrind --tool=callgrind --callgrind-out-file="$cg")
+	if [ "$name" = iscsi ]; then
+		"${prefix[@]}" "${vg[@]}" "$load" --url "$url" --rw "$rw" --bs "$bs" --qd "$qd" \
+			--seconds "$t" --warmup 0 --verbose >"$out" 2>&1 || return 1
+		ios=$(sed -n 's/^iscsi_load: \([0-9]*\) commands in .*/\1/p' "$out")
+	else
+		local bin=$prkit
+		[ "$name" = prkit-base ] && bin=$base
+		"${prefix[@]}" "${vg[@]}" "$bin" io --key 0x686f7374696f --mode no-reserve \
+			--state-dir "$work/host" --rw "$rw" --bs "$bs" --qd "$qd" --time "$t" \
+			"$url" >"$out" 2>&1 || return 1
+		ios=$(sed -n 's/^ops *\([0-9]*\) .*/\1/p' "$out")
+	fi
+	n=$(sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p' "$out")
+	[ -n "$n" ] && [ -n "$ios" ] || return 1
+	echo "$n $ios"
+}
+
+# instr NAME RW BS QD: user-space instructions per I/O (see the header).
+instr() {
+	local a b
+	a=$(instr_run "$1" "$2" "$3" "$4" "${BENCH_INSTR_SHORT:-2}") || return 1
+	b=$(instr_run "$1" "$2" "$3" "$4" "${BENCH_INSTR_LONG:-6}") || return 1
+	# shellcheck disable=SC2086 # two numbers each
+	set -- $a $b
+	[ "$4" -gt "$2" ] || return 1
+	awk -v i1="$1" -v n1="$2" -v i2="$3" -v n2="$4" 'BEGIN {printf "%.0f\n", (i2 - i1) / (n2 - n1)}'
+}
+
 median() { sort -g | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 rc=0
@@ -173,6 +218,14 @@ for c in $cases; do
 		[ -n "$bi" ] && awk -v c="$rw $bs QD$qd" -v mi="$mi" -v mc="$mc" -v bi="$bi" -v bc="$bc" 'BEGIN {
 			printf "io: %s: against PRKIT_BASE: median IOPS %.0f vs %.0f, ratio %.3f; median cpu/IO %.2f vs %.2f us, ratio %.3f\n", c, mi, bi, mi / bi, mc, bc, mc / bc
 		}'
+	fi
+	if [ "${BENCH_IO_INSTR:-0}" = 1 ]; then
+		line="io: $rw $bs QD$qd: user-space instructions per I/O (callgrind):"
+		for name in "${names[@]}"; do
+			v=$(instr "$name" "$rw" "$bs" "$qd") || { echo "host_io_cmp: $name under callgrind failed" >&2; rc=1; v="?"; }
+			line="$line $name $v"
+		done
+		echo "$line"
 	fi
 done
 exit "$rc"
