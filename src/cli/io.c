@@ -62,7 +62,7 @@ static void pick(struct io_run *r, struct io_slot *s)
 		s->verify_read = false;
 		return;
 	}
-	if (prk_io_rw_random(rw)) {
+	if (r->random) {
 		s->unit = prk_io_rand_next(&r->rng) % r->reg.units;
 	} else {
 		s->unit = r->next_unit;
@@ -432,6 +432,7 @@ static void start_slots(struct io_run *r)
 {
 	r->io_start_ns = prk_io_now_ns();
 	r->prog_ns = r->io_start_ns;
+	r->random = prk_io_rw_random(r->o->rw);
 	/* --time as a clock value: one comparison per completion. */
 	if (r->o->seconds > 0)
 		r->io_until_ns = r->io_start_ns + (uint64_t)(r->o->seconds * 1e9);
