@@ -7,8 +7,9 @@
 #   bench/host_bench.sh [BUILD_DIR]      (default: build; builds nothing)
 #
 # prkitd gets two portals on 127.0.0.1 (port 0: the kernel picks them), an
-# admin socket and one 256 MiB RAM LU, all in a temporary directory; it is
-# stopped by its PID at the end.
+# admin socket, one event loop (BENCH_TARGET_THREADS, below) and one
+# 256 MiB RAM LU, all in a temporary directory; it is stopped by its PID at
+# the end.
 #
 # Case io: `prkit io` over one path against bench/iscsi_load (one plain
 # libiscsi context), two processes, same LU, same load (BENCH_IO_CASES,
@@ -30,7 +31,18 @@
 # overhead run and io leg, BENCH_WARMUP (1), BENCH_CASE (all | remove |
 # silent | overhead | io), BENCH_IO_CASES ("randread:4k:32": space-separated
 # RW:BS:QD), BENCH_PIN (1: prkitd on the last CPU, the benchmark on CPU 0,
-# when there are 2 or more CPUs).
+# when there are 2 or more CPUs), BENCH_IO_PREFILL (1: host_io_cmp.sh
+# writes the LU once before its legs), BENCH_IO_INSTR (0; 1: host_io_cmp.sh
+# also counts user-space instructions per I/O under callgrind),
+# BENCH_TARGET_THREADS (1: prkitd's "threads").
+#
+# Why one event loop in prkitd: it deals connections to its loops in turn,
+# and a connection on a loop other than the first posts every command to
+# the first and back. Each io leg opens one connection, so consecutive
+# legs (prkit io and iscsi_load, in an order that alternates) would meet
+# different loops, and the ratio would compare the target's loops as much
+# as the two clients (the overhead case's sessions likewise). These
+# benchmarks measure the host side; the target only has to be the same.
 #
 # Exits with host_failover's status: 0, 1 (an I/O failed or a round did not
 # complete), 2 (set-up failed); a failed io leg makes it 1.
@@ -65,9 +77,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+what=${BENCH_CASE:-all}
+threads=${BENCH_TARGET_THREADS:-1}
 iqn=iqn.2026-11.io.prkit:hostbench
 cat >"$tmp/prkitd.json" <<JSON
-{"admin_socket": "$tmp/admin.sock", "state_dir": "$tmp/state",
+{"admin_socket": "$tmp/admin.sock", "state_dir": "$tmp/state", "threads": $threads,
  "portals": [{"address": "127.0.0.1", "port": 0}, {"address": "127.0.0.1", "port": 0}],
  "targets": [{"name": "$iqn",
               "luns": [{"backstore": {"type": "ram", "size": "256M"}}]}]}
@@ -89,7 +103,6 @@ fi
 echo "prkitd pid $pid, portals 127.0.0.1:${ports[0]} and 127.0.0.1:${ports[1]}" \
 	"$([ ${#srv[@]} -gt 0 ] && echo "(prkitd on CPU $((ncpu - 1)), benchmark on CPU 0)")"
 
-what=${BENCH_CASE:-all}
 rc=0
 if [ "$what" != io ]; then
 	"${cli[@]}" "$bench" \

@@ -62,7 +62,7 @@ static void pick(struct io_run *r, struct io_slot *s)
 		s->verify_read = false;
 		return;
 	}
-	if (prk_io_rw_random(rw)) {
+	if (r->random) {
 		s->unit = prk_io_rand_next(&r->rng) % r->reg.units;
 	} else {
 		s->unit = r->next_unit;
@@ -85,7 +85,7 @@ static bool limits_reached(const struct io_run *r, uint64_t now)
 	const struct io_opts *o = r->o;
 	if (o->count && r->issued >= o->count)
 		return true;
-	if (o->seconds > 0 && (double)(now - r->io_start_ns) / 1e9 >= o->seconds)
+	if (r->io_until_ns && now >= r->io_until_ns)
 		return true;
 	return false;
 }
@@ -432,6 +432,10 @@ static void start_slots(struct io_run *r)
 {
 	r->io_start_ns = prk_io_now_ns();
 	r->prog_ns = r->io_start_ns;
+	r->random = prk_io_rw_random(r->o->rw);
+	/* --time as a clock value: one comparison per completion. */
+	if (r->o->seconds > 0)
+		r->io_until_ns = r->io_start_ns + (uint64_t)(r->o->seconds * 1e9);
 	for (unsigned i = 0; i < r->o->qd && !r->stopping; i++) {
 		if (r->o->count && r->issued >= r->o->count)
 			break;

@@ -4,14 +4,6 @@
 #include "byteorder.h"
 #include "io_pattern.h"
 
-uint64_t prk_io_rand_next(uint64_t *x)
-{
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return *x * 0x2545F4914F6CDD1Dull;
-}
-
 const char *prk_iop_fault_name(enum iop_fault f)
 {
 	switch (f) {

@@ -60,6 +60,13 @@ void prk_io_hist_add(struct io_hist *h, uint64_t us);
 uint64_t prk_io_hist_percentile(const struct io_hist *h, double p);
 
 /* ---- LBAs ---- */
-uint64_t prk_io_rand_next(uint64_t *state); /* xorshift64*, state != 0 */
+/* xorshift64*, state != 0. Inline: prkit io draws one per I/O. */
+static inline uint64_t prk_io_rand_next(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545F4914F6CDD1Dull;
+}
 
 #endif

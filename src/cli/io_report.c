@@ -12,13 +12,6 @@
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_sense.h"
 
-uint64_t prk_io_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 double prk_io_elapsed(const struct io_run *r, uint64_t now_ns)
 {
 	return (double)(now_ns - r->start_ns) / 1e9;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "io_opts.h"
 #include "io_pattern.h"
@@ -61,6 +62,8 @@ struct io_run {
 	uint64_t issued;
 	bool stopping;
 	uint64_t start_ns, io_start_ns, io_end_ns;
+	uint64_t io_until_ns; /* --time: io_start_ns + the seconds; 0 without */
+	bool random;          /* prk_io_rw_random(o->rw), asked once */
 
 	struct io_counts c;
 	struct iop_mismatch first_bad; /* the first verify mismatch */
@@ -74,7 +77,13 @@ struct io_run {
 
 /* io_report.c */
 double prk_io_elapsed(const struct io_run *r, uint64_t now_ns);
-uint64_t prk_io_now_ns(void);
+/* CLOCK_MONOTONIC in ns. Inline: every completion reads it. */
+static inline uint64_t prk_io_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 uint64_t prk_io_errors(const struct io_counts *c);
 void prk_io_print_event(struct io_run *r, struct prk_mpdev *d, const struct prk_event *ev);
 void prk_io_flush_redrives(struct io_run *r);

@@ -62,6 +62,9 @@ int prk_hloop_run(struct prk_hloop *l, int timeout_ms, bool top)
 			continue;
 		l->src[s].service(l->src[s].arg, pfd + first[s], tag + first[s], count[s]);
 	}
+	for (int s = 0; s < n_src && s < l->n_src; s++)
+		if (l->src[s].end && (!l->src[s].top_only || top))
+			l->src[s].end(l->src[s].arg);
 	l->depth--;
 	return 0;
 }

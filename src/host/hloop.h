@@ -22,6 +22,11 @@ struct prk_hloop_source {
 	/* After poll(): serves the n descriptors fill added (revents 0 when
 	 * not ready), then whatever deadlines have passed. */
 	void (*service)(void *arg, struct pollfd *pfd, void **tag, int n);
+	/* Optional: once every source of the pass has been served, so that
+	 * what any of them queued (the devices' commands, issued from
+	 * completions, control requests or the application's descriptors)
+	 * goes out now rather than after another poll(). */
+	void (*end)(void *arg);
 	void *arg;
 	/* Served only from the application's own top-level call: the
 	 * control socket's requests must not start inside another

@@ -75,8 +75,10 @@ struct prk_host *prk_host_new(const struct prk_host_opts *o, struct prk_host_err
 	const char *lv = getenv("PRKIT_HOST_LOG");
 	if (lv && *lv)
 		h->log_level = atoi(lv);
-	struct prk_hloop_source devs = {
-	    .fill = prk_devs_poll_fill, .service = prk_devs_service, .arg = h};
+	struct prk_hloop_source devs = {.fill = prk_devs_poll_fill,
+	                                .service = prk_devs_service,
+	                                .end = prk_devs_pass_end,
+	                                .arg = h};
 	prk_hloop_add(&h->loop, &devs); /* the first source: it cannot fail */
 	if (mkdir_p(h->state_dir)) {
 		prk_herr(err, PRK_HE_STATE, -1, "state directory %s: %s", h->state_dir,

@@ -43,7 +43,21 @@ struct prk_host {
 	 * first watch. */
 	struct host_watch watch[PRK_HOST_MAX_WATCH];
 	bool watch_src;
+	/* The clock as the devices' service read it after poll(), while that
+	 * service serves the sessions and the ticks (0 otherwise): the
+	 * commands issued from the completions of the pass take their
+	 * deadlines from it instead of reading the clock once each. At most
+	 * the duration of the service old; a nested pass sets it to 0 when
+	 * it ends, so the outer one reads the clock again. */
+	uint64_t pass_ms;
 };
+
+/* The time for a deadline: the pass's reading inside the devices'
+ * service, the clock outside it. */
+static inline uint64_t prk_host_deadline_now_ms(const struct prk_host *h)
+{
+	return h->pass_ms ? h->pass_ms : prk_host_now_ms();
+}
 
 /* host_log.c */
 void prk_hlog(struct prk_host *h, int level, const char *fmt, ...)

@@ -483,7 +483,10 @@ static void io_done(struct hcmd *c, int status, struct scsi_task *t)
 		io_redrive(io, 0, "failover");
 		break;
 	}
-	prk_dev_dispatch(d);
+	/* What prk_dev_dispatch would find to do; a plain completion (nothing
+	 * queued or held) skips the call. */
+	if (d->pending_head || d->held_head || d->self_fenced)
+		prk_dev_dispatch(d);
 }
 
 static int dev_submit(struct prk_mpdev *d, struct hio *io)

@@ -177,5 +177,7 @@ void prk_dev_set_key_local(struct prk_mpdev *d, uint64_t new_key);
 int prk_devs_poll_fill(void *h, struct pollfd *pfd, void **tag, int cap, uint64_t now,
                        uint64_t *next_ms);
 void prk_devs_service(void *h, struct pollfd *pfd, void **tag, int n);
+/* The loop's end of pass: every path writes what was queued on it. */
+void prk_devs_pass_end(void *h);
 
 #endif

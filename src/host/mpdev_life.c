@@ -202,12 +202,17 @@ int prk_devs_poll_fill(void *arg, struct pollfd *pfd, void **tag, int cap, uint6
 void prk_devs_service(void *arg, struct pollfd *pfd, void **tag, int n)
 {
 	struct prk_host *h = arg;
+	/* One clock read for the pass: its ticks, and the deadlines of the
+	 * commands its completions issue (host_base.h, pass_ms). */
+	uint64_t now = prk_host_now_ms();
+	h->pass_ms = now;
 	for (int i = 0; i < n; i++)
 		prk_path_service(tag[i], &pfd[i]);
-	uint64_t now = prk_host_now_ms();
 	for (struct prk_mpdev *d = h->devs; d; d = d->next)
 		if (now >= d->next_tick_ms)
 			prk_dev_tick(d, now);
+	/* Slow work runs for as long as its commands take: the clock again. */
+	h->pass_ms = 0;
 	/* Slow work: one device at a time, never nested. */
 	if (!h->in_slow) {
 		h->in_slow = true;
@@ -215,4 +220,12 @@ void prk_devs_service(void *arg, struct pollfd *pfd, void **tag, int n)
 			slow_work(d);
 		h->in_slow = false;
 	}
+}
+
+void prk_devs_pass_end(void *arg)
+{
+	struct prk_host *h = arg;
+	for (struct prk_mpdev *d = h->devs; d; d = d->next)
+		for (size_t i = 0; i < d->n_paths; i++)
+			prk_path_flush(&d->paths[i]);
 }

@@ -1,4 +1,4 @@
-/* The bounded object cache (obj_pool.h). */
+/* The bounded object cache (obj_pool.h; get and put are inline there). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,31 +11,6 @@ void prk_obj_pool_init(struct prk_obj_pool *pl, size_t size, size_t cap)
 	pl->cap = cap;
 	/* An idle object holds the link to the next one. */
 	pl->size = size < sizeof(void *) ? sizeof(void *) : size;
-}
-
-void *prk_obj_pool_get(struct prk_obj_pool *pl)
-{
-	void *obj = pl->idle;
-	if (!obj)
-		return calloc(1, pl->size);
-	memcpy(&pl->idle, obj, sizeof(void *));
-	pl->n_idle--;
-	/* Callers rely on calloc's zeroes (lists, counters, flags). */
-	memset(obj, 0, pl->size);
-	return obj;
-}
-
-void prk_obj_pool_put(struct prk_obj_pool *pl, void *obj)
-{
-	if (!obj)
-		return;
-	if (pl->n_idle >= pl->cap) {
-		free(obj);
-		return;
-	}
-	memcpy(obj, &pl->idle, sizeof(void *));
-	pl->idle = obj;
-	pl->n_idle++;
 }
 
 void prk_obj_pool_drain(struct prk_obj_pool *pl)

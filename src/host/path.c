@@ -20,11 +20,6 @@
 #include "prkit/scsi_cdb.h"
 #include "prkit/scsi_vpd.h"
 
-bool prk_path_usable(const struct hpath *p)
-{
-	return !p->removed && !p->drop_requested && p->conn == HC_READY && p->state == PRK_PATH_UP;
-}
-
 void prk_path_set_state(struct hpath *p, enum prk_path_state s, const char *why)
 {
 	if (p->state == s)
@@ -83,7 +78,7 @@ bool prk_path_cmd_async_in(struct hpath *p, struct hcmd *c, struct scsi_task *t,
 	                   .done = done,
 	                   .arg = arg,
 	                   .owned = owned,
-	                   .deadline_ms = prk_host_now_ms() + timeout_ms,
+	                   .deadline_ms = prk_host_deadline_now_ms(p->h) + timeout_ms,
 	                   .next = p->cmds};
 	if (p->cmds)
 		p->cmds->prev = c;
@@ -94,6 +89,7 @@ bool prk_path_cmd_async_in(struct hpath *p, struct hcmd *c, struct scsi_task *t,
 		hcmd_unlink(c);
 		return false;
 	}
+	p->unsent = true;
 	return true;
 }
 
@@ -307,6 +303,7 @@ void prk_path_timers(struct hpath *p, uint64_t now)
 			p->drop_requested = true;
 			break;
 		}
+		p->unsent = true;
 		if (!p->tmf_pending)
 			p->tmf_deadline_ms = now + dflt(p->o->tmf_timeout_ms, 3000);
 		p->tmf_pending++;
@@ -526,6 +523,29 @@ void prk_path_service(struct hpath *p, const struct pollfd *pfd)
 		return;
 	if (iscsi_service(p->ctx, pfd->revents) < 0)
 		/* A callback may have recorded the real cause already. */
+		prk_path_drop(p, p->drop_requested ? p->last_error : iscsi_get_error(p->ctx));
+	else if (p->drop_requested)
+		prk_path_drop(p, p->last_error);
+}
+
+/* libiscsi queues a command and writes it only when iscsi_service is
+ * given POLLOUT: a command issued from a completion would otherwise wait
+ * for one more poll(), which returns at once since the socket is
+ * writable. That second poll per round trip is what a plain libiscsi
+ * loop pays; here the pass writes at its end instead (a full socket
+ * keeps the rest queued, and the next poll() asks for POLLOUT as
+ * before). Only on a connected session: on a connecting one libiscsi
+ * takes POLLOUT for the end of the TCP connect. */
+void prk_path_flush(struct hpath *p)
+{
+	if (!p->unsent)
+		return;
+	p->unsent = false;
+	if (!p->ctx || (p->conn != HC_LOGGED_IN && p->conn != HC_READY))
+		return;
+	if (!(iscsi_which_events(p->ctx) & POLLOUT))
+		return;
+	if (iscsi_service(p->ctx, POLLOUT) < 0)
 		prk_path_drop(p, p->drop_requested ? p->last_error : iscsi_get_error(p->ctx));
 	else if (p->drop_requested)
 		prk_path_drop(p, p->last_error);

@@ -98,6 +98,9 @@ struct hpath {
 	uint64_t next_connect_ms;
 	uint64_t connect_deadline_ms;
 	bool drop_requested; /* drop the session after the current service call */
+	/* A command or TMF was queued on the context since prk_path_flush
+	 * last ran: libiscsi only writes when asked to serve POLLOUT. */
+	bool unsent;
 	char last_error[128];
 };
 
@@ -146,7 +149,11 @@ int prk_path_identify_sync(struct hpath *p, struct hpath_ident *id);
 int prk_path_ua_check_sync(struct hpath *p);
 /* The device is done with a brought-up path: READY, checks start. */
 void prk_path_ready(struct hpath *p);
-bool prk_path_usable(const struct hpath *p);
+/* The path may carry I/O now. Inline: every I/O asks. */
+static inline bool prk_path_usable(const struct hpath *p)
+{
+	return !p->removed && !p->drop_requested && p->conn == HC_READY && p->state == PRK_PATH_UP;
+}
 /* Synchronous command through p (runs the loop). Unit attentions are
  * reported as events and the command is sent again (at most 8 times).
  * Returns the SCSI status, or -1 on a transport failure (err filled). */
@@ -170,5 +177,9 @@ int prk_path_cmd_sync(struct hpath *p, struct hsync *s);
 int prk_path_poll_fill(struct hpath *p, struct pollfd *pfd, uint64_t now, uint64_t *next_ms);
 /* Serves what poll() found on the descriptor prk_path_poll_fill gave. */
 void prk_path_service(struct hpath *p, const struct pollfd *pfd);
+/* Writes what was queued on p's session since the last flush, without
+ * waiting for poll() to report the socket writable (the loop's end of
+ * pass). Not from inside a libiscsi callback. */
+void prk_path_flush(struct hpath *p);
 
 #endif
