@@ -82,7 +82,8 @@ static bool in_scope(const struct prk_abort *a, const struct prk_nexus *nx,
 	 * CONFLICT, never the medium), instead of leaving it unanswered. The
 	 * nexus that asked for the abort received it before asking: for it
 	 * the task is aborted as any other. */
-	if (t->state == TASK_IN_LU && t->home && !t->in_lu0 && !(a->by && prk_nexus_eq(nx, a->by)))
+	if (t->state == TASK_IN_LU && t->home && !t->in_lu0 && !t->fast &&
+	    !(a->by && prk_nexus_eq(nx, a->by)))
 		return false;
 	if (a->task)
 		return t == a->task;

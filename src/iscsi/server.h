@@ -119,6 +119,8 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
  * LUN maps, portals) or look at their sessions. Nests; no-op with one
  * loop. The admin socket runs each command this way. */
 void prk_iscsi_server_pause(struct prk_iscsi_server *s);
+/* How many event loops serve connections (the configuration's threads). */
+unsigned prk_iscsi_server_loops(const struct prk_iscsi_server *s);
 void prk_iscsi_server_resume(struct prk_iscsi_server *s);
 
 /* Introspection for the admin socket. */

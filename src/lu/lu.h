@@ -148,6 +148,26 @@ void prk_lu_free(struct prk_lu *lu);
 /* Executes a command. */
 void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 
+/* ---- The fast path: READ and WRITE on other event loops (lu_fast.c) ----
+ * Everything above runs on one thread, "loop 0". With the fast path
+ * started, a READ or WRITE(6/10/12/16) may also be offered from loop k
+ * (1..n_loops-1) with prk_lu_submit_fast: it runs there, through
+ * lanes[k] (prk_bs_lane_open of the LU's backstore, one per loop), and
+ * its done() is called on that loop, when it is on the happy path (no
+ * error, conflict, unit attention or restriction to report); otherwise
+ * prk_lu_submit_fast returns false and the caller submits it on loop 0
+ * as before. drained(ctx) may be called from any loop's thread and must
+ * make loop 0 call prk_lu_fast_drained (a posted message). Not for LUs
+ * with a serving gate (cluster mode). 0, or -1 out of memory. */
+int prk_lu_fast_start(struct prk_lu *lu, unsigned n_loops, struct prk_bs *const *lanes,
+                      void (*drained)(void *ctx), void *ctx);
+/* Loop 0, nothing in flight: back to one loop (also done by prk_lu_free). */
+void prk_lu_fast_stop(struct prk_lu *lu);
+bool prk_lu_submit_fast(struct prk_lu *lu, struct prk_lu_cmd *cmd, unsigned loop);
+void prk_lu_fast_drained(struct prk_lu *lu);
+/* READ/WRITE commands run on the fast path, and by prk_lu_submit. */
+void prk_lu_rw_counts(const struct prk_lu *lu, uint64_t *fast, uint64_t *slow);
+
 /* An I_T nexus logs in / goes away. The first login of each nexus
  * identity after start gets the power-on UA (29/00). Nexus loss releases
  * the nexus's SPC-2 reservation (PR registrations stay); with an event

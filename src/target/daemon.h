@@ -27,6 +27,12 @@ struct prk_dlu {
 	struct prk_bs *bs;
 	struct prk_lu *lu;
 	struct prk_loop_fd *bs_watch;
+	/* Several loops: one backstore lane per loop (NULL for loop 0) and
+	 * the message that tells loop 0 the LU's fast path drained
+	 * (daemon_lu.c); NULL when the LU has no fast path. */
+	struct prk_bs **lanes;
+	unsigned n_lanes;
+	struct prk_dlu_drain *drain_msg;
 	struct prk_cfg_lun cfg;
 	size_t target;    /* index in targets */
 	char *aptpl_path; /* this LU's APTPL record */

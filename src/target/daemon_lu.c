@@ -1,6 +1,7 @@
 /* The daemon's logical units: opening one (backstore, LU, its persistent
  * reservations restored, its PR hooks) and mapping it into a target, and
  * the reverse. Used while building and by the admin socket alike. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "daemon_cluster.h"
 #include "log.h"
 #include "loop.h"
+#include "loop_post.h"
 #include "lu.h"
 
 static void on_backstore(void *arg, uint32_t events)
@@ -54,6 +56,97 @@ static void unwatch_backstore(struct daemon *d, struct prk_dlu *x)
 	prk_loop_del(d->loop, x->bs_watch);
 	x->bs_watch = NULL;
 	prk_loop_after_batch_del(d->loop, kick_backstore, x->bs);
+}
+
+/* ---- the fast path: READ and WRITE on every loop (src/lu/lu_fast.c) ---- */
+
+/* The message a loop posts to loop 0 when the LU's fast path has drained.
+ * Allocated apart from the LU: one may still be queued when the LU
+ * closes (then `gone` tells the handler to free it instead). */
+struct prk_dlu_drain {
+	struct prk_loop_msg m;
+	struct prk_loop *loop0;
+	struct prk_lu *lu;
+	atomic_bool queued, gone;
+};
+
+static void on_drained(struct prk_loop_msg *msg)
+{
+	struct prk_dlu_drain *dm = (struct prk_dlu_drain *)msg;
+	atomic_store(&dm->queued, false);
+	if (atomic_load(&dm->gone)) {
+		free(dm);
+		return;
+	}
+	prk_lu_fast_drained(dm->lu);
+}
+
+/* From any loop; at most one at a time (the gate says so). */
+static void post_drained(void *ctx)
+{
+	struct prk_dlu_drain *dm = ctx;
+	atomic_store(&dm->queued, true);
+	prk_loop_post(dm->loop0, &dm->m);
+}
+
+/* live: the server and its loops still run (admin remove-lu); else the
+ * daemon stops, the loops are gone and loop 0 runs no more messages. */
+static void fast_stop(struct daemon *d, struct prk_dlu *x, bool live)
+{
+	if (!x->lanes)
+		return;
+	/* The other loops paused: none is between posting the message and
+	 * returning from its event, so `queued` is exact. */
+	if (live)
+		prk_iscsi_server_pause(d->srv);
+	prk_lu_fast_stop(x->lu);
+	if (live && atomic_load(&x->drain_msg->queued))
+		atomic_store(&x->drain_msg->gone, true);
+	else
+		free(x->drain_msg);
+	if (live)
+		prk_iscsi_server_resume(d->srv);
+	for (unsigned i = 1; i < x->n_lanes; i++)
+		if (x->lanes[i])
+			prk_bs_close(x->lanes[i]);
+	free(x->lanes);
+	x->lanes = NULL;
+	x->drain_msg = NULL;
+}
+
+/* With several loops, a LU whose backstore has lanes runs READ and WRITE
+ * on the loop of the connection. Not in cluster mode: a cluster LU's
+ * serving gate and replicated state stay on loop 0. Without lanes (file
+ * backstores for now) or memory, the LU simply keeps loop 0's path. */
+static void fast_start(struct daemon *d, struct prk_dlu *x)
+{
+	unsigned n = prk_iscsi_server_loops(d->srv);
+	if (n < 2 || d->cl)
+		return;
+	x->lanes = calloc(n, sizeof(*x->lanes));
+	x->drain_msg = calloc(1, sizeof(*x->drain_msg));
+	if (!x->lanes || !x->drain_msg)
+		goto fail;
+	x->n_lanes = n;
+	for (unsigned i = 1; i < n; i++)
+		if (!(x->lanes[i] = prk_bs_lane_open(x->bs)))
+			goto fail;
+	x->drain_msg->m.fn = on_drained;
+	x->drain_msg->loop0 = d->loop;
+	x->drain_msg->lu = x->lu;
+	atomic_init(&x->drain_msg->queued, false);
+	atomic_init(&x->drain_msg->gone, false);
+	if (prk_lu_fast_start(x->lu, n, x->lanes, post_drained, x->drain_msg))
+		goto fail;
+	return;
+fail:
+	for (unsigned i = 1; x->lanes && i < n; i++)
+		if (x->lanes[i])
+			prk_bs_close(x->lanes[i]);
+	free(x->lanes);
+	free(x->drain_msg);
+	x->lanes = NULL;
+	x->drain_msg = NULL;
 }
 
 /* The LU's PR hooks, with its struct prk_dlu as context: APTPL records
@@ -274,6 +367,7 @@ int prk_daemon_add_lu(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl,
 	prk_daemon_lu_set_hooks(d, x);
 	if (d->cm)
 		prk_cm_attach(d->cm, x->lu);
+	fast_start(d, x);
 	d->lus[d->n_lus++] = x;
 	t->luns[t->n_luns++] = (struct prk_iscsi_lun){.lun = cl->lun, .lu = x->lu};
 	prk_iscsi_server_luns_changed(d->srv, t);
@@ -290,9 +384,10 @@ void prk_daemon_lu_set_hooks(struct daemon *d, struct prk_dlu *x)
 	prk_lu_set_pr_hooks(x->lu, &hooks);
 }
 
-static void close_dlu(struct daemon *d, struct prk_dlu *x)
+static void close_dlu(struct daemon *d, struct prk_dlu *x, bool live)
 {
 	free(x->aptpl_path);
+	fast_stop(d, x, live);
 	unwatch_backstore(d, x);
 	/* Closing the backstore drains it: completions of writes still in
 	 * flight at shutdown end their tasks in the LU, so the LU goes last
@@ -308,7 +403,7 @@ void prk_daemon_close_lus(struct daemon *d)
 		for (size_t i = 0; i < d->n_lus; i++)
 			prk_cm_detach(d->cm, d->lus[i]->lu);
 	for (size_t i = 0; i < d->n_lus; i++)
-		close_dlu(d, d->lus[i]);
+		close_dlu(d, d->lus[i], false);
 	free(d->lus);
 	d->lus = NULL;
 	d->n_lus = d->cap_lus = 0;
@@ -353,7 +448,7 @@ int prk_daemon_remove_lu(struct daemon *d, size_t ti, uint16_t lun, char *err, s
 	t->luns[k] = t->luns[--t->n_luns];
 	for (size_t i = 0; i < d->n_lus; i++)
 		if (d->lus[i]->lu == lu) {
-			close_dlu(d, d->lus[i]);
+			close_dlu(d, d->lus[i], true);
 			d->lus[i] = d->lus[--d->n_lus];
 			break;
 		}
