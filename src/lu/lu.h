@@ -405,8 +405,9 @@ struct prk_lu_copy_hooks {
 void prk_lu_set_copy_hooks(struct prk_lu *lu, const struct prk_lu_copy_hooks *h);
 /* The transport aborts a command that is inside the LU (ABORT TASK, a
  * TMF, the PREEMPT AND ABORT barrier, nexus loss). A command a copy hook
- * holds is cancelled through it; for any other command nothing happens
- * (it completes as it would). */
+ * holds is cancelled through it; one still waiting for the fast path's
+ * drain (lu_fast.c) completes at once, unrun, with TASK ABORTED; for any
+ * other command nothing happens (it completes as it would). */
 void prk_lu_cancel(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 /* Completions for the copy hooks: GOOD with data-in (len bytes of buf,
  * truncated to alloc, the CDB's ALLOCATION LENGTH); CHECK CONDITION with

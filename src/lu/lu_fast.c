@@ -106,6 +106,7 @@ void prk_lu_fast_stop(struct prk_lu *lu)
 static void queue_push(struct prk_lu_fast *f, struct prk_lu_cmd *cmd)
 {
 	cmd->lu_priv[PRK_LU_PRIV_NEXT] = NULL;
+	cmd->lu_priv[PRK_LU_PRIV_QUEUED] = f;
 	if (f->qtail)
 		f->qtail->lu_priv[PRK_LU_PRIV_NEXT] = cmd;
 	else
@@ -120,6 +121,7 @@ static struct prk_lu_cmd *queue_pop(struct prk_lu_fast *f)
 	if (!f->qhead)
 		f->qtail = NULL;
 	cmd->lu_priv[PRK_LU_PRIV_NEXT] = NULL;
+	cmd->lu_priv[PRK_LU_PRIV_QUEUED] = NULL;
 	return cmd;
 }
 
@@ -184,6 +186,37 @@ static void run_queue(struct prk_lu *lu)
 	} while (f->again);
 	f->in_run = false;
 	maybe_open(f);
+}
+
+bool prk_lu_fast_cancel(struct prk_lu *lu, struct prk_lu_cmd *cmd)
+{
+	struct prk_lu_fast *f = lu->fast;
+	if (!f || cmd->lu_priv[PRK_LU_PRIV_QUEUED] != f)
+		return false;
+	struct prk_lu_cmd *prev = NULL;
+	for (struct prk_lu_cmd *c = f->qhead; c != cmd; c = c->lu_priv[PRK_LU_PRIV_NEXT])
+		prev = c;
+	struct prk_lu_cmd *next = cmd->lu_priv[PRK_LU_PRIV_NEXT];
+	if (prev)
+		prev->lu_priv[PRK_LU_PRIV_NEXT] = next;
+	else
+		f->qhead = next;
+	if (f->qtail == cmd)
+		f->qtail = prev;
+	cmd->lu_priv[PRK_LU_PRIV_NEXT] = NULL;
+	cmd->lu_priv[PRK_LU_PRIV_QUEUED] = NULL;
+	cmd->status = PRK_STATUS_TASK_ABORTED;
+	cmd->sense_len = 0;
+	cmd->data_in = NULL;
+	cmd->data_in_len = 0;
+	cmd->spdtl = 0;
+	cmd->lu_priv[0] = lu;
+	cmd->lu_priv[PRK_LU_PRIV_COPY] = NULL;
+	prk_lu_finish(lu, cmd); /* its count from prk_lu_fast_admit */
+	/* What waited behind it may run now; an empty queue may open. */
+	if (!f->in_run)
+		run_queue(lu);
+	return true;
 }
 
 void prk_lu_fast_release(struct prk_lu *lu)

@@ -161,10 +161,16 @@ struct prk_lu_fast {
 #define PRK_LU_PRIV_FAST 3
 #define PRK_LU_PRIV_EXCL 4
 #define PRK_LU_PRIV_NEXT 5
+#define PRK_LU_PRIV_QUEUED 6 /* non-NULL while in that queue */
 /* Loop 0, from prk_lu_submit: true when the LU took cmd to run after the
  * drain (it counts in lu->inflight meanwhile); false: run it now (marked
  * as a drain holder when it is exclusive). */
 bool prk_lu_fast_admit(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* prk_lu_cancel of a command still waiting for the drain: it leaves the
+ * queue unrun (TASK ABORTED; the transport sends nothing for an aborted
+ * task) and true is returned. An aborted command must not run the checks
+ * later: it would consume a unit attention whose answer nobody sees. */
+bool prk_lu_fast_cancel(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 /* A drain holder ended (prk_lu_finish). */
 void prk_lu_fast_release(struct prk_lu *lu);
 /* The backstore handle of cmd: its loop's lane on the fast path. */
