@@ -153,6 +153,12 @@ unsigned prk_iscsi_server_loops(const struct prk_iscsi_server *s)
 	return prk_srv_n_shards(s);
 }
 
+struct prk_loop *prk_iscsi_server_loop(struct prk_iscsi_server *s, unsigned i)
+{
+	struct prk_iscsi_server *sh = i < prk_srv_n_shards(s) ? prk_srv_shard(s, i) : NULL;
+	return sh ? sh->loop : NULL;
+}
+
 void prk_iscsi_server_pause(struct prk_iscsi_server *s)
 {
 	prk_srv_world_stop(s);

@@ -89,43 +89,89 @@ static void post_drained(void *ctx)
 	prk_loop_post(dm->loop0, &dm->m);
 }
 
-/* live: the server and its loops still run (admin remove-lu); else the
- * daemon stops, the loops are gone and loop 0 runs no more messages. */
-static void fast_stop(struct daemon *d, struct prk_dlu *x, bool live)
+/* Lane i on loop i: its completions, and its kicks after each batch of
+ * that loop's events, as loop 0 does for the backstore itself. */
+static int lane_wire(struct daemon *d, struct prk_dlu *x, unsigned i)
+{
+	struct prk_bs *l = x->lanes[i];
+	struct prk_loop *loop = prk_iscsi_server_loop(d->srv, i);
+	if (prk_bs_event_fd(l) < 0)
+		return 0;
+	if (!loop)
+		return -1;
+	x->lane_watch[i] = prk_loop_add(loop, prk_bs_event_fd(l), EPOLLIN, on_backstore, l);
+	if (!x->lane_watch[i] ||
+	    prk_loop_after_batch_add(loop, PRK_LOOP_AFTER_IO, kick_backstore, l) ||
+	    prk_loop_after_batch_add(loop, PRK_LOOP_AFTER_LAST, kick_backstore, l))
+		return -1;
+	prk_bs_set_batching(l, true);
+	return 0;
+}
+
+static void lane_unwire(struct daemon *d, struct prk_dlu *x, unsigned i)
+{
+	struct prk_loop *loop = prk_iscsi_server_loop(d->srv, i);
+	if (!loop || !x->lanes[i])
+		return;
+	if (x->lane_watch[i])
+		prk_loop_del(loop, x->lane_watch[i]);
+	x->lane_watch[i] = NULL;
+	prk_loop_after_batch_del(loop, kick_backstore, x->lanes[i]);
+}
+
+static void lanes_free(struct prk_dlu *x)
+{
+	for (unsigned i = 1; x->lanes && i < x->n_lanes; i++)
+		if (x->lanes[i])
+			prk_bs_close(x->lanes[i]); /* drains: fast commands end */
+	free(x->lanes);
+	free(x->lane_watch);
+	x->lanes = NULL;
+	x->lane_watch = NULL;
+}
+
+/* Back to loop 0 only, with the server and its loops still running
+ * (admin remove-lu, or the daemon stopping: before the loops go). The
+ * other loops are paused meanwhile: none is inside a fast command's
+ * check or between posting the drained message and returning from its
+ * event, so `queued` is exact; what is still in a lane completes as it
+ * closes. */
+static void fast_stop(struct daemon *d, struct prk_dlu *x)
 {
 	if (!x->lanes)
 		return;
-	/* The other loops paused: none is between posting the message and
-	 * returning from its event, so `queued` is exact. */
-	if (live)
-		prk_iscsi_server_pause(d->srv);
+	prk_iscsi_server_pause(d->srv);
+	for (unsigned i = 1; i < x->n_lanes; i++)
+		lane_unwire(d, x, i);
+	lanes_free(x);
 	prk_lu_fast_stop(x->lu);
-	if (live && atomic_load(&x->drain_msg->queued))
+	if (atomic_load(&x->drain_msg->queued))
 		atomic_store(&x->drain_msg->gone, true);
 	else
 		free(x->drain_msg);
-	if (live)
-		prk_iscsi_server_resume(d->srv);
-	for (unsigned i = 1; i < x->n_lanes; i++)
-		if (x->lanes[i])
-			prk_bs_close(x->lanes[i]);
-	free(x->lanes);
-	x->lanes = NULL;
 	x->drain_msg = NULL;
+	prk_iscsi_server_resume(d->srv);
 }
 
-/* With several loops, a LU whose backstore has lanes runs READ and WRITE
- * on the loop of the connection. Not in cluster mode: a cluster LU's
- * serving gate and replicated state stay on loop 0. Without lanes (file
- * backstores for now) or memory, the LU simply keeps loop 0's path. */
+void prk_daemon_lus_fast_stop(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_lus; i++)
+		fast_stop(d, d->lus[i]);
+}
+
+/* With several loops, READ and WRITE run on the loop of the connection
+ * (src/lu/lu_fast.c), each loop through its own lane of the backstore.
+ * Not in cluster mode: a cluster LU's serving gate and replicated state
+ * stay on loop 0. Should a lane not open, the LU keeps loop 0's path. */
 static void fast_start(struct daemon *d, struct prk_dlu *x)
 {
 	unsigned n = prk_iscsi_server_loops(d->srv);
 	if (n < 2 || d->cl)
 		return;
 	x->lanes = calloc(n, sizeof(*x->lanes));
+	x->lane_watch = calloc(n, sizeof(*x->lane_watch));
 	x->drain_msg = calloc(1, sizeof(*x->drain_msg));
-	if (!x->lanes || !x->drain_msg)
+	if (!x->lanes || !x->lane_watch || !x->drain_msg)
 		goto fail;
 	x->n_lanes = n;
 	for (unsigned i = 1; i < n; i++)
@@ -136,16 +182,22 @@ static void fast_start(struct daemon *d, struct prk_dlu *x)
 	x->drain_msg->lu = x->lu;
 	atomic_init(&x->drain_msg->queued, false);
 	atomic_init(&x->drain_msg->gone, false);
-	if (prk_lu_fast_start(x->lu, n, x->lanes, post_drained, x->drain_msg))
+	prk_iscsi_server_pause(d->srv);
+	int r = 0;
+	for (unsigned i = 1; i < n && !r; i++)
+		r = lane_wire(d, x, i);
+	if (r || prk_lu_fast_start(x->lu, n, x->lanes, post_drained, x->drain_msg)) {
+		for (unsigned i = 1; i < n; i++)
+			lane_unwire(d, x, i);
+		prk_iscsi_server_resume(d->srv);
 		goto fail;
+	}
+	prk_iscsi_server_resume(d->srv);
 	return;
 fail:
-	for (unsigned i = 1; x->lanes && i < n; i++)
-		if (x->lanes[i])
-			prk_bs_close(x->lanes[i]);
-	free(x->lanes);
+	prk_warn("target LUN %u: READ and WRITE stay on loop 0 (no backstore lane)", x->cfg.lun);
+	lanes_free(x);
 	free(x->drain_msg);
-	x->lanes = NULL;
 	x->drain_msg = NULL;
 }
 
@@ -384,10 +436,10 @@ void prk_daemon_lu_set_hooks(struct daemon *d, struct prk_dlu *x)
 	prk_lu_set_pr_hooks(x->lu, &hooks);
 }
 
-static void close_dlu(struct daemon *d, struct prk_dlu *x, bool live)
+static void close_dlu(struct daemon *d, struct prk_dlu *x)
 {
 	free(x->aptpl_path);
-	fast_stop(d, x, live);
+	fast_stop(d, x);
 	unwatch_backstore(d, x);
 	/* Closing the backstore drains it: completions of writes still in
 	 * flight at shutdown end their tasks in the LU, so the LU goes last
@@ -403,7 +455,7 @@ void prk_daemon_close_lus(struct daemon *d)
 		for (size_t i = 0; i < d->n_lus; i++)
 			prk_cm_detach(d->cm, d->lus[i]->lu);
 	for (size_t i = 0; i < d->n_lus; i++)
-		close_dlu(d, d->lus[i], false);
+		close_dlu(d, d->lus[i]);
 	free(d->lus);
 	d->lus = NULL;
 	d->n_lus = d->cap_lus = 0;
@@ -448,7 +500,7 @@ int prk_daemon_remove_lu(struct daemon *d, size_t ti, uint16_t lun, char *err, s
 	t->luns[k] = t->luns[--t->n_luns];
 	for (size_t i = 0; i < d->n_lus; i++)
 		if (d->lus[i]->lu == lu) {
-			close_dlu(d, d->lus[i], true);
+			close_dlu(d, d->lus[i]);
 			d->lus[i] = d->lus[--d->n_lus];
 			break;
 		}
