@@ -1,9 +1,11 @@
 /* One event loop per core (the configuration's "threads").
  *
  * Loop 0 is the caller's: the admin socket, the cluster, accepting, and
- * every LU with its backstores. Every call into a LU runs there, so the
- * LUs, the PR engine, unit attentions and backstores stay single-threaded
- * and the PR access check takes no lock. The other loops are threads of
+ * every LU with its backstores. Every call into a LU runs there except
+ * READ and WRITE on the happy path, which run on the connection's own
+ * loop behind the LU's gate (try_fast; src/lu/lu_fast.c), so the state
+ * of the LUs, the PR engine and unit attentions is changed by loop 0
+ * only and the PR access check takes no lock. The other loops are threads of
  * this file, each with its own struct prk_iscsi_server (a "shard": its
  * connections, orphans, task memory budget and housekeeping timer); a
  * connection, its session, tasks and transmit queue are touched by its
@@ -12,8 +14,8 @@
  *  - Accepting: loop 0 accepts and hands the socket to the loops in turn
  *    (round robin), counting it against max_login_connections at once; a
  *    loop that sees a login end tells loop 0 (login_left).
- *  - Commands: a connection's loop does the iSCSI work and posts the
- *    complete task to loop 0 (t->msg), which submits it; the LU completes
+ *  - Commands (but fast READ/WRITE): a connection's loop does the iSCSI
+ *    work and posts the complete task to loop 0 (t->msg), which submits it; the LU completes
  *    it on loop 0 (task_done0), which posts it back to its loop for the
  *    answer. cmd.nx and cmd.port point into the session's record
  *    (struct prk_srv_rec), kept alive by every task that holds it, so

@@ -6,7 +6,8 @@
  * CDB, and for writes every byte of data-out already gathered (EDTL
  * bytes). The LU completes it, possibly asynchronously, by calling
  * cmd->done() from the event-loop thread. Everything runs on one event
- * loop thread per LU; the LU takes no locks. */
+ * loop thread per LU ("loop 0"), except READ and WRITE offered through
+ * the fast path below from other loops; the LU takes no locks. */
 #ifndef PRKIT_LU_H
 #define PRKIT_LU_H
 
