@@ -356,6 +356,7 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	cmd->lu_priv[PRK_LU_PRIV_FAST] = NULL;
 	cmd->lu_priv[PRK_LU_PRIV_EXCL] = NULL;
+	cmd->lu_priv[PRK_LU_PRIV_QUEUED] = NULL;
 	/* With a fast path, a command that changes what it reads waits for
 	 * its drain (lu_fast.c). */
 	if (lu->fast && prk_lu_fast_admit(lu, cmd))

@@ -193,9 +193,11 @@ bool prk_lu_fast_cancel(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	struct prk_lu_fast *f = lu->fast;
 	if (!f || cmd->lu_priv[PRK_LU_PRIV_QUEUED] != f)
 		return false;
-	struct prk_lu_cmd *prev = NULL;
-	for (struct prk_lu_cmd *c = f->qhead; c != cmd; c = c->lu_priv[PRK_LU_PRIV_NEXT])
+	struct prk_lu_cmd *prev = NULL, *c = f->qhead;
+	for (; c && c != cmd; c = c->lu_priv[PRK_LU_PRIV_NEXT])
 		prev = c;
+	if (!c)
+		return false; /* not in line after all */
 	struct prk_lu_cmd *next = cmd->lu_priv[PRK_LU_PRIV_NEXT];
 	if (prev)
 		prev->lu_priv[PRK_LU_PRIV_NEXT] = next;

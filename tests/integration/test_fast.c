@@ -11,6 +11,9 @@
  *    only writes that ended GOOD;
  *  - unit attentions: after B preempts A, A's very next READ (a fast
  *    candidate) gets 2A/05 REGISTRATIONS PREEMPTED;
+ *  - a LOGICAL UNIT RESET while a session on another loop has fast writes
+ *    in flight on a file LU (O_DIRECT) answers only after they finished:
+ *    the backing file read at the response does not change afterwards;
  *  - COMPARE AND WRITE against fast writes to the same block from another
  *    loop: every CAW ends GOOD or MISCOMPARE, and the block only ever
  *    holds whole patterns (read while the writer stands still). */
@@ -20,6 +23,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -450,6 +455,96 @@ static void test_caw_against_fast_writes(void **state)
 	h_logout(c);
 }
 
+/* A file LU with O_DIRECT: writes stay in the kernel for a while. */
+static int setup_direct(void **state)
+{
+	(void)state;
+	return start("{\"type\": \"file\", \"path\": \"@DIR@/lu0.img\", \"size\": \"8M\", "
+	             "\"create\": true, \"direct\": true, \"queue_depth\": 64}");
+}
+
+#define RESET_QD 32
+#define RESET_ROUNDS 20
+
+struct wr {
+	int done;
+};
+
+static void wr_cb(struct iscsi_context *c, int status, void *data, void *priv)
+{
+	(void)c;
+	(void)status;
+	struct wr *w = priv;
+	w->done++;
+	scsi_free_scsi_task(data);
+}
+
+/* Services c until nothing is left to send (its commands are out). */
+static void flush_out(struct iscsi_context *c)
+{
+	for (int i = 0; i < 100 && (iscsi_which_events(c) & POLLOUT); i++) {
+		struct pollfd p = {.fd = iscsi_get_fd(c), .events = (short)iscsi_which_events(c)};
+		assert_true(poll(&p, 1, 100) >= 0);
+		assert_int_equal(iscsi_service(c, p.revents), 0);
+	}
+}
+
+static void test_lu_reset_waits_for_fast_io(void **state)
+{
+	(void)state;
+	int la, lb;
+	struct iscsi_context *a = login_on_loop("ra", -1, &la);
+	struct iscsi_context *b = login_on_loop("rb", la, &lb);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/lu0.img", daemon_.dir);
+	int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	assert_true(fd >= 0);
+	uint8_t *s1 = NULL, *s2 = NULL, *blk = NULL;
+	assert_int_equal(posix_memalign((void **)&s1, 4096, RESET_QD * BS), 0);
+	assert_int_equal(posix_memalign((void **)&s2, 4096, RESET_QD * BS), 0);
+	assert_int_equal(posix_memalign((void **)&blk, 4096, RESET_QD * BS), 0);
+	uint64_t f0, sl0, f1, sl1;
+	h_lu_rw_counts(&daemon_, 0, &f0, &sl0);
+	unsigned changed = 0;
+	for (unsigned r = 0; r < RESET_ROUNDS; r++) {
+		struct wr w = {0};
+		for (unsigned i = 0; i < RESET_QD; i++)
+			fill(blk + i * BS, 2000 + r, i);
+		for (unsigned i = 0; i < RESET_QD; i++)
+			assert_non_null(iscsi_write16_task(a, 0, i, blk + i * BS, BS, BS, 0, 0, 0,
+			                                   0, 0, wr_cb, &w));
+		flush_out(a);
+		/* B resets the LU while A's writes are in the target. */
+		assert_int_equal(iscsi_task_mgmt_lun_reset_sync(b, 0), 0);
+		assert_int_equal(pread(fd, s1, RESET_QD * BS, 0), RESET_QD * BS);
+		usleep(20 * 1000);
+		assert_int_equal(pread(fd, s2, RESET_QD * BS, 0), RESET_QD * BS);
+		if (memcmp(s1, s2, RESET_QD * BS) != 0)
+			changed++;
+		/* A's answers (or none: TAS=0 aborts silently); then its UA. */
+		for (int i = 0; i < 20 && w.done < RESET_QD; i++) {
+			struct pollfd p = {.fd = iscsi_get_fd(a),
+			                   .events = (short)iscsi_which_events(a)};
+			if (poll(&p, 1, 10) > 0)
+				assert_int_equal(iscsi_service(a, p.revents), 0);
+		}
+		h_clear_ua(a, 0);
+		h_clear_ua(b, 0);
+	}
+	h_lu_rw_counts(&daemon_, 0, &f1, &sl1);
+	print_message("# A on loop %d, B on loop %d: %u of %u resets saw the medium change after "
+	              "the response; fast writes %llu\n",
+	              la, lb, changed, RESET_ROUNDS, (unsigned long long)(f1 - f0));
+	assert_int_equal(changed, 0);
+	assert_true(f1 - f0 > 0);
+	close(fd);
+	free(s1);
+	free(s2);
+	free(blk);
+	iscsi_destroy_context(a); /* its aborted commands are never answered */
+	h_logout(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +558,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pr_out_exact_under_load, setup_file, teardown),
 	    cmocka_unit_test_setup_teardown(test_ua_on_next_read, setup_file, teardown),
 	    cmocka_unit_test_setup_teardown(test_caw_against_fast_writes, setup_file, teardown),
+	    cmocka_unit_test_setup_teardown(test_lu_reset_waits_for_fast_io, setup_direct,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
