@@ -135,6 +135,11 @@ void prk_bs_close(struct prk_bs *bs)
 		bs->ops->close(bs);
 }
 
+struct prk_bs *prk_bs_lane_open(struct prk_bs *bs)
+{
+	return bs->ops->lane ? bs->ops->lane(bs) : NULL;
+}
+
 uint64_t prk_bs_size(const struct prk_bs *bs)
 {
 	return bs->size;

@@ -105,6 +105,15 @@ void prk_bs_set_batching(struct prk_bs *bs, bool on);
  * prk_bs_complete() (the event fd is made readable for that). */
 void prk_bs_kick(struct prk_bs *bs);
 
+/* A lane: a second handle on the same blocks for another thread (one of
+ * prkitd's event loops), which submits through it while the owner's
+ * thread keeps using bs. It counts its own I/O (prk_bs_inflight), has its
+ * own event fd, batching and kick (a file lane is an io_uring ring of its
+ * own over the same fd), and is closed with prk_bs_close (which drains
+ * it) before bs; what the blocks hold is shared. NULL when the backend
+ * cannot (io_uring or eventfd setup failed, memory ran out). */
+struct prk_bs *prk_bs_lane_open(struct prk_bs *bs);
+
 /* What a backstore did, for tests and diagnostics. */
 struct prk_bs_stats {
 	uint64_t submits;     /* io_uring_submit() calls (system calls) */

@@ -28,6 +28,8 @@ struct prk_bs_ops {
 	void (*kick)(struct prk_bs *bs);
 	/* Optional: fills what the backend knows of st (zeroed before). */
 	void (*stats)(const struct prk_bs *bs, struct prk_bs_stats *st);
+	/* Optional (NULL: no lanes): prk_bs_lane_open. */
+	struct prk_bs *(*lane)(struct prk_bs *bs);
 };
 
 /* Embedded first in every backend's own structure. */
@@ -48,6 +50,9 @@ void prk_bs_init(struct prk_bs *bs, const struct prk_bs_ops *ops, uint64_t size,
 /* Ends a submitted io: sets its result, drops the in-flight count, calls
  * done(). The io must not be touched afterwards: done() may free it. */
 void prk_bs_finish(struct prk_bs *bs, struct prk_bs_io *io, int result);
+
+/* The RAM backend's lane (ram.c). */
+struct prk_bs *prk_bs_ram_lane(struct prk_bs *bs);
 
 /* Test hook: when set, the file backstore's io_uring setup acts as if
  * the kernel refused the optional IORING_SETUP_* flags (-EINVAL, as

@@ -70,6 +70,7 @@ struct file_req {
 struct file_bs {
 	struct prk_bs bs;
 	int fd;
+	bool lane; /* a lane (file_lane): the fd is its parent's */
 	struct io_uring ring;
 	bool ring_ready;
 	unsigned depth;
@@ -459,7 +460,7 @@ static void file_free(struct file_bs *fb)
 		io_uring_queue_exit(&fb->ring);
 	if (fb->bs.event_fd >= 0)
 		close(fb->bs.event_fd);
-	if (fb->fd >= 0)
+	if (fb->fd >= 0 && !fb->lane)
 		close(fb->fd);
 	free(fb);
 }
@@ -472,12 +473,15 @@ static void file_close(struct prk_bs *bs)
 	file_free(fb);
 }
 
+static struct prk_bs *file_lane(struct prk_bs *bs);
+
 static const struct prk_bs_ops file_ops = {
     .submit = file_submit,
     .complete = file_complete,
     .mapped = file_mapped,
     .close = file_close,
     .kick = file_kick,
+    .lane = file_lane,
     .stats = file_stats,
 };
 
@@ -712,6 +716,40 @@ static int setup(struct open_ctx *c, struct file_bs *fb)
 	if (c->extend && ftruncate(fb->fd, (off_t)fb->bs.size) < 0)
 		return fail_errno(c, "ftruncate", errno);
 	return 0;
+}
+
+/* A lane: the same fd (and size, alignment, what fallocate can do), with
+ * a ring and eventfd of its own, so that another event loop submits,
+ * batches and reaps without sharing anything with this one. Closed before
+ * its parent (the fd is the parent's). */
+static struct prk_bs *file_lane(struct prk_bs *bs)
+{
+	struct file_bs *p = file_of(bs);
+	struct file_bs *fb = calloc(1, sizeof(*fb));
+	if (!fb)
+		return NULL;
+	prk_bs_init(&fb->bs, &file_ops, p->bs.size, p->bs.readonly);
+	fb->bs.alignment = p->bs.alignment;
+	fb->bs.atomic_write_max = p->bs.atomic_write_max;
+	fb->fd = p->fd;
+	fb->lane = true;
+	fb->blockdev = p->blockdev;
+	fb->depth = p->depth;
+	int r = ring_init(fb);
+	if (r < 0) {
+		fb->fd = -1;
+		file_free(fb);
+		return NULL;
+	}
+	fb->ring_ready = true;
+	fb->bs.event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fb->bs.event_fd < 0 || io_uring_register_eventfd(&fb->ring, fb->bs.event_fd) < 0) {
+		file_free(fb);
+		return NULL;
+	}
+	fb->can_zero_range = p->can_zero_range;
+	fb->can_punch_hole = p->can_punch_hole;
+	return &fb->bs;
 }
 
 static bool opts_ok(struct open_ctx *c)

@@ -1,7 +1,15 @@
 /* RAM backstore: thin, in chunks of RAM_CHUNK bytes that are allocated by
  * the first write into them and freed again by an UNMAP covering them
  * whole. A chunk that is not allocated reads as zeroes. Everything
- * completes inline. */
+ * completes inline.
+ *
+ * Several threads (prkitd's event loops, each through its own lane,
+ * prk_bs_lane_open) may read and write at once: a chunk is installed by
+ * the first write with a compare-and-swap (a loser frees its own), and
+ * chunk pointers are loaded with acquire, so a reader sees a chunk's
+ * zeroes before its pointer. Overlapping plain writes from two threads may
+ * interleave, which SCSI allows for SIMPLE tasks; UNMAP, which frees
+ * chunks, runs only while the LU's fast path is drained (src/lu/gate.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,17 +51,31 @@ static uint64_t piece_len(const struct ram_bs *r, uint64_t offset, uint64_t max)
 }
 
 /* calloc: a new chunk must read as zeroes outside what is written now. */
+static uint8_t *chunk_get(const struct ram_bs *r, uint64_t idx)
+{
+	return __atomic_load_n(&r->chunks[idx], __ATOMIC_ACQUIRE);
+}
+
 static uint8_t *chunk_for_write(struct ram_bs *r, uint64_t idx)
 {
-	if (!r->chunks[idx])
-		r->chunks[idx] = calloc(1, chunk_len(r, idx));
-	return r->chunks[idx];
+	uint8_t *c = chunk_get(r, idx);
+	if (c)
+		return c;
+	uint8_t *fresh = calloc(1, chunk_len(r, idx));
+	if (!fresh)
+		return NULL;
+	/* Another lane may have installed one meanwhile: keep that one. */
+	if (__atomic_compare_exchange_n(&r->chunks[idx], &c, fresh, false, __ATOMIC_ACQ_REL,
+	                                __ATOMIC_ACQUIRE))
+		return fresh;
+	free(fresh);
+	return c;
 }
 
 static int ram_read(struct ram_bs *r, uint64_t offset, uint8_t *buf, size_t len)
 {
 	while (len > 0) {
-		uint8_t *chunk = r->chunks[offset >> RAM_CHUNK_SHIFT];
+		uint8_t *chunk = chunk_get(r, offset >> RAM_CHUNK_SHIFT);
 		size_t n = piece_len(r, offset, len);
 
 		if (chunk)
@@ -110,20 +132,22 @@ static void ram_zero(struct ram_bs *r, uint64_t offset, uint64_t len, bool relea
 		uint64_t in = offset & (RAM_CHUNK - 1);
 		uint64_t n = piece_len(r, offset, len);
 
-		if (r->chunks[idx] && release && in == 0 && n == chunk_len(r, idx)) {
-			free(r->chunks[idx]);
-			r->chunks[idx] = NULL;
-		} else if (r->chunks[idx]) {
-			memset(r->chunks[idx] + in, 0, n);
+		uint8_t *c = chunk_get(r, idx);
+		if (c && release && in == 0 && n == chunk_len(r, idx)) {
+			__atomic_store_n(&r->chunks[idx], NULL, __ATOMIC_RELEASE);
+			free(c);
+		} else if (c) {
+			memset(c + in, 0, n);
 		}
 		offset += n;
 		len -= n;
 	}
 }
 
-static void ram_submit(struct prk_bs *bs, struct prk_bs_io *io)
+/* The work of one io on r; bs is the handle it was submitted through
+ * (the backstore itself or a lane), which counts it. */
+static void ram_run(struct ram_bs *r, struct prk_bs *bs, struct prk_bs_io *io)
 {
-	struct ram_bs *r = ram_of(bs);
 	int ret = 0;
 
 	switch (io->op) {
@@ -141,6 +165,11 @@ static void ram_submit(struct prk_bs *bs, struct prk_bs_io *io)
 	prk_bs_finish(bs, io, ret);
 }
 
+static void ram_submit(struct prk_bs *bs, struct prk_bs_io *io)
+{
+	ram_run(ram_of(bs), bs, io);
+}
+
 static int ram_complete(struct prk_bs *bs)
 {
 	(void)bs;
@@ -151,10 +180,10 @@ static int ram_mapped(struct prk_bs *bs, uint64_t offset, uint64_t len, uint64_t
 {
 	struct ram_bs *r = ram_of(bs);
 	uint64_t end = offset + len;
-	bool mapped = r->chunks[offset >> RAM_CHUNK_SHIFT] != NULL;
+	bool mapped = chunk_get(r, offset >> RAM_CHUNK_SHIFT) != NULL;
 	uint64_t pos = offset;
 
-	while (pos < end && (r->chunks[pos >> RAM_CHUNK_SHIFT] != NULL) == mapped)
+	while (pos < end && (chunk_get(r, pos >> RAM_CHUNK_SHIFT) != NULL) == mapped)
 		pos = ((pos >> RAM_CHUNK_SHIFT) + 1) << RAM_CHUNK_SHIFT;
 	*run = (pos < end ? pos : end) - offset;
 	return mapped;
@@ -175,7 +204,49 @@ static const struct prk_bs_ops ram_ops = {
     .complete = ram_complete,
     .mapped = ram_mapped,
     .close = ram_close,
+    .lane = prk_bs_ram_lane,
 };
+
+/* ---- lanes: the same chunks, counted apart, for another thread ---- */
+
+struct ram_lane {
+	struct prk_bs bs;
+	struct ram_bs *r;
+};
+
+static void lane_submit(struct prk_bs *bs, struct prk_bs_io *io)
+{
+	ram_run(((struct ram_lane *)bs)->r, bs, io);
+}
+
+static int lane_mapped(struct prk_bs *bs, uint64_t offset, uint64_t len, uint64_t *run)
+{
+	return ram_mapped(&((struct ram_lane *)bs)->r->bs, offset, len, run);
+}
+
+static void lane_close(struct prk_bs *bs)
+{
+	free(bs);
+}
+
+static const struct prk_bs_ops lane_ops = {
+    .submit = lane_submit,
+    .complete = ram_complete,
+    .mapped = lane_mapped,
+    .close = lane_close,
+};
+
+struct prk_bs *prk_bs_ram_lane(struct prk_bs *bs)
+{
+	struct ram_lane *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	prk_bs_init(&l->bs, &lane_ops, bs->size, bs->readonly);
+	l->bs.alignment = bs->alignment;
+	l->bs.atomic_write_max = bs->atomic_write_max;
+	l->r = ram_of(bs);
+	return &l->bs;
+}
 
 struct prk_bs *prk_bs_ram_open(uint64_t size, char *err, size_t errlen)
 {

@@ -82,7 +82,8 @@ static bool in_scope(const struct prk_abort *a, const struct prk_nexus *nx,
 	 * CONFLICT, never the medium), instead of leaving it unanswered. The
 	 * nexus that asked for the abort received it before asking: for it
 	 * the task is aborted as any other. */
-	if (t->state == TASK_IN_LU && t->home && !t->in_lu0 && !(a->by && prk_nexus_eq(nx, a->by)))
+	if (t->state == TASK_IN_LU && t->home && !t->in_lu0 && !t->fast &&
+	    !(a->by && prk_nexus_eq(nx, a->by)))
 		return false;
 	if (a->task)
 		return t == a->task;
@@ -256,8 +257,9 @@ static struct prk_task *next_owed(struct prk_iscsi_server *s)
 
 void prk_abort_cancel_owed(struct prk_iscsi_server *s)
 {
-	/* Only an EXTENDED COPY can be held by the LU's copy hook (lu.h,
-	 * prk_lu_cancel); any other command needs nothing. Its cancel may
+	/* An EXTENDED COPY held by the LU's copy hook, and any command held in
+	 * line for a drain of the LU's fast path, end early (lu.h,
+	 * prk_lu_cancel); for any other command it costs two loads. A cancel may
 	 * complete it (and free the task) at once, so the lists are walked
 	 * again from the start after each: as many walks as copies. */
 	struct prk_task *t;
@@ -274,7 +276,10 @@ void prk_abort_cancel_owed(struct prk_iscsi_server *s)
 		 * seen completed yet. */
 		if (s->multi && !t->in_lu0)
 			continue;
-		if (t->lu && t->cmd.cdb[0] == PRK_OP_EXTENDED_COPY)
+		/* Also any command a LU with a fast path still holds in line
+		 * for its drain: it must not run its checks (and consume a
+		 * unit attention) for an answer nobody sees. */
+		if (t->lu)
 			prk_lu_cancel(t->lu, &t->cmd);
 	}
 }

@@ -1,9 +1,11 @@
 /* One event loop per core (the configuration's "threads").
  *
  * Loop 0 is the caller's: the admin socket, the cluster, accepting, and
- * every LU with its backstores. Every call into a LU runs there, so the
- * LUs, the PR engine, unit attentions and backstores stay single-threaded
- * and the PR access check takes no lock. The other loops are threads of
+ * every LU with its backstores. Every call into a LU runs there except
+ * READ and WRITE on the happy path, which run on the connection's own
+ * loop behind the LU's gate (try_fast; src/lu/lu_fast.c), so the state
+ * of the LUs, the PR engine and unit attentions is changed by loop 0
+ * only and the PR access check takes no lock. The other loops are threads of
  * this file, each with its own struct prk_iscsi_server (a "shard": its
  * connections, orphans, task memory budget and housekeeping timer); a
  * connection, its session, tasks and transmit queue are touched by its
@@ -12,8 +14,8 @@
  *  - Accepting: loop 0 accepts and hands the socket to the loops in turn
  *    (round robin), counting it against max_login_connections at once; a
  *    loop that sees a login end tells loop 0 (login_left).
- *  - Commands: a connection's loop does the iSCSI work and posts the
- *    complete task to loop 0 (t->msg), which submits it; the LU completes
+ *  - Commands (but fast READ/WRITE): a connection's loop does the iSCSI
+ *    work and posts the complete task to loop 0 (t->msg), which submits it; the LU completes
  *    it on loop 0 (task_done0), which posts it back to its loop for the
  *    answer. cmd.nx and cmd.port point into the session's record
  *    (struct prk_srv_rec), kept alive by every task that holds it, so
@@ -150,6 +152,17 @@ void prk_srv_world_start(struct prk_iscsi_server *s)
 	pthread_mutex_unlock(&m->wmx);
 }
 
+unsigned prk_iscsi_server_loops(const struct prk_iscsi_server *s)
+{
+	return prk_srv_n_shards(s);
+}
+
+struct prk_loop *prk_iscsi_server_loop(struct prk_iscsi_server *s, unsigned i)
+{
+	struct prk_iscsi_server *sh = i < prk_srv_n_shards(s) ? prk_srv_shard(s, i) : NULL;
+	return sh ? sh->loop : NULL;
+}
+
 void prk_iscsi_server_pause(struct prk_iscsi_server *s)
 {
 	prk_srv_world_stop(s);
@@ -250,6 +263,7 @@ int prk_srv_rec_new(struct prk_session *ss)
 	r->tgt = ss->tgt;
 	r->main = ss->srv->main;
 	atomic_init(&r->refs, 1); /* the session's */
+	atomic_init(&r->live, false);
 	ss->rec = r;
 	return 0;
 }
@@ -265,8 +279,13 @@ static void rec_down(struct prk_srv_rec *r)
 {
 	struct prk_iscsi_server *s0 = r->main;
 	r->downed = true;
+	atomic_store(&r->live, false);
+	/* Nexus loss may release an SPC-2 reservation, which the other
+	 * loops' fast paths read: they are paused for it. */
+	prk_srv_world_stop(s0);
 	for (size_t i = 0; i < r->tgt->n_luns; i++)
 		prk_lu_nexus_down(r->tgt->luns[i].lu, &r->nx);
+	prk_srv_world_start(s0);
 	if (s0->opts.nexus_gone)
 		s0->opts.nexus_gone(s0->opts.nexus_gone_ctx, &r->nx);
 }
@@ -284,11 +303,16 @@ static void on_up(struct prk_loop_msg *msg)
 			rec_down(q);
 	if (r->downed)
 		return; /* closed before it came up */
+	/* The other loops paused: a new record goes into the LU's UA table,
+	 * which their fast paths look up (lu_fast.c). */
+	prk_srv_world_stop(r->main);
 	for (size_t i = 0; i < r->tgt->n_luns; i++)
 		prk_lu_nexus_up(r->tgt->luns[i].lu, &r->nx);
+	prk_srv_world_start(r->main);
 	r->up = true;
 	r->next = m->registry;
 	m->registry = r;
+	atomic_store(&r->live, true); /* after its unit attentions are queued */
 }
 
 static void on_down(struct prk_loop_msg *msg)
@@ -305,6 +329,7 @@ static void on_down(struct prk_loop_msg *msg)
 			}
 	}
 	r->downed = true;
+	atomic_store(&r->live, false);
 	prk_srv_rec_put(r); /* the session's */
 }
 
@@ -429,6 +454,43 @@ static void on_submit(struct prk_loop_msg *msg)
 	run_submit(t, !t->home);
 }
 
+/* On the task's own loop: the fast path ended it (its I/O is over). An
+ * abort that took it meanwhile waits for it on loop 0, where barriers
+ * live: the task goes there to be counted, as a loop-0 task would. */
+static void on_fast_left(struct prk_loop_msg *msg)
+{
+	struct prk_task *t = CONTAINER(msg, struct prk_task, msg);
+	task_done0(&t->cmd);
+}
+
+static void task_done_fast(struct prk_lu_cmd *cmd)
+{
+	struct prk_task *t = cmd->priv;
+	t->fast = false;
+	if (t->waits && t->home) {
+		t->msg.fn = on_fast_left;
+		prk_loop_post(t->srv ? t->srv->main->loop : t->home, &t->msg);
+		return;
+	}
+	prk_task_answer(t);
+}
+
+/* READ/WRITE on this loop when the LU allows (lu_fast.c): a session whose
+ * nexus loop 0 has brought up, on a loop other than 0. */
+static bool try_fast(struct prk_task *t)
+{
+	struct prk_iscsi_server *s = t->srv;
+	if (s->idx == 0 || !t->rec || !atomic_load(&t->rec->live))
+		return false;
+	t->cmd.done = task_done_fast;
+	t->home = s->loop;
+	t->fast = true;
+	if (prk_lu_submit_fast(t->lu, &t->cmd, s->idx))
+		return true; /* t may be gone already (a RAM LU completes inline) */
+	t->fast = false;
+	return false;
+}
+
 void prk_srv_submit(struct prk_task *t)
 {
 	struct prk_iscsi_server *s = t->srv;
@@ -443,6 +505,8 @@ void prk_srv_submit(struct prk_task *t)
 		t->cmd.nx = &t->rec->nx;
 		t->cmd.port = &t->rec->port;
 	}
+	if (try_fast(t))
+		return;
 	t->cmd.done = task_done0;
 	if (s->idx == 0) {
 		t->home = NULL;

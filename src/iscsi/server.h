@@ -120,6 +120,11 @@ void prk_iscsi_server_pr_abort(void *ctx, struct prk_lu *lu, const struct prk_ne
  * loop. The admin socket runs its commands that change those this way;
  * the server's own walks (sessions, portals) pause just for the walk. */
 void prk_iscsi_server_pause(struct prk_iscsi_server *s);
+/* How many event loops serve connections (the configuration's threads). */
+unsigned prk_iscsi_server_loops(const struct prk_iscsi_server *s);
+/* Loop i's event loop (0: the server's own), for what must run on it
+ * (a LU's backstore lane); change it only with the loops paused. */
+struct prk_loop *prk_iscsi_server_loop(struct prk_iscsi_server *s, unsigned i);
 void prk_iscsi_server_resume(struct prk_iscsi_server *s);
 /* How many times the other loops were paused since start (0 with one
  * loop): how much the admin socket and the TMFs cost the data path. */

@@ -62,6 +62,9 @@ struct prk_srv_rec {
 	_Atomic unsigned refs;
 	/* loop 0 only */
 	bool up, downed;
+	/* Up and not downed, for the session's own loop: its fast path runs
+	 * only once loop 0 has brought the nexus up (and given it 29/00). */
+	_Atomic bool live;
 	struct prk_srv_rec *next;
 	struct prk_loop_msg up_msg, down_msg;
 };
@@ -191,6 +194,7 @@ struct prk_task {
 	bool in_lu0;   /* loop 0: inside the LU */
 	bool lu_done0; /* loop 0: the LU completed it, its answer is on its way */
 	bool refused0; /* loop 0: completed unrun (aborted on its way, reinstated) */
+	bool fast;     /* its loop: in the LU on the fast path (prk_lu_submit_fast) */
 };
 
 struct prk_tmf {

@@ -40,6 +40,9 @@ void prk_lu_rcr_cmd(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 
 void prk_lu_cancel(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
+	/* One that waits for the fast path's drain leaves unrun (lu_fast.c). */
+	if (lu->fast && prk_lu_fast_cancel(lu, cmd))
+		return;
 	/* Ordinary commands cost one load: they finish as they would. */
 	if (cmd->lu_priv[PRK_LU_PRIV_COPY] != &copy_mark || !lu->has_copy || !lu->copy.cancel)
 		return;

@@ -116,6 +116,7 @@ void prk_lu_free(struct prk_lu *lu)
 {
 	if (!lu)
 		return;
+	prk_lu_fast_stop(lu);
 	prk_pr_state_free(lu->pr);
 	prk_lu_ua_free(&lu->ua);
 	free(lu);
@@ -123,7 +124,7 @@ void prk_lu_free(struct prk_lu *lu)
 
 unsigned prk_lu_inflight(const struct prk_lu *lu)
 {
-	return lu->inflight;
+	return lu->inflight + (lu->fast ? (unsigned)prk_gate_busy(&lu->fast->gate) : 0);
 }
 
 const struct prk_lu_config *prk_lu_config(const struct prk_lu *lu)
@@ -188,8 +189,21 @@ void prk_lu_finish(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		cmd->data_in = NULL;
 	}
 	cmd->lu_priv[PRK_LU_PRIV_COPY] = NULL; /* no longer the copy hook's */
+	uintptr_t fast = (uintptr_t)cmd->lu_priv[PRK_LU_PRIV_FAST];
+	if (fast) {
+		/* A fast command (lu_fast.c): its I/O is over, so it leaves
+		 * the gate; it never counted in lu->inflight. */
+		cmd->lu_priv[PRK_LU_PRIV_FAST] = NULL;
+		prk_gate_leave(&lu->fast->gate, (unsigned)(fast - 1));
+		cmd->done(cmd);
+		return;
+	}
+	bool excl = cmd->lu_priv[PRK_LU_PRIV_EXCL] != NULL;
+	cmd->lu_priv[PRK_LU_PRIV_EXCL] = NULL;
 	lu->inflight--;
 	cmd->done(cmd); /* may free cmd: nothing touches it after this */
+	if (excl)
+		prk_lu_fast_release(lu);
 }
 
 void prk_lu_encode_sense(const struct prk_lu *lu, struct prk_lu_cmd *cmd, const struct prk_sense *s)
@@ -340,6 +354,18 @@ static bool control_byte_ok(struct prk_lu *lu, struct prk_lu_cmd *cmd, size_t le
  * ALUA and the engine's one-load access check. */
 void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
+	cmd->lu_priv[PRK_LU_PRIV_FAST] = NULL;
+	cmd->lu_priv[PRK_LU_PRIV_EXCL] = NULL;
+	cmd->lu_priv[PRK_LU_PRIV_QUEUED] = NULL;
+	/* With a fast path, a command that changes what it reads waits for
+	 * its drain (lu_fast.c). */
+	if (lu->fast && prk_lu_fast_admit(lu, cmd))
+		return;
+	prk_lu_submit_now(lu, cmd);
+}
+
+void prk_lu_submit_now(struct prk_lu *lu, struct prk_lu_cmd *cmd)
+{
 	uint8_t op = cmd->cdb[0];
 
 	cmd->status = PRK_STATUS_GOOD;
@@ -411,5 +437,7 @@ void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	}
 	if (!control_byte_ok(lu, cmd, len))
 		return;
+	if (h == prk_lu_read || h == prk_lu_write)
+		lu->slow_rw++;
 	h(lu, cmd);
 }

@@ -6,7 +6,8 @@
  * CDB, and for writes every byte of data-out already gathered (EDTL
  * bytes). The LU completes it, possibly asynchronously, by calling
  * cmd->done() from the event-loop thread. Everything runs on one event
- * loop thread per LU; the LU takes no locks. */
+ * loop thread per LU ("loop 0"), except READ and WRITE offered through
+ * the fast path below from other loops; the LU takes no locks. */
 #ifndef PRKIT_LU_H
 #define PRKIT_LU_H
 
@@ -147,6 +148,26 @@ void prk_lu_free(struct prk_lu *lu);
 
 /* Executes a command. */
 void prk_lu_submit(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+
+/* ---- The fast path: READ and WRITE on other event loops (lu_fast.c) ----
+ * Everything above runs on one thread, "loop 0". With the fast path
+ * started, a READ or WRITE(6/10/12/16) may also be offered from loop k
+ * (1..n_loops-1) with prk_lu_submit_fast: it runs there, through
+ * lanes[k] (prk_bs_lane_open of the LU's backstore, one per loop), and
+ * its done() is called on that loop, when it is on the happy path (no
+ * error, conflict, unit attention or restriction to report); otherwise
+ * prk_lu_submit_fast returns false and the caller submits it on loop 0
+ * as before. drained(ctx) may be called from any loop's thread and must
+ * make loop 0 call prk_lu_fast_drained (a posted message). Not for LUs
+ * with a serving gate (cluster mode). 0, or -1 out of memory. */
+int prk_lu_fast_start(struct prk_lu *lu, unsigned n_loops, struct prk_bs *const *lanes,
+                      void (*drained)(void *ctx), void *ctx);
+/* Loop 0, nothing in flight: back to one loop (also done by prk_lu_free). */
+void prk_lu_fast_stop(struct prk_lu *lu);
+bool prk_lu_submit_fast(struct prk_lu *lu, struct prk_lu_cmd *cmd, unsigned loop);
+void prk_lu_fast_drained(struct prk_lu *lu);
+/* READ/WRITE commands run on the fast path, and by prk_lu_submit. */
+void prk_lu_rw_counts(const struct prk_lu *lu, uint64_t *fast, uint64_t *slow);
 
 /* An I_T nexus logs in / goes away. The first login of each nexus
  * identity after start gets the power-on UA (29/00). Nexus loss releases
@@ -385,8 +406,9 @@ struct prk_lu_copy_hooks {
 void prk_lu_set_copy_hooks(struct prk_lu *lu, const struct prk_lu_copy_hooks *h);
 /* The transport aborts a command that is inside the LU (ABORT TASK, a
  * TMF, the PREEMPT AND ABORT barrier, nexus loss). A command a copy hook
- * holds is cancelled through it; for any other command nothing happens
- * (it completes as it would). */
+ * holds is cancelled through it; one still waiting for the fast path's
+ * drain (lu_fast.c) completes at once, unrun, with TASK ABORTED; for any
+ * other command nothing happens (it completes as it would). */
 void prk_lu_cancel(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 /* Completions for the copy hooks: GOOD with data-in (len bytes of buf,
  * truncated to alloc, the CDB's ALLOCATION LENGTH); CHECK CONDITION with

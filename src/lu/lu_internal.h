@@ -10,6 +10,7 @@
 
 #include "backstore.h"
 #include "byteorder.h"
+#include "gate.h"
 #include "lu.h"
 
 /* ---- Limits reported in VPD B0h and enforced by the commands ---- */
@@ -38,6 +39,10 @@ struct prk_lu_nexus {
 	struct prk_lu_nexus *next; /* hash chain */
 	uint16_t ua[PRK_LU_UA_QUEUE];
 	uint8_t n_ua;
+	/* n_ua as other loops may read it (atomic builtins only): records
+	 * are added with those loops paused (prk_lu_nexus_up's caller), and
+	 * never removed, so their fast path may look one up. */
+	uint8_t n_ua_pub;
 	bool logged_in;
 	/* Logged in on this node since it started. Records can also come
 	 * from peers (prk_lu_nexus_known, prk_lu_ua_import); the first local
@@ -134,7 +139,48 @@ struct prk_lu {
 	struct prk_lu_copy_hooks copy;
 	bool has_copy;
 	uint8_t op_first[256]; /* prk_lu_op_index(): opcode -> 1 + its first row */
+	/* READ/WRITE on other loops (lu_fast.c); NULL: every command here. */
+	struct prk_lu_fast *fast;
+	uint64_t slow_rw; /* READ/WRITE run by prk_lu_submit (loop 0) */
 };
+
+/* ---- The fast path (lu_fast.c) ---- */
+struct prk_lu_fast {
+	struct prk_gate gate;
+	struct prk_bs **lanes; /* [loop]; [0] unused (loop 0 uses lu->bs) */
+	unsigned n;
+	/* Loop 0 only. */
+	unsigned holders; /* exclusive commands running (gate drained) */
+	bool drained;     /* the gate is drained: exclusive commands may run */
+	bool in_run, again;
+	struct prk_lu_cmd *qhead, *qtail; /* waiting for the drain, in order */
+};
+/* cmd->lu_priv slots of the fast path: the loop + 1 of a fast command (it
+ * leaves the gate when it ends), a command that holds the drain, and the
+ * link of the queue of commands waiting for it. */
+#define PRK_LU_PRIV_FAST 3
+#define PRK_LU_PRIV_EXCL 4
+#define PRK_LU_PRIV_NEXT 5
+#define PRK_LU_PRIV_QUEUED 6 /* non-NULL while in that queue */
+/* Loop 0, from prk_lu_submit: true when the LU took cmd to run after the
+ * drain (it counts in lu->inflight meanwhile); false: run it now (marked
+ * as a drain holder when it is exclusive). */
+bool prk_lu_fast_admit(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* prk_lu_cancel of a command still waiting for the drain: it leaves the
+ * queue unrun (TASK ABORTED; the transport sends nothing for an aborted
+ * task) and true is returned. An aborted command must not run the checks
+ * later: it would consume a unit attention whose answer nobody sees. */
+bool prk_lu_fast_cancel(struct prk_lu *lu, struct prk_lu_cmd *cmd);
+/* A drain holder ended (prk_lu_finish). */
+void prk_lu_fast_release(struct prk_lu *lu);
+/* The backstore handle of cmd: its loop's lane on the fast path. */
+static inline struct prk_bs *prk_lu_bs_of(const struct prk_lu *lu, const struct prk_lu_cmd *cmd)
+{
+	uintptr_t f = (uintptr_t)cmd->lu_priv[PRK_LU_PRIV_FAST];
+	return f ? lu->fast->lanes[f - 1] : lu->bs;
+}
+/* The command itself, from prk_lu_submit's checks on (lu.c). */
+void prk_lu_submit_now(struct prk_lu *lu, struct prk_lu_cmd *cmd);
 
 /* ---- Commands (lu.c) ---- */
 
@@ -277,6 +323,8 @@ int prk_lu_ua_init(struct prk_lu_ua_table *t);
 void prk_lu_ua_free(struct prk_lu_ua_table *t);
 /* The oldest-highest-priority pending UA of nx without removing it, or 0. */
 uint16_t prk_lu_ua_peek(struct prk_lu *lu, const struct prk_nexus *nx);
+/* Another loop's fast path: nx's pending count (1 when nx has no record). */
+uint8_t prk_lu_ua_pending_for(const struct prk_lu *lu, const struct prk_nexus *nx);
 /* Removes and returns it (0 when none). */
 uint16_t prk_lu_ua_pop(struct prk_lu *lu, const struct prk_nexus *nx);
 /* prk_lu_ua_pop for a UA about to be reported to the initiator: also

@@ -106,7 +106,7 @@ void prk_lu_task_io(struct prk_lu_task *t, enum prk_bs_op op, uint64_t lba, uint
 	t->io.fua = op == PRK_BS_WRITE && t->fua;
 	t->io.done = io_done;
 	t->io.priv = t;
-	prk_bs_submit(t->lu->bs, &t->io);
+	prk_bs_submit(prk_lu_bs_of(t->lu, t->cmd), &t->io);
 }
 
 static void lock_granted(struct prk_lu_range *r)
@@ -122,6 +122,13 @@ void prk_lu_task_lock(struct prk_lu_task *t, uint64_t lba, uint64_t n)
 	t->range.n = n ? n : 1;
 	t->range.granted = lock_granted;
 	t->range.priv = t;
+	/* A fast WRITE (lu_fast.c) takes no range lock: what needs atomicity
+	 * against writes (COMPARE AND WRITE and the like) drains the fast
+	 * path first, and plain overlapping writes are not ordered (SIMPLE). */
+	if (t->cmd->lu_priv[PRK_LU_PRIV_FAST]) {
+		t->step(t);
+		return;
+	}
 	if (prk_lu_rlock_acquire(&t->lu->rlock, &t->range)) {
 		t->locked = true;
 		t->step(t);

@@ -102,6 +102,18 @@ static struct prk_lu_nexus *add(struct prk_lu_ua_table *t, const struct prk_nexu
 	return r;
 }
 
+/* The count other loops' fast paths read (prk_lu_ua_pending_for). */
+static void publish(struct prk_lu_nexus *r)
+{
+	__atomic_store_n(&r->n_ua_pub, r->n_ua, __ATOMIC_RELEASE);
+}
+
+uint8_t prk_lu_ua_pending_for(const struct prk_lu *lu, const struct prk_nexus *nx)
+{
+	const struct prk_lu_nexus *r = find(&lu->ua, nx);
+	return r ? __atomic_load_n(&r->n_ua_pub, __ATOMIC_ACQUIRE) : 1;
+}
+
 static void push(struct prk_lu_ua_table *t, struct prk_lu_nexus *r, uint16_t asc)
 {
 	for (unsigned i = 0; i < r->n_ua; i++)
@@ -116,6 +128,7 @@ static void push(struct prk_lu_ua_table *t, struct prk_lu_nexus *r, uint16_t asc
 		r->ua[r->n_ua] = asc;
 	}
 	r->n_ua++;
+	publish(r);
 	t->pending++;
 }
 
@@ -137,6 +150,7 @@ uint16_t prk_lu_ua_pop(struct prk_lu *lu, const struct prk_nexus *nx)
 	uint16_t asc = r->ua[0];
 	r->n_ua--;
 	memmove(r->ua, r->ua + 1, r->n_ua * sizeof(r->ua[0]));
+	publish(r);
 	lu->ua.pending--;
 	return asc;
 }
@@ -228,6 +242,7 @@ void prk_lu_ua_consumed(struct prk_lu *lu, const struct prk_nexus *nx, uint16_t 
 		if (r->ua[i] == asc) {
 			r->n_ua--;
 			memmove(r->ua + i, r->ua + i + 1, (r->n_ua - i) * sizeof(r->ua[0]));
+			publish(r);
 			lu->ua.pending--;
 			return;
 		}
@@ -418,6 +433,7 @@ static int wire_decode(struct prk_lu_ua_table *nt, const uint8_t *buf, size_t le
 			r->ua[k] = asc; /* delivery order exactly as exported */
 		}
 		r->n_ua = (uint8_t)n_ua;
+		publish(r);
 		nt->pending += n_ua;
 		off += W_REC + n + 2u * n_ua;
 	}

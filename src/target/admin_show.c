@@ -49,6 +49,12 @@ json_object *prk_admin_targets(struct daemon *d, const struct prk_admin_req *req
 			json_object_object_add(
 			    lo, "inflight",
 			    json_object_new_int((int)prk_lu_inflight(t->luns[l].lu)));
+			/* Which path READ/WRITE took (src/lu/lu_fast.c): on the
+			 * connection's loop, or through loop 0. */
+			uint64_t fast, slow;
+			prk_lu_rw_counts(t->luns[l].lu, &fast, &slow);
+			json_object_object_add(lo, "rw_fast", json_object_new_int64((int64_t)fast));
+			json_object_object_add(lo, "rw_slow", json_object_new_int64((int64_t)slow));
 			json_object_array_add(luns, lo);
 		}
 		json_object_object_add(o, "luns", luns);

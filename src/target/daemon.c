@@ -141,6 +141,9 @@ void prk_daemon_teardown(struct daemon *d)
 {
 	prk_admin_stop(d);
 	prk_dcluster_stop(d);
+	/* The LUs' lanes live on the server's loops: unwired while they run. */
+	if (d->srv)
+		prk_daemon_lus_fast_stop(d);
 	prk_iscsi_server_free(d->srv);
 	prk_daemon_cm_drain(d);
 	prk_daemon_close_lus(d);

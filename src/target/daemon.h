@@ -27,6 +27,13 @@ struct prk_dlu {
 	struct prk_bs *bs;
 	struct prk_lu *lu;
 	struct prk_loop_fd *bs_watch;
+	/* Several loops: one backstore lane per loop (NULL for loop 0) and
+	 * the message that tells loop 0 the LU's fast path drained
+	 * (daemon_lu.c); NULL when the LU has no fast path. */
+	struct prk_bs **lanes;
+	struct prk_loop_fd **lane_watch; /* [loop]: a lane's event fd on its loop */
+	unsigned n_lanes;
+	struct prk_dlu_drain *drain_msg;
 	struct prk_cfg_lun cfg;
 	size_t target;    /* index in targets */
 	char *aptpl_path; /* this LU's APTPL record */
@@ -91,6 +98,9 @@ const struct prk_dlu *prk_daemon_serial_owner(const struct daemon *d, const char
 int prk_daemon_remove_lu(struct daemon *d, size_t t, uint16_t lun, char *err, size_t errlen);
 /* Closes every LU (teardown; the server must be gone). */
 void prk_daemon_close_lus(struct daemon *d);
+/* Every LU back to loop 0 only (its lanes off the other loops), while the
+ * server's loops still run: the first step of stopping. */
+void prk_daemon_lus_fast_stop(struct daemon *d);
 /* The daemon's record of a mapped LU, or NULL. */
 const struct prk_dlu *prk_daemon_dlu(const struct daemon *d, const struct prk_lu *lu);
 

@@ -1,6 +1,7 @@
 /* The daemon's logical units: opening one (backstore, LU, its persistent
  * reservations restored, its PR hooks) and mapping it into a target, and
  * the reverse. Used while building and by the admin socket alike. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "daemon_cluster.h"
 #include "log.h"
 #include "loop.h"
+#include "loop_post.h"
 #include "lu.h"
 
 static void on_backstore(void *arg, uint32_t events)
@@ -54,6 +56,149 @@ static void unwatch_backstore(struct daemon *d, struct prk_dlu *x)
 	prk_loop_del(d->loop, x->bs_watch);
 	x->bs_watch = NULL;
 	prk_loop_after_batch_del(d->loop, kick_backstore, x->bs);
+}
+
+/* ---- the fast path: READ and WRITE on every loop (src/lu/lu_fast.c) ---- */
+
+/* The message a loop posts to loop 0 when the LU's fast path has drained.
+ * Allocated apart from the LU: one may still be queued when the LU
+ * closes (then `gone` tells the handler to free it instead). */
+struct prk_dlu_drain {
+	struct prk_loop_msg m;
+	struct prk_loop *loop0;
+	struct prk_lu *lu;
+	atomic_bool queued, gone;
+};
+
+static void on_drained(struct prk_loop_msg *msg)
+{
+	struct prk_dlu_drain *dm = (struct prk_dlu_drain *)msg;
+	atomic_store(&dm->queued, false);
+	if (atomic_load(&dm->gone)) {
+		free(dm);
+		return;
+	}
+	prk_lu_fast_drained(dm->lu);
+}
+
+/* From any loop; at most one at a time (the gate says so). */
+static void post_drained(void *ctx)
+{
+	struct prk_dlu_drain *dm = ctx;
+	atomic_store(&dm->queued, true);
+	prk_loop_post(dm->loop0, &dm->m);
+}
+
+/* Lane i on loop i: its completions, and its kicks after each batch of
+ * that loop's events, as loop 0 does for the backstore itself. */
+static int lane_wire(struct daemon *d, struct prk_dlu *x, unsigned i)
+{
+	struct prk_bs *l = x->lanes[i];
+	struct prk_loop *loop = prk_iscsi_server_loop(d->srv, i);
+	if (prk_bs_event_fd(l) < 0)
+		return 0;
+	if (!loop)
+		return -1;
+	x->lane_watch[i] = prk_loop_add(loop, prk_bs_event_fd(l), EPOLLIN, on_backstore, l);
+	if (!x->lane_watch[i] ||
+	    prk_loop_after_batch_add(loop, PRK_LOOP_AFTER_IO, kick_backstore, l) ||
+	    prk_loop_after_batch_add(loop, PRK_LOOP_AFTER_LAST, kick_backstore, l))
+		return -1;
+	prk_bs_set_batching(l, true);
+	return 0;
+}
+
+static void lane_unwire(struct daemon *d, struct prk_dlu *x, unsigned i)
+{
+	struct prk_loop *loop = prk_iscsi_server_loop(d->srv, i);
+	if (!loop || !x->lanes[i])
+		return;
+	if (x->lane_watch[i])
+		prk_loop_del(loop, x->lane_watch[i]);
+	x->lane_watch[i] = NULL;
+	prk_loop_after_batch_del(loop, kick_backstore, x->lanes[i]);
+}
+
+static void lanes_free(struct prk_dlu *x)
+{
+	for (unsigned i = 1; x->lanes && i < x->n_lanes; i++)
+		if (x->lanes[i])
+			prk_bs_close(x->lanes[i]); /* drains: fast commands end */
+	free(x->lanes);
+	free(x->lane_watch);
+	x->lanes = NULL;
+	x->lane_watch = NULL;
+}
+
+/* Back to loop 0 only, with the server and its loops still running
+ * (admin remove-lu, or the daemon stopping: before the loops go). The
+ * other loops are paused meanwhile: none is inside a fast command's
+ * check or between posting the drained message and returning from its
+ * event, so `queued` is exact; what is still in a lane completes as it
+ * closes. */
+static void fast_stop(struct daemon *d, struct prk_dlu *x)
+{
+	if (!x->lanes)
+		return;
+	prk_iscsi_server_pause(d->srv);
+	for (unsigned i = 1; i < x->n_lanes; i++)
+		lane_unwire(d, x, i);
+	lanes_free(x);
+	prk_lu_fast_stop(x->lu);
+	if (atomic_load(&x->drain_msg->queued))
+		atomic_store(&x->drain_msg->gone, true);
+	else
+		free(x->drain_msg);
+	x->drain_msg = NULL;
+	prk_iscsi_server_resume(d->srv);
+}
+
+void prk_daemon_lus_fast_stop(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_lus; i++)
+		fast_stop(d, d->lus[i]);
+}
+
+/* With several loops, READ and WRITE run on the loop of the connection
+ * (src/lu/lu_fast.c), each loop through its own lane of the backstore.
+ * Not in cluster mode: a cluster LU's serving gate and replicated state
+ * stay on loop 0. Should a lane not open, the LU keeps loop 0's path. */
+static void fast_start(struct daemon *d, struct prk_dlu *x)
+{
+	unsigned n = prk_iscsi_server_loops(d->srv);
+	if (n < 2 || d->cl)
+		return;
+	x->lanes = calloc(n, sizeof(*x->lanes));
+	x->lane_watch = calloc(n, sizeof(*x->lane_watch));
+	x->drain_msg = calloc(1, sizeof(*x->drain_msg));
+	if (!x->lanes || !x->lane_watch || !x->drain_msg)
+		goto fail;
+	x->n_lanes = n;
+	for (unsigned i = 1; i < n; i++)
+		if (!(x->lanes[i] = prk_bs_lane_open(x->bs)))
+			goto fail;
+	x->drain_msg->m.fn = on_drained;
+	x->drain_msg->loop0 = d->loop;
+	x->drain_msg->lu = x->lu;
+	atomic_init(&x->drain_msg->queued, false);
+	atomic_init(&x->drain_msg->gone, false);
+	prk_iscsi_server_pause(d->srv);
+	int r = 0;
+	for (unsigned i = 1; i < n && !r; i++)
+		r = lane_wire(d, x, i);
+	if (r || prk_lu_fast_start(x->lu, n, x->lanes, post_drained, x->drain_msg)) {
+		for (unsigned i = 1; i < n; i++)
+			lane_unwire(d, x, i);
+		prk_iscsi_server_resume(d->srv);
+		goto fail;
+	}
+	prk_iscsi_server_resume(d->srv);
+	return;
+fail:
+	prk_warn("target LUN %u: READ and WRITE stay on loop 0 (no backstore lane)", x->cfg.lun);
+	lanes_free(x);
+	free(x->drain_msg);
+	x->drain_msg = NULL;
 }
 
 /* The LU's PR hooks, with its struct prk_dlu as context: APTPL records
@@ -274,6 +419,7 @@ int prk_daemon_add_lu(struct daemon *d, size_t ti, const struct prk_cfg_lun *cl,
 	prk_daemon_lu_set_hooks(d, x);
 	if (d->cm)
 		prk_cm_attach(d->cm, x->lu);
+	fast_start(d, x);
 	d->lus[d->n_lus++] = x;
 	t->luns[t->n_luns++] = (struct prk_iscsi_lun){.lun = cl->lun, .lu = x->lu};
 	prk_iscsi_server_luns_changed(d->srv, t);
@@ -293,6 +439,7 @@ void prk_daemon_lu_set_hooks(struct daemon *d, struct prk_dlu *x)
 static void close_dlu(struct daemon *d, struct prk_dlu *x)
 {
 	free(x->aptpl_path);
+	fast_stop(d, x);
 	unwatch_backstore(d, x);
 	/* Closing the backstore drains it: completions of writes still in
 	 * flight at shutdown end their tasks in the LU, so the LU goes last

@@ -205,6 +205,26 @@ int h_session_loop(struct h_daemon *d, const char *ini)
 	return loop;
 }
 
+void h_lu_rw_counts(struct h_daemon *d, int lun, uint64_t *fast, uint64_t *slow)
+{
+	const char *args[] = {"--json", "list", NULL};
+	json_object *o = h_cli_json(d, args);
+	json_object *ts = h_member(o, "targets");
+	assert_true(json_object_array_length(ts) > 0);
+	json_object *luns = h_member(json_object_array_get_idx(ts, 0), "luns");
+	bool found = false;
+	for (size_t i = 0; i < json_object_array_length(luns); i++) {
+		json_object *l = json_object_array_get_idx(luns, i);
+		if (json_object_get_int(h_member(l, "lun")) != lun)
+			continue;
+		*fast = (uint64_t)json_object_get_int64(h_member(l, "rw_fast"));
+		*slow = (uint64_t)json_object_get_int64(h_member(l, "rw_slow"));
+		found = true;
+	}
+	json_object_put(o);
+	assert_true(found);
+}
+
 int h_session_count(struct h_daemon *d, const char *ini)
 {
 	int loop = -1;

@@ -85,5 +85,9 @@ json_object *h_cli_json(struct h_daemon *d, const char *const *args);
 int h_session_loop(struct h_daemon *d, const char *ini);
 /* How many sessions initiator ini has. */
 int h_session_count(struct h_daemon *d, const char *ini);
+/* READ/WRITE commands of the first target's LUN lun run on the fast path
+ * (the connection's own loop) and through loop 0, from the admin socket's
+ * target list ("rw_fast", "rw_slow"). */
+void h_lu_rw_counts(struct h_daemon *d, int lun, uint64_t *fast, uint64_t *slow);
 
 #endif

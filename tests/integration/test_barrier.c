@@ -615,8 +615,13 @@ static void run_lun(int lun, bool tas)
 	    .lun = lun, .tas = tas, .lat_ns = calloc((size_t)rounds, sizeof(uint64_t))};
 	assert_non_null(st.lat_ns);
 	uint64_t t0 = now_ns();
+	uint64_t fast0 = 0, slow0 = 0, fast1 = 0, slow1 = 0;
+	if (p_loop >= 0)
+		h_lu_rw_counts(&daemon_, lun, &fast0, &slow0);
 	for (int r = 0; r < rounds; r++)
 		round_(&st, r);
+	if (p_loop >= 0)
+		h_lu_rw_counts(&daemon_, lun, &fast1, &slow1);
 	qsort(st.lat_ns, (size_t)st.n_lat, sizeof(uint64_t), cmp_u64);
 	size_t p99 = ((size_t)st.n_lat * 99 + 99) / 100 - 1;
 	print_message("# LUN %d (%s, TAS=%d): %d rounds in %.1f s, seed %u, no barrier violation\n",
@@ -641,6 +646,12 @@ static void run_lun(int lun, bool tas)
 		print_message("# several loops: V on another loop than P in %d of %d rounds\n",
 		              v_other_loop, rounds);
 		assert_true(v_other_loop > 0);
+		/* ...and the writes it fenced ran on their own loops (the
+		 * fast path, src/lu/lu_fast.c), not through loop 0. */
+		print_message("# READ/WRITE on the fast path %llu, through loop 0 %llu\n",
+		              (unsigned long long)(fast1 - fast0),
+		              (unsigned long long)(slow1 - slow0));
+		assert_true(fast1 - fast0 > 0);
 	}
 	free(st.lat_ns);
 	if (R.snap_fd >= 0)
