@@ -368,13 +368,7 @@ void prk_lu_submit_now(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 {
 	uint8_t op = cmd->cdb[0];
 
-	cmd->status = PRK_STATUS_GOOD;
-	cmd->sense_len = 0;
-	cmd->data_in = NULL;
-	cmd->data_in_len = 0;
-	cmd->spdtl = 0;
-	cmd->lu_priv[0] = lu;
-	cmd->lu_priv[PRK_LU_PRIV_COPY] = NULL;
+	prk_lu_cmd_start(lu, cmd, PRK_STATUS_GOOD);
 	lu->inflight++;
 
 	if (cmd->cdb_len < 1 || cmd->cdb_len > sizeof(cmd->cdb)) {

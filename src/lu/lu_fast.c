@@ -207,13 +207,7 @@ bool prk_lu_fast_cancel(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 		f->qtail = prev;
 	cmd->lu_priv[PRK_LU_PRIV_NEXT] = NULL;
 	cmd->lu_priv[PRK_LU_PRIV_QUEUED] = NULL;
-	cmd->status = PRK_STATUS_TASK_ABORTED;
-	cmd->sense_len = 0;
-	cmd->data_in = NULL;
-	cmd->data_in_len = 0;
-	cmd->spdtl = 0;
-	cmd->lu_priv[0] = lu;
-	cmd->lu_priv[PRK_LU_PRIV_COPY] = NULL;
+	prk_lu_cmd_start(lu, cmd, PRK_STATUS_TASK_ABORTED);
 	prk_lu_finish(lu, cmd); /* its count from prk_lu_fast_admit */
 	/* What waited behind it may run now; an empty queue may open. */
 	if (!f->in_run)
@@ -287,13 +281,7 @@ bool prk_lu_submit_fast(struct prk_lu *lu, struct prk_lu_cmd *cmd, unsigned loop
 		prk_gate_leave(&f->gate, loop);
 		return false;
 	}
-	cmd->status = PRK_STATUS_GOOD;
-	cmd->sense_len = 0;
-	cmd->data_in = NULL;
-	cmd->data_in_len = 0;
-	cmd->spdtl = 0;
-	cmd->lu_priv[0] = lu;
-	cmd->lu_priv[PRK_LU_PRIV_COPY] = NULL;
+	prk_lu_cmd_start(lu, cmd, PRK_STATUS_GOOD);
 	cmd->lu_priv[PRK_LU_PRIV_EXCL] = NULL;
 	cmd->lu_priv[PRK_LU_PRIV_FAST] = (void *)(uintptr_t)(loop + 1);
 	atomic_fetch_add_explicit(&f->gate.slot[loop].fast, 1, memory_order_relaxed);

@@ -260,6 +260,20 @@ size_t prk_lu_vpd_3pc(const struct prk_lu *lu, uint8_t *d, size_t cap);
  * holds: prk_lu_cancel forwards only those (one load for the others). */
 #define PRK_LU_PRIV_COPY 2
 
+/* Clears what a command reports back before the LU takes it (lu.c's
+ * submit, the fast path's admit, and an unrun cancel all start here), so
+ * that nothing of an earlier use of cmd is answered. */
+static inline void prk_lu_cmd_start(struct prk_lu *lu, struct prk_lu_cmd *cmd, uint8_t status)
+{
+	cmd->status = status;
+	cmd->sense_len = 0;
+	cmd->data_in = NULL;
+	cmd->data_in_len = 0;
+	cmd->spdtl = 0;
+	cmd->lu_priv[0] = lu;
+	cmd->lu_priv[PRK_LU_PRIV_COPY] = NULL;
+}
+
 /* The ALUA access check (alua.c): when the command's port is in standby
  * or unavailable state and the command is not one of those SPC-4 allows
  * there, fails it with NOT READY 04/0B or 04/0C and returns false. Call
