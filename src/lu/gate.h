@@ -58,7 +58,11 @@ bool prk_gate_drain(struct prk_gate *g);
 bool prk_gate_drained_seen(struct prk_gate *g);
 /* Loop 0: the exclusive work is over; fast commands may start again. */
 void prk_gate_open(struct prk_gate *g);
-/* Fast commands in progress (for statistics and the LU's in-flight count). */
+/* Fast commands in progress (for statistics and the LU's in-flight count).
+ * It also counts, for a moment, an entry being refused (its increment and
+ * decrement), so it is not the test of "drained": that is the drain's and
+ * prk_gate_drained_seen's answer, which a refused entry cannot falsify
+ * (it notifies again when it backs out). */
 long prk_gate_busy(const struct prk_gate *g);
 bool prk_gate_draining(const struct prk_gate *g);
 
