@@ -242,7 +242,7 @@ static bool state_allows(const struct prk_lu *lu, const struct prk_lu_cmd *cmd, 
 {
 	if (lu->gate || (lu->tpgs && lu->tpgs->n_restricted))
 		return false;
-	if (lu->san.task || lu->san.failed)
+	if (atomic_load_explicit(&lu->san.stops_rw, memory_order_acquire))
 		return false;
 	if (prk_lu_ua_pending_for(lu, cmd->nx))
 		return false;

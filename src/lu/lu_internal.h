@@ -3,6 +3,7 @@
 #ifndef PRKIT_SRC_LU_INTERNAL_H
 #define PRKIT_SRC_LU_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -110,6 +111,13 @@ struct prk_lu_sanitize {
 	bool ause;                 /* the failed one had AUSE=1: EXIT FAILURE MODE allowed */
 	bool pending_ause;         /* AUSE of the one in progress */
 	bool in_loop, again;       /* inline completions of OVERWRITE (no recursion) */
+	/* task || failed, as one word for the fast path (lu_fast.c), which
+	 * reads it on other loops: it is set only while the gate is drained
+	 * (SANITIZE is not harmless) and cleared with release order when the
+	 * LU may serve READ/WRITE again. Two plain fields would let a fast
+	 * command see task already NULL but failed not yet set when a failing
+	 * background sanitize ends (san_done stores them in turn). */
+	atomic_bool stops_rw;
 };
 /* Is this SANITIZE service action implemented by the LU? */
 bool prk_lu_sanitize_supported(const struct prk_lu *lu, int sa);

@@ -100,6 +100,7 @@ static void san_done(struct prk_lu_cmd *sh)
 	lu->san.task = NULL;
 	lu->san.waiter = NULL;
 	lu->san.failed = !ok;
+	atomic_store_explicit(&lu->san.stops_rw, !ok, memory_order_release);
 	lu->san.ause = lu->san.pending_ause;
 	free(sh);
 	if (!waiter)
@@ -252,6 +253,7 @@ void prk_lu_sanitize(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 			return;
 		}
 		lu->san.failed = false;
+		atomic_store_explicit(&lu->san.stops_rw, false, memory_order_release);
 		prk_lu_finish(lu, cmd);
 		return;
 	}
@@ -284,6 +286,7 @@ void prk_lu_sanitize(struct prk_lu *lu, struct prk_lu_cmd *cmd)
 	lu->inflight++;
 	lu->san.task = t;
 	lu->san.failed = false;
+	atomic_store_explicit(&lu->san.stops_rw, true, memory_order_relaxed); /* drained */
 	lu->san.pending_ause = ause;
 	if (immed)
 		prk_lu_finish(lu, cmd);

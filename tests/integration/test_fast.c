@@ -16,7 +16,12 @@
  *    the backing file read at the response does not change afterwards;
  *  - COMPARE AND WRITE against fast writes to the same block from another
  *    loop: every CAW ends GOOD or MISCOMPARE, and the block only ever
- *    holds whole patterns (read while the writer stands still). */
+ *    holds whole patterns (read while the writer stands still);
+ *  - a SANITIZE OVERWRITE with IMMED=1 that ends in the background: a
+ *    READ from another loop meanwhile gets NOT READY, SANITIZE IN PROGRESS
+ *    (how many do depends on how long loop 0 takes: see the case), and
+ *    once it has ended READs take the fast path again and see only the
+ *    pattern, never old data and never NOT READY again. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -575,6 +580,122 @@ static void test_lu_reset_waits_for_fast_io(void **state)
 	h_logout(b);
 }
 
+/* SANITIZE OVERWRITE (service action 1) with IMMED=1: 8 passes of a
+ * 4-byte pattern over the LU. */
+static int sanitize_overwrite_immed(struct iscsi_context *c, const uint8_t pat[4])
+{
+	uint8_t params[8] = {8, 0, 0, 4, pat[0], pat[1], pat[2], pat[3]};
+	uint8_t cdb[10] = {0x48, 0x80 | 0x01, 0, 0, 0, 0, 0, 0, sizeof(params), 0};
+	struct scsi_task *t = scsi_create_task(10, cdb, SCSI_XFER_WRITE, sizeof(params));
+	assert_non_null(t);
+	struct iscsi_data d = {.size = sizeof(params), .data = params};
+	assert_non_null(iscsi_scsi_command_sync(c, 0, t, &d));
+	return h_status(t);
+}
+
+/* What a reader saw, in order: 'o' old data, 'p' the pattern, 'n' NOT
+ * READY / SANITIZE IN PROGRESS, 'x' anything else. */
+#define SAN_MAX_READS 400000
+#define SAN_READS_AFTER 200
+
+struct san_reader {
+	struct iscsi_context *c;
+	const uint8_t *want;
+	char *seen;
+	unsigned n;
+	atomic_uint progress; /* n, for the main thread while the reader runs */
+};
+
+static void *read_through_sanitize(void *arg)
+{
+	struct san_reader *r = arg;
+	unsigned after = 0;
+	while (r->n < SAN_MAX_READS && after < SAN_READS_AFTER) {
+		uint64_t lba = r->n % 64;
+		struct scsi_task *t = iscsi_read16_sync(r->c, 0, lba, BS, BS, 0, 0, 0, 0, 0);
+		char k = 'x';
+		if (!t) {
+			fprintf(stderr, "read of lba %llu: %s\n", (unsigned long long)lba,
+			        iscsi_get_error(r->c));
+		} else if (t->status == SCSI_STATUS_GOOD && t->datain.size == BS) {
+			uint8_t old[BS];
+			fill(old, 9, lba);
+			k = !memcmp(t->datain.data, r->want, BS) ? 'p'
+			    : !memcmp(t->datain.data, old, BS)   ? 'o'
+			                                         : 'x';
+		} else if (t->status == SCSI_STATUS_CHECK_CONDITION &&
+		           t->sense.key == SCSI_SENSE_NOT_READY && t->sense.ascq == 0x041b) {
+			k = 'n';
+		}
+		if (t)
+			scsi_free_scsi_task(t);
+		r->seen[r->n++] = k;
+		atomic_store(&r->progress, r->n);
+		if (k == 'x')
+			break;
+		if (k == 'p') /* only after the sanitize: the reader outlives it */
+			after++;
+	}
+	return NULL;
+}
+
+static void test_sanitize_ends_in_background(void **state)
+{
+	(void)state;
+	int loop, loop_b;
+	struct iscsi_context *a = login_on_loop("san", -1, &loop);
+	struct iscsi_context *b = login_on_loop("san-b", loop, &loop_b);
+	uint8_t blk[BS];
+	for (uint64_t lba = 0; lba < 64; lba++) {
+		fill(blk, 9, lba);
+		assert_int_equal(write1(a, lba, blk), SCSI_STATUS_GOOD);
+	}
+	const uint8_t pat[4] = {0xc3, 0x5a, 0x00, 0xff};
+	uint8_t want[BS];
+	for (unsigned i = 0; i < BS; i++)
+		want[i] = pat[i % 4];
+	struct san_reader r = {.c = a, .want = want, .seen = calloc(SAN_MAX_READS, 1)};
+	assert_non_null(r.seen);
+	uint64_t f0, s0, f1, s1;
+	h_lu_rw_counts(&daemon_, 0, &f0, &s0);
+	/* A reads from its loop all along; B sanitizes from another. */
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, read_through_sanitize, &r), 0);
+	while (atomic_load(&r.progress) < 10)
+		usleep(1000);
+	assert_int_equal(sanitize_overwrite_immed(b, pat), SCSI_STATUS_GOOD);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	h_lu_rw_counts(&daemon_, 0, &f1, &s1);
+	unsigned cnt[4] = {0}, back = 0;
+	for (unsigned i = 0; i < r.n; i++) {
+		cnt[r.seen[i] == 'o' ? 0 : r.seen[i] == 'n' ? 1 : r.seen[i] == 'p' ? 2 : 3]++;
+		/* Old data, then (maybe) NOT READY, then only the pattern. */
+		if (i && (r.seen[i] == 'o' && r.seen[i - 1] != 'o'))
+			back++;
+		if (i && (r.seen[i] == 'n' && r.seen[i - 1] == 'p'))
+			back++;
+	}
+	/* How many READs meet the sanitize running is not asserted: when
+	 * every write of it completes before loop 0 looks again, loop 0 runs
+	 * it to the end in one pass and answers what waits for it (the IMMED
+	 * response too) only then (always on RAM; on a file, often). */
+	print_message("# A on loop %d, B on loop %d: %u READs: %u old, %u NOT READY, %u pattern, "
+	              "%u other; fast %llu\n",
+	              loop, loop_b, r.n, cnt[0], cnt[1], cnt[2], cnt[3],
+	              (unsigned long long)(f1 - f0));
+	assert_int_equal(cnt[3], 0);
+	assert_int_equal(back, 0);
+	assert_true(r.n < SAN_MAX_READS);
+	assert_true(cnt[2] >= SAN_READS_AFTER);
+	assert_int_equal(r.seen[r.n - 1], 'p');
+	/* The READs after the end ran on A's own loop again: all but at most
+	 * the one in flight when it ended. */
+	assert_true(f1 - f0 >= cnt[0] + SAN_READS_AFTER - 1);
+	free(r.seen);
+	h_logout(b);
+	h_logout(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +711,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_caw_against_fast_writes, setup_file, teardown),
 	    cmocka_unit_test_setup_teardown(test_lu_reset_waits_for_fast_io, setup_direct,
 	                                    teardown),
+	    /* A file LU: on RAM every write completes inline, so the whole
+	     * sanitize runs before loop 0 next looks at a socket. */
+	    cmocka_unit_test_setup_teardown(test_sanitize_ends_in_background, setup_file, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
