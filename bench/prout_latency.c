@@ -5,10 +5,18 @@
  * command and mode.
  *
  *   prout_latency --url iscsi://127.0.0.1:PORT/IQN/LUN [--rounds N]
+ *                 [--aptpl off|on|both] [--plain-register]
+ *
+ * --aptpl picks the modes run (both by default): a target without
+ * persistence (tgt keeps no APTPL record) is compared with APTPL off.
+ * --plain-register registers with REGISTER (from no key) instead of
+ * REGISTER AND IGNORE EXISTING KEY, which tgt does not implement; each
+ * sequence starts with both parties unregistered, so both work.
  *
  * A second session (same initiator name, another ISID) is the preempted
  * party, so that PREEMPT has a registration to remove. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,20 +111,35 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"url", required_argument, NULL, 'u'},
 	                                     {"rounds", required_argument, NULL, 'r'},
+	                                     {"aptpl", required_argument, NULL, 'a'},
+	                                     {"plain-register", no_argument, NULL, 'p'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *url = NULL;
-	int rounds = 200, c;
+	int rounds = 200, c, aptpl_first = 0, aptpl_last = 1;
+	bool bad = false, plain = false;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'u')
+		if (c == 'u') {
 			url = optarg;
-		else if (c == 'r')
+		} else if (c == 'r') {
 			rounds = atoi(optarg);
-		else
-			return 2;
+		} else if (c == 'p') {
+			plain = true;
+		} else if (c == 'a') {
+			if (!strcmp(optarg, "off") || !strcmp(optarg, "on")) {
+				aptpl_first = aptpl_last = !strcmp(optarg, "on");
+			} else if (strcmp(optarg, "both")) {
+				fprintf(stderr,
+				        "prout_latency: --aptpl: off, on or both, not '%s'\n",
+				        optarg);
+				bad = true;
+			}
+		} else {
+			bad = true;
+		}
 	}
-	if (!url || rounds < 1) {
-		fprintf(stderr,
-		        "usage: prout_latency --url iscsi://HOST:PORT/IQN/LUN [--rounds N]\n");
+	if (bad || !url || rounds < 1) {
+		fprintf(stderr, "usage: prout_latency --url iscsi://HOST:PORT/IQN/LUN [--rounds N] "
+		                "[--aptpl off|on|both] [--plain-register]\n");
 		return 2;
 	}
 	struct iscsi_context *a = login(url, 1), *b = login(url, 2);
@@ -124,18 +147,18 @@ int main(int argc, char **argv)
 	double *res = calloc((size_t)rounds, sizeof(double));
 	double *pre = calloc((size_t)rounds, sizeof(double));
 	const int we_ro = SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY;
-	for (int aptpl = 0; aptpl <= 1; aptpl++) {
+	const int reg_sa = plain ? SCSI_PERSISTENT_RESERVE_REGISTER
+	                         : SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY;
+	for (int aptpl = aptpl_first; aptpl <= aptpl_last; aptpl++) {
 		uint64_t key = 0;
 		for (int i = 0; i < rounds; i++) {
 			/* A re-keys itself (REGISTER), B registers, A reserves, A
 			 * preempts B, then A unregisters to start clean. */
 			uint64_t nk = 0x1000 + (uint64_t)i * 2 + 1;
-			reg[i] = prout(a, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
-			               0, 0, nk, aptpl);
+			reg[i] = prout(a, reg_sa, 0, 0, nk, aptpl);
 			key = nk;
 			clear_ua(b);
-			prout(b, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0,
-			      0xb0b, aptpl);
+			prout(b, reg_sa, 0, 0, 0xb0b, aptpl);
 			res[i] = prout(a, SCSI_PERSISTENT_RESERVE_RESERVE, we_ro, key, 0, 0);
 			pre[i] = prout(a, SCSI_PERSISTENT_RESERVE_PREEMPT, we_ro, key, 0xb0b, 0);
 			prout(a, SCSI_PERSISTENT_RESERVE_REGISTER, 0, key, 0, aptpl);
