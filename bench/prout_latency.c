@@ -5,13 +5,10 @@
  * command and mode.
  *
  *   prout_latency --url iscsi://127.0.0.1:PORT/IQN/LUN [--rounds N]
- *                 [--aptpl off|on|both] [--plain-register]
+ *                 [--aptpl off|on|both]
  *
- * --aptpl picks the modes run (both by default): a target without
- * persistence (tgt keeps no APTPL record) is compared with APTPL off.
- * --plain-register registers with REGISTER (from no key) instead of
- * REGISTER AND IGNORE EXISTING KEY, which tgt does not implement; each
- * sequence starts with both parties unregistered, so both work.
+ * --aptpl picks the modes run (both by default; bench/prout_load.sh runs
+ * off only, the latency of the state change itself).
  *
  * A second session (same initiator name, another ISID) is the preempted
  * party, so that PREEMPT has a registration to remove. */
@@ -112,18 +109,15 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"url", required_argument, NULL, 'u'},
 	                                     {"rounds", required_argument, NULL, 'r'},
 	                                     {"aptpl", required_argument, NULL, 'a'},
-	                                     {"plain-register", no_argument, NULL, 'p'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *url = NULL;
 	int rounds = 200, c, aptpl_first = 0, aptpl_last = 1;
-	bool bad = false, plain = false;
+	bool bad = false;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'u') {
 			url = optarg;
 		} else if (c == 'r') {
 			rounds = atoi(optarg);
-		} else if (c == 'p') {
-			plain = true;
 		} else if (c == 'a') {
 			if (!strcmp(optarg, "off") || !strcmp(optarg, "on")) {
 				aptpl_first = aptpl_last = !strcmp(optarg, "on");
@@ -139,7 +133,7 @@ int main(int argc, char **argv)
 	}
 	if (bad || !url || rounds < 1) {
 		fprintf(stderr, "usage: prout_latency --url iscsi://HOST:PORT/IQN/LUN [--rounds N] "
-		                "[--aptpl off|on|both] [--plain-register]\n");
+		                "[--aptpl off|on|both]\n");
 		return 2;
 	}
 	struct iscsi_context *a = login(url, 1), *b = login(url, 2);
@@ -147,8 +141,7 @@ int main(int argc, char **argv)
 	double *res = calloc((size_t)rounds, sizeof(double));
 	double *pre = calloc((size_t)rounds, sizeof(double));
 	const int we_ro = SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY;
-	const int reg_sa = plain ? SCSI_PERSISTENT_RESERVE_REGISTER
-	                         : SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY;
+	const int reg_sa = SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY;
 	for (int aptpl = aptpl_first; aptpl <= aptpl_last; aptpl++) {
 		uint64_t key = 0;
 		for (int i = 0; i < rounds; i++) {
