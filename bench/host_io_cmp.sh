@@ -213,6 +213,26 @@ for c in $cases; do
 		printf "io: %s: median IOPS prkit io %.0f, iscsi_load %.0f, ratio %.3f (goal >= 0.97: %s);", c, mi, li, ir, (ir >= 0.97 ? "met" : "NOT met")
 		printf " median cpu/IO prkit io %.2f us, iscsi_load %.2f us, ratio %.3f (goal <= 1.03: %s)\n", mc, lc, cr, (cr <= 1.03 ? "met" : "NOT met")
 	}'
+	# The same ratios per round (the legs of one round ran back to back,
+	# under the same load), their median and range: a machine whose load
+	# moves between rounds, or a target with two modes (the 4 KiB write
+	# case lands at about 60k or about 47k IOPS, whichever tool runs),
+	# moves the medians of the legs apart more than it moves the pairs.
+	paste "$work/iops.prkit-io" "$work/iops.iscsi" "$work/cpu.prkit-io" "$work/cpu.iscsi" |
+		awk -v c="$rw $bs QD$qd" '
+			$2 > 0 && $4 > 0 { n++; ir[n] = $1 / $2; cr[n] = $3 / $4 }
+			function med(a, n,   i, j, t) {
+				for (i = 2; i <= n; i++)
+					for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+				return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+			}
+			END {
+				if (!n) exit
+				m = med(ir, n); lo = ir[1]; hi = ir[n]
+				printf "io: %s: per-round ratios (%d rounds): IOPS %.3f (%.3f-%.3f)", c, n, m, lo, hi
+				m = med(cr, n); lo = cr[1]; hi = cr[n]
+				printf ", cpu/IO %.3f (%.3f-%.3f)\n", m, lo, hi
+			}'
 	if [ -n "$base" ]; then
 		bi=$(median <"$work/iops.prkit-base") bc=$(median <"$work/cpu.prkit-base")
 		[ -n "$bi" ] && awk -v c="$rw $bs QD$qd" -v mi="$mi" -v mc="$mc" -v bi="$bi" -v bc="$bc" 'BEGIN {
